@@ -1,0 +1,125 @@
+/*  pool.h - the dcpool client API.
+
+    A program opens a pool on a running cluster (pool_open), hands it inputs
+    (pool_map, pool_imap, pool_imap_unordered) and gets exactly one result per
+    input: the worker's output bytes or an error.  Functions that can fail
+    return 0 or a negative POOL_E* code; pool_strerror names the code and
+    pool_last_error gives the detail of the last failure on a pool.
+
+    A pool_t is used from one thread at a time; one map or iterator runs on
+    a pool at a time.  Several pools, in one program or many, share the
+    cluster's workers fairly.
+*/
+#ifndef DCPOOL_POOL_H
+#define DCPOOL_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define POOL_API __attribute__ ((visibility ("default")))
+#else
+#define POOL_API
+#endif
+
+#define POOL_VERSION_MAJOR 0
+#define POOL_VERSION_MINOR 1
+
+/*  Error codes.  Job-level codes (POOL_EJOB, POOL_ECRASHED, POOL_ETIMEDOUT)
+    appear in pool_result_t.status; the others are returned by calls. */
+enum {
+    POOL_OK         = 0,
+    POOL_EINVAL     = -1,   /* bad argument or option */
+    POOL_ENOMEM     = -2,   /* out of memory */
+    POOL_ECONNECT   = -3,   /* head not reachable within connect_timeout */
+    POOL_EAUTH      = -4,   /* handshake refused: wrong password? */
+    POOL_EDENIED    = -5,   /* head refused us (protocol version, limits) */
+    POOL_ELIBRARY   = -6,   /* worker library missing, unloadable or bad */
+    POOL_EWORKER    = -7,   /* the worker's init failed */
+    POOL_ENOWORKERS = -8,   /* too few workers within the timeout */
+    POOL_ELOST      = -9,   /* connection to the head lost for good */
+    POOL_EPROTO     = -10,  /* the head sent something we cannot read */
+    POOL_EJOB       = -11,  /* the run returned an error (see result.error) */
+    POOL_ECRASHED   = -12,  /* the worker died running it, max_attempts times */
+    POOL_ETIMEDOUT  = -13,  /* timed out, max_attempts times */
+    POOL_ECLOSED    = -14,  /* the pool was closed by the head */
+    POOL_EIO        = -15,  /* a local file could not be read */
+    POOL_ETIMEOUT   = -16   /* a wait ran out of time */
+};
+
+typedef struct pool      pool_t;
+typedef struct pool_iter pool_iter_t;
+typedef struct { const void *data; size_t size; } pool_bytes_t;
+
+typedef struct {
+    size_t       index;    /* position of the input in the call */
+    int          status;   /* 0, or a negative POOL_E* code */
+    pool_bytes_t value;    /* output when status == 0; owned by the pool
+                              until pool_results_release (map) or the next
+                              pool_iter_next (iterators) */
+    const char  *error;    /* message when status != 0, else NULL */
+} pool_result_t;
+
+typedef struct {
+    const char  *server;          /* "host:port", default "127.0.0.1:8899" */
+    const char  *password;        /* required */
+    const char  *worker_library;  /* path of the worker .so, shipped to nodes */
+    pool_bytes_t init_data;       /* given to the worker's init, once each */
+    double       job_timeout;     /* seconds, 0 = none */
+    int          max_attempts;    /* default 3 */
+    uint64_t     min_gpu_memory;  /* bytes; 0 = any worker, CPU ones too */
+    int          min_workers;     /* pool_open waits for this many, default 1 */
+    double       connect_timeout; /* seconds, default 10 */
+    int          insecure;        /* 1: plain TCP; the head must agree */
+    double       reconnect_timeout; /* seconds the head may be away, 60 */
+    /* more fields may follow; always start from pool_options_default */
+} pool_options_t;
+
+POOL_API void pool_options_default (pool_options_t *options);
+
+/*  Connects, ships the worker library and init data, and waits until
+    min_workers workers have loaded it.  On failure *pool stays NULL and
+    the return code says why; pool_open_error gives the detail. */
+POOL_API int  pool_open (pool_t **pool, const pool_options_t *options);
+
+/*  Runs every input; results[i] is the result of inputs[i].  Returns 0 when
+    every input has a result (some may be errors), <0 when the map could not
+    finish (head lost); results then hold what arrived. */
+POOL_API int  pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+                        pool_result_t *results);
+POOL_API void pool_results_release (pool_t *pool, pool_result_t *results,
+                                    size_t count);
+POOL_API int  pool_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+                         pool_iter_t **iter);
+POOL_API int  pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs,
+                                   size_t count, pool_iter_t **iter);
+/*  1: *result holds the next result, 0: all done, <0: error. */
+POOL_API int  pool_iter_next (pool_iter_t *iter, pool_result_t *result);
+POOL_API void pool_iter_destroy (pool_iter_t **iter);
+
+/*  Every worker of the pool applies the update, in order, between jobs.
+    Jobs submitted after this call run only on workers that applied it. */
+POOL_API int  pool_update_workers (pool_t *pool, pool_bytes_t update);
+
+/*  Workers that have loaded this pool's library and can run its jobs. */
+POOL_API int  pool_workers_count (pool_t *pool);
+/*  Nodes connected to the head. */
+POOL_API int  pool_nodes_count (pool_t *pool);
+/*  Waits until the pool has at least count workers: 0, or POOL_ETIMEOUT. */
+POOL_API int  pool_wait_for_workers (pool_t *pool, int count, double timeout);
+POOL_API void pool_close (pool_t **pool);
+
+POOL_API const char *pool_strerror (int code);
+/*  Detail of the last failure on this pool; "" when none. */
+POOL_API const char *pool_last_error (pool_t *pool);
+/*  Detail of the last pool_open failure in this thread. */
+POOL_API const char *pool_open_error (void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/*  pool_worker.h - the ABI between dcpool and a worker library.
+
+    A worker library is a shared object that defines one symbol:
+
+        const pool_worker_class_t pool_worker = { POOL_WORKER_ABI, "name",
+                                                  init, run, handle_update,
+                                                  destroy };
+
+    pool-worker loads it (dlopen), checks abi_version before anything else,
+    calls init once with the pool's init data, then run once per job and
+    handle_update once per update, in order, between jobs.  The functions
+    below are provided by the hosting process: a worker library links
+    against nothing of dcpool's.  The table only grows at its end.
+*/
+#ifndef DCPOOL_POOL_WORKER_H
+#define DCPOOL_POOL_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define POOL_WORKER_ABI 1
+
+typedef struct pool_worker_ctx pool_worker_ctx_t;
+typedef struct pool_output     pool_output_t;
+
+typedef struct {
+    uint32_t    abi_version;  /* POOL_WORKER_ABI */
+    const char *name;
+    /* NULL on failure, after pool_worker_error */
+    void *(*init) (pool_bytes_t init_data, pool_worker_ctx_t *ctx);
+    /* 0 ok, else an error (message from pool_worker_error) */
+    int   (*run) (void *self, pool_bytes_t input, pool_output_t *output,
+                  pool_worker_ctx_t *ctx);
+    /* 0 ok; may be NULL when the class takes no updates */
+    int   (*handle_update) (void *self, pool_bytes_t update,
+                            pool_worker_ctx_t *ctx);
+    void  (*destroy) (void *self);
+} pool_worker_class_t;
+
+/* Output buffer of size bytes, filled in place; NULL when out of memory. */
+POOL_API void *pool_output_alloc (pool_output_t *output, size_t size);
+/* Copies size bytes as the output: 0, or POOL_ENOMEM. */
+POOL_API int   pool_output_set (pool_output_t *output, const void *data,
+                                size_t size);
+/* Sets the error message of the current init, run or update. */
+POOL_API void  pool_worker_error (pool_worker_ctx_t *ctx, const char *format,
+                                  ...) __attribute__ ((format (printf, 2, 3)));
+/* This worker's id, e.g. "host-1a2b/w0": stable for the process' life. */
+POOL_API const char *pool_worker_id (pool_worker_ctx_t *ctx);
+/* 0: the worker has a GPU (index, name, memory filled where not NULL);
+   <0: it runs on CPU. */
+POOL_API int   pool_worker_gpu (pool_worker_ctx_t *ctx, int *index,
+                                const char **name, uint64_t *memory);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

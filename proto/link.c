@@ -1,0 +1,258 @@
+/*  proto/link.c - DEALER connection to the head with a watched handshake. */
+#include "link.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct proto_link {
+    zsock_t *sock;
+    int      heartbeat_ms;
+    int      liveness;
+};
+
+int
+proto_endpoint (const char *server, char *out, size_t size)
+{
+    if (!server || !*server)
+        return -1;
+    const char *rest = strncmp (server, "tcp://", 6) == 0 ? server + 6 : server;
+    const char *colon = strrchr (rest, ':');
+    if (!colon || colon == rest || !colon [1])
+        return -1;
+    for (const char *p = colon + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    int n = snprintf (out, size, "tcp://%s", rest);
+    return n > 0 && (size_t) n < size ? 0 : -1;
+}
+
+void
+proto_new_id (char *out, const char *suffix)
+{
+    char host [64] = "host";
+    gethostname (host, sizeof host - 1);
+    host [sizeof host - 1] = 0;
+    host [24] = 0;      /* keep ids short */
+    uint32_t r = randombytes_random ();
+    snprintf (out, PROTO_ID_MAX + 1, "%s-%08x%s%s", host, r,
+              suffix ? "/" : "", suffix ? suffix : "");
+}
+
+/* Reads pending monitor events; counts what the handshake did. */
+typedef struct {
+    int connected;
+    int handshakes_ok;
+    int handshakes_failed;
+    int auth_failed;
+} s_events_t;
+
+static void
+s_read_events (zsock_t *monitor, s_events_t *ev)
+{
+    while (zsock_events (monitor) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (monitor);
+        if (!msg)
+            return;
+        zframe_t *first = zmsg_first (msg);
+        if (first && zframe_size (first) >= 2) {
+            uint16_t event;
+            memcpy (&event, zframe_data (first), 2);
+            if (event == ZMQ_EVENT_CONNECTED)
+                ev->connected++;
+            else
+            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                ev->handshakes_ok++;
+            else
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+                ev->auth_failed++;
+            else
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+            ||  event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+                ev->handshakes_failed++;
+        }
+        zmsg_destroy (&msg);
+    }
+}
+
+int
+proto_link_connect (proto_link_t **link, const char *server,
+                    const proto_keys_t *keys, proto_msg_t *hello,
+                    double timeout, proto_msg_t *welcome,
+                    char *error, size_t error_size)
+{
+    *link = NULL;
+    int rc = PROTO_LINK_ECONNECT;
+    char endpoint [300];
+    char monitor_ep [64];
+    zsock_t *monitor = NULL;
+    proto_msg_t reply;
+    proto_msg_init (&reply, 0);
+    proto_link_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        goto cleanup;
+    }
+    if (proto_endpoint (server, endpoint, sizeof endpoint)) {
+        snprintf (error, error_size, "'%s' is not a host:port address",
+                  server ? server : "");
+        rc = PROTO_LINK_EINVAL;
+        goto cleanup;
+    }
+    self->sock = zsock_new (ZMQ_DEALER);
+    if (!self->sock) {
+        snprintf (error, error_size, "cannot create a socket");
+        goto cleanup;
+    }
+    zsock_set_sndhwm (self->sock, 0);
+    zsock_set_rcvhwm (self->sock, 0);
+    zsock_set_linger (self->sock, 2000);
+    zsock_set_reconnect_ivl (self->sock, 100);
+    zsock_set_reconnect_ivl_max (self->sock, 1000);
+    proto_keys_apply_client (keys, self->sock);
+
+    /* The monitor must be attached before connect to see the handshake. */
+    snprintf (monitor_ep, sizeof monitor_ep, "inproc://link-monitor-%p", (void *) self);
+    if (zmq_socket_monitor (zsock_resolve (self->sock), monitor_ep,
+                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+        snprintf (error, error_size, "cannot monitor the socket");
+        goto cleanup;
+    }
+    monitor = zsock_new_pair (monitor_ep);
+    if (!monitor || zsock_connect (self->sock, "%s", endpoint)) {
+        snprintf (error, error_size, "cannot connect to %s", endpoint);
+        rc = PROTO_LINK_EINVAL;
+        goto cleanup;
+    }
+    if (proto_msg_send (hello, self->sock) != PROTO_OK) {
+        snprintf (error, error_size, "cannot send HELLO");
+        goto cleanup;
+    }
+    proto_msg_reset (hello);
+
+    s_events_t ev = { 0 };
+    int64_t deadline = zclock_mono () + (int64_t) (timeout * 1000);
+    zpoller_t *poller = zpoller_new (self->sock, monitor, NULL);
+    if (!poller)
+        goto cleanup;
+    rc = PROTO_LINK_ECONNECT;
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            break;
+        void *which = zpoller_wait (poller, (int) (left > 100 ? 100 : left));
+        if (which == monitor) {
+            s_read_events (monitor, &ev);
+            /* A refused handshake repeats on every reconnect; three in a row
+               with no success is not a flaky network, it is the keys. */
+            if (ev.auth_failed
+            || (ev.handshakes_failed >= 3 && ev.handshakes_ok == 0)
+            || (ev.connected >= 3 && ev.handshakes_ok == 0)) {
+                rc = PROTO_LINK_EAUTH;
+                break;
+            }
+        }
+        else
+        if (which == self->sock) {
+            char reason [256];
+            int drc = proto_msg_recv (&reply, self->sock, reason, sizeof reason);
+            if (drc == PROTO_EVERSION) {
+                snprintf (error, error_size,
+                          "the head speaks protocol version %u, this program %d",
+                          reply.version, PROTO_VERSION);
+                rc = PROTO_LINK_EDENIED;
+                break;
+            }
+            if (drc != PROTO_OK)
+                continue;       /* not for the handshake: ignore */
+            if (reply.type == PROTO_WELCOME) {
+                rc = PROTO_OK;
+                break;
+            }
+            if (reply.type == PROTO_DENIED) {
+                snprintf (error, error_size, "the head refused us: %s",
+                          reply.text ? reply.text : "no reason given");
+                rc = PROTO_LINK_EDENIED;
+                break;
+            }
+        }
+        else
+        if (zpoller_terminated (poller))
+            break;
+    }
+    zpoller_destroy (&poller);
+    if (rc == PROTO_LINK_EAUTH
+    || (rc == PROTO_LINK_ECONNECT && ev.connected && !ev.handshakes_ok))
+        rc = PROTO_LINK_EAUTH,
+        snprintf (error, error_size,
+                  "handshake with %s refused: wrong password? (or one side "
+                  "runs --insecure and the other does not)", endpoint);
+    else
+    if (rc == PROTO_LINK_ECONNECT)
+        snprintf (error, error_size,
+                  ev.handshakes_ok
+                  ? "%s accepted the connection but did not answer HELLO within %.1f s"
+                  : "no dcpool head answered at %s within %.1f s", endpoint, timeout);
+    if (rc != PROTO_OK)
+        goto cleanup;
+
+    self->heartbeat_ms = reply.nnums > 0 ? (int) reply.nums [0] : 1000;
+    self->liveness = reply.nnums > 1 ? (int) reply.nums [1] : 3;
+    if (self->heartbeat_ms < 10 || self->heartbeat_ms > 600000)
+        self->heartbeat_ms = 1000;
+    if (self->liveness < 1 || self->liveness > 1000)
+        self->liveness = 3;
+    if (welcome) {
+        proto_msg_reset (welcome);
+        *welcome = reply;
+        proto_msg_init (&reply, 0);
+    }
+    *link = self;
+    self = NULL;
+cleanup:
+    if (self && self->sock)
+        zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
+    else
+    if (*link)
+        zmq_socket_monitor (zsock_resolve ((*link)->sock), NULL, 0);
+    zsock_destroy (&monitor);
+    proto_msg_reset (&reply);
+    if (self) {
+        zsock_set_linger (self->sock, 0);
+        zsock_destroy (&self->sock);
+        free (self);
+    }
+    return rc;
+}
+
+void
+proto_link_destroy (proto_link_t **link)
+{
+    if (!link || !*link)
+        return;
+    zsock_destroy (&(*link)->sock);
+    free (*link);
+    *link = NULL;
+}
+
+zsock_t *
+proto_link_sock (proto_link_t *link)
+{
+    return link->sock;
+}
+
+int
+proto_link_heartbeat_ms (proto_link_t *link)
+{
+    return link->heartbeat_ms;
+}
+
+int
+proto_link_liveness (proto_link_t *link)
+{
+    return link->liveness;
+}

@@ -1,0 +1,47 @@
+/*  proto/link.h - a peer's connection to the head.
+
+    Client pools, nodes and workers all reach the head the same way: a
+    DEALER socket, CURVE keys from the password, HELLO, then WELCOME or
+    DENIED.  The handshake is watched through a socket monitor, so a wrong
+    password is reported as such within the timeout instead of hanging.
+*/
+#ifndef DCPOOL_PROTO_LINK_H
+#define DCPOOL_PROTO_LINK_H
+
+#include "keys.h"
+#include "msg.h"
+
+typedef struct proto_link proto_link_t;
+
+/* Results of proto_link_connect, beside PROTO_OK. */
+#define PROTO_LINK_ECONNECT  -10   /* nothing answered within the timeout */
+#define PROTO_LINK_EAUTH     -11   /* CURVE handshake refused */
+#define PROTO_LINK_EDENIED   -12   /* the head answered DENIED */
+#define PROTO_LINK_EINVAL    -13   /* bad server address */
+
+/*  Connects to server ("host:port" or "tcp://host:port"), sends hello
+    (consumed: its frames go, the message is reset) and waits up to timeout
+    seconds for WELCOME, which is left in *welcome when not NULL.  On
+    failure *link is NULL and error[error_size] says why in words a user
+    understands. */
+int  proto_link_connect (proto_link_t **link, const char *server,
+                         const proto_keys_t *keys, proto_msg_t *hello,
+                         double timeout, proto_msg_t *welcome,
+                         char *error, size_t error_size);
+void proto_link_destroy (proto_link_t **link);
+
+/* The DEALER socket: send and receive proto messages on it. */
+zsock_t *proto_link_sock (proto_link_t *link);
+
+/* Heartbeat settings the head gave in WELCOME. */
+int  proto_link_heartbeat_ms (proto_link_t *link);
+int  proto_link_liveness (proto_link_t *link);
+
+/* Normalises "host:port" or "tcp://host:port" into "tcp://host:port":
+   0, or -1 when it does not look like an address. */
+int  proto_endpoint (const char *server, char *out, size_t size);
+
+/* A fresh id "<hostname>-<8 hex>" into out[PROTO_ID_MAX + 1]. */
+void proto_new_id (char *out, const char *suffix);
+
+#endif

@@ -1,0 +1,722 @@
+/*  proto/msg.c - encoding, decoding and validation of dcpool messages.
+
+    The header frame is a msgpack map with one-letter keys; see msg.h for
+    the conversation.  The decoder trusts nothing: it checks the version
+    first, then the type, then every key's type and length, then that the
+    type's required fields and frame count are there.
+*/
+#include "msg.h"
+
+#include <msgpack.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How many payload frames a type carries. */
+enum { FR_NONE, FR_ONE, FR_TWO, FR_JOBS, FR_ANY };
+
+typedef struct {
+    const char *name;
+    uint32_t    required;   /* PROTO_F_* that must be present */
+    int         frames;     /* FR_* */
+} type_spec_t;
+
+static const type_spec_t s_types[PROTO_TYPE_COUNT] = {
+    [PROTO_HELLO]        = { "HELLO", PROTO_F_ROLE | PROTO_F_ID, FR_NONE },
+    [PROTO_WELCOME]      = { "WELCOME", PROTO_F_NUMS, FR_NONE },
+    [PROTO_DENIED]       = { "DENIED", PROTO_F_TEXT, FR_NONE },
+    [PROTO_HEARTBEAT]    = { "HEARTBEAT", 0, FR_NONE },
+    [PROTO_POOL_OPEN]    = { "POOL_OPEN", PROTO_F_HASH | PROTO_F_NUMS, FR_TWO },
+    [PROTO_POOL_READY]   = { "POOL_READY", PROTO_F_POOL, FR_NONE },
+    [PROTO_SUBMIT]       = { "SUBMIT", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
+    [PROTO_RESULT]       = { "RESULT", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
+    [PROTO_ASSIGN]       = { "ASSIGN", PROTO_F_POOL | PROTO_F_HASH, FR_NONE },
+    [PROTO_JOB]          = { "JOB", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
+    [PROTO_UPDATE]       = { "UPDATE", PROTO_F_POOL, FR_ONE },
+    [PROTO_WORKER_READY] = { "WORKER_READY", PROTO_F_POOL | PROTO_F_CODE, FR_NONE },
+    [PROTO_WORKER_DIED]  = { "WORKER_DIED", PROTO_F_ID | PROTO_F_CODE, FR_NONE },
+    [PROTO_STATUS_REQ]   = { "STATUS_REQ", 0, FR_NONE },
+    [PROTO_STATUS]       = { "STATUS", PROTO_F_NUMS, FR_NONE },
+    [PROTO_BLOCK_PUT]    = { "BLOCK_PUT", PROTO_F_HASH, FR_ONE },
+    [PROTO_BLOCK_GET]    = { "BLOCK_GET", PROTO_F_HASH, FR_NONE },
+    [PROTO_BLOCK]        = { "BLOCK", PROTO_F_HASH, FR_ONE },
+    [PROTO_POOL_CLOSE]   = { "POOL_CLOSE", PROTO_F_POOL, FR_NONE },
+    [PROTO_ERROR]        = { "ERROR", PROTO_F_CODE | PROTO_F_TEXT, FR_NONE },
+    [PROTO_BYE]          = { "BYE", 0, FR_NONE },
+};
+
+const char *
+proto_type_name (proto_type_t type)
+{
+    if (type <= 0 || type >= PROTO_TYPE_COUNT)
+        return "UNKNOWN";
+    return s_types[type].name;
+}
+
+void
+proto_msg_init (proto_msg_t *self, proto_type_t type)
+{
+    memset (self, 0, sizeof *self);
+    self->type = type;
+    self->version = PROTO_VERSION;
+}
+
+void
+proto_msg_reset (proto_msg_t *self)
+{
+    proto_type_t type = self->type;
+    free (self->text);
+    free (self->jobs);
+    zmsg_destroy (&self->frames);
+    proto_msg_init (self, type);
+}
+
+static int
+s_set_string (char *field, const char *value)
+{
+    size_t len = strlen (value);
+    if (len > PROTO_ID_MAX)
+        return PROTO_EMALFORMED;
+    memcpy (field, value, len + 1);
+    return PROTO_OK;
+}
+
+int
+proto_msg_set_id (proto_msg_t *self, const char *id)
+{
+    int rc = s_set_string (self->id, id);
+    if (rc == PROTO_OK)
+        self->present |= PROTO_F_ID;
+    return rc;
+}
+
+int
+proto_msg_set_node (proto_msg_t *self, const char *node)
+{
+    int rc = s_set_string (self->node, node);
+    if (rc == PROTO_OK)
+        self->present |= PROTO_F_NODE;
+    return rc;
+}
+
+void
+proto_msg_set_role (proto_msg_t *self, proto_role_t role)
+{
+    self->role = role;
+    self->present |= PROTO_F_ROLE;
+}
+
+void
+proto_msg_set_pool (proto_msg_t *self, uint64_t pool)
+{
+    self->pool = pool;
+    self->present |= PROTO_F_POOL;
+}
+
+void
+proto_msg_set_seq (proto_msg_t *self, uint64_t seq)
+{
+    self->seq = seq;
+    self->present |= PROTO_F_SEQ;
+}
+
+void
+proto_msg_set_code (proto_msg_t *self, int64_t code)
+{
+    self->code = code;
+    self->present |= PROTO_F_CODE;
+}
+
+int
+proto_msg_set_text (proto_msg_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *text = NULL;
+    int len = vasprintf (&text, format, args);
+    va_end (args);
+    if (len < 0)
+        return PROTO_EMALFORMED;
+    if ((size_t) len > PROTO_TEXT_MAX) {
+        /* Cut, do not fail: a long error message is still worth sending. */
+        text [PROTO_TEXT_MAX] = 0;
+        len = PROTO_TEXT_MAX;
+    }
+    free (self->text);
+    self->text = text;
+    self->text_size = (size_t) len;
+    self->present |= PROTO_F_TEXT;
+    return PROTO_OK;
+}
+
+int
+proto_msg_add_hash (proto_msg_t *self, const uint8_t hash[PROTO_HASH_SIZE])
+{
+    if (self->nhashes >= PROTO_HASHES_MAX)
+        return PROTO_EMALFORMED;
+    memcpy (self->hash [self->nhashes++], hash, PROTO_HASH_SIZE);
+    self->present |= PROTO_F_HASH;
+    return PROTO_OK;
+}
+
+int
+proto_msg_add_num (proto_msg_t *self, uint64_t value)
+{
+    if (self->nnums >= PROTO_NUMS_MAX)
+        return PROTO_EMALFORMED;
+    self->nums [self->nnums++] = value;
+    self->present |= PROTO_F_NUMS;
+    return PROTO_OK;
+}
+
+static int
+s_jobs_reserve (proto_msg_t *self, size_t count)
+{
+    if (count <= self->jobs_cap)
+        return PROTO_OK;
+    size_t cap = self->jobs_cap ? self->jobs_cap : 16;
+    while (cap < count)
+        cap *= 2;
+    proto_job_t *jobs = realloc (self->jobs, cap * sizeof *jobs);
+    if (!jobs)
+        return PROTO_EIO;
+    self->jobs = jobs;
+    self->jobs_cap = cap;
+    return PROTO_OK;
+}
+
+proto_job_t *
+proto_msg_add_job (proto_msg_t *self)
+{
+    if (self->njobs >= PROTO_JOBS_MAX
+    ||  s_jobs_reserve (self, self->njobs + 1) != PROTO_OK)
+        return NULL;
+    proto_job_t *job = &self->jobs [self->njobs++];
+    memset (job, 0, sizeof *job);
+    self->present |= PROTO_F_JOBS;
+    return job;
+}
+
+int
+proto_msg_add_frame (proto_msg_t *self, zframe_t **frame)
+{
+    if (!self->frames) {
+        self->frames = zmsg_new ();
+        if (!self->frames)
+            return PROTO_EIO;
+    }
+    return zmsg_append (self->frames, frame) == 0 ? PROTO_OK : PROTO_EIO;
+}
+
+int
+proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    if (!frame)
+        return PROTO_EIO;
+    int rc = proto_msg_add_frame (self, &frame);
+    zframe_destroy (&frame);
+    return rc;
+}
+
+size_t
+proto_msg_frames (const proto_msg_t *self)
+{
+    return self->frames ? zmsg_size (self->frames) : 0;
+}
+
+zframe_t *
+proto_msg_pop_frame (proto_msg_t *self)
+{
+    return self->frames ? zmsg_pop (self->frames) : NULL;
+}
+
+static void
+s_pack_key (msgpack_packer *pk, const char *key)
+{
+    msgpack_pack_str (pk, 1);
+    msgpack_pack_str_body (pk, key, 1);
+}
+
+static void
+s_pack_str (msgpack_packer *pk, const char *key, const char *value, size_t len)
+{
+    s_pack_key (pk, key);
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, value, len);
+}
+
+static void
+s_put_le64 (uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p [i] = (uint8_t) (v >> (8 * i));
+}
+
+static void
+s_put_le32 (uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p [i] = (uint8_t) (v >> (8 * i));
+}
+
+static uint64_t
+s_get_le64 (const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p [i];
+    return v;
+}
+
+static uint32_t
+s_get_le32 (const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p [i];
+    return v;
+}
+
+static uint32_t
+s_popcount (uint32_t bits)
+{
+    return (uint32_t) __builtin_popcount (bits);
+}
+
+int
+proto_msg_encode (proto_msg_t *self, zmsg_t **out)
+{
+    assert (out);
+    assert (self->type > 0 && self->type < PROTO_TYPE_COUNT);
+    int rc = PROTO_EIO;
+    zmsg_t *msg = NULL;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+
+    msgpack_pack_map (&pk, 2 + s_popcount (self->present));
+    s_pack_key (&pk, "v");
+    msgpack_pack_uint32 (&pk, PROTO_VERSION);
+    s_pack_key (&pk, "t");
+    msgpack_pack_uint32 (&pk, (uint32_t) self->type);
+    if (self->present & PROTO_F_ROLE) {
+        s_pack_key (&pk, "r");
+        msgpack_pack_uint32 (&pk, self->role);
+    }
+    if (self->present & PROTO_F_ID)
+        s_pack_str (&pk, "i", self->id, strlen (self->id));
+    if (self->present & PROTO_F_NODE)
+        s_pack_str (&pk, "n", self->node, strlen (self->node));
+    if (self->present & PROTO_F_POOL) {
+        s_pack_key (&pk, "p");
+        msgpack_pack_uint64 (&pk, self->pool);
+    }
+    if (self->present & PROTO_F_SEQ) {
+        s_pack_key (&pk, "s");
+        msgpack_pack_uint64 (&pk, self->seq);
+    }
+    if (self->present & PROTO_F_CODE) {
+        s_pack_key (&pk, "c");
+        msgpack_pack_int64 (&pk, self->code);
+    }
+    if (self->present & PROTO_F_TEXT)
+        s_pack_str (&pk, "x", self->text ? self->text : "",
+                    self->text ? self->text_size : 0);
+    if (self->present & PROTO_F_HASH) {
+        s_pack_key (&pk, "h");
+        msgpack_pack_array (&pk, self->nhashes);
+        for (size_t i = 0; i < self->nhashes; i++) {
+            msgpack_pack_bin (&pk, PROTO_HASH_SIZE);
+            msgpack_pack_bin_body (&pk, self->hash [i], PROTO_HASH_SIZE);
+        }
+    }
+    if (self->present & PROTO_F_NUMS) {
+        s_pack_key (&pk, "u");
+        msgpack_pack_array (&pk, self->nnums);
+        for (size_t i = 0; i < self->nnums; i++)
+            msgpack_pack_uint64 (&pk, self->nums [i]);
+    }
+    if (self->present & PROTO_F_JOBS) {
+        size_t size = self->njobs * PROTO_JOB_WIRE_SIZE;
+        s_pack_key (&pk, "j");
+        msgpack_pack_bin (&pk, size);
+        /* Grow the buffer once and write the entries in place. */
+        uint8_t entry [PROTO_JOB_WIRE_SIZE];
+        for (size_t i = 0; i < self->njobs; i++) {
+            const proto_job_t *job = &self->jobs [i];
+            s_put_le64 (entry, job->id);
+            s_put_le32 (entry + 8, job->attempt);
+            s_put_le32 (entry + 12, (uint32_t) job->status);
+            s_put_le64 (entry + 16, job->useq);
+            msgpack_sbuffer_write (&sbuf, (const char *) entry, sizeof entry);
+        }
+    }
+    msg = zmsg_new ();
+    if (!msg)
+        goto cleanup;
+    if (zmsg_addmem (msg, sbuf.data, sbuf.size))
+        goto cleanup;
+    if (self->frames) {
+        zframe_t *frame;
+        while ((frame = zmsg_pop (self->frames)))
+            if (zmsg_append (msg, &frame)) {
+                zframe_destroy (&frame);
+                goto cleanup;
+            }
+        zmsg_destroy (&self->frames);
+    }
+    *out = msg;
+    msg = NULL;
+    rc = PROTO_OK;
+cleanup:
+    zmsg_destroy (&msg);
+    msgpack_sbuffer_destroy (&sbuf);
+    return rc;
+}
+
+/* Formats a decode failure into the caller's buffer. */
+static int
+s_fail (char *reason, size_t reason_size, int rc, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static int
+s_fail (char *reason, size_t reason_size, int rc, const char *format, ...)
+{
+    if (reason && reason_size) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (reason, reason_size, format, args);
+        va_end (args);
+    }
+    return rc;
+}
+
+static bool
+s_uint (const msgpack_object *o, uint64_t *value)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    *value = o->via.u64;
+    return true;
+}
+
+static bool
+s_int (const msgpack_object *o, int64_t *value)
+{
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *value = o->via.i64;
+        return true;
+    }
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX) {
+        *value = (int64_t) o->via.u64;
+        return true;
+    }
+    return false;
+}
+
+static bool
+s_idstr (const msgpack_object *o, char *field)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > PROTO_ID_MAX
+    ||  memchr (o->via.str.ptr, 0, o->via.str.size))
+        return false;
+    memcpy (field, o->via.str.ptr, o->via.str.size);
+    field [o->via.str.size] = 0;
+    return true;
+}
+
+/* Decodes one key/value pair of the header into self. */
+static int
+s_decode_field (proto_msg_t *self, const msgpack_object *key,
+                const msgpack_object *val, char *reason, size_t reason_size)
+{
+    if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "header key is not a one-letter string");
+    char k = key->via.str.ptr [0];
+    uint32_t bit = 0;
+    uint64_t u;
+    switch (k) {
+        case 'v': case 't':
+            return PROTO_OK;        /* read before */
+        case 'r':
+            bit = PROTO_F_ROLE;
+            if (!s_uint (val, &u) || u < PROTO_ROLE_CLIENT || u > PROTO_ROLE_STATUS)
+                goto bad;
+            self->role = (uint32_t) u;
+            break;
+        case 'i':
+            bit = PROTO_F_ID;
+            if (!s_idstr (val, self->id))
+                goto bad;
+            break;
+        case 'n':
+            bit = PROTO_F_NODE;
+            if (!s_idstr (val, self->node))
+                goto bad;
+            break;
+        case 'p':
+            bit = PROTO_F_POOL;
+            if (!s_uint (val, &self->pool))
+                goto bad;
+            break;
+        case 's':
+            bit = PROTO_F_SEQ;
+            if (!s_uint (val, &self->seq))
+                goto bad;
+            break;
+        case 'c':
+            bit = PROTO_F_CODE;
+            if (!s_int (val, &self->code))
+                goto bad;
+            break;
+        case 'x':
+            bit = PROTO_F_TEXT;
+            if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > PROTO_TEXT_MAX)
+                goto bad;
+            self->text = malloc (val->via.str.size + 1);
+            if (!self->text)
+                return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+            memcpy (self->text, val->via.str.ptr, val->via.str.size);
+            self->text [val->via.str.size] = 0;
+            self->text_size = val->via.str.size;
+            break;
+        case 'h':
+            bit = PROTO_F_HASH;
+            if (val->type != MSGPACK_OBJECT_ARRAY
+            ||  val->via.array.size == 0 || val->via.array.size > PROTO_HASHES_MAX)
+                goto bad;
+            for (uint32_t i = 0; i < val->via.array.size; i++) {
+                const msgpack_object *h = &val->via.array.ptr [i];
+                if (h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != PROTO_HASH_SIZE)
+                    goto bad;
+                memcpy (self->hash [i], h->via.bin.ptr, PROTO_HASH_SIZE);
+            }
+            self->nhashes = val->via.array.size;
+            break;
+        case 'u':
+            bit = PROTO_F_NUMS;
+            if (val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size > PROTO_NUMS_MAX)
+                goto bad;
+            for (uint32_t i = 0; i < val->via.array.size; i++)
+                if (!s_uint (&val->via.array.ptr [i], &self->nums [i]))
+                    goto bad;
+            self->nnums = val->via.array.size;
+            break;
+        case 'j': {
+            bit = PROTO_F_JOBS;
+            if (val->type != MSGPACK_OBJECT_BIN
+            ||  val->via.bin.size % PROTO_JOB_WIRE_SIZE != 0)
+                goto bad;
+            size_t count = val->via.bin.size / PROTO_JOB_WIRE_SIZE;
+            if (count == 0 || count > PROTO_JOBS_MAX)
+                goto bad;
+            if (s_jobs_reserve (self, count) != PROTO_OK)
+                return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+            const uint8_t *p = (const uint8_t *) val->via.bin.ptr;
+            for (size_t i = 0; i < count; i++, p += PROTO_JOB_WIRE_SIZE) {
+                proto_job_t *job = &self->jobs [i];
+                job->id = s_get_le64 (p);
+                job->attempt = s_get_le32 (p + 8);
+                job->status = (int32_t) s_get_le32 (p + 12);
+                job->useq = s_get_le64 (p + 16);
+            }
+            self->njobs = count;
+            break;
+        }
+        default:
+            return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                           "unknown header key '%c'", k);
+    }
+    if (self->present & bit)
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "header key '%c' given twice", k);
+    self->present |= bit;
+    return PROTO_OK;
+bad:
+    return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                   "header field '%c' has a wrong type or length", k);
+}
+
+int
+proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
+                  size_t reason_size)
+{
+    assert (in);
+    proto_msg_reset (self);
+    self->type = 0;
+    int rc = PROTO_EMALFORMED;
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    zmsg_t *msg = *in;
+    *in = NULL;
+    zframe_t *header = msg ? zmsg_pop (msg) : NULL;
+    if (!header) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED, "empty message");
+        goto cleanup;
+    }
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack_next (
+        &unpacked, (const char *) zframe_data (header), zframe_size (header), &off);
+    if (ur != MSGPACK_UNPACK_SUCCESS || off != zframe_size (header)) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                     "header is not one msgpack object");
+        goto cleanup;
+    }
+    const msgpack_object *root = &unpacked.data;
+    if (root->type != MSGPACK_OBJECT_MAP) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED, "header is not a map");
+        goto cleanup;
+    }
+    /* Version first, then type: a peer of another version may use a
+       header layout we do not know, so nothing else is read before. */
+    uint64_t version = 0, type = 0;
+    bool has_version = false, has_type = false;
+    const msgpack_object_map *map = &root->via.map;
+    for (uint32_t i = 0; i < map->size; i++) {
+        const msgpack_object *key = &map->ptr [i].key;
+        if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
+            continue;
+        if (key->via.str.ptr [0] == 'v')
+            has_version = s_uint (&map->ptr [i].val, &version);
+        else
+        if (key->via.str.ptr [0] == 't')
+            has_type = s_uint (&map->ptr [i].val, &type);
+    }
+    if (!has_version) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                     "header has no protocol version");
+        goto cleanup;
+    }
+    if (version != PROTO_VERSION) {
+        self->version = version > UINT32_MAX ? UINT32_MAX : (uint32_t) version;
+        rc = s_fail (reason, reason_size, PROTO_EVERSION,
+                     "protocol version %llu, this side speaks %d",
+                     (unsigned long long) version, PROTO_VERSION);
+        goto cleanup;
+    }
+    if (!has_type || type == 0 || type >= PROTO_TYPE_COUNT) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                     "unknown message type %llu", (unsigned long long) type);
+        goto cleanup;
+    }
+    self->type = (proto_type_t) type;
+    for (uint32_t i = 0; i < map->size; i++) {
+        rc = s_decode_field (self, &map->ptr [i].key, &map->ptr [i].val,
+                             reason, reason_size);
+        if (rc != PROTO_OK)
+            goto cleanup;
+    }
+    const type_spec_t *spec = &s_types [self->type];
+    if ((self->present & spec->required) != spec->required) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                     "%s lacks a required field", spec->name);
+        goto cleanup;
+    }
+    size_t frames = zmsg_size (msg);
+    size_t want = 0;
+    switch (spec->frames) {
+        case FR_NONE: want = 0; break;
+        case FR_ONE:  want = 1; break;
+        case FR_TWO:  want = 2; break;
+        case FR_JOBS: want = self->njobs; break;
+        default:      want = frames; break;
+    }
+    if (frames != want) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                     "%s has %zu payload frames, expected %zu",
+                     spec->name, frames, want);
+        goto cleanup;
+    }
+    if (frames) {
+        self->frames = msg;
+        msg = NULL;
+    }
+    rc = PROTO_OK;
+cleanup:
+    if (rc != PROTO_OK && rc != PROTO_EVERSION) {
+        proto_type_t keep = self->type;
+        proto_msg_reset (self);
+        self->type = keep;
+    }
+    zframe_destroy (&header);
+    zmsg_destroy (&msg);
+    msgpack_unpacked_destroy (&unpacked);
+    return rc;
+}
+
+int
+proto_msg_send (proto_msg_t *self, void *sock)
+{
+    zmsg_t *msg = NULL;
+    int rc = proto_msg_encode (self, &msg);
+    if (rc != PROTO_OK)
+        return rc;
+    if (zmsg_send (&msg, sock)) {
+        zmsg_destroy (&msg);
+        return PROTO_EIO;
+    }
+    return PROTO_OK;
+}
+
+int
+proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id)
+{
+    zmsg_t *msg = NULL;
+    int rc = proto_msg_encode (self, &msg);
+    if (rc != PROTO_OK)
+        return rc;
+    zframe_t *rid = zframe_dup (routing_id);
+    if (!rid || zmsg_prepend (msg, &rid)) {
+        zframe_destroy (&rid);
+        zmsg_destroy (&msg);
+        return PROTO_EIO;
+    }
+    if (zmsg_send (&msg, sock)) {
+        zmsg_destroy (&msg);
+        return PROTO_EIO;
+    }
+    return PROTO_OK;
+}
+
+int
+proto_msg_recv (proto_msg_t *self, void *sock, char *reason, size_t reason_size)
+{
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return s_fail (reason, reason_size, PROTO_EIO, "receive failed");
+    return proto_msg_decode (self, &msg, reason, reason_size);
+}
+
+int
+proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
+                       char *reason, size_t reason_size)
+{
+    *routing_id = NULL;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return s_fail (reason, reason_size, PROTO_EIO, "receive failed");
+    *routing_id = zmsg_pop (msg);
+    if (!*routing_id) {
+        zmsg_destroy (&msg);
+        return s_fail (reason, reason_size, PROTO_EMALFORMED, "no routing id");
+    }
+    return proto_msg_decode (self, &msg, reason, reason_size);
+}
+
+void
+proto_hash (const void *data, size_t size, uint8_t hash[PROTO_HASH_SIZE])
+{
+    crypto_generichash (hash, PROTO_HASH_SIZE, data, size, NULL, 0);
+}
+
+void
+proto_hash_hex (const uint8_t hash[PROTO_HASH_SIZE],
+                char out[2 * PROTO_HASH_SIZE + 1])
+{
+    sodium_bin2hex (out, 2 * PROTO_HASH_SIZE + 1, hash, PROTO_HASH_SIZE);
+}

@@ -1,0 +1,207 @@
+/*  proto/msg.h - every dcpool message, its fields, and its codec.
+
+    A message on the wire is a ZeroMQ multipart message.  Frame 0 is the
+    header: a msgpack map with "v" (protocol version), "t" (type) and the
+    type's fields.  Frames 1..n are raw payloads (job inputs, outputs,
+    blocks, updates), never packed into msgpack.  The head's ROUTER adds a
+    routing-id frame in front; proto_recv_router / proto_send_router deal
+    with it.
+
+    This file is the one place where a message is defined; nothing else
+    encodes or decodes one.  The decoder validates every field and length and
+    returns PROTO_EMALFORMED (with a reason) on anything off: callers log,
+    answer ERROR where they can, and carry on.
+
+    Conversation (-> to head, <- from head):
+
+    every peer   -> HELLO {role, id, [node], [text], [nums]}
+                 <- WELCOME {nums: [heartbeat_ms, liveness]} | DENIED {text}
+                 -> HEARTBEAT (every heartbeat_ms)   <- HEARTBEAT (same)
+                 -> BYE (graceful leave)
+    client       -> POOL_OPEN {text: library name, hash: [lib, init],
+                               nums: [max_attempts, job_timeout_ms,
+                                      min_workers, min_gpu_memory_mb]}
+                    frames: [library bytes, init bytes]
+                 <- POOL_READY {pool} | ERROR {code, text}
+                 -> SUBMIT {pool, jobs: [{id}...]} frames: inputs
+                 <- RESULT {pool, jobs: [{id, status}...]} frames: output,
+                    or the error text when status != 0
+                 -> UPDATE {pool} frame: update bytes (seq given by the head)
+                 -> STATUS_REQ {[pool]}   <- STATUS {nums, text}
+                 -> POOL_CLOSE {pool}
+                 <- ERROR {pool, code, text}  (the pool failed: init, ...)
+    worker       <- ASSIGN {pool, hash: [lib, init], text: name,
+                            nums: [job_timeout_ms]}
+                 -> BLOCK_GET {hash}  <- BLOCK {hash} frame | ERROR
+                 -> WORKER_READY {pool, code: 0 | <0, [text: reason]}
+                 <- UPDATE {pool, seq} frame     (in seq order, before jobs
+                                                  that need them)
+                 <- JOB {pool, jobs: [{id, attempt, useq}...]} frames
+                 -> RESULT {pool, jobs: [{id, attempt, status}...]} frames
+                 <- POOL_CLOSE {pool}: exit; the node starts a fresh worker
+    node         -> WORKER_DIED {id: worker id, code: signal or -exit code,
+                                 text: description}
+                 -> STATUS_REQ            <- STATUS
+    head         <- ERROR {code, text} in answer to anything malformed
+*/
+#ifndef DCPOOL_PROTO_MSG_H
+#define DCPOOL_PROTO_MSG_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROTO_VERSION      1
+#define PROTO_ID_MAX       64          /* bytes of an id string */
+#define PROTO_TEXT_MAX     65536       /* bytes of a text field */
+#define PROTO_NUMS_MAX     16          /* entries of the nums array */
+#define PROTO_JOBS_MAX     65536       /* jobs in one SUBMIT/JOB/RESULT */
+#define PROTO_HASH_SIZE    32          /* BLAKE2b-256 */
+#define PROTO_HASHES_MAX   2
+
+/* Return codes of the codec. */
+#define PROTO_OK           0
+#define PROTO_EMALFORMED  -2           /* as malamute: -2 on bad input */
+#define PROTO_EVERSION    -3           /* another protocol version */
+#define PROTO_EIO         -4           /* the socket failed (EAGAIN, ETERM) */
+
+typedef enum {
+    PROTO_HELLO = 1,
+    PROTO_WELCOME,
+    PROTO_DENIED,
+    PROTO_HEARTBEAT,
+    PROTO_POOL_OPEN,
+    PROTO_POOL_READY,
+    PROTO_SUBMIT,
+    PROTO_RESULT,
+    PROTO_ASSIGN,
+    PROTO_JOB,
+    PROTO_UPDATE,
+    PROTO_WORKER_READY,
+    PROTO_WORKER_DIED,
+    PROTO_STATUS_REQ,
+    PROTO_STATUS,
+    PROTO_BLOCK_PUT,
+    PROTO_BLOCK_GET,
+    PROTO_BLOCK,
+    PROTO_POOL_CLOSE,
+    PROTO_ERROR,
+    PROTO_BYE,
+    PROTO_TYPE_COUNT                   /* one past the last type */
+} proto_type_t;
+
+typedef enum {
+    PROTO_ROLE_CLIENT = 1,
+    PROTO_ROLE_NODE   = 2,
+    PROTO_ROLE_WORKER = 3,
+    PROTO_ROLE_STATUS = 4              /* start_node --status and the like */
+} proto_role_t;
+
+/* Fields, as bits of proto_msg_t.present. */
+enum {
+    PROTO_F_ROLE = 1u << 0,
+    PROTO_F_ID   = 1u << 1,
+    PROTO_F_NODE = 1u << 2,
+    PROTO_F_POOL = 1u << 3,
+    PROTO_F_SEQ  = 1u << 4,
+    PROTO_F_CODE = 1u << 5,
+    PROTO_F_TEXT = 1u << 6,
+    PROTO_F_HASH = 1u << 7,
+    PROTO_F_NUMS = 1u << 8,
+    PROTO_F_JOBS = 1u << 9
+};
+
+/*  One job entry.  On the wire "jobs" is a msgpack bin of njobs * 24
+    bytes, each entry little-endian {u64 id, u32 attempt, i32 status,
+    u64 useq}; fields a type does not use are 0. */
+typedef struct {
+    uint64_t id;        /* unique within the pool, chosen by the client */
+    uint32_t attempt;   /* 0 on the first run */
+    int32_t  status;    /* RESULT: 0 or a negative POOL_E* code */
+    uint64_t useq;      /* JOB: updates the worker must have applied */
+} proto_job_t;
+
+#define PROTO_JOB_WIRE_SIZE 24
+
+typedef struct {
+    proto_type_t type;
+    uint32_t     version;       /* set by decode; encode writes PROTO_VERSION */
+    uint32_t     present;       /* PROTO_F_* bits of the fields that are set */
+    uint32_t     role;
+    char         id[PROTO_ID_MAX + 1];
+    char         node[PROTO_ID_MAX + 1];
+    uint64_t     pool;
+    uint64_t     seq;
+    int64_t      code;
+    char        *text;          /* owned; NUL-terminated */
+    size_t       text_size;     /* strlen (text) */
+    uint8_t      hash[PROTO_HASHES_MAX][PROTO_HASH_SIZE];
+    size_t       nhashes;
+    uint64_t     nums[PROTO_NUMS_MAX];
+    size_t       nnums;
+    proto_job_t *jobs;          /* owned */
+    size_t       njobs;
+    size_t       jobs_cap;
+    zmsg_t      *frames;        /* owned payload frames; NULL when none */
+} proto_msg_t;
+
+/*  Life cycle.  init sets the type and clears every field; reset frees what
+    the message owns and leaves it as after init (type kept). */
+void proto_msg_init (proto_msg_t *self, proto_type_t type);
+void proto_msg_reset (proto_msg_t *self);
+
+/*  Setters mark the field present.  Strings longer than the field's limit
+    are refused with PROTO_EMALFORMED (a caller bug or bad user input). */
+int  proto_msg_set_id (proto_msg_t *self, const char *id);
+int  proto_msg_set_node (proto_msg_t *self, const char *node);
+void proto_msg_set_role (proto_msg_t *self, proto_role_t role);
+void proto_msg_set_pool (proto_msg_t *self, uint64_t pool);
+void proto_msg_set_seq (proto_msg_t *self, uint64_t seq);
+void proto_msg_set_code (proto_msg_t *self, int64_t code);
+int  proto_msg_set_text (proto_msg_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+int  proto_msg_add_hash (proto_msg_t *self, const uint8_t hash[PROTO_HASH_SIZE]);
+int  proto_msg_add_num (proto_msg_t *self, uint64_t value);
+/*  Appends a job entry; returns a pointer to fill, NULL when out of memory
+    or at PROTO_JOBS_MAX. */
+proto_job_t *proto_msg_add_job (proto_msg_t *self);
+/*  Appends a payload frame; takes ownership of *frame and nulls it. */
+int  proto_msg_add_frame (proto_msg_t *self, zframe_t **frame);
+/*  Appends a payload frame copied from memory. */
+int  proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
+/*  Number of payload frames. */
+size_t proto_msg_frames (const proto_msg_t *self);
+/*  Removes and returns the first payload frame (caller owns), or NULL. */
+zframe_t *proto_msg_pop_frame (proto_msg_t *self);
+
+/*  Encodes the header and moves the payload frames into a new zmsg_t.
+    The message's frames are gone afterwards (NULL); other fields stay. */
+int  proto_msg_encode (proto_msg_t *self, zmsg_t **out);
+
+/*  Decodes *in into self (which must be initialised; it is reset first)
+    and destroys *in.  Returns PROTO_OK, PROTO_EMALFORMED or PROTO_EVERSION
+    (self->version then holds the peer's version), with a reason in
+    reason[reason_size] when not OK. */
+int  proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
+                       size_t reason_size);
+
+/*  Socket helpers.  send encodes and sends, moving the frames; recv waits
+    for one message (honouring the socket's receive timeout) and decodes it.
+    The router variants take and give the peer's routing id. */
+int  proto_msg_send (proto_msg_t *self, void *sock);
+int  proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id);
+int  proto_msg_recv (proto_msg_t *self, void *sock, char *reason,
+                     size_t reason_size);
+int  proto_msg_recv_router (proto_msg_t *self, void *sock,
+                            zframe_t **routing_id, char *reason,
+                            size_t reason_size);
+
+const char *proto_type_name (proto_type_t type);
+
+/*  BLAKE2b-256 of data, the name of a block. */
+void proto_hash (const void *data, size_t size, uint8_t hash[PROTO_HASH_SIZE]);
+/*  Lower-case hex of a hash into out[2 * PROTO_HASH_SIZE + 1]. */
+void proto_hash_hex (const uint8_t hash[PROTO_HASH_SIZE],
+                     char out[2 * PROTO_HASH_SIZE + 1]);
+
+#endif
