@@ -1,0 +1,143 @@
+/*  head/head.h - the head's shared state: peers, pools, jobs.
+
+    pool-head is one event loop (head/server.c) around one ROUTER socket.
+    This header holds the data model every head file works on; there is no
+    other thread, so nothing here is locked.
+
+    - A peer is one DEALER connection that said HELLO: a client pool, a
+      node, a worker or a status query.  Peers are found by routing id,
+      workers and nodes also by their id string.
+    - A pool belongs to one client peer; it has a FIFO of pending jobs and
+      the updates sent so far.
+    - A job is in exactly one place: the pool's pending FIFO, or the
+      in-flight FIFO of the worker it was sent to.  The intrusive `next`
+      link serves both, so moving a job never allocates.
+*/
+#ifndef DCPOOL_HEAD_H
+#define DCPOOL_HEAD_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msg.h"
+#include "keys.h"
+
+typedef struct head_store head_store_t;
+typedef struct head_pool  head_pool_t;
+typedef struct head_peer  head_peer_t;
+
+typedef struct head_job {
+    uint64_t         id;
+    uint32_t         attempt;
+    uint64_t         useq;       /* updates the job must see applied */
+    zframe_t        *input;
+    char            *cause;      /* why the last attempt failed, or NULL */
+    int              cause_code; /* POOL_ECRASHED / POOL_ETIMEDOUT */
+    struct head_job *next;
+} head_job_t;
+
+typedef struct {
+    head_job_t *first;
+    head_job_t *last;
+    size_t      count;
+} head_queue_t;
+
+typedef enum {
+    WORKER_IDLE,        /* connected, no pool */
+    WORKER_LOADING,     /* ASSIGN sent, waiting for WORKER_READY */
+    WORKER_READY,       /* runs the pool's jobs */
+    WORKER_RELEASING,   /* gets no new jobs; POOL_CLOSE once drained */
+    WORKER_CLOSED       /* POOL_CLOSE sent; it is exiting */
+} head_worker_state_t;
+
+struct head_peer {
+    char              key [24];          /* hex of the routing id */
+    zframe_t         *rid;               /* routing id */
+    proto_role_t      role;
+    char              id [PROTO_ID_MAX + 1];
+    char              node [PROTO_ID_MAX + 1];   /* worker: its node */
+    char             *text;              /* node: hostname; worker: cpu/GPU */
+    uint64_t          pid;               /* worker: its process id, or 0 */
+    int64_t           last_seen;         /* zclock_mono of the last message */
+    /* node */
+    int               worker_slots;
+    /* worker */
+    uint64_t          gpu_memory;        /* bytes; 0 on CPU */
+    bool              has_gpu;
+    head_worker_state_t state;
+    head_pool_t      *pool;
+    head_queue_t      inflight;
+    uint64_t          useq_sent;         /* updates of its pool it was sent */
+    uint64_t          jobs_done;
+    /* client */
+    zlist_t          *pools;             /* head_pool_t *, not owned */
+};
+
+struct head_pool {
+    uint64_t          id;
+    head_peer_t      *client;
+    char              name [PROTO_ID_MAX + 1];
+    uint8_t           lib_hash [PROTO_HASH_SIZE];
+    uint8_t           init_hash [PROTO_HASH_SIZE];
+    uint32_t          max_attempts;
+    uint64_t          job_timeout_ms;
+    uint32_t          min_workers;
+    uint64_t          min_gpu_memory;    /* bytes */
+    head_queue_t      pending;
+    size_t            running;           /* jobs in workers' in-flight */
+    uint64_t          useq;              /* updates so far */
+    zlist_t          *updates;           /* zframe_t *, seq = position + 1 */
+    int               workers;           /* assigned: loading + ready */
+    int               ready;
+    int               init_failures;
+    uint64_t          submitted;
+    uint64_t          done;
+    bool              failed;
+};
+
+typedef struct {
+    int      port;
+    char     bind [128];
+    bool     insecure;
+    int      heartbeat_ms;
+    int      liveness;
+    int      prefetch;
+    uint64_t max_message;     /* bytes */
+    size_t   max_pools_per_client;
+    size_t   max_pending_per_pool;
+    bool     verbose;
+} head_config_t;
+
+typedef struct {
+    head_config_t   config;
+    proto_keys_t    keys;
+    zsock_t        *router;
+    zsock_t        *zap;             /* NULL when insecure */
+    zloop_t        *loop;
+    head_store_t   *store;
+    zhashx_t       *peers;           /* routing-id hex -> head_peer_t (owns) */
+    zhashx_t       *workers;         /* worker id -> head_peer_t */
+    zhashx_t       *nodes;           /* node id -> head_peer_t */
+    zlistx_t       *pools;           /* head_pool_t (owns) */
+    uint64_t        next_pool_id;    /* fallback when Redis is away */
+    bool            stopping;
+} head_t;
+
+/* Sends msg to peer; the message's frames are gone afterwards. */
+int  head_send (head_t *head, head_peer_t *peer, proto_msg_t *msg);
+/* Sends an ERROR {pool, code, text} to peer. */
+void head_send_error (head_t *head, head_peer_t *peer, uint64_t pool,
+                      int code, const char *format, ...)
+    __attribute__ ((format (printf, 5, 6)));
+
+/* Job queues (head/queue.c). */
+void        head_queue_push (head_queue_t *q, head_job_t *job);
+void        head_queue_push_front (head_queue_t *q, head_job_t *job);
+head_job_t *head_queue_pop (head_queue_t *q);
+void        head_job_destroy (head_job_t **job);
+void        head_queue_purge (head_queue_t *q);
+/* Moves every job of front, in order, before q's first; front is emptied. */
+void        head_queue_splice_front (head_queue_t *q, head_queue_t *front);
+
+#endif

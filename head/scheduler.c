@@ -1,0 +1,567 @@
+/*  head/scheduler.c - pools, job queues, fair sharing of workers, requeueing. */
+#include "scheduler.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pool.h"
+#include "store.h"
+
+static void s_feed (head_t *head, head_peer_t *worker);
+
+head_pool_t *
+head_sched_pool (head_t *head, head_peer_t *client, uint64_t id)
+{
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        if (pool->id == id && pool->client == client)
+            return pool;
+    return NULL;
+}
+
+static void
+s_pool_destroy (head_pool_t **pool_p)
+{
+    head_pool_t *pool = *pool_p;
+    if (!pool)
+        return;
+    head_queue_purge (&pool->pending);
+    if (pool->updates) {
+        zframe_t *frame;
+        while ((frame = zlist_pop (pool->updates)))
+            zframe_destroy (&frame);
+        zlist_destroy (&pool->updates);
+    }
+    free (pool);
+    *pool_p = NULL;
+}
+
+void
+head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
+{
+    head_pool_t *pool = NULL;
+    zframe_t *lib = NULL, *init = NULL;
+    if (msg->nhashes != 2 || msg->nnums < 3) {
+        head_send_error (head, client, 0, POOL_EINVAL,
+                         "POOL_OPEN needs two hashes and three numbers");
+        goto cleanup;
+    }
+    if (zlist_size (client->pools) >= head->config.max_pools_per_client) {
+        head_send_error (head, client, 0, POOL_EDENIED,
+                         "too many pools open on this connection (limit %zu)",
+                         head->config.max_pools_per_client);
+        goto cleanup;
+    }
+    lib = proto_msg_pop_frame (msg);
+    init = proto_msg_pop_frame (msg);
+    uint8_t hash [PROTO_HASH_SIZE];
+    proto_hash (zframe_data (lib), zframe_size (lib), hash);
+    bool lib_ok = memcmp (hash, msg->hash [0], PROTO_HASH_SIZE) == 0;
+    proto_hash (zframe_data (init), zframe_size (init), hash);
+    if (!lib_ok || memcmp (hash, msg->hash [1], PROTO_HASH_SIZE) != 0) {
+        head_send_error (head, client, 0, POOL_EINVAL,
+                         "POOL_OPEN frames do not match their hashes");
+        goto cleanup;
+    }
+    if (head_store_block_put (head->store, msg->hash [0], zframe_data (lib),
+                              zframe_size (lib))
+    ||  head_store_block_put (head->store, msg->hash [1], zframe_data (init),
+                              zframe_size (init))) {
+        head_send_error (head, client, 0, POOL_EIO,
+                         "the head cannot store the worker library: %s",
+                         head_store_error (head->store));
+        goto cleanup;
+    }
+    pool = calloc (1, sizeof *pool);
+    if (!pool || !(pool->updates = zlist_new ())) {
+        head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
+        goto cleanup;
+    }
+    pool->id = head_store_next_pool_id (head->store);
+    if (!pool->id)
+        pool->id = ++head->next_pool_id;
+    else
+    if (pool->id > head->next_pool_id)
+        head->next_pool_id = pool->id;
+    pool->client = client;
+    snprintf (pool->name, sizeof pool->name, "%s",
+              (msg->present & PROTO_F_TEXT) && msg->text ? msg->text : "worker");
+    memcpy (pool->lib_hash, msg->hash [0], PROTO_HASH_SIZE);
+    memcpy (pool->init_hash, msg->hash [1], PROTO_HASH_SIZE);
+    pool->max_attempts = msg->nums [0] >= 1 && msg->nums [0] <= 1000
+                       ? (uint32_t) msg->nums [0] : 3;
+    pool->job_timeout_ms = msg->nums [1];
+    pool->min_workers = msg->nums [2] <= 100000 ? (uint32_t) msg->nums [2] : 1;
+    pool->min_gpu_memory = msg->nnums > 3 ? msg->nums [3] * 1024 * 1024 : 0;
+    if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {
+        head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
+        zlistx_delete (head->pools, zlistx_find (head->pools, pool));
+        goto cleanup;
+    }
+    head_store_pool_save (head->store, pool->id, pool->name, client->id);
+    zsys_info ("pool-head: pool %llu (%s) opened by %s",
+               (unsigned long long) pool->id, pool->name, client->id);
+
+    proto_msg_t ready;
+    proto_msg_init (&ready, PROTO_POOL_READY);
+    proto_msg_set_pool (&ready, pool->id);
+    head_send (head, client, &ready);
+    proto_msg_reset (&ready);
+    pool = NULL;
+    head_sched_rebalance (head);
+cleanup:
+    zframe_destroy (&lib);
+    zframe_destroy (&init);
+    s_pool_destroy (&pool);
+}
+
+/* Detaches a worker from its pool's counters. */
+static void
+s_worker_leave_pool (head_peer_t *worker)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool)
+        return;
+    if (worker->state == WORKER_LOADING || worker->state == WORKER_READY
+    ||  worker->state == WORKER_RELEASING)
+        pool->workers--;
+    if (worker->state == WORKER_READY || worker->state == WORKER_RELEASING)
+        pool->ready--;
+    worker->pool = NULL;
+}
+
+/* Sends POOL_CLOSE: the worker exits and its node starts a fresh one. */
+static void
+s_worker_close (head_t *head, head_peer_t *worker)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_POOL_CLOSE);
+    proto_msg_set_pool (&msg, worker->pool ? worker->pool->id : 0);
+    head_send (head, worker, &msg);
+    proto_msg_reset (&msg);
+    s_worker_leave_pool (worker);
+    worker->state = WORKER_CLOSED;
+}
+
+void
+head_sched_pool_close (head_t *head, head_pool_t *pool)
+{
+    zsys_info ("pool-head: pool %llu (%s) closed: %llu jobs done",
+               (unsigned long long) pool->id, pool->name,
+               (unsigned long long) pool->done);
+    head_peer_t *worker;
+    for (worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers))
+        if (worker->pool == pool) {
+            head_queue_purge (&worker->inflight);
+            s_worker_close (head, worker);
+        }
+    head_store_pool_forget (head->store, pool->id);
+    if (pool->client)
+        zlist_remove (pool->client->pools, pool);
+    void *handle = zlistx_find (head->pools, pool);
+    if (handle)
+        zlistx_detach (head->pools, handle);
+    s_pool_destroy (&pool);
+    head_sched_rebalance (head);
+}
+
+void
+head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
+{
+    if (pool->pending.count + pool->running + msg->njobs
+        > head->config.max_pending_per_pool) {
+        head_send_error (head, pool->client, pool->id, POOL_EDENIED,
+                         "pool %llu: more than %zu jobs pending",
+                         (unsigned long long) pool->id,
+                         head->config.max_pending_per_pool);
+        return;
+    }
+    bool was_idle = pool->pending.count == 0 && pool->running == 0;
+    for (size_t i = 0; i < msg->njobs; i++) {
+        head_job_t *job = calloc (1, sizeof *job);
+        if (!job) {
+            head_send_error (head, pool->client, pool->id, POOL_ENOMEM,
+                             "head out of memory");
+            return;
+        }
+        job->id = msg->jobs [i].id;
+        job->useq = pool->useq;
+        job->input = proto_msg_pop_frame (msg);
+        head_queue_push (&pool->pending, job);
+        pool->submitted++;
+    }
+    if (was_idle)
+        head_sched_rebalance (head);
+    head_peer_t *worker;
+    for (worker = zhashx_first (head->workers); worker && pool->pending.count;
+         worker = zhashx_next (head->workers))
+        if (worker->pool == pool && worker->state == WORKER_READY)
+            s_feed (head, worker);
+}
+
+void
+head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
+{
+    zframe_t *frame = proto_msg_pop_frame (msg);
+    if (!frame || zlist_append (pool->updates, frame)) {
+        zframe_destroy (&frame);
+        head_send_error (head, pool->client, pool->id, POOL_ENOMEM,
+                         "head out of memory");
+        return;
+    }
+    pool->useq++;
+    /* Ready workers get it now, in order behind what they were sent;
+       loading workers get every update when they report ready. */
+    head_peer_t *worker;
+    for (worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->pool != pool
+        || (worker->state != WORKER_READY && worker->state != WORKER_RELEASING))
+            continue;
+        proto_msg_t out;
+        proto_msg_init (&out, PROTO_UPDATE);
+        proto_msg_set_pool (&out, pool->id);
+        proto_msg_set_seq (&out, pool->useq);
+        zframe_t *copy = zframe_dup (frame);
+        proto_msg_add_frame (&out, &copy);
+        head_send (head, worker, &out);
+        proto_msg_reset (&out);
+        worker->useq_sent = pool->useq;
+    }
+}
+
+/* Sends the pool's updates the worker has not been sent yet. */
+static void
+s_send_updates (head_t *head, head_peer_t *worker)
+{
+    head_pool_t *pool = worker->pool;
+    uint64_t seq = 0;
+    for (zframe_t *frame = zlist_first (pool->updates); frame;
+         frame = zlist_next (pool->updates)) {
+        if (++seq <= worker->useq_sent)
+            continue;
+        proto_msg_t out;
+        proto_msg_init (&out, PROTO_UPDATE);
+        proto_msg_set_pool (&out, pool->id);
+        proto_msg_set_seq (&out, seq);
+        zframe_t *copy = zframe_dup (frame);
+        proto_msg_add_frame (&out, &copy);
+        head_send (head, worker, &out);
+        proto_msg_reset (&out);
+        worker->useq_sent = seq;
+    }
+}
+
+/* Sends the worker as many pending jobs as its prefetch allows. */
+static void
+s_feed (head_t *head, head_peer_t *worker)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool || worker->state != WORKER_READY)
+        return;
+    size_t prefetch = (size_t) head->config.prefetch;
+    if (worker->inflight.count >= prefetch || pool->pending.count == 0)
+        return;
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_JOB);
+    proto_msg_set_pool (&out, pool->id);
+    while (worker->inflight.count < prefetch && pool->pending.first
+       &&  pool->pending.first->useq <= worker->useq_sent) {
+        head_job_t *job = head_queue_pop (&pool->pending);
+        proto_job_t *entry = proto_msg_add_job (&out);
+        zframe_t *copy = zframe_dup (job->input);
+        if (!entry || !copy || proto_msg_add_frame (&out, &copy) != PROTO_OK) {
+            zframe_destroy (&copy);
+            head_queue_push_front (&pool->pending, job);
+            if (entry)
+                out.njobs--;
+            break;
+        }
+        entry->id = job->id;
+        entry->attempt = job->attempt;
+        entry->useq = job->useq;
+        head_queue_push (&worker->inflight, job);
+        pool->running++;
+    }
+    if (out.njobs)
+        head_send (head, worker, &out);
+    proto_msg_reset (&out);
+}
+
+/* Sends one job's final error to its client and frees it. */
+static void
+s_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int code,
+            const char *text)
+{
+    head_job_t *job = *job_p;
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_RESULT);
+    proto_msg_set_pool (&out, pool->id);
+    proto_job_t *entry = proto_msg_add_job (&out);
+    if (entry) {
+        entry->id = job->id;
+        entry->attempt = job->attempt;
+        entry->status = code;
+        proto_msg_add_bytes (&out, text, strlen (text));
+        head_send (head, pool->client, &out);
+    }
+    proto_msg_reset (&out);
+    pool->done++;
+    head_job_destroy (job_p);
+}
+
+void
+head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool || pool->id != msg->pool) {
+        /* Results for a pool the worker no longer serves: late, dropped. */
+        return;
+    }
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_RESULT);
+    proto_msg_set_pool (&out, pool->id);
+    for (size_t i = 0; i < msg->njobs; i++) {
+        zframe_t *frame = proto_msg_pop_frame (msg);
+        const proto_job_t *entry = &msg->jobs [i];
+        /* Jobs run in the order sent, so the match is nearly always first. */
+        head_job_t *prev = NULL, *job = worker->inflight.first;
+        while (job && !(job->id == entry->id && job->attempt == entry->attempt)) {
+            prev = job;
+            job = job->next;
+        }
+        if (!job) {
+            zframe_destroy (&frame);
+            continue;
+        }
+        if (prev)
+            prev->next = job->next;
+        else
+            worker->inflight.first = job->next;
+        if (worker->inflight.last == job)
+            worker->inflight.last = prev;
+        worker->inflight.count--;
+        pool->running--;
+        pool->done++;
+        worker->jobs_done++;
+        proto_job_t *reply = proto_msg_add_job (&out);
+        if (reply) {
+            reply->id = job->id;
+            reply->attempt = job->attempt;
+            reply->status = entry->status < 0 ? POOL_EJOB : 0;
+            proto_msg_add_frame (&out, &frame);
+        }
+        zframe_destroy (&frame);
+        head_job_destroy (&job);
+    }
+    if (out.njobs && pool->client)
+        head_send (head, pool->client, &out);
+    proto_msg_reset (&out);
+
+    if (worker->state == WORKER_RELEASING && worker->inflight.count == 0)
+        s_worker_close (head, worker);
+    else
+        s_feed (head, worker);
+    if (pool->pending.count == 0 && pool->running == 0)
+        head_sched_rebalance (head);    /* the pool went idle */
+}
+
+void
+head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
+{
+    head_pool_t *pool = worker->pool;
+    if (worker->state != WORKER_LOADING || !pool || pool->id != msg->pool)
+        return;
+    if (msg->code != 0) {
+        const char *why = msg->text ? msg->text : "no reason given";
+        zsys_warning ("pool-head: worker %s cannot serve pool %llu: %s",
+                      worker->id, (unsigned long long) pool->id, why);
+        s_worker_leave_pool (worker);
+        worker->state = WORKER_CLOSED;   /* it exits; the node respawns it */
+        pool->init_failures++;
+        if (pool->ready == 0 && pool->client) {
+            /* No worker could load it: the pool is of no use. */
+            int code = msg->code >= POOL_ETIMEOUT && msg->code < 0
+                     ? (int) msg->code : POOL_EWORKER;
+            head_send_error (head, pool->client, pool->id, code,
+                             "worker %s: %s", worker->id, why);
+            head_sched_pool_close (head, pool);
+        }
+        return;
+    }
+    worker->state = WORKER_READY;
+    pool->ready++;
+    s_send_updates (head, worker);
+    s_feed (head, worker);
+}
+
+void
+head_sched_worker_join (head_t *head, head_peer_t *worker)
+{
+    worker->state = WORKER_IDLE;
+    head_sched_rebalance (head);
+}
+
+void
+head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
+                        const char *why)
+{
+    head_pool_t *pool = worker->pool;
+    s_worker_leave_pool (worker);
+    worker->state = WORKER_CLOSED;
+    if (!pool) {
+        head_queue_purge (&worker->inflight);
+        return;
+    }
+    /* The oldest job is the one it was running: that attempt counts.
+       The rest were only queued on the worker and go back as they were,
+       in order, to the front of the queue. */
+    head_job_t *running = head_queue_pop (&worker->inflight);
+    pool->running -= worker->inflight.count + (running ? 1 : 0);
+    head_queue_splice_front (&pool->pending, &worker->inflight);
+    if (running) {
+        if (code == 0) {
+            /* A clean exit (SIGTERM on the node) ran nothing to a crash. */
+            head_queue_push_front (&pool->pending, running);
+        }
+        else {
+            running->attempt++;
+            free (running->cause);
+            running->cause = strdup (why);
+            if (running->attempt >= pool->max_attempts) {
+                char text [512];
+                snprintf (text, sizeof text, "%s on %u attempts", why,
+                          running->attempt);
+                s_job_fail (head, pool, &running, POOL_ECRASHED, text);
+            }
+            else
+                head_queue_push_front (&pool->pending, running);
+        }
+    }
+    head_sched_rebalance (head);
+}
+
+/* Whether the worker may run the pool's code (GPU memory). */
+static bool
+s_eligible (const head_peer_t *worker, const head_pool_t *pool)
+{
+    return pool->min_gpu_memory == 0
+        || (worker->has_gpu && worker->gpu_memory >= pool->min_gpu_memory);
+}
+
+static bool
+s_active (const head_pool_t *pool)
+{
+    return pool->pending.count > 0 || pool->running > 0
+        || (uint32_t) pool->ready < pool->min_workers;
+}
+
+/* The pool an idle worker should serve, or NULL. */
+static head_pool_t *
+s_pick_pool (head_t *head, head_peer_t *worker)
+{
+    head_pool_t *best = NULL;
+    bool best_active = false;
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools)) {
+        if (pool->failed || !s_eligible (worker, pool))
+            continue;
+        bool active = s_active (pool);
+        if (!best
+        || (active && !best_active)
+        || (active == best_active && pool->workers < best->workers)) {
+            best = pool;
+            best_active = active;
+        }
+    }
+    return best;
+}
+
+static void
+s_assign (head_t *head, head_peer_t *worker, head_pool_t *pool)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_ASSIGN);
+    proto_msg_set_pool (&msg, pool->id);
+    proto_msg_add_hash (&msg, pool->lib_hash);
+    proto_msg_add_hash (&msg, pool->init_hash);
+    proto_msg_set_text (&msg, "%s", pool->name);
+    proto_msg_add_num (&msg, pool->job_timeout_ms);
+    head_send (head, worker, &msg);
+    proto_msg_reset (&msg);
+    worker->pool = pool;
+    worker->state = WORKER_LOADING;
+    worker->useq_sent = 0;
+    pool->workers++;
+}
+
+void
+head_sched_rebalance (head_t *head)
+{
+    if (head->stopping)
+        return;
+    /* 1. Idle workers go where they are wanted most. */
+    int total = 0;
+    head_peer_t *worker;
+    for (worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->state == WORKER_CLOSED)
+            continue;
+        total++;
+        if (worker->state != WORKER_IDLE)
+            continue;
+        head_pool_t *pool = s_pick_pool (head, worker);
+        if (pool)
+            s_assign (head, worker, pool);
+    }
+    /* 2. A pool with work below its fair share takes a worker from a pool
+          above it (or from an idle pool), one at a time per pass. */
+    int active = 0;
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        active += s_active (pool);
+    if (active == 0 || total == 0)
+        return;
+    int share = total / active;
+    if (share < 1)
+        share = 1;
+    head_pool_t *starved = NULL;
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        if (s_active (pool) && pool->workers < share
+        && (!starved || pool->workers < starved->workers))
+            starved = pool;
+    if (!starved)
+        return;
+    head_peer_t *victim = NULL;
+    for (worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        head_pool_t *pool = worker->pool;
+        if (!pool || pool == starved || worker->state != WORKER_READY
+        ||  !s_eligible (worker, starved))
+            continue;
+        bool over = s_active (pool) ? pool->workers > share + (total % active ? 1 : 0)
+                                    : pool->workers > 0;
+        if (!over)
+            continue;
+        if (!victim || worker->inflight.count < victim->inflight.count)
+            victim = worker;
+    }
+    if (!victim)
+        return;
+    /* Let it finish what it holds; it gets nothing new. */
+    victim->state = WORKER_RELEASING;
+    if (victim->inflight.count == 0)
+        s_worker_close (head, victim);
+    else {
+        /* Its queued jobs go back to its pool at once; only the one it is
+           running stays with it. */
+        head_pool_t *pool = victim->pool;
+        head_job_t *keep = head_queue_pop (&victim->inflight);
+        pool->running -= victim->inflight.count;
+        head_queue_splice_front (&pool->pending, &victim->inflight);
+        head_queue_push (&victim->inflight, keep);
+    }
+}

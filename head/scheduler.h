@@ -1,0 +1,38 @@
+/*  head/scheduler.h - pools, jobs and which worker runs what.
+
+    The scheduler owns every decision about jobs: it queues submitted jobs,
+    hands idle workers to pools (fair share among pools with work), feeds
+    ready workers up to their prefetch, accepts each result only from the
+    worker that holds that attempt, and requeues what a lost worker held.
+    It never reads the socket; server.c calls it with decoded messages.
+*/
+#ifndef DCPOOL_HEAD_SCHEDULER_H
+#define DCPOOL_HEAD_SCHEDULER_H
+
+#include "head.h"
+
+/*  Opens a pool for client from a POOL_OPEN (whose two frames are taken:
+    they go to the block store).  Answers POOL_READY or ERROR itself. */
+void head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg);
+/*  Closes a pool: its queued jobs are dropped, its workers sent
+    POOL_CLOSE (they exit and the node starts fresh ones). */
+void head_sched_pool_close (head_t *head, head_pool_t *pool);
+/*  The client's pool with that id, or NULL. */
+head_pool_t *head_sched_pool (head_t *head, head_peer_t *client, uint64_t id);
+
+void head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg);
+void head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg);
+void head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg);
+void head_sched_worker_ready (head_t *head, head_peer_t *worker,
+                              proto_msg_t *msg);
+/*  A new worker said HELLO: it is idle and may get a pool. */
+void head_sched_worker_join (head_t *head, head_peer_t *worker);
+/*  The worker is gone.  code: the signal that killed it (>0), -(exit
+    status), or 0 for a clean exit; why: words for the job's error. */
+void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
+                             const char *why);
+/*  Hands idle workers to pools and moves workers between pools toward a
+    fair share.  Cheap; called after anything that changes demand. */
+void head_sched_rebalance (head_t *head);
+
+#endif

@@ -1,0 +1,604 @@
+/*  head/server.c - pool-head's event loop: the ROUTER, the peer table,
+    dispatch of each decoded message to the scheduler, heartbeats and the
+    status report.
+
+    Nothing from the network is asserted on: a message that does not decode
+    is answered with ERROR (or DENIED for another protocol version), logged,
+    and the loop carries on.
+*/
+#include "server.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "pool.h"
+#include "scheduler.h"
+#include "store.h"
+
+/* Where a routing id is turned into a table key. */
+static void
+s_peer_key (zframe_t *rid, char key [24])
+{
+    const uint8_t *data = zframe_data (rid);
+    size_t size = zframe_size (rid);
+    if (size <= 11) {
+        sodium_bin2hex (key, 24, data, size);
+        return;
+    }
+    /* A peer may choose a long routing id; its hash keeps keys short. */
+    uint8_t hash [8];
+    crypto_generichash (hash, sizeof hash, data, size, NULL, 0);
+    key [0] = 'h';
+    sodium_bin2hex (key + 1, 23, hash, sizeof hash);
+}
+
+int
+head_send (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    if (!peer || !peer->rid)
+        return -1;
+    int rc = proto_msg_send_router (msg, head->router, peer->rid);
+    if (rc != PROTO_OK)
+        zsys_warning ("pool-head: cannot send %s to %s", proto_type_name (msg->type),
+                      peer->id);
+    return rc;
+}
+
+static void
+s_send_error_to (head_t *head, zframe_t *rid, uint64_t pool, int code,
+                 const char *text)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_ERROR);
+    if (pool)
+        proto_msg_set_pool (&msg, pool);
+    proto_msg_set_code (&msg, code);
+    proto_msg_set_text (&msg, "%s", text);
+    proto_msg_send_router (&msg, head->router, rid);
+    proto_msg_reset (&msg);
+}
+
+void
+head_send_error (head_t *head, head_peer_t *peer, uint64_t pool, int code,
+                 const char *format, ...)
+{
+    if (!peer || !peer->rid)
+        return;
+    char text [1024];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    s_send_error_to (head, peer->rid, pool, code, text);
+}
+
+static void
+s_peer_free (void **item)
+{
+    head_peer_t *peer = *item;
+    if (!peer)
+        return;
+    zframe_destroy (&peer->rid);
+    head_queue_purge (&peer->inflight);
+    zlist_destroy (&peer->pools);
+    free (peer->text);
+    free (peer);
+    *item = NULL;
+}
+
+/* Forgets a peer: its pools are closed, its jobs requeued. */
+static void
+s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
+{
+    switch (peer->role) {
+        case PROTO_ROLE_WORKER:
+            head_sched_worker_lost (head, peer, code, why);
+            if (zhashx_lookup (head->workers, peer->id) == peer)
+                zhashx_delete (head->workers, peer->id);
+            break;
+        case PROTO_ROLE_NODE:
+            if (zhashx_lookup (head->nodes, peer->id) == peer) {
+                zhashx_delete (head->nodes, peer->id);
+                head_store_node_forget (head->store, peer->id);
+            }
+            break;
+        case PROTO_ROLE_CLIENT: {
+            head_pool_t *pool;
+            while ((pool = zlist_first (peer->pools))) {
+                pool->client = NULL;
+                head_sched_pool_close (head, pool);
+            }
+            break;
+        }
+        default:
+            break;
+    }
+    zhashx_delete (head->peers, peer->key);   /* frees it */
+}
+
+/* A node is gone: so are the workers it ran. */
+static void
+s_node_lost (head_t *head, head_peer_t *node, const char *why)
+{
+    char node_id [PROTO_ID_MAX + 1];
+    snprintf (node_id, sizeof node_id, "%s", node->id);
+    zsys_warning ("pool-head: node %s lost: %s", node_id, why);
+    zlist_t *doomed = zlist_new ();
+    for (head_peer_t *worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers))
+        if (streq (worker->node, node_id))
+            zlist_append (doomed, worker);
+    head_peer_t *worker;
+    char text [200];
+    snprintf (text, sizeof text, "worker's node was lost (%s)", why);
+    while ((worker = zlist_pop (doomed)))
+        s_peer_remove (head, worker, -1, text);
+    zlist_destroy (&doomed);
+    s_peer_remove (head, node, -1, why);
+}
+
+static void
+s_welcome (head_t *head, head_peer_t *peer)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_WELCOME);
+    proto_msg_add_num (&msg, (uint64_t) head->config.heartbeat_ms);
+    proto_msg_add_num (&msg, (uint64_t) head->config.liveness);
+    head_send (head, peer, &msg);
+    proto_msg_reset (&msg);
+}
+
+static void
+s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
+{
+    head_peer_t *old = zhashx_lookup (head->peers, key);
+    if (old)        /* the same connection says HELLO again: start over */
+        s_peer_remove (head, old, -1, "peer said HELLO again");
+    if (msg->role == PROTO_ROLE_WORKER) {
+        head_peer_t *stale = zhashx_lookup (head->workers, msg->id);
+        if (stale)
+            s_peer_remove (head, stale, -1, "worker restarted");
+    }
+    else
+    if (msg->role == PROTO_ROLE_NODE) {
+        head_peer_t *stale = zhashx_lookup (head->nodes, msg->id);
+        if (stale)      /* reconnected: its workers are still fine */
+            s_peer_remove (head, stale, 0, "node reconnected");
+    }
+    head_peer_t *peer = calloc (1, sizeof *peer);
+    if (!peer)
+        return;
+    snprintf (peer->key, sizeof peer->key, "%s", key);
+    peer->rid = *rid_p;
+    *rid_p = NULL;
+    peer->role = msg->role;
+    snprintf (peer->id, sizeof peer->id, "%s", msg->id);
+    snprintf (peer->node, sizeof peer->node, "%s", msg->node);
+    peer->text = strdup (msg->text ? msg->text : "");
+    peer->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    peer->last_seen = zclock_mono ();
+    peer->pools = zlist_new ();
+    if (!peer->text || !peer->pools || zhashx_insert (head->peers, key, peer)) {
+        void *item = peer;
+        s_peer_free (&item);
+        return;
+    }
+    s_welcome (head, peer);
+    switch (peer->role) {
+        case PROTO_ROLE_WORKER:
+            peer->has_gpu = msg->nnums > 0 && msg->nums [0] != UINT64_MAX;
+            peer->gpu_memory = msg->nnums > 1 ? msg->nums [1] : 0;
+            zhashx_update (head->workers, peer->id, peer);
+            if (head->config.verbose)
+                zsys_info ("pool-head: worker %s (%s) joined", peer->id, peer->text);
+            head_sched_worker_join (head, peer);
+            break;
+        case PROTO_ROLE_NODE:
+            peer->worker_slots = msg->nnums > 0 && msg->nums [0] < 100000
+                               ? (int) msg->nums [0] : 0;
+            zhashx_update (head->nodes, peer->id, peer);
+            head_store_node_save (head->store, peer->id, peer->text);
+            zsys_info ("pool-head: node %s (%s) joined with %d workers", peer->id,
+                       peer->text, peer->worker_slots);
+            break;
+        default:
+            break;
+    }
+}
+
+static char *
+s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    if (!out)
+        return NULL;
+    *pool_workers = 0;
+    fprintf (out, "head: port %d, %s\n", head->config.port,
+             head->keys.insecure ? "INSECURE (plain TCP, no password check)"
+                                 : "secure (CURVE)");
+    fprintf (out, "nodes: %zu, workers: %zu, pools: %zu\n",
+             zhashx_size (head->nodes), zhashx_size (head->workers),
+             zlistx_size (head->pools));
+    for (head_peer_t *node = zhashx_first (head->nodes); node;
+         node = zhashx_next (head->nodes)) {
+        fprintf (out, "node %s (%s): %d worker slots\n", node->id, node->text,
+                 node->worker_slots);
+        /* zhashx iteration is not re-entrant: collect, then print */
+        zlistx_t *list = zlistx_new ();
+        for (head_peer_t *w = zhashx_first (head->workers); w;
+             w = zhashx_next (head->workers))
+            if (streq (w->node, node->id))
+                zlistx_add_end (list, w);
+        for (head_peer_t *w = zlistx_first (list); w; w = zlistx_next (list)) {
+            static const char *states [] = { "idle", "loading", "ready",
+                                             "releasing", "closing" };
+            fprintf (out, "  worker %s  %s  %s", w->id, w->text, states [w->state]);
+            if (w->pool)
+                fprintf (out, " pool %llu", (unsigned long long) w->pool->id);
+            fprintf (out, "  jobs held %zu, done %llu\n", w->inflight.count,
+                     (unsigned long long) w->jobs_done);
+        }
+        zlistx_destroy (&list);
+    }
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools)) {
+        fprintf (out, "pool %llu (%s) of %s: workers %d ready of %d, pending %zu, "
+                 "running %zu, done %llu, updates %llu\n",
+                 (unsigned long long) pool->id, pool->name,
+                 pool->client ? pool->client->id : "?", pool->ready, pool->workers,
+                 pool->pending.count, pool->running,
+                 (unsigned long long) pool->done, (unsigned long long) pool->useq);
+        if (pool->id == pool_id)
+            *pool_workers = pool->ready;
+    }
+    fclose (out);
+    return text;
+}
+
+static void
+s_status (head_t *head, head_peer_t *peer, proto_msg_t *req)
+{
+    int pool_workers = 0;
+    char *text = s_status_text (head, (req->present & PROTO_F_POOL) ? req->pool : 0,
+                                &pool_workers);
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_STATUS);
+    proto_msg_add_num (&msg, zhashx_size (head->nodes));
+    proto_msg_add_num (&msg, zhashx_size (head->workers));
+    proto_msg_add_num (&msg, zlistx_size (head->pools));
+    proto_msg_add_num (&msg, (uint64_t) pool_workers);
+    proto_msg_add_num (&msg, head->keys.insecure ? 1 : 0);
+    proto_msg_set_text (&msg, "%s", text ? text : "(out of memory)\n");
+    head_send (head, peer, &msg);
+    proto_msg_reset (&msg);
+    free (text);
+}
+
+static void
+s_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    bool missing = false;
+    zframe_t *frame = head_store_block_get (head->store, msg->hash [0], &missing);
+    if (!frame) {
+        char hex [2 * PROTO_HASH_SIZE + 1];
+        proto_hash_hex (msg->hash [0], hex);
+        head_send_error (head, peer, 0, POOL_EIO, "block %s: %s", hex,
+                         missing ? "not in the store" : head_store_error (head->store));
+        return;
+    }
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_BLOCK);
+    proto_msg_add_hash (&out, msg->hash [0]);
+    proto_msg_add_frame (&out, &frame);
+    head_send (head, peer, &out);
+    proto_msg_reset (&out);
+}
+
+static void
+s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
+{
+    head_peer_t *worker = zhashx_lookup (head->workers, msg->id);
+    if (!worker || !streq (worker->node, node->id))
+        return;     /* already gone (BYE), or not this node's */
+    if ((msg->present & PROTO_F_SEQ) && worker->pid && msg->seq != worker->pid)
+        return;     /* an earlier process of that slot */
+    char why [256];
+    if (msg->code > 0)
+        snprintf (why, sizeof why, "worker crashed (signal %lld)", (long long) msg->code);
+    else
+    if (msg->code < 0)
+        snprintf (why, sizeof why, "worker exited with status %lld",
+                  (long long) -msg->code);
+    else
+        snprintf (why, sizeof why, "worker exited");
+    if (head->config.verbose || msg->code)
+        zsys_info ("pool-head: %s: %s", worker->id,
+                   msg->text ? msg->text : why);
+    s_peer_remove (head, worker, (int) msg->code, why);
+}
+
+/* The type/role matrix: which peer may send what. */
+static bool
+s_allowed (proto_role_t role, proto_type_t type)
+{
+    switch (type) {
+        case PROTO_HEARTBEAT: case PROTO_BYE: case PROTO_STATUS_REQ:
+            return true;
+        case PROTO_POOL_OPEN: case PROTO_SUBMIT: case PROTO_UPDATE:
+        case PROTO_POOL_CLOSE:
+            return role == PROTO_ROLE_CLIENT;
+        case PROTO_RESULT: case PROTO_WORKER_READY: case PROTO_BLOCK_GET:
+            return role == PROTO_ROLE_WORKER;
+        case PROTO_WORKER_DIED:
+            return role == PROTO_ROLE_NODE;
+        case PROTO_ERROR:
+            return true;
+        default:
+            return false;
+    }
+}
+
+static void
+s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    if (!s_allowed (peer->role, msg->type)) {
+        head_send_error (head, peer, 0, POOL_EPROTO, "%s is not expected from a %s",
+                         proto_type_name (msg->type),
+                         peer->role == PROTO_ROLE_CLIENT ? "client"
+                         : peer->role == PROTO_ROLE_NODE ? "node"
+                         : peer->role == PROTO_ROLE_WORKER ? "worker" : "status peer");
+        return;
+    }
+    head_pool_t *pool = NULL;
+    switch (msg->type) {
+        case PROTO_HEARTBEAT:
+            break;
+        case PROTO_BYE:
+            s_peer_remove (head, peer, 0, "left");
+            break;
+        case PROTO_STATUS_REQ:
+            s_status (head, peer, msg);
+            break;
+        case PROTO_ERROR:
+            zsys_warning ("pool-head: %s reports: %s", peer->id,
+                          msg->text ? msg->text : "?");
+            break;
+        case PROTO_POOL_OPEN:
+            head_sched_pool_open (head, peer, msg);
+            break;
+        case PROTO_SUBMIT:
+        case PROTO_UPDATE:
+        case PROTO_POOL_CLOSE:
+            pool = head_sched_pool (head, peer, msg->pool);
+            if (!pool) {
+                head_send_error (head, peer, msg->pool, POOL_ECLOSED,
+                                 "pool %llu is not open", (unsigned long long) msg->pool);
+                break;
+            }
+            if (msg->type == PROTO_SUBMIT)
+                head_sched_submit (head, pool, msg);
+            else
+            if (msg->type == PROTO_UPDATE)
+                head_sched_update (head, pool, msg);
+            else
+                head_sched_pool_close (head, pool);
+            break;
+        case PROTO_RESULT:
+            head_sched_result (head, peer, msg);
+            break;
+        case PROTO_WORKER_READY:
+            head_sched_worker_ready (head, peer, msg);
+            break;
+        case PROTO_BLOCK_GET:
+            s_block_get (head, peer, msg);
+            break;
+        case PROTO_WORKER_DIED:
+            s_worker_died (head, peer, msg);
+            break;
+        default:
+            break;
+    }
+}
+
+static int
+s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    head_t *head = arg;
+    /* Drain what is there, but give the timers a turn now and then. */
+    for (int i = 0; i < 256 && (zsock_events (sock) & ZMQ_POLLIN); i++) {
+        proto_msg_t msg;
+        proto_msg_init (&msg, 0);
+        zframe_t *rid = NULL;
+        char reason [256] = "";
+        int rc = proto_msg_recv_router (&msg, sock, &rid, reason, sizeof reason);
+        if (!rid) {
+            proto_msg_reset (&msg);
+            continue;
+        }
+        char key [24];
+        s_peer_key (rid, key);
+        head_peer_t *peer = zhashx_lookup (head->peers, key);
+        if (rc == PROTO_EVERSION) {
+            char text [200];
+            snprintf (text, sizeof text, "protocol version %u is not spoken here: "
+                      "this head speaks version %d", msg.version, PROTO_VERSION);
+            proto_msg_t denied;
+            proto_msg_init (&denied, PROTO_DENIED);
+            proto_msg_set_text (&denied, "%s", text);
+            proto_msg_send_router (&denied, sock, rid);
+            proto_msg_reset (&denied);
+            zsys_warning ("pool-head: denied a peer: %s", text);
+        }
+        else
+        if (rc != PROTO_OK) {
+            zsys_warning ("pool-head: bad message from %s: %s",
+                          peer ? peer->id : "an unknown peer", reason);
+            s_send_error_to (head, rid, 0, POOL_EPROTO, reason);
+        }
+        else
+        if (msg.type == PROTO_HELLO)
+            s_hello (head, &rid, key, &msg);
+        else
+        if (!peer)
+            s_send_error_to (head, rid, 0, POOL_EDENIED,
+                             "unknown peer (declared dead?): say HELLO first");
+        else {
+            peer->last_seen = zclock_mono ();
+            s_dispatch (head, peer, &msg);
+        }
+        zframe_destroy (&rid);
+        proto_msg_reset (&msg);
+    }
+    return 0;
+}
+
+static int
+s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    head_t *head = arg;
+    head_auth_handle (sock, &head->keys, head->config.verbose);
+    return 0;
+}
+
+static int
+s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
+{
+    head_t *head = arg;
+    int64_t now = zclock_mono ();
+    int64_t dead_after = (int64_t) head->config.heartbeat_ms * head->config.liveness;
+    zlist_t *lost = zlist_new ();
+    proto_msg_t beat;
+    proto_msg_init (&beat, PROTO_HEARTBEAT);
+    for (head_peer_t *peer = zhashx_first (head->peers); peer;
+         peer = zhashx_next (head->peers)) {
+        proto_msg_send_router (&beat, head->router, peer->rid);
+        /* Nodes vouch for their workers (a worker deep in a long job
+           cannot heartbeat); status peers are one-shot. */
+        bool expires = peer->role == PROTO_ROLE_NODE || peer->role == PROTO_ROLE_STATUS;
+        if (expires && now - peer->last_seen > dead_after)
+            zlist_append (lost, peer);
+    }
+    proto_msg_reset (&beat);
+    head_peer_t *peer;
+    while ((peer = zlist_pop (lost))) {
+        if (peer->role == PROTO_ROLE_NODE)
+            s_node_lost (head, peer, "missed heartbeats");
+        else
+            s_peer_remove (head, peer, 0, "gone");
+    }
+    zlist_destroy (&lost);
+    return 0;
+}
+
+head_t *
+head_new (const head_config_t *config, const char *password, const char *redis_url,
+          char *error, size_t error_size)
+{
+    head_t *head = calloc (1, sizeof *head);
+    if (!head) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    head->config = *config;
+    if (proto_keys_derive (&head->keys, password ? password : "", config->insecure)) {
+        snprintf (error, error_size, "cannot derive keys from the password");
+        goto fail;
+    }
+    head->store = head_store_new (redis_url, error, error_size);
+    if (!head->store)
+        goto fail;
+    head->peers = zhashx_new ();
+    head->workers = zhashx_new ();
+    head->nodes = zhashx_new ();
+    head->pools = zlistx_new ();
+    head->loop = zloop_new ();
+    if (!head->peers || !head->workers || !head->nodes || !head->pools || !head->loop) {
+        snprintf (error, error_size, "out of memory");
+        goto fail;
+    }
+    zhashx_set_destructor (head->peers, s_peer_free);
+    if (!config->insecure) {
+        head->zap = head_auth_new ();
+        if (!head->zap) {
+            snprintf (error, error_size, "cannot start the ZAP handler");
+            goto fail;
+        }
+    }
+    head->router = zsock_new (ZMQ_ROUTER);
+    if (!head->router) {
+        snprintf (error, error_size, "cannot create the ROUTER socket");
+        goto fail;
+    }
+    zsock_set_sndhwm (head->router, 0);
+    zsock_set_rcvhwm (head->router, 0);
+    zsock_set_linger (head->router, 0);
+    zsock_set_maxmsgsize (head->router, (int64_t) config->max_message);
+    proto_keys_apply_server (&head->keys, head->router);
+    int port = config->port
+             ? zsock_bind (head->router, "tcp://%s:%d", config->bind, config->port)
+             : zsock_bind (head->router, "tcp://%s:*", config->bind);
+    if (port < 0) {
+        snprintf (error, error_size, "cannot listen on %s port %d: %s", config->bind,
+                  config->port, zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    head->config.port = port;
+    zloop_reader (head->loop, head->router, s_on_router, head);
+    if (head->zap)
+        zloop_reader (head->loop, head->zap, s_on_zap, head);
+    zloop_timer (head->loop, (size_t) config->heartbeat_ms, 0, s_on_heartbeat, head);
+    return head;
+fail:
+    head_destroy (&head);
+    return NULL;
+}
+
+int
+head_port (head_t *head)
+{
+    return head->config.port;
+}
+
+int
+head_run (head_t *head)
+{
+    zsys_info ("pool-head listening on port %d (%s)", head->config.port,
+               head->keys.insecure ? "INSECURE: plain TCP, anyone who reaches the "
+                                     "port can submit and read jobs"
+                                   : "CURVE");
+    zloop_start (head->loop);
+    head->stopping = true;
+    return 0;
+}
+
+void
+head_destroy (head_t **head_p)
+{
+    if (!head_p || !*head_p)
+        return;
+    head_t *head = *head_p;
+    head->stopping = true;
+    zloop_destroy (&head->loop);
+    if (head->pools) {
+        head_pool_t *pool;
+        while ((pool = zlistx_first (head->pools))) {
+            pool->client = NULL;
+            head_sched_pool_close (head, pool);
+        }
+    }
+    zhashx_destroy (&head->workers);
+    zhashx_destroy (&head->nodes);
+    zhashx_destroy (&head->peers);
+    zlistx_destroy (&head->pools);
+    zsock_destroy (&head->router);
+    zsock_destroy (&head->zap);
+    head_store_destroy (&head->store);
+    sodium_memzero (&head->keys, sizeof head->keys);
+    free (head);
+    *head_p = NULL;
+}

@@ -1,0 +1,312 @@
+/*  head/store.c - Redis bookkeeping and block store (hiredis 0.14 API). */
+#include "store.h"
+
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct head_store {
+    redisContext *ctx;
+    char          host [256];
+    int           port;
+    char          path [256];      /* unix socket, or "" */
+    char          password [256];
+    int           db;
+    char          error [256];
+};
+
+static void
+s_error (head_store_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_error (head_store_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+}
+
+/* Copies [start, end) into out[size]: 0, or -1 when it does not fit. */
+static int
+s_copy (char *out, size_t size, const char *start, const char *end)
+{
+    size_t len = (size_t) (end - start);
+    if (len >= size)
+        return -1;
+    memcpy (out, start, len);
+    out [len] = 0;
+    return 0;
+}
+
+static int
+s_parse_url (head_store_t *self, const char *url)
+{
+    self->port = 6379;
+    if (strncmp (url, "unix://", 7) == 0) {
+        const char *path = url + 7;
+        const char *query = strchr (path, '?');
+        if (s_copy (self->path, sizeof self->path, path,
+                    query ? query : path + strlen (path)) || !self->path [0])
+            return -1;
+        while (query && *query) {
+            query++;
+            const char *amp = strchr (query, '&');
+            const char *end = amp ? amp : query + strlen (query);
+            if (strncmp (query, "password=", 9) == 0) {
+                if (s_copy (self->password, sizeof self->password, query + 9, end))
+                    return -1;
+            }
+            else
+            if (strncmp (query, "db=", 3) == 0)
+                self->db = atoi (query + 3);
+            query = amp;
+        }
+        return 0;
+    }
+    if (strncmp (url, "redis://", 8) != 0)
+        return -1;
+    const char *rest = url + 8;
+    const char *at = strrchr (rest, '@');
+    if (at) {
+        const char *colon = memchr (rest, ':', (size_t) (at - rest));
+        const char *pw = colon ? colon + 1 : rest;
+        if (s_copy (self->password, sizeof self->password, pw, at))
+            return -1;
+        rest = at + 1;
+    }
+    const char *slash = strchr (rest, '/');
+    const char *hostend = slash ? slash : rest + strlen (rest);
+    const char *colon = memchr (rest, ':', (size_t) (hostend - rest));
+    if (s_copy (self->host, sizeof self->host, rest, colon ? colon : hostend)
+    ||  !self->host [0])
+        return -1;
+    if (colon)
+        self->port = atoi (colon + 1);
+    if (slash && slash [1])
+        self->db = atoi (slash + 1);
+    return self->port > 0 && self->port < 65536 ? 0 : -1;
+}
+
+/* Runs a command whose reply must not be an error; frees the reply. */
+static int
+s_simple (head_store_t *self, int argc, const char **argv, const size_t *lens)
+{
+    redisReply *reply = redisCommandArgv (self->ctx, argc, argv, lens);
+    if (!reply) {
+        s_error (self, "redis: %s", self->ctx->errstr);
+        return -1;
+    }
+    int rc = reply->type == REDIS_REPLY_ERROR ? -1 : 0;
+    if (rc)
+        s_error (self, "redis: %s", reply->str);
+    freeReplyObject (reply);
+    return rc;
+}
+
+static int
+s_connect (head_store_t *self)
+{
+    if (self->ctx) {
+        redisFree (self->ctx);
+        self->ctx = NULL;
+    }
+    struct timeval tv = { 2, 0 };
+    self->ctx = self->path [0]
+              ? redisConnectUnixWithTimeout (self->path, tv)
+              : redisConnectWithTimeout (self->host, self->port, tv);
+    if (!self->ctx || self->ctx->err) {
+        s_error (self, "cannot connect to redis: %s",
+                 self->ctx ? self->ctx->errstr : "out of memory");
+        goto fail;
+    }
+    struct timeval cmd = { 5, 0 };
+    redisSetTimeout (self->ctx, cmd);
+    if (self->password [0]) {
+        const char *argv [] = { "AUTH", self->password };
+        if (s_simple (self, 2, argv, NULL))
+            goto fail;
+    }
+    if (self->db) {
+        char db [16];
+        snprintf (db, sizeof db, "%d", self->db);
+        const char *argv [] = { "SELECT", db };
+        if (s_simple (self, 2, argv, NULL))
+            goto fail;
+    }
+    return 0;
+fail:
+    if (self->ctx)
+        redisFree (self->ctx);
+    self->ctx = NULL;
+    return -1;
+}
+
+/* A reply to argv, reconnecting once when the connection is gone. */
+static redisReply *
+s_command (head_store_t *self, int argc, const char **argv, const size_t *lens)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        if (!self->ctx && s_connect (self))
+            continue;
+        redisReply *reply = redisCommandArgv (self->ctx, argc, argv, lens);
+        if (reply) {
+            if (reply->type == REDIS_REPLY_ERROR) {
+                s_error (self, "redis: %s", reply->str);
+                freeReplyObject (reply);
+                return NULL;
+            }
+            return reply;
+        }
+        s_error (self, "redis: %s", self->ctx->errstr);
+        redisFree (self->ctx);
+        self->ctx = NULL;
+    }
+    return NULL;
+}
+
+head_store_t *
+head_store_new (const char *url, char *error, size_t error_size)
+{
+    head_store_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    if (!url || s_parse_url (self, url)) {
+        snprintf (error, error_size, "bad Redis URL (want redis://:PW@HOST:PORT/DB "
+                  "or unix:///PATH?password=PW)");
+        goto fail;
+    }
+    if (s_connect (self)) {
+        snprintf (error, error_size, "%s", self->error);
+        goto fail;
+    }
+    return self;
+fail:
+    head_store_destroy (&self);
+    return NULL;
+}
+
+void
+head_store_destroy (head_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    head_store_t *self = *self_p;
+    if (self->ctx)
+        redisFree (self->ctx);
+    memset (self->password, 0, sizeof self->password);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_block_key (const uint8_t hash[PROTO_HASH_SIZE], char key [80])
+{
+    char hex [2 * PROTO_HASH_SIZE + 1];
+    proto_hash_hex (hash, hex);
+    snprintf (key, 80, "dcpool:block:%s", hex);
+}
+
+int
+head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
+                      const void *data, size_t size)
+{
+    char key [80];
+    s_block_key (hash, key);
+    const char *argv [] = { "SET", key, data, "NX" };
+    size_t lens [] = { 3, strlen (key), size, 2 };
+    redisReply *reply = s_command (self, 4, argv, lens);
+    if (!reply)
+        return -1;
+    freeReplyObject (reply);
+    return 0;
+}
+
+zframe_t *
+head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
+                      bool *missing)
+{
+    *missing = false;
+    char key [80];
+    s_block_key (hash, key);
+    const char *argv [] = { "GET", key };
+    redisReply *reply = s_command (self, 2, argv, NULL);
+    if (!reply)
+        return NULL;
+    zframe_t *frame = NULL;
+    if (reply->type == REDIS_REPLY_STRING)
+        frame = zframe_new (reply->str, reply->len);
+    else {
+        *missing = true;
+        s_error (self, "no such block");
+    }
+    freeReplyObject (reply);
+    return frame;
+}
+
+uint64_t
+head_store_next_pool_id (head_store_t *self)
+{
+    const char *argv [] = { "INCR", "dcpool:pool-seq" };
+    redisReply *reply = s_command (self, 2, argv, NULL);
+    if (!reply)
+        return 0;
+    uint64_t id = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0
+                ? (uint64_t) reply->integer : 0;
+    freeReplyObject (reply);
+    return id;
+}
+
+static int
+s_run (head_store_t *self, int argc, const char **argv)
+{
+    redisReply *reply = s_command (self, argc, argv, NULL);
+    if (!reply)
+        return -1;
+    freeReplyObject (reply);
+    return 0;
+}
+
+int
+head_store_pool_save (head_store_t *self, uint64_t pool, const char *name,
+                      const char *client)
+{
+    char key [64];
+    snprintf (key, sizeof key, "dcpool:pool:%llu", (unsigned long long) pool);
+    const char *argv [] = { "HSET", key, "name", name, "client", client };
+    return s_run (self, 6, argv);
+}
+
+int
+head_store_pool_forget (head_store_t *self, uint64_t pool)
+{
+    char key [64];
+    snprintf (key, sizeof key, "dcpool:pool:%llu", (unsigned long long) pool);
+    const char *argv [] = { "DEL", key };
+    return s_run (self, 2, argv);
+}
+
+int
+head_store_node_save (head_store_t *self, const char *node, const char *host)
+{
+    const char *argv [] = { "HSET", "dcpool:nodes", node, host };
+    return s_run (self, 4, argv);
+}
+
+int
+head_store_node_forget (head_store_t *self, const char *node)
+{
+    const char *argv [] = { "HDEL", "dcpool:nodes", node };
+    return s_run (self, 3, argv);
+}
+
+const char *
+head_store_error (head_store_t *self)
+{
+    return self->error;
+}
