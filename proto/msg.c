@@ -438,44 +438,42 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "header key is not a one-letter string");
     char k = key->via.str.ptr [0];
-    uint32_t bit = 0;
+    static const char keys [] = "rinpscxhuj";
+    const char *at = k ? strchr (keys, k) : NULL;
+    uint32_t bit = at ? 1u << (at - keys) : 0;
+    if (bit & self->present)
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "header key '%c' given twice", k);
     uint64_t u;
     switch (k) {
         case 'v': case 't':
             return PROTO_OK;        /* read before */
         case 'r':
-            bit = PROTO_F_ROLE;
             if (!s_uint (val, &u) || u < PROTO_ROLE_CLIENT || u > PROTO_ROLE_STATUS)
                 goto bad;
             self->role = (uint32_t) u;
             break;
         case 'i':
-            bit = PROTO_F_ID;
             if (!s_idstr (val, self->id))
                 goto bad;
             break;
         case 'n':
-            bit = PROTO_F_NODE;
             if (!s_idstr (val, self->node))
                 goto bad;
             break;
         case 'p':
-            bit = PROTO_F_POOL;
             if (!s_uint (val, &self->pool))
                 goto bad;
             break;
         case 's':
-            bit = PROTO_F_SEQ;
             if (!s_uint (val, &self->seq))
                 goto bad;
             break;
         case 'c':
-            bit = PROTO_F_CODE;
             if (!s_int (val, &self->code))
                 goto bad;
             break;
         case 'x':
-            bit = PROTO_F_TEXT;
             if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > PROTO_TEXT_MAX)
                 goto bad;
             self->text = malloc (val->via.str.size + 1);
@@ -486,7 +484,6 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
             self->text_size = val->via.str.size;
             break;
         case 'h':
-            bit = PROTO_F_HASH;
             if (val->type != MSGPACK_OBJECT_ARRAY
             ||  val->via.array.size == 0 || val->via.array.size > PROTO_HASHES_MAX)
                 goto bad;
@@ -499,7 +496,6 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
             self->nhashes = val->via.array.size;
             break;
         case 'u':
-            bit = PROTO_F_NUMS;
             if (val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size > PROTO_NUMS_MAX)
                 goto bad;
             for (uint32_t i = 0; i < val->via.array.size; i++)
@@ -508,7 +504,6 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
             self->nnums = val->via.array.size;
             break;
         case 'j': {
-            bit = PROTO_F_JOBS;
             if (val->type != MSGPACK_OBJECT_BIN
             ||  val->via.bin.size % PROTO_JOB_WIRE_SIZE != 0)
                 goto bad;
@@ -532,14 +527,71 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
             return s_fail (reason, reason_size, PROTO_EMALFORMED,
                            "unknown header key '%c'", k);
     }
-    if (self->present & bit)
-        return s_fail (reason, reason_size, PROTO_EMALFORMED,
-                       "header key '%c' given twice", k);
     self->present |= bit;
     return PROTO_OK;
 bad:
     return s_fail (reason, reason_size, PROTO_EMALFORMED,
                    "header field '%c' has a wrong type or length", k);
+}
+
+/*  Walks one msgpack object without allocating and returns the byte after
+    it, or NULL when it is truncated, too deep, or declares more elements
+    than bytes remain.  msgpack-c allocates a container's elements from the
+    declared count before reading them, so this must run first: otherwise
+    a 6-byte header can ask for gigabytes. */
+static const uint8_t *
+s_skim (const uint8_t *p, const uint8_t *end, int depth)
+{
+    if (p >= end || depth > 4)
+        return NULL;
+    uint8_t b = *p++;
+    size_t left = (size_t) (end - p);
+    uint64_t len = 0, items = 0;
+    size_t width = 0;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return p;
+    if ((b & 0xf0) == 0x80) { items = 2 * (uint64_t) (b & 0x0f); goto container; }
+    if ((b & 0xf0) == 0x90) { items = b & 0x0f; goto container; }
+    if ((b & 0xe0) == 0xa0) { len = b & 0x1f; goto bytes; }
+    switch (b) {
+        case 0xcc: case 0xd0: len = 1; goto bytes;
+        case 0xcd: case 0xd1: len = 2; goto bytes;
+        case 0xca: case 0xce: case 0xd2: len = 4; goto bytes;
+        case 0xcb: case 0xcf: case 0xd3: len = 8; goto bytes;
+        case 0xd4: len = 2; goto bytes;
+        case 0xd5: len = 3; goto bytes;
+        case 0xd6: len = 5; goto bytes;
+        case 0xd7: len = 9; goto bytes;
+        case 0xd8: len = 17; goto bytes;
+        case 0xc4: case 0xd9: width = 1; break;
+        case 0xc5: case 0xda: width = 2; break;
+        case 0xc6: case 0xdb: width = 4; break;
+        case 0xc7: width = 1; len = 1; break;     /* ext: + type byte */
+        case 0xc8: width = 2; len = 1; break;
+        case 0xc9: width = 4; len = 1; break;
+        case 0xdc: case 0xde: width = 2; break;
+        case 0xdd: case 0xdf: width = 4; break;
+        default: return NULL;                     /* 0xc1: never used */
+    }
+    if (left < width)
+        return NULL;
+    uint64_t n = 0;
+    for (size_t i = 0; i < width; i++)
+        n = (n << 8) | p [i];
+    p += width;
+    left -= width;
+    if (b == 0xdc || b == 0xdd) { items = n; goto container; }
+    if (b == 0xde || b == 0xdf) { items = 2 * n; goto container; }
+    len += n;
+bytes:
+    return len <= left ? p + len : NULL;
+container:
+    if (items > left)
+        return NULL;
+    for (uint64_t i = 0; i < items; i++)
+        if (!(p = s_skim (p, end, depth + 1)))
+            return NULL;
+    return p;
 }
 
 int
@@ -557,6 +609,12 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
     zframe_t *header = msg ? zmsg_pop (msg) : NULL;
     if (!header) {
         rc = s_fail (reason, reason_size, PROTO_EMALFORMED, "empty message");
+        goto cleanup;
+    }
+    const uint8_t *hdr = zframe_data (header);
+    if (s_skim (hdr, hdr + zframe_size (header), 0) != hdr + zframe_size (header)) {
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                     "header is not one well-formed msgpack object");
         goto cleanup;
     }
     size_t off = 0;

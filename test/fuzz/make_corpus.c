@@ -1,0 +1,72 @@
+/*  test/fuzz/make_corpus.c - writes one valid message of every type, in
+    the fuzz target's frame format, as the seed corpus (test/fuzz/corpus).
+    Run by hand after a protocol change: make_corpus DIR. */
+#include <stdio.h>
+#include <string.h>
+
+#include "msg.h"
+
+static void
+s_write (const char *dir, proto_msg_t *msg)
+{
+    zmsg_t *wire = NULL;
+    if (proto_msg_encode (msg, &wire) != PROTO_OK)
+        return;
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", dir, proto_type_name (msg->type));
+    FILE *out = fopen (path, "wb");
+    for (zframe_t *f = zmsg_first (wire); out && f; f = zmsg_next (wire)) {
+        size_t len = zframe_size (f);
+        uint8_t hdr [2] = { (uint8_t) len, (uint8_t) (len >> 8) };
+        fwrite (hdr, 1, 2, out);
+        fwrite (zframe_data (f), 1, len, out);
+    }
+    if (out)
+        fclose (out);
+    zmsg_destroy (&wire);
+}
+
+int
+main (int argc, char *argv [])
+{
+    const char *dir = argc > 1 ? argv [1] : ".";
+    uint8_t hash [PROTO_HASH_SIZE];
+    proto_hash ("x", 1, hash);
+    for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
+        proto_msg_t m;
+        proto_msg_init (&m, (proto_type_t) t);
+        proto_msg_set_role (&m, PROTO_ROLE_WORKER);
+        proto_msg_set_id (&m, "host-01234567/w0");
+        proto_msg_set_node (&m, "host-01234567");
+        proto_msg_set_pool (&m, 7);
+        proto_msg_set_seq (&m, 3);
+        proto_msg_set_code (&m, -11);
+        proto_msg_set_text (&m, "some text");
+        proto_msg_add_hash (&m, hash);
+        if (t == PROTO_POOL_OPEN || t == PROTO_ASSIGN)
+            proto_msg_add_hash (&m, hash);
+        for (int i = 0; i < 4; i++)
+            proto_msg_add_num (&m, (uint64_t) i * 1000);
+        int frames = 0;
+        if (t == PROTO_SUBMIT || t == PROTO_RESULT || t == PROTO_JOB) {
+            for (int i = 0; i < 3; i++) {
+                proto_job_t *job = proto_msg_add_job (&m);
+                job->id = (uint64_t) i;
+                job->attempt = 1;
+                job->status = i ? -11 : 0;
+            }
+            frames = 3;
+        }
+        else
+        if (t == PROTO_POOL_OPEN)
+            frames = 2;
+        else
+        if (t == PROTO_UPDATE || t == PROTO_BLOCK_PUT || t == PROTO_BLOCK)
+            frames = 1;
+        for (int i = 0; i < frames; i++)
+            proto_msg_add_bytes (&m, "payload", 7);
+        s_write (dir, &m);
+        proto_msg_reset (&m);
+    }
+    return 0;
+}
