@@ -113,7 +113,11 @@ proto_link_connect (proto_link_t **link, const char *server,
     proto_keys_apply_client (keys, self->sock);
 
     /* The monitor must be attached before connect to see the handshake. */
-    snprintf (monitor_ep, sizeof monitor_ep, "inproc://link-monitor-%p", (void *) self);
+    /* A fresh name per attempt: a freed link's address comes back, and
+       libzmq may not have released the old endpoint yet. */
+    static uint32_t s_monitors = 0;
+    snprintf (monitor_ep, sizeof monitor_ep, "inproc://link-monitor-%d-%u",
+              (int) getpid (), ++s_monitors);
     if (zmq_socket_monitor (zsock_resolve (self->sock), monitor_ep,
                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                             | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH

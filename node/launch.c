@@ -1,0 +1,391 @@
+/*  node/launch.c - starting and stopping redis-server and pool-head. */
+#include "launch.h"
+#include "spawn.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REDIS_READY_MS 15000 /* how long Redis may take to answer PING */
+#define HEAD_READY_MS                                                                    \
+    60000                   /* how long pool-head may take to listen                     \
+                               (it may reload a large Redis first) */
+#define STOP_GRACE_MS 10000 /* SIGTERM to SIGKILL */
+
+struct launch {
+    pid_t head_pid; /* 0 when not running */
+    pid_t redis_pid;
+    int port;
+};
+
+static int
+s_write_file (const char *path, const char *text, char *error, size_t error_size)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf (error, error_size, "cannot create %s: %s", path, strerror (errno));
+        return -1;
+    }
+    fchmod (fd, 0600); /* an older file may have had other bits */
+    size_t len = strlen (text);
+    ssize_t n = write (fd, text, len);
+    int rc = (n == (ssize_t)len && close (fd) == 0) ? 0 : -1;
+    if (n != (ssize_t)len)
+        close (fd);
+    if (rc)
+        snprintf (error, error_size, "cannot write %s: %s", path, strerror (errno));
+    return rc;
+}
+
+/*  Polls Redis on its socket until it answers PING with our password, or
+    the process dies, or time runs out. */
+static int
+s_wait_redis (launch_t *self, const char *socket_path, const char *password, char *error,
+              size_t error_size)
+{
+    char last[256] = "no answer";
+    int64_t deadline = zclock_mono () + REDIS_READY_MS;
+    while (zclock_mono () < deadline) {
+        int status;
+        if (waitpid (self->redis_pid, &status, WNOHANG) == self->redis_pid) {
+            char how[128];
+            spawn_describe (status, how, sizeof how);
+            snprintf (error, error_size, "redis-server %s at start", how);
+            self->redis_pid = 0;
+            return -1;
+        }
+        struct timeval timeout = { 0, 500 * 1000 };
+        redisContext *redis = redisConnectUnixWithTimeout (socket_path, timeout);
+        if (redis && !redis->err) {
+            redisReply *reply = redisCommand (redis, "AUTH %s", password);
+            bool authed = reply && reply->type == REDIS_REPLY_STATUS;
+            if (reply && reply->type == REDIS_REPLY_ERROR)
+                snprintf (last, sizeof last, "AUTH: %s", reply->str);
+            freeReplyObject (reply);
+            if (authed) {
+                reply = redisCommand (redis, "PING");
+                bool pong = reply && reply->type == REDIS_REPLY_STATUS
+                            && streq (reply->str, "PONG");
+                if (reply && reply->type == REDIS_REPLY_ERROR)
+                    snprintf (last, sizeof last, "PING: %s", reply->str);
+                freeReplyObject (reply);
+                if (pong) {
+                    redisFree (redis);
+                    return 0;
+                }
+            }
+        } else if (redis)
+            snprintf (last, sizeof last, "%s", redis->errstr);
+        if (redis)
+            redisFree (redis);
+        zclock_sleep (50);
+    }
+    snprintf (error, error_size,
+              "redis-server did not answer PING on %s within %d s (%s)", socket_path,
+              REDIS_READY_MS / 1000, last);
+    return -1;
+}
+
+static int
+s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *url,
+               size_t url_size, char *error, size_t error_size)
+{
+    int rc = -1;
+    char dir[4096], conf_path[4200], socket_path[4200], pass_path[4200];
+    char conf[8192];
+    unsigned char random[16];
+    char password[2 * sizeof random + 1];
+
+    snprintf (dir, sizeof dir, "%s/redis", config->data_dir);
+    snprintf (conf_path, sizeof conf_path, "%s/redis.conf", dir);
+    snprintf (socket_path, sizeof socket_path, "%s/redis.sock", dir);
+    snprintf (pass_path, sizeof pass_path, "%s/redis.pass", config->data_dir);
+    if (strlen (socket_path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+        snprintf (error, error_size,
+                  "the Redis socket path %s is too long for a unix socket; "
+                  "use a shorter --data-dir",
+                  socket_path);
+        return -1;
+    }
+    if (mkdir (dir, 0700) && errno != EEXIST) {
+        snprintf (error, error_size, "cannot create %s: %s", dir, strerror (errno));
+        return -1;
+    }
+    randombytes_buf (random, sizeof random);
+    sodium_bin2hex (password, sizeof password, random, sizeof random);
+
+    /*  Loopback and a unix socket only: port 0 turns TCP off altogether;
+        the bind line keeps it loopback should someone turn it on. */
+    snprintf (conf, sizeof conf,
+              "# generated by start_node at each start; edits are lost\n"
+              "daemonize no\n"
+              "port 0\n"
+              "bind 127.0.0.1\n"
+              "protected-mode yes\n"
+              "unixsocket %s\n"
+              "unixsocketperm 700\n"
+              "requirepass %s\n"
+              "appendonly yes\n"
+              "dir %s\n"
+              "logfile \"\"\n",
+              socket_path, password, dir);
+    if (s_write_file (conf_path, conf, error, error_size)
+        || s_write_file (pass_path, password, error, error_size))
+        goto cleanup;
+
+    char *argv[] = { (char *)config->redis_bin, conf_path, NULL };
+    spawn_env_t *env = spawn_env_new ();
+    if (!env) {
+        snprintf (error, error_size, "out of memory");
+        goto cleanup;
+    }
+    spawn_env_unset (env, "DCPOOL_PASSWORD");
+    self->redis_pid
+        = spawn_start (config->redis_bin, argv, spawn_env_array (env), log_fd, -1);
+    spawn_env_destroy (&env);
+    if (self->redis_pid < 0) {
+        self->redis_pid = 0;
+        snprintf (error, error_size, "cannot start redis-server: %s", strerror (errno));
+        goto cleanup;
+    }
+    if (s_wait_redis (self, socket_path, password, error, error_size))
+        goto cleanup;
+    snprintf (url, url_size, "unix://%s?password=%s", socket_path, password);
+    rc = 0;
+cleanup:
+    sodium_memzero (password, sizeof password);
+    sodium_memzero (conf, sizeof conf);
+    return rc;
+}
+
+/*  Reads the port pool-head writes on its ready pipe once it listens. */
+static int
+s_read_port (launch_t *self, int fd, char *error, size_t error_size)
+{
+    char text[32];
+    size_t len = 0;
+    int64_t deadline = zclock_mono () + HEAD_READY_MS;
+    while (len < sizeof text - 1) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0) {
+            snprintf (error, error_size, "pool-head did not report ready within %d s",
+                      HEAD_READY_MS / 1000);
+            return -1;
+        }
+        struct pollfd item = { .fd = fd, .events = POLLIN };
+        int ready = poll (&item, 1, (int)left);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            continue;
+        ssize_t n = read (fd, text + len, sizeof text - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += n;
+        if (memchr (text, '\n', len))
+            break;
+    }
+    text[len] = 0;
+    char *end;
+    long port = strtol (text, &end, 10);
+    if (len > 0 && end != text && (*end == '\n' || *end == 0) && port > 0
+        && port < 65536) {
+        self->port = (int)port;
+        return 0;
+    }
+    /* No port: pool-head most likely died; say how. */
+    int status;
+    if (spawn_wait (self->head_pid, 2000, &status) == 1) {
+        char how[128];
+        spawn_describe (status, how, sizeof how);
+        snprintf (error, error_size, "pool-head %s before it was ready", how);
+        self->head_pid = 0;
+    } else
+        snprintf (error, error_size, "pool-head wrote '%s' on its ready pipe, not a port",
+                  text);
+    return -1;
+}
+
+static int
+s_start_head (launch_t *self, const launch_config_t *config, const char *redis_url,
+              int log_fd, char *error, size_t error_size)
+{
+    int rc = -1;
+    int pipe_fds[2] = { -1, -1 };
+    spawn_env_t *env = NULL;
+    char port[16], heartbeat[16], liveness[16];
+    snprintf (port, sizeof port, "%d", config->port);
+    snprintf (heartbeat, sizeof heartbeat, "%d", config->heartbeat_ms);
+    snprintf (liveness, sizeof liveness, "%d", config->liveness);
+
+    char *argv[20];
+    int argc = 0;
+    argv[argc++] = (char *)config->head_bin;
+    argv[argc++] = "--port";
+    argv[argc++] = port;
+    argv[argc++] = "--data-dir";
+    argv[argc++] = (char *)config->data_dir;
+    argv[argc++] = "--ready-fd";
+    argv[argc++] = "3";
+    if (config->heartbeat_ms > 0) {
+        argv[argc++] = "--heartbeat";
+        argv[argc++] = heartbeat;
+    }
+    if (config->liveness > 0) {
+        argv[argc++] = "--liveness";
+        argv[argc++] = liveness;
+    }
+    if (config->insecure)
+        argv[argc++] = "--insecure";
+    if (config->verbose)
+        argv[argc++] = "-v";
+    argv[argc] = NULL;
+
+    env = spawn_env_new ();
+    if (!env || spawn_env_set (env, "DCPOOL_REDIS_URL", redis_url)) {
+        snprintf (error, error_size, "out of memory");
+        goto cleanup;
+    }
+    /* The password travels in the environment, never on a command line. */
+    spawn_env_unset (env, "DCPOOL_PASSWORD");
+    if (config->password && spawn_env_set (env, "DCPOOL_PASSWORD", config->password)) {
+        snprintf (error, error_size, "out of memory");
+        goto cleanup;
+    }
+    if (pipe2 (pipe_fds, O_CLOEXEC)) {
+        snprintf (error, error_size, "cannot create a pipe: %s", strerror (errno));
+        goto cleanup;
+    }
+    self->head_pid = spawn_start (config->head_bin, argv, spawn_env_array (env), log_fd,
+                                  pipe_fds[1]);
+    if (self->head_pid < 0) {
+        self->head_pid = 0;
+        snprintf (error, error_size, "cannot start pool-head: %s", strerror (errno));
+        goto cleanup;
+    }
+    close (pipe_fds[1]);
+    pipe_fds[1] = -1;
+    rc = s_read_port (self, pipe_fds[0], error, error_size);
+cleanup:
+    for (int i = 0; i < 2; i++)
+        if (pipe_fds[i] >= 0)
+            close (pipe_fds[i]);
+    spawn_env_destroy (&env);
+    return rc;
+}
+
+int
+launch_start (launch_t **self_p, const launch_config_t *config, char *error,
+              size_t error_size)
+{
+    *self_p = NULL;
+    launch_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return -1;
+    }
+    char log_path[4200];
+    snprintf (log_path, sizeof log_path, "%s/head.log", config->data_dir);
+    int log_fd = spawn_open_log (log_path);
+    if (log_fd < 0) {
+        snprintf (error, error_size, "cannot open %s: %s", log_path, strerror (errno));
+        free (self);
+        return -1;
+    }
+    char url[4600];
+    int rc = 0;
+    if (config->redis_url)
+        snprintf (url, sizeof url, "%s", config->redis_url);
+    else {
+        rc = s_start_redis (self, config, log_fd, url, sizeof url, error, error_size);
+        if (rc == 0)
+            zsys_info ("redis-server running (pid %d), logging to %s",
+                       (int)self->redis_pid, log_path);
+    }
+    if (rc == 0)
+        rc = s_start_head (self, config, url, log_fd, error, error_size);
+    sodium_memzero (url, sizeof url);
+    close (log_fd);
+    if (rc) {
+        char logged[4300];
+        snprintf (logged, sizeof logged, " (see %s)", log_path);
+        size_t used = strlen (error);
+        if (used + strlen (logged) < error_size)
+            strcat (error, logged);
+        launch_stop (&self);
+        return -1;
+    }
+    zsys_info ("pool-head running (pid %d) on port %d", (int)self->head_pid, self->port);
+    *self_p = self;
+    return 0;
+}
+
+int
+launch_port (launch_t *self)
+{
+    return self->port;
+}
+
+const char *
+launch_reaped (launch_t *self, pid_t pid)
+{
+    if (!self || pid <= 0)
+        return NULL;
+    if (pid == self->head_pid) {
+        self->head_pid = 0;
+        return "pool-head";
+    }
+    if (pid == self->redis_pid) {
+        self->redis_pid = 0;
+        return "redis-server";
+    }
+    return NULL;
+}
+
+static void
+s_stop_one (pid_t *pid, const char *name)
+{
+    if (*pid <= 0)
+        return;
+    int status;
+    kill (*pid, SIGTERM);
+    int rc = spawn_wait (*pid, STOP_GRACE_MS, &status);
+    if (rc == 0) {
+        zsys_warning ("%s (pid %d) ignored SIGTERM for %d s: killing it", name, (int)*pid,
+                      STOP_GRACE_MS / 1000);
+        kill (*pid, SIGKILL);
+        rc = spawn_wait (*pid, 5000, &status);
+    }
+    if (rc == 1) {
+        char how[128];
+        spawn_describe (status, how, sizeof how);
+        zsys_info ("%s stopped (%s)", name, how);
+    }
+    *pid = 0;
+}
+
+void
+launch_stop (launch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    launch_t *self = *self_p;
+    /* The head first: it may still flush to Redis as it leaves. */
+    s_stop_one (&self->head_pid, "pool-head");
+    s_stop_one (&self->redis_pid, "redis-server");
+    free (self);
+    *self_p = NULL;
+}

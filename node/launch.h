@@ -1,0 +1,48 @@
+/*  node/launch.h - the head side of `start_node --head`.
+
+    Starts redis-server (unless an external Redis URL is given) from a
+    generated config in DATA/redis/ with a fresh random password kept in
+    DATA/redis.pass (0600), waits until it answers PING on its unix socket,
+    then starts pool-head and waits for the port it writes on its ready
+    pipe.  Both log to DATA/head.log.  launch_stop stops them in the
+    reverse order.
+*/
+#ifndef DCPOOL_NODE_LAUNCH_H
+#define DCPOOL_NODE_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct launch launch_t;
+
+typedef struct {
+    const char *data_dir;
+    const char *head_bin;  /* path of pool-head */
+    const char *redis_bin; /* path of redis-server; unused with redis_url */
+    const char *redis_url; /* --redis: external Redis, or NULL */
+    const char *password;  /* cluster password; NULL only when insecure */
+    bool insecure;
+    int port;         /* 0: pool-head picks one */
+    int heartbeat_ms; /* 0: pool-head's default */
+    int liveness;     /* 0: pool-head's default */
+    bool verbose;
+} launch_config_t;
+
+/*  Starts Redis and pool-head.  0 and *self set once pool-head listens, or
+    -1 with a message in error[error_size] (then nothing is left running). */
+int launch_start (launch_t **self, const launch_config_t *config, char *error,
+                  size_t error_size);
+
+/* The port pool-head listens on. */
+int launch_port (launch_t *self);
+
+/*  Called with every reaped child: when pid is pool-head or redis-server,
+    records that it is gone and returns its name, else NULL. */
+const char *launch_reaped (launch_t *self, pid_t pid);
+
+/*  Stops pool-head then redis-server (SIGTERM, then SIGKILL after 10 s
+    each), waiting for each; frees and nulls *self. */
+void launch_stop (launch_t **self);
+
+#endif

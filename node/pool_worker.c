@@ -1,0 +1,1033 @@
+/*  node/pool_worker.c - the pool-worker program: one worker process.
+
+    start_node spawns one pool-worker per GPU (or CPU slot).  It connects
+    straight to the head, says HELLO, and waits to be given a pool (ASSIGN).
+    It then fetches the pool's library and init blocks it does not have in
+    DATA/cache, loads the library (worker_host), answers WORKER_READY, and
+    runs the pool's jobs one at a time and its updates, in the order they
+    arrived, until the head closes the pool (POOL_CLOSE) or the node stops
+    it (SIGTERM).  It serves one pool in its life: the node starts a fresh
+    process for the next, so nothing of one pool's code (GPU state above
+    all) leaks into the next.
+
+    Exit status, read by start_node:
+      0  POOL_CLOSE or SIGTERM: a clean end;
+      1  the pool could not be loaded (WORKER_READY said why), a bad command
+         line, or an internal failure;
+      2  the head went silent while this worker had a pool: a fresh process
+         is the simplest correct way to rejoin (the head has requeued its
+         jobs; a reloaded instance would not have the updates it missed);
+      3  the handshake was refused (wrong password): the node backs off.
+
+    One thread, one socket: everything below runs on the main thread, user
+    code included.  A job that runs longer than the head's liveness blocks
+    this worker's heartbeats (see s_run_actions).
+*/
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "link.h"
+#include "msg.h"
+#include "pool_worker.h"
+#include "worker_cache.h"
+#include "worker_ctx.h"
+#include "worker_host.h"
+
+#define CONNECT_TIMEOUT_S   10.0
+#define RESULTS_MAX         64              /* results per RESULT message */
+#define RESULTS_BYTES_MAX   (16u << 20)     /* flush sooner for big outputs */
+#define DRAIN_MAX           256             /* messages read per loop turn */
+#define FETCH_SILENCE_MS    60000           /* see s_silence_limit */
+
+enum {
+    EXIT_CLEAN = 0,
+    EXIT_FAILED = 1,
+    EXIT_HEAD_LOST = 2,
+    EXIT_AUTH = 3
+};
+
+/* ------------------------------------------------------------------------
+    Command line */
+
+typedef struct {
+    const char *server;
+    const char *node;
+    const char *id;
+    const char *data_dir;
+    int         gpu_index;          /* -1: CPU worker */
+    const char *gpu_name;
+    const char *gpu_uuid;
+    uint64_t    gpu_memory;
+} args_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: pool-worker --server tcp://HOST:PORT --node NODEID --id WORKERID\n"
+             "                   --data-dir DIR [--gpu INDEX --gpu-name NAME\n"
+             "                   --gpu-uuid UUID --gpu-memory BYTES]\n"
+             "env: DCPOOL_KEYS (the node's keys). Spawned by start_node only.\n");
+}
+
+static int
+s_parse_u64 (const char *text, uint64_t *value)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!text || !*text || *text == '-')
+        return -1;
+    unsigned long long v = strtoull (text, &end, 10);
+    if (errno || *end)
+        return -1;
+    *value = v;
+    return 0;
+}
+
+/* 0, or -1 after printing what is wrong. */
+static int
+s_parse_args (args_t *args, int argc, char *argv[])
+{
+    static const struct option options[] = {
+        { "server", required_argument, NULL, 's' },
+        { "node", required_argument, NULL, 'n' },
+        { "id", required_argument, NULL, 'i' },
+        { "data-dir", required_argument, NULL, 'd' },
+        { "gpu", required_argument, NULL, 'g' },
+        { "gpu-name", required_argument, NULL, 'N' },
+        { "gpu-uuid", required_argument, NULL, 'U' },
+        { "gpu-memory", required_argument, NULL, 'M' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    memset (args, 0, sizeof *args);
+    args->gpu_index = -1;
+    int c;
+    uint64_t value;
+    while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's': args->server = optarg; break;
+        case 'n': args->node = optarg; break;
+        case 'i': args->id = optarg; break;
+        case 'd': args->data_dir = optarg; break;
+        case 'N': args->gpu_name = optarg; break;
+        case 'U': args->gpu_uuid = optarg; break;
+        case 'g':
+            if (s_parse_u64 (optarg, &value) || value > INT_MAX) {
+                fprintf (stderr, "pool-worker: --gpu wants an index, not '%s'\n", optarg);
+                return -1;
+            }
+            args->gpu_index = (int) value;
+            break;
+        case 'M':
+            if (s_parse_u64 (optarg, &args->gpu_memory)) {
+                fprintf (stderr, "pool-worker: --gpu-memory wants bytes, not '%s'\n",
+                         optarg);
+                return -1;
+            }
+            break;
+        case 'h':
+            s_usage (stdout);
+            exit (EXIT_CLEAN);
+        default:
+            s_usage (stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "pool-worker: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (!args->server || !args->node || !args->id || !args->data_dir) {
+        fprintf (stderr, "pool-worker: --server, --node, --id and --data-dir are required\n");
+        s_usage (stderr);
+        return -1;
+    }
+    if (strlen (args->id) > PROTO_ID_MAX || strlen (args->node) > PROTO_ID_MAX) {
+        fprintf (stderr, "pool-worker: --id and --node are at most %d bytes\n",
+                 PROTO_ID_MAX);
+        return -1;
+    }
+    if (args->gpu_index >= 0 && !args->gpu_name)
+        args->gpu_name = "GPU";
+    if (args->gpu_name && strlen (args->gpu_name) >= WORKER_CTX_NAME_MAX) {
+        fprintf (stderr, "pool-worker: --gpu-name is at most %d bytes\n",
+                 WORKER_CTX_NAME_MAX - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+    SIGTERM: finish the job in hand, answer it, say BYE, exit 0. */
+
+static volatile sig_atomic_t s_stop_requested = 0;
+
+static void
+s_on_stop (int signum)
+{
+    (void) signum;
+    s_stop_requested = 1;
+}
+
+static int
+s_install_signals (void)
+{
+    /* CZMQ would install its own SIGINT/SIGTERM handler on first use. */
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_stop;
+    sigemptyset (&action.sa_mask);
+    /* No SA_RESTART: a poll in progress returns and the loop sees the flag. */
+    if (sigaction (SIGTERM, &action, NULL) || sigaction (SIGINT, &action, NULL))
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+    Actions: updates and jobs, kept in arrival order. */
+
+typedef enum { ACTION_UPDATE, ACTION_JOB } action_kind_t;
+
+typedef struct action {
+    struct action *next;
+    action_kind_t  kind;
+    uint64_t       seq;         /* UPDATE: its seq (0: none given); JOB: useq */
+    uint64_t       id;          /* JOB */
+    uint32_t       attempt;     /* JOB */
+    zframe_t      *frame;       /* update bytes or job input; owned */
+} action_t;
+
+typedef struct {
+    action_t *head;
+    action_t *tail;
+    size_t    jobs;             /* JOB actions queued */
+} fifo_t;
+
+static void
+s_fifo_push (fifo_t *fifo, action_t *action)
+{
+    action->next = NULL;
+    if (fifo->tail)
+        fifo->tail->next = action;
+    else
+        fifo->head = action;
+    fifo->tail = action;
+    if (action->kind == ACTION_JOB)
+        fifo->jobs++;
+}
+
+static action_t *
+s_fifo_pop (fifo_t *fifo)
+{
+    action_t *action = fifo->head;
+    if (!action)
+        return NULL;
+    fifo->head = action->next;
+    if (!fifo->head)
+        fifo->tail = NULL;
+    if (action->kind == ACTION_JOB)
+        fifo->jobs--;
+    action->next = NULL;
+    return action;
+}
+
+static void
+s_action_destroy (action_t **action)
+{
+    if (!*action)
+        return;
+    zframe_destroy (&(*action)->frame);
+    free (*action);
+    *action = NULL;
+}
+
+/* ------------------------------------------------------------------------
+    The worker */
+
+typedef enum {
+    STATE_IDLE,                 /* connected, no pool yet */
+    STATE_LOADING,              /* ASSIGN received, fetching blocks */
+    STATE_READY                 /* library loaded, running the pool */
+} state_t;
+
+typedef struct {
+    args_t                 args;
+    proto_keys_t           keys;
+    proto_link_t          *link;
+    zsock_t               *sock;             /* the link's, borrowed */
+    zpoller_t             *poller;
+    int                    heartbeat_ms;
+    int                    liveness;
+    int64_t                last_sent;        /* zclock_mono of the last send */
+    int64_t                last_heard;       /* ... of the last receive */
+
+    struct pool_worker_ctx ctx;
+    struct pool_output     output;
+    char                   cache_dir[PATH_MAX];
+
+    state_t                state;
+    uint64_t               pool;
+    char                   pool_name[128];
+    uint64_t               job_timeout_ms;   /* informative: the head enforces it */
+    uint8_t                lib_hash[PROTO_HASH_SIZE];
+    uint8_t                init_hash[PROTO_HASH_SIZE];
+    bool                   lib_pending;      /* BLOCK_GET sent, BLOCK awaited */
+    bool                   init_pending;
+    zframe_t              *init_data;        /* init bytes, in memory */
+    worker_host_t         *host;
+    uint64_t               useq_applied;     /* last update seq applied */
+
+    fifo_t                 fifo;
+    proto_msg_t            results;          /* RESULT being batched */
+    size_t                 results_bytes;
+
+    bool                   closing;          /* POOL_CLOSE received */
+    bool                   done;
+    int                    exit_code;
+} worker_t;
+
+static void
+s_finish (worker_t *self, int exit_code)
+{
+    if (!self->done) {
+        self->done = true;
+        self->exit_code = exit_code;
+    }
+}
+
+/* Sends msg (consumed: reset afterwards).  0, or -1: the socket failed,
+   which only happens when the context is going down; the worker ends. */
+static int
+s_send (worker_t *self, proto_msg_t *msg)
+{
+    int rc = proto_msg_send (msg, zsock_resolve (self->sock));
+    proto_msg_reset (msg);
+    if (rc != PROTO_OK) {
+        zsys_error ("worker %s: cannot send %s (%d)", self->args.id,
+                    proto_type_name (msg->type), rc);
+        s_finish (self, EXIT_FAILED);
+        return -1;
+    }
+    self->last_sent = zclock_mono ();
+    return 0;
+}
+
+/* Sends a message that has only a type. */
+static int
+s_send_bare (worker_t *self, proto_type_t type)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, type);
+    return s_send (self, &msg);
+}
+
+static int
+s_send_error (worker_t *self, int64_t code, const char *text)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_ERROR);
+    proto_msg_set_code (&msg, code);
+    if (proto_msg_set_text (&msg, "%s", text) != PROTO_OK)
+        proto_msg_set_text (&msg, "(reason too long)");
+    return s_send (self, &msg);
+}
+
+/* ------------------------------------------------------------------------
+    Connection */
+
+/*  Connects and says HELLO until the head welcomes us.  A head that does
+    not answer is retried (it may be restarting); a refused handshake ends
+    the worker with EXIT_AUTH, a DENIED or a bad address with EXIT_FAILED.
+    0 when connected; -1 when the worker must end (s_finish was called). */
+static int
+s_connect (worker_t *self)
+{
+    while (!s_stop_requested) {
+        proto_msg_t hello;
+        proto_msg_init (&hello, PROTO_HELLO);
+        proto_msg_set_role (&hello, PROTO_ROLE_WORKER);
+        int rc = proto_msg_set_id (&hello, self->args.id);
+        if (rc == PROTO_OK)
+            rc = proto_msg_set_node (&hello, self->args.node);
+        if (rc == PROTO_OK)
+            rc = self->args.gpu_index >= 0
+                 ? proto_msg_set_text (&hello, "GPU %d %s", self->args.gpu_index,
+                                       self->args.gpu_name)
+                 : proto_msg_set_text (&hello, "cpu");
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (&hello, self->args.gpu_index >= 0
+                                            ? (uint64_t) self->args.gpu_index
+                                            : UINT64_MAX);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (&hello, self->args.gpu_index >= 0
+                                            ? self->args.gpu_memory : 0);
+        if (rc != PROTO_OK) {
+            proto_msg_reset (&hello);
+            zsys_error ("worker %s: cannot build HELLO", self->args.id);
+            s_finish (self, EXIT_FAILED);
+            return -1;
+        }
+        char error[512] = "";
+        rc = proto_link_connect (&self->link, self->args.server, &self->keys, &hello,
+                                 CONNECT_TIMEOUT_S, NULL, error, sizeof error);
+        proto_msg_reset (&hello);
+        if (rc == PROTO_OK) {
+            self->sock = proto_link_sock (self->link);
+            self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
+            self->liveness = proto_link_liveness (self->link);
+            self->poller = zpoller_new (self->sock, NULL);
+            if (!self->poller) {
+                zsys_error ("worker %s: cannot create a poller", self->args.id);
+                s_finish (self, EXIT_FAILED);
+                return -1;
+            }
+            self->last_sent = self->last_heard = zclock_mono ();
+            zsys_info ("worker %s: connected to %s (heartbeat %d ms, liveness %d)",
+                       self->args.id, self->args.server, self->heartbeat_ms,
+                       self->liveness);
+            return 0;
+        }
+        zsys_error ("worker %s: %s", self->args.id, error);
+        if (rc == PROTO_LINK_EAUTH) {
+            s_finish (self, EXIT_AUTH);
+            return -1;
+        }
+        if (rc != PROTO_LINK_ECONNECT) {
+            s_finish (self, EXIT_FAILED);
+            return -1;
+        }
+        /* ECONNECT already waited CONNECT_TIMEOUT_S (or was interrupted by
+           a signal, which the loop condition sees): try again. */
+    }
+    s_finish (self, EXIT_CLEAN);
+    return -1;
+}
+
+static void
+s_disconnect (worker_t *self)
+{
+    zpoller_destroy (&self->poller);
+    proto_link_destroy (&self->link);
+    self->sock = NULL;
+}
+
+/* ------------------------------------------------------------------------
+    Loading a pool: ASSIGN, BLOCK_GET/BLOCK, WORKER_READY */
+
+/*  Answers WORKER_READY.  On failure (code < 0) the worker ends with
+    EXIT_FAILED: the node starts a fresh process for the slot. */
+static void
+s_worker_ready (worker_t *self, int code, const char *reason)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_WORKER_READY);
+    proto_msg_set_pool (&msg, self->pool);
+    proto_msg_set_code (&msg, code);
+    if (code && reason && proto_msg_set_text (&msg, "%s", reason) != PROTO_OK)
+        proto_msg_set_text (&msg, "(reason too long)");
+    if (code)
+        zsys_error ("worker %s: pool %" PRIu64 " (%s) not loaded: %s", self->args.id,
+                    self->pool, self->pool_name, reason ? reason : "");
+    if (s_send (self, &msg))
+        return;
+    if (code) {
+        s_finish (self, EXIT_FAILED);
+        return;
+    }
+    self->state = STATE_READY;
+    zsys_info ("worker %s: pool %" PRIu64 " ready (class '%s')", self->args.id,
+               self->pool, worker_host_name (self->host));
+}
+
+/* Both blocks are here: load the library and call init. */
+static void
+s_load (worker_t *self)
+{
+    char path[PATH_MAX];
+    char error[1024] = "";
+    if (worker_cache_path (self->cache_dir, self->lib_hash, ".so", path, sizeof path)) {
+        s_worker_ready (self, POOL_ELIBRARY, "cache path too long");
+        return;
+    }
+    pool_bytes_t init = { NULL, 0 };
+    if (self->init_data)
+        init = (pool_bytes_t) { zframe_data (self->init_data),
+                                zframe_size (self->init_data) };
+    int rc = worker_host_load (&self->host, path, init, &self->ctx, error, sizeof error);
+    /* init has had its bytes: a worker that wants them later keeps a copy. */
+    zframe_destroy (&self->init_data);
+    s_worker_ready (self, rc, rc ? error : NULL);
+}
+
+/*  Looks for a block in the cache; asks the head for it when absent.
+    0: found (init bytes into self->init_data when is_init) or asked;
+    -1: a failure, answered with WORKER_READY. */
+static int
+s_want_block (worker_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_init)
+{
+    char path[PATH_MAX];
+    char error[1024] = "";
+    if (is_init) {
+        /* Empty init data is common: do not ask anyone for nothing. */
+        uint8_t empty[PROTO_HASH_SIZE];
+        proto_hash ("", 0, empty);
+        if (memcmp (empty, hash, PROTO_HASH_SIZE) == 0) {
+            self->init_data = zframe_new (NULL, 0);
+            if (!self->init_data) {
+                s_worker_ready (self, POOL_ENOMEM, "out of memory");
+                return -1;
+            }
+            return 0;
+        }
+    }
+    if (worker_cache_path (self->cache_dir, hash, is_init ? "" : ".so", path,
+                           sizeof path)) {
+        s_worker_ready (self, POOL_EWORKER, "cache path too long");
+        return -1;
+    }
+    zframe_t *bytes = NULL;
+    int rc = worker_cache_read (path, hash, &bytes, error, sizeof error);
+    if (rc < 0) {
+        s_worker_ready (self, POOL_EWORKER, error);
+        return -1;
+    }
+    if (rc == 0) {
+        if (is_init)
+            self->init_data = bytes;
+        else
+            zframe_destroy (&bytes);    /* checked; dlopen reads the file */
+        return 0;
+    }
+    proto_msg_t get;
+    proto_msg_init (&get, PROTO_BLOCK_GET);
+    if (proto_msg_add_hash (&get, hash) != PROTO_OK) {
+        proto_msg_reset (&get);
+        s_worker_ready (self, POOL_EWORKER, "cannot build BLOCK_GET");
+        return -1;
+    }
+    if (s_send (self, &get))
+        return -1;
+    if (is_init)
+        self->init_pending = true;
+    else
+        self->lib_pending = true;
+    return 0;
+}
+
+static void
+s_on_assign (worker_t *self, proto_msg_t *msg)
+{
+    if (self->state != STATE_IDLE) {
+        zsys_warning ("worker %s: ASSIGN for pool %" PRIu64 " while serving pool %"
+                      PRIu64 "; ignored", self->args.id, msg->pool, self->pool);
+        s_send_error (self, POOL_EPROTO, "worker already has a pool");
+        return;
+    }
+    self->state = STATE_LOADING;
+    self->pool = msg->pool;
+    snprintf (self->pool_name, sizeof self->pool_name, "%s",
+              msg->text ? msg->text : "");
+    self->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
+    if (msg->nhashes < 1) {
+        s_worker_ready (self, POOL_ELIBRARY, "ASSIGN names no worker library");
+        return;
+    }
+    memcpy (self->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
+    if (msg->nhashes > 1)
+        memcpy (self->init_hash, msg->hash[1], PROTO_HASH_SIZE);
+    else
+        proto_hash ("", 0, self->init_hash);
+    zsys_info ("worker %s: assigned pool %" PRIu64 " (%s)", self->args.id, self->pool,
+               self->pool_name);
+    if (s_want_block (self, self->lib_hash, false)
+        || s_want_block (self, self->init_hash, true))
+        return;
+    if (!self->lib_pending && !self->init_pending)
+        s_load (self);
+}
+
+static void
+s_on_block (worker_t *self, proto_msg_t *msg)
+{
+    if (self->state != STATE_LOADING || msg->nhashes < 1) {
+        zsys_warning ("worker %s: unexpected BLOCK ignored", self->args.id);
+        return;
+    }
+    const uint8_t *hash = msg->hash[0];
+    bool is_lib = self->lib_pending && memcmp (hash, self->lib_hash, PROTO_HASH_SIZE) == 0;
+    bool is_init = !is_lib && self->init_pending
+                   && memcmp (hash, self->init_hash, PROTO_HASH_SIZE) == 0;
+    if (!is_lib && !is_init) {
+        zsys_warning ("worker %s: BLOCK for a block not asked for ignored", self->args.id);
+        return;
+    }
+    zframe_t *frame = proto_msg_pop_frame (msg);
+    if (!frame) {
+        s_worker_ready (self, POOL_EWORKER, "BLOCK without its bytes");
+        return;
+    }
+    char error[1024] = "";
+    uint8_t actual[PROTO_HASH_SIZE];
+    proto_hash (zframe_data (frame), zframe_size (frame), actual);
+    if (memcmp (actual, hash, PROTO_HASH_SIZE) != 0) {
+        zframe_destroy (&frame);
+        s_worker_ready (self, POOL_EWORKER, "block from the head does not match its hash");
+        return;
+    }
+    char path[PATH_MAX];
+    if (worker_cache_path (self->cache_dir, hash, is_lib ? ".so" : "", path,
+                           sizeof path)) {
+        zframe_destroy (&frame);
+        s_worker_ready (self, POOL_EWORKER, "cache path too long");
+        return;
+    }
+    if (worker_cache_write (path, zframe_data (frame), zframe_size (frame), error,
+                            sizeof error)) {
+        zframe_destroy (&frame);
+        /* The library must be on disk to be loaded; init data need not be. */
+        if (is_lib) {
+            s_worker_ready (self, POOL_EWORKER, error);
+            return;
+        }
+        zsys_warning ("worker %s: %s", self->args.id, error);
+    }
+    if (is_lib) {
+        zframe_destroy (&frame);
+        self->lib_pending = false;
+    }
+    else {
+        zframe_destroy (&self->init_data);
+        self->init_data = frame;
+        self->init_pending = false;
+    }
+    if (!self->lib_pending && !self->init_pending)
+        s_load (self);
+}
+
+/* An ERROR while loading is the head's answer to a BLOCK_GET. */
+static void
+s_on_error (worker_t *self, proto_msg_t *msg)
+{
+    const char *text = msg->text ? msg->text : "";
+    if (self->state == STATE_LOADING && (self->lib_pending || self->init_pending)) {
+        char reason[1024];
+        snprintf (reason, sizeof reason, "cannot fetch the %s block: %s",
+                  self->lib_pending ? "library" : "init data", text);
+        s_worker_ready (self, POOL_EWORKER, reason);
+        return;
+    }
+    zsys_warning ("worker %s: head says: %s (%" PRId64 ")", self->args.id, text,
+                  msg->code);
+}
+
+/* ------------------------------------------------------------------------
+    Jobs, updates, results */
+
+static void
+s_flush_results (worker_t *self)
+{
+    if (self->results.njobs == 0)
+        return;
+    proto_msg_set_pool (&self->results, self->pool);
+    s_send (self, &self->results);
+    proto_msg_init (&self->results, PROTO_RESULT);
+    self->results_bytes = 0;
+}
+
+/*  Adds one result to the batch (frame consumed).  -1 when out of memory:
+    the worker ends and the head requeues what it held. */
+static int
+s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
+              zframe_t **frame)
+{
+    proto_job_t *job = proto_msg_add_job (&self->results);
+    size_t size = *frame ? zframe_size (*frame) : 0;
+    if (!job || proto_msg_add_frame (&self->results, frame) != PROTO_OK) {
+        zframe_destroy (frame);
+        zsys_error ("worker %s: out of memory batching results", self->args.id);
+        s_finish (self, EXIT_FAILED);
+        return -1;
+    }
+    job->id = id;
+    job->attempt = attempt;
+    job->status = status;
+    self->results_bytes += size;
+    return 0;
+}
+
+/*  Answers the jobs of a JOB this worker cannot run (another pool, no pool
+    loaded) at once with an error, so no job waits for a worker's death. */
+static void
+s_refuse_jobs (worker_t *self, proto_msg_t *msg, const char *reason)
+{
+    proto_msg_t reply;
+    proto_msg_init (&reply, PROTO_RESULT);
+    proto_msg_set_pool (&reply, msg->pool);
+    for (size_t i = 0; i < msg->njobs; i++) {
+        proto_job_t *job = proto_msg_add_job (&reply);
+        if (!job || proto_msg_add_bytes (&reply, reason, strlen (reason)) != PROTO_OK) {
+            proto_msg_reset (&reply);
+            return;
+        }
+        job->id = msg->jobs[i].id;
+        job->attempt = msg->jobs[i].attempt;
+        job->status = POOL_EJOB;
+    }
+    s_send (self, &reply);
+}
+
+static void
+s_on_job (worker_t *self, proto_msg_t *msg)
+{
+    if (self->state == STATE_IDLE || msg->pool != self->pool) {
+        char reason[160];
+        snprintf (reason, sizeof reason, "worker %s does not serve pool %" PRIu64,
+                  self->args.id, msg->pool);
+        zsys_warning ("%s: JOB refused", reason);
+        s_refuse_jobs (self, msg, reason);
+        return;
+    }
+    /* The codec checked one frame per job. */
+    for (size_t i = 0; i < msg->njobs; i++) {
+        action_t *action = calloc (1, sizeof *action);
+        zframe_t *frame = proto_msg_pop_frame (msg);
+        if (!action || !frame) {
+            free (action);
+            zframe_destroy (&frame);
+            zsys_error ("worker %s: out of memory queueing jobs", self->args.id);
+            s_finish (self, EXIT_FAILED);
+            return;
+        }
+        action->kind = ACTION_JOB;
+        action->id = msg->jobs[i].id;
+        action->attempt = msg->jobs[i].attempt;
+        action->seq = msg->jobs[i].useq;
+        action->frame = frame;
+        s_fifo_push (&self->fifo, action);
+    }
+}
+
+static void
+s_on_update (worker_t *self, proto_msg_t *msg)
+{
+    if (self->state == STATE_IDLE || msg->pool != self->pool) {
+        zsys_warning ("worker %s: UPDATE for pool %" PRIu64 " it does not serve ignored",
+                      self->args.id, msg->pool);
+        return;
+    }
+    action_t *action = calloc (1, sizeof *action);
+    zframe_t *frame = proto_msg_pop_frame (msg);
+    if (!action || !frame) {
+        free (action);
+        zframe_destroy (&frame);
+        zsys_error ("worker %s: out of memory queueing an update", self->args.id);
+        s_finish (self, EXIT_FAILED);
+        return;
+    }
+    action->kind = ACTION_UPDATE;
+    action->seq = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    action->frame = frame;
+    s_fifo_push (&self->fifo, action);
+}
+
+static void
+s_apply_update (worker_t *self, action_t *action)
+{
+    if (action->seq && action->seq <= self->useq_applied) {
+        zsys_warning ("worker %s: update %" PRIu64 " already applied; skipped",
+                      self->args.id, action->seq);
+        return;
+    }
+    if (action->seq && action->seq != self->useq_applied + 1)
+        zsys_warning ("worker %s: update %" PRIu64 " follows %" PRIu64
+                      " (updates missing)", self->args.id, action->seq,
+                      self->useq_applied);
+    pool_bytes_t bytes = { zframe_data (action->frame), zframe_size (action->frame) };
+    int rc = worker_host_update (self->host, bytes, &self->ctx);
+    if (rc) {
+        const char *why = worker_ctx_error (&self->ctx);
+        zsys_error ("worker %s: update %" PRIu64 " failed: %s", self->args.id,
+                    action->seq, why ? why : "handle_update returned non-zero");
+    }
+    /* Applied or failed, it is behind us: the class had its chance. */
+    self->useq_applied = action->seq ? action->seq : self->useq_applied + 1;
+}
+
+static void
+s_run_job (worker_t *self, action_t *action)
+{
+    if (action->seq > self->useq_applied)
+        zsys_warning ("worker %s: job %" PRIu64 " needs update %" PRIu64
+                      ", only %" PRIu64 " applied; running it anyway",
+                      self->args.id, action->id, action->seq, self->useq_applied);
+    worker_output_reset (&self->output);
+    pool_bytes_t input = { zframe_data (action->frame), zframe_size (action->frame) };
+    int rc = worker_host_run (self->host, input, &self->output, &self->ctx);
+    zframe_t *frame = NULL;
+    int32_t status = 0;
+    if (rc == 0)
+        frame = self->output.set && self->output.size
+                ? zframe_new (self->output.data, self->output.size)
+                : zframe_new (NULL, 0);
+    else {
+        status = POOL_EJOB;
+        const char *why = worker_ctx_error (&self->ctx);
+        char text[64];
+        if (!why) {
+            snprintf (text, sizeof text, "run returned %d", rc);
+            why = text;
+        }
+        frame = zframe_new (why, strlen (why));
+    }
+    if (!frame) {
+        zsys_error ("worker %s: out of memory for a result", self->args.id);
+        s_finish (self, EXIT_FAILED);
+        return;
+    }
+    s_add_result (self, action->id, action->attempt, status, &frame);
+}
+
+/*  Runs the next queued action.  Results go out when no job is left
+    queued, every RESULTS_MAX results, or past RESULTS_BYTES_MAX.
+    A job's run blocks this thread: no heartbeat leaves while it runs, so a
+    job longer than heartbeat_ms * liveness gets this worker declared dead
+    by the head (the node still heartbeats for the machine).  Running user
+    code on a thread of its own would lift that; not done yet. */
+static void
+s_run_next (worker_t *self)
+{
+    action_t *action = s_fifo_pop (&self->fifo);
+    if (!action)
+        return;
+    if (action->kind == ACTION_UPDATE)
+        s_apply_update (self, action);
+    else
+        s_run_job (self, action);
+    s_action_destroy (&action);
+    if (self->fifo.jobs == 0 || self->results.njobs >= RESULTS_MAX
+        || self->results_bytes >= RESULTS_BYTES_MAX)
+        s_flush_results (self);
+}
+
+/* ------------------------------------------------------------------------
+    Messages from the head */
+
+static void
+s_on_message (worker_t *self, proto_msg_t *msg)
+{
+    switch (msg->type) {
+    case PROTO_HEARTBEAT:
+    case PROTO_WELCOME:
+        break;
+    case PROTO_ASSIGN:
+        s_on_assign (self, msg);
+        break;
+    case PROTO_BLOCK:
+        s_on_block (self, msg);
+        break;
+    case PROTO_JOB:
+        s_on_job (self, msg);
+        break;
+    case PROTO_UPDATE:
+        s_on_update (self, msg);
+        break;
+    case PROTO_POOL_CLOSE:
+        if (self->state != STATE_IDLE && msg->pool != self->pool) {
+            zsys_warning ("worker %s: POOL_CLOSE for pool %" PRIu64 " ignored",
+                          self->args.id, msg->pool);
+            break;
+        }
+        self->closing = true;
+        break;
+    case PROTO_ERROR:
+        s_on_error (self, msg);
+        break;
+    case PROTO_DENIED:
+        zsys_error ("worker %s: the head refused us: %s", self->args.id,
+                    msg->text ? msg->text : "no reason given");
+        s_finish (self, EXIT_FAILED);
+        break;
+    default:
+        zsys_warning ("worker %s: unexpected %s ignored", self->args.id,
+                      proto_type_name (msg->type));
+        break;
+    }
+}
+
+/*  Reads what the socket holds, without waiting, handling each message in
+    arrival order (jobs and updates go to the FIFO). */
+static void
+s_drain (worker_t *self)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, 0);
+    for (int n = 0; n < DRAIN_MAX && !self->done; n++) {
+        if (!(zsock_events (self->sock) & ZMQ_POLLIN))
+            break;
+        char reason[256] = "";
+        int rc = proto_msg_recv (&msg, zsock_resolve (self->sock), reason, sizeof reason);
+        if (rc == PROTO_EIO)
+            break;          /* interrupted: the loop looks again */
+        self->last_heard = zclock_mono ();
+        if (rc != PROTO_OK) {
+            zsys_warning ("worker %s: bad message from the head: %s", self->args.id,
+                          reason);
+            s_send_error (self, POOL_EPROTO, reason);
+        }
+        else
+            s_on_message (self, &msg);
+        proto_msg_reset (&msg);
+    }
+    proto_msg_reset (&msg);
+}
+
+/* ------------------------------------------------------------------------
+    Main loop */
+
+/*  How long the head may stay silent.  A big block arriving holds the
+    head's heartbeats back behind it on the one connection, so a worker
+    fetching blocks waits longer before it gives up. */
+static int64_t
+s_silence_limit (worker_t *self)
+{
+    int64_t limit = (int64_t) self->heartbeat_ms * self->liveness;
+    if (self->state == STATE_LOADING && (self->lib_pending || self->init_pending)
+        && limit < FETCH_SILENCE_MS)
+        limit = FETCH_SILENCE_MS;
+    return limit;
+}
+
+/* Ends the pool in hand: results out, destroy, BYE. */
+static void
+s_leave (worker_t *self, const char *why)
+{
+    s_flush_results (self);
+    zsys_info ("worker %s: %s; leaving", self->args.id, why);
+    s_send_bare (self, PROTO_BYE);
+    /* destroy after the goodbye: a destroy that hangs loses nothing. */
+    worker_host_destroy (&self->host);
+    s_finish (self, EXIT_CLEAN);
+}
+
+static void
+s_run (worker_t *self)
+{
+    while (!self->done) {
+        if (s_stop_requested) {
+            s_leave (self, "stopped by signal");
+            break;
+        }
+        s_drain (self);
+        if (self->done)
+            break;
+        if (self->closing) {
+            s_leave (self, "pool closed");
+            break;
+        }
+        int64_t now = zclock_mono ();
+        if (self->state == STATE_READY && self->fifo.head) {
+            s_run_next (self);
+            now = zclock_mono ();
+            if (now - self->last_sent >= self->heartbeat_ms)
+                s_send_bare (self, PROTO_HEARTBEAT);
+            continue;       /* look at the socket between actions */
+        }
+        s_flush_results (self);
+        if (now - self->last_sent >= self->heartbeat_ms) {
+            s_send_bare (self, PROTO_HEARTBEAT);
+            now = zclock_mono ();
+        }
+        int64_t silence = now - self->last_heard;
+        if (silence >= s_silence_limit (self)) {
+            if (self->state != STATE_IDLE) {
+                zsys_error ("worker %s: the head has been silent for %" PRId64
+                            " ms; exiting so the node starts a fresh worker",
+                            self->args.id, silence);
+                s_finish (self, EXIT_HEAD_LOST);
+                break;
+            }
+            zsys_warning ("worker %s: the head has been silent for %" PRId64
+                          " ms; reconnecting", self->args.id, silence);
+            s_disconnect (self);
+            if (s_connect (self))
+                break;
+            continue;
+        }
+        int64_t wait = self->heartbeat_ms - (now - self->last_sent);
+        int64_t until_silent = s_silence_limit (self) - silence;
+        if (until_silent < wait)
+            wait = until_silent;
+        if (wait < 1)
+            wait = 1;
+        zpoller_wait (self->poller, (int) wait);
+    }
+}
+
+int
+main (int argc, char *argv[])
+{
+    worker_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        fprintf (stderr, "pool-worker: out of memory\n");
+        return EXIT_FAILED;
+    }
+    int exit_code = EXIT_FAILED;
+    proto_msg_init (&self->results, PROTO_RESULT);
+    if (s_parse_args (&self->args, argc, argv))
+        goto cleanup;
+    if (s_install_signals ()) {
+        fprintf (stderr, "pool-worker: cannot install signal handlers\n");
+        goto cleanup;
+    }
+    zsys_set_logstream (stderr);
+    zsys_set_logident ("pool-worker");
+
+    const char *keys = getenv (PROTO_KEYS_ENV);
+    if (!keys || proto_keys_import (&self->keys, keys)) {
+        zsys_error ("worker %s: %s is %s", self->args.id, PROTO_KEYS_ENV,
+                    keys ? "malformed" : "not set (pool-worker is started by start_node)");
+        goto cleanup;
+    }
+    if (worker_ctx_init (&self->ctx, self->args.id, self->args.gpu_index,
+                         self->args.gpu_name, self->args.gpu_memory)) {
+        zsys_error ("worker %s: bad worker id or GPU name", self->args.id);
+        goto cleanup;
+    }
+    int n = snprintf (self->cache_dir, sizeof self->cache_dir, "%s/cache",
+                      self->args.data_dir);
+    char error[512] = "";
+    if (n < 0 || (size_t) n >= sizeof self->cache_dir) {
+        zsys_error ("worker %s: --data-dir too long", self->args.id);
+        goto cleanup;
+    }
+    if (worker_cache_prepare (self->cache_dir, error, sizeof error)) {
+        zsys_error ("worker %s: %s", self->args.id, error);
+        goto cleanup;
+    }
+    if (s_connect (self) == 0)
+        s_run (self);
+    exit_code = self->exit_code;
+
+cleanup:
+    s_disconnect (self);
+    while (self->fifo.head) {
+        action_t *action = s_fifo_pop (&self->fifo);
+        s_action_destroy (&action);
+    }
+    /* A pool still loaded here (head lost, failure): no destroy; the
+       process ends and the node starts a fresh one. */
+    zframe_destroy (&self->init_data);
+    proto_msg_reset (&self->results);
+    worker_output_free (&self->output);
+    free (self);
+    return exit_code;
+}

@@ -1,0 +1,606 @@
+/*  node/supervisor.c - worker slots, the head link and signals, in one zloop. */
+#include "supervisor.h"
+#include "spawn.h"
+#include "proto/link.h"
+#include "proto/msg.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BACKOFF_FIRST_MS 100 /* first delay of a slot that dies young */
+#define BACKOFF_MAX_MS 5000
+#define YOUNG_MS 1000     /* dying sooner than this means backoff */
+#define DRAIN_MS 5000     /* SIGTERM to SIGKILL of workers */
+#define RECONNECT_MS 1000 /* between attempts when the head is gone */
+
+typedef struct {
+    int slot; /* 0, 1, ... */
+    node_slot_t plan;
+    char id[PROTO_ID_MAX + 1]; /* NODEID/wK, stable over respawns */
+    char **argv;
+    spawn_env_t *env;
+    pid_t pid;       /* 0 when not running */
+    int64_t started; /* zclock_mono at spawn */
+    int backoff_ms;
+    int respawn_timer; /* pending respawn, or -1 */
+} s_worker_t;
+
+struct supervisor {
+    supervisor_config_t config; /* strings borrowed from the caller */
+    zloop_t *loop;
+    int sigfd;
+    zmq_pollitem_t sig_item;
+    proto_link_t *link; /* NULL while the head is away */
+    int heartbeat_ms;
+    int liveness;
+    int64_t last_heard; /* zclock_mono of the last message */
+    int heartbeat_timer;
+    int reconnect_timer; /* -1 unless reconnecting */
+    int kill_timer;      /* -1 unless draining */
+    char reconnect_error[512];
+    bool stopping;
+    int exit_code;
+    int log_fd; /* DATA/node.log for the workers */
+    s_worker_t *workers;
+    int nworkers;
+};
+
+static void s_begin_stop (supervisor_t *self, int exit_code);
+
+void
+supervisor_block_signals (void)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGCHLD);
+    pthread_sigmask (SIG_BLOCK, &set, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The link to the head                                                    */
+
+/*  One connection attempt: HELLO as a node, WELCOME.  0, or a
+    PROTO_LINK_E* code with the reason in error. */
+static int
+s_connect (supervisor_t *self, double timeout, char *error, size_t error_size)
+{
+    char hostname[256] = "localhost";
+    gethostname (hostname, sizeof hostname - 1);
+    hostname[sizeof hostname - 1] = 0;
+
+    proto_msg_t hello;
+    proto_msg_init (&hello, PROTO_HELLO);
+    proto_msg_set_role (&hello, PROTO_ROLE_NODE);
+    proto_msg_set_id (&hello, self->config.node_id);
+    proto_msg_set_text (&hello, "%s", hostname);
+    proto_msg_add_num (&hello, (uint64_t)self->nworkers);
+    int rc = proto_link_connect (&self->link, self->config.server, self->config.keys,
+                                 &hello, timeout, NULL, error, error_size);
+    proto_msg_reset (&hello);
+    if (rc != PROTO_OK)
+        return rc;
+    self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
+    self->liveness = proto_link_liveness (self->link);
+    self->last_heard = zclock_mono ();
+    return 0;
+}
+
+static void
+s_send (supervisor_t *self, proto_msg_t *msg)
+{
+    if (self->link
+        && proto_msg_send (msg, zsock_resolve (proto_link_sock (self->link))) != PROTO_OK)
+        zsys_warning ("cannot send %s to the head", proto_type_name (msg->type));
+    proto_msg_reset (msg);
+}
+
+static int s_head_message (zloop_t *loop, zsock_t *sock, void *arg);
+static int s_heartbeat (zloop_t *loop, int timer_id, void *arg);
+
+/*  Arms the reader and the heartbeat timer for a fresh link. */
+static int
+s_link_up (supervisor_t *self)
+{
+    if (zloop_reader (self->loop, proto_link_sock (self->link), s_head_message, self))
+        return -1;
+    zloop_reader_set_tolerant (self->loop, proto_link_sock (self->link));
+    if (self->heartbeat_timer >= 0)
+        zloop_timer_end (self->loop, self->heartbeat_timer);
+    self->heartbeat_timer
+        = zloop_timer (self->loop, (size_t)self->heartbeat_ms, 0, s_heartbeat, self);
+    return self->heartbeat_timer >= 0 ? 0 : -1;
+}
+
+static void
+s_link_down (supervisor_t *self)
+{
+    if (!self->link)
+        return;
+    zloop_reader_end (self->loop, proto_link_sock (self->link));
+    zsock_set_linger (proto_link_sock (self->link), 0);
+    proto_link_destroy (&self->link);
+}
+
+static int
+s_reconnect (zloop_t *loop, int timer_id, void *arg)
+{
+    supervisor_t *self = arg;
+    if (self->stopping || self->link)
+        return 0;
+    char error[512];
+    /* A short attempt: the loop is blocked meanwhile, and we retry anyway. */
+    double timeout = self->config.connect_timeout < 1 ? self->config.connect_timeout : 1;
+    int rc = s_connect (self, timeout, error, sizeof error);
+    if (rc != PROTO_OK) {
+        /* Log once per kind of failure, not once a second. */
+        if (strcmp (error, self->reconnect_error)) {
+            zsys_warning ("head still unreachable: %s; retrying every %d ms", error,
+                          RECONNECT_MS);
+            snprintf (self->reconnect_error, sizeof self->reconnect_error, "%s", error);
+        }
+        return 0;
+    }
+    if (s_link_up (self)) {
+        zsys_error ("cannot watch the head link");
+        s_link_down (self);
+        return 0;
+    }
+    zsys_info ("reconnected to the head at %s", self->config.server);
+    zloop_timer_end (loop, self->reconnect_timer);
+    self->reconnect_timer = -1;
+    self->reconnect_error[0] = 0;
+    return 0;
+}
+
+/*  The head went quiet: drop the link and try again every second. */
+static void
+s_lost_head (supervisor_t *self, const char *why)
+{
+    zsys_warning ("lost the head at %s (%s); reconnecting in the background "
+                  "(workers keep running and reconnect on their own)",
+                  self->config.server, why);
+    s_link_down (self);
+    if (self->reconnect_timer < 0)
+        self->reconnect_timer
+            = zloop_timer (self->loop, RECONNECT_MS, 0, s_reconnect, self);
+}
+
+static int
+s_heartbeat (zloop_t *loop, int timer_id, void *arg)
+{
+    supervisor_t *self = arg;
+    if (!self->link)
+        return 0;
+    int64_t quiet = zclock_mono () - self->last_heard;
+    if (quiet > (int64_t)self->liveness * self->heartbeat_ms) {
+        char why[128];
+        snprintf (why, sizeof why, "nothing heard for %d ms", (int)quiet);
+        s_lost_head (self, why);
+        return 0;
+    }
+    if (!self->stopping) {
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_HEARTBEAT);
+        s_send (self, &msg);
+    }
+    return 0;
+}
+
+static int
+s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    supervisor_t *self = arg;
+    proto_msg_t msg;
+    proto_msg_init (&msg, 0);
+    char reason[256];
+    int rc = proto_msg_recv (&msg, zsock_resolve (sock), reason, sizeof reason);
+    if (rc == PROTO_EIO) {
+        proto_msg_reset (&msg);
+        return 0;
+    }
+    self->last_heard = zclock_mono ();
+    if (rc != PROTO_OK) {
+        zsys_warning ("bad message from the head: %s", reason);
+        proto_msg_reset (&msg);
+        return 0;
+    }
+    switch (msg.type) {
+    case PROTO_HEARTBEAT:
+    case PROTO_WELCOME:
+        break;
+    case PROTO_DENIED:
+        zsys_warning ("the head refused us: %s", msg.text ? msg.text : "");
+        /* Let the heartbeat timer see it as a lost head and reconnect. */
+        self->last_heard = 0;
+        break;
+    case PROTO_ERROR:
+        zsys_warning ("the head answered ERROR %lld: %s", (long long)msg.code,
+                      msg.text ? msg.text : "");
+        break;
+    default:
+        if (self->config.verbose)
+            zsys_debug ("ignoring %s from the head", proto_type_name (msg.type));
+        break;
+    }
+    proto_msg_reset (&msg);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Workers                                                                 */
+
+static void
+s_worker_spawn (supervisor_t *self, s_worker_t *worker)
+{
+    worker->pid = spawn_start (self->config.worker_bin, worker->argv,
+                               spawn_env_array (worker->env), self->log_fd, -1);
+    worker->started = zclock_mono ();
+    if (worker->pid < 0) {
+        /* fork failed (out of processes?): count it as a young death. */
+        zsys_error ("cannot start worker %s: %s", worker->id, strerror (errno));
+        worker->pid = 0;
+    } else if (self->config.verbose)
+        zsys_debug ("worker %s started (pid %d)", worker->id, (int)worker->pid);
+}
+
+/*  The worker left: report it to the head and decide when it comes back. */
+static void
+s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
+{
+    int64_t lived = zclock_mono () - worker->started;
+    pid_t pid = worker->pid;
+    worker->pid = 0;
+    char how[160];
+    spawn_describe (status, how, sizeof how);
+    int64_t code = WIFSIGNALED (status) ? WTERMSIG (status)
+                   : WIFEXITED (status) ? -(int64_t)WEXITSTATUS (status)
+                                        : 0;
+    if (self->stopping || (WIFEXITED (status) && WEXITSTATUS (status) == 0))
+        zsys_info ("worker %s %s", worker->id, how);
+    else
+        zsys_warning ("worker %s %s after %lld ms", worker->id, how, (long long)lived);
+
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_WORKER_DIED);
+    proto_msg_set_id (&msg, worker->id);
+    proto_msg_set_node (&msg, self->config.node_id);
+    proto_msg_set_code (&msg, code);
+    /*  The process id tells the head which process of the slot died, so a
+        late report never retires the slot's next process. */
+    proto_msg_set_seq (&msg, (uint64_t)pid);
+    proto_msg_set_text (&msg, "worker %s %s", worker->id, how);
+    if (self->link)
+        s_send (self, &msg);
+    else
+        proto_msg_reset (&msg);
+}
+
+/*  Starts the worker again now, or after its backoff when it died young. */
+static int s_respawn (zloop_t *loop, int timer_id, void *arg);
+
+static void
+s_schedule_respawn (supervisor_t *self, s_worker_t *worker, int64_t lived)
+{
+    int delay = 0;
+    if (lived >= YOUNG_MS)
+        worker->backoff_ms = BACKOFF_FIRST_MS;
+    else {
+        delay = worker->backoff_ms;
+        worker->backoff_ms *= 2;
+        if (worker->backoff_ms > BACKOFF_MAX_MS)
+            worker->backoff_ms = BACKOFF_MAX_MS;
+    }
+    if (delay == 0) {
+        s_worker_spawn (self, worker);
+        if (worker->pid)
+            return;
+        delay = worker->backoff_ms; /* fork failed: try later */
+    }
+    if (self->config.verbose || delay >= 1000)
+        zsys_info ("worker %s restarts in %d ms", worker->id, delay);
+    worker->respawn_timer = zloop_timer (self->loop, (size_t)delay, 1, s_respawn, worker);
+}
+
+static supervisor_t *s_self; /* the one supervisor, for timer callbacks
+                                whose arg is the worker */
+
+static int
+s_respawn (zloop_t *loop, int timer_id, void *arg)
+{
+    s_worker_t *worker = arg;
+    worker->respawn_timer = -1;
+    if (s_self->stopping || worker->pid)
+        return 0;
+    s_worker_spawn (s_self, worker);
+    if (!worker->pid)
+        s_schedule_respawn (s_self, worker, 0);
+    return 0;
+}
+
+static int
+s_live_workers (supervisor_t *self)
+{
+    int live = 0;
+    for (int i = 0; i < self->nworkers; i++)
+        live += self->workers[i].pid > 0;
+    return live;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Signals                                                                 */
+
+static int
+s_kill_stragglers (zloop_t *loop, int timer_id, void *arg)
+{
+    supervisor_t *self = arg;
+    self->kill_timer = -1;
+    for (int i = 0; i < self->nworkers; i++)
+        if (self->workers[i].pid > 0) {
+            zsys_warning ("worker %s did not stop within %d ms: SIGKILL",
+                          self->workers[i].id, DRAIN_MS);
+            kill (self->workers[i].pid, SIGKILL);
+        }
+    return 0;
+}
+
+static void
+s_begin_stop (supervisor_t *self, int exit_code)
+{
+    if (exit_code > self->exit_code)
+        self->exit_code = exit_code;
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    if (self->link) {
+        proto_msg_t bye;
+        proto_msg_init (&bye, PROTO_BYE);
+        s_send (self, &bye);
+    }
+    for (int i = 0; i < self->nworkers; i++) {
+        s_worker_t *worker = &self->workers[i];
+        if (worker->respawn_timer >= 0) {
+            zloop_timer_end (self->loop, worker->respawn_timer);
+            worker->respawn_timer = -1;
+        }
+        if (worker->pid > 0)
+            kill (worker->pid, SIGTERM);
+    }
+    if (s_live_workers (self))
+        self->kill_timer = zloop_timer (self->loop, DRAIN_MS, 1, s_kill_stragglers, self);
+}
+
+/*  Reaps every child that exited.  Returns -1 when the loop must end. */
+static int
+s_reap (supervisor_t *self)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+        s_worker_t *worker = NULL;
+        for (int i = 0; i < self->nworkers && !worker; i++)
+            if (self->workers[i].pid == pid)
+                worker = &self->workers[i];
+        if (worker) {
+            int64_t lived = zclock_mono () - worker->started;
+            s_worker_exited (self, worker, status);
+            if (!self->stopping)
+                s_schedule_respawn (self, worker, lived);
+            continue;
+        }
+        const char *name = launch_reaped (self->config.launch, pid);
+        if (name) {
+            char how[160];
+            spawn_describe (status, how, sizeof how);
+            if (self->stopping)
+                zsys_info ("%s %s", name, how);
+            else {
+                zsys_error ("%s %s on its own (see %s/head.log); stopping", name, how,
+                            self->config.data_dir);
+                s_begin_stop (self, 1);
+            }
+        }
+    }
+    return self->stopping && s_live_workers (self) == 0 ? -1 : 0;
+}
+
+static int
+s_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    supervisor_t *self = arg;
+    struct signalfd_siginfo info;
+    while (read (self->sigfd, &info, sizeof info) == sizeof info) {
+        if (info.ssi_signo == SIGCHLD)
+            continue; /* reaped below */
+        if (self->stopping) {
+            zsys_warning ("%s again: killing the workers now",
+                          strsignal (info.ssi_signo));
+            for (int i = 0; i < self->nworkers; i++)
+                if (self->workers[i].pid > 0)
+                    kill (self->workers[i].pid, SIGKILL);
+        } else {
+            zsys_info ("%s: stopping (workers get %d s)", strsignal (info.ssi_signo),
+                       DRAIN_MS / 1000);
+            s_begin_stop (self, 0);
+        }
+    }
+    /*  Always reap: SIGCHLDs merge, one may stand for many exits. */
+    return s_reap (self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Life cycle                                                              */
+
+static int
+s_worker_prepare (supervisor_t *self, s_worker_t *worker, const char *keys,
+                  const char *endpoint)
+{
+    snprintf (worker->id, sizeof worker->id, "%s/w%d", self->config.node_id,
+              worker->slot);
+    worker->respawn_timer = -1;
+    worker->backoff_ms = BACKOFF_FIRST_MS;
+    worker->env = spawn_env_new ();
+    worker->argv = calloc (20, sizeof (char *));
+    if (!worker->env || !worker->argv)
+        return -1;
+    /* Workers run user code: they get the keys, never the password. */
+    spawn_env_unset (worker->env, "DCPOOL_PASSWORD");
+    if (spawn_env_set (worker->env, PROTO_KEYS_ENV, keys))
+        return -1;
+    if (worker->plan.gpu) {
+        if (spawn_env_set (worker->env, "CUDA_VISIBLE_DEVICES", worker->plan.uuid)
+            || spawn_env_set (worker->env, "CUDA_DEVICE_ORDER", "PCI_BUS_ID"))
+            return -1;
+    } else if (spawn_env_set (worker->env, "CUDA_VISIBLE_DEVICES", ""))
+        return -1;
+
+    char index[32], memory[32];
+    snprintf (index, sizeof index, "%d", worker->plan.index);
+    snprintf (memory, sizeof memory, "%llu", (unsigned long long)worker->plan.memory);
+    const char *args[]
+        = { self->config.worker_bin, "--server", endpoint, "--node", self->config.node_id,
+            "--id", worker->id, "--data-dir", self->config.data_dir,
+            /* GPU slots only, from here */
+            "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
+            worker->plan.uuid, "--gpu-memory", memory };
+    size_t count = sizeof args / sizeof args[0];
+    if (!worker->plan.gpu)
+        count -= 8;
+    assert (count < 20);
+    for (size_t i = 0; i < count; i++)
+        if (!(worker->argv[i] = strdup (args[i])))
+            return -1;
+    return 0;
+}
+
+supervisor_t *
+supervisor_new (const supervisor_config_t *config, char *error, size_t error_size)
+{
+    assert (config && config->node_id && config->data_dir);
+    assert (!s_self); /* one per process: signals are global */
+    supervisor_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->config = *config;
+    self->sigfd = -1;
+    self->log_fd = -1;
+    self->heartbeat_timer = -1;
+    self->reconnect_timer = -1;
+    self->kill_timer = -1;
+    self->heartbeat_ms = 1000;
+    self->liveness = 3;
+    s_self = self;
+
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGCHLD);
+    self->sigfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    self->loop = zloop_new ();
+    if (self->sigfd < 0 || !self->loop) {
+        snprintf (error, error_size, "cannot watch signals: %s", strerror (errno));
+        goto failed;
+    }
+    zloop_set_nonstop (self->loop, true);
+    self->sig_item
+        = (zmq_pollitem_t){ .socket = NULL, .fd = self->sigfd, .events = ZMQ_POLLIN };
+    if (zloop_poller (self->loop, &self->sig_item, s_signal, self)) {
+        snprintf (error, error_size, "cannot watch signals");
+        goto failed;
+    }
+    if (config->server_only)
+        return self;
+
+    self->nworkers = config->nslots;
+    self->workers = calloc (self->nworkers ? self->nworkers : 1, sizeof *self->workers);
+    char keys[256];
+    char endpoint[300];
+    if (!self->workers || proto_keys_export (config->keys, keys, sizeof keys)
+        || proto_endpoint (config->server, endpoint, sizeof endpoint)) {
+        snprintf (error, error_size, "cannot prepare the workers");
+        goto failed;
+    }
+    for (int i = 0; i < self->nworkers; i++) {
+        self->workers[i].slot = i;
+        self->workers[i].plan = config->slots[i];
+        if (s_worker_prepare (self, &self->workers[i], keys, endpoint)) {
+            snprintf (error, error_size, "out of memory");
+            goto failed;
+        }
+    }
+    char log_path[4200];
+    snprintf (log_path, sizeof log_path, "%s/node.log", config->data_dir);
+    self->log_fd = spawn_open_log (log_path);
+    if (self->log_fd < 0) {
+        snprintf (error, error_size, "cannot open %s: %s", log_path, strerror (errno));
+        goto failed;
+    }
+    if (s_connect (self, config->connect_timeout, error, error_size) != PROTO_OK
+        || s_link_up (self))
+        goto failed;
+    zsys_info ("node %s joined the head at %s (heartbeat %d ms, liveness %d)",
+               config->node_id, config->server, self->heartbeat_ms, self->liveness);
+    for (int i = 0; i < self->nworkers; i++)
+        s_worker_spawn (self, &self->workers[i]);
+    for (int i = 0; i < self->nworkers; i++)
+        if (!self->workers[i].pid)
+            s_schedule_respawn (self, &self->workers[i], 0);
+    zsys_info ("%d worker(s) started, logging to %s", self->nworkers, log_path);
+    return self;
+failed:
+    supervisor_destroy (&self);
+    return NULL;
+}
+
+int
+supervisor_run (supervisor_t *self)
+{
+    /*  A signal that came before the loop (while the head started, say) is
+        waiting on the signalfd: the first poll sees it. */
+    zloop_start (self->loop);
+    s_link_down (self);
+    return self->exit_code;
+}
+
+void
+supervisor_destroy (supervisor_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    supervisor_t *self = *self_p;
+    for (int i = 0; i < self->nworkers; i++) {
+        s_worker_t *worker = &self->workers[i];
+        if (worker->pid > 0) {
+            kill (worker->pid, SIGKILL);
+            int status;
+            spawn_wait (worker->pid, 2000, &status);
+        }
+        if (worker->argv)
+            for (char **arg = worker->argv; *arg; arg++)
+                free (*arg);
+        free (worker->argv);
+        spawn_env_destroy (&worker->env);
+    }
+    free (self->workers);
+    if (self->loop)
+        s_link_down (self);
+    zloop_destroy (&self->loop);
+    if (self->sigfd >= 0)
+        close (self->sigfd);
+    if (self->log_fd >= 0)
+        close (self->log_fd);
+    s_self = NULL;
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,53 @@
+/*  node/worker_ctx.h - the state behind pool_worker.h's opaque types.
+
+    pool-worker owns one pool_worker_ctx_t (who this worker is, which GPU it
+    has, the error message of the current init, run or update) and one
+    pool_output_t (the output buffer of the current job, reused from job to
+    job).  The pool_output_* and pool_worker_* functions a worker library
+    calls are defined in worker_ctx.c and exported from the pool-worker
+    executable (export_dynamic), so a dlopen'd library resolves them.
+*/
+#ifndef DCPOOL_NODE_WORKER_CTX_H
+#define DCPOOL_NODE_WORKER_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool_worker.h"
+
+#define WORKER_CTX_ID_MAX    64
+#define WORKER_CTX_NAME_MAX  96
+#define WORKER_CTX_ERROR_MAX 4096
+
+struct pool_worker_ctx {
+    char     id[WORKER_CTX_ID_MAX + 1];
+    int      gpu_index;                  /* -1: this worker runs on CPU */
+    char     gpu_name[WORKER_CTX_NAME_MAX];
+    uint64_t gpu_memory;
+    char     error[WORKER_CTX_ERROR_MAX]; /* set by pool_worker_error */
+    bool     error_set;
+};
+
+struct pool_output {
+    unsigned char *data;                 /* owned; capacity bytes */
+    size_t         size;                 /* bytes of the current output */
+    size_t         capacity;
+    bool           set;                  /* the run produced an output */
+};
+
+/*  Fills ctx for a CPU worker (gpu_index < 0) or a GPU worker.  0, or -1
+    when id or name does not fit. */
+int  worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
+                      const char *gpu_name, uint64_t gpu_memory);
+/*  Forgets the error message; call before each init, run or update. */
+void worker_ctx_clear_error (pool_worker_ctx_t *ctx);
+/*  The message pool_worker_error stored since the last clear, or NULL. */
+const char *worker_ctx_error (const pool_worker_ctx_t *ctx);
+
+/*  Empties the output before a job; the buffer is kept for the next one. */
+void worker_output_reset (pool_output_t *output);
+/*  Frees the buffer (the struct itself is the caller's). */
+void worker_output_free (pool_output_t *output);
+
+#endif

@@ -1,0 +1,50 @@
+/*  node/worker_host.h - one loaded worker library and its instance.
+
+    Loads the pool's worker library from the cache (dlopen RTLD_NOW |
+    RTLD_LOCAL), finds its `pool_worker` table, checks abi_version before
+    touching anything else in it, and calls init; then runs jobs and
+    updates through the table, and destroy at the end.  Every call into
+    the library clears the context's error first, so the message that comes
+    back belongs to that call.
+*/
+#ifndef DCPOOL_NODE_WORKER_HOST_H
+#define DCPOOL_NODE_WORKER_HOST_H
+
+#include <stddef.h>
+
+#include "pool_worker.h"
+
+typedef struct worker_host worker_host_t;
+
+/*  Loads the library at path and calls its init with init_data.
+    Returns 0 with *host set, or with *host NULL and the reason in
+    error[error_size]:
+      POOL_ELIBRARY  dlopen failed, no `pool_worker` symbol, another ABI
+                     version, or a table without init or run;
+      POOL_EWORKER   init returned NULL ("init failed: <message>");
+      POOL_ENOMEM. */
+int  worker_host_load (worker_host_t **host, const char *path,
+                       pool_bytes_t init_data, pool_worker_ctx_t *ctx,
+                       char *error, size_t error_size);
+
+/*  The class name from the table ("" when it has none). */
+const char *worker_host_name (worker_host_t *host);
+
+/*  Runs one job: the run function's return (0 ok, else an error whose
+    message, if the library gave one, is worker_ctx_error (ctx)).  The
+    caller resets output before. */
+int  worker_host_run (worker_host_t *host, pool_bytes_t input,
+                      pool_output_t *output, pool_worker_ctx_t *ctx);
+
+/*  Applies one update: handle_update's return, or 0 when the class takes
+    no updates. */
+int  worker_host_update (worker_host_t *host, pool_bytes_t update,
+                         pool_worker_ctx_t *ctx);
+
+/*  Calls destroy on the instance and frees the host; nulls *host.  The
+    library stays mapped: the process exits soon after and the library may
+    have left threads or atexit handlers (CUDA does) that unmapping it would
+    crash. */
+void worker_host_destroy (worker_host_t **host);
+
+#endif
