@@ -406,7 +406,7 @@ head_sched_worker_join (head_t *head, head_peer_t *worker)
 
 void
 head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
-                        const char *why)
+                        const char *why, int job_error)
 {
     head_pool_t *pool = worker->pool;
     s_worker_leave_pool (worker);
@@ -434,7 +434,7 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
                 char text [512];
                 snprintf (text, sizeof text, "%s on %u attempts", why,
                           running->attempt);
-                s_job_fail (head, pool, &running, POOL_ECRASHED, text);
+                s_job_fail (head, pool, &running, job_error, text);
             }
             else
                 head_queue_push_front (&pool->pending, running);

@@ -28,9 +28,10 @@ void head_sched_worker_ready (head_t *head, head_peer_t *worker,
 /*  A new worker said HELLO: it is idle and may get a pool. */
 void head_sched_worker_join (head_t *head, head_peer_t *worker);
 /*  The worker is gone.  code: the signal that killed it (>0), -(exit
-    status), or 0 for a clean exit; why: words for the job's error. */
+    status), or 0 for a clean exit; why: words for the job's error;
+    job_error: POOL_ECRASHED or POOL_ETIMEDOUT for the job it was running. */
 void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
-                             const char *why);
+                             const char *why, int job_error);
 /*  Hands idle workers to pools and moves workers between pools toward a
     fair share.  Cheap; called after anything that changes demand. */
 void head_sched_rebalance (head_t *head);

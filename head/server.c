@@ -8,6 +8,7 @@
 */
 #include "server.h"
 
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,7 +96,12 @@ s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
 {
     switch (peer->role) {
         case PROTO_ROLE_WORKER:
-            head_sched_worker_lost (head, peer, code, why);
+            /* The worker arms SIGALRM for a pool's job_timeout: dying of it
+               means the job ran out of time, not that the code crashed. */
+            head_sched_worker_lost (head, peer, code, why,
+                                    code == SIGALRM && peer->pool
+                                    && peer->pool->job_timeout_ms
+                                    ? POOL_ETIMEDOUT : POOL_ECRASHED);
             if (zhashx_lookup (head->workers, peer->id) == peer)
                 zhashx_delete (head->workers, peer->id);
             break;
@@ -308,6 +314,10 @@ s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
     if ((msg->present & PROTO_F_SEQ) && worker->pid && msg->seq != worker->pid)
         return;     /* an earlier process of that slot */
     char why [256];
+    if (msg->code == SIGALRM && worker->pool && worker->pool->job_timeout_ms)
+        snprintf (why, sizeof why, "job timed out after %.3g s",
+                  worker->pool->job_timeout_ms / 1000.0);
+    else
     if (msg->code > 0)
         snprintf (why, sizeof why, "worker crashed (signal %lld)", (long long) msg->code);
     else

@@ -117,7 +117,7 @@ proto_link_connect (proto_link_t **link, const char *server,
        libzmq may not have released the old endpoint yet. */
     static uint32_t s_monitors = 0;
     snprintf (monitor_ep, sizeof monitor_ep, "inproc://link-monitor-%d-%u",
-              (int) getpid (), ++s_monitors);
+              (int) getpid (), __atomic_add_fetch (&s_monitors, 1, __ATOMIC_RELAXED));
     if (zmq_socket_monitor (zsock_resolve (self->sock), monitor_ep,
                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                             | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
