@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "link.h"
 #include "msg.h"
@@ -40,18 +42,14 @@
 #include "worker_ctx.h"
 #include "worker_host.h"
 
-#define CONNECT_TIMEOUT_S   10.0
-#define RESULTS_MAX         64              /* results per RESULT message */
-#define RESULTS_BYTES_MAX   (16u << 20)     /* flush sooner for big outputs */
-#define DRAIN_MAX           256             /* messages read per loop turn */
-#define FETCH_SILENCE_MS    60000           /* see s_silence_limit */
+#define CONNECT_TIMEOUT_S 10.0
+#define RESULTS_MAX 64                /* results per RESULT message */
+#define RESULTS_BYTES_MAX (16u << 20) /* flush sooner for big outputs */
+#define RESULTS_AGE_MS 10             /* ... or when the first is older */
+#define DRAIN_MAX 256                 /* messages read per loop turn */
+#define FETCH_SILENCE_MS 60000        /* see s_silence_limit */
 
-enum {
-    EXIT_CLEAN = 0,
-    EXIT_FAILED = 1,
-    EXIT_HEAD_LOST = 2,
-    EXIT_AUTH = 3
-};
+enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_HEAD_LOST = 2, EXIT_AUTH = 3 };
 
 /* ------------------------------------------------------------------------
     Command line */
@@ -61,10 +59,10 @@ typedef struct {
     const char *node;
     const char *id;
     const char *data_dir;
-    int         gpu_index;          /* -1: CPU worker */
+    int gpu_index; /* -1: CPU worker */
     const char *gpu_name;
     const char *gpu_uuid;
-    uint64_t    gpu_memory;
+    uint64_t gpu_memory;
 } args_t;
 
 static void
@@ -95,36 +93,47 @@ s_parse_u64 (const char *text, uint64_t *value)
 static int
 s_parse_args (args_t *args, int argc, char *argv[])
 {
-    static const struct option options[] = {
-        { "server", required_argument, NULL, 's' },
-        { "node", required_argument, NULL, 'n' },
-        { "id", required_argument, NULL, 'i' },
-        { "data-dir", required_argument, NULL, 'd' },
-        { "gpu", required_argument, NULL, 'g' },
-        { "gpu-name", required_argument, NULL, 'N' },
-        { "gpu-uuid", required_argument, NULL, 'U' },
-        { "gpu-memory", required_argument, NULL, 'M' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option options[]
+        = { { "server", required_argument, NULL, 's' },
+            { "node", required_argument, NULL, 'n' },
+            { "id", required_argument, NULL, 'i' },
+            { "data-dir", required_argument, NULL, 'd' },
+            { "gpu", required_argument, NULL, 'g' },
+            { "gpu-name", required_argument, NULL, 'N' },
+            { "gpu-uuid", required_argument, NULL, 'U' },
+            { "gpu-memory", required_argument, NULL, 'M' },
+            { "help", no_argument, NULL, 'h' },
+            { NULL, 0, NULL, 0 } };
     memset (args, 0, sizeof *args);
     args->gpu_index = -1;
     int c;
     uint64_t value;
     while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
-        case 's': args->server = optarg; break;
-        case 'n': args->node = optarg; break;
-        case 'i': args->id = optarg; break;
-        case 'd': args->data_dir = optarg; break;
-        case 'N': args->gpu_name = optarg; break;
-        case 'U': args->gpu_uuid = optarg; break;
+        case 's':
+            args->server = optarg;
+            break;
+        case 'n':
+            args->node = optarg;
+            break;
+        case 'i':
+            args->id = optarg;
+            break;
+        case 'd':
+            args->data_dir = optarg;
+            break;
+        case 'N':
+            args->gpu_name = optarg;
+            break;
+        case 'U':
+            args->gpu_uuid = optarg;
+            break;
         case 'g':
             if (s_parse_u64 (optarg, &value) || value > INT_MAX) {
                 fprintf (stderr, "pool-worker: --gpu wants an index, not '%s'\n", optarg);
                 return -1;
             }
-            args->gpu_index = (int) value;
+            args->gpu_index = (int)value;
             break;
         case 'M':
             if (s_parse_u64 (optarg, &args->gpu_memory)) {
@@ -146,7 +155,8 @@ s_parse_args (args_t *args, int argc, char *argv[])
         return -1;
     }
     if (!args->server || !args->node || !args->id || !args->data_dir) {
-        fprintf (stderr, "pool-worker: --server, --node, --id and --data-dir are required\n");
+        fprintf (stderr,
+                 "pool-worker: --server, --node, --id and --data-dir are required\n");
         s_usage (stderr);
         return -1;
     }
@@ -173,7 +183,7 @@ static volatile sig_atomic_t s_stop_requested = 0;
 static void
 s_on_stop (int signum)
 {
-    (void) signum;
+    (void)signum;
     s_stop_requested = 1;
 }
 
@@ -199,17 +209,17 @@ typedef enum { ACTION_UPDATE, ACTION_JOB } action_kind_t;
 
 typedef struct action {
     struct action *next;
-    action_kind_t  kind;
-    uint64_t       seq;         /* UPDATE: its seq (0: none given); JOB: useq */
-    uint64_t       id;          /* JOB */
-    uint32_t       attempt;     /* JOB */
-    zframe_t      *frame;       /* update bytes or job input; owned */
+    action_kind_t kind;
+    uint64_t seq;     /* UPDATE: its seq (0: none given); JOB: useq */
+    uint64_t id;      /* JOB */
+    uint32_t attempt; /* JOB */
+    zframe_t *frame;  /* update bytes or job input; owned */
 } action_t;
 
 typedef struct {
     action_t *head;
     action_t *tail;
-    size_t    jobs;             /* JOB actions queued */
+    size_t jobs; /* JOB actions queued */
 } fifo_t;
 
 static void
@@ -254,45 +264,46 @@ s_action_destroy (action_t **action)
     The worker */
 
 typedef enum {
-    STATE_IDLE,                 /* connected, no pool yet */
-    STATE_LOADING,              /* ASSIGN received, fetching blocks */
-    STATE_READY                 /* library loaded, running the pool */
+    STATE_IDLE,    /* connected, no pool yet */
+    STATE_LOADING, /* ASSIGN received, fetching blocks */
+    STATE_READY    /* library loaded, running the pool */
 } state_t;
 
 typedef struct {
-    args_t                 args;
-    proto_keys_t           keys;
-    proto_link_t          *link;
-    zsock_t               *sock;             /* the link's, borrowed */
-    zpoller_t             *poller;
-    int                    heartbeat_ms;
-    int                    liveness;
-    int64_t                last_sent;        /* zclock_mono of the last send */
-    int64_t                last_heard;       /* ... of the last receive */
+    args_t args;
+    proto_keys_t keys;
+    proto_link_t *link;
+    zsock_t *sock; /* the link's, borrowed */
+    zpoller_t *poller;
+    int heartbeat_ms;
+    int liveness;
+    int64_t last_sent;  /* zclock_mono of the last send */
+    int64_t last_heard; /* ... of the last receive */
 
     struct pool_worker_ctx ctx;
-    struct pool_output     output;
-    char                   cache_dir[PATH_MAX];
+    struct pool_output output;
+    char cache_dir[PATH_MAX];
 
-    state_t                state;
-    uint64_t               pool;
-    char                   pool_name[128];
-    uint64_t               job_timeout_ms;   /* informative: the head enforces it */
-    uint8_t                lib_hash[PROTO_HASH_SIZE];
-    uint8_t                init_hash[PROTO_HASH_SIZE];
-    bool                   lib_pending;      /* BLOCK_GET sent, BLOCK awaited */
-    bool                   init_pending;
-    zframe_t              *init_data;        /* init bytes, in memory */
-    worker_host_t         *host;
-    uint64_t               useq_applied;     /* last update seq applied */
+    state_t state;
+    uint64_t pool;
+    char pool_name[128];
+    uint64_t job_timeout_ms; /* 0, or SIGALRM ends the process (see s_run_job) */
+    uint8_t lib_hash[PROTO_HASH_SIZE];
+    uint8_t init_hash[PROTO_HASH_SIZE];
+    bool lib_pending; /* BLOCK_GET sent, BLOCK awaited */
+    bool init_pending;
+    zframe_t *init_data; /* init bytes, in memory */
+    worker_host_t *host;
+    uint64_t useq_applied; /* last update seq applied */
 
-    fifo_t                 fifo;
-    proto_msg_t            results;          /* RESULT being batched */
-    size_t                 results_bytes;
+    fifo_t fifo;
+    proto_msg_t results; /* RESULT being batched */
+    size_t results_bytes;
+    int64_t results_since; /* when the batch's first was added */
 
-    bool                   closing;          /* POOL_CLOSE received */
-    bool                   done;
-    int                    exit_code;
+    bool closing; /* POOL_CLOSE received */
+    bool done;
+    int exit_code;
 } worker_t;
 
 static void
@@ -344,6 +355,31 @@ s_send_error (worker_t *self, int64_t code, const char *text)
 /* ------------------------------------------------------------------------
     Connection */
 
+/*  HELLO of a worker: id, node, text "cpu" or "GPU <index> <name>",
+    nums [gpu index or UINT64_MAX, gpu memory]. */
+static int
+s_build_hello (worker_t *self, proto_msg_t *hello)
+{
+    const args_t *args = &self->args;
+    bool gpu = args->gpu_index >= 0;
+    proto_msg_set_role (hello, PROTO_ROLE_WORKER);
+    int rc = proto_msg_set_id (hello, args->id);
+    if (rc == PROTO_OK)
+        rc = proto_msg_set_node (hello, args->node);
+    if (rc == PROTO_OK && gpu)
+        rc = proto_msg_set_text (hello, "GPU %d %s", args->gpu_index, args->gpu_name);
+    if (rc == PROTO_OK && !gpu)
+        rc = proto_msg_set_text (hello, "cpu");
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (hello, gpu ? (uint64_t)args->gpu_index : UINT64_MAX);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (hello, gpu ? args->gpu_memory : 0);
+    /* The pid tells the head which process of this slot a WORKER_DIED
+       from the node is about. */
+    proto_msg_set_seq (hello, (uint64_t) getpid ());
+    return rc;
+}
+
 /*  Connects and says HELLO until the head welcomes us.  A head that does
     not answer is retried (it may be restarting); a refused handshake ends
     the worker with EXIT_AUTH, a DENIED or a bad address with EXIT_FAILED.
@@ -354,22 +390,7 @@ s_connect (worker_t *self)
     while (!s_stop_requested) {
         proto_msg_t hello;
         proto_msg_init (&hello, PROTO_HELLO);
-        proto_msg_set_role (&hello, PROTO_ROLE_WORKER);
-        int rc = proto_msg_set_id (&hello, self->args.id);
-        if (rc == PROTO_OK)
-            rc = proto_msg_set_node (&hello, self->args.node);
-        if (rc == PROTO_OK)
-            rc = self->args.gpu_index >= 0
-                 ? proto_msg_set_text (&hello, "GPU %d %s", self->args.gpu_index,
-                                       self->args.gpu_name)
-                 : proto_msg_set_text (&hello, "cpu");
-        if (rc == PROTO_OK)
-            rc = proto_msg_add_num (&hello, self->args.gpu_index >= 0
-                                            ? (uint64_t) self->args.gpu_index
-                                            : UINT64_MAX);
-        if (rc == PROTO_OK)
-            rc = proto_msg_add_num (&hello, self->args.gpu_index >= 0
-                                            ? self->args.gpu_memory : 0);
+        int rc = s_build_hello (self, &hello);
         if (rc != PROTO_OK) {
             proto_msg_reset (&hello);
             zsys_error ("worker %s: cannot build HELLO", self->args.id);
@@ -460,8 +481,8 @@ s_load (worker_t *self)
     }
     pool_bytes_t init = { NULL, 0 };
     if (self->init_data)
-        init = (pool_bytes_t) { zframe_data (self->init_data),
-                                zframe_size (self->init_data) };
+        init = (pool_bytes_t){ zframe_data (self->init_data),
+                               zframe_size (self->init_data) };
     int rc = worker_host_load (&self->host, path, init, &self->ctx, error, sizeof error);
     /* init has had its bytes: a worker that wants them later keeps a copy. */
     zframe_destroy (&self->init_data);
@@ -504,7 +525,7 @@ s_want_block (worker_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_init)
         if (is_init)
             self->init_data = bytes;
         else
-            zframe_destroy (&bytes);    /* checked; dlopen reads the file */
+            zframe_destroy (&bytes); /* checked; dlopen reads the file */
         return 0;
     }
     proto_msg_t get;
@@ -527,15 +548,15 @@ static void
 s_on_assign (worker_t *self, proto_msg_t *msg)
 {
     if (self->state != STATE_IDLE) {
-        zsys_warning ("worker %s: ASSIGN for pool %" PRIu64 " while serving pool %"
-                      PRIu64 "; ignored", self->args.id, msg->pool, self->pool);
+        zsys_warning ("worker %s: ASSIGN for pool %" PRIu64 " while serving pool %" PRIu64
+                      "; ignored",
+                      self->args.id, msg->pool, self->pool);
         s_send_error (self, POOL_EPROTO, "worker already has a pool");
         return;
     }
     self->state = STATE_LOADING;
     self->pool = msg->pool;
-    snprintf (self->pool_name, sizeof self->pool_name, "%s",
-              msg->text ? msg->text : "");
+    snprintf (self->pool_name, sizeof self->pool_name, "%s", msg->text ? msg->text : "");
     self->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
     if (msg->nhashes < 1) {
         s_worker_ready (self, POOL_ELIBRARY, "ASSIGN names no worker library");
@@ -563,11 +584,13 @@ s_on_block (worker_t *self, proto_msg_t *msg)
         return;
     }
     const uint8_t *hash = msg->hash[0];
-    bool is_lib = self->lib_pending && memcmp (hash, self->lib_hash, PROTO_HASH_SIZE) == 0;
+    bool is_lib
+        = self->lib_pending && memcmp (hash, self->lib_hash, PROTO_HASH_SIZE) == 0;
     bool is_init = !is_lib && self->init_pending
                    && memcmp (hash, self->init_hash, PROTO_HASH_SIZE) == 0;
     if (!is_lib && !is_init) {
-        zsys_warning ("worker %s: BLOCK for a block not asked for ignored", self->args.id);
+        zsys_warning ("worker %s: BLOCK for a block not asked for ignored",
+                      self->args.id);
         return;
     }
     zframe_t *frame = proto_msg_pop_frame (msg);
@@ -580,7 +603,8 @@ s_on_block (worker_t *self, proto_msg_t *msg)
     proto_hash (zframe_data (frame), zframe_size (frame), actual);
     if (memcmp (actual, hash, PROTO_HASH_SIZE) != 0) {
         zframe_destroy (&frame);
-        s_worker_ready (self, POOL_EWORKER, "block from the head does not match its hash");
+        s_worker_ready (self, POOL_EWORKER,
+                        "block from the head does not match its hash");
         return;
     }
     char path[PATH_MAX];
@@ -603,8 +627,7 @@ s_on_block (worker_t *self, proto_msg_t *msg)
     if (is_lib) {
         zframe_destroy (&frame);
         self->lib_pending = false;
-    }
-    else {
+    } else {
         zframe_destroy (&self->init_data);
         self->init_data = frame;
         self->init_pending = false;
@@ -660,6 +683,8 @@ s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
     job->id = id;
     job->attempt = attempt;
     job->status = status;
+    if (self->results.njobs == 1)
+        self->results_since = zclock_mono ();
     self->results_bytes += size;
     return 0;
 }
@@ -749,8 +774,8 @@ s_apply_update (worker_t *self, action_t *action)
     }
     if (action->seq && action->seq != self->useq_applied + 1)
         zsys_warning ("worker %s: update %" PRIu64 " follows %" PRIu64
-                      " (updates missing)", self->args.id, action->seq,
-                      self->useq_applied);
+                      " (updates missing)",
+                      self->args.id, action->seq, self->useq_applied);
     pool_bytes_t bytes = { zframe_data (action->frame), zframe_size (action->frame) };
     int rc = worker_host_update (self->host, bytes, &self->ctx);
     if (rc) {
@@ -766,18 +791,33 @@ static void
 s_run_job (worker_t *self, action_t *action)
 {
     if (action->seq > self->useq_applied)
-        zsys_warning ("worker %s: job %" PRIu64 " needs update %" PRIu64
-                      ", only %" PRIu64 " applied; running it anyway",
+        zsys_warning ("worker %s: job %" PRIu64 " needs update %" PRIu64 ", only %" PRIu64
+                      " applied; running it anyway",
                       self->args.id, action->id, action->seq, self->useq_applied);
     worker_output_reset (&self->output);
     pool_bytes_t input = { zframe_data (action->frame), zframe_size (action->frame) };
+    /* A job_timeout is enforced here, by the kernel: SIGALRM at its default
+       disposition ends the process however the user code is stuck, the
+       node reports "signal 14", and the head turns that into a timeout
+       for this job (requeue, or POOL_ETIMEDOUT after max_attempts). */
+    struct itimerval timer = { { 0, 0 }, { 0, 0 } };
+    if (self->job_timeout_ms) {
+        timer.it_value.tv_sec = (time_t) (self->job_timeout_ms / 1000);
+        timer.it_value.tv_usec = (suseconds_t) (self->job_timeout_ms % 1000) * 1000;
+        setitimer (ITIMER_REAL, &timer, NULL);
+    }
     int rc = worker_host_run (self->host, input, &self->output, &self->ctx);
+    if (self->job_timeout_ms) {
+        timer.it_value.tv_sec = 0;
+        timer.it_value.tv_usec = 0;
+        setitimer (ITIMER_REAL, &timer, NULL);
+    }
     zframe_t *frame = NULL;
     int32_t status = 0;
     if (rc == 0)
         frame = self->output.set && self->output.size
-                ? zframe_new (self->output.data, self->output.size)
-                : zframe_new (NULL, 0);
+                    ? zframe_new (self->output.data, self->output.size)
+                    : zframe_new (NULL, 0);
     else {
         status = POOL_EJOB;
         const char *why = worker_ctx_error (&self->ctx);
@@ -797,7 +837,10 @@ s_run_job (worker_t *self, action_t *action)
 }
 
 /*  Runs the next queued action.  Results go out when no job is left
-    queued, every RESULTS_MAX results, or past RESULTS_BYTES_MAX.
+    queued, every RESULTS_MAX results, past RESULTS_BYTES_MAX, or when the
+    batch is RESULTS_AGE_MS old: tiny jobs still batch, while the results
+    of jobs of a few ms each do not wait for the whole queue (the head
+    refills this worker's prefetch from them).
     A job's run blocks this thread: no heartbeat leaves while it runs, so a
     job longer than heartbeat_ms * liveness gets this worker declared dead
     by the head (the node still heartbeats for the machine).  Running user
@@ -814,7 +857,9 @@ s_run_next (worker_t *self)
         s_run_job (self, action);
     s_action_destroy (&action);
     if (self->fifo.jobs == 0 || self->results.njobs >= RESULTS_MAX
-        || self->results_bytes >= RESULTS_BYTES_MAX)
+        || self->results_bytes >= RESULTS_BYTES_MAX
+        || (self->results.njobs
+            && zclock_mono () - self->results_since >= RESULTS_AGE_MS))
         s_flush_results (self);
 }
 
@@ -876,14 +921,13 @@ s_drain (worker_t *self)
         char reason[256] = "";
         int rc = proto_msg_recv (&msg, zsock_resolve (self->sock), reason, sizeof reason);
         if (rc == PROTO_EIO)
-            break;          /* interrupted: the loop looks again */
+            break; /* interrupted: the loop looks again */
         self->last_heard = zclock_mono ();
         if (rc != PROTO_OK) {
             zsys_warning ("worker %s: bad message from the head: %s", self->args.id,
                           reason);
             s_send_error (self, POOL_EPROTO, reason);
-        }
-        else
+        } else
             s_on_message (self, &msg);
         proto_msg_reset (&msg);
     }
@@ -899,7 +943,7 @@ s_drain (worker_t *self)
 static int64_t
 s_silence_limit (worker_t *self)
 {
-    int64_t limit = (int64_t) self->heartbeat_ms * self->liveness;
+    int64_t limit = (int64_t)self->heartbeat_ms * self->liveness;
     if (self->state == STATE_LOADING && (self->lib_pending || self->init_pending)
         && limit < FETCH_SILENCE_MS)
         limit = FETCH_SILENCE_MS;
@@ -939,7 +983,7 @@ s_run (worker_t *self)
             now = zclock_mono ();
             if (now - self->last_sent >= self->heartbeat_ms)
                 s_send_bare (self, PROTO_HEARTBEAT);
-            continue;       /* look at the socket between actions */
+            continue; /* look at the socket between actions */
         }
         s_flush_results (self);
         if (now - self->last_sent >= self->heartbeat_ms) {
@@ -956,7 +1000,8 @@ s_run (worker_t *self)
                 break;
             }
             zsys_warning ("worker %s: the head has been silent for %" PRId64
-                          " ms; reconnecting", self->args.id, silence);
+                          " ms; reconnecting",
+                          self->args.id, silence);
             s_disconnect (self);
             if (s_connect (self))
                 break;
@@ -968,7 +1013,7 @@ s_run (worker_t *self)
             wait = until_silent;
         if (wait < 1)
             wait = 1;
-        zpoller_wait (self->poller, (int) wait);
+        zpoller_wait (self->poller, (int)wait);
     }
 }
 
@@ -994,7 +1039,8 @@ main (int argc, char *argv[])
     const char *keys = getenv (PROTO_KEYS_ENV);
     if (!keys || proto_keys_import (&self->keys, keys)) {
         zsys_error ("worker %s: %s is %s", self->args.id, PROTO_KEYS_ENV,
-                    keys ? "malformed" : "not set (pool-worker is started by start_node)");
+                    keys ? "malformed"
+                         : "not set (pool-worker is started by start_node)");
         goto cleanup;
     }
     if (worker_ctx_init (&self->ctx, self->args.id, self->args.gpu_index,
@@ -1005,7 +1051,7 @@ main (int argc, char *argv[])
     int n = snprintf (self->cache_dir, sizeof self->cache_dir, "%s/cache",
                       self->args.data_dir);
     char error[512] = "";
-    if (n < 0 || (size_t) n >= sizeof self->cache_dir) {
+    if (n < 0 || (size_t)n >= sizeof self->cache_dir) {
         zsys_error ("worker %s: --data-dir too long", self->args.id);
         goto cleanup;
     }

@@ -53,7 +53,7 @@ worker_cache_path (const char *dir, const uint8_t hash[PROTO_HASH_SIZE],
     char hex[2 * PROTO_HASH_SIZE + 1];
     proto_hash_hex (hash, hex);
     int n = snprintf (out, size, "%s/%s%s", dir, hex, suffix ? suffix : "");
-    return n > 0 && (size_t) n < size ? 0 : -1;
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 int
@@ -75,7 +75,7 @@ worker_cache_read (const char *path, const uint8_t hash[PROTO_HASH_SIZE],
         snprintf (error, error_size, "%s is not a readable file", path);
         goto cleanup;
     }
-    frame = zframe_new (NULL, (size_t) st.st_size);
+    frame = zframe_new (NULL, (size_t)st.st_size);
     if (!frame) {
         snprintf (error, error_size, "out of memory reading %s", path);
         goto cleanup;
@@ -90,7 +90,7 @@ worker_cache_read (const char *path, const uint8_t hash[PROTO_HASH_SIZE],
                       n < 0 ? strerror (errno) : "file shrank");
             goto cleanup;
         }
-        done += (size_t) n;
+        done += (size_t)n;
     }
     uint8_t actual[PROTO_HASH_SIZE];
     proto_hash (zframe_data (frame), zframe_size (frame), actual);
@@ -111,14 +111,14 @@ cleanup:
 }
 
 int
-worker_cache_write (const char *path, const void *data, size_t size,
-                    char *error, size_t error_size)
+worker_cache_write (const char *path, const void *data, size_t size, char *error,
+                    size_t error_size)
 {
     int rc = -1;
     int fd = -1;
     char temp[4200];
     int n = snprintf (temp, sizeof temp, "%s.tmp-XXXXXX", path);
-    if (n < 0 || (size_t) n >= sizeof temp) {
+    if (n < 0 || (size_t)n >= sizeof temp) {
         snprintf (error, error_size, "cache path too long: %s", path);
         return -1;
     }
@@ -138,7 +138,7 @@ worker_cache_write (const char *path, const void *data, size_t size,
                       w < 0 ? strerror (errno) : "no space");
             goto cleanup;
         }
-        done += (size_t) w;
+        done += (size_t)w;
     }
     /* No fsync: a file cut short by a power loss fails the hash check on
        the next read and is fetched again. */

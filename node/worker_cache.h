@@ -18,22 +18,22 @@
 #include "msg.h"
 
 /*  Creates dir (and its parent) when missing: 0, or -1 with the reason. */
-int  worker_cache_prepare (const char *dir, char *error, size_t error_size);
+int worker_cache_prepare (const char *dir, char *error, size_t error_size);
 
 /*  The file name of a block: dir/<hex><suffix> into out[size]; 0 or -1
     when it does not fit. */
-int  worker_cache_path (const char *dir, const uint8_t hash[PROTO_HASH_SIZE],
-                        const char *suffix, char *out, size_t size);
+int worker_cache_path (const char *dir, const uint8_t hash[PROTO_HASH_SIZE],
+                       const char *suffix, char *out, size_t size);
 
 /*  Reads the block at path.  0 and a fresh frame in *bytes (caller owns)
     when the file exists and hashes to hash; 1 when it is absent or damaged
     (a damaged one is removed); -1 when it cannot be read (error says why). */
-int  worker_cache_read (const char *path, const uint8_t hash[PROTO_HASH_SIZE],
-                        zframe_t **bytes, char *error, size_t error_size);
+int worker_cache_read (const char *path, const uint8_t hash[PROTO_HASH_SIZE],
+                       zframe_t **bytes, char *error, size_t error_size);
 
 /*  Writes size bytes as the file path, atomically (temporary file in the
     same directory, then rename): 0, or -1 with the reason. */
-int  worker_cache_write (const char *path, const void *data, size_t size,
-                         char *error, size_t error_size);
+int worker_cache_write (const char *path, const void *data, size_t size, char *error,
+                        size_t error_size);
 
 #endif

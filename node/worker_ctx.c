@@ -100,7 +100,7 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
     const unsigned char *bytes = data;
     bool inside = output->data && bytes >= output->data
                   && bytes < output->data + output->capacity;
-    size_t offset = inside ? (size_t) (bytes - output->data) : 0;
+    size_t offset = inside ? (size_t)(bytes - output->data) : 0;
     if (inside && size > output->capacity - offset)
         return POOL_EINVAL;
     if (s_output_reserve (output, size))
@@ -133,8 +133,7 @@ pool_worker_id (pool_worker_ctx_t *ctx)
 }
 
 int
-pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name,
-                 uint64_t *memory)
+pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name, uint64_t *memory)
 {
     if (!ctx || ctx->gpu_index < 0)
         return -1;

@@ -16,30 +16,30 @@
 
 #include "pool_worker.h"
 
-#define WORKER_CTX_ID_MAX    64
-#define WORKER_CTX_NAME_MAX  96
+#define WORKER_CTX_ID_MAX 64
+#define WORKER_CTX_NAME_MAX 96
 #define WORKER_CTX_ERROR_MAX 4096
 
 struct pool_worker_ctx {
-    char     id[WORKER_CTX_ID_MAX + 1];
-    int      gpu_index;                  /* -1: this worker runs on CPU */
-    char     gpu_name[WORKER_CTX_NAME_MAX];
+    char id[WORKER_CTX_ID_MAX + 1];
+    int gpu_index; /* -1: this worker runs on CPU */
+    char gpu_name[WORKER_CTX_NAME_MAX];
     uint64_t gpu_memory;
-    char     error[WORKER_CTX_ERROR_MAX]; /* set by pool_worker_error */
-    bool     error_set;
+    char error[WORKER_CTX_ERROR_MAX]; /* set by pool_worker_error */
+    bool error_set;
 };
 
 struct pool_output {
-    unsigned char *data;                 /* owned; capacity bytes */
-    size_t         size;                 /* bytes of the current output */
-    size_t         capacity;
-    bool           set;                  /* the run produced an output */
+    unsigned char *data; /* owned; capacity bytes */
+    size_t size;         /* bytes of the current output */
+    size_t capacity;
+    bool set; /* the run produced an output */
 };
 
 /*  Fills ctx for a CPU worker (gpu_index < 0) or a GPU worker.  0, or -1
     when id or name does not fit. */
-int  worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
-                      const char *gpu_name, uint64_t gpu_memory);
+int worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
+                     const char *gpu_name, uint64_t gpu_memory);
 /*  Forgets the error message; call before each init, run or update. */
 void worker_ctx_clear_error (pool_worker_ctx_t *ctx);
 /*  The message pool_worker_error stored since the last clear, or NULL. */

@@ -9,9 +9,9 @@
 #include "worker_ctx.h"
 
 struct worker_host {
-    void                      *library;   /* dlopen handle */
-    const pool_worker_class_t *klass;     /* the library's `pool_worker` */
-    void                      *self;      /* what init returned */
+    void *library;                    /* dlopen handle */
+    const pool_worker_class_t *klass; /* the library's `pool_worker` */
+    void *self;                       /* what init returned */
 };
 
 int
@@ -48,7 +48,7 @@ worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data
         snprintf (error, error_size,
                   "worker library was built for worker ABI version %u, "
                   "this pool-worker speaks version %d",
-                  (unsigned) self->klass->abi_version, POOL_WORKER_ABI);
+                  (unsigned)self->klass->abi_version, POOL_WORKER_ABI);
         goto cleanup;
     }
     if (!self->klass->init || !self->klass->run) {
@@ -62,8 +62,7 @@ worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data
     self->self = self->klass->init (init_data, ctx);
     if (!self->self) {
         const char *why = worker_ctx_error (ctx);
-        snprintf (error, error_size, "init failed: %s",
-                  why ? why : "init returned NULL");
+        snprintf (error, error_size, "init failed: %s", why ? why : "init returned NULL");
         rc = POOL_EWORKER;
         goto cleanup;
     }

@@ -23,9 +23,8 @@ typedef struct worker_host worker_host_t;
                      version, or a table without init or run;
       POOL_EWORKER   init returned NULL ("init failed: <message>");
       POOL_ENOMEM. */
-int  worker_host_load (worker_host_t **host, const char *path,
-                       pool_bytes_t init_data, pool_worker_ctx_t *ctx,
-                       char *error, size_t error_size);
+int worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data,
+                      pool_worker_ctx_t *ctx, char *error, size_t error_size);
 
 /*  The class name from the table ("" when it has none). */
 const char *worker_host_name (worker_host_t *host);
@@ -33,13 +32,12 @@ const char *worker_host_name (worker_host_t *host);
 /*  Runs one job: the run function's return (0 ok, else an error whose
     message, if the library gave one, is worker_ctx_error (ctx)).  The
     caller resets output before. */
-int  worker_host_run (worker_host_t *host, pool_bytes_t input,
-                      pool_output_t *output, pool_worker_ctx_t *ctx);
+int worker_host_run (worker_host_t *host, pool_bytes_t input, pool_output_t *output,
+                     pool_worker_ctx_t *ctx);
 
 /*  Applies one update: handle_update's return, or 0 when the class takes
     no updates. */
-int  worker_host_update (worker_host_t *host, pool_bytes_t update,
-                         pool_worker_ctx_t *ctx);
+int worker_host_update (worker_host_t *host, pool_bytes_t update, pool_worker_ctx_t *ctx);
 
 /*  Calls destroy on the instance and frees the host; nulls *host.  The
     library stays mapped: the process exits soon after and the library may

@@ -1,0 +1,399 @@
+/*  libpool/map.c - pool_map, pool_imap, pool_imap_unordered and iterators.
+
+    One map runs on a pool at a time (pool->run).  Its n inputs get job ids
+    base..base+n-1 from the pool's counter, so a late result of an earlier,
+    abandoned map is recognised by its id and dropped.  Inputs go out in
+    SUBMIT batches of POOL_SUBMIT_BATCH while at most POOL_WINDOW jobs are
+    unfinished; for iterators "unfinished" counts up to the results the
+    application has taken, so an ordered iterator buffers at most
+    POOL_WINDOW results however slow one job is.  A bitmap of received ids
+    makes each input yield exactly one result here.
+
+    The inputs (array and bytes) of an iterator are read as jobs go out:
+    they must stay valid until the iterator is done or destroyed.
+*/
+#include "pool_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { RUN_MAP, RUN_ORDERED, RUN_UNORDERED } run_mode_t;
+
+struct pool_run {
+    pool_t             *pool;       /* NULL once detached */
+    run_mode_t          mode;
+    const pool_bytes_t *inputs;     /* borrowed */
+    size_t              count;
+    uint64_t            base;       /* job id of inputs [0] */
+    size_t              submitted;  /* inputs sent */
+    size_t              received;   /* results received */
+    size_t              consumed;   /* iterators: results handed out */
+    uint64_t           *seen;       /* bitmap of received indexes */
+    pool_result_t      *results;    /* RUN_MAP: the caller's array */
+    pool_result_t      *slots;      /* iterators: ring of cap results */
+    bool               *filled;     /* RUN_ORDERED: slot holds a result */
+    size_t              cap;
+    size_t              head;       /* RUN_UNORDERED: oldest queued slot */
+    size_t              queued;     /* RUN_UNORDERED: results queued */
+};
+
+struct pool_iter {
+    pool_run_t    run;
+    pool_result_t current;          /* what the last next returned */
+    int           rc;               /* sticky error, 0 while fine */
+};
+
+static void
+s_result_free (pool_result_t *result)
+{
+    free ((void *) result->value.data);
+    free ((void *) result->error);
+    memset (result, 0, sizeof *result);
+}
+
+void
+pool_results_release (pool_t *pool, pool_result_t *results, size_t count)
+{
+    (void) pool;
+    if (!results)
+        return;
+    for (size_t i = 0; i < count; i++)
+        s_result_free (&results [i]);
+}
+
+static int
+s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode,
+            const pool_bytes_t *inputs, size_t count)
+{
+    memset (run, 0, sizeof *run);
+    run->pool = pool;
+    run->mode = mode;
+    run->inputs = inputs;
+    run->count = count;
+    run->seen = calloc (count / 64 + 1, sizeof *run->seen);
+    if (!run->seen)
+        return POOL_ENOMEM;
+    if (mode != RUN_MAP) {
+        run->cap = count < POOL_WINDOW ? count : POOL_WINDOW;
+        run->slots = calloc (run->cap + 1, sizeof *run->slots);
+        run->filled = calloc (run->cap + 1, sizeof *run->filled);
+        if (!run->slots || !run->filled)
+            return POOL_ENOMEM;
+    }
+    return 0;
+}
+
+/* Frees what the run holds, results not handed out included. */
+static void
+s_run_free (pool_run_t *run)
+{
+    if (run->mode == RUN_ORDERED && run->slots)
+        for (size_t i = 0; i < run->cap; i++)
+            if (run->filled [i])
+                s_result_free (&run->slots [i]);
+    if (run->mode == RUN_UNORDERED && run->slots)
+        for (size_t i = 0; i < run->queued; i++)
+            s_result_free (&run->slots [(run->head + i) % run->cap]);
+    free (run->seen);
+    free (run->slots);
+    free (run->filled);
+    memset (run, 0, sizeof *run);
+}
+
+static bool
+s_seen (const pool_run_t *run, size_t index)
+{
+    return (run->seen [index / 64] >> (index % 64)) & 1;
+}
+
+/* Builds a result from a RESULT entry and its frame: 0 or POOL_ENOMEM. */
+static int
+s_result_fill (pool_result_t *r, size_t index, int32_t status, zframe_t *frame)
+{
+    const void *data = frame ? zframe_data (frame) : NULL;
+    size_t size = frame ? zframe_size (frame) : 0;
+    memset (r, 0, sizeof *r);
+    r->index = index;
+    r->status = status > 0 ? POOL_EJOB : status;
+    if (r->status == 0) {
+        void *copy = malloc (size ? size : 1);
+        if (!copy)
+            return POOL_ENOMEM;
+        if (size)
+            memcpy (copy, data, size);
+        r->value.data = copy;
+        r->value.size = size;
+    }
+    else {
+        char *text = size ? strndup (data, size) : strdup (pool_strerror (r->status));
+        if (!text)
+            return POOL_ENOMEM;
+        r->error = text;
+    }
+    return 0;
+}
+
+int
+pool_run_accept (pool_run_t *run, proto_msg_t *msg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
+        zframe_t *frame = proto_msg_pop_frame (msg);
+        const proto_job_t *job = &msg->jobs [i];
+        uint64_t index = job->id - run->base;
+        if (job->id >= run->base && index < run->submitted
+            && !s_seen (run, (size_t) index)) {
+            pool_result_t r;
+            rc = s_result_fill (&r, (size_t) index, job->status, frame);
+            if (rc == 0) {
+                run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
+                run->received++;
+                if (run->mode == RUN_MAP)
+                    run->results [index] = r;
+                else
+                if (run->mode == RUN_ORDERED) {
+                    run->slots [index % run->cap] = r;
+                    run->filled [index % run->cap] = true;
+                }
+                else {
+                    run->slots [(run->head + run->queued) % run->cap] = r;
+                    run->queued++;
+                }
+            }
+        }
+        zframe_destroy (&frame);
+    }
+    return rc;
+}
+
+/* Sends SUBMIT batches while the window allows. */
+static int
+s_run_submit (pool_run_t *run)
+{
+    pool_t *pool = run->pool;
+    size_t done = run->mode == RUN_MAP ? run->received : run->consumed;
+    size_t limit = run->count - done > POOL_WINDOW ? done + POOL_WINDOW : run->count;
+    while (run->submitted < limit) {
+        size_t n = limit - run->submitted;
+        if (n > POOL_SUBMIT_BATCH)
+            n = POOL_SUBMIT_BATCH;
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_SUBMIT);
+        proto_msg_set_pool (&msg, pool->pool_id);
+        for (size_t k = 0; k < n; k++) {
+            const pool_bytes_t *input = &run->inputs [run->submitted + k];
+            proto_job_t *job = proto_msg_add_job (&msg);
+            if (!job || proto_msg_add_bytes (&msg, input->data, input->size) != PROTO_OK) {
+                proto_msg_reset (&msg);
+                return pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
+            }
+            job->id = run->base + run->submitted + k;
+        }
+        int rc = pool_session_send (pool, &msg);
+        if (rc)
+            return rc;
+        run->submitted += n;
+    }
+    return 0;
+}
+
+/* Checks what every map call checks before it starts a run. */
+static int
+s_can_start (pool_t *pool, const pool_bytes_t *inputs, size_t count)
+{
+    if (pool->broken)
+        return pool->broken;
+    if (pool->run)
+        return pool_fail (pool, POOL_EINVAL,
+                          "another map or iterator is running on this pool; "
+                          "finish or destroy it first");
+    if (count && !inputs)
+        return pool_fail (pool, POOL_EINVAL, "inputs is NULL");
+    for (size_t i = 0; i < count; i++)
+        if (inputs [i].size && !inputs [i].data)
+            return pool_fail (pool, POOL_EINVAL, "input %zu has a size but no data", i);
+    return 0;
+}
+
+int
+pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+          pool_result_t *results)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    if (count == 0)
+        return 0;
+    if (!results)
+        return pool_fail (pool, POOL_EINVAL, "results is NULL");
+    int rc = s_can_start (pool, inputs, count);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < count; i++)
+        results [i] = (pool_result_t) { .index = i };
+    pool_run_t run;
+    rc = s_run_init (&run, pool, RUN_MAP, inputs, count);
+    if (rc) {
+        rc = pool_fail (pool, rc, "out of memory starting a map of %zu inputs", count);
+        goto cleanup;
+    }
+    run.results = results;
+    run.base = pool->next_id;
+    pool->next_id += count;
+    pool->run = &run;
+    while (run.received < count) {
+        rc = s_run_submit (&run);
+        if (rc)
+            break;
+        rc = pool_session_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+        if (rc)
+            break;
+    }
+    pool->run = NULL;
+    /* The map could not finish: inputs without a result say why. */
+    if (rc)
+        for (size_t i = 0; i < count; i++)
+            if (!s_seen (&run, i)) {
+                results [i].status = rc;
+                results [i].error = strdup (pool->error [0] ? pool->error
+                                                            : pool_strerror (rc));
+            }
+cleanup:
+    s_run_free (&run);
+    return rc;
+}
+
+/* Lets go of the pool: later results of this map are dropped by id. */
+static void
+s_iter_detach (pool_iter_t *iter)
+{
+    pool_t *pool = iter->run.pool;
+    if (!pool)
+        return;
+    if (pool->run == &iter->run)
+        pool->run = NULL;
+    if (pool->iter == iter)
+        pool->iter = NULL;
+    iter->run.pool = NULL;
+}
+
+void
+pool_iter_orphan (pool_iter_t *iter)
+{
+    s_iter_detach (iter);
+}
+
+static int
+s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **iter,
+        run_mode_t mode)
+{
+    if (!iter)
+        return pool ? pool_fail (pool, POOL_EINVAL, "iter is NULL") : POOL_EINVAL;
+    *iter = NULL;
+    if (!pool)
+        return POOL_EINVAL;
+    int rc = s_can_start (pool, inputs, count);
+    if (rc)
+        return rc;
+    pool_iter_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return pool_fail (pool, POOL_ENOMEM, "out of memory");
+    rc = s_run_init (&self->run, pool, mode, inputs, count);
+    if (rc) {
+        s_run_free (&self->run);
+        free (self);
+        return pool_fail (pool, rc, "out of memory starting a map of %zu inputs", count);
+    }
+    self->run.base = pool->next_id;
+    pool->next_id += count;
+    if (count) {
+        pool->run = &self->run;
+        pool->iter = self;
+    }
+    else
+        self->run.pool = NULL;      /* nothing to run: done already */
+    *iter = self;
+    return 0;
+}
+
+int
+pool_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **iter)
+{
+    return s_imap (pool, inputs, count, iter, RUN_ORDERED);
+}
+
+int
+pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+                     pool_iter_t **iter)
+{
+    return s_imap (pool, inputs, count, iter, RUN_UNORDERED);
+}
+
+/* Moves the next result to hand out into *out: true, or false if none yet. */
+static bool
+s_iter_pop (pool_iter_t *iter, pool_result_t *out)
+{
+    pool_run_t *run = &iter->run;
+    if (run->consumed >= run->count)
+        return false;
+    if (run->mode == RUN_ORDERED) {
+        size_t slot = run->consumed % run->cap;
+        if (!run->filled [slot])
+            return false;
+        *out = run->slots [slot];
+        memset (&run->slots [slot], 0, sizeof run->slots [slot]);
+        run->filled [slot] = false;
+    }
+    else {
+        if (!run->queued)
+            return false;
+        *out = run->slots [run->head];
+        memset (&run->slots [run->head], 0, sizeof run->slots [run->head]);
+        run->head = (run->head + 1) % run->cap;
+        run->queued--;
+    }
+    run->consumed++;
+    return true;
+}
+
+int
+pool_iter_next (pool_iter_t *iter, pool_result_t *result)
+{
+    if (!iter || !result)
+        return POOL_EINVAL;
+    memset (result, 0, sizeof *result);
+    s_result_free (&iter->current);
+    while (true) {
+        if (s_iter_pop (iter, &iter->current)) {
+            *result = iter->current;
+            return 1;
+        }
+        if (iter->run.consumed >= iter->run.count) {
+            s_iter_detach (iter);
+            return 0;
+        }
+        if (iter->rc)
+            return iter->rc;
+        pool_t *pool = iter->run.pool;
+        int rc = pool ? s_run_submit (&iter->run) : POOL_ECLOSED;
+        if (rc == 0)
+            rc = pool_session_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+        if (rc) {
+            iter->rc = rc;
+            s_iter_detach (iter);
+            return rc;
+        }
+    }
+}
+
+void
+pool_iter_destroy (pool_iter_t **iter)
+{
+    if (!iter || !*iter)
+        return;
+    pool_iter_t *self = *iter;
+    s_iter_detach (self);
+    s_result_free (&self->current);
+    s_run_free (&self->run);
+    free (self);
+    *iter = NULL;
+}

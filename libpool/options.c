@@ -1,0 +1,54 @@
+/*  libpool/options.c - option defaults, error names, and the code mapping
+    shared by the rest of libpool. */
+#include "pool_private.h"
+
+#include <string.h>
+
+void
+pool_options_default (pool_options_t *options)
+{
+    if (!options)
+        return;
+    memset (options, 0, sizeof *options);
+    options->server = "127.0.0.1:8899";
+    options->max_attempts = 3;
+    options->min_workers = 1;
+    options->connect_timeout = 10;
+    options->reconnect_timeout = 60;
+    options->job_timeout = 0;
+    options->insecure = 0;
+}
+
+const char *
+pool_strerror (int code)
+{
+    switch (code) {
+        case POOL_OK:         return "success";
+        case POOL_EINVAL:     return "invalid argument or option";
+        case POOL_ENOMEM:     return "out of memory";
+        case POOL_ECONNECT:   return "cannot reach the head";
+        case POOL_EAUTH:      return "handshake refused (wrong password?)";
+        case POOL_EDENIED:    return "the head refused the connection";
+        case POOL_ELIBRARY:   return "bad worker library";
+        case POOL_EWORKER:    return "worker initialisation failed";
+        case POOL_ENOWORKERS: return "too few workers";
+        case POOL_ELOST:      return "connection to the head lost";
+        case POOL_EPROTO:     return "protocol error";
+        case POOL_EJOB:       return "the job returned an error";
+        case POOL_ECRASHED:   return "the worker crashed running the job";
+        case POOL_ETIMEDOUT:  return "the job timed out";
+        case POOL_ECLOSED:    return "the pool was closed by the head";
+        case POOL_EIO:        return "input/output error";
+        case POOL_ETIMEOUT:   return "timed out";
+        default:              return "unknown error";
+    }
+}
+
+int
+pool_code_from_head (int64_t code)
+{
+    /* The head speaks POOL_E* codes; anything else is not ours to return. */
+    if (code <= POOL_EINVAL && code >= POOL_ETIMEOUT)
+        return (int) code;
+    return POOL_EPROTO;
+}

@@ -1,0 +1,334 @@
+/*  libpool/pool.c - a pool's life: open, close, worker counts, updates and
+    the error details.  Maps and iterators are in map.c; the message loop
+    every call waits in is in session.c.
+*/
+#include "pool_private.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Detail of the last pool_open failure in this thread. */
+static _Thread_local char s_open_error [POOL_ERROR_MAX];
+
+const char *
+pool_open_error (void)
+{
+    return s_open_error;
+}
+
+const char *
+pool_last_error (pool_t *pool)
+{
+    return pool ? pool->error : "no pool";
+}
+
+static int
+s_open_fail (int code, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_open_fail (int code, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (s_open_error, sizeof s_open_error, format, args);
+    va_end (args);
+    return code;
+}
+
+static int
+s_check_options (const pool_options_t *o)
+{
+    if (!o->insecure && (!o->password || !*o->password))
+        return s_open_fail (POOL_EINVAL, "a password is required (or insecure = 1)");
+    if (!o->worker_library || !*o->worker_library)
+        return s_open_fail (POOL_EINVAL, "worker_library is required");
+    if (o->max_attempts < 1)
+        return s_open_fail (POOL_EINVAL, "max_attempts must be at least 1, not %d",
+                            o->max_attempts);
+    if (o->min_workers < 0)
+        return s_open_fail (POOL_EINVAL, "min_workers must not be negative");
+    if (!(o->job_timeout >= 0) || o->job_timeout > 1e9)
+        return s_open_fail (POOL_EINVAL, "job_timeout must be 0 or a positive number "
+                                         "of seconds");
+    if (!(o->connect_timeout > 0) || o->connect_timeout > 1e9)
+        return s_open_fail (POOL_EINVAL, "connect_timeout must be positive");
+    if (!(o->reconnect_timeout > 0) || o->reconnect_timeout > 1e9)
+        return s_open_fail (POOL_EINVAL, "reconnect_timeout must be positive");
+    if (o->init_data.size && !o->init_data.data)
+        return s_open_fail (POOL_EINVAL, "init_data has a size but no data");
+    return 0;
+}
+
+static int
+s_code_from_link (int rc)
+{
+    switch (rc) {
+        case PROTO_LINK_EAUTH:   return POOL_EAUTH;
+        case PROTO_LINK_EDENIED: return POOL_EDENIED;
+        case PROTO_LINK_EINVAL:  return POOL_EINVAL;
+        default:                 return POOL_ECONNECT;
+    }
+}
+
+/*  CZMQ installs SIGINT/SIGTERM handlers when the first socket of a process
+    is made; in a program that does not use CZMQ itself that swallows
+    Ctrl-C.  When our connect is what installed them, the program's own
+    dispositions are put back. */
+static int
+s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
+           proto_msg_t *hello, double timeout, char *error, size_t error_size)
+{
+    struct sigaction int_before, term_before, int_after, term_after;
+    sigaction (SIGINT, NULL, &int_before);
+    sigaction (SIGTERM, NULL, &term_before);
+    int rc = proto_link_connect (link, server, keys, hello, timeout, NULL, error,
+                                 error_size);
+    sigaction (SIGINT, NULL, &int_after);
+    sigaction (SIGTERM, NULL, &term_after);
+    if (int_after.sa_handler != int_before.sa_handler)
+        sigaction (SIGINT, &int_before, NULL);
+    if (term_after.sa_handler != term_before.sa_handler)
+        sigaction (SIGTERM, &term_before, NULL);
+    return rc;
+}
+
+/* Sends POOL_OPEN and waits for POOL_READY or ERROR. */
+static int
+s_open_pool (pool_t *self, const pool_options_t *o, uint8_t *lib, size_t lib_size,
+             int64_t deadline)
+{
+    proto_msg_t msg, reply;
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    proto_msg_init (&reply, 0);
+    int rc = POOL_ENOMEM;
+    const char *base = strrchr (o->worker_library, '/');
+    base = base ? base + 1 : o->worker_library;
+    uint8_t hash [PROTO_HASH_SIZE];
+    uint64_t gpu_mib = o->min_gpu_memory / (1024 * 1024)
+                       + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
+    if (proto_msg_set_text (&msg, "%s", base) != PROTO_OK)
+        goto cleanup;
+    proto_hash (lib, lib_size, hash);
+    proto_msg_add_hash (&msg, hash);
+    proto_hash (o->init_data.data, o->init_data.size, hash);
+    proto_msg_add_hash (&msg, hash);
+    proto_msg_add_num (&msg, (uint64_t) o->max_attempts);
+    proto_msg_add_num (&msg, (uint64_t) llround (o->job_timeout * 1000.0));
+    proto_msg_add_num (&msg, (uint64_t) o->min_workers);
+    proto_msg_add_num (&msg, gpu_mib);
+    if (proto_msg_add_bytes (&msg, lib, lib_size) != PROTO_OK
+        || proto_msg_add_bytes (&msg, o->init_data.data, o->init_data.size) != PROTO_OK) {
+        rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");
+        goto cleanup;
+    }
+    rc = pool_session_send (self, &msg);
+    if (rc)
+        goto cleanup;
+    rc = pool_session_wait (self, PROTO_POOL_READY, &reply, deadline);
+    if (rc == POOL_ETIMEOUT)
+        rc = pool_fail (self, POOL_ECONNECT,
+                        "the head did not answer POOL_OPEN within %.1f s",
+                        o->connect_timeout);
+    if (rc)
+        goto cleanup;
+    self->pool_id = reply.pool;
+    self->has_pool = true;
+cleanup:
+    proto_msg_reset (&msg);
+    proto_msg_reset (&reply);
+    return rc;
+}
+
+/* Waits for min_workers ready workers; a worker init error fails it. */
+static int
+s_wait_workers (pool_t *self, int count, double timeout)
+{
+    int rc = pool_wait_for_workers (self, count, timeout);
+    /* The detail ("N of M workers ready after T s") is already recorded. */
+    return rc == POOL_ETIMEOUT ? POOL_ENOWORKERS : rc;
+}
+
+int
+pool_open (pool_t **pool, const pool_options_t *options)
+{
+    s_open_error [0] = 0;
+    if (!pool || !options)
+        return s_open_fail (POOL_EINVAL, "pool_open needs a pool pointer and options");
+    *pool = NULL;
+    int rc = s_check_options (options);
+    if (rc)
+        return rc;
+    uint8_t *lib = NULL;
+    size_t lib_size = 0;
+    proto_keys_t keys;
+    proto_msg_t hello;
+    proto_msg_init (&hello, PROTO_HELLO);
+    pool_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        rc = s_open_fail (POOL_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    rc = pool_library_load (options->worker_library, &lib, &lib_size, self->error,
+                            sizeof self->error);
+    if (rc)
+        goto cleanup;
+    if (proto_keys_derive (&keys, options->password ? options->password : "",
+                           options->insecure != 0)) {
+        rc = pool_fail (self, POOL_ENOMEM, "cannot derive keys from the password "
+                                           "(out of memory?)");
+        goto cleanup;
+    }
+    proto_new_id (self->client_id, NULL);
+    proto_msg_set_role (&hello, PROTO_ROLE_CLIENT);
+    proto_msg_set_id (&hello, self->client_id);
+    const char *server = options->server ? options->server : "127.0.0.1:8899";
+    rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
+                    self->error, sizeof self->error);
+    sodium_memzero (&keys, sizeof keys);
+    if (rc != PROTO_OK) {
+        rc = s_code_from_link (rc);
+        goto cleanup;
+    }
+    self->sock = proto_link_sock (self->link);
+    self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
+    self->silence_ms = self->heartbeat_ms * proto_link_liveness (self->link);
+    self->reconnect_ms = (int64_t) (options->reconnect_timeout * 1000.0);
+    if (self->reconnect_ms < self->heartbeat_ms)
+        self->reconnect_ms = self->heartbeat_ms;
+    self->connect_ms = (int64_t) (options->connect_timeout * 1000.0);
+    self->last_heard = self->last_sent = zclock_mono ();
+    self->next_hello = 0;
+
+    rc = s_open_pool (self, options, lib, lib_size,
+                      zclock_mono () + self->connect_ms);
+    if (rc)
+        goto cleanup;
+    free (lib);
+    lib = NULL;
+    if (options->min_workers > 0) {
+        rc = s_wait_workers (self, options->min_workers, options->connect_timeout);
+        if (rc)
+            goto cleanup;
+    }
+    self->error [0] = 0;
+    *pool = self;
+    self = NULL;
+cleanup:
+    proto_msg_reset (&hello);
+    free (lib);
+    if (self) {
+        if (self->error [0])
+            snprintf (s_open_error, sizeof s_open_error, "%s", self->error);
+        else
+        if (!s_open_error [0])
+            snprintf (s_open_error, sizeof s_open_error, "%s", pool_strerror (rc));
+        pool_close (&self);
+    }
+    return rc;
+}
+
+void
+pool_close (pool_t **pool)
+{
+    if (!pool || !*pool)
+        return;
+    pool_t *self = *pool;
+    if (self->iter)
+        pool_iter_orphan (self->iter);
+    if (self->link) {
+        proto_msg_t msg;
+        if (self->has_pool && !self->broken) {
+            proto_msg_init (&msg, PROTO_POOL_CLOSE);
+            proto_msg_set_pool (&msg, self->pool_id);
+            pool_session_send (self, &msg);
+        }
+        if (!self->broken) {
+            proto_msg_init (&msg, PROTO_BYE);
+            pool_session_send (self, &msg);
+        }
+        /* The link lingers so POOL_CLOSE and BYE go out; a lost head gets
+           no wait at all. */
+        zsock_set_linger (self->sock, self->broken ? 0 : 1000);
+        proto_link_destroy (&self->link);
+    }
+    free (self);
+    *pool = NULL;
+}
+
+int
+pool_workers_count (pool_t *pool)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    uint64_t nums [4];
+    int rc = pool_session_status (pool, nums);
+    if (rc)
+        return rc;
+    return nums [3] > INT32_MAX ? INT32_MAX : (int) nums [3];
+}
+
+int
+pool_nodes_count (pool_t *pool)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    uint64_t nums [4];
+    int rc = pool_session_status (pool, nums);
+    if (rc)
+        return rc;
+    return nums [0] > INT32_MAX ? INT32_MAX : (int) nums [0];
+}
+
+int
+pool_wait_for_workers (pool_t *pool, int count, double timeout)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    if (!(timeout >= 0))
+        return pool_fail (pool, POOL_EINVAL, "timeout must not be negative");
+    int64_t deadline = zclock_mono () + (int64_t) (timeout * 1000.0);
+    if (timeout > 1e9)
+        deadline = POOL_FOREVER;
+    while (true) {
+        int have = pool_workers_count (pool);
+        if (have < 0)
+            return have;
+        if (have >= count)
+            return 0;
+        int64_t now = zclock_mono ();
+        if (now >= deadline)
+            return pool_fail (pool, POOL_ETIMEOUT,
+                              "%d of %d workers ready after %.1f s", have, count,
+                              timeout);
+        /* Poll the head every 50 ms, handling what arrives meanwhile (an
+           ERROR for the pool, results of a running iterator). */
+        int64_t next = now + 50 < deadline ? now + 50 : deadline;
+        int rc = pool_session_wait (pool, 0, NULL, next);
+        if (rc && rc != POOL_ETIMEOUT)
+            return rc;
+    }
+}
+
+int
+pool_update_workers (pool_t *pool, pool_bytes_t update)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    if (update.size && !update.data)
+        return pool_fail (pool, POOL_EINVAL, "update has a size but no data");
+    if (pool->broken)
+        return pool->broken;
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_UPDATE);
+    proto_msg_set_pool (&msg, pool->pool_id);
+    if (proto_msg_add_bytes (&msg, update.data, update.size) != PROTO_OK) {
+        proto_msg_reset (&msg);
+        return pool_fail (pool, POOL_ENOMEM, "out of memory copying the update");
+    }
+    return pool_session_send (pool, &msg);
+}

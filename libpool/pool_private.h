@@ -1,0 +1,85 @@
+/*  libpool/pool_private.h - what the files of libpool share, never installed.
+
+    A pool_t is one DEALER link to the head plus the state of at most one
+    running map (pool_run_t, in map.c).  The client does work only inside
+    calls: every wait goes through pool_session_wait (session.c), which
+    heartbeats, watches the head's liveness and hands RESULT batches to the
+    running map whatever the call is waiting for.
+*/
+#ifndef DCPOOL_POOL_PRIVATE_H
+#define DCPOOL_POOL_PRIVATE_H
+
+#include "pool.h"
+#include "proto/link.h"
+#include "proto/msg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define POOL_SUBMIT_BATCH  1024     /* jobs in one SUBMIT */
+#define POOL_WINDOW        8192     /* unfinished jobs per pool */
+#define POOL_ERROR_MAX     1024     /* bytes of an error detail */
+#define POOL_FOREVER       INT64_MAX
+
+typedef struct pool_run pool_run_t;
+
+struct pool {
+    proto_link_t *link;
+    zsock_t      *sock;             /* borrowed from link */
+    char          client_id [PROTO_ID_MAX + 1];
+    uint64_t      pool_id;          /* the head's id, valid when has_pool */
+    bool          has_pool;
+    uint64_t      next_id;          /* first job id of the next map */
+    int           broken;           /* sticky POOL_E* once lost/closed, else 0 */
+    int64_t       heartbeat_ms;
+    int64_t       silence_ms;       /* liveness * heartbeat: say HELLO again */
+    int64_t       reconnect_ms;     /* silence after which the head is lost */
+    int64_t       connect_ms;       /* connect_timeout, for request replies */
+    int64_t       last_heard;       /* zclock_mono of the last message in */
+    int64_t       last_sent;        /* zclock_mono of the last message out */
+    int64_t       next_hello;       /* earliest re-HELLO after silence */
+    pool_run_t   *run;              /* the running map or iterator, or NULL */
+    pool_iter_t  *iter;             /* the live iterator, or NULL */
+    char          error [POOL_ERROR_MAX];
+};
+
+/*  Records a failure detail on the pool and returns code, so callers can
+    write `return pool_fail (self, POOL_EINVAL, "...")`. */
+int pool_fail (pool_t *self, int code, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/*  session.c: sends a message (consumed: its frames go, it is reset);
+    0, or POOL_ELOST when the socket refuses it. */
+int pool_session_send (pool_t *self, proto_msg_t *msg);
+
+/*  Receives and handles messages from the head until deadline (zclock_mono
+    ms, POOL_FOREVER for none), heartbeating meanwhile.  RESULT batches go
+    to the running map (or are dropped when none).  Returns 0 when a message
+    of type `want` arrived (moved into *reply, which may be NULL) or, for
+    want == PROTO_RESULT, when a RESULT batch was handled; POOL_ETIMEOUT at
+    the deadline (want 0 pumps until then); <0 on an ERROR from the head,
+    a lost head or a failure to store a result. */
+int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
+                       int64_t deadline);
+
+/*  session.c: STATUS_REQ for this pool, then waits for STATUS; 0 with
+    nums [0..3] filled (nodes, workers, pools, pool_workers), or <0. */
+int pool_session_status (pool_t *self, uint64_t nums [4]);
+
+/*  map.c: takes one RESULT batch for the running map; drops entries that
+    are not of it or already received.  0, or POOL_ENOMEM. */
+int pool_run_accept (pool_run_t *run, proto_msg_t *msg);
+
+/*  map.c: detaches a live iterator from a pool being closed. */
+void pool_iter_orphan (pool_iter_t *iter);
+
+/*  library.c: reads the worker library at path into *bytes (malloc'd,
+    caller frees) and checks it exports a pool_worker table of our ABI.
+    0, or POOL_ELIBRARY / POOL_ENOMEM with the reason in error. */
+int pool_library_load (const char *path, uint8_t **bytes, size_t *size,
+                       char *error, size_t error_size);
+
+/*  Maps a code from the head (ERROR.code) to a POOL_E* we return. */
+int pool_code_from_head (int64_t code);
+
+#endif

@@ -1,0 +1,211 @@
+/*  libpool/session.c - the conversation with the head inside a call.
+
+    The client has no thread of its own: it talks to the head only while
+    the application is inside a libpool call.  Every wait goes through
+    pool_session_wait, which sends HEARTBEAT every heartbeat_ms, declares
+    the head lost after reconnect_timeout without any message from it, says
+    HELLO again after liveness * heartbeat_ms of silence (so a restarted
+    head learns who we are on the new connection), and gives every RESULT
+    batch to the running map, whatever the call is waiting for.
+*/
+#include "pool_private.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+pool_fail (pool_t *self, int code, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    return code;
+}
+
+int
+pool_session_send (pool_t *self, proto_msg_t *msg)
+{
+    int rc = proto_msg_send (msg, zsock_resolve (self->sock));
+    proto_msg_reset (msg);
+    if (rc != PROTO_OK)
+        return pool_fail (self, POOL_ELOST, "cannot send %s to the head: %s",
+                          proto_type_name (msg->type), zmq_strerror (zmq_errno ()));
+    self->last_sent = zclock_mono ();
+    return 0;
+}
+
+static int
+s_send_heartbeat (pool_t *self)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_HEARTBEAT);
+    return pool_session_send (self, &msg);
+}
+
+static int
+s_send_hello (pool_t *self)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_HELLO);
+    proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
+    if (proto_msg_set_id (&msg, self->client_id) != PROTO_OK)
+        return pool_fail (self, POOL_EINVAL, "client id too long");
+    return pool_session_send (self, &msg);
+}
+
+static int64_t
+s_min (int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/*  Handles one decoded message: 0 when the wait is over (the wanted
+    message moved into reply), 1 to keep waiting, <0 to fail the call. */
+static int
+s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
+{
+    if (want && want != PROTO_RESULT && msg->type == want) {
+        if (reply) {
+            proto_msg_reset (reply);
+            *reply = *msg;
+            proto_msg_init (msg, 0);
+        }
+        return 0;
+    }
+    switch (msg->type) {
+        case PROTO_RESULT:
+            if (self->has_pool && msg->pool == self->pool_id && self->run
+                && pool_run_accept (self->run, msg) != 0)
+                return pool_fail (self, POOL_ENOMEM, "out of memory storing a result");
+            /* Results outside a map belong to an abandoned one: dropped. */
+            return want == PROTO_RESULT ? 0 : 1;
+        case PROTO_ERROR: {
+            /* Each pool has its own connection: an ERROR naming another
+               pool is stale, one naming none answers something we sent. */
+            if ((msg->present & PROTO_F_POOL) && self->has_pool
+                && msg->pool != self->pool_id)
+                return 1;
+            int code = pool_code_from_head (msg->code);
+            if (code == POOL_ECLOSED)
+                self->broken = code;
+            return pool_fail (self, code, "%s",
+                              msg->text && *msg->text ? msg->text
+                                                      : "the head reported an error");
+        }
+        case PROTO_DENIED:
+            self->broken = POOL_EDENIED;
+            return pool_fail (self, POOL_EDENIED, "the head refused us: %s",
+                              msg->text ? msg->text : "no reason given");
+        default:
+            return 1;       /* HEARTBEAT, WELCOME, stale replies */
+    }
+}
+
+int
+pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
+                   int64_t deadline)
+{
+    if (self->broken)
+        return self->broken;
+    int rc = 0;
+    void *handle = zsock_resolve (self->sock);
+    proto_msg_t msg;
+    proto_msg_init (&msg, 0);
+    while (true) {
+        int64_t now = zclock_mono ();
+        if (now - self->last_heard >= self->reconnect_ms) {
+            self->broken = POOL_ELOST;
+            rc = pool_fail (self, POOL_ELOST,
+                            "no word from the head for %.1f s: connection lost",
+                            (double) (now - self->last_heard) / 1000.0);
+            goto cleanup;
+        }
+        if (now - self->last_sent >= self->heartbeat_ms) {
+            rc = s_send_heartbeat (self);
+            if (rc)
+                goto cleanup;
+        }
+        if (now - self->last_heard >= self->silence_ms && now >= self->next_hello) {
+            rc = s_send_hello (self);
+            if (rc)
+                goto cleanup;
+            self->next_hello = now + self->silence_ms;
+        }
+        if (now >= deadline) {
+            rc = POOL_ETIMEOUT;
+            goto cleanup;
+        }
+        int64_t wake = s_min (deadline, self->last_sent + self->heartbeat_ms);
+        wake = s_min (wake, self->last_heard + self->reconnect_ms);
+        int64_t hello = self->last_heard + self->silence_ms;
+        wake = s_min (wake, hello > self->next_hello ? hello : self->next_hello);
+        long timeout = wake > now ? (long) (wake - now) : 0;
+
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        int n = zmq_poll (&item, 1, timeout);
+        if (n < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            self->broken = POOL_ELOST;
+            rc = pool_fail (self, POOL_ELOST, "cannot poll the head's socket: %s",
+                            zmq_strerror (zmq_errno ()));
+            goto cleanup;
+        }
+        if (n == 0 || !(item.revents & ZMQ_POLLIN))
+            continue;
+        zmsg_t *raw = zmsg_recv (handle);
+        if (!raw)
+            continue;
+        self->last_heard = zclock_mono ();
+        char reason [256];
+        int drc = proto_msg_decode (&msg, &raw, reason, sizeof reason);
+        if (drc == PROTO_EVERSION) {
+            self->broken = POOL_EPROTO;
+            rc = pool_fail (self, POOL_EPROTO,
+                            "the head speaks protocol version %u, this library %d",
+                            msg.version, PROTO_VERSION);
+            goto cleanup;
+        }
+        if (drc != PROTO_OK)
+            continue;           /* malformed: dropped, never trusted */
+        rc = s_handle (self, &msg, want, reply);
+        if (rc != 1)
+            goto cleanup;
+    }
+cleanup:
+    proto_msg_reset (&msg);
+    return rc;
+}
+
+int
+pool_session_status (pool_t *self, uint64_t nums [4])
+{
+    proto_msg_t msg, reply;
+    proto_msg_init (&msg, PROTO_STATUS_REQ);
+    proto_msg_init (&reply, 0);
+    if (self->has_pool)
+        proto_msg_set_pool (&msg, self->pool_id);
+    int rc = pool_session_send (self, &msg);
+    if (rc)
+        goto cleanup;
+    rc = pool_session_wait (self, PROTO_STATUS, &reply, zclock_mono () + self->connect_ms);
+    if (rc == POOL_ETIMEOUT)
+        rc = pool_fail (self, POOL_ETIMEOUT,
+                        "the head did not answer STATUS_REQ within %.1f s",
+                        (double) self->connect_ms / 1000.0);
+    if (rc)
+        goto cleanup;
+    if (reply.nnums < 4) {
+        rc = pool_fail (self, POOL_EPROTO, "the head sent STATUS without counts");
+        goto cleanup;
+    }
+    for (int i = 0; i < 4; i++)
+        nums [i] = reply.nums [i];
+cleanup:
+    proto_msg_reset (&msg);
+    proto_msg_reset (&reply);
+    return rc;
+}

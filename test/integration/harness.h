@@ -1,0 +1,120 @@
+/*  test/integration/harness.h - start a real dcpool cluster for a test.
+
+    Each integration test is its own executable whose main is
+
+        int main (void) { return h_main ("test_name", s_body); }
+
+    h_main makes a temporary directory, forks, and runs the body in the
+    child.  The body starts start_node processes (h_start_head,
+    h_start_node), which run pool-head, redis-server and pool-worker as
+    their children, and talks to them through libpool.  Whatever happens to
+    the body -- success, a failed H_CHECK, a crash, a hang past the test's
+    deadline -- the parent then stops exactly the start_node processes the
+    body started (SIGTERM, a wait, then SIGKILL), checks that they exited
+    0 and left no process behind, scans their logs for sanitizer reports,
+    prints the logs when something failed and removes the directory.
+
+    Readiness is always a line that start_node prints ("dcpool head ready:
+    port=PORT", "dcpool node ready: id=ID workers=N") or
+    pool_wait_for_workers, with a deadline; never a fixed sleep.
+
+    Environment, set by meson test: DCPOOL_START_NODE (the start_node
+    binary), DCPOOL_TEST_WORKERS (the directory of the test worker .so
+    files), and optionally DCPOOL_TEST_TIMEOUT_MULTIPLIER (slow builds:
+    sanitizers, valgrind).
+*/
+#ifndef DCPOOL_TEST_HARNESS_H
+#define DCPOOL_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pool.h"
+
+/* One start_node process started by the body. */
+typedef struct {
+    pid_t   pid;
+    int     fd;             /* read end of its stdout */
+    int     slot;           /* its entry in the registry h_main shares */
+    char    name [32];      /* "head", "node1", ... */
+    char    dir [300];      /* its --data-dir */
+    char    id [128];       /* node id from its ready line ("" when none) */
+    char    server [64];    /* "127.0.0.1:PORT" of the head it runs/joined */
+    int     port;
+    int     workers;        /* from its ready line */
+    char   *out;            /* everything it printed on stdout so far */
+    size_t  out_len;
+    size_t  out_cap;
+    size_t  scanned;        /* lines before this offset were searched */
+    bool    stopped;
+    int     want_workers;   /* h_start_node_async */
+    double  started;
+} h_proc_t;
+
+/* Runs body in a child process, cleans up after it; returns the exit code
+   for main: 0 passed, 1 failed, 77 skipped (environment not set). */
+int  h_main (const char *name, void (*body) (void));
+
+/* Starts `start_node --head -p 0` with cpu_workers workers (0 and
+   server_only: --server-only) and waits for its ready lines. */
+h_proc_t *h_start_head (int cpu_workers, bool server_only);
+/* Starts `start_node -a 127.0.0.1 -p PORT` joining head; waits until it
+   says it is ready with cpu_workers workers. */
+h_proc_t *h_start_node (const h_proc_t *head, int cpu_workers);
+/* Starts the same without waiting: poll h_node_ready while doing
+   something else. */
+h_proc_t *h_start_node_async (const h_proc_t *head, int cpu_workers);
+/* Does not block: true once the node said it is ready (id, workers set);
+   fails the test when it died or is not ready within the ready timeout. */
+bool h_node_ready (h_proc_t *proc);
+/* SIGTERM, wait (then SIGKILL); fails the test unless it exits 0. */
+void h_stop (h_proc_t *proc);
+
+/* Runs start_node with the given arguments (after the program name, NULL
+   terminated) to completion, stdout and stderr captured into *output
+   (caller frees).  Returns its exit status, 128 + N for signal N; fails
+   the test when it runs past timeout seconds. */
+int  h_run_start_node (const char *const *args, double timeout, char **output);
+
+/* Forks a process running fn (arg); returns its pid.  Its exit code is
+   fn's return value; an H_CHECK failing in it exits 1. */
+pid_t h_fork (int (*fn) (void *arg), void *arg);
+/* Waits for a process from h_fork: its exit code (128 + N for signal N);
+   fails the test when it runs past timeout seconds. */
+int  h_wait (pid_t pid, double timeout);
+
+/* Pool options for a pool on head's cluster running test worker `worker`
+   ("square", "failing", ...). */
+void h_options (pool_options_t *options, const h_proc_t *head,
+                const char *worker);
+/* pool_open with h_options, then waits until the pool has `workers`
+   workers; fails the test when either does not happen. */
+pool_t *h_open (const h_proc_t *head, const char *worker, int workers);
+/* Path of a test worker library (borrowed, valid for the process' life). */
+const char *h_worker_path (const char *worker);
+const char *h_password (void);
+/* Seconds, monotonic. */
+double h_now (void);
+/* A timeout scaled by DCPOOL_TEST_TIMEOUT_MULTIPLIER. */
+double h_timeout (double seconds);
+/* Prints a progress line to stderr (it lands in the test log). */
+void h_log (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* What the square test worker computes, and its text form of n. */
+int64_t h_square (int64_t n);
+
+/* Fails the test (the body's process exits 1): prints where, what was
+   checked (when not NULL) and the message, and what start_node printed. */
+void h_fail (const char *file, int line, const char *what,
+             const char *format, ...)
+    __attribute__ ((format (printf, 4, 5), noreturn));
+
+/* H_CHECK (cond, "format", args...): fails the test unless cond holds. */
+#define H_CHECK(cond, ...) \
+    do { if (!(cond)) h_fail (__FILE__, __LINE__, #cond, __VA_ARGS__); } \
+    while (0)
+#define H_FAIL(...) h_fail (__FILE__, __LINE__, NULL, __VA_ARGS__)
+
+#endif
