@@ -305,6 +305,31 @@ s_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     proto_msg_reset (&out);
 }
 
+/* Stores a block named by its hash and says so; the hash is checked. */
+static void
+s_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    zframe_t *frame = proto_msg_pop_frame (msg);
+    uint8_t hash [PROTO_HASH_SIZE];
+    proto_hash (zframe_data (frame), zframe_size (frame), hash);
+    if (memcmp (hash, msg->hash [0], PROTO_HASH_SIZE) != 0)
+        head_send_error (head, peer, 0, POOL_EINVAL,
+                         "BLOCK_PUT: the bytes do not match their hash");
+    else
+    if (head_store_block_put (head->store, hash, zframe_data (frame),
+                              zframe_size (frame)))
+        head_send_error (head, peer, 0, POOL_EIO, "cannot store the block: %s",
+                         head_store_error (head->store));
+    else {
+        proto_msg_t out;
+        proto_msg_init (&out, PROTO_BLOCK_STORED);
+        proto_msg_add_hash (&out, hash);
+        head_send (head, peer, &out);
+        proto_msg_reset (&out);
+    }
+    zframe_destroy (&frame);
+}
+
 static void
 s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
 {
@@ -342,8 +367,10 @@ s_allowed (proto_role_t role, proto_type_t type)
         case PROTO_POOL_OPEN: case PROTO_SUBMIT: case PROTO_UPDATE:
         case PROTO_POOL_CLOSE:
             return role == PROTO_ROLE_CLIENT;
-        case PROTO_RESULT: case PROTO_WORKER_READY: case PROTO_BLOCK_GET:
+        case PROTO_RESULT: case PROTO_WORKER_READY:
             return role == PROTO_ROLE_WORKER;
+        case PROTO_BLOCK_GET: case PROTO_BLOCK_PUT:
+            return role == PROTO_ROLE_WORKER || role == PROTO_ROLE_CLIENT;
         case PROTO_WORKER_DIED:
             return role == PROTO_ROLE_NODE;
         case PROTO_ERROR:
@@ -406,6 +433,9 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
             break;
         case PROTO_BLOCK_GET:
             s_block_get (head, peer, msg);
+            break;
+        case PROTO_BLOCK_PUT:
+            s_block_put (head, peer, msg);
             break;
         case PROTO_WORKER_DIED:
             s_worker_died (head, peer, msg);

@@ -204,23 +204,55 @@ head_store_destroy (head_store_t **self_p)
     *self_p = NULL;
 }
 
-static void
-s_block_key (const uint8_t hash[PROTO_HASH_SIZE], char key [80])
-{
-    char hex [2 * PROTO_HASH_SIZE + 1];
-    proto_hash_hex (hash, hex);
-    snprintf (key, 80, "dcpool:block:%s", hex);
-}
+/*  Blocks up to HEAD_STORE_CHUNK bytes are one value, dcpool:block:<hex>.
+    Larger ones are cut into chunks dcpool:chunk:<hex>:<i> and named by a
+    manifest dcpool:chunked:<hex> = "<chunks>:<size>", written last, so no
+    Redis value grows past a few MiB and a reader never sees half a block. */
+#define HEAD_STORE_CHUNK (4u << 20)
 
 int
 head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
                       const void *data, size_t size)
 {
-    char key [80];
-    s_block_key (hash, key);
-    const char *argv [] = { "SET", key, data, "NX" };
-    size_t lens [] = { 3, strlen (key), size, 2 };
-    redisReply *reply = s_command (self, 4, argv, lens);
+    char hex [2 * PROTO_HASH_SIZE + 1];
+    proto_hash_hex (hash, hex);
+    char key [96];
+    if (size <= HEAD_STORE_CHUNK) {
+        snprintf (key, sizeof key, "dcpool:block:%s", hex);
+        const char *argv [] = { "SET", key, data, "NX" };
+        size_t lens [] = { 3, strlen (key), size, 2 };
+        redisReply *reply = s_command (self, 4, argv, lens);
+        if (!reply)
+            return -1;
+        freeReplyObject (reply);
+        return 0;
+    }
+    snprintf (key, sizeof key, "dcpool:chunked:%s", hex);
+    const char *exists [] = { "EXISTS", key };
+    redisReply *reply = s_command (self, 2, exists, NULL);
+    if (!reply)
+        return -1;
+    bool there = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    freeReplyObject (reply);
+    if (there)
+        return 0;
+    size_t chunks = (size + HEAD_STORE_CHUNK - 1) / HEAD_STORE_CHUNK;
+    for (size_t i = 0; i < chunks; i++) {
+        char chunk_key [112];
+        snprintf (chunk_key, sizeof chunk_key, "dcpool:chunk:%s:%zu", hex, i);
+        size_t off = i * HEAD_STORE_CHUNK;
+        size_t len = size - off < HEAD_STORE_CHUNK ? size - off : HEAD_STORE_CHUNK;
+        const char *argv [] = { "SET", chunk_key, (const char *) data + off };
+        size_t lens [] = { 3, strlen (chunk_key), len };
+        reply = s_command (self, 3, argv, lens);
+        if (!reply)
+            return -1;
+        freeReplyObject (reply);
+    }
+    char manifest [64];
+    snprintf (manifest, sizeof manifest, "%zu:%zu", chunks, size);
+    const char *argv [] = { "SET", key, manifest };
+    reply = s_command (self, 3, argv, NULL);
     if (!reply)
         return -1;
     freeReplyObject (reply);
@@ -232,20 +264,57 @@ head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
                       bool *missing)
 {
     *missing = false;
-    char key [80];
-    s_block_key (hash, key);
+    char hex [2 * PROTO_HASH_SIZE + 1];
+    proto_hash_hex (hash, hex);
+    char key [96];
+    snprintf (key, sizeof key, "dcpool:block:%s", hex);
     const char *argv [] = { "GET", key };
     redisReply *reply = s_command (self, 2, argv, NULL);
     if (!reply)
         return NULL;
     zframe_t *frame = NULL;
-    if (reply->type == REDIS_REPLY_STRING)
+    if (reply->type == REDIS_REPLY_STRING) {
         frame = zframe_new (reply->str, reply->len);
-    else {
-        *missing = true;
-        s_error (self, "no such block");
+        freeReplyObject (reply);
+        return frame;
     }
     freeReplyObject (reply);
+    snprintf (key, sizeof key, "dcpool:chunked:%s", hex);
+    reply = s_command (self, 2, argv, NULL);
+    if (!reply)
+        return NULL;
+    size_t chunks = 0, size = 0;
+    if (reply->type != REDIS_REPLY_STRING
+    ||  sscanf (reply->str, "%zu:%zu", &chunks, &size) != 2
+    ||  chunks != (size + HEAD_STORE_CHUNK - 1) / HEAD_STORE_CHUNK) {
+        freeReplyObject (reply);
+        *missing = true;
+        s_error (self, "no such block");
+        return NULL;
+    }
+    freeReplyObject (reply);
+    frame = zframe_new (NULL, size);
+    if (!frame) {
+        s_error (self, "out of memory for a %zu-byte block", size);
+        return NULL;
+    }
+    for (size_t i = 0; i < chunks; i++) {
+        char chunk_key [112];
+        snprintf (chunk_key, sizeof chunk_key, "dcpool:chunk:%s:%zu", hex, i);
+        const char *get [] = { "GET", chunk_key };
+        reply = s_command (self, 2, get, NULL);
+        size_t off = i * HEAD_STORE_CHUNK;
+        size_t len = size - off < HEAD_STORE_CHUNK ? size - off : HEAD_STORE_CHUNK;
+        if (!reply || reply->type != REDIS_REPLY_STRING || reply->len != len) {
+            if (reply)
+                freeReplyObject (reply);
+            s_error (self, "chunk %zu of block %s is missing or damaged", i, hex);
+            zframe_destroy (&frame);
+            return NULL;
+        }
+        memcpy (zframe_data (frame) + off, reply->str, len);
+        freeReplyObject (reply);
+    }
     return frame;
 }
 

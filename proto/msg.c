@@ -45,6 +45,7 @@ static const type_spec_t s_types[PROTO_TYPE_COUNT] = {
     [PROTO_POOL_CLOSE]   = { "POOL_CLOSE", PROTO_F_POOL, FR_NONE },
     [PROTO_ERROR]        = { "ERROR", PROTO_F_CODE | PROTO_F_TEXT, FR_NONE },
     [PROTO_BYE]          = { "BYE", 0, FR_NONE },
+    [PROTO_BLOCK_STORED] = { "BLOCK_STORED", PROTO_F_HASH, FR_NONE },
 };
 
 const char *

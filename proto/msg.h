@@ -39,6 +39,8 @@
                  <- JOB {pool, jobs: [{id, attempt, useq}...]} frames
                  -> RESULT {pool, jobs: [{id, attempt, status}...]} frames
                  <- POOL_CLOSE {pool}: exit; the node starts a fresh worker
+    client or    -> BLOCK_PUT {hash} frame  <- BLOCK_STORED {hash} | ERROR
+    worker       -> BLOCK_GET {hash}        <- BLOCK {hash} frame | ERROR
     node         -> WORKER_DIED {id: worker id, code: signal or -exit code,
                                  text: description}
                  -> STATUS_REQ            <- STATUS
@@ -87,6 +89,7 @@ typedef enum {
     PROTO_POOL_CLOSE,
     PROTO_ERROR,
     PROTO_BYE,
+    PROTO_BLOCK_STORED,
     PROTO_TYPE_COUNT                   /* one past the last type */
 } proto_type_t;
 
