@@ -5,6 +5,7 @@
     never show in `ps`.
 */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,8 @@ main (int argc, char *argv [])
         fprintf (stderr, "pool-head: DCPOOL_REDIS_URL is not set\n");
         return 2;
     }
+    /* hiredis writes to a Redis that may have died: EPIPE, not a signal. */
+    signal (SIGPIPE, SIG_IGN);
     zsys_init ();
     char error [512];
     head_t *head = head_new (&config, password, redis_url, error, sizeof error);

@@ -485,8 +485,9 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
             s_hello (head, &rid, key, &msg);
         else
         if (!peer)
-            s_send_error_to (head, rid, 0, POOL_EDENIED,
-                             "unknown peer (declared dead?): say HELLO first");
+            s_send_error_to (head, rid, 0, PROTO_CODE_UNKNOWN_PEER,
+                             "unknown peer (the head restarted, or declared it "
+                             "dead): say HELLO again");
         else {
             peer->last_seen = zclock_mono ();
             s_dispatch (head, peer, &msg);

@@ -27,6 +27,11 @@ struct launch {
     pid_t head_pid; /* 0 when not running */
     pid_t redis_pid;
     int port;
+    launch_config_t config;  /* as started; strings borrowed from the caller */
+    char url[4600];          /* Redis URL given to pool-head (has the password) */
+    char redis_conf[4200];   /* config file of our redis-server, or "" */
+    char redis_socket[4200];
+    char redis_password[64];
 };
 
 static int
@@ -162,6 +167,9 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
     if (s_wait_redis (self, socket_path, password, error, error_size))
         goto cleanup;
     snprintf (url, url_size, "unix://%s?password=%s", socket_path, password);
+    snprintf (self->redis_conf, sizeof self->redis_conf, "%s", conf_path);
+    snprintf (self->redis_socket, sizeof self->redis_socket, "%s", socket_path);
+    snprintf (self->redis_password, sizeof self->redis_password, "%s", password);
     rc = 0;
 cleanup:
     sodium_memzero (password, sizeof password);
@@ -317,6 +325,8 @@ launch_start (launch_t **self_p, const launch_config_t *config, char *error,
     }
     if (rc == 0)
         rc = s_start_head (self, config, url, log_fd, error, error_size);
+    self->config = *config;
+    snprintf (self->url, sizeof self->url, "%s", url);
     sodium_memzero (url, sizeof url);
     close (log_fd);
     if (rc) {
@@ -331,6 +341,50 @@ launch_start (launch_t **self_p, const launch_config_t *config, char *error,
     zsys_info ("pool-head running (pid %d) on port %d", (int)self->head_pid, self->port);
     *self_p = self;
     return 0;
+}
+
+int
+launch_restart (launch_t *self, const char *name, char *error, size_t error_size)
+{
+    char log_path[4200];
+    snprintf (log_path, sizeof log_path, "%s/head.log", self->config.data_dir);
+    int log_fd = spawn_open_log (log_path);
+    if (log_fd < 0) {
+        snprintf (error, error_size, "cannot open %s: %s", log_path, strerror (errno));
+        return -1;
+    }
+    int rc = -1;
+    if (streq (name, "redis-server") && self->redis_conf[0]) {
+        /* Same config file, same password: pool-head reconnects by itself
+           and Redis reloads its append-only file. */
+        char *argv[] = { (char *)self->config.redis_bin, self->redis_conf, NULL };
+        spawn_env_t *env = spawn_env_new ();
+        if (env) {
+            spawn_env_unset (env, "DCPOOL_PASSWORD");
+            self->redis_pid = spawn_start (self->config.redis_bin, argv,
+                                           spawn_env_array (env), log_fd, -1);
+            spawn_env_destroy (&env);
+        }
+        if (self->redis_pid <= 0) {
+            self->redis_pid = 0;
+            snprintf (error, error_size, "cannot start redis-server: %s",
+                      strerror (errno));
+        }
+        else
+            rc = s_wait_redis (self, self->redis_socket, self->redis_password, error,
+                               error_size);
+    }
+    else
+    if (streq (name, "pool-head")) {
+        /* The port it had, so that nodes and clients find it again. */
+        launch_config_t config = self->config;
+        config.port = self->port;
+        rc = s_start_head (self, &config, self->url, log_fd, error, error_size);
+    }
+    else
+        snprintf (error, error_size, "%s cannot be restarted", name);
+    close (log_fd);
+    return rc;
 }
 
 int

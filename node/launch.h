@@ -41,6 +41,12 @@ int launch_port (launch_t *self);
     records that it is gone and returns its name, else NULL. */
 const char *launch_reaped (launch_t *self, pid_t pid);
 
+/*  Starts again the one (name as launch_reaped gave it) that died:
+    redis-server with its config and password, pool-head on the port it
+    had.  0 once it is ready, or -1 with the reason in error. */
+int launch_restart (launch_t *self, const char *name, char *error,
+                    size_t error_size);
+
 /*  Stops pool-head then redis-server (SIGTERM, then SIGKILL after 10 s
     each), waiting for each; frees and nulls *self. */
 void launch_stop (launch_t **self);

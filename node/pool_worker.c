@@ -641,6 +641,18 @@ static void
 s_on_error (worker_t *self, proto_msg_t *msg)
 {
     const char *text = msg->text ? msg->text : "";
+    if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
+        /* The head restarted or declared us dead.  With a pool loaded we
+           make way for a fresh process; idle, we say HELLO again. */
+        if (self->state != STATE_IDLE) {
+            zsys_warning ("worker %s: the head no longer knows us (%s); exiting so "
+                          "the node starts a fresh worker", self->args.id, text);
+            s_finish (self, EXIT_HEAD_LOST);
+        }
+        else
+            self->last_heard = 0;
+        return;
+    }
     if (self->state == STATE_LOADING && (self->lib_pending || self->init_pending)) {
         char reason[1024];
         snprintf (reason, sizeof reason, "cannot fetch the %s block: %s",

@@ -50,9 +50,12 @@ struct supervisor {
     int log_fd; /* DATA/node.log for the workers */
     s_worker_t *workers;
     int nworkers;
+    int restarts;           /* of pool-head / redis-server ... */
+    int64_t restarts_since; /* ... since this zclock_mono */
 };
 
 static void s_begin_stop (supervisor_t *self, int exit_code);
+static void s_restart_service (supervisor_t *self, const char *name, const char *how);
 
 void
 supervisor_block_signals (void)
@@ -225,6 +228,10 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
     case PROTO_ERROR:
         zsys_warning ("the head answered ERROR %lld: %s", (long long)msg.code,
                       msg.text ? msg.text : "");
+        /* It restarted or declared us dead: the heartbeat timer reconnects
+           and says HELLO again. */
+        if (msg.code == PROTO_CODE_UNKNOWN_PEER)
+            self->last_heard = 0;
         break;
     default:
         if (self->config.verbose)
@@ -402,14 +409,39 @@ s_reap (supervisor_t *self)
             spawn_describe (status, how, sizeof how);
             if (self->stopping)
                 zsys_info ("%s %s", name, how);
-            else {
-                zsys_error ("%s %s on its own (see %s/head.log); stopping", name, how,
-                            self->config.data_dir);
-                s_begin_stop (self, 1);
-            }
+            else
+                s_restart_service (self, name, how);
         }
     }
     return self->stopping && s_live_workers (self) == 0 ? -1 : 0;
+}
+
+/*  pool-head or redis-server died on its own: start it again, so that a
+    crash costs the cluster a pause, not its head.  One that keeps dying
+    (5 times within a minute) stops the node instead. */
+static void
+s_restart_service (supervisor_t *self, const char *name, const char *how)
+{
+    int64_t now = zclock_mono ();
+    if (now - self->restarts_since > 60000) {
+        self->restarts_since = now;
+        self->restarts = 0;
+    }
+    if (++self->restarts > 5) {
+        zsys_error ("%s %s on its own again, %d times within a minute (see %s/head.log); "
+                    "stopping", name, how, self->restarts - 1, self->config.data_dir);
+        s_begin_stop (self, 1);
+        return;
+    }
+    zsys_warning ("%s %s on its own (see %s/head.log); starting it again", name, how,
+                  self->config.data_dir);
+    char error[512];
+    if (launch_restart (self->config.launch, name, error, sizeof error)) {
+        zsys_error ("cannot restart %s: %s; stopping", name, error);
+        s_begin_stop (self, 1);
+        return;
+    }
+    zsys_info ("%s is back", name);
 }
 
 static int

@@ -61,6 +61,12 @@
 #define PROTO_HASH_SIZE    32          /* BLAKE2b-256 */
 #define PROTO_HASHES_MAX   2
 
+/*  ERROR.code the head uses for a message from a connection that has not
+    said HELLO (the head restarted, or declared the peer dead): the peer
+    must say HELLO again (a node, an idle worker, a client, which then
+    opens its pool again) or exit (a worker that had a pool loaded). */
+#define PROTO_CODE_UNKNOWN_PEER  -100
+
 /* Return codes of the codec. */
 #define PROTO_OK           0
 #define PROTO_EMALFORMED  -2           /* as malamute: -2 on bad input */
