@@ -91,6 +91,7 @@ struct head_pool {
     int               workers;           /* assigned: loading + ready */
     int               ready;
     int               init_failures;
+    bool              served;            /* its client is past pool_open */
     uint64_t          submitted;
     uint64_t          done;
     bool              failed;

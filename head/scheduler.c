@@ -179,6 +179,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         return;
     }
     bool was_idle = pool->pending.count == 0 && pool->running == 0;
+    pool->served = true;        /* its client is past pool_open */
     for (size_t i = 0; i < msg->njobs; i++) {
         head_job_t *job = calloc (1, sizeof *job);
         if (!job) {
@@ -212,6 +213,7 @@ head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         return;
     }
     pool->useq++;
+    pool->served = true;
     /* Ready workers get it now, in order behind what they were sent;
        loading workers get every update when they report ready. */
     head_peer_t *worker;
@@ -395,6 +397,8 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     pool->ready++;
     s_send_updates (head, worker);
     s_feed (head, worker);
+    /* A pool that opened while this one was loading may want a share. */
+    head_sched_rebalance (head);
 }
 
 void
@@ -451,28 +455,53 @@ s_eligible (const head_peer_t *worker, const head_pool_t *pool)
         || (worker->has_gpu && worker->gpu_memory >= pool->min_gpu_memory);
 }
 
+/*  How many workers a pool should have.  A pool with jobs wants its fair
+    share; a pool whose client is still in pool_open wants min_workers (at
+    most its share); an idle pool wants none, and keeps what it has only
+    while nobody else needs it.  Keeping want and over-share on this one
+    rule is what stops two pools from taking each other's workers in turn. */
+static bool
+s_busy (const head_pool_t *pool)
+{
+    return pool->pending.count > 0 || pool->running > 0;
+}
+
 static bool
 s_active (const head_pool_t *pool)
 {
-    return pool->pending.count > 0 || pool->running > 0
-        || (uint32_t) pool->ready < pool->min_workers;
+    return s_busy (pool) || (!pool->served && pool->min_workers > 0);
+}
+
+static int
+s_need (const head_pool_t *pool, int share)
+{
+    if (s_busy (pool))
+        return share;
+    if (!pool->served)
+        return (int) pool->min_workers < share ? (int) pool->min_workers : share;
+    return 0;
 }
 
 /* The pool an idle worker should serve, or NULL. */
 static head_pool_t *
-s_pick_pool (head_t *head, head_peer_t *worker)
+s_pick_pool (head_t *head, head_peer_t *worker, int share)
 {
     head_pool_t *best = NULL;
+    int best_deficit = 0;
     bool best_active = false;
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
          pool = zlistx_next (head->pools)) {
         if (pool->failed || !s_eligible (worker, pool))
             continue;
+        int deficit = s_need (pool, share) - pool->workers;
         bool active = s_active (pool);
         if (!best
-        || (active && !best_active)
-        || (active == best_active && pool->workers < best->workers)) {
+        ||  deficit > best_deficit
+        || (deficit == best_deficit && active && !best_active)
+        || (deficit == best_deficit && active == best_active
+            && pool->workers < best->workers)) {
             best = pool;
+            best_deficit = deficit;
             best_active = active;
         }
     }
@@ -502,35 +531,35 @@ head_sched_rebalance (head_t *head)
 {
     if (head->stopping)
         return;
-    /* 1. Idle workers go where they are wanted most. */
-    int total = 0;
+    int total = 0, active = 0;
     head_peer_t *worker;
     for (worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers)) {
-        if (worker->state == WORKER_CLOSED)
-            continue;
-        total++;
-        if (worker->state != WORKER_IDLE)
-            continue;
-        head_pool_t *pool = s_pick_pool (head, worker);
-        if (pool)
-            s_assign (head, worker, pool);
-    }
-    /* 2. A pool with work below its fair share takes a worker from a pool
-          above it (or from an idle pool), one at a time per pass. */
-    int active = 0;
+         worker = zhashx_next (head->workers))
+        total += worker->state != WORKER_CLOSED;
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
          pool = zlistx_next (head->pools))
         active += s_active (pool);
-    if (active == 0 || total == 0)
-        return;
-    int share = total / active;
+    int share = active ? total / active : total;
+    int spare = active ? total % active : 0;
     if (share < 1)
         share = 1;
+
+    /* 1. Idle workers go where they are wanted most. */
+    for (worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->state != WORKER_IDLE)
+            continue;
+        head_pool_t *pool = s_pick_pool (head, worker, share);
+        if (pool)
+            s_assign (head, worker, pool);
+    }
+    /* 2. A pool below what it needs takes one worker, per pass, from a pool
+          above what it needs (one spare worker is no excess for a busy
+          pool when the workers do not divide evenly). */
     head_pool_t *starved = NULL;
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
          pool = zlistx_next (head->pools))
-        if (s_active (pool) && pool->workers < share
+        if (pool->workers < s_need (pool, share)
         && (!starved || pool->workers < starved->workers))
             starved = pool;
     if (!starved)
@@ -542,9 +571,8 @@ head_sched_rebalance (head_t *head)
         if (!pool || pool == starved || worker->state != WORKER_READY
         ||  !s_eligible (worker, starved))
             continue;
-        bool over = s_active (pool) ? pool->workers > share + (total % active ? 1 : 0)
-                                    : pool->workers > 0;
-        if (!over)
+        int keep = s_need (pool, share) + (s_busy (pool) && spare ? 1 : 0);
+        if (pool->workers <= keep)
             continue;
         if (!victim || worker->inflight.count < victim->inflight.count)
             victim = worker;

@@ -533,6 +533,9 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
             s_peer_remove (head, peer, 0, "gone");
     }
     zlist_destroy (&lost);
+    /* Demand is rebalanced on every event that changes it; this pass only
+       makes sure nothing waits on an event that never comes. */
+    head_sched_rebalance (head);
     return 0;
 }
 

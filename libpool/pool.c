@@ -183,9 +183,10 @@ pool_open (pool_t **pool, const pool_options_t *options)
                                            "(out of memory?)");
         goto cleanup;
     }
-    proto_new_id (self->client_id, NULL);
+    char client_id [PROTO_ID_MAX + 1];
+    proto_new_id (client_id, NULL);
     proto_msg_set_role (&hello, PROTO_ROLE_CLIENT);
-    proto_msg_set_id (&hello, self->client_id);
+    proto_msg_set_id (&hello, client_id);
     const char *server = options->server ? options->server : "127.0.0.1:8899";
     rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
                     self->error, sizeof self->error);
@@ -196,13 +197,11 @@ pool_open (pool_t **pool, const pool_options_t *options)
     }
     self->sock = proto_link_sock (self->link);
     self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
-    self->silence_ms = self->heartbeat_ms * proto_link_liveness (self->link);
     self->reconnect_ms = (int64_t) (options->reconnect_timeout * 1000.0);
     if (self->reconnect_ms < self->heartbeat_ms)
         self->reconnect_ms = self->heartbeat_ms;
     self->connect_ms = (int64_t) (options->connect_timeout * 1000.0);
     self->last_heard = self->last_sent = zclock_mono ();
-    self->next_hello = 0;
 
     rc = s_open_pool (self, options, lib, lib_size,
                       zclock_mono () + self->connect_ms);
@@ -247,13 +246,13 @@ pool_close (pool_t **pool)
             proto_msg_set_pool (&msg, self->pool_id);
             pool_session_send (self, &msg);
         }
-        if (!self->broken) {
+        if (self->broken != POOL_ELOST) {
             proto_msg_init (&msg, PROTO_BYE);
             pool_session_send (self, &msg);
         }
         /* The link lingers so POOL_CLOSE and BYE go out; a lost head gets
            no wait at all. */
-        zsock_set_linger (self->sock, self->broken ? 0 : 1000);
+        zsock_set_linger (self->sock, self->broken == POOL_ELOST ? 0 : 1000);
         proto_link_destroy (&self->link);
     }
     free (self);

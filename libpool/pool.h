@@ -93,6 +93,10 @@ POOL_API int  pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
                         pool_result_t *results);
 POOL_API void pool_results_release (pool_t *pool, pool_result_t *results,
                                     size_t count);
+/*  Iterators over one map: pool_imap yields in input order, pool_imap_unordered
+    as results arrive.  Inputs are sent as the window allows, so the inputs
+    array and its bytes must stay valid until the iterator is done or
+    destroyed.  Destroying it early is fine: later results are dropped. */
 POOL_API int  pool_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count,
                          pool_iter_t **iter);
 POOL_API int  pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs,

@@ -26,18 +26,16 @@ typedef struct pool_run pool_run_t;
 struct pool {
     proto_link_t *link;
     zsock_t      *sock;             /* borrowed from link */
-    char          client_id [PROTO_ID_MAX + 1];
     uint64_t      pool_id;          /* the head's id, valid when has_pool */
     bool          has_pool;
     uint64_t      next_id;          /* first job id of the next map */
     int           broken;           /* sticky POOL_E* once lost/closed, else 0 */
     int64_t       heartbeat_ms;
-    int64_t       silence_ms;       /* liveness * heartbeat: say HELLO again */
     int64_t       reconnect_ms;     /* silence after which the head is lost */
     int64_t       connect_ms;       /* connect_timeout, for request replies */
     int64_t       last_heard;       /* zclock_mono of the last message in */
     int64_t       last_sent;        /* zclock_mono of the last message out */
-    int64_t       next_hello;       /* earliest re-HELLO after silence */
+    int64_t       left_at;          /* zclock_mono when the last wait ended */
     pool_run_t   *run;              /* the running map or iterator, or NULL */
     pool_iter_t  *iter;             /* the live iterator, or NULL */
     char          error [POOL_ERROR_MAX];

@@ -3,10 +3,10 @@
     The client has no thread of its own: it talks to the head only while
     the application is inside a libpool call.  Every wait goes through
     pool_session_wait, which sends HEARTBEAT every heartbeat_ms, declares
-    the head lost after reconnect_timeout without any message from it, says
-    HELLO again after liveness * heartbeat_ms of silence (so a restarted
-    head learns who we are on the new connection), and gives every RESULT
-    batch to the running map, whatever the call is waiting for.
+    the head lost after reconnect_timeout without any message from it, and
+    gives every RESULT batch to the running map, whatever the call is
+    waiting for.  It never says HELLO again on its own: the head treats a
+    second HELLO on a connection as a fresh peer and closes its pools.
 */
 #include "pool_private.h"
 
@@ -45,17 +45,6 @@ s_send_heartbeat (pool_t *self)
     return pool_session_send (self, &msg);
 }
 
-static int
-s_send_hello (pool_t *self)
-{
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_HELLO);
-    proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
-    if (proto_msg_set_id (&msg, self->client_id) != PROTO_OK)
-        return pool_fail (self, POOL_EINVAL, "client id too long");
-    return pool_session_send (self, &msg);
-}
-
 static int64_t
 s_min (int64_t a, int64_t b)
 {
@@ -88,6 +77,16 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
             if ((msg->present & PROTO_F_POOL) && self->has_pool
                 && msg->pool != self->pool_id)
                 return 1;
+            if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
+                /* The head restarted or declared us dead: our pool is gone
+                   there.  Opening it again (HELLO, POOL_OPEN, resubmitting
+                   what has no result, replaying updates) is not done yet. */
+                self->broken = POOL_ELOST;
+                return pool_fail (self, POOL_ELOST,
+                                  "the head no longer knows this pool (it restarted, "
+                                  "or missed our heartbeats): %s",
+                                  msg->text ? msg->text : "unknown peer");
+            }
             int code = pool_code_from_head (msg->code);
             if (code == POOL_ECLOSED)
                 self->broken = code;
@@ -114,6 +113,14 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     void *handle = zsock_resolve (self->sock);
     proto_msg_t msg;
     proto_msg_init (&msg, 0);
+    /* Silence counts only while we listen: the time the application spent
+       outside libpool calls (with the head's heartbeats queued, unread)
+       must not make the head look lost. */
+    if (self->left_at) {
+        int64_t gap = zclock_mono () - self->left_at;
+        if (gap > 0)
+            self->last_heard += gap;
+    }
     while (true) {
         int64_t now = zclock_mono ();
         if (now - self->last_heard >= self->reconnect_ms) {
@@ -128,20 +135,12 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
             if (rc)
                 goto cleanup;
         }
-        if (now - self->last_heard >= self->silence_ms && now >= self->next_hello) {
-            rc = s_send_hello (self);
-            if (rc)
-                goto cleanup;
-            self->next_hello = now + self->silence_ms;
-        }
         if (now >= deadline) {
             rc = POOL_ETIMEOUT;
             goto cleanup;
         }
         int64_t wake = s_min (deadline, self->last_sent + self->heartbeat_ms);
         wake = s_min (wake, self->last_heard + self->reconnect_ms);
-        int64_t hello = self->last_heard + self->silence_ms;
-        wake = s_min (wake, hello > self->next_hello ? hello : self->next_hello);
         long timeout = wake > now ? (long) (wake - now) : 0;
 
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
@@ -177,6 +176,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     }
 cleanup:
     proto_msg_reset (&msg);
+    self->left_at = zclock_mono ();
     return rc;
 }
 

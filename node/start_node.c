@@ -466,6 +466,7 @@ s_run_status (const s_options_t *options, const proto_keys_t *keys)
             goto cleanup;
         }
     }
+    proto_msg_reset (&msg);     /* frees the STATUS text */
     proto_msg_init (&msg, PROTO_BYE);
     proto_msg_send (&msg, sock);
     zsock_set_linger (proto_link_sock (link), 200);

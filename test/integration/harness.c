@@ -102,6 +102,12 @@ h_password (void)
     return "dcpool-test-password";
 }
 
+const char *
+h_tmpdir (void)
+{
+    return s_base;
+}
+
 int64_t
 h_square (int64_t n)
 {

@@ -95,6 +95,8 @@ pool_t *h_open (const h_proc_t *head, const char *worker, int workers);
 /* Path of a test worker library (borrowed, valid for the process' life). */
 const char *h_worker_path (const char *worker);
 const char *h_password (void);
+/* The test's temporary directory (removed at the end). */
+const char *h_tmpdir (void);
 /* Seconds, monotonic. */
 double h_now (void);
 /* A timeout scaled by DCPOOL_TEST_TIMEOUT_MULTIPLIER. */

@@ -9,6 +9,11 @@
     Input, binary: 'b' then 8 bytes little-endian int64 N.
     Output:        8 bytes little-endian, N * N + 1 (same arithmetic).
     Anything else is an error result "square: cannot parse input".
+
+    Init data, when given, is the path of a gate file: init first creates
+    "GATE.loading.PID" (so a test sees the worker is loading), then waits
+    until GATE exists (at most 60 s).  Tests use it to hold workers in
+    the loading state while something else happens.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pool_worker.h"
 
@@ -29,6 +35,23 @@ static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
     static int dummy;
+    if (init_data.size > 0) {
+        char gate [512], marker [600];
+        if (init_data.size >= sizeof gate) {
+            pool_worker_error (ctx, "square: gate path too long");
+            return NULL;
+        }
+        memcpy (gate, init_data.data, init_data.size);
+        gate [init_data.size] = 0;
+        snprintf (marker, sizeof marker, "%s.loading.%d", gate, (int) getpid ());
+        FILE *f = fopen (marker, "w");
+        if (f)
+            fclose (f);
+        for (int i = 0; i < 6000 && access (gate, F_OK) != 0; i++) {
+            struct timespec ts = { 0, 10 * 1000000L };
+            nanosleep (&ts, NULL);
+        }
+    }
     return &dummy;
 }
 
