@@ -72,6 +72,8 @@ struct head_peer {
     uint64_t          jobs_done;
     /* client */
     zlist_t          *pools;             /* head_pool_t *, not owned */
+    bool              vouching;          /* a client's liveness link: its
+                                            HELLO named the client in node */
 };
 
 struct head_pool {
@@ -120,6 +122,7 @@ typedef struct {
     zhashx_t       *peers;           /* routing-id hex -> head_peer_t (owns) */
     zhashx_t       *workers;         /* worker id -> head_peer_t */
     zhashx_t       *nodes;           /* node id -> head_peer_t */
+    zhashx_t       *clients;         /* client id -> head_peer_t (main links) */
     zlistx_t       *pools;           /* head_pool_t (owns) */
     uint64_t        next_pool_id;    /* fallback when Redis is away */
     bool            stopping;

@@ -112,6 +112,8 @@ s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
             }
             break;
         case PROTO_ROLE_CLIENT: {
+            if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer)
+                zhashx_delete (head->clients, peer->id);
             head_pool_t *pool;
             while ((pool = zlist_first (peer->pools))) {
                 pool->client = NULL;
@@ -209,6 +211,14 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
             head_store_node_save (head->store, peer->id, peer->text);
             zsys_info ("pool-head: node %s (%s) joined with %d workers", peer->id,
                        peer->text, peer->worker_slots);
+            break;
+        case PROTO_ROLE_CLIENT:
+            /* A HELLO that names a client in `node` is that client's
+               liveness link (a thread of libpool that heartbeats while the
+               program is busy outside our calls). */
+            peer->vouching = (msg->present & PROTO_F_NODE) && msg->node [0];
+            if (!peer->vouching)
+                zhashx_update (head->clients, peer->id, peer);
             break;
         default:
             break;
@@ -490,6 +500,11 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
                              "dead): say HELLO again");
         else {
             peer->last_seen = zclock_mono ();
+            if (peer->vouching) {
+                head_peer_t *client = zhashx_lookup (head->clients, peer->node);
+                if (client)
+                    client->last_seen = peer->last_seen;
+            }
             s_dispatch (head, peer, &msg);
         }
         zframe_destroy (&rid);
@@ -519,9 +534,10 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
          peer = zhashx_next (head->peers)) {
         proto_msg_send_router (&beat, head->router, peer->rid);
         /* Nodes vouch for their workers (a worker deep in a long job
-           cannot heartbeat); status peers are one-shot. */
-        bool expires = peer->role == PROTO_ROLE_NODE || peer->role == PROTO_ROLE_STATUS;
-        if (expires && now - peer->last_seen > dead_after)
+           cannot heartbeat), liveness links for their clients (a program
+           busy between calls does not talk to us); status peers are
+           one-shot.  Everything else that falls silent is gone. */
+        if (peer->role != PROTO_ROLE_WORKER && now - peer->last_seen > dead_after)
             zlist_append (lost, peer);
     }
     proto_msg_reset (&beat);
@@ -529,8 +545,12 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     while ((peer = zlist_pop (lost))) {
         if (peer->role == PROTO_ROLE_NODE)
             s_node_lost (head, peer, "missed heartbeats");
-        else
+        else {
+            if (peer->role == PROTO_ROLE_CLIENT && !peer->vouching)
+                zsys_warning ("pool-head: client %s missed its heartbeats: closing "
+                              "its %zu pools", peer->id, zlist_size (peer->pools));
             s_peer_remove (head, peer, 0, "gone");
+        }
     }
     zlist_destroy (&lost);
     /* Demand is rebalanced on every event that changes it; this pass only
@@ -559,9 +579,11 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     head->peers = zhashx_new ();
     head->workers = zhashx_new ();
     head->nodes = zhashx_new ();
+    head->clients = zhashx_new ();
     head->pools = zlistx_new ();
     head->loop = zloop_new ();
-    if (!head->peers || !head->workers || !head->nodes || !head->pools || !head->loop) {
+    if (!head->peers || !head->workers || !head->nodes || !head->clients
+    ||  !head->pools || !head->loop) {
         snprintf (error, error_size, "out of memory");
         goto fail;
     }
@@ -637,6 +659,7 @@ head_destroy (head_t **head_p)
     }
     zhashx_destroy (&head->workers);
     zhashx_destroy (&head->nodes);
+    zhashx_destroy (&head->clients);
     zhashx_destroy (&head->peers);
     zlistx_destroy (&head->pools);
     zsock_destroy (&head->router);

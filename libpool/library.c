@@ -8,6 +8,7 @@
 */
 #include "pool_private.h"
 #include "pool_worker.h"
+#include "proto/elf_check.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -91,6 +92,10 @@ s_check (const char *path, char *error, size_t error_size)
         path = local;
     }
     int rc = POOL_ELIBRARY;
+    /* Before dlopen: its message for a text file or another architecture
+       ("invalid ELF header", "wrong ELF class") does not say which. */
+    if (proto_elf_check (path, shown, error, error_size))
+        return POOL_ELIBRARY;
     dlerror ();
     void *handle = dlopen (path, RTLD_LAZY | RTLD_LOCAL);
     if (!handle) {

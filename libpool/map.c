@@ -197,6 +197,37 @@ s_run_submit (pool_run_t *run)
     return 0;
 }
 
+int
+pool_run_resubmit (pool_run_t *run)
+{
+    pool_t *pool = run->pool;
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_SUBMIT);
+    int rc = 0;
+    for (size_t i = 0; i < run->submitted && rc == 0; i++) {
+        if (s_seen (run, i))
+            continue;
+        const pool_bytes_t *input = &run->inputs [i];
+        proto_job_t *job = proto_msg_add_job (&msg);
+        if (!job || proto_msg_add_bytes (&msg, input->data, input->size) != PROTO_OK) {
+            rc = pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
+            break;
+        }
+        job->id = run->base + i;
+        if (msg.njobs == POOL_SUBMIT_BATCH) {
+            proto_msg_set_pool (&msg, pool->pool_id);
+            rc = pool_session_send (pool, &msg);
+            proto_msg_init (&msg, PROTO_SUBMIT);
+        }
+    }
+    if (rc == 0 && msg.njobs) {
+        proto_msg_set_pool (&msg, pool->pool_id);
+        rc = pool_session_send (pool, &msg);
+    }
+    proto_msg_reset (&msg);
+    return rc;
+}
+
 /* Checks what every map call checks before it starts a run. */
 static int
 s_can_start (pool_t *pool, const pool_bytes_t *inputs, size_t count)

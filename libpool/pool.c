@@ -97,32 +97,26 @@ s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
     return rc;
 }
 
-/* Sends POOL_OPEN and waits for POOL_READY or ERROR. */
-static int
-s_open_pool (pool_t *self, const pool_options_t *o, uint8_t *lib, size_t lib_size,
-             int64_t deadline)
+/* Sends POOL_OPEN from what the pool keeps and waits for POOL_READY or
+   ERROR: the first open, and every open again after a head restart. */
+int
+pool_open_remote (pool_t *self, int64_t deadline)
 {
     proto_msg_t msg, reply;
     proto_msg_init (&msg, PROTO_POOL_OPEN);
     proto_msg_init (&reply, 0);
     int rc = POOL_ENOMEM;
-    const char *base = strrchr (o->worker_library, '/');
-    base = base ? base + 1 : o->worker_library;
     uint8_t hash [PROTO_HASH_SIZE];
-    uint64_t gpu_mib = o->min_gpu_memory / (1024 * 1024)
-                       + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
-    if (proto_msg_set_text (&msg, "%s", base) != PROTO_OK)
+    if (proto_msg_set_text (&msg, "%s", self->name) != PROTO_OK)
         goto cleanup;
-    proto_hash (lib, lib_size, hash);
+    proto_hash (self->lib, self->lib_size, hash);
     proto_msg_add_hash (&msg, hash);
-    proto_hash (o->init_data.data, o->init_data.size, hash);
+    proto_hash (self->init, self->init_size, hash);
     proto_msg_add_hash (&msg, hash);
-    proto_msg_add_num (&msg, (uint64_t) o->max_attempts);
-    proto_msg_add_num (&msg, (uint64_t) llround (o->job_timeout * 1000.0));
-    proto_msg_add_num (&msg, (uint64_t) o->min_workers);
-    proto_msg_add_num (&msg, gpu_mib);
-    if (proto_msg_add_bytes (&msg, lib, lib_size) != PROTO_OK
-        || proto_msg_add_bytes (&msg, o->init_data.data, o->init_data.size) != PROTO_OK) {
+    for (int i = 0; i < 4; i++)
+        proto_msg_add_num (&msg, self->open_nums [i]);
+    if (proto_msg_add_bytes (&msg, self->lib, self->lib_size) != PROTO_OK
+        || proto_msg_add_bytes (&msg, self->init, self->init_size) != PROTO_OK) {
         rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");
         goto cleanup;
     }
@@ -133,7 +127,7 @@ s_open_pool (pool_t *self, const pool_options_t *o, uint8_t *lib, size_t lib_siz
     if (rc == POOL_ETIMEOUT)
         rc = pool_fail (self, POOL_ECONNECT,
                         "the head did not answer POOL_OPEN within %.1f s",
-                        o->connect_timeout);
+                        (double) (self->connect_ms) / 1000.0);
     if (rc)
         goto cleanup;
     self->pool_id = reply.pool;
@@ -142,6 +136,33 @@ cleanup:
     proto_msg_reset (&msg);
     proto_msg_reset (&reply);
     return rc;
+}
+
+/* Keeps what opening the pool again needs: 0 or POOL_ENOMEM. */
+static int
+s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib,
+        size_t lib_size)
+{
+    const char *base = strrchr (o->worker_library, '/');
+    base = base ? base + 1 : o->worker_library;
+    snprintf (self->name, sizeof self->name, "%s", base);
+    snprintf (self->server, sizeof self->server, "%s", server);
+    self->lib = *lib;
+    self->lib_size = lib_size;
+    *lib = NULL;
+    self->init_size = o->init_data.size;
+    self->init = malloc (self->init_size ? self->init_size : 1);
+    self->updates = zlist_new ();
+    if (!self->init || !self->updates)
+        return pool_fail (self, POOL_ENOMEM, "out of memory");
+    if (self->init_size)
+        memcpy (self->init, o->init_data.data, self->init_size);
+    self->open_nums [0] = (uint64_t) o->max_attempts;
+    self->open_nums [1] = (uint64_t) llround (o->job_timeout * 1000.0);
+    self->open_nums [2] = (uint64_t) o->min_workers;
+    self->open_nums [3] = o->min_gpu_memory / (1024 * 1024)
+                        + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
+    return 0;
 }
 
 /* Waits for min_workers ready workers; a worker init error fails it. */
@@ -190,6 +211,7 @@ pool_open (pool_t **pool, const pool_options_t *options)
     const char *server = options->server ? options->server : "127.0.0.1:8899";
     rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
                     self->error, sizeof self->error);
+    self->keys = keys;
     sodium_memzero (&keys, sizeof keys);
     if (rc != PROTO_OK) {
         rc = s_code_from_link (rc);
@@ -202,13 +224,20 @@ pool_open (pool_t **pool, const pool_options_t *options)
         self->reconnect_ms = self->heartbeat_ms;
     self->connect_ms = (int64_t) (options->connect_timeout * 1000.0);
     self->last_heard = self->last_sent = zclock_mono ();
-
-    rc = s_open_pool (self, options, lib, lib_size,
-                      zclock_mono () + self->connect_ms);
+    snprintf (self->client_id, sizeof self->client_id, "%s", client_id);
+    rc = s_keep (self, options, server, &lib, lib_size);
     if (rc)
         goto cleanup;
-    free (lib);
-    lib = NULL;
+    rc = pool_open_remote (self, zclock_mono () + self->connect_ms);
+    if (rc)
+        goto cleanup;
+    /* From here the head knows this client: its liveness link vouches for
+       it while the program is busy between calls. */
+    self->liveness = pool_liveness_new (server, &self->keys, client_id);
+    if (!self->liveness) {
+        rc = pool_fail (self, POOL_ENOMEM, "cannot start the heartbeat thread");
+        goto cleanup;
+    }
     if (options->min_workers > 0) {
         rc = s_wait_workers (self, options->min_workers, options->connect_timeout);
         if (rc)
@@ -255,6 +284,16 @@ pool_close (pool_t **pool)
         zsock_set_linger (self->sock, self->broken == POOL_ELOST ? 0 : 1000);
         proto_link_destroy (&self->link);
     }
+    zactor_destroy (&self->liveness);
+    if (self->updates) {
+        zframe_t *update;
+        while ((update = zlist_pop (self->updates)))
+            zframe_destroy (&update);
+        zlist_destroy (&self->updates);
+    }
+    free (self->lib);
+    free (self->init);
+    sodium_memzero (&self->keys, sizeof self->keys);
     free (self);
     *pool = NULL;
 }
@@ -322,6 +361,12 @@ pool_update_workers (pool_t *pool, pool_bytes_t update)
         return pool_fail (pool, POOL_EINVAL, "update has a size but no data");
     if (pool->broken)
         return pool->broken;
+    /* Kept, in order, for a head that restarts and must see them all. */
+    zframe_t *kept = zframe_new (update.data, update.size);
+    if (!kept || zlist_append (pool->updates, kept)) {
+        zframe_destroy (&kept);
+        return pool_fail (pool, POOL_ENOMEM, "out of memory keeping the update");
+    }
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_UPDATE);
     proto_msg_set_pool (&msg, pool->pool_id);

@@ -123,6 +123,22 @@ POOL_API const char *pool_last_error (pool_t *pool);
 /*  Detail of the last pool_open failure in this thread. */
 POOL_API const char *pool_open_error (void);
 
+/*  Blocks: immutable byte strings stored on the cluster (Redis, through
+    the head) and named by their BLAKE2b-256 hash.  Pass hashes in job
+    inputs instead of the bytes; workers read them with
+    pool_worker_block_get (pool_worker.h).  Block matrices (pool_matrix.h)
+    are built on them. */
+#define POOL_HASH_SIZE 32
+
+/*  Stores bytes as a block; hash gets its name.  0 once the head has
+    stored it, or <0 (POOL_EIO: the store failed; POOL_ELOST). */
+POOL_API int  pool_put (pool_t *pool, pool_bytes_t bytes,
+                        uint8_t hash[POOL_HASH_SIZE]);
+/*  Fetches block hash: 0 with *data (malloc'd, caller frees with free)
+    and *size; POOL_EIO when the store does not have it. */
+POOL_API int  pool_get (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE],
+                        void **data, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif

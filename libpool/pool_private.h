@@ -37,6 +37,21 @@ struct pool {
     int64_t       last_sent;        /* zclock_mono of the last message out */
     int64_t       left_at;          /* zclock_mono when the last wait ended */
     pool_run_t   *run;              /* the running map or iterator, or NULL */
+    /* What it takes to open the pool again on a head that lost it
+       (recover.c): the head restarted, or declared us dead. */
+    char          client_id [PROTO_ID_MAX + 1];
+    proto_keys_t  keys;
+    char          server [256];
+    char          name [PROTO_ID_MAX + 1];      /* library basename */
+    uint8_t      *lib;              /* library bytes */
+    size_t        lib_size;
+    uint8_t      *init;             /* init data bytes */
+    size_t        init_size;
+    uint64_t      open_nums [4];    /* POOL_OPEN nums */
+    zlist_t      *updates;          /* zframe_t *: every update sent, in order */
+    bool          recovering;       /* inside pool_recover */
+    int           recoveries;       /* times the pool was opened again */
+    zactor_t     *liveness;         /* heartbeats while the program is busy */
     pool_iter_t  *iter;             /* the live iterator, or NULL */
     char          error [POOL_ERROR_MAX];
 };
@@ -76,6 +91,26 @@ void pool_iter_orphan (pool_iter_t *iter);
     0, or POOL_ELIBRARY / POOL_ENOMEM with the reason in error. */
 int pool_library_load (const char *path, uint8_t **bytes, size_t *size,
                        char *error, size_t error_size);
+
+/*  pool.c: POOL_OPEN from what the pool keeps, then POOL_READY: 0 or <0. */
+int pool_open_remote (pool_t *self, int64_t deadline);
+
+/*  recover.c: the head no longer knows us.  Says HELLO again, opens the
+    pool again (new pool id), replays every update, and resubmits the jobs
+    of the running map that have no result.  0, or <0 (the pool is then
+    broken).  Results are still exactly once: the running map drops ids it
+    already has. */
+int pool_recover (pool_t *self);
+
+/*  map.c: sends again every submitted job of the run that has no result
+    (after the pool was opened again under a new id).  0 or <0. */
+int pool_run_resubmit (pool_run_t *run);
+
+/*  liveness.c: a thread that says HELLO on a link of its own naming the
+    client, then heartbeats every heartbeat_ms, so the head keeps a client
+    whose program is busy between libpool calls and drops one that died. */
+zactor_t *pool_liveness_new (const char *server, const proto_keys_t *keys,
+                             const char *client_id);
 
 /*  Maps a code from the head (ERROR.code) to a POOL_E* we return. */
 int pool_code_from_head (int64_t code);

@@ -57,6 +57,27 @@ POOL_API const char *pool_worker_id (pool_worker_ctx_t *ctx);
 POOL_API int   pool_worker_gpu (pool_worker_ctx_t *ctx, int *index,
                                 const char **name, uint64_t *memory);
 
+/*  Blocks (after ABI 1's first functions; nothing above moved).  Blocks
+    are immutable byte strings in the cluster's block store, named by their
+    BLAKE2b-256 hash (POOL_HASH_SIZE bytes): a client stores them with
+    pool_put and passes their hashes in job inputs; results too large to
+    travel as outputs are stored here and their hash returned.  Callable
+    from init, run and handle_update only.  The worker keeps the blocks it
+    has fetched or stored in memory (DCPOOL_BLOCK_CACHE_MB, default 2048),
+    so a block crosses the network once per worker process. */
+
+/*  The bytes of block hash: 0 with *out borrowed from the cache, valid
+    until the current init, run or update returns; POOL_EIO when the store
+    does not have it or the head is not reachable, POOL_ENOMEM (the reason
+    is set as with pool_worker_error). */
+POOL_API int   pool_worker_block_get (pool_worker_ctx_t *ctx,
+                                      const uint8_t hash[POOL_HASH_SIZE],
+                                      pool_bytes_t *out);
+/*  Stores size bytes as a block, fills hash with its name: 0 once the
+    head has it (and the cache), else POOL_EIO / POOL_ENOMEM. */
+POOL_API int   pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data,
+                                      size_t size, uint8_t hash[POOL_HASH_SIZE]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,13 +79,12 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
                 return 1;
             if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
                 /* The head restarted or declared us dead: our pool is gone
-                   there.  Opening it again (HELLO, POOL_OPEN, resubmitting
-                   what has no result, replaying updates) is not done yet. */
-                self->broken = POOL_ELOST;
-                return pool_fail (self, POOL_ELOST,
-                                  "the head no longer knows this pool (it restarted, "
-                                  "or missed our heartbeats): %s",
-                                  msg->text ? msg->text : "unknown peer");
+                   there.  While opening it again, more of these answer what
+                   we sent before our HELLO; they are expected. */
+                if (self->recovering || !self->has_pool)
+                    return 1;
+                int rc = pool_recover (self);
+                return rc ? rc : 1;
             }
             int code = pool_code_from_head (msg->code);
             if (code == POOL_ECLOSED)

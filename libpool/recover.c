@@ -1,0 +1,64 @@
+/*  libpool/recover.c - opening the pool again after the head lost it.
+
+    When the head restarts (or declared us dead after missed heartbeats) it
+    answers anything from us with ERROR UNKNOWN_PEER.  The client holds what
+    it takes to start over: the library and init bytes, the POOL_OPEN
+    numbers, every update it sent, and the running map's inputs.  So it says
+    HELLO, opens the pool again (a new pool id), replays the updates in
+    order, and resubmits every job that has no result.  Results the old
+    head computed but never delivered are computed again; the map still
+    yields exactly one result per input, since it drops ids it already has
+    (user code runs at least once per job, as after any failure).
+*/
+#include "pool_private.h"
+
+#include <string.h>
+
+int
+pool_recover (pool_t *self)
+{
+    int rc = 0;
+    proto_msg_t msg, reply;
+    proto_msg_init (&msg, PROTO_HELLO);
+    proto_msg_init (&reply, 0);
+    self->recovering = true;
+    int64_t deadline = zclock_mono () + self->reconnect_ms;
+
+    proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
+    proto_msg_set_id (&msg, self->client_id);
+    rc = pool_session_send (self, &msg);
+    if (rc == 0)
+        rc = pool_session_wait (self, PROTO_WELCOME, &reply, deadline);
+    if (rc)
+        goto cleanup;
+
+    rc = pool_open_remote (self, deadline);
+    if (rc)
+        goto cleanup;
+
+    for (zframe_t *update = zlist_first (self->updates); update && rc == 0;
+         update = zlist_next (self->updates)) {
+        proto_msg_init (&msg, PROTO_UPDATE);
+        proto_msg_set_pool (&msg, self->pool_id);
+        if (proto_msg_add_bytes (&msg, zframe_data (update), zframe_size (update))
+            != PROTO_OK)
+            rc = pool_fail (self, POOL_ENOMEM, "out of memory replaying updates");
+        else
+            rc = pool_session_send (self, &msg);
+    }
+    if (rc == 0 && self->run)
+        rc = pool_run_resubmit (self->run);
+    if (rc == 0)
+        self->recoveries++;
+cleanup:
+    if (rc == POOL_ETIMEOUT)
+        rc = pool_fail (self, POOL_ELOST, "the head restarted, and opening the pool "
+                        "again did not finish within reconnect_timeout (%.1f s)",
+                        (double) self->reconnect_ms / 1000.0);
+    if (rc)
+        self->broken = rc == POOL_ETIMEOUT ? POOL_ELOST : rc;
+    proto_msg_reset (&msg);
+    proto_msg_reset (&reply);
+    self->recovering = false;
+    return rc;
+}
