@@ -69,6 +69,9 @@ struct head_peer {
     head_pool_t      *pool;
     head_queue_t      inflight;
     uint64_t          useq_sent;         /* updates of its pool it was sent */
+    size_t            prefetch;          /* jobs it may hold (adaptive) */
+    double            rate;              /* jobs/s it answers (moving average) */
+    int64_t           last_result;       /* zclock_usecs of its last RESULT */
     uint64_t          jobs_done;
     /* client */
     zlist_t          *pools;             /* head_pool_t *, not owned */
@@ -105,7 +108,7 @@ typedef struct {
     bool     insecure;
     int      heartbeat_ms;
     int      liveness;
-    int      prefetch;
+    int      prefetch;        /* most jobs a worker holds; adaptive below it */
     uint64_t max_message;     /* bytes */
     size_t   max_pools_per_client;
     size_t   max_pending_per_pool;
@@ -139,6 +142,10 @@ void head_send_error (head_t *head, head_peer_t *peer, uint64_t pool,
 void        head_queue_push (head_queue_t *q, head_job_t *job);
 void        head_queue_push_front (head_queue_t *q, head_job_t *job);
 head_job_t *head_queue_pop (head_queue_t *q);
+/* A zeroed job (recycled when one was dropped before), or NULL. */
+head_job_t *head_job_new (void);
+/* Frees the recycled jobs: at exit, for a clean valgrind report. */
+void        head_job_cache_free (void);
 void        head_job_destroy (head_job_t **job);
 void        head_queue_purge (head_queue_t *q);
 /* Moves every job of front, in order, before q's first; front is emptied. */

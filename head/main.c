@@ -26,7 +26,7 @@ s_usage (FILE *out)
 "      --insecure         plain TCP, no CURVE: trusted benchmarks only\n"
 "      --heartbeat MS     heartbeat interval (default 1000)\n"
 "      --liveness N       heartbeats missed before a node is dead (default 3)\n"
-"      --prefetch N       jobs a worker holds at most (default 4)\n"
+"      --prefetch N       jobs a worker holds at most; adaptive below (default 1024)\n"
 "      --max-message B    largest message accepted, bytes (default 2 GiB)\n"
 "      --max-pools N      pools one client connection may open (default 64)\n"
 "      --max-pending N    jobs pending per pool (default 10000000)\n"
@@ -53,7 +53,7 @@ main (int argc, char *argv [])
 {
     head_config_t config = {
         .port = 8899, .bind = "*", .heartbeat_ms = 1000, .liveness = 3,
-        .prefetch = 4, .max_message = 2ULL << 30, .max_pools_per_client = 64,
+        .prefetch = 1024, .max_message = 2ULL << 30, .max_pools_per_client = 64,
         .max_pending_per_pool = 10000000,
     };
     int ready_fd = -1;

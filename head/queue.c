@@ -1,6 +1,8 @@
 /*  head/queue.c - intrusive FIFO of jobs: O(1), never allocates. */
 #include "head.h"
 
+#include <string.h>
+
 void
 head_queue_push (head_queue_t *q, head_job_t *job)
 {
@@ -37,6 +39,25 @@ head_queue_pop (head_queue_t *q)
     return job;
 }
 
+/*  Jobs are recycled through a free list: the head makes and drops one
+    per job, and malloc was a tenth of its time.  One thread, no lock. */
+static head_job_t *s_free_jobs = NULL;
+static size_t s_free_count = 0;
+#define FREE_JOBS_MAX 65536
+
+head_job_t *
+head_job_new (void)
+{
+    head_job_t *job = s_free_jobs;
+    if (job) {
+        s_free_jobs = job->next;
+        s_free_count--;
+        memset (job, 0, sizeof *job);
+        return job;
+    }
+    return calloc (1, sizeof (head_job_t));
+}
+
 void
 head_job_destroy (head_job_t **job)
 {
@@ -44,8 +65,25 @@ head_job_destroy (head_job_t **job)
         return;
     zframe_destroy (&(*job)->input);
     free ((*job)->cause);
-    free (*job);
+    if (s_free_count < FREE_JOBS_MAX) {
+        (*job)->next = s_free_jobs;
+        s_free_jobs = *job;
+        s_free_count++;
+    }
+    else
+        free (*job);
     *job = NULL;
+}
+
+void
+head_job_cache_free (void)
+{
+    while (s_free_jobs) {
+        head_job_t *job = s_free_jobs;
+        s_free_jobs = job->next;
+        free (job);
+    }
+    s_free_count = 0;
 }
 
 void

@@ -9,6 +9,7 @@
 #include "store.h"
 
 static void s_feed (head_t *head, head_peer_t *worker);
+static void s_feed_pool (head_t *head, head_pool_t *pool);
 
 head_pool_t *
 head_sched_pool (head_t *head, head_peer_t *client, uint64_t id)
@@ -181,7 +182,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     bool was_idle = pool->pending.count == 0 && pool->running == 0;
     pool->served = true;        /* its client is past pool_open */
     for (size_t i = 0; i < msg->njobs; i++) {
-        head_job_t *job = calloc (1, sizeof *job);
+        head_job_t *job = head_job_new ();
         if (!job) {
             head_send_error (head, pool->client, pool->id, POOL_ENOMEM,
                              "head out of memory");
@@ -195,11 +196,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     }
     if (was_idle)
         head_sched_rebalance (head);
-    head_peer_t *worker;
-    for (worker = zhashx_first (head->workers); worker && pool->pending.count;
-         worker = zhashx_next (head->workers))
-        if (worker->pool == pool && worker->state == WORKER_READY)
-            s_feed (head, worker);
+    s_feed_pool (head, pool);
 }
 
 void
@@ -263,8 +260,14 @@ s_feed (head_t *head, head_peer_t *worker)
     head_pool_t *pool = worker->pool;
     if (!pool || worker->state != WORKER_READY)
         return;
-    size_t prefetch = (size_t) head->config.prefetch;
+    size_t prefetch = worker->prefetch ? worker->prefetch : 1;
     if (worker->inflight.count >= prefetch || pool->pending.count == 0)
+        return;
+    /* Top up only when a worthwhile batch can go: one message per job
+       would cost more than the jobs when they are tiny. */
+    if (worker->inflight.count > 0
+    &&  prefetch - worker->inflight.count < prefetch / 4
+    &&  pool->pending.count >= prefetch / 4)
         return;
     proto_msg_t out;
     proto_msg_init (&out, PROTO_JOB);
@@ -273,9 +276,10 @@ s_feed (head_t *head, head_peer_t *worker)
        &&  pool->pending.first->useq <= worker->useq_sent) {
         head_job_t *job = head_queue_pop (&pool->pending);
         proto_job_t *entry = proto_msg_add_job (&out);
-        zframe_t *copy = zframe_dup (job->input);
-        if (!entry || !copy || proto_msg_add_frame (&out, &copy) != PROTO_OK) {
-            zframe_destroy (&copy);
+        /* By reference: the job stays in the worker's in-flight list until
+           it is answered, so its input outlives the send. */
+        if (!entry || proto_msg_add_borrowed (&out, zframe_data (job->input),
+                                              zframe_size (job->input)) != PROTO_OK) {
             head_queue_push_front (&pool->pending, job);
             if (entry)
                 out.njobs--;
@@ -290,6 +294,18 @@ s_feed (head_t *head, head_peer_t *worker)
     if (out.njobs)
         head_send (head, worker, &out);
     proto_msg_reset (&out);
+}
+
+/* Feeds every ready worker of the pool: after jobs were submitted, or came
+   back to the queue from a worker that died or was released. */
+static void
+s_feed_pool (head_t *head, head_pool_t *pool)
+{
+    head_peer_t *worker;
+    for (worker = zhashx_first (head->workers); worker && pool->pending.count;
+         worker = zhashx_next (head->workers))
+        if (worker->pool == pool && worker->state == WORKER_READY)
+            s_feed (head, worker);
 }
 
 /* Sends one job's final error to its client and frees it. */
@@ -314,6 +330,33 @@ s_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int code,
     head_job_destroy (job_p);
 }
 
+/*  Adapts how many jobs the worker may hold to how fast it answers: about
+    PREFETCH_AHEAD_US of work queued on it.  Tiny jobs get hundreds (batches
+    amortise the messages), slow jobs one (no job waits behind another on
+    one worker while a second worker idles at the end of a map). */
+#define PREFETCH_AHEAD_US 5000.0
+
+static void
+s_adapt (head_t *head, head_peer_t *worker, size_t answered)
+{
+    int64_t now = zclock_usecs ();
+    if (worker->last_result && answered) {
+        double span = (double) (now - worker->last_result);
+        double rate = span > 0 ? answered * 1e6 / span : 1e6;
+        worker->rate = worker->rate ? 0.7 * worker->rate + 0.3 * rate : rate;
+    }
+    worker->last_result = now;
+    double want = worker->rate * PREFETCH_AHEAD_US / 1e6;
+    size_t target = want < 1 ? 1 : (size_t) want;
+    size_t cap = (size_t) head->config.prefetch;
+    if (target > cap)
+        target = cap;
+    /* Grow at most twofold per answer: one fast batch proves little. */
+    if (target > 2 * worker->prefetch)
+        target = 2 * worker->prefetch;
+    worker->prefetch = target ? target : 1;
+}
+
 void
 head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
 {
@@ -325,8 +368,11 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     proto_msg_t out;
     proto_msg_init (&out, PROTO_RESULT);
     proto_msg_set_pool (&out, pool->id);
+    /* Small results came packed: they go on by reference, copied once into
+       the client's packed frame.  Big ones are frames: moved, not copied. */
+    bool packed = msg->packed != NULL;
     for (size_t i = 0; i < msg->njobs; i++) {
-        zframe_t *frame = proto_msg_pop_frame (msg);
+        zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
         const proto_job_t *entry = &msg->jobs [i];
         /* Jobs run in the order sent, so the match is nearly always first. */
         head_job_t *prev = NULL, *job = worker->inflight.first;
@@ -353,7 +399,13 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             reply->id = job->id;
             reply->attempt = job->attempt;
             reply->status = entry->status < 0 ? POOL_EJOB : 0;
-            proto_msg_add_frame (&out, &frame);
+            const void *data;
+            size_t size;
+            if (!packed)
+                proto_msg_add_frame (&out, &frame);
+            else
+            if (proto_msg_payload (msg, i, &data, &size) == 0)
+                proto_msg_add_borrowed (&out, data, size);
         }
         zframe_destroy (&frame);
         head_job_destroy (&job);
@@ -362,6 +414,7 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         head_send (head, pool->client, &out);
     proto_msg_reset (&out);
 
+    s_adapt (head, worker, msg->njobs);
     if (worker->state == WORKER_RELEASING && worker->inflight.count == 0)
         s_worker_close (head, worker);
     else
@@ -395,6 +448,9 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     }
     worker->state = WORKER_READY;
     pool->ready++;
+    worker->prefetch = 2;
+    worker->rate = 0;
+    worker->last_result = 0;
     s_send_updates (head, worker);
     s_feed (head, worker);
     /* A pool that opened while this one was loading may want a share. */
@@ -410,7 +466,8 @@ head_sched_worker_join (head_t *head, head_peer_t *worker)
 
 void
 head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
-                        const char *why, int job_error)
+                        const char *why, int job_error, head_charge_t charge,
+                        const proto_job_t *culprit)
 {
     head_pool_t *pool = worker->pool;
     s_worker_leave_pool (worker);
@@ -419,10 +476,33 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
         head_queue_purge (&worker->inflight);
         return;
     }
-    /* The oldest job is the one it was running: that attempt counts.
-       The rest were only queued on the worker and go back as they were,
-       in order, to the front of the queue. */
-    head_job_t *running = head_queue_pop (&worker->inflight);
+    /* The job it was running is charged an attempt: the one its node's
+       scoreboard names, or, not knowing, the oldest it held (results are
+       batched, so the oldest may be done; the scoreboard avoids that).
+       The rest only waited on it and go back as they were, in order, to
+       the front of the queue. */
+    head_job_t *running = NULL;
+    if (charge == HEAD_CHARGE_OLDEST)
+        running = head_queue_pop (&worker->inflight);
+    else
+    if (charge == HEAD_CHARGE_JOB && culprit) {
+        head_job_t *prev = NULL, *job = worker->inflight.first;
+        while (job && !(job->id == culprit->id && job->attempt == culprit->attempt)) {
+            prev = job;
+            job = job->next;
+        }
+        if (job) {
+            if (prev)
+                prev->next = job->next;
+            else
+                worker->inflight.first = job->next;
+            if (worker->inflight.last == job)
+                worker->inflight.last = prev;
+            worker->inflight.count--;
+            job->next = NULL;
+            running = job;
+        }
+    }
     pool->running -= worker->inflight.count + (running ? 1 : 0);
     head_queue_splice_front (&pool->pending, &worker->inflight);
     if (running) {
@@ -445,6 +525,7 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
         }
     }
     head_sched_rebalance (head);
+    s_feed_pool (head, pool);
 }
 
 /* Whether the worker may run the pool's code (GPU memory). */
@@ -591,5 +672,6 @@ head_sched_rebalance (head_t *head)
         pool->running -= victim->inflight.count;
         head_queue_splice_front (&pool->pending, &victim->inflight);
         head_queue_push (&victim->inflight, keep);
+        s_feed_pool (head, pool);
     }
 }

@@ -27,11 +27,20 @@ void head_sched_worker_ready (head_t *head, head_peer_t *worker,
                               proto_msg_t *msg);
 /*  A new worker said HELLO: it is idle and may get a pool. */
 void head_sched_worker_join (head_t *head, head_peer_t *worker);
+/*  Which job a lost worker's death is charged to. */
+typedef enum {
+    HEAD_CHARGE_OLDEST,     /* unknown (node lost): the oldest job it held */
+    HEAD_CHARGE_NONE,       /* it ran nothing (its node's scoreboard says) */
+    HEAD_CHARGE_JOB         /* the job its node's scoreboard names */
+} head_charge_t;
+
 /*  The worker is gone.  code: the signal that killed it (>0), -(exit
     status), or 0 for a clean exit; why: words for the job's error;
-    job_error: POOL_ECRASHED or POOL_ETIMEDOUT for the job it was running. */
+    job_error: POOL_ECRASHED or POOL_ETIMEDOUT for the job charged;
+    culprit: with HEAD_CHARGE_JOB, the job (id, attempt) it was running. */
 void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
-                             const char *why, int job_error);
+                             const char *why, int job_error, head_charge_t charge,
+                             const proto_job_t *culprit);
 /*  Hands idle workers to pools and moves workers between pools toward a
     fair share.  Cheap; called after anything that changes demand. */
 void head_sched_rebalance (head_t *head);

@@ -92,7 +92,8 @@ s_peer_free (void **item)
 
 /* Forgets a peer: its pools are closed, its jobs requeued. */
 static void
-s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
+s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *why,
+                       head_charge_t charge, const proto_job_t *culprit)
 {
     switch (peer->role) {
         case PROTO_ROLE_WORKER:
@@ -101,7 +102,8 @@ s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
             head_sched_worker_lost (head, peer, code, why,
                                     code == SIGALRM && peer->pool
                                     && peer->pool->job_timeout_ms
-                                    ? POOL_ETIMEDOUT : POOL_ECRASHED);
+                                    ? POOL_ETIMEDOUT : POOL_ECRASHED,
+                                    charge, culprit);
             if (zhashx_lookup (head->workers, peer->id) == peer)
                 zhashx_delete (head->workers, peer->id);
             break;
@@ -125,6 +127,13 @@ s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
             break;
     }
     zhashx_delete (head->peers, peer->key);   /* frees it */
+}
+
+/* Forgets a peer; a worker's death is charged to the oldest job it held. */
+static void
+s_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
+{
+    s_peer_remove_charged (head, peer, code, why, HEAD_CHARGE_OLDEST, NULL);
 }
 
 /* A node is gone: so are the workers it ran. */
@@ -289,6 +298,15 @@ s_status (head_t *head, head_peer_t *peer, proto_msg_t *req)
     proto_msg_add_num (&msg, zlistx_size (head->pools));
     proto_msg_add_num (&msg, (uint64_t) pool_workers);
     proto_msg_add_num (&msg, head->keys.insecure ? 1 : 0);
+    uint64_t largest_gpu = 0, gpu_workers = 0;
+    for (head_peer_t *w = zhashx_first (head->workers); w; w = zhashx_next (head->workers))
+        if (w->has_gpu) {
+            gpu_workers++;
+            if (w->gpu_memory > largest_gpu)
+                largest_gpu = w->gpu_memory;
+        }
+    proto_msg_add_num (&msg, largest_gpu);
+    proto_msg_add_num (&msg, gpu_workers);
     proto_msg_set_text (&msg, "%s", text ? text : "(out of memory)\n");
     head_send (head, peer, &msg);
     proto_msg_reset (&msg);
@@ -364,7 +382,18 @@ s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
     if (head->config.verbose || msg->code)
         zsys_info ("pool-head: %s: %s", worker->id,
                    msg->text ? msg->text : why);
-    s_peer_remove (head, worker, (int) msg->code, why);
+    /* The node read the job it was running from their shared scoreboard:
+       a job entry names it, an empty nums says it ran none; a report with
+       neither (no scoreboard) charges the oldest job it held. */
+    if (msg->njobs >= 1)
+        s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_JOB,
+                               &msg->jobs [0]);
+    else
+    if (msg->present & PROTO_F_NUMS)
+        s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_NONE,
+                               NULL);
+    else
+        s_peer_remove (head, worker, (int) msg->code, why);
 }
 
 /* The type/role matrix: which peer may send what. */
@@ -665,6 +694,7 @@ head_destroy (head_t **head_p)
     zsock_destroy (&head->router);
     zsock_destroy (&head->zap);
     head_store_destroy (&head->store);
+    head_job_cache_free ();
     sodium_memzero (&head->keys, sizeof head->keys);
     free (head);
     *head_p = NULL;

@@ -42,27 +42,49 @@ s_copy (char *out, size_t size, const char *start, const char *end)
     return 0;
 }
 
+/*  A whole decimal number in [min, max] from [start, end): 0, or -1.
+    (atoi took "6379abc" and overflowed on long digit strings.) */
 static int
-s_parse_url (head_store_t *self, const char *url)
+s_number (const char *start, const char *end, long min, long max, int *out)
 {
-    self->port = 6379;
+    if (start >= end || end - start > 10)
+        return -1;
+    long value = 0;
+    for (const char *p = start; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        value = value * 10 + (*p - '0');
+    }
+    if (value < min || value > max)
+        return -1;
+    *out = (int) value;
+    return 0;
+}
+
+int
+head_store_url_parse (head_store_url_t *out, const char *url)
+{
+    memset (out, 0, sizeof *out);
+    out->port = 6379;
     if (strncmp (url, "unix://", 7) == 0) {
         const char *path = url + 7;
         const char *query = strchr (path, '?');
-        if (s_copy (self->path, sizeof self->path, path,
-                    query ? query : path + strlen (path)) || !self->path [0])
+        if (s_copy (out->path, sizeof out->path, path,
+                    query ? query : path + strlen (path)) || !out->path [0])
             return -1;
         while (query && *query) {
             query++;
             const char *amp = strchr (query, '&');
             const char *end = amp ? amp : query + strlen (query);
             if (strncmp (query, "password=", 9) == 0) {
-                if (s_copy (self->password, sizeof self->password, query + 9, end))
+                if (s_copy (out->password, sizeof out->password, query + 9, end))
                     return -1;
             }
             else
-            if (strncmp (query, "db=", 3) == 0)
-                self->db = atoi (query + 3);
+            if (strncmp (query, "db=", 3) == 0) {
+                if (s_number (query + 3, end, 0, 1000000, &out->db))
+                    return -1;
+            }
             query = amp;
         }
         return 0;
@@ -74,21 +96,38 @@ s_parse_url (head_store_t *self, const char *url)
     if (at) {
         const char *colon = memchr (rest, ':', (size_t) (at - rest));
         const char *pw = colon ? colon + 1 : rest;
-        if (s_copy (self->password, sizeof self->password, pw, at))
+        if (s_copy (out->password, sizeof out->password, pw, at))
             return -1;
         rest = at + 1;
     }
     const char *slash = strchr (rest, '/');
     const char *hostend = slash ? slash : rest + strlen (rest);
     const char *colon = memchr (rest, ':', (size_t) (hostend - rest));
-    if (s_copy (self->host, sizeof self->host, rest, colon ? colon : hostend)
-    ||  !self->host [0])
+    if (s_copy (out->host, sizeof out->host, rest, colon ? colon : hostend)
+    ||  !out->host [0])
         return -1;
-    if (colon)
-        self->port = atoi (colon + 1);
-    if (slash && slash [1])
-        self->db = atoi (slash + 1);
-    return self->port > 0 && self->port < 65536 ? 0 : -1;
+    if (colon && s_number (colon + 1, hostend, 1, 65535, &out->port))
+        return -1;
+    if (slash && slash [1]
+    &&  s_number (slash + 1, slash + 1 + strlen (slash + 1), 0, 1000000, &out->db))
+        return -1;
+    return 0;
+}
+
+static int
+s_parse_url (head_store_t *self, const char *url)
+{
+    head_store_url_t parsed;
+    int rc = head_store_url_parse (&parsed, url);
+    if (rc == 0) {
+        memcpy (self->host, parsed.host, sizeof self->host);
+        memcpy (self->path, parsed.path, sizeof self->path);
+        memcpy (self->password, parsed.password, sizeof self->password);
+        self->port = parsed.port;
+        self->db = parsed.db;
+    }
+    memset (parsed.password, 0, sizeof parsed.password);
+    return rc;
 }
 
 /* Runs a command whose reply must not be an error; frees the reply. */

@@ -21,6 +21,18 @@ typedef struct head_store head_store_t;
     unix:///PATH[?password=PASSWORD][&db=DB].  NULL and error set when the
     URL is bad or Redis does not answer. */
 head_store_t *head_store_new (const char *url, char *error, size_t error_size);
+
+/*  The parts of such a URL.  head_store_url_parse: 0, or -1 when url is
+    not one (a field too long, a port or db that is not a number in range).
+    Used by head_store_new; public for the fuzz target. */
+typedef struct {
+    char host [256];
+    int  port;                  /* 6379 unless given */
+    char path [256];            /* unix socket, or "" */
+    char password [256];
+    int  db;
+} head_store_url_t;
+int  head_store_url_parse (head_store_url_t *out, const char *url);
 void head_store_destroy (head_store_t **self);
 
 /* Stores a block unless it is there: 0 or -1. */

@@ -108,10 +108,9 @@ s_seen (const pool_run_t *run, size_t index)
 
 /* Builds a result from a RESULT entry and its frame: 0 or POOL_ENOMEM. */
 static int
-s_result_fill (pool_result_t *r, size_t index, int32_t status, zframe_t *frame)
+s_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
+               size_t size)
 {
-    const void *data = frame ? zframe_data (frame) : NULL;
-    size_t size = frame ? zframe_size (frame) : 0;
     memset (r, 0, sizeof *r);
     r->index = index;
     r->status = status > 0 ? POOL_EJOB : status;
@@ -138,13 +137,15 @@ pool_run_accept (pool_run_t *run, proto_msg_t *msg)
 {
     int rc = 0;
     for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
-        zframe_t *frame = proto_msg_pop_frame (msg);
+        const void *data = NULL;
+        size_t size = 0;
+        proto_msg_payload (msg, i, &data, &size);
         const proto_job_t *job = &msg->jobs [i];
         uint64_t index = job->id - run->base;
         if (job->id >= run->base && index < run->submitted
             && !s_seen (run, (size_t) index)) {
             pool_result_t r;
-            rc = s_result_fill (&r, (size_t) index, job->status, frame);
+            rc = s_result_fill (&r, (size_t) index, job->status, data, size);
             if (rc == 0) {
                 run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
                 run->received++;
@@ -161,7 +162,6 @@ pool_run_accept (pool_run_t *run, proto_msg_t *msg)
                 }
             }
         }
-        zframe_destroy (&frame);
     }
     return rc;
 }
@@ -183,7 +183,7 @@ s_run_submit (pool_run_t *run)
         for (size_t k = 0; k < n; k++) {
             const pool_bytes_t *input = &run->inputs [run->submitted + k];
             proto_job_t *job = proto_msg_add_job (&msg);
-            if (!job || proto_msg_add_bytes (&msg, input->data, input->size) != PROTO_OK) {
+            if (!job || proto_msg_add_borrowed (&msg, input->data, input->size) != PROTO_OK) {
                 proto_msg_reset (&msg);
                 return pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
             }
@@ -209,7 +209,7 @@ pool_run_resubmit (pool_run_t *run)
             continue;
         const pool_bytes_t *input = &run->inputs [i];
         proto_job_t *job = proto_msg_add_job (&msg);
-        if (!job || proto_msg_add_bytes (&msg, input->data, input->size) != PROTO_OK) {
+        if (!job || proto_msg_add_borrowed (&msg, input->data, input->size) != PROTO_OK) {
             rc = pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
             break;
         }

@@ -170,8 +170,18 @@ static int
 s_wait_workers (pool_t *self, int count, double timeout)
 {
     int rc = pool_wait_for_workers (self, count, timeout);
-    /* The detail ("N of M workers ready after T s") is already recorded. */
-    return rc == POOL_ETIMEOUT ? POOL_ENOWORKERS : rc;
+    if (rc != POOL_ETIMEOUT)
+        return rc;
+    /* The detail ("N of M workers ready after T s") is already recorded;
+       when GPU memory is what is missing, say how much the cluster has. */
+    uint64_t want = self->open_nums [3] * 1024 * 1024;
+    uint64_t nums [POOL_STATUS_NUMS];
+    if (want && pool_session_status (self, nums) == 0 && nums [5] < want)
+        return pool_fail (self, POOL_ENOWORKERS,
+                          "no worker has min_gpu_memory %.1f GiB: the largest GPU seen "
+                          "has %.1f GiB (%llu GPU workers)", want / 1073741824.0,
+                          nums [5] / 1073741824.0, (unsigned long long) nums [6]);
+    return POOL_ENOWORKERS;
 }
 
 int
@@ -303,7 +313,7 @@ pool_workers_count (pool_t *pool)
 {
     if (!pool)
         return POOL_EINVAL;
-    uint64_t nums [4];
+    uint64_t nums [POOL_STATUS_NUMS];
     int rc = pool_session_status (pool, nums);
     if (rc)
         return rc;
@@ -315,7 +325,7 @@ pool_nodes_count (pool_t *pool)
 {
     if (!pool)
         return POOL_EINVAL;
-    uint64_t nums [4];
+    uint64_t nums [POOL_STATUS_NUMS];
     int rc = pool_session_status (pool, nums);
     if (rc)
         return rc;

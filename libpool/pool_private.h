@@ -76,8 +76,10 @@ int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
                        int64_t deadline);
 
 /*  session.c: STATUS_REQ for this pool, then waits for STATUS; 0 with
-    nums [0..3] filled (nodes, workers, pools, pool_workers), or <0. */
-int pool_session_status (pool_t *self, uint64_t nums [4]);
+    nums filled (nodes, workers, pools, pool_workers, insecure,
+    largest GPU memory in bytes, GPU workers; 0 where the head sent none), or <0. */
+#define POOL_STATUS_NUMS 7
+int pool_session_status (pool_t *self, uint64_t nums [POOL_STATUS_NUMS]);
 
 /*  map.c: takes one RESULT batch for the running map; drops entries that
     are not of it or already received.  0, or POOL_ENOMEM. */

@@ -180,7 +180,7 @@ cleanup:
 }
 
 int
-pool_session_status (pool_t *self, uint64_t nums [4])
+pool_session_status (pool_t *self, uint64_t nums [POOL_STATUS_NUMS])
 {
     proto_msg_t msg, reply;
     proto_msg_init (&msg, PROTO_STATUS_REQ);
@@ -201,8 +201,8 @@ pool_session_status (pool_t *self, uint64_t nums [4])
         rc = pool_fail (self, POOL_EPROTO, "the head sent STATUS without counts");
         goto cleanup;
     }
-    for (int i = 0; i < 4; i++)
-        nums [i] = reply.nums [i];
+    for (size_t i = 0; i < POOL_STATUS_NUMS; i++)
+        nums [i] = i < reply.nnums ? reply.nums [i] : 0;
 cleanup:
     proto_msg_reset (&msg);
     proto_msg_reset (&reply);

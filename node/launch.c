@@ -238,8 +238,12 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     snprintf (port, sizeof port, "%d", config->port);
     snprintf (heartbeat, sizeof heartbeat, "%d", config->heartbeat_ms);
     snprintf (liveness, sizeof liveness, "%d", config->liveness);
+    char max_message[24], max_pools[24], max_pending[24];
+    snprintf (max_message, sizeof max_message, "%lld", config->max_message);
+    snprintf (max_pools, sizeof max_pools, "%lld", config->max_pools);
+    snprintf (max_pending, sizeof max_pending, "%lld", config->max_pending);
 
-    char *argv[20];
+    char *argv[24];
     int argc = 0;
     argv[argc++] = (char *)config->head_bin;
     argv[argc++] = "--port";
@@ -255,6 +259,18 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     if (config->liveness > 0) {
         argv[argc++] = "--liveness";
         argv[argc++] = liveness;
+    }
+    if (config->max_message > 0) {
+        argv[argc++] = "--max-message";
+        argv[argc++] = max_message;
+    }
+    if (config->max_pools > 0) {
+        argv[argc++] = "--max-pools";
+        argv[argc++] = max_pools;
+    }
+    if (config->max_pending > 0) {
+        argv[argc++] = "--max-pending";
+        argv[argc++] = max_pending;
     }
     if (config->insecure)
         argv[argc++] = "--insecure";

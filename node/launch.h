@@ -26,6 +26,9 @@ typedef struct {
     int port;         /* 0: pool-head picks one */
     int heartbeat_ms; /* 0: pool-head's default */
     int liveness;     /* 0: pool-head's default */
+    long long max_message; /* 0: pool-head's default, else --max-message */
+    long long max_pools;   /* 0: pool-head's default, else --max-pools */
+    long long max_pending; /* 0: pool-head's default, else --max-pending */
     bool verbose;
 } launch_config_t;
 

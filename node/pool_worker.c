@@ -38,6 +38,7 @@
 #include "link.h"
 #include "msg.h"
 #include "pool_worker.h"
+#include "scoreboard.h"
 #include "worker_cache.h"
 #include "worker_ctx.h"
 #include "worker_host.h"
@@ -63,6 +64,7 @@ typedef struct {
     const char *gpu_name;
     const char *gpu_uuid;
     uint64_t gpu_memory;
+    int scoreboard_fd; /* -1: none (started by hand) */
 } args_t;
 
 static void
@@ -102,10 +104,12 @@ s_parse_args (args_t *args, int argc, char *argv[])
             { "gpu-name", required_argument, NULL, 'N' },
             { "gpu-uuid", required_argument, NULL, 'U' },
             { "gpu-memory", required_argument, NULL, 'M' },
+            { "scoreboard-fd", required_argument, NULL, 'B' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
     memset (args, 0, sizeof *args);
     args->gpu_index = -1;
+    args->scoreboard_fd = -1;
     int c;
     uint64_t value;
     while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
@@ -142,6 +146,16 @@ s_parse_args (args_t *args, int argc, char *argv[])
                 return -1;
             }
             break;
+        case 'B': {
+            uint64_t fd;
+            if (s_parse_u64 (optarg, &fd) || fd > 65535) {
+                fprintf (stderr, "pool-worker: --scoreboard-fd wants a descriptor, "
+                                 "not '%s'\n", optarg);
+                return -1;
+            }
+            args->scoreboard_fd = (int)fd;
+            break;
+        }
         case 'h':
             s_usage (stdout);
             exit (EXIT_CLEAN);
@@ -304,6 +318,7 @@ typedef struct {
     bool closing; /* POOL_CLOSE received */
     bool done;
     int exit_code;
+    node_scoreboard_t *board; /* shared with the node, or NULL */
 } worker_t;
 
 static void
@@ -818,7 +833,9 @@ s_run_job (worker_t *self, action_t *action)
         timer.it_value.tv_usec = (suseconds_t) (self->job_timeout_ms % 1000) * 1000;
         setitimer (ITIMER_REAL, &timer, NULL);
     }
+    node_scoreboard_enter (self->board, self->pool, action->id, action->attempt);
     int rc = worker_host_run (self->host, input, &self->output, &self->ctx);
+    node_scoreboard_leave (self->board);
     if (self->job_timeout_ms) {
         timer.it_value.tv_sec = 0;
         timer.it_value.tv_usec = 0;
@@ -947,6 +964,127 @@ s_drain (worker_t *self)
 }
 
 /* ------------------------------------------------------------------------
+    Blocks during a run: pool_worker_block_get / _put (worker_ctx.c) ask
+    the head from inside the user's code.  While waiting for the answer
+    this keeps heartbeating and queues what else arrives (jobs, updates,
+    POOL_CLOSE) exactly as the main loop would. */
+
+/*  Sends req (consumed) and waits for a `want` naming hash: 0 with its
+    first frame in *frame when given (caller owns); <0 with the reason. */
+static int
+s_block_request (worker_t *self, proto_msg_t *req, proto_type_t want,
+                 const uint8_t hash[PROTO_HASH_SIZE], zframe_t **frame, char *error,
+                 size_t error_size)
+{
+    if (self->done || !self->sock) {
+        proto_msg_reset (req);
+        snprintf (error, error_size, "worker is shutting down");
+        return POOL_ELOST;
+    }
+    if (s_send (self, req)) {
+        snprintf (error, error_size, "cannot send %s to the head",
+                  proto_type_name (want == PROTO_BLOCK ? PROTO_BLOCK_GET
+                                                       : PROTO_BLOCK_PUT));
+        return POOL_ELOST;
+    }
+    char hex[2 * PROTO_HASH_SIZE + 1];
+    proto_hash_hex (hash, hex);
+    int rc = 1;
+    proto_msg_t msg;
+    proto_msg_init (&msg, 0);
+    while (rc == 1) {
+        int64_t now = zclock_mono ();
+        if (now - self->last_sent >= self->heartbeat_ms)
+            s_send_bare (self, PROTO_HEARTBEAT);
+        if (now - self->last_heard >= FETCH_SILENCE_MS) {
+            snprintf (error, error_size, "block %.16s: the head has been silent for %.0f s",
+                      hex, (double)(now - self->last_heard) / 1000.0);
+            rc = POOL_ELOST;
+            break;
+        }
+        if (!(zsock_events (self->sock) & ZMQ_POLLIN)) {
+            zpoller_wait (self->poller, self->heartbeat_ms);
+            continue;
+        }
+        char reason[256] = "";
+        int drc = proto_msg_recv (&msg, zsock_resolve (self->sock), reason, sizeof reason);
+        if (drc == PROTO_EIO)
+            continue;
+        self->last_heard = zclock_mono ();
+        if (drc != PROTO_OK) {
+            s_send_error (self, POOL_EPROTO, reason);
+            continue;
+        }
+        if (msg.type == want && msg.nhashes >= 1
+            && memcmp (msg.hash[0], hash, PROTO_HASH_SIZE) == 0) {
+            if (frame) {
+                *frame = proto_msg_pop_frame (&msg);
+                if (!*frame) {
+                    snprintf (error, error_size, "block %.16s came without its bytes", hex);
+                    rc = POOL_EIO;
+                    break;
+                }
+                uint8_t actual[PROTO_HASH_SIZE];
+                proto_hash (zframe_data (*frame), zframe_size (*frame), actual);
+                if (memcmp (actual, hash, PROTO_HASH_SIZE) != 0) {
+                    zframe_destroy (frame);
+                    snprintf (error, error_size,
+                              "block %.16s from the head does not match its hash", hex);
+                    rc = POOL_EIO;
+                    break;
+                }
+            }
+            rc = 0;
+        } else if (msg.type == PROTO_BLOCK || msg.type == PROTO_BLOCK_STORED)
+            ; /* an answer to an earlier request that gave up: stale */
+        else if (msg.type == PROTO_ERROR && !(msg.present & PROTO_F_POOL)
+                 && msg.code != PROTO_CODE_UNKNOWN_PEER) {
+            /* The head answers a failed BLOCK_GET/PUT with an ERROR naming
+               no pool; we have one request out at a time. */
+            snprintf (error, error_size, "%s", msg.text ? msg.text : "block store error");
+            rc = msg.code < 0 && msg.code > -100 ? (int)msg.code : POOL_EIO;
+        } else {
+            s_on_message (self, &msg);
+            if (self->done) {
+                snprintf (error, error_size, "block %.16s: the worker is ending", hex);
+                rc = POOL_ELOST;
+            }
+        }
+        proto_msg_reset (&msg);
+    }
+    proto_msg_reset (&msg);
+    return rc;
+}
+
+static int
+s_block_get (void *arg, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes,
+             char *error, size_t error_size)
+{
+    worker_t *self = arg;
+    proto_msg_t get;
+    proto_msg_init (&get, PROTO_BLOCK_GET);
+    proto_msg_add_hash (&get, hash);
+    return s_block_request (self, &get, PROTO_BLOCK, hash, bytes, error, error_size);
+}
+
+static int
+s_block_put (void *arg, const uint8_t hash[POOL_HASH_SIZE], const void *data,
+             size_t size, char *error, size_t error_size)
+{
+    worker_t *self = arg;
+    proto_msg_t put;
+    proto_msg_init (&put, PROTO_BLOCK_PUT);
+    proto_msg_add_hash (&put, hash);
+    if (proto_msg_add_bytes (&put, data, size) != PROTO_OK) {
+        proto_msg_reset (&put);
+        snprintf (error, error_size, "out of memory sending a block");
+        return POOL_ENOMEM;
+    }
+    return s_block_request (self, &put, PROTO_BLOCK_STORED, hash, NULL, error,
+                            error_size);
+}
+
+/* ------------------------------------------------------------------------
     Main loop */
 
 /*  How long the head may stay silent.  A big block arriving holds the
@@ -1047,6 +1185,12 @@ main (int argc, char *argv[])
     }
     zsys_set_logstream (stderr);
     zsys_set_logident ("pool-worker");
+    if (self->args.scoreboard_fd >= 0) {
+        self->board = node_scoreboard_map (self->args.scoreboard_fd);
+        if (!self->board)
+            zsys_warning ("worker %s: cannot map the scoreboard: a crash will be "
+                          "charged to the oldest job held", self->args.id);
+    }
 
     const char *keys = getenv (PROTO_KEYS_ENV);
     if (!keys || proto_keys_import (&self->keys, keys)) {
@@ -1071,6 +1215,8 @@ main (int argc, char *argv[])
         zsys_error ("worker %s: %s", self->args.id, error);
         goto cleanup;
     }
+    worker_block_io_t io = { self, s_block_get, s_block_put };
+    worker_ctx_set_block_io (&self->ctx, &io);
     if (s_connect (self) == 0)
         s_run (self);
     exit_code = self->exit_code;
@@ -1086,6 +1232,7 @@ cleanup:
     zframe_destroy (&self->init_data);
     proto_msg_reset (&self->results);
     worker_output_free (&self->output);
+    worker_ctx_clear_blocks (&self->ctx);
     free (self);
     return exit_code;
 }

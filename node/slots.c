@@ -30,6 +30,27 @@ gpu_discover (gpu_device_t *devices, int max, char *error, size_t error_size)
 
 #define GPUS_MAX 256
 
+/*  What discovery would return on a machine with count identical GPUs:
+    the test-only --simulate-gpus feeds this list into the same filtering
+    and slot planning as the real one, so what a test sees of CUDA_VISIBLE_DEVICES,
+    --gpus and --max-gpus is what production does. */
+static int
+s_simulated_discover (gpu_device_t *devices, int count, int max)
+{
+    if (count > max)
+        count = max;
+    for (int i = 0; i < count; i++) {
+        memset (&devices[i], 0, sizeof devices[i]);
+        devices[i].index = i;
+        snprintf (devices[i].uuid, sizeof devices[i].uuid,
+                  "GPU-5e1a7ed0-0000-4000-8000-%012x", (unsigned)i);
+        snprintf (devices[i].name, sizeof devices[i].name, "Simulated GPU %d", i);
+        devices[i].memory_total = NODE_SIMULATED_GPU_MEMORY;
+        devices[i].memory_free = NODE_SIMULATED_GPU_MEMORY;
+    }
+    return count;
+}
+
 /*  Whether token (an index or a UUID, with or without its "GPU-" prefix,
     or a unique prefix of it as CUDA accepts) names device. */
 static bool
@@ -94,15 +115,21 @@ node_slots_plan (const node_slots_config_t *config, node_slot_t *slots, int max,
 {
     static gpu_device_t devices[GPUS_MAX];
     char reason[256] = "";
-    int count = gpu_discover (devices, GPUS_MAX, reason, sizeof reason);
+    int count = config->simulate_gpus > 0
+                    ? s_simulated_discover (devices, config->simulate_gpus, GPUS_MAX)
+                    : gpu_discover (devices, GPUS_MAX, reason, sizeof reason);
+    if (config->simulate_gpus > 0)
+        zsys_warning ("--simulate-gpus %d: TEST ONLY, these GPUs do not exist",
+                      config->simulate_gpus);
     if (count < 0) {
         zsys_warning ("GPU discovery failed (%s); running CPU workers", reason);
         count = 0;
     }
     /*  A CUDA_VISIBLE_DEVICES we inherited narrows what this node may use;
-        set but empty means no GPU at all. */
+        set but empty means no GPU at all.  It names real devices, so it
+        does not narrow simulated ones. */
     const char *inherited = getenv ("CUDA_VISIBLE_DEVICES");
-    if (count > 0 && inherited) {
+    if (count > 0 && inherited && config->simulate_gpus <= 0) {
         count = s_filter (devices, count, inherited, false, "CUDA_VISIBLE_DEVICES", error,
                           error_size);
         if (count < 0)

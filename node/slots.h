@@ -25,7 +25,13 @@ typedef struct {
     const char *gpus; /* --gpus: comma-separated indices or UUIDs, or NULL */
     int max_gpus;     /* --max-gpus, or -1 for no limit */
     int cpu_workers;  /* --cpu-workers, or -1 for one per core */
+    int simulate_gpus; /* --simulate-gpus (tests only): N synthetic devices
+                          stand in for what discovery found; 0: real ones */
 } node_slots_config_t;
+
+/*  Simulated devices: 1 GiB each, "Simulated GPU <i>", UUID
+    "GPU-5e1a7ed0-0000-4000-8000-<i as 12 hex digits>". */
+#define NODE_SIMULATED_GPU_MEMORY (1ULL << 30)
 
 /*  Fills slots[max] and returns their count (0 is valid: a node without
     workers), or -1 with a message in error[error_size] (a --gpus entry that

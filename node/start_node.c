@@ -48,8 +48,12 @@ typedef struct {
     const char *gpus;
     int max_gpus;     /* -1: no limit */
     int cpu_workers;  /* -1: one per core */
+    int simulate_gpus; /* tests only: 0, or N synthetic GPUs */
     int heartbeat_ms; /* 0: the head's default */
     int liveness;     /* 0: the head's default */
+    long long max_message; /* 0: the head's default (bytes) */
+    long long max_pools;   /* 0: the head's default */
+    long long max_pending; /* 0: the head's default */
     double timeout;   /* seconds */
 } s_options_t;
 
@@ -92,6 +96,10 @@ s_usage (FILE *out)
         "      --server-only     run no workers on this machine\n"
         "      --heartbeat MS    heartbeat interval of the cluster (default 1000)\n"
         "      --liveness N      heartbeats missed before a peer is dead (default 3)\n"
+        "      --max-message B   largest message the head accepts, in bytes (default\n"
+        "                        2 GiB); a larger one is refused\n"
+        "      --max-pools N     pools one client connection may open (default 64)\n"
+        "      --max-pending N   jobs waiting in one pool's queue (default 10000000)\n"
         "\n"
         "Node options:\n"
         "      --data-dir DIR    lock, logs, cache and (head) Redis files (default\n"
@@ -100,6 +108,9 @@ s_usage (FILE *out)
         "      --max-gpus N      use at most N GPUs (0: none, run CPU workers)\n"
         "      --cpu-workers N   CPU workers when no GPU is used (default: one per "
         "core)\n"
+        "      --simulate-gpus N TEST ONLY: act as if N GPUs were found (1 GiB each;\n"
+        "                        no real device behind them); also env\n"
+        "                        DCPOOL_SIMULATE_GPUS\n"
         "  -v, --verbose         log more (and run pool-head with -v)\n"
         "  -h, --help            show this help and exit\n"
         "\n"
@@ -127,6 +138,23 @@ s_parse_int (const char *text, const char *flag, long min, long max, int *out)
     return 0;
 }
 
+/*  The same for a 64-bit number. */
+static int
+s_parse_ll (const char *text, const char *flag, long long min, long long max,
+            long long *out)
+{
+    char *end;
+    errno = 0;
+    long long value = strtoll (text, &end, 10);
+    if (errno || end == text || *end || value < min || value > max) {
+        fprintf (stderr, "start_node: %s wants a number from %lld to %lld, not '%s'\n",
+                 flag, min, max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
 enum {
     OPT_HEAD = 256,
     OPT_STATUS,
@@ -136,10 +164,14 @@ enum {
     OPT_CPU_WORKERS,
     OPT_MAX_GPUS,
     OPT_GPUS,
+    OPT_SIMULATE_GPUS,
     OPT_INSECURE,
     OPT_HEARTBEAT,
     OPT_LIVENESS,
-    OPT_TIMEOUT
+    OPT_TIMEOUT,
+    OPT_MAX_MESSAGE,
+    OPT_MAX_POOLS,
+    OPT_MAX_PENDING
 };
 
 /*  0, or the exit code when the program must stop here (help: 0 after
@@ -159,10 +191,14 @@ s_parse (int argc, char *argv[], s_options_t *options)
             { "cpu-workers", required_argument, NULL, OPT_CPU_WORKERS },
             { "max-gpus", required_argument, NULL, OPT_MAX_GPUS },
             { "gpus", required_argument, NULL, OPT_GPUS },
+            { "simulate-gpus", required_argument, NULL, OPT_SIMULATE_GPUS },
             { "insecure", no_argument, NULL, OPT_INSECURE },
             { "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
             { "liveness", required_argument, NULL, OPT_LIVENESS },
             { "timeout", required_argument, NULL, OPT_TIMEOUT },
+            { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
+            { "max-pools", required_argument, NULL, OPT_MAX_POOLS },
+            { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
@@ -209,6 +245,10 @@ s_parse (int argc, char *argv[], s_options_t *options)
         case OPT_GPUS:
             options->gpus = optarg;
             break;
+        case OPT_SIMULATE_GPUS:
+            if (s_parse_int (optarg, "--simulate-gpus", 0, 64, &options->simulate_gpus))
+                return -1;
+            break;
         case OPT_INSECURE:
             options->insecure = true;
             break;
@@ -233,6 +273,22 @@ s_parse (int argc, char *argv[], s_options_t *options)
             }
             break;
         }
+        /* The ranges are pool-head's: a bad value fails here, not in the
+           head's log. */
+        case OPT_MAX_MESSAGE:
+            if (s_parse_ll (optarg, "--max-message", 1024, 1LL << 40,
+                            &options->max_message))
+                return -1;
+            break;
+        case OPT_MAX_POOLS:
+            if (s_parse_ll (optarg, "--max-pools", 1, 1000000, &options->max_pools))
+                return -1;
+            break;
+        case OPT_MAX_PENDING:
+            if (s_parse_ll (optarg, "--max-pending", 1, 1LL << 40,
+                            &options->max_pending))
+                return -1;
+            break;
         case 'v':
             options->verbose = true;
             break;
@@ -259,6 +315,9 @@ s_parse (int argc, char *argv[], s_options_t *options)
         problem = "say --head to start a head, -a HOST to join one, or --status";
     else if (!options->head && (options->redis_url || options->server_only))
         problem = "--redis and --server-only go with --head";
+    else if (!options->head
+             && (options->max_message || options->max_pools || options->max_pending))
+        problem = "--max-message, --max-pools and --max-pending go with --head";
     else if (!options->head && options->port == 0)
         problem = "-p 0 (any free port) only makes sense with --head";
     if (problem) {
@@ -536,9 +595,17 @@ main (int argc, char *argv[])
 
     int nslots = 0;
     if (!options.server_only) {
+        /*  Tests that start nodes through a harness pass the test-only
+            simulation in the environment; the flag wins. */
+        const char *simulate = getenv ("DCPOOL_SIMULATE_GPUS");
+        if (options.simulate_gpus == 0 && simulate && *simulate
+            && s_parse_int (simulate, "DCPOOL_SIMULATE_GPUS", 0, 64,
+                            &options.simulate_gpus))
+            goto cleanup;
         node_slots_config_t plan = { .gpus = options.gpus,
                                      .max_gpus = options.max_gpus,
-                                     .cpu_workers = options.cpu_workers };
+                                     .cpu_workers = options.cpu_workers,
+                                     .simulate_gpus = options.simulate_gpus };
         nslots = node_slots_plan (&plan, slots, NODE_SLOTS_MAX, error, sizeof error);
         if (nslots < 0) {
             fprintf (stderr, "start_node: %s\n", error);
@@ -566,6 +633,9 @@ main (int argc, char *argv[])
                                    .port = options.port,
                                    .heartbeat_ms = options.heartbeat_ms,
                                    .liveness = options.liveness,
+                                   .max_message = options.max_message,
+                                   .max_pools = options.max_pools,
+                                   .max_pending = options.max_pending,
                                    .verbose = options.verbose };
         if (launch_start (&launch, &config, error, sizeof error)) {
             fprintf (stderr, "start_node: cannot start the head: %s\n", error);

@@ -1,5 +1,8 @@
 /*  node/supervisor.c - worker slots, the head link and signals, in one zloop. */
 #include "supervisor.h"
+#include "scoreboard.h"
+
+#include <sys/mman.h>
 #include "spawn.h"
 #include "proto/link.h"
 #include "proto/msg.h"
@@ -30,6 +33,8 @@ typedef struct {
     int64_t started; /* zclock_mono at spawn */
     int backoff_ms;
     int respawn_timer; /* pending respawn, or -1 */
+    int board_fd;      /* the scoreboard page it gets as fd 3, or -1 */
+    node_scoreboard_t *board;
 } s_worker_t;
 
 struct supervisor {
@@ -248,8 +253,10 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
 static void
 s_worker_spawn (supervisor_t *self, s_worker_t *worker)
 {
+    node_scoreboard_leave (worker->board);   /* nothing runs in a new process */
     worker->pid = spawn_start (self->config.worker_bin, worker->argv,
-                               spawn_env_array (worker->env), self->log_fd, -1);
+                               spawn_env_array (worker->env), self->log_fd,
+                               worker->board_fd);
     worker->started = zclock_mono ();
     if (worker->pid < 0) {
         /* fork failed (out of processes?): count it as a young death. */
@@ -284,6 +291,20 @@ s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
     /*  The process id tells the head which process of the slot died, so a
         late report never retires the slot's next process. */
     proto_msg_set_seq (&msg, (uint64_t)pid);
+    /*  The job it was running, from the scoreboard: only that one is
+        charged an attempt; none when it died between jobs. */
+    uint64_t pool, job_id;
+    uint32_t attempt;
+    if (node_scoreboard_read (worker->board, &pool, &job_id, &attempt)) {
+        proto_job_t *job = proto_msg_add_job (&msg);
+        if (job) {
+            job->id = job_id;
+            job->attempt = attempt;
+            proto_msg_set_pool (&msg, pool);
+        }
+    }
+    else
+        proto_msg_add_num (&msg, 0);    /* says: it was running nothing */
     proto_msg_set_text (&msg, "worker %s %s", worker->id, how);
     if (self->link)
         s_send (self, &msg);
@@ -478,6 +499,7 @@ s_worker_prepare (supervisor_t *self, s_worker_t *worker, const char *keys,
     snprintf (worker->id, sizeof worker->id, "%s/w%d", self->config.node_id,
               worker->slot);
     worker->respawn_timer = -1;
+    worker->board_fd = -1;
     worker->backoff_ms = BACKOFF_FIRST_MS;
     worker->env = spawn_env_new ();
     worker->argv = calloc (20, sizeof (char *));
@@ -494,12 +516,16 @@ s_worker_prepare (supervisor_t *self, s_worker_t *worker, const char *keys,
     } else if (spawn_env_set (worker->env, "CUDA_VISIBLE_DEVICES", ""))
         return -1;
 
+    worker->board_fd = node_scoreboard_create (&worker->board);
+    if (worker->board_fd < 0)
+        return -1;
     char index[32], memory[32];
     snprintf (index, sizeof index, "%d", worker->plan.index);
     snprintf (memory, sizeof memory, "%llu", (unsigned long long)worker->plan.memory);
     const char *args[]
         = { self->config.worker_bin, "--server", endpoint, "--node", self->config.node_id,
             "--id", worker->id, "--data-dir", self->config.data_dir,
+            "--scoreboard-fd", "3",
             /* GPU slots only, from here */
             "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
             worker->plan.uuid, "--gpu-memory", memory };
@@ -623,6 +649,10 @@ supervisor_destroy (supervisor_t **self_p)
                 free (*arg);
         free (worker->argv);
         spawn_env_destroy (&worker->env);
+        if (worker->board)
+            munmap (worker->board, sizeof *worker->board);
+        if (worker->board_fd >= 0)
+            close (worker->board_fd);
     }
     free (self->workers);
     if (self->loop)

@@ -7,6 +7,8 @@
 */
 #include "worker_ctx.h"
 
+#include "msg.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,10 @@ worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
     if (!id || strlen (id) > WORKER_CTX_ID_MAX)
         return -1;
     strcpy (ctx->id, id);
+    ctx->blocks_budget = (size_t)2048 << 20;
+    const char *budget = getenv ("DCPOOL_BLOCK_CACHE_MB");
+    if (budget && atol (budget) > 0)
+        ctx->blocks_budget = (size_t)atol (budget) << 20;
     if (ctx->gpu_index >= 0) {
         const char *name = gpu_name ? gpu_name : "";
         if (strlen (name) >= sizeof ctx->gpu_name)
@@ -36,6 +42,7 @@ worker_ctx_clear_error (pool_worker_ctx_t *ctx)
 {
     ctx->error[0] = 0;
     ctx->error_set = false;
+    ctx->generation++;
 }
 
 const char *
@@ -143,5 +150,154 @@ pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name, uint64_t
         *name = ctx->gpu_name;
     if (memory)
         *memory = ctx->gpu_memory;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+    Blocks: pool_worker_block_get / pool_worker_block_put, with a cache of
+    what this process has seen, so the blocks a worker needs job after job
+    (a row of A in a block multiply) cross the network once per worker. */
+
+struct worker_block {
+    worker_block_t *next;
+    uint8_t hash[POOL_HASH_SIZE];
+    zframe_t *bytes;
+    uint64_t generation; /* of the last call that was handed it */
+};
+
+void
+worker_ctx_set_block_io (pool_worker_ctx_t *ctx, const worker_block_io_t *io)
+{
+    ctx->block_io = *io;
+}
+
+void
+worker_ctx_clear_blocks (pool_worker_ctx_t *ctx)
+{
+    while (ctx->blocks) {
+        worker_block_t *block = ctx->blocks;
+        ctx->blocks = block->next;
+        zframe_destroy (&block->bytes);
+        free (block);
+    }
+    ctx->blocks_bytes = 0;
+}
+
+/*  The cached block, moved to the front; NULL when absent. */
+static worker_block_t *
+s_block_find (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE])
+{
+    worker_block_t **link = &ctx->blocks;
+    for (worker_block_t *block = ctx->blocks; block; block = block->next) {
+        if (memcmp (block->hash, hash, POOL_HASH_SIZE) == 0) {
+            *link = block->next;
+            block->next = ctx->blocks;
+            ctx->blocks = block;
+            return block;
+        }
+        link = &block->next;
+    }
+    return NULL;
+}
+
+/*  Frees least recently used blocks not handed out in this call until
+    `more` bytes fit in the budget (or nothing else can go). */
+static void
+s_block_evict (pool_worker_ctx_t *ctx, size_t more)
+{
+    while (ctx->blocks_bytes + more > ctx->blocks_budget) {
+        worker_block_t **victim = NULL;
+        for (worker_block_t **link = &ctx->blocks; *link; link = &(*link)->next)
+            if ((*link)->generation != ctx->generation)
+                victim = link; /* the last such one: least recently used */
+        if (!victim)
+            return;
+        worker_block_t *block = *victim;
+        *victim = block->next;
+        ctx->blocks_bytes -= zframe_size (block->bytes);
+        zframe_destroy (&block->bytes);
+        free (block);
+    }
+}
+
+/*  Adds bytes (consumed) to the cache; the new entry, or NULL. */
+static worker_block_t *
+s_block_add (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE],
+             zframe_t **bytes)
+{
+    s_block_evict (ctx, zframe_size (*bytes));
+    worker_block_t *block = calloc (1, sizeof *block);
+    if (!block) {
+        zframe_destroy (bytes);
+        return NULL;
+    }
+    memcpy (block->hash, hash, POOL_HASH_SIZE);
+    block->bytes = *bytes;
+    *bytes = NULL;
+    block->generation = ctx->generation;
+    block->next = ctx->blocks;
+    ctx->blocks = block;
+    ctx->blocks_bytes += zframe_size (block->bytes);
+    return block;
+}
+
+int
+pool_worker_block_get (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE],
+                       pool_bytes_t *out)
+{
+    if (!ctx || !hash || !out)
+        return POOL_EINVAL;
+    out->data = NULL;
+    out->size = 0;
+    worker_block_t *block = s_block_find (ctx, hash);
+    if (!block) {
+        if (!ctx->block_io.get) {
+            pool_worker_error (ctx, "no block store in this process");
+            return POOL_EIO;
+        }
+        zframe_t *bytes = NULL;
+        char error[512] = "";
+        int rc = ctx->block_io.get (ctx->block_io.arg, hash, &bytes, error, sizeof error);
+        if (rc) {
+            pool_worker_error (ctx, "%s", error);
+            return rc;
+        }
+        block = s_block_add (ctx, hash, &bytes);
+        if (!block) {
+            pool_worker_error (ctx, "out of memory caching a block");
+            return POOL_ENOMEM;
+        }
+    }
+    block->generation = ctx->generation;
+    out->data = zframe_data (block->bytes);
+    out->size = zframe_size (block->bytes);
+    return 0;
+}
+
+int
+pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, size_t size,
+                       uint8_t hash[POOL_HASH_SIZE])
+{
+    if (!ctx || (size && !data) || !hash)
+        return POOL_EINVAL;
+    proto_hash (data, size, hash);
+    if (s_block_find (ctx, hash))
+        return 0; /* fetched or stored by us before: the store has it */
+    if (!ctx->block_io.put) {
+        pool_worker_error (ctx, "no block store in this process");
+        return POOL_EIO;
+    }
+    char error[512] = "";
+    int rc = ctx->block_io.put (ctx->block_io.arg, hash, data, size, error,
+                                sizeof error);
+    if (rc) {
+        pool_worker_error (ctx, "%s", error);
+        return rc;
+    }
+    /* Kept: the same worker often needs its output next (a chain of
+       operations); a copy is cheap beside the network. */
+    zframe_t *bytes = zframe_new (data, size);
+    if (bytes)
+        s_block_add (ctx, hash, &bytes);
     return 0;
 }

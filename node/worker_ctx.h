@@ -14,11 +14,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "pool_worker.h"
 
 #define WORKER_CTX_ID_MAX 64
 #define WORKER_CTX_NAME_MAX 96
 #define WORKER_CTX_ERROR_MAX 4096
+
+/*  How the block functions reach the head: pool-worker fills these in
+    (worker_ctx_set_block_io).  get: 0 and a fresh frame in *bytes (caller
+    owns), checked against hash; put: 0 once the head said BLOCK_STORED.
+    Both <0 (a POOL_E* code) with the reason in error on failure. */
+typedef struct {
+    void *arg;
+    int (*get) (void *arg, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes,
+                char *error, size_t error_size);
+    int (*put) (void *arg, const uint8_t hash[POOL_HASH_SIZE], const void *data,
+                size_t size, char *error, size_t error_size);
+} worker_block_io_t;
+
+typedef struct worker_block worker_block_t;
 
 struct pool_worker_ctx {
     char id[WORKER_CTX_ID_MAX + 1];
@@ -27,6 +43,14 @@ struct pool_worker_ctx {
     uint64_t gpu_memory;
     char error[WORKER_CTX_ERROR_MAX]; /* set by pool_worker_error */
     bool error_set;
+    /* Blocks fetched or stored by this process, least recently used
+       first out; those handed out during the current call (generation)
+       stay until it returns. */
+    worker_block_io_t block_io;
+    worker_block_t *blocks; /* most recently used first */
+    size_t blocks_bytes;
+    size_t blocks_budget; /* bytes; DCPOOL_BLOCK_CACHE_MB, default 2048 MiB */
+    uint64_t generation;  /* bumped before each init, run or update */
 };
 
 struct pool_output {
@@ -40,7 +64,13 @@ struct pool_output {
     when id or name does not fit. */
 int worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
                      const char *gpu_name, uint64_t gpu_memory);
-/*  Forgets the error message; call before each init, run or update. */
+/*  Connects pool_worker_block_get/put to the head. */
+void worker_ctx_set_block_io (pool_worker_ctx_t *ctx, const worker_block_io_t *io);
+/*  Frees the block cache. */
+void worker_ctx_clear_blocks (pool_worker_ctx_t *ctx);
+/*  Forgets the error message; call before each init, run or update (it
+    also starts a new call for the block cache: blocks handed out during
+    the previous one may now be evicted). */
 void worker_ctx_clear_error (pool_worker_ctx_t *ctx);
 /*  The message pool_worker_error stored since the last clear, or NULL. */
 const char *worker_ctx_error (const pool_worker_ctx_t *ctx);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "elf_check.h"
 #include "worker_ctx.h"
 
 struct worker_host {
@@ -27,6 +28,9 @@ worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data
         rc = POOL_ENOMEM;
         goto cleanup;
     }
+    /* The client checked the library on its machine; this one may differ. */
+    if (proto_elf_check (path, "worker library", error, error_size))
+        goto cleanup;
     dlerror ();
     self->library = dlopen (path, RTLD_NOW | RTLD_LOCAL);
     if (!self->library) {

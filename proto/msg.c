@@ -71,6 +71,9 @@ proto_msg_reset (proto_msg_t *self)
     free (self->text);
     free (self->jobs);
     zmsg_destroy (&self->frames);
+    zframe_destroy (&self->packed);
+    free (self->packed_off);
+    free (self->borrowed);
     proto_msg_init (self, type);
 }
 
@@ -200,9 +203,43 @@ proto_msg_add_job (proto_msg_t *self)
     return job;
 }
 
+/* Turns borrowed payloads into frames of their own (copies). */
+static int
+s_materialize (proto_msg_t *self)
+{
+    if (!self->nborrowed)
+        return PROTO_OK;
+    if (!self->frames && !(self->frames = zmsg_new ()))
+        return PROTO_EIO;
+    for (size_t i = 0; i < self->nborrowed; i++)
+        if (zmsg_addmem (self->frames, self->borrowed [i].data, self->borrowed [i].size))
+            return PROTO_EIO;
+    self->nborrowed = 0;
+    return PROTO_OK;
+}
+
+int
+proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
+{
+    if (self->frames && zmsg_size (self->frames))
+        return proto_msg_add_bytes (self, data, size);
+    if (self->nborrowed == self->borrowed_cap) {
+        size_t cap = self->borrowed_cap ? 2 * self->borrowed_cap : 64;
+        proto_slice_t *grown = realloc (self->borrowed, cap * sizeof *grown);
+        if (!grown)
+            return PROTO_EIO;
+        self->borrowed = grown;
+        self->borrowed_cap = cap;
+    }
+    self->borrowed [self->nborrowed++] = (proto_slice_t) { data, size };
+    return PROTO_OK;
+}
+
 int
 proto_msg_add_frame (proto_msg_t *self, zframe_t **frame)
 {
+    if (s_materialize (self) != PROTO_OK)
+        return PROTO_EIO;
     if (!self->frames) {
         self->frames = zmsg_new ();
         if (!self->frames)
@@ -225,13 +262,55 @@ proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size)
 size_t
 proto_msg_frames (const proto_msg_t *self)
 {
-    return self->frames ? zmsg_size (self->frames) : 0;
+    if (self->packed)
+        return self->njobs - self->packed_next;
+    return (self->frames ? zmsg_size (self->frames) : 0) + self->nborrowed;
 }
 
 zframe_t *
 proto_msg_pop_frame (proto_msg_t *self)
 {
+    if (self->packed) {
+        if (self->packed_next >= self->njobs)
+            return NULL;
+        size_t i = self->packed_next++;
+        return zframe_new (zframe_data (self->packed) + self->packed_off [i],
+                           self->packed_off [i + 1] - self->packed_off [i]);
+    }
+    if (self->nborrowed && s_materialize (self) != PROTO_OK)
+        return NULL;
     return self->frames ? zmsg_pop (self->frames) : NULL;
+}
+
+int
+proto_msg_payload (proto_msg_t *self, size_t index, const void **data,
+                   size_t *size)
+{
+    if (self->packed) {
+        if (index >= self->njobs)
+            return -1;
+        *data = zframe_data (self->packed) + self->packed_off [index];
+        *size = self->packed_off [index + 1] - self->packed_off [index];
+        return 0;
+    }
+    if (self->nborrowed) {
+        if (index >= self->nborrowed)
+            return -1;
+        *data = self->borrowed [index].data;
+        *size = self->borrowed [index].size;
+        return 0;
+    }
+    if (!self->frames || index >= zmsg_size (self->frames))
+        return -1;
+    /* zmsg keeps a cursor: walking in order costs one step per call. */
+    zframe_t *frame = index == 0 ? zmsg_first (self->frames) : zmsg_next (self->frames);
+    if (index > 0 && !frame)
+        return -1;
+    if (!frame)
+        return -1;
+    *data = zframe_data (frame);
+    *size = zframe_size (frame);
+    return 0;
 }
 
 static void
@@ -299,7 +378,32 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
 
-    msgpack_pack_map (&pk, 2 + s_popcount (self->present));
+    /* Pack small payloads into one frame (see PROTO_PACK_ITEM_MAX). */
+    size_t frames = proto_msg_frames (self);
+    bool pack = s_types [self->type].frames == FR_JOBS && frames >= 2
+             && frames == self->njobs && self->packed_next == 0;
+    size_t packed_size = 0;
+    for (size_t i = 0; pack && i < frames; i++) {
+        const void *data;
+        size_t size;
+        if (proto_msg_payload (self, i, &data, &size) || size > PROTO_PACK_ITEM_MAX)
+            pack = false;
+        packed_size += size;
+    }
+    if (!pack && (self->nborrowed || self->packed)) {
+        /* Big or odd payloads go as frames of their own. */
+        zframe_t *frame;
+        zmsg_t *owned = zmsg_new ();
+        if (!owned)
+            goto cleanup;
+        while ((frame = proto_msg_pop_frame (self)))
+            zmsg_append (owned, &frame);
+        zmsg_destroy (&self->frames);
+        zframe_destroy (&self->packed);
+        self->nborrowed = 0;
+        self->frames = owned;
+    }
+    msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0));
     s_pack_key (&pk, "v");
     msgpack_pack_uint32 (&pk, PROTO_VERSION);
     s_pack_key (&pk, "t");
@@ -356,11 +460,38 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
             msgpack_sbuffer_write (&sbuf, (const char *) entry, sizeof entry);
         }
     }
+    zframe_t *packed = NULL;
+    if (pack) {
+        s_pack_key (&pk, "z");
+        msgpack_pack_bin (&pk, frames * 4);
+        packed = zframe_new (NULL, packed_size);
+        if (!packed)
+            goto cleanup;
+        uint8_t *at = zframe_data (packed);
+        for (size_t i = 0; i < frames; i++) {
+            const void *data = NULL;
+            size_t len = 0;
+            proto_msg_payload (self, i, &data, &len);
+            uint8_t size [4];
+            s_put_le32 (size, (uint32_t) len);
+            msgpack_sbuffer_write (&sbuf, (const char *) size, sizeof size);
+            if (len)
+                memcpy (at, data, len);
+            at += len;
+        }
+        zmsg_destroy (&self->frames);
+        zframe_destroy (&self->packed);
+        self->nborrowed = 0;
+    }
     msg = zmsg_new ();
-    if (!msg)
+    if (!msg || zmsg_addmem (msg, sbuf.data, sbuf.size)) {
+        zframe_destroy (&packed);
         goto cleanup;
-    if (zmsg_addmem (msg, sbuf.data, sbuf.size))
+    }
+    if (packed && zmsg_append (msg, &packed)) {
+        zframe_destroy (&packed);
         goto cleanup;
+    }
     if (self->frames) {
         zframe_t *frame;
         while ((frame = zmsg_pop (self->frames)))
@@ -439,6 +570,8 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "header key is not a one-letter string");
     char k = key->via.str.ptr [0];
+    if (k == 'z')
+        return PROTO_OK;            /* packed sizes: read with the frames */
     static const char keys [] = "rinpscxhuj";
     const char *at = k ? strchr (keys, k) : NULL;
     uint32_t bit = at ? 1u << (at - keys) : 0;
@@ -595,6 +728,47 @@ container:
     return p;
 }
 
+/*  Takes the one packed payload frame of msg into self, with the offsets
+    of its njobs payloads; checks that the sizes fit the frame exactly. */
+static int
+s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
+          const type_spec_t *spec, char *reason, size_t reason_size)
+{
+    size_t njobs = self->njobs;
+    if (spec->frames != FR_JOBS || sizes->type != MSGPACK_OBJECT_BIN
+    ||  sizes->via.bin.size != njobs * 4 || njobs < 2 || zmsg_size (msg) != 1)
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "%s: packed payload sizes do not match its jobs", spec->name);
+    size_t *off = malloc ((njobs + 1) * sizeof *off);
+    if (!off)
+        return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+    zframe_t *packed = zmsg_pop (msg);
+    const uint8_t *p = (const uint8_t *) sizes->via.bin.ptr;
+    size_t total = zframe_size (packed);
+    off [0] = 0;
+    for (size_t i = 0; i < njobs; i++) {
+        size_t size = s_get_le32 (p + 4 * i);
+        if (size > total - off [i]) {
+            free (off);
+            zframe_destroy (&packed);
+            return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                           "%s: packed payload %zu overruns its frame", spec->name, i);
+        }
+        off [i + 1] = off [i] + size;
+    }
+    if (off [njobs] != total) {
+        size_t left = total - off [njobs];
+        free (off);
+        zframe_destroy (&packed);
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "%s: %zu bytes of packed payload left over", spec->name, left);
+    }
+    self->packed = packed;
+    self->packed_off = off;
+    self->packed_next = 0;
+    return PROTO_OK;
+}
+
 int
 proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
                   size_t reason_size)
@@ -676,7 +850,26 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
                      "%s lacks a required field", spec->name);
         goto cleanup;
     }
-    size_t frames = zmsg_size (msg);
+    /* Packed payloads: cut the one frame back into one per job. */
+    const msgpack_object *sizes = NULL;
+    for (uint32_t i = 0; i < map->size; i++) {
+        const msgpack_object *key = &map->ptr [i].key;
+        if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == 1
+        &&  key->via.str.ptr [0] == 'z') {
+            if (sizes) {
+                rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                             "header key 'z' given twice");
+                goto cleanup;
+            }
+            sizes = &map->ptr [i].val;
+        }
+    }
+    if (sizes) {
+        rc = s_unpack (self, msg, sizes, spec, reason, reason_size);
+        if (rc != PROTO_OK)
+            goto cleanup;
+    }
+    size_t frames = zmsg_size (msg) + (self->packed ? self->njobs : 0);
     size_t want = 0;
     switch (spec->frames) {
         case FR_NONE: want = 0; break;
@@ -742,12 +935,38 @@ proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id)
     return PROTO_OK;
 }
 
+/*  ZMQ_MAXMSGSIZE bounds each frame (libzmq cuts a connection that sends a
+    larger one); the same limit applies to the whole message here, so many
+    frames each under it cannot add up to more.  0, or PROTO_EMALFORMED
+    after destroying *msg. */
+static int
+s_check_size (void *sock, zmsg_t **msg, char *reason, size_t reason_size)
+{
+    int64_t max = 0;
+    size_t len = sizeof max;
+    if (zmq_getsockopt (zsock_resolve (sock), ZMQ_MAXMSGSIZE, &max, &len) || max <= 0)
+        return 0;
+    size_t total = zmsg_content_size (*msg);
+    if ((uint64_t) total <= (uint64_t) max)
+        return 0;
+    zmsg_destroy (msg);
+    return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                   "message of %zu bytes is over the limit of %lld bytes "
+                   "(--max-message)",
+                   total, (long long) max);
+}
+
 int
 proto_msg_recv (proto_msg_t *self, void *sock, char *reason, size_t reason_size)
 {
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return s_fail (reason, reason_size, PROTO_EIO, "receive failed");
+    if (s_check_size (sock, &msg, reason, reason_size)) {
+        proto_msg_reset (self);
+        self->type = 0;
+        return PROTO_EMALFORMED;
+    }
     return proto_msg_decode (self, &msg, reason, reason_size);
 }
 
@@ -763,6 +982,11 @@ proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
     if (!*routing_id) {
         zmsg_destroy (&msg);
         return s_fail (reason, reason_size, PROTO_EMALFORMED, "no routing id");
+    }
+    if (s_check_size (sock, &msg, reason, reason_size)) {
+        proto_msg_reset (self);
+        self->type = 0;
+        return PROTO_EMALFORMED;
     }
     return proto_msg_decode (self, &msg, reason, reason_size);
 }

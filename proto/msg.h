@@ -67,6 +67,13 @@
     opens its pool again) or exit (a worker that had a pool loaded). */
 #define PROTO_CODE_UNKNOWN_PEER  -100
 
+/*  Small payloads travel packed: when every payload frame of a SUBMIT,
+    JOB or RESULT is at most PROTO_PACK_ITEM_MAX bytes, the encoder sends
+    them as one frame, with their sizes in the header ("z": a bin of u32
+    little-endian sizes), and the decoder cuts them apart again.  Callers
+    never see it; it saves libzmq a frame, and CURVE a box, per job. */
+#define PROTO_PACK_ITEM_MAX  4096
+
 /* Return codes of the codec. */
 #define PROTO_OK           0
 #define PROTO_EMALFORMED  -2           /* as malamute: -2 on bad input */
@@ -152,7 +159,21 @@ typedef struct {
     size_t       njobs;
     size_t       jobs_cap;
     zmsg_t      *frames;        /* owned payload frames; NULL when none */
+    /* Payloads of a decoded packed message: one frame, cut at offsets. */
+    zframe_t    *packed;        /* owned, or NULL */
+    size_t      *packed_off;    /* njobs + 1 offsets into packed */
+    size_t       packed_next;   /* next payload proto_msg_pop_frame gives */
+    /* Payloads added by reference (proto_msg_add_borrowed): sent packed
+       straight from the caller's memory when small, copied otherwise. */
+    struct proto_slice *borrowed;
+    size_t       nborrowed;
+    size_t       borrowed_cap;
 } proto_msg_t;
+
+typedef struct proto_slice {
+    const void *data;
+    size_t      size;
+} proto_slice_t;
 
 /*  Life cycle.  init sets the type and clears every field; reset frees what
     the message owns and leaves it as after init (type kept). */
@@ -178,10 +199,19 @@ proto_job_t *proto_msg_add_job (proto_msg_t *self);
 int  proto_msg_add_frame (proto_msg_t *self, zframe_t **frame);
 /*  Appends a payload frame copied from memory. */
 int  proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
-/*  Number of payload frames. */
+/*  Appends a payload by reference: data must stay valid until the message
+    is encoded (sent) or reset.  No copy is made when it travels packed. */
+int  proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size);
+/*  Number of payloads (frames, packed or borrowed) not yet popped. */
 size_t proto_msg_frames (const proto_msg_t *self);
-/*  Removes and returns the first payload frame (caller owns), or NULL. */
+/*  Removes and returns the next payload as a frame (caller owns), or
+    NULL.  A packed payload is copied into a frame of its own. */
 zframe_t *proto_msg_pop_frame (proto_msg_t *self);
+/*  The index'th payload (from 0, before any pop) without a copy: the
+    pointer lives as long as the message.  0, or -1 past the end.  Walking
+    the frames in order is O(1) per step. */
+int  proto_msg_payload (proto_msg_t *self, size_t index, const void **data,
+                        size_t *size);
 
 /*  Encodes the header and moves the payload frames into a new zmsg_t.
     The message's frames are gone afterwards (NULL); other fields stay. */

@@ -30,8 +30,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
-#define H_MAX_PROCS   32
+#define H_MAX_PROCS   256       /* start_node runs, --status ones too */
 #define H_STOP_WAIT   20.0      /* seconds from SIGTERM to SIGKILL */
 #define H_READY_WAIT  60.0      /* seconds for a ready line */
 #define H_BODY_WAIT   100.0     /* seconds for the whole body */
@@ -304,17 +307,23 @@ s_wait_line (h_proc_t *proc, const char *what, double timeout, char *line,
 
 /* ---- starting and stopping start_node ---------------------------------- */
 
+/* Starts start_node with args and --data-dir: a fresh directory named for
+   name, or the existing directory dir (a restart on the same data). */
 static h_proc_t *
-s_spawn (const char *name, const char *const *args)
+s_spawn_in (const char *name, const char *dir, const char *const *args)
 {
     const char *start_node = getenv ("DCPOOL_START_NODE");
     h_proc_t *proc = calloc (1, sizeof *proc);
     if (!proc)
         H_FAIL ("out of memory");
     snprintf (proc->name, sizeof proc->name, "%s", name);
-    snprintf (proc->dir, sizeof proc->dir, "%s/%s", s_base, name);
-    if (mkdir (proc->dir, 0700))
-        H_FAIL ("mkdir %s: %s", proc->dir, strerror (errno));
+    if (dir)
+        snprintf (proc->dir, sizeof proc->dir, "%s", dir);
+    else {
+        snprintf (proc->dir, sizeof proc->dir, "%s/%s", s_base, name);
+        if (mkdir (proc->dir, 0700))
+            H_FAIL ("mkdir %s: %s", proc->dir, strerror (errno));
+    }
 
     const char *argv [40];
     int argc = 0;
@@ -368,6 +377,12 @@ s_spawn (const char *name, const char *const *args)
     return proc;
 }
 
+static h_proc_t *
+s_spawn (const char *name, const char *const *args)
+{
+    return s_spawn_in (name, NULL, args);
+}
+
 /* Fails the test because proc did not print `line` in time: says whether
    it ended (and how) or is still running. */
 static void s_not_ready (h_proc_t *proc, const char *line, double timeout)
@@ -419,15 +434,41 @@ s_expect_ready (h_proc_t *proc, int cpu_workers)
     s_ready (proc, cpu_workers, h_timeout (H_READY_WAIT));
 }
 
+/* args, then extra (may be NULL), into out[max] with a NULL at the end. */
+static void
+s_join_args (const char **out, int max, const char *const *args,
+             const char *const *extra)
+{
+    int n = 0;
+    for (int i = 0; args [i] && n < max - 1; i++)
+        out [n++] = args [i];
+    for (int i = 0; extra && extra [i] && n < max - 1; i++)
+        out [n++] = extra [i];
+    out [n] = NULL;
+}
+
 h_proc_t *
 h_start_head (int cpu_workers, bool server_only)
 {
+    return h_start_head_with (cpu_workers, server_only, NULL);
+}
+
+h_proc_t *
+h_start_head_with (int cpu_workers, bool server_only, const char *const *extra)
+{
     char workers [16];
     snprintf (workers, sizeof workers, "%d", cpu_workers);
-    const char *args [] = { "--head", "-p", "0", "-r", h_password (),
+    const char *base [] = { "--head", "-p", "0", "-r", h_password (),
                             "--cpu-workers", workers,
                             server_only ? "--server-only" : NULL, NULL };
-    h_proc_t *proc = s_spawn ("head", args);
+    const char *args [32];
+    s_join_args (args, 32, base, extra);
+    /* A second head in one test gets its own name and data directory. */
+    static int heads;
+    char name [32] = "head";
+    if (++heads > 1)
+        snprintf (name, sizeof name, "head%d", heads);
+    h_proc_t *proc = s_spawn (name, args);
     char line [512];
     double timeout = h_timeout (H_READY_WAIT);
     if (!s_wait_line (proc, "dcpool head ready: port=", timeout, line,
@@ -445,12 +486,21 @@ h_start_head (int cpu_workers, bool server_only)
 h_proc_t *
 h_start_node_async (const h_proc_t *head, int cpu_workers)
 {
+    return h_start_node_async_with (head, cpu_workers, NULL);
+}
+
+h_proc_t *
+h_start_node_async_with (const h_proc_t *head, int cpu_workers,
+                         const char *const *extra)
+{
     char name [32], port [16], workers [16];
     snprintf (name, sizeof name, "node%d", ++s_node_counter);
     snprintf (port, sizeof port, "%d", head->port);
     snprintf (workers, sizeof workers, "%d", cpu_workers);
-    const char *args [] = { "-a", "127.0.0.1", "-p", port, "-r", h_password (),
+    const char *base [] = { "-a", "127.0.0.1", "-p", port, "-r", h_password (),
                             "--cpu-workers", workers, NULL };
+    const char *args [32];
+    s_join_args (args, 32, base, extra);
     h_proc_t *proc = s_spawn (name, args);
     proc->port = head->port;
     snprintf (proc->server, sizeof proc->server, "%s", head->server);
@@ -474,7 +524,14 @@ h_node_ready (h_proc_t *proc)
 h_proc_t *
 h_start_node (const h_proc_t *head, int cpu_workers)
 {
-    h_proc_t *proc = h_start_node_async (head, cpu_workers);
+    return h_start_node_with (head, cpu_workers, NULL);
+}
+
+h_proc_t *
+h_start_node_with (const h_proc_t *head, int cpu_workers,
+                   const char *const *extra)
+{
+    h_proc_t *proc = h_start_node_async_with (head, cpu_workers, extra);
     s_expect_ready (proc, cpu_workers);
     return proc;
 }
@@ -612,6 +669,118 @@ h_wait (pid_t pid, double timeout)
     }
     s_mark_reaped (pid, status);
     return s_exit_code (status);
+}
+
+/* ---- failures: kills, restarts, process trees ---------------------------- */
+
+void
+h_kill (h_proc_t *proc, int sig)
+{
+    H_CHECK (!proc->stopped, "h_kill: start_node %s is already stopped",
+             proc->name);
+    h_log ("sending signal %d (%s) to %s (pid %d)", sig, strsignal (sig),
+           proc->name, (int) proc->pid);
+    H_CHECK (kill (proc->pid, sig) == 0, "kill %d: %s", (int) proc->pid,
+             strerror (errno));
+    if (sig != SIGKILL)
+        return;
+    int status = 0;
+    if (!s_wait_pid (proc->pid, h_timeout (10), &status, s_drain, proc))
+        H_FAIL ("start_node %s did not die of SIGKILL within 10 s", proc->name);
+    s_mark_reaped (proc->pid, status);
+    proc->stopped = true;
+    s_read_some (proc);
+    if (proc->fd >= 0) {
+        close (proc->fd);
+        proc->fd = -1;
+    }
+}
+
+/* The pids of /proc entries whose parent is parent, and whose comm starts
+   with comm when comm is not NULL. */
+int
+h_children (pid_t parent, const char *comm, pid_t *out, int max)
+{
+    int n = 0;
+    DIR *dir = opendir ("/proc");
+    if (!dir)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir (dir)) && n < max) {
+        pid_t pid = (pid_t) atoi (de->d_name);
+        if (pid <= 0)
+            continue;
+        char path [64], buf [512];
+        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+        FILE *f = fopen (path, "r");
+        if (!f)
+            continue;
+        size_t len = fread (buf, 1, sizeof buf - 1, f);
+        fclose (f);
+        buf [len] = 0;
+        char *lp = strchr (buf, '(');
+        char *rp = strrchr (buf, ')');
+        char state;
+        int ppid;
+        if (!lp || !rp || sscanf (rp + 1, " %c %d", &state, &ppid) != 2)
+            continue;
+        if (ppid != (int) parent || state == 'Z')
+            continue;
+        if (comm && (strncmp (lp + 1, comm, strlen (comm)) != 0
+                     || (size_t) (rp - lp - 1) < strlen (comm)))
+            continue;
+        out [n++] = pid;
+    }
+    closedir (dir);
+    return n;
+}
+
+int
+h_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    H_CHECK (fd >= 0, "socket: %s", strerror (errno));
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    H_CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+             && getsockname (fd, (struct sockaddr *) &addr, &len) == 0,
+             "bind 127.0.0.1:0: %s", strerror (errno));
+    close (fd);
+    return ntohs (addr.sin_port);
+}
+
+h_proc_t *
+h_restart_head (const h_proc_t *old, int cpu_workers, bool server_only,
+                const char *const *extra)
+{
+    H_CHECK (old->stopped, "h_restart_head: start_node %s still runs",
+             old->name);
+    char workers [16], port [16], name [32];
+    snprintf (workers, sizeof workers, "%d", cpu_workers);
+    snprintf (port, sizeof port, "%d", old->port);
+    const char *base [] = { "--head", "-p", port, "-r", h_password (),
+                            "--cpu-workers", workers,
+                            server_only ? "--server-only" : NULL, NULL };
+    const char *args [32];
+    s_join_args (args, 32, base, extra);
+    snprintf (name, sizeof name, "%.24s-again", old->name);
+    h_proc_t *proc = s_spawn_in (name, old->dir, args);
+    char line [512];
+    double timeout = h_timeout (H_READY_WAIT);
+    if (!s_wait_line (proc, "dcpool head ready: port=", timeout, line,
+                      sizeof line))
+        s_not_ready (proc, "dcpool head ready: port=", timeout);
+    proc->port = atoi (strstr (line, "port=") + 5);
+    H_CHECK (proc->port == old->port, "the head came back on port %d, not %d",
+             proc->port, old->port);
+    snprintf (proc->server, sizeof proc->server, "127.0.0.1:%d", proc->port);
+    h_log ("head back on port %d", proc->port);
+    if (!server_only)
+        s_expect_ready (proc, cpu_workers);
+    return proc;
 }
 
 /* ---- pools --------------------------------------------------------------- */
@@ -890,7 +1059,11 @@ h_main (const char *name, void (*body) (void))
         fflush (NULL);
         exit (0);
     }
-    alarm ((unsigned) h_timeout (H_BODY_WAIT));
+    /* Soak runs (scripts/chaos --seconds N) ask for more. */
+    const char *body_wait = getenv ("DCPOOL_TEST_BODY_WAIT");
+    double wait = body_wait && atof (body_wait) > H_BODY_WAIT ? atof (body_wait)
+                                                              : H_BODY_WAIT;
+    alarm ((unsigned) h_timeout (wait));
     int status = 0;
     bool timed_out = false;
     while (waitpid (child, &status, 0) < 0) {

@@ -20,8 +20,11 @@
 
     Environment, set by meson test: DCPOOL_START_NODE (the start_node
     binary), DCPOOL_TEST_WORKERS (the directory of the test worker .so
-    files), and optionally DCPOOL_TEST_TIMEOUT_MULTIPLIER (slow builds:
-    sanitizers, valgrind).
+    files), DCPOOL_TEST_POOL_WORKER and DCPOOL_TEST_POOL_HEAD (the
+    pool-worker and pool-head binaries, for tests that run them directly),
+    and optionally DCPOOL_TEST_TIMEOUT_MULTIPLIER (slow builds:
+    sanitizers, valgrind) and DCPOOL_TEST_BODY_WAIT (seconds the body may
+    run, when more than the default 100: soak runs).
 */
 #ifndef DCPOOL_TEST_HARNESS_H
 #define DCPOOL_TEST_HARNESS_H
@@ -60,12 +63,20 @@ int  h_main (const char *name, void (*body) (void));
 /* Starts `start_node --head -p 0` with cpu_workers workers (0 and
    server_only: --server-only) and waits for its ready lines. */
 h_proc_t *h_start_head (int cpu_workers, bool server_only);
+/* The same with more start_node arguments (NULL terminated; NULL: none),
+   e.g. { "--insecure", NULL } or { "--max-pools", "2", NULL }. */
+h_proc_t *h_start_head_with (int cpu_workers, bool server_only,
+                             const char *const *extra);
 /* Starts `start_node -a 127.0.0.1 -p PORT` joining head; waits until it
    says it is ready with cpu_workers workers. */
 h_proc_t *h_start_node (const h_proc_t *head, int cpu_workers);
+h_proc_t *h_start_node_with (const h_proc_t *head, int cpu_workers,
+                             const char *const *extra);
 /* Starts the same without waiting: poll h_node_ready while doing
    something else. */
 h_proc_t *h_start_node_async (const h_proc_t *head, int cpu_workers);
+h_proc_t *h_start_node_async_with (const h_proc_t *head, int cpu_workers,
+                                   const char *const *extra);
 /* Does not block: true once the node said it is ready (id, workers set);
    fails the test when it died or is not ready within the ready timeout. */
 bool h_node_ready (h_proc_t *proc);
@@ -84,6 +95,22 @@ pid_t h_fork (int (*fn) (void *arg), void *arg);
 /* Waits for a process from h_fork: its exit code (128 + N for signal N);
    fails the test when it runs past timeout seconds. */
 int  h_wait (pid_t pid, double timeout);
+
+/* Failures (kills, freezes, restarts).  h_kill sends sig to the start_node
+   process only; for SIGKILL it also waits for it, so the cleanup knows it
+   is gone (its children die with it: PR_SET_PDEATHSIG). */
+void h_kill (h_proc_t *proc, int sig);
+/* Live processes whose parent is parent (a start_node's workers are its
+   children "pool-worker"; a head's also "pool-head" and "redis-server"),
+   filtered by the start of their comm when comm is not NULL: the count,
+   pids into out[max]. */
+int  h_children (pid_t parent, const char *comm, pid_t *out, int max);
+/* A TCP port free on 127.0.0.1 now (bound and closed). */
+int  h_free_port (void);
+/* Starts `start_node --head -p PORT` again on the data directory and the
+   port of old, which h_kill (SIGKILL) ended; waits for its ready lines. */
+h_proc_t *h_restart_head (const h_proc_t *old, int cpu_workers,
+                          bool server_only, const char *const *extra);
 
 /* Pool options for a pool on head's cluster running test worker `worker`
    ("square", "failing", ...). */

@@ -695,6 +695,30 @@ test_missing_required_field_is_malformed (void **state)
     }
 }
 
+/* Decodes a copy of wire with its last payload frame dropped (delta -1),
+   as it is (0) or with one more frame (+1). */
+static int
+s_decode_variant (zmsg_t *wire, int delta)
+{
+    zmsg_t *copy = zmsg_dup (wire);
+    if (delta < 0) {
+        zframe_t *last = zmsg_last (copy);
+        zmsg_remove (copy, last);
+        zframe_destroy (&last);
+    }
+    else
+    if (delta > 0)
+        zmsg_addmem (copy, "f", 1);
+    proto_msg_t out;
+    proto_msg_init (&out, 0);
+    char reason [256] = "";
+    int rc = proto_msg_decode (&out, &copy, reason, sizeof reason);
+    if (rc != PROTO_OK)
+        assert_true (strlen (reason) > 0);
+    proto_msg_reset (&out);
+    return rc;
+}
+
 static void
 test_wrong_frame_count_is_malformed (void **state)
 {
@@ -704,25 +728,66 @@ test_wrong_frame_count_is_malformed (void **state)
         s_fill_all (&msg, (proto_type_t) t);
         zmsg_t *wire = NULL;
         assert_int_equal (proto_msg_encode (&msg, &wire), PROTO_OK);
-        size_t right = zmsg_size (wire) - 1;
-        zframe_t *header = zmsg_pop (wire);
-        zmsg_destroy (&wire);
-        /* One frame fewer (where there is one) and one frame more. */
-        if (right > 0)
-            assert_int_equal (s_decode_raw (zframe_data (header),
-                                            zframe_size (header),
-                                            (int) right - 1),
-                              PROTO_EMALFORMED);
-        if (s_decode_raw (zframe_data (header), zframe_size (header),
-                          (int) right + 1) != PROTO_EMALFORMED)
+        /* One frame fewer (where there is one) and one frame more; small
+           job payloads travel packed in one frame, which counts as all. */
+        if (zmsg_size (wire) > 1)
+            assert_int_equal (s_decode_variant (wire, -1), PROTO_EMALFORMED);
+        if (s_decode_variant (wire, +1) != PROTO_EMALFORMED)
             fail_msg ("%s with one frame too many was accepted",
                       proto_type_name ((proto_type_t) t));
-        assert_int_equal (s_decode_raw (zframe_data (header),
-                                        zframe_size (header), (int) right),
-                          PROTO_OK);
-        zframe_destroy (&header);
+        assert_int_equal (s_decode_variant (wire, 0), PROTO_OK);
+        zmsg_destroy (&wire);
         proto_msg_reset (&msg);
     }
+}
+
+/* Small payloads are packed into one frame and come back one per job;
+   a packed frame whose sizes do not add up is refused. */
+static void
+test_small_payloads_travel_packed (void **state)
+{
+    (void) state;
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_RESULT);
+    proto_msg_set_pool (&msg, 3);
+    const char *items [] = { "a", "", "ccc", "dddd" };
+    for (int i = 0; i < 4; i++) {
+        proto_job_t *job = proto_msg_add_job (&msg);
+        job->id = (uint64_t) i;
+        if (i % 2)
+            assert_int_equal (proto_msg_add_borrowed (&msg, items [i], strlen (items [i])),
+                              PROTO_OK);
+        else
+            assert_int_equal (proto_msg_add_bytes (&msg, items [i], strlen (items [i])),
+                              PROTO_OK);
+    }
+    zmsg_t *wire = NULL;
+    assert_int_equal (proto_msg_encode (&msg, &wire), PROTO_OK);
+    assert_int_equal (zmsg_size (wire), 2);        /* header + one packed frame */
+    zmsg_t *bad = zmsg_dup (wire);
+    zframe_t *last = zmsg_last (bad);
+    zmsg_remove (bad, last);
+    zframe_destroy (&last);
+    zmsg_addmem (bad, "abcdefghij", 10);           /* 10 bytes, sizes say 8 */
+    proto_msg_t out;
+    proto_msg_init (&out, 0);
+    char reason [256];
+    assert_int_equal (proto_msg_decode (&out, &bad, reason, sizeof reason),
+                      PROTO_EMALFORMED);
+    assert_int_equal (proto_msg_decode (&out, &wire, reason, sizeof reason), PROTO_OK);
+    assert_int_equal (proto_msg_frames (&out), 4);
+    for (int i = 0; i < 4; i++) {
+        const void *data;
+        size_t size;
+        assert_int_equal (proto_msg_payload (&out, (size_t) i, &data, &size), 0);
+        assert_int_equal (size, strlen (items [i]));
+        assert_memory_equal (data, items [i], size);
+    }
+    zframe_t *frame = proto_msg_pop_frame (&out);
+    assert_int_equal (zframe_size (frame), 1);
+    zframe_destroy (&frame);
+    proto_msg_reset (&out);
+    proto_msg_reset (&msg);
 }
 
 static void
@@ -1047,6 +1112,7 @@ main (void)
         cmocka_unit_test (test_duplicated_key_is_malformed),
         cmocka_unit_test (test_missing_required_field_is_malformed),
         cmocka_unit_test (test_wrong_frame_count_is_malformed),
+        cmocka_unit_test (test_small_payloads_travel_packed),
         cmocka_unit_test (test_oversized_id_and_text_are_malformed),
         cmocka_unit_test (test_bad_jobs_bin_is_malformed),
         cmocka_unit_test (test_header_that_is_not_a_map_is_malformed),

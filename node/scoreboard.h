@@ -1,0 +1,35 @@
+/*  node/scoreboard.h - what a worker is running, in memory its node shares.
+
+    A worker batches its results, so when it dies the head cannot tell
+    which of the jobs it held was running: the oldest may be finished with
+    its result unsent.  Before each run the worker writes the job into one
+    shared page (a memfd the node made and passed as fd 3); the node reads
+    it when the worker dies and names that job in WORKER_DIED, so only the
+    job that crashed (or timed out) is charged an attempt.
+*/
+#ifndef DCPOOL_NODE_SCOREBOARD_H
+#define DCPOOL_NODE_SCOREBOARD_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint64_t pool;
+    uint64_t job_id;
+    uint32_t attempt;
+    uint32_t running;       /* 1 while run () executes; written last */
+    int64_t  started_us;    /* CLOCK_MONOTONIC, microseconds */
+} node_scoreboard_t;
+
+/* A new shared page: the fd (close-on-exec) and its mapping, or -1. */
+int  node_scoreboard_create (node_scoreboard_t **board);
+/* Maps the page behind fd (in the worker): the mapping, or NULL. */
+node_scoreboard_t *node_scoreboard_map (int fd);
+/* Marks a job as running (pool, id, attempt) or, with NULL, none. */
+void node_scoreboard_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id,
+                            uint32_t attempt);
+void node_scoreboard_leave (node_scoreboard_t *board);
+/* The job that was running: 1 and the fields, or 0 when none was. */
+int  node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool,
+                           uint64_t *id, uint32_t *attempt);
+
+#endif

@@ -1,0 +1,26 @@
+/*  proto/elf_check.h - is this file a shared object this machine can load?
+
+    Both the client (libpool, before it ships a worker library) and the
+    worker host (before dlopen) ask; dlopen's own message for a library of
+    another architecture ("wrong ELF class", "cannot open shared object
+    file") does not say which architecture it is, this check does.
+*/
+#ifndef DCPOOL_PROTO_ELF_CHECK_H
+#define DCPOOL_PROTO_ELF_CHECK_H
+
+#include <stddef.h>
+
+/*  Reads the ELF header of path and compares its class, byte order and
+    machine with this process' own executable.  0 when it can be loaded
+    here (or when this process' own header cannot be read: then dlopen
+    decides); -1 with a message naming `shown` (the path when NULL) in
+    error[error_size]: "not a shared object", "built for aarch64, this
+    machine is x86_64", ... */
+int  proto_elf_check (const char *path, const char *shown, char *error,
+                      size_t error_size);
+
+/*  The name of an ELF e_machine value ("x86_64", "aarch64", ...; "machine
+    N" for one this table lacks) into out[size]. */
+void proto_elf_machine_name (unsigned machine, char *out, size_t size);
+
+#endif

@@ -1,0 +1,149 @@
+/*  Worker libraries that cannot work are refused with an error that names
+    the cause, and the workers stay healthy:
+    - a text file: POOL_ELIBRARY, "not a shared object";
+    - a copy of a real worker built "for another architecture" (e_machine
+      patched in its ELF header): POOL_ELIBRARY naming both architectures;
+    - another ABI version (badabi): POOL_ELIBRARY naming the version;
+    - init failing (initfail): POOL_EWORKER with init's message;
+    - the other-architecture library sent straight to the head by a raw
+      client (as if libpool's own check were skipped): the worker host's
+      check refuses it and the pool's ERROR names the architecture.
+    After each, and at the end, every worker serves a correct map.
+*/
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "sec_util.h"
+
+static void
+s_expect (const h_proc_t *head, const char *path, int want_rc, const char *want_a,
+          const char *want_b)
+{
+    pool_options_t options;
+    h_options (&options, head, NULL);
+    options.worker_library = path;
+    pool_t *pool = NULL;
+    int rc = pool_open (&pool, &options);
+    const char *error = pool_open_error ();
+    h_log ("pool_open (%s): %s: %s", path, pool_strerror (rc), error ? error : "(null)");
+    H_CHECK (rc == want_rc && !pool, "pool_open (%s) returned %s, want %s", path,
+             pool_strerror (rc), pool_strerror (want_rc));
+    H_CHECK (error && strcasestr (error, want_a)
+             && (!want_b || strcasestr (error, want_b)),
+             "the error '%s' does not name the cause ('%s'%s%s)",
+             error ? error : "(null)", want_a, want_b ? ", " : "",
+             want_b ? want_b : "");
+}
+
+static uint8_t *
+s_read (const char *path, size_t *size)
+{
+    FILE *f = fopen (path, "rb");
+    H_CHECK (f, "open %s", path);
+    fseek (f, 0, SEEK_END);
+    *size = (size_t) ftell (f);
+    fseek (f, 0, SEEK_SET);
+    uint8_t *data = malloc (*size);
+    H_CHECK (data && fread (data, 1, *size, f) == *size, "read %s", path);
+    fclose (f);
+    return data;
+}
+
+static void
+s_write (const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen (path, "wb");
+    H_CHECK (f && fwrite (data, 1, size, f) == size, "write %s", path);
+    fclose (f);
+}
+
+/* The raw client: POOL_OPEN with the library's bytes; the ERROR's text. */
+static char *
+s_raw_open (const h_proc_t *head, const uint8_t *lib, size_t lib_size)
+{
+    proto_link_t *link = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT,
+                                       "raw-open-client");
+    zsock_t *sock = proto_link_sock (link);
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    uint8_t hash [PROTO_HASH_SIZE];
+    proto_msg_set_text (&msg, "other-arch");
+    proto_hash (lib, lib_size, hash);
+    proto_msg_add_hash (&msg, hash);
+    proto_hash ("", 0, hash);
+    proto_msg_add_hash (&msg, hash);
+    const uint64_t nums [] = { 1, 0, 1, 0 };
+    for (int i = 0; i < 4; i++)
+        proto_msg_add_num (&msg, nums [i]);
+    proto_msg_add_bytes (&msg, lib, lib_size);
+    proto_msg_add_bytes (&msg, "", 0);
+    H_CHECK (proto_msg_send (&msg, zsock_resolve (sock)) == PROTO_OK, "POOL_OPEN");
+    char *text = NULL;
+    double deadline = h_now () + h_timeout (30);
+    while (!text) {
+        char reason [256] = "";
+        int rc = sec_recv (sock, deadline - h_now (), &msg, reason, sizeof reason);
+        H_CHECK (rc != PROTO_EIO, "no ERROR for a pool of another architecture");
+        H_CHECK (rc == PROTO_OK, "undecodable answer: %s", reason);
+        h_log ("raw POOL_OPEN: got %s", proto_type_name (msg.type));
+        if (msg.type == PROTO_ERROR)
+            text = strdup (msg.text ? msg.text : "");
+    }
+    proto_msg_reset (&msg);
+    proto_msg_init (&msg, PROTO_BYE);
+    proto_msg_send (&msg, zsock_resolve (sock));
+    proto_msg_reset (&msg);
+    proto_link_destroy (&link);
+    return text;
+}
+
+static void
+s_body (void)
+{
+    h_proc_t *head = h_start_head (2, false);
+    char text_path [400], arch_path [400];
+
+    snprintf (text_path, sizeof text_path, "%s/notes.so", h_tmpdir ());
+    s_write (text_path, "this is not a shared object\n", 28);
+    s_expect (head, text_path, POOL_ELIBRARY, "not a shared object", NULL);
+
+    /* Another machine: aarch64 (x86_64 when this is an aarch64 machine). */
+    size_t size;
+    uint8_t *lib = s_read (h_worker_path ("square"), &size);
+    H_CHECK (size > sizeof (Elf64_Ehdr) && memcmp (lib, ELFMAG, SELFMAG) == 0,
+             "square.so is not ELF");
+    uint16_t machine;
+    memcpy (&machine, lib + 18, 2);
+    uint16_t other = machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
+    const char *other_name = other == EM_AARCH64 ? "aarch64" : "x86_64";
+    memcpy (lib + 18, &other, 2);      /* e_machine, little-endian hosts */
+    snprintf (arch_path, sizeof arch_path, "%s/square-%s.so", h_tmpdir (), other_name);
+    s_write (arch_path, lib, size);
+    struct utsname un;
+    uname (&un);
+    s_expect (head, arch_path, POOL_ELIBRARY, other_name, un.machine);
+
+    s_expect (head, h_worker_path ("badabi"), POOL_ELIBRARY, "999", "abi");
+    s_expect (head, h_worker_path ("initfail"), POOL_EWORKER, "no data", NULL);
+    sec_map_square_ok (head, 2, 100);
+
+    /* Past libpool's check: the worker host refuses it itself. */
+    char *error = s_raw_open (head, lib, size);
+    h_log ("raw POOL_OPEN of the %s library: ERROR '%s'", other_name, error);
+    H_CHECK (strstr (error, other_name) && strstr (error, un.machine),
+             "the worker's error '%s' does not name %s and %s", error, other_name,
+             un.machine);
+    free (error);
+    free (lib);
+
+    sec_map_square_ok (head, 2, 300);
+}
+
+int
+main (void)
+{
+    return h_main ("test_sec_bad_worker_libraries_named", s_body);
+}
