@@ -116,8 +116,10 @@ s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *wh
         case PROTO_ROLE_CLIENT: {
             if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer)
                 zhashx_delete (head->clients, peer->id);
+            /* Popped first: with client cleared, closing the pool does not
+               take it off this list itself. */
             head_pool_t *pool;
-            while ((pool = zlist_first (peer->pools))) {
+            while ((pool = zlist_pop (peer->pools))) {
                 pool->client = NULL;
                 head_sched_pool_close (head, pool);
             }

@@ -177,6 +177,16 @@ s_run_submit (pool_run_t *run)
         size_t n = limit - run->submitted;
         if (n > POOL_SUBMIT_BATCH)
             n = POOL_SUBMIT_BATCH;
+        /* And at most POOL_SUBMIT_BYTES in one message (at least one job),
+           so big inputs never push a SUBMIT over the head's --max-message. */
+        size_t bytes = 0;
+        for (size_t k = 0; k < n; k++) {
+            bytes += run->inputs [run->submitted + k].size;
+            if (k > 0 && bytes > POOL_SUBMIT_BYTES) {
+                n = k;
+                break;
+            }
+        }
         proto_msg_t msg;
         proto_msg_init (&msg, PROTO_SUBMIT);
         proto_msg_set_pool (&msg, pool->pool_id);
@@ -204,6 +214,7 @@ pool_run_resubmit (pool_run_t *run)
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_SUBMIT);
     int rc = 0;
+    size_t bytes = 0;
     for (size_t i = 0; i < run->submitted && rc == 0; i++) {
         if (s_seen (run, i))
             continue;
@@ -214,10 +225,12 @@ pool_run_resubmit (pool_run_t *run)
             break;
         }
         job->id = run->base + i;
-        if (msg.njobs == POOL_SUBMIT_BATCH) {
+        bytes += input->size;
+        if (msg.njobs == POOL_SUBMIT_BATCH || bytes >= POOL_SUBMIT_BYTES) {
             proto_msg_set_pool (&msg, pool->pool_id);
             rc = pool_session_send (pool, &msg);
             proto_msg_init (&msg, PROTO_SUBMIT);
+            bytes = 0;
         }
     }
     if (rc == 0 && msg.njobs) {

@@ -162,7 +162,6 @@ s_chaos (void)
         pool_iter_destroy (&iter);
         fu_once_check (&once);
         results += once.results;
-        free (once.seen);
         pool_close (&pool);
         runs += s_count_files (dir);
         maps++;
@@ -373,7 +372,6 @@ s_measure_head (h_proc_t **head_p, bool whole, int rep)
     H_CHECK (rc == 0, "pool_iter_next: %s: %s", pool_strerror (rc),
              pool_last_error (pool));
     fu_once_check (&once);
-    free (once.seen);
     pool_iter_destroy (&iter);
     pool_close (&pool);
     return first - restarted;

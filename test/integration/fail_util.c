@@ -7,6 +7,18 @@
 #include <string.h>
 #include <time.h>
 
+/* What fu_inputs and fu_once_init allocate lives until the process ends:
+   kept here, so that LeakSanitizer sees it reachable. */
+static void *s_kept [256];
+static int s_nkept;
+
+static void
+s_keep (void *block)
+{
+    if (s_nkept < 256)
+        s_kept [s_nkept++] = block;
+}
+
 pool_bytes_t *
 fu_inputs (size_t count, const char *suffix)
 {
@@ -14,6 +26,8 @@ fu_inputs (size_t count, const char *suffix)
     size_t room = strlen (suffix) + 24;
     char *texts = calloc (count, room);
     H_CHECK (inputs && texts, "out of memory");
+    s_keep (inputs);
+    s_keep (texts);
     for (size_t i = 0; i < count; i++) {
         char *text = texts + i * room;
         int len = snprintf (text, room, "%zu%s", i, suffix);
@@ -98,6 +112,7 @@ fu_once_init (fu_once_t *once, size_t count)
     once->results = 0;
     once->seen = calloc (count ? count : 1, sizeof *once->seen);
     H_CHECK (once->seen, "out of memory");
+    s_keep (once->seen);
 }
 
 void

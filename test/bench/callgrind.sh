@@ -1,0 +1,55 @@
+#!/bin/sh
+# test/bench/callgrind.sh - instructions per job of pool-head, by callgrind.
+#
+#   test/bench/callgrind.sh BUILD_DIR [JOBS]
+#
+# A figure that does not move with machine noise: pool-head runs under
+# `valgrind --tool=callgrind` while a no-op map of JOBS (default 100,000)
+# runs, then again with twice as many; the difference in instructions,
+# divided by JOBS, is the head's marginal cost per job (start-up, Redis and
+# idle heartbeats cancel out).  Done at batch sizes 1 (--prefetch 1: one
+# job per JOB message) and 64 (--prefetch 64).  `scripts/bench callgrind`
+# runs this.
+set -eu
+build=${1:?usage: callgrind.sh BUILD_DIR [JOBS]}
+jobs=${2:-100000}
+command -v valgrind >/dev/null || { echo "callgrind: valgrind is not installed" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/dcpool-callgrind.XXXXXX)
+pid=""
+cleanup() {
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# One cluster per (prefetch, jobs): the head's whole life is measured.
+run_one() {
+    prefetch=$1 n=$2
+    rm -rf "$tmp/data" && mkdir "$tmp/data"
+    cat >"$tmp/head.sh" <<WRAP
+#!/bin/sh
+exec valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out "$build/head/pool-head" --prefetch $prefetch "\$@"
+WRAP
+    chmod +x "$tmp/head.sh"
+    DCPOOL_HEAD_BIN="$tmp/head.sh" "$build/node/start_node" --head -p 0 -r cgpass \
+        --insecure --cpu-workers 2 --data-dir "$tmp/data" >"$tmp/out" 2>&1 &
+    pid=$!
+    i=0
+    until grep -q "dcpool node ready" "$tmp/out"; do
+        i=$((i + 1))
+        [ $i -gt 600 ] && { cat "$tmp/out" >&2; echo "callgrind: cluster not ready" >&2; exit 1; }
+        sleep 0.1
+    done
+    port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
+    "$build/test/bench/bench_pool" noop -s "127.0.0.1:$port" -r cgpass --insecure \
+        -l "$build/test/bench/bench_worker.so" -n "$n" --reps 1 --timeout 600 >/dev/null
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+    sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/cg.out" | head -n 1
+}
+
+echo "pool-head instructions per job (callgrind, marginal over $jobs jobs, --insecure)"
+for prefetch in 1 64; do
+    a=$(run_one $prefetch "$jobs")
+    b=$(run_one $prefetch $((2 * jobs)))
+    echo "batch size $prefetch: $(( (b - a) / jobs )) instructions/job  ($a for $jobs jobs, $b for $((2 * jobs)))"
+done
