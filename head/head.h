@@ -64,6 +64,8 @@ struct head_peer {
     int               worker_slots;
     /* worker */
     uint64_t          gpu_memory;        /* bytes; 0 on CPU */
+    uint64_t          gpu_used;          /* bytes in use, as its node last
+                                            said; UINT64_MAX: unknown */
     bool              has_gpu;
     head_worker_state_t state;
     head_pool_t      *pool;

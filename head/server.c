@@ -198,6 +198,7 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
     snprintf (peer->node, sizeof peer->node, "%s", msg->node);
     peer->text = strdup (msg->text ? msg->text : "");
     peer->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    peer->gpu_used = UINT64_MAX;
     peer->last_seen = zclock_mono ();
     peer->pools = zlist_new ();
     if (!peer->text || !peer->pools || zhashx_insert (head->peers, key, peer)) {
@@ -264,7 +265,15 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
         for (head_peer_t *w = zlistx_first (list); w; w = zlistx_next (list)) {
             static const char *states [] = { "idle", "loading", "ready",
                                              "releasing", "closing" };
-            fprintf (out, "  worker %s  %s  %s", w->id, w->text, states [w->state]);
+            fprintf (out, "  worker %s  %s", w->id, w->text);
+            if (w->has_gpu) {
+                fprintf (out, " (%.1f GiB", w->gpu_memory / 1073741824.0);
+                if (w->gpu_used != UINT64_MAX)
+                    fprintf (out, ", %.1f GiB in use)", w->gpu_used / 1073741824.0);
+                else
+                    fprintf (out, ")");
+            }
+            fprintf (out, "  %s", states [w->state]);
             if (w->pool)
                 fprintf (out, " pool %llu", (unsigned long long) w->pool->id);
             fprintf (out, "  jobs held %zu, done %llu\n", w->inflight.count,
@@ -398,6 +407,22 @@ s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
         s_peer_remove (head, worker, (int) msg->code, why);
 }
 
+/* A node's heartbeat may carry the GPU memory in use behind each of its
+   worker slots: nums [K] for its worker NODEID/wK. */
+static void
+s_node_gpu_usage (head_t *head, head_peer_t *node, proto_msg_t *msg)
+{
+    for (size_t k = 0; k < msg->nnums; k++) {
+        char id [PROTO_ID_MAX + 32];
+        int n = snprintf (id, sizeof id, "%s/w%zu", node->id, k);
+        if (n < 0 || n > PROTO_ID_MAX)
+            continue;
+        head_peer_t *worker = zhashx_lookup (head->workers, id);
+        if (worker)
+            worker->gpu_used = msg->nums [k];
+    }
+}
+
 /* The type/role matrix: which peer may send what. */
 static bool
 s_allowed (proto_role_t role, proto_type_t type)
@@ -435,6 +460,8 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     head_pool_t *pool = NULL;
     switch (msg->type) {
         case PROTO_HEARTBEAT:
+            if (peer->role == PROTO_ROLE_NODE && msg->nnums)
+                s_node_gpu_usage (head, peer, msg);
             break;
         case PROTO_BYE:
             s_peer_remove (head, peer, 0, "left");

@@ -1,6 +1,7 @@
 /*  node/supervisor.c - worker slots, the head link and signals, in one zloop. */
 #include "supervisor.h"
 #include "scoreboard.h"
+#include "gpu/discover.h"
 
 #include <sys/mman.h>
 #include "spawn.h"
@@ -55,6 +56,7 @@ struct supervisor {
     int log_fd; /* DATA/node.log for the workers */
     s_worker_t *workers;
     int nworkers;
+    int64_t gpu_usage_at;   /* zclock_mono of the last GPU memory report */
     int restarts;           /* of pool-head / redis-server ... */
     int64_t restarts_since; /* ... since this zclock_mono */
 };
@@ -182,6 +184,39 @@ s_lost_head (supervisor_t *self, const char *why)
             = zloop_timer (self->loop, RECONNECT_MS, 0, s_reconnect, self);
 }
 
+/*  Every few seconds a node with GPU workers adds to its heartbeat the
+    device memory in use behind each worker slot (nums [K] for slot K, from
+    NVML through the same discovery as at start), for `start_node --status`.
+    Slots past PROTO_NUMS_MAX, and simulated devices, are not reported. */
+#define GPU_USAGE_EVERY_MS 5000
+
+static void
+s_gpu_usage (supervisor_t *self, proto_msg_t *msg)
+{
+    int64_t now = zclock_mono ();
+    if (now - self->gpu_usage_at < GPU_USAGE_EVERY_MS)
+        return;
+    self->gpu_usage_at = now;
+    bool any = false;
+    for (int i = 0; i < self->nworkers && !any; i++)
+        any = self->workers[i].plan.gpu;
+    if (!any)
+        return;
+    gpu_device_t devices[PROTO_NUMS_MAX];
+    char error[256];
+    int found = gpu_discover (devices, PROTO_NUMS_MAX, error, sizeof error);
+    if (found <= 0)
+        return;
+    for (int i = 0; i < self->nworkers && i < PROTO_NUMS_MAX; i++) {
+        uint64_t used = UINT64_MAX;     /* unknown */
+        for (int d = 0; d < found && d < PROTO_NUMS_MAX; d++)
+            if (self->workers[i].plan.gpu
+            &&  streq (devices[d].uuid, self->workers[i].plan.uuid))
+                used = devices[d].memory_total - devices[d].memory_free;
+        proto_msg_add_num (msg, used);
+    }
+}
+
 static int
 s_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
@@ -198,6 +233,7 @@ s_heartbeat (zloop_t *loop, int timer_id, void *arg)
     if (!self->stopping) {
         proto_msg_t msg;
         proto_msg_init (&msg, PROTO_HEARTBEAT);
+        s_gpu_usage (self, &msg);
         s_send (self, &msg);
     }
     return 0;
