@@ -27,14 +27,20 @@ typedef struct head_store head_store_t;
 typedef struct head_pool  head_pool_t;
 typedef struct head_peer  head_peer_t;
 
+/*  Inputs up to this size live inside the job: no frame, no allocation of
+    their own (the common case of small parameter sets). */
+#define HEAD_JOB_INLINE 120
+
 typedef struct head_job {
     uint64_t         id;
     uint32_t         attempt;
+    uint32_t         inline_size;   /* bytes in inline_data when !input */
     uint64_t         useq;       /* updates the job must see applied */
-    zframe_t        *input;
+    zframe_t        *input;      /* a bigger input, or NULL */
     char            *cause;      /* why the last attempt failed, or NULL */
     int              cause_code; /* POOL_ECRASHED / POOL_ETIMEDOUT */
     struct head_job *next;
+    uint8_t          inline_data [HEAD_JOB_INLINE];
 } head_job_t;
 
 typedef struct {

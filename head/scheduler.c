@@ -180,6 +180,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         return;
     }
     bool was_idle = pool->pending.count == 0 && pool->running == 0;
+    bool packed = msg->packed != NULL;
     pool->served = true;        /* its client is past pool_open */
     for (size_t i = 0; i < msg->njobs; i++) {
         head_job_t *job = head_job_new ();
@@ -190,7 +191,26 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         }
         job->id = msg->jobs [i].id;
         job->useq = pool->useq;
-        job->input = proto_msg_pop_frame (msg);
+        /* Small inputs are copied into the job; a big one keeps its frame
+           (moved, not copied, when it came as a frame of its own). */
+        const void *data = NULL;
+        size_t size = 0;
+        zframe_t *frame = NULL;
+        if (packed)
+            proto_msg_payload (msg, i, &data, &size);
+        else {
+            frame = proto_msg_pop_frame (msg);
+            data = frame ? zframe_data (frame) : NULL;
+            size = frame ? zframe_size (frame) : 0;
+        }
+        if (size <= HEAD_JOB_INLINE) {
+            if (size)
+                memcpy (job->inline_data, data, size);
+            job->inline_size = (uint32_t) size;
+            zframe_destroy (&frame);
+        }
+        else
+            job->input = frame ? frame : zframe_new (data, size);
         head_queue_push (&pool->pending, job);
         pool->submitted++;
     }
@@ -278,8 +298,9 @@ s_feed (head_t *head, head_peer_t *worker)
         proto_job_t *entry = proto_msg_add_job (&out);
         /* By reference: the job stays in the worker's in-flight list until
            it is answered, so its input outlives the send. */
-        if (!entry || proto_msg_add_borrowed (&out, zframe_data (job->input),
-                                              zframe_size (job->input)) != PROTO_OK) {
+        const void *data = job->input ? zframe_data (job->input) : job->inline_data;
+        size_t size = job->input ? zframe_size (job->input) : job->inline_size;
+        if (!entry || proto_msg_add_borrowed (&out, data, size) != PROTO_OK) {
             head_queue_push_front (&pool->pending, job);
             if (entry)
                 out.njobs--;

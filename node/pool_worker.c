@@ -227,8 +227,20 @@ typedef struct action {
     uint64_t seq;     /* UPDATE: its seq (0: none given); JOB: useq */
     uint64_t id;      /* JOB */
     uint32_t attempt; /* JOB */
-    zframe_t *frame;  /* update bytes or job input; owned */
+    zframe_t *frame;  /* UPDATE: its bytes; owned */
+    struct batch *batch;  /* JOB: the message its input lives in */
+    const void *data;     /* JOB: its input, inside batch */
+    size_t size;
 } action_t;
+
+/*  The jobs of one JOB message share it: their inputs are read in place
+    (no copy, no allocation per job) and the message goes when the last of
+    them has run. */
+typedef struct batch {
+    proto_msg_t msg;
+    size_t refs;
+    action_t actions[];
+} batch_t;
 
 typedef struct {
     action_t *head;
@@ -269,8 +281,17 @@ s_action_destroy (action_t **action)
 {
     if (!*action)
         return;
-    zframe_destroy (&(*action)->frame);
-    free (*action);
+    batch_t *batch = (*action)->batch;
+    if (batch) {
+        if (--batch->refs == 0) {
+            proto_msg_reset (&batch->msg);
+            free (batch);
+        }
+    }
+    else {
+        zframe_destroy (&(*action)->frame);
+        free (*action);
+    }
     *action = NULL;
 }
 
@@ -319,6 +340,10 @@ typedef struct {
     bool done;
     int exit_code;
     node_scoreboard_t *board; /* shared with the node, or NULL */
+    uint8_t *arena;           /* outputs of the batched results, back to back */
+    size_t arena_len, arena_cap;
+    size_t *offs;             /* where result k starts in the arena */
+    size_t offs_cap;
     int64_t last_drain;       /* zclock_mono of the last look at the socket */
 } worker_t;
 
@@ -688,22 +713,74 @@ s_flush_results (worker_t *self)
 {
     if (self->results.njobs == 0)
         return;
+    /* The outputs wait in the arena, which no longer moves: by reference. */
+    size_t n = self->results.njobs;
+    self->offs[n] = self->arena_len;
+    for (size_t k = 0; k < n; k++)
+        if (proto_msg_add_borrowed (&self->results, self->arena + self->offs[k],
+                                    self->offs[k + 1] - self->offs[k]) != PROTO_OK) {
+            zsys_error ("worker %s: out of memory sending results", self->args.id);
+            s_finish (self, EXIT_FAILED);
+            return;
+        }
     proto_msg_set_pool (&self->results, self->pool);
     s_send (self, &self->results);
     proto_msg_init (&self->results, PROTO_RESULT);
     self->results_bytes = 0;
+    self->arena_len = 0;
 }
 
 /*  Adds one result to the batch (frame consumed).  -1 when out of memory:
     the worker ends and the head requeues what it held. */
+/*  Adds one result to the batch: small outputs are copied into the
+    results arena and go packed, by reference, when the batch is flushed;
+    a big one goes at once in a RESULT of its own.  -1 when out of memory:
+    the worker ends and the head requeues what it held. */
 static int
 s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
-              zframe_t **frame)
+              const void *data, size_t size)
 {
+    if (size > PROTO_PACK_ITEM_MAX) {
+        s_flush_results (self);
+        proto_msg_t big;
+        proto_msg_init (&big, PROTO_RESULT);
+        proto_msg_set_pool (&big, self->pool);
+        proto_job_t *job = proto_msg_add_job (&big);
+        if (!job || proto_msg_add_bytes (&big, data, size) != PROTO_OK) {
+            proto_msg_reset (&big);
+            zsys_error ("worker %s: out of memory for a result", self->args.id);
+            s_finish (self, EXIT_FAILED);
+            return -1;
+        }
+        job->id = id;
+        job->attempt = attempt;
+        job->status = status;
+        return s_send (self, &big);
+    }
+    size_t k = self->results.njobs;
+    if (self->arena_len + size > self->arena_cap || k + 1 >= self->offs_cap) {
+        size_t cap = self->arena_cap ? self->arena_cap : 64 * 1024;
+        while (cap < self->arena_len + size)
+            cap *= 2;
+        size_t offs_cap = self->offs_cap ? self->offs_cap : 256;
+        while (offs_cap < k + 2)
+            offs_cap *= 2;
+        uint8_t *arena = realloc (self->arena, cap);
+        if (arena)
+            self->arena = arena;
+        size_t *offs = realloc (self->offs, offs_cap * sizeof *offs);
+        if (offs)
+            self->offs = offs;
+        if (!arena || !offs) {
+            zsys_error ("worker %s: out of memory batching results", self->args.id);
+            s_finish (self, EXIT_FAILED);
+            return -1;
+        }
+        self->arena_cap = cap;
+        self->offs_cap = offs_cap;
+    }
     proto_job_t *job = proto_msg_add_job (&self->results);
-    size_t size = *frame ? zframe_size (*frame) : 0;
-    if (!job || proto_msg_add_frame (&self->results, frame) != PROTO_OK) {
-        zframe_destroy (frame);
+    if (!job) {
         zsys_error ("worker %s: out of memory batching results", self->args.id);
         s_finish (self, EXIT_FAILED);
         return -1;
@@ -711,6 +788,10 @@ s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
     job->id = id;
     job->attempt = attempt;
     job->status = status;
+    self->offs[k] = self->arena_len;
+    if (size)
+        memcpy (self->arena + self->arena_len, data, size);
+    self->arena_len += size;
     if (self->results.njobs == 1)
         self->results_since = zclock_mono ();
     self->results_bytes += size;
@@ -749,22 +830,26 @@ s_on_job (worker_t *self, proto_msg_t *msg)
         s_refuse_jobs (self, msg, reason);
         return;
     }
-    /* The codec checked one frame per job. */
-    for (size_t i = 0; i < msg->njobs; i++) {
-        action_t *action = calloc (1, sizeof *action);
-        zframe_t *frame = proto_msg_pop_frame (msg);
-        if (!action || !frame) {
-            free (action);
-            zframe_destroy (&frame);
-            zsys_error ("worker %s: out of memory queueing jobs", self->args.id);
-            s_finish (self, EXIT_FAILED);
-            return;
-        }
+    /* The codec checked one payload per job.  The message moves into a
+       batch that its jobs share. */
+    size_t njobs = msg->njobs;
+    batch_t *batch = calloc (1, sizeof *batch + njobs * sizeof (action_t));
+    if (!batch) {
+        zsys_error ("worker %s: out of memory queueing jobs", self->args.id);
+        s_finish (self, EXIT_FAILED);
+        return;
+    }
+    batch->msg = *msg;
+    proto_msg_init (msg, PROTO_JOB);
+    batch->refs = njobs;
+    for (size_t i = 0; i < njobs; i++) {
+        action_t *action = &batch->actions[i];
         action->kind = ACTION_JOB;
-        action->id = msg->jobs[i].id;
-        action->attempt = msg->jobs[i].attempt;
-        action->seq = msg->jobs[i].useq;
-        action->frame = frame;
+        action->id = batch->msg.jobs[i].id;
+        action->attempt = batch->msg.jobs[i].attempt;
+        action->seq = batch->msg.jobs[i].useq;
+        action->batch = batch;
+        proto_msg_payload (&batch->msg, i, &action->data, &action->size);
         s_fifo_push (&self->fifo, action);
     }
 }
@@ -823,7 +908,7 @@ s_run_job (worker_t *self, action_t *action)
                       " applied; running it anyway",
                       self->args.id, action->id, action->seq, self->useq_applied);
     worker_output_reset (&self->output);
-    pool_bytes_t input = { zframe_data (action->frame), zframe_size (action->frame) };
+    pool_bytes_t input = { action->data, action->size };
     /* A job_timeout is enforced here, by the kernel: SIGALRM at its default
        disposition ends the process however the user code is stuck, the
        node reports "signal 14", and the head turns that into a timeout
@@ -842,28 +927,27 @@ s_run_job (worker_t *self, action_t *action)
         timer.it_value.tv_usec = 0;
         setitimer (ITIMER_REAL, &timer, NULL);
     }
-    zframe_t *frame = NULL;
     int32_t status = 0;
-    if (rc == 0)
-        frame = self->output.set && self->output.size
-                    ? zframe_new (self->output.data, self->output.size)
-                    : zframe_new (NULL, 0);
+    const void *data = NULL;
+    size_t size = 0;
+    char text[64];
+    if (rc == 0) {
+        if (self->output.set && self->output.size) {
+            data = self->output.data;
+            size = self->output.size;
+        }
+    }
     else {
         status = POOL_EJOB;
         const char *why = worker_ctx_error (&self->ctx);
-        char text[64];
         if (!why) {
             snprintf (text, sizeof text, "run returned %d", rc);
             why = text;
         }
-        frame = zframe_new (why, strlen (why));
+        data = why;
+        size = strlen (why);
     }
-    if (!frame) {
-        zsys_error ("worker %s: out of memory for a result", self->args.id);
-        s_finish (self, EXIT_FAILED);
-        return;
-    }
-    s_add_result (self, action->id, action->attempt, status, &frame);
+    s_add_result (self, action->id, action->attempt, status, data, size);
 }
 
 /*  Runs the next queued action.  Results go out when no job is left
@@ -1239,6 +1323,8 @@ cleanup:
        process ends and the node starts a fresh one. */
     zframe_destroy (&self->init_data);
     proto_msg_reset (&self->results);
+    free (self->arena);
+    free (self->offs);
     worker_output_free (&self->output);
     worker_ctx_clear_blocks (&self->ctx);
     free (self);
