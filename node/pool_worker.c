@@ -1321,6 +1321,7 @@ cleanup:
     }
     /* A pool still loaded here (head lost, failure): no destroy; the
        process ends and the node starts a fresh one. */
+    worker_host_abandon (&self->host);
     zframe_destroy (&self->init_data);
     proto_msg_reset (&self->results);
     free (self->arena);

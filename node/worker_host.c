@@ -109,6 +109,15 @@ worker_host_update (worker_host_t *host, pool_bytes_t update, pool_worker_ctx_t 
 }
 
 void
+worker_host_abandon (worker_host_t **host)
+{
+    if (!host || !*host)
+        return;
+    free (*host);
+    *host = NULL;
+}
+
+void
 worker_host_destroy (worker_host_t **host)
 {
     if (!host || !*host)

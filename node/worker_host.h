@@ -44,5 +44,8 @@ int worker_host_update (worker_host_t *host, pool_bytes_t update, pool_worker_ct
     have left threads or atexit handlers (CUDA does) that unmapping it would
     crash. */
 void worker_host_destroy (worker_host_t **host);
+/* Lets go of the host without calling the class's destroy (the process is
+   ending after a failure: user code gets no further chance to hang it). */
+void worker_host_abandon (worker_host_t **host);
 
 #endif
