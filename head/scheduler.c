@@ -553,8 +553,16 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
 static bool
 s_eligible (const head_peer_t *worker, const head_pool_t *pool)
 {
-    return pool->min_gpu_memory == 0
-        || (worker->has_gpu && worker->gpu_memory >= pool->min_gpu_memory);
+    if (pool->min_gpu_memory == 0)
+        return true;
+    if (!worker->has_gpu)
+        return false;
+    /* Free memory where the node reported what is in use (other programs
+       may hold some of the device), else the device's size. */
+    uint64_t free = worker->gpu_memory;
+    if (worker->gpu_used != UINT64_MAX && worker->gpu_used <= worker->gpu_memory)
+        free -= worker->gpu_used;
+    return free >= pool->min_gpu_memory;
 }
 
 /*  How many workers a pool should have.  A pool with jobs wants its fair

@@ -78,6 +78,10 @@ POOL_API int   pool_worker_block_get (pool_worker_ctx_t *ctx,
 POOL_API int   pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data,
                                       size_t size, uint8_t hash[POOL_HASH_SIZE]);
 
+/*  The UUID of the worker's GPU ("GPU-..."), as CUDA_VISIBLE_DEVICES names
+    it, or NULL on a CPU worker.  Added after the block functions. */
+POOL_API const char *pool_worker_gpu_uuid (pool_worker_ctx_t *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1296,6 +1296,8 @@ main (int argc, char *argv[])
         zsys_error ("worker %s: bad worker id or GPU name", self->args.id);
         goto cleanup;
     }
+    if (self->args.gpu_uuid)
+        snprintf (self->ctx.gpu_uuid, sizeof self->ctx.gpu_uuid, "%s", self->args.gpu_uuid);
     int n = snprintf (self->cache_dir, sizeof self->cache_dir, "%s/cache",
                       self->args.data_dir);
     char error[512] = "";

@@ -139,6 +139,14 @@ pool_worker_id (pool_worker_ctx_t *ctx)
     return ctx ? ctx->id : "";
 }
 
+const char *
+pool_worker_gpu_uuid (pool_worker_ctx_t *ctx)
+{
+    if (!ctx || ctx->gpu_index < 0)
+        return NULL;
+    return ctx->gpu_uuid;
+}
+
 int
 pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name, uint64_t *memory)
 {

@@ -40,6 +40,7 @@ struct pool_worker_ctx {
     char id[WORKER_CTX_ID_MAX + 1];
     int gpu_index; /* -1: this worker runs on CPU */
     char gpu_name[WORKER_CTX_NAME_MAX];
+    char gpu_uuid[WORKER_CTX_NAME_MAX];   /* "GPU-...", or "" */
     uint64_t gpu_memory;
     char error[WORKER_CTX_ERROR_MAX]; /* set by pool_worker_error */
     bool error_set;

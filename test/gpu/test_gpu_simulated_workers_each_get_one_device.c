@@ -27,11 +27,11 @@ s_body (void)
         char text[512];
         snprintf (text, sizeof text, "%.*s", (int)res[i].value.size,
                   (const char *)res[i].value.data);
-        char worker[128], name[128], visible[128];
+        char worker[128], name[128], visible[128], uuid[128];
         int index;
         unsigned long long memory;
-        H_CHECK (sscanf (text, "%127[^|]|%d|%127[^|]|%llu|%127s", worker, &index, name,
-                         &memory, visible) == 5,
+        H_CHECK (sscanf (text, "%127[^|]|%d|%127[^|]|%llu|%127[^|]|%127s", worker, &index,
+                         name, &memory, visible, uuid) == 6,
                  "cannot read '%s'", text);
         H_CHECK (index >= 0 && index < 3, "'%s': GPU index %d, want 0..2", text, index);
         char want_name[64], want_uuid[64];
@@ -41,6 +41,8 @@ s_body (void)
         H_CHECK (strcmp (visible, want_uuid) == 0,
                  "'%s': CUDA_VISIBLE_DEVICES, want only %s", text, want_uuid);
         H_CHECK (memory == 1ULL << 30, "'%s': memory, want 1 GiB", text);
+        H_CHECK (strcmp (uuid, want_uuid) == 0,
+                 "'%s': pool_worker_gpu_uuid, want %s", text, want_uuid);
         if (!seen_worker[index][0])
             snprintf (seen_worker[index], sizeof seen_worker[index], "%s", worker);
         H_CHECK (strcmp (seen_worker[index], worker) == 0,
