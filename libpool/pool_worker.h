@@ -33,7 +33,8 @@ typedef struct {
     const char *name;
     /* NULL on failure, after pool_worker_error */
     void *(*init) (pool_bytes_t init_data, pool_worker_ctx_t *ctx);
-    /* 0 ok, else an error (message from pool_worker_error) */
+    /* 0 ok, else an error (message from pool_worker_error).  input.data
+       is 16-byte aligned. */
     int   (*run) (void *self, pool_bytes_t input, pool_output_t *output,
                   pool_worker_ctx_t *ctx);
     /* 0 ok; may be NULL when the class takes no updates */

@@ -344,6 +344,8 @@ typedef struct {
     size_t arena_len, arena_cap;
     size_t *offs;             /* where result k starts in the arena */
     size_t offs_cap;
+    void *aligned;            /* 16-byte aligned copy of a misaligned input */
+    size_t aligned_cap;
     int64_t last_drain;       /* zclock_mono of the last look at the socket */
 } worker_t;
 
@@ -908,7 +910,26 @@ s_run_job (worker_t *self, action_t *action)
                       " applied; running it anyway",
                       self->args.id, action->id, action->seq, self->useq_applied);
     worker_output_reset (&self->output);
+    /* Inputs are read in place from the JOB message, where a packed one
+       may sit at any offset; user code may cast input.data to a double *,
+       so it always gets 16-byte aligned bytes (copied when they are not). */
     pool_bytes_t input = { action->data, action->size };
+    if (action->size && ((uintptr_t)action->data & 15)) {
+        if (action->size > self->aligned_cap) {
+            free (self->aligned);
+            self->aligned = NULL;
+            self->aligned_cap = 0;
+            if (posix_memalign (&self->aligned, 16, action->size)) {
+                self->aligned = NULL;
+                zsys_error ("worker %s: out of memory for an input", self->args.id);
+                s_finish (self, EXIT_FAILED);
+                return;
+            }
+            self->aligned_cap = action->size;
+        }
+        memcpy (self->aligned, action->data, action->size);
+        input.data = self->aligned;
+    }
     /* A job_timeout is enforced here, by the kernel: SIGALRM at its default
        disposition ends the process however the user code is stuck, the
        node reports "signal 14", and the head turns that into a timeout
@@ -1328,6 +1349,7 @@ cleanup:
     proto_msg_reset (&self->results);
     free (self->arena);
     free (self->offs);
+    free (self->aligned);
     worker_output_free (&self->output);
     worker_ctx_clear_blocks (&self->ctx);
     free (self);

@@ -169,7 +169,8 @@ pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name, uint64_t
 struct worker_block {
     worker_block_t *next;
     uint8_t hash[POOL_HASH_SIZE];
-    zframe_t *bytes;
+    void *data;    /* 64-byte aligned copy: user code reads floats from it */
+    size_t size;
     uint64_t generation; /* of the last call that was handed it */
 };
 
@@ -185,7 +186,7 @@ worker_ctx_clear_blocks (pool_worker_ctx_t *ctx)
     while (ctx->blocks) {
         worker_block_t *block = ctx->blocks;
         ctx->blocks = block->next;
-        zframe_destroy (&block->bytes);
+        free (block->data);
         free (block);
     }
     ctx->blocks_bytes = 0;
@@ -222,8 +223,8 @@ s_block_evict (pool_worker_ctx_t *ctx, size_t more)
             return;
         worker_block_t *block = *victim;
         *victim = block->next;
-        ctx->blocks_bytes -= zframe_size (block->bytes);
-        zframe_destroy (&block->bytes);
+        ctx->blocks_bytes -= block->size;
+        free (block->data);
         free (block);
     }
 }
@@ -233,19 +234,24 @@ static worker_block_t *
 s_block_add (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE],
              zframe_t **bytes)
 {
-    s_block_evict (ctx, zframe_size (*bytes));
+    size_t size = zframe_size (*bytes);
+    s_block_evict (ctx, size);
     worker_block_t *block = calloc (1, sizeof *block);
-    if (!block) {
+    /* A received frame may sit at any offset in libzmq's receive buffer:
+       the cache keeps an aligned copy. */
+    if (!block || posix_memalign (&block->data, 64, size ? size : 1)) {
+        free (block);
         zframe_destroy (bytes);
         return NULL;
     }
+    memcpy (block->data, zframe_data (*bytes), size);
+    block->size = size;
+    zframe_destroy (bytes);
     memcpy (block->hash, hash, POOL_HASH_SIZE);
-    block->bytes = *bytes;
-    *bytes = NULL;
     block->generation = ctx->generation;
     block->next = ctx->blocks;
     ctx->blocks = block;
-    ctx->blocks_bytes += zframe_size (block->bytes);
+    ctx->blocks_bytes += size;
     return block;
 }
 
@@ -277,8 +283,8 @@ pool_worker_block_get (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE
         }
     }
     block->generation = ctx->generation;
-    out->data = zframe_data (block->bytes);
-    out->size = zframe_size (block->bytes);
+    out->data = block->data;
+    out->size = block->size;
     return 0;
 }
 
