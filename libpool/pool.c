@@ -308,8 +308,9 @@ pool_close (pool_t **pool)
     *pool = NULL;
 }
 
-int
-pool_workers_count (pool_t *pool)
+/* One of the head's STATUS counts, clamped to an int, or <0. */
+static int
+s_status_count (pool_t *pool, size_t which)
 {
     if (!pool)
         return POOL_EINVAL;
@@ -317,19 +318,19 @@ pool_workers_count (pool_t *pool)
     int rc = pool_session_status (pool, nums);
     if (rc)
         return rc;
-    return nums [3] > INT32_MAX ? INT32_MAX : (int) nums [3];
+    return nums [which] > INT32_MAX ? INT32_MAX : (int) nums [which];
+}
+
+int
+pool_workers_count (pool_t *pool)
+{
+    return s_status_count (pool, 3);        /* ready for this pool */
 }
 
 int
 pool_nodes_count (pool_t *pool)
 {
-    if (!pool)
-        return POOL_EINVAL;
-    uint64_t nums [POOL_STATUS_NUMS];
-    int rc = pool_session_status (pool, nums);
-    if (rc)
-        return rc;
-    return nums [0] > INT32_MAX ? INT32_MAX : (int) nums [0];
+    return s_status_count (pool, 0);
 }
 
 int
