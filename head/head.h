@@ -118,6 +118,7 @@ typedef struct {
     int      liveness;
     int      prefetch;        /* most jobs a worker holds; adaptive below it */
     uint64_t max_message;     /* bytes */
+    size_t   max_frames;      /* frames in one message */
     size_t   max_pools_per_client;
     size_t   max_pending_per_pool;
     bool     verbose;

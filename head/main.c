@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "msg.h"
 
 static void
 s_usage (FILE *out)
@@ -29,6 +30,8 @@ s_usage (FILE *out)
 "      --prefetch N       jobs a worker holds at most; adaptive below (default 1024)\n"
 "      --max-message B    largest message accepted, bytes (default 2 GiB)\n"
 "      --max-pools N      pools one client connection may open (default 64)\n"
+"      --max-frames N     frames in one message (default 65538, the most a\n"
+"                         batch of jobs can use)\n"
 "      --max-pending N    jobs pending per pool (default 10000000)\n"
 "      --ready-fd FD      write the port and a newline to FD once listening\n"
 "  -v, --verbose          log every peer\n"
@@ -54,11 +57,12 @@ main (int argc, char *argv [])
     head_config_t config = {
         .port = 8899, .bind = "*", .heartbeat_ms = 1000, .liveness = 3,
         .prefetch = 1024, .max_message = 2ULL << 30, .max_pools_per_client = 64,
+        .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
     };
     int ready_fd = -1;
     enum { O_INSECURE = 256, O_HEARTBEAT, O_LIVENESS, O_PREFETCH, O_MAXMSG,
-           O_MAXPOOLS, O_MAXPENDING, O_READY };
+           O_MAXPOOLS, O_MAXPENDING, O_READY, O_MAXFRAMES };
     static const struct option options [] = {
         { "port", required_argument, 0, 'p' },
         { "bind", required_argument, 0, 'b' },
@@ -71,6 +75,7 @@ main (int argc, char *argv [])
         { "max-pools", required_argument, 0, O_MAXPOOLS },
         { "max-pending", required_argument, 0, O_MAXPENDING },
         { "ready-fd", required_argument, 0, O_READY },
+        { "max-frames", required_argument, 0, O_MAXFRAMES },
         { "verbose", no_argument, 0, 'v' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 }
@@ -90,6 +95,7 @@ main (int argc, char *argv [])
             case O_MAXMSG: bad = s_int_arg (optarg, 1024, (1L << 40), &value); config.max_message = (uint64_t) value; break;
             case O_MAXPOOLS: bad = s_int_arg (optarg, 1, 1000000, &value); config.max_pools_per_client = (size_t) value; break;
             case O_MAXPENDING: bad = s_int_arg (optarg, 1, (1L << 40), &value); config.max_pending_per_pool = (size_t) value; break;
+            case O_MAXFRAMES: bad = s_int_arg (optarg, 2, PROTO_JOBS_MAX + 2, &value); config.max_frames = (size_t) value; break;
             case O_READY: bad = s_int_arg (optarg, 0, 1 << 20, &value); ready_fd = (int) value; break;
             case 'v': config.verbose = true; break;
             case 'h': s_usage (stdout); return 0;

@@ -523,7 +523,8 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         proto_msg_init (&msg, 0);
         zframe_t *rid = NULL;
         char reason [256] = "";
-        int rc = proto_msg_recv_router (&msg, sock, &rid, reason, sizeof reason);
+        int rc = proto_msg_recv_router_limited (&msg, sock, &rid, head->config.max_frames,
+                                                reason, sizeof reason);
         if (!rid) {
             proto_msg_reset (&msg);
             continue;
@@ -531,6 +532,14 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         char key [24];
         s_peer_key (rid, key);
         head_peer_t *peer = zhashx_lookup (head->peers, key);
+        if (rc == PROTO_EFRAMES) {
+            char text [160];
+            snprintf (text, sizeof text, "message of more than %zu frames refused "
+                      "(--max-frames)", head->config.max_frames);
+            zsys_warning ("pool-head: %s from %s", text, peer ? peer->id : "an unknown peer");
+            s_send_error_to (head, rid, 0, POOL_EDENIED, text);
+        }
+        else
         if (rc == PROTO_EVERSION) {
             char text [200];
             snprintf (text, sizeof text, "protocol version %u is not spoken here: "

@@ -28,6 +28,7 @@ typedef struct {
     int liveness;     /* 0: pool-head's default */
     long long max_message; /* 0: pool-head's default, else --max-message */
     long long max_pools;   /* 0: pool-head's default, else --max-pools */
+    long long max_frames;  /* 0: pool-head's default, else --max-frames */
     long long max_pending; /* 0: pool-head's default, else --max-pending */
     bool verbose;
 } launch_config_t;

@@ -53,6 +53,7 @@ typedef struct {
     int liveness;     /* 0: the head's default */
     long long max_message; /* 0: the head's default (bytes) */
     long long max_pools;   /* 0: the head's default */
+    long long max_frames;  /* 0: the head's default */
     long long max_pending; /* 0: the head's default */
     double timeout;   /* seconds */
 } s_options_t;
@@ -99,6 +100,7 @@ s_usage (FILE *out)
         "      --max-message B   largest message the head accepts, in bytes (default\n"
         "                        2 GiB); a larger one is refused\n"
         "      --max-pools N     pools one client connection may open (default 64)\n"
+        "      --max-frames N    frames in one message (default 65538)\n"
         "      --max-pending N   jobs waiting in one pool's queue (default 10000000)\n"
         "\n"
         "Node options:\n"
@@ -171,6 +173,7 @@ enum {
     OPT_TIMEOUT,
     OPT_MAX_MESSAGE,
     OPT_MAX_POOLS,
+    OPT_MAX_FRAMES,
     OPT_MAX_PENDING
 };
 
@@ -198,6 +201,7 @@ s_parse (int argc, char *argv[], s_options_t *options)
             { "timeout", required_argument, NULL, OPT_TIMEOUT },
             { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
             { "max-pools", required_argument, NULL, OPT_MAX_POOLS },
+            { "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
@@ -284,6 +288,10 @@ s_parse (int argc, char *argv[], s_options_t *options)
             if (s_parse_ll (optarg, "--max-pools", 1, 1000000, &options->max_pools))
                 return -1;
             break;
+        case OPT_MAX_FRAMES:
+            if (s_parse_ll (optarg, "--max-frames", 2, 65538, &options->max_frames))
+                return -1;
+            break;
         case OPT_MAX_PENDING:
             if (s_parse_ll (optarg, "--max-pending", 1, 1LL << 40,
                             &options->max_pending))
@@ -316,8 +324,9 @@ s_parse (int argc, char *argv[], s_options_t *options)
     else if (!options->head && (options->redis_url || options->server_only))
         problem = "--redis and --server-only go with --head";
     else if (!options->head
-             && (options->max_message || options->max_pools || options->max_pending))
-        problem = "--max-message, --max-pools and --max-pending go with --head";
+             && (options->max_message || options->max_pools || options->max_pending
+                 || options->max_frames))
+        problem = "--max-message, --max-pools, --max-pending and --max-frames go with --head";
     else if (!options->head && options->port == 0)
         problem = "-p 0 (any free port) only makes sense with --head";
     if (problem) {
@@ -635,6 +644,7 @@ main (int argc, char *argv[])
                                    .liveness = options.liveness,
                                    .max_message = options.max_message,
                                    .max_pools = options.max_pools,
+                                   .max_frames = options.max_frames,
                                    .max_pending = options.max_pending,
                                    .verbose = options.verbose };
         if (launch_start (&launch, &config, error, sizeof error)) {

@@ -971,8 +971,8 @@ proto_msg_recv (proto_msg_t *self, void *sock, char *reason, size_t reason_size)
 }
 
 int
-proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
-                       char *reason, size_t reason_size)
+proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing_id,
+                               size_t max_frames, char *reason, size_t reason_size)
 {
     *routing_id = NULL;
     zmsg_t *msg = zmsg_recv (sock);
@@ -983,12 +983,28 @@ proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
         zmsg_destroy (&msg);
         return s_fail (reason, reason_size, PROTO_EMALFORMED, "no routing id");
     }
+    if (zmsg_size (msg) > max_frames) {
+        size_t frames = zmsg_size (msg);
+        zmsg_destroy (&msg);
+        proto_msg_reset (self);
+        self->type = 0;
+        return s_fail (reason, reason_size, PROTO_EFRAMES,
+                       "message of %zu frames, more than %zu", frames, max_frames);
+    }
     if (s_check_size (sock, &msg, reason, reason_size)) {
         proto_msg_reset (self);
         self->type = 0;
         return PROTO_EMALFORMED;
     }
     return proto_msg_decode (self, &msg, reason, reason_size);
+}
+
+int
+proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
+                       char *reason, size_t reason_size)
+{
+    return proto_msg_recv_router_limited (self, sock, routing_id, SIZE_MAX, reason,
+                                          reason_size);
 }
 
 void

@@ -79,6 +79,7 @@
 #define PROTO_EMALFORMED  -2           /* as malamute: -2 on bad input */
 #define PROTO_EVERSION    -3           /* another protocol version */
 #define PROTO_EIO         -4           /* the socket failed (EAGAIN, ETERM) */
+#define PROTO_EFRAMES     -5           /* more frames than the receiver allows */
 
 typedef enum {
     PROTO_HELLO = 1,
@@ -234,6 +235,12 @@ int  proto_msg_recv (proto_msg_t *self, void *sock, char *reason,
 int  proto_msg_recv_router (proto_msg_t *self, void *sock,
                             zframe_t **routing_id, char *reason,
                             size_t reason_size);
+/*  As proto_msg_recv_router, refusing (PROTO_EFRAMES, the message dropped
+    undecoded) a message of more than max_frames frames after the routing
+    id. */
+int  proto_msg_recv_router_limited (proto_msg_t *self, void *sock,
+                                    zframe_t **routing_id, size_t max_frames,
+                                    char *reason, size_t reason_size);
 
 const char *proto_type_name (proto_type_t type);
 

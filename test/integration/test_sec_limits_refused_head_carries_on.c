@@ -1,4 +1,4 @@
-/*  The head's limits (start_node --max-message, --max-pools, --max-pending,
+/*  The head's limits (start_node --max-message, --max-frames, --max-pools, --max-pending,
     passed to pool-head) refuse what goes past them and the head carries
     on:
     - a map whose SUBMIT adds up to more than --max-message (1 MiB) fails
@@ -170,14 +170,45 @@ s_pools_and_pending (const h_proc_t *head)
     proto_link_destroy (&link);
 }
 
+/* 20 inputs of 5 KiB (too big to travel packed: a frame each) make a
+   SUBMIT of 21 frames, over --max-frames 16: refused, and said so. */
+static void
+s_map_too_many_frames (const h_proc_t *head)
+{
+    pool_options_t options;
+    h_options (&options, head, "other");
+    pool_t *pool = NULL;
+    int rc = pool_open (&pool, &options);
+    H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
+    enum { N = 20, SIZE = 5 * 1024 };
+    static uint8_t data [N][SIZE];
+    pool_bytes_t inputs [N];
+    pool_result_t results [N];
+    memset (results, 0, sizeof results);
+    for (int i = 0; i < N; i++) {
+        memset (data [i], 'a' + i, SIZE);
+        inputs [i] = (pool_bytes_t) { data [i], SIZE };
+    }
+    rc = pool_map (pool, inputs, N, results);
+    const char *error = pool_last_error (pool);
+    h_log ("a map of %d frames: %s: %s", N, pool_strerror (rc), error ? error : "(null)");
+    H_CHECK (rc < 0, "a SUBMIT of more frames than --max-frames succeeded");
+    H_CHECK (error && strstr (error, "max-frames"),
+             "the error '%s' does not name the limit", error ? error : "(null)");
+    pool_results_release (pool, results, N);
+    pool_close (&pool);
+}
+
 static void
 s_body (void)
 {
     s_load_square ();
     const char *extra [] = { "--max-message", "1048576", "--max-pools", "2",
-                             "--max-pending", "50", NULL };
+                             "--max-pending", "50", "--max-frames", "16", NULL };
     h_proc_t *head = h_start_head_with (2, false, extra);
     s_map_too_big (head);
+    sec_map_square_ok (head, 2, 40);
+    s_map_too_many_frames (head);
     sec_map_square_ok (head, 2, 40);
     s_frame_too_big (head);
     sec_map_square_ok (head, 2, 40);
