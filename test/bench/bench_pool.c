@@ -344,6 +344,17 @@ s_started_on (const char *dir, uint64_t index, const char *node_id)
     return strncmp (who, node_id, idlen) == 0 && who [idlen] == '/';
 }
 
+/* Whether node_id started a job that has no result yet. */
+static int
+s_running_on (const char *dir, const uint64_t *idx, const char *answered, size_t jobs,
+              const char *node_id)
+{
+    for (size_t i = 0; i < jobs; i++)
+        if (!answered [i] && s_started_on (dir, idx [i], node_id))
+            return 1;
+    return 0;
+}
+
 static int
 s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
             const char *port, const char *password, int insecure, int reps, size_t jobs,
@@ -378,6 +389,7 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
         s_alarm_prepare (timeout);
         alarm ((unsigned) timeout);
         size_t idlen = strlen (node.node_id), from_b = 0, got = 0;
+        char *answered = calloc (jobs, 1);
         double t_kill = 0, t_result = 0;
         pool_result_t res;
         while ((rc = pool_iter_next (iter, &res)) == 1) {
@@ -387,10 +399,16 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
             const char *who = res.value.data;
             int on_b = res.value.size > idlen && memcmp (who, node.node_id, idlen) == 0
                        && who [idlen] == '/';
+            answered [res.index] = 1;
             if (!t_kill) {
-                /* Kill once node B has answered a few jobs: its workers are
-                   then running (and holding) further ones. */
-                if (on_b && ++from_b >= 4) {
+                /* Kill once node B has answered a few jobs and is running
+                   one that has no answer yet (its mark says B started it):
+                   right after B's results arrive its workers may be idle,
+                   waiting for more, and then no job of B is left to time. */
+                if (on_b)
+                    from_b++;
+                if (from_b >= 4 && s_running_on (mark_dir, idx, answered, jobs,
+                                                 node.node_id)) {
                     t_kill = s_now ();
                     kill (node.pid, SIGKILL);
                     snprintf (s_alarm_line, sizeof s_alarm_line,
@@ -410,6 +428,7 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
         }
         alarm (0);
         pool_iter_destroy (&iter);
+        free (answered);
         free (idx);
         free (in);
         s_node_reap (&node);
