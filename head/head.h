@@ -39,6 +39,7 @@ typedef struct head_job {
     zframe_t        *input;      /* a bigger input, or NULL */
     char            *cause;      /* why the last attempt failed, or NULL */
     int              cause_code; /* POOL_ECRASHED / POOL_ETIMEDOUT */
+    bool             shared;     /* the input is a proto_shm_ref_t */
     struct head_job *next;
     uint8_t          inline_data [HEAD_JOB_INLINE];
 } head_job_t;
@@ -63,6 +64,7 @@ struct head_peer {
     proto_role_t      role;
     char              id [PROTO_ID_MAX + 1];
     char              node [PROTO_ID_MAX + 1];   /* worker: its node */
+    char              host [PROTO_ID_MAX + 1];   /* host key, or "" */
     char             *text;              /* node: hostname; worker: cpu/GPU */
     uint64_t          pid;               /* worker: its process id, or 0 */
     int64_t           last_seen;         /* zclock_mono of the last message */
@@ -73,6 +75,7 @@ struct head_peer {
     uint64_t          gpu_used;          /* bytes in use, as its node last
                                             said; UINT64_MAX: unknown */
     bool              has_gpu;
+    bool              no_shm;            /* failed to read a shared input */
     head_worker_state_t state;
     head_pool_t      *pool;
     head_queue_t      inflight;

@@ -191,6 +191,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         }
         job->id = msg->jobs [i].id;
         job->useq = pool->useq;
+        job->shared = (msg->jobs [i].flags & PROTO_JOB_SHARED) != 0;
         /* Small inputs are copied into the job; a big one keeps its frame
            (moved, not copied, when it came as a frame of its own). */
         const void *data = NULL;
@@ -273,6 +274,15 @@ s_send_updates (head_t *head, head_peer_t *worker)
     }
 }
 
+/*  Whether the worker can read inputs the pool's client shares through
+    memory (proto/shm.h): same host key, and no failure so far. */
+static bool
+s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
+{
+    return !worker->no_shm && worker->host [0] && pool->client
+        && strcmp (worker->host, pool->client->host) == 0;
+}
+
 /* Sends the worker as many pending jobs as its prefetch allows. */
 static void
 s_feed (head_t *head, head_peer_t *worker)
@@ -289,12 +299,29 @@ s_feed (head_t *head, head_peer_t *worker)
     &&  prefetch - worker->inflight.count < prefetch / 4
     &&  pool->pending.count >= prefetch / 4)
         return;
-    proto_msg_t out;
+    proto_msg_t out, resend;
     proto_msg_init (&out, PROTO_JOB);
     proto_msg_set_pool (&out, pool->id);
+    proto_msg_init (&resend, PROTO_RESULT);
+    proto_msg_set_pool (&resend, pool->id);
     while (worker->inflight.count < prefetch && pool->pending.first
        &&  pool->pending.first->useq <= worker->useq_sent) {
         head_job_t *job = head_queue_pop (&pool->pending);
+        if (job->shared && !s_shares_memory (worker, pool)) {
+            /* Its input is in the client's memory, which this worker
+               cannot read: the client sends it again as bytes. */
+            proto_job_t *entry = proto_msg_add_job (&resend);
+            if (!entry) {
+                head_queue_push_front (&pool->pending, job);
+                break;
+            }
+            entry->id = job->id;
+            entry->status = PROTO_CODE_RESEND;
+            proto_msg_add_bytes (&resend, "", 0);
+            pool->submitted--;
+            head_job_destroy (&job);
+            continue;
+        }
         proto_job_t *entry = proto_msg_add_job (&out);
         /* By reference: the job stays in the worker's in-flight list until
            it is answered, so its input outlives the send. */
@@ -309,12 +336,16 @@ s_feed (head_t *head, head_peer_t *worker)
         entry->id = job->id;
         entry->attempt = job->attempt;
         entry->useq = job->useq;
+        entry->flags = job->shared ? PROTO_JOB_SHARED : 0;
         head_queue_push (&worker->inflight, job);
         pool->running++;
     }
     if (out.njobs)
         head_send (head, worker, &out);
     proto_msg_reset (&out);
+    if (resend.njobs && pool->client)
+        head_send (head, pool->client, &resend);
+    proto_msg_reset (&resend);
 }
 
 /* Feeds every ready worker of the pool: after jobs were submitted, or came
@@ -422,6 +453,29 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             reply->status = entry->status < 0 ? POOL_EJOB : 0;
             const void *data;
             size_t size;
+            if (job->shared && entry->status == PROTO_CODE_RESEND) {
+                /* It could not read the client's memory: neither will it
+                   next time.  The client sends the input as bytes. */
+                if (!worker->no_shm)
+                    zsys_warning ("pool-head: worker %s cannot read inputs in "
+                                  "shared memory; it gets them as bytes",
+                                  worker->id);
+                worker->no_shm = true;
+                reply->status = PROTO_CODE_RESEND;
+                pool->done--;
+                pool->submitted--;
+            }
+            bool bad_ref = (entry->flags & PROTO_JOB_SHARED)
+                        && (!job->shared || reply->status != 0);
+            if ((entry->flags & PROTO_JOB_SHARED) && !bad_ref)
+                reply->flags = PROTO_JOB_SHARED;
+            if (bad_ref) {      /* only a shared input has a memfd to use */
+                static const char text [] = "the worker answered with a "
+                                            "shared-memory reference it had no memory for";
+                reply->status = POOL_EJOB;
+                proto_msg_add_bytes (&out, text, sizeof text - 1);
+            }
+            else
             if (!packed)
                 proto_msg_add_frame (&out, &frame);
             else

@@ -196,6 +196,7 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
     peer->role = msg->role;
     snprintf (peer->id, sizeof peer->id, "%s", msg->id);
     snprintf (peer->node, sizeof peer->node, "%s", msg->node);
+    snprintf (peer->host, sizeof peer->host, "%s", msg->host);
     peer->text = strdup (msg->text ? msg->text : "");
     peer->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
     peer->gpu_used = UINT64_MAX;

@@ -13,6 +13,7 @@
     they must stay valid until the iterator is done or destroyed.
 */
 #include "pool_private.h"
+#include "shared.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct pool_run {
     size_t              cap;
     size_t              head;       /* RUN_UNORDERED: oldest queued slot */
     size_t              queued;     /* RUN_UNORDERED: results queued */
+    pool_shared_t       shared;     /* inputs in shared memory (shared.h) */
 };
 
 struct pool_iter {
@@ -46,7 +48,8 @@ struct pool_iter {
 static void
 s_result_free (pool_result_t *result)
 {
-    free ((void *) result->value.data);
+    if (!pool_shared_unmap (result->value.data))
+        free ((void *) result->value.data);
     free ((void *) result->error);
     memset (result, 0, sizeof *result);
 }
@@ -70,6 +73,7 @@ s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode,
     run->mode = mode;
     run->inputs = inputs;
     run->count = count;
+    pool_shared_init (&run->shared);
     run->seen = calloc (count / 64 + 1, sizeof *run->seen);
     if (!run->seen)
         return POOL_ENOMEM;
@@ -97,6 +101,7 @@ s_run_free (pool_run_t *run)
     free (run->seen);
     free (run->slots);
     free (run->filled);
+    pool_shared_free (&run->shared);
     memset (run, 0, sizeof *run);
 }
 
@@ -132,6 +137,22 @@ s_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
     return 0;
 }
 
+/*  A result whose output a worker left in the input's shared memory. */
+static int
+s_result_shared (pool_run_t *run, pool_result_t *r, size_t index, const void *ref,
+                 size_t size)
+{
+    memset (r, 0, sizeof *r);
+    r->index = index;
+    const char *why = NULL;
+    int rc = pool_shared_output (&run->shared, index, ref, size, &r->value, &why);
+    if (rc == 0)
+        return 0;
+    r->status = rc;
+    r->error = strdup (why);
+    return r->error ? 0 : POOL_ENOMEM;
+}
+
 int
 pool_run_accept (pool_run_t *run, proto_msg_t *msg)
 {
@@ -142,96 +163,85 @@ pool_run_accept (pool_run_t *run, proto_msg_t *msg)
         proto_msg_payload (msg, i, &data, &size);
         const proto_job_t *job = &msg->jobs [i];
         uint64_t index = job->id - run->base;
-        if (job->id >= run->base && index < run->submitted
-            && !s_seen (run, (size_t) index)) {
-            pool_result_t r;
+        if (job->id < run->base || index >= run->submitted
+        ||  s_seen (run, (size_t) index))
+            continue;
+        if (job->status == PROTO_CODE_RESEND) {
+            /* Its input went by reference to where it cannot be read. */
+            rc = pool_shared_bounce (&run->shared, index);
+            if (pool_shared_futile (&run->shared) && run->pool)
+                run->pool->shared_off = true;
+            continue;
+        }
+        pool_result_t r;
+        if (job->status == 0 && (job->flags & PROTO_JOB_SHARED))
+            rc = s_result_shared (run, &r, (size_t) index, data, size);
+        else {
+            pool_shared_release (&run->shared, index);
             rc = s_result_fill (&r, (size_t) index, job->status, data, size);
-            if (rc == 0) {
-                run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
-                run->received++;
-                if (run->mode == RUN_MAP)
-                    run->results [index] = r;
-                else
-                if (run->mode == RUN_ORDERED) {
-                    run->slots [index % run->cap] = r;
-                    run->filled [index % run->cap] = true;
-                }
-                else {
-                    run->slots [(run->head + run->queued) % run->cap] = r;
-                    run->queued++;
-                }
-            }
+        }
+        if (rc)
+            break;
+        run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
+        run->received++;
+        if (run->mode == RUN_MAP)
+            run->results [index] = r;
+        else
+        if (run->mode == RUN_ORDERED) {
+            run->slots [index % run->cap] = r;
+            run->filled [index % run->cap] = true;
+        }
+        else {
+            run->slots [(run->head + run->queued) % run->cap] = r;
+            run->queued++;
         }
     }
     return rc;
 }
 
-/* Sends SUBMIT batches while the window allows. */
+/*  Adds input index to a SUBMIT: by reference when ref, else its bytes
+    (borrowed: the inputs outlive the send).  0, or POOL_ENOMEM. */
 static int
-s_run_submit (pool_run_t *run)
+s_add_input (pool_run_t *run, proto_msg_t *msg, uint64_t index, const uint8_t *ref)
 {
-    pool_t *pool = run->pool;
-    size_t done = run->mode == RUN_MAP ? run->received : run->consumed;
-    size_t limit = run->count - done > POOL_WINDOW ? done + POOL_WINDOW : run->count;
-    while (run->submitted < limit) {
-        size_t n = limit - run->submitted;
-        if (n > POOL_SUBMIT_BATCH)
-            n = POOL_SUBMIT_BATCH;
-        /* And at most POOL_SUBMIT_BYTES in one message (at least one job),
-           so big inputs never push a SUBMIT over the head's --max-message. */
-        size_t bytes = 0;
-        for (size_t k = 0; k < n; k++) {
-            bytes += run->inputs [run->submitted + k].size;
-            if (k > 0 && bytes > POOL_SUBMIT_BYTES) {
-                n = k;
-                break;
-            }
-        }
-        proto_msg_t msg;
-        proto_msg_init (&msg, PROTO_SUBMIT);
-        proto_msg_set_pool (&msg, pool->pool_id);
-        for (size_t k = 0; k < n; k++) {
-            const pool_bytes_t *input = &run->inputs [run->submitted + k];
-            proto_job_t *job = proto_msg_add_job (&msg);
-            if (!job || proto_msg_add_borrowed (&msg, input->data, input->size) != PROTO_OK) {
-                proto_msg_reset (&msg);
-                return pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
-            }
-            job->id = run->base + run->submitted + k;
-        }
-        int rc = pool_session_send (pool, &msg);
-        if (rc)
-            return rc;
-        run->submitted += n;
-    }
+    const pool_bytes_t *input = &run->inputs [index];
+    proto_job_t *job = proto_msg_add_job (msg);
+    if (!job || proto_msg_add_borrowed (msg, ref ? ref : input->data,
+                                        ref ? PROTO_SHM_REF_SIZE : input->size)
+                != PROTO_OK)
+        return pool_fail (run->pool, POOL_ENOMEM, "out of memory building SUBMIT");
+    job->id = run->base + index;
+    job->flags = ref ? PROTO_JOB_SHARED : 0;
     return 0;
 }
 
-int
-pool_run_resubmit (pool_run_t *run)
+/*  Sends SUBMIT batches of the given inputs (bytes, or references where
+    shared has them), at most POOL_SUBMIT_BATCH jobs and about
+    POOL_SUBMIT_BYTES each, so big inputs never push a SUBMIT over the
+    head's --max-message.  skip_seen: leave out inputs that have a result. */
+static int
+s_send_inputs (pool_run_t *run, const uint64_t *indexes, size_t count, bool skip_seen)
 {
     pool_t *pool = run->pool;
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_SUBMIT);
     int rc = 0;
     size_t bytes = 0;
-    for (size_t i = 0; i < run->submitted && rc == 0; i++) {
-        if (s_seen (run, i))
+    for (size_t k = 0; k < count && rc == 0; k++) {
+        uint64_t index = indexes ? indexes [k] : k;
+        if (skip_seen && s_seen (run, (size_t) index))
             continue;
-        const pool_bytes_t *input = &run->inputs [i];
-        proto_job_t *job = proto_msg_add_job (&msg);
-        if (!job || proto_msg_add_borrowed (&msg, input->data, input->size) != PROTO_OK) {
-            rc = pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
-            break;
-        }
-        job->id = run->base + i;
-        bytes += input->size;
-        if (msg.njobs == POOL_SUBMIT_BATCH || bytes >= POOL_SUBMIT_BYTES) {
+        const uint8_t *ref = pool_shared_ref (&run->shared, index);
+        size_t cost = ref ? PROTO_SHM_REF_SIZE : run->inputs [index].size;
+        if (msg.njobs && (msg.njobs == POOL_SUBMIT_BATCH || bytes + cost > POOL_SUBMIT_BYTES)) {
             proto_msg_set_pool (&msg, pool->pool_id);
             rc = pool_session_send (pool, &msg);
             proto_msg_init (&msg, PROTO_SUBMIT);
             bytes = 0;
         }
+        if (rc == 0)
+            rc = s_add_input (run, &msg, index, ref);
+        bytes += cost;
     }
     if (rc == 0 && msg.njobs) {
         proto_msg_set_pool (&msg, pool->pool_id);
@@ -239,6 +249,71 @@ pool_run_resubmit (pool_run_t *run)
     }
     proto_msg_reset (&msg);
     return rc;
+}
+
+/* Sends SUBMIT batches while the window (and shared memory) allows. */
+static int
+s_run_submit (pool_run_t *run)
+{
+    pool_t *pool = run->pool;
+    if (run->shared.nresend) {
+        /* Inputs the head sent back go again, as bytes. */
+        int rc = s_send_inputs (run, run->shared.resend, run->shared.nresend, true);
+        run->shared.nresend = 0;
+        if (rc)
+            return rc;
+    }
+    size_t done = run->mode == RUN_MAP ? run->received : run->consumed;
+    size_t limit = run->count - done > POOL_WINDOW ? done + POOL_WINDOW : run->count;
+    bool stalled = false;
+    while (run->submitted < limit && !stalled) {
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_SUBMIT);
+        proto_msg_set_pool (&msg, pool->pool_id);
+        size_t next = run->submitted, bytes = 0;
+        while (next < limit && msg.njobs < POOL_SUBMIT_BATCH) {
+            const pool_bytes_t *input = &run->inputs [next];
+            int admit = pool_shared_admits (&run->shared, input->size, pool->shared_min,
+                                            pool->shared_off || !pool->host [0]);
+            if (admit == 0) {   /* wait for a shared input to come back */
+                stalled = true;
+                break;
+            }
+            size_t cost = admit > 0 ? PROTO_SHM_REF_SIZE : input->size;
+            if (msg.njobs && bytes + cost > POOL_SUBMIT_BYTES)
+                break;
+            const uint8_t *ref = NULL;
+            if (admit > 0 && pool_shared_add (&run->shared, next, *input, &ref)) {
+                pool->shared_off = true;    /* no memfd here: bytes from now */
+                continue;
+            }
+            int rc = s_add_input (run, &msg, next, ref);
+            if (rc) {
+                proto_msg_reset (&msg);
+                return rc;
+            }
+            bytes += cost;
+            next++;
+        }
+        if (!msg.njobs) {
+            proto_msg_reset (&msg);
+            break;
+        }
+        int rc = pool_session_send (pool, &msg);
+        if (rc)
+            return rc;
+        run->submitted = next;
+    }
+    return 0;
+}
+
+int
+pool_run_resubmit (pool_run_t *run)
+{
+    /* Every input sent and not answered goes again, shared ones by the
+       same reference; those waiting to go again as bytes are among them. */
+    run->shared.nresend = 0;
+    return s_send_inputs (run, NULL, run->submitted, true);
 }
 
 /* Checks what every map call checks before it starts a run. */

@@ -17,6 +17,7 @@ pool_options_default (pool_options_t *options)
     options->reconnect_timeout = 60;
     options->job_timeout = 0;
     options->insecure = 0;
+    options->shared_memory_min = (size_t) 64 << 10;
 }
 
 const char *

@@ -3,6 +3,7 @@
     every call waits in is in session.c.
 */
 #include "pool_private.h"
+#include "proto/shm.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -218,6 +219,11 @@ pool_open (pool_t **pool, const pool_options_t *options)
     proto_new_id (client_id, NULL);
     proto_msg_set_role (&hello, PROTO_ROLE_CLIENT);
     proto_msg_set_id (&hello, client_id);
+    self->shared_min = options->shared_memory_min;
+    if (self->shared_min && proto_host_key (self->host) == 0)
+        proto_msg_set_host (&hello, self->host);
+    else
+        self->host [0] = 0;
     const char *server = options->server ? options->server : "127.0.0.1:8899";
     rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
                     self->error, sizeof self->error);

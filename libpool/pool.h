@@ -76,6 +76,11 @@ typedef struct {
     double       connect_timeout; /* seconds, default 10 */
     int          insecure;        /* 1: plain TCP; the head must agree */
     double       reconnect_timeout; /* seconds the head may be away, 60 */
+    /* Inputs of at least this many bytes reach workers on this host
+       through shared memory, and their big outputs come back so: no
+       socket, no encryption, a result that is a read-only mapping.
+       Default 64 KiB; 0: always through the head. */
+    size_t       shared_memory_min;
     /* more fields may follow; always start from pool_options_default */
 } pool_options_t;
 

@@ -54,6 +54,10 @@ struct pool {
     int           recoveries;       /* times the pool was opened again */
     zactor_t     *liveness;         /* heartbeats while the program is busy */
     pool_iter_t  *iter;             /* the live iterator, or NULL */
+    /* Big inputs through shared memory (shared.h) */
+    char          host [PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
+    size_t        shared_min;       /* options.shared_memory_min */
+    bool          shared_off;       /* it failed or did not pay: bytes */
     char          error [POOL_ERROR_MAX];
 };
 

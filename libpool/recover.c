@@ -26,6 +26,8 @@ pool_recover (pool_t *self)
 
     proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
     proto_msg_set_id (&msg, self->client_id);
+    if (self->host [0])
+        proto_msg_set_host (&msg, self->host);
     rc = pool_session_send (self, &msg);
     if (rc == 0)
         rc = pool_session_wait (self, PROTO_WELCOME, &reply, deadline);

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@
 #include "msg.h"
 #include "pool_worker.h"
 #include "scoreboard.h"
+#include "shm.h"
 #include "worker_cache.h"
 #include "worker_ctx.h"
 #include "worker_host.h"
@@ -227,6 +229,7 @@ typedef struct action {
     uint64_t seq;     /* UPDATE: its seq (0: none given); JOB: useq */
     uint64_t id;      /* JOB */
     uint32_t attempt; /* JOB */
+    bool shared;      /* JOB: data is a proto_shm_ref_t of the input */
     zframe_t *frame;  /* UPDATE: its bytes; owned */
     struct batch *batch;  /* JOB: the message its input lives in */
     const void *data;     /* JOB: its input, inside batch */
@@ -347,6 +350,7 @@ typedef struct {
     void *aligned;            /* 16-byte aligned copy of a misaligned input */
     size_t aligned_cap;
     int64_t last_drain;       /* zclock_mono of the last look at the socket */
+    char host_key[PROTO_HOST_KEY_SIZE + 1]; /* "" when not sharing */
 } worker_t;
 
 static void
@@ -420,6 +424,10 @@ s_build_hello (worker_t *self, proto_msg_t *hello)
     /* The pid tells the head which process of this slot a WORKER_DIED
        from the node is about. */
     proto_msg_set_seq (hello, (uint64_t) getpid ());
+    /* The host key lets the head send inputs of clients on this host by
+       shared memory. */
+    if (rc == PROTO_OK && self->host_key[0])
+        rc = proto_msg_set_host (hello, self->host_key);
     return rc;
 }
 
@@ -740,7 +748,7 @@ s_flush_results (worker_t *self)
     the worker ends and the head requeues what it held. */
 static int
 s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
-              const void *data, size_t size)
+              uint32_t flags, const void *data, size_t size)
 {
     if (size > PROTO_PACK_ITEM_MAX) {
         s_flush_results (self);
@@ -757,6 +765,7 @@ s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
         job->id = id;
         job->attempt = attempt;
         job->status = status;
+        job->flags = flags;
         return s_send (self, &big);
     }
     size_t k = self->results.njobs;
@@ -790,6 +799,7 @@ s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
     job->id = id;
     job->attempt = attempt;
     job->status = status;
+    job->flags = flags;
     self->offs[k] = self->arena_len;
     if (size)
         memcpy (self->arena + self->arena_len, data, size);
@@ -850,6 +860,7 @@ s_on_job (worker_t *self, proto_msg_t *msg)
         action->id = batch->msg.jobs[i].id;
         action->attempt = batch->msg.jobs[i].attempt;
         action->seq = batch->msg.jobs[i].useq;
+        action->shared = (batch->msg.jobs[i].flags & PROTO_JOB_SHARED) != 0;
         action->batch = batch;
         proto_msg_payload (&batch->msg, i, &action->data, &action->size);
         s_fifo_push (&self->fifo, action);
@@ -902,6 +913,49 @@ s_apply_update (worker_t *self, action_t *action)
     self->useq_applied = action->seq ? action->seq : self->useq_applied + 1;
 }
 
+/*  A job's input in the client's memory (proto/shm.h). */
+typedef struct {
+    proto_shm_ref_t ref;
+    int fd;             /* the client's memfd, opened through /proc */
+    void *data;         /* the input, mapped */
+    void *base;         /* the mapping, for munmap */
+    size_t length;
+} shared_input_t;
+
+static void
+s_close_shared (shared_input_t *shared)
+{
+    if (shared->base)
+        munmap (shared->base, shared->length);
+    if (shared->fd >= 0)
+        close (shared->fd);
+    shared->base = NULL;
+    shared->fd = -1;
+}
+
+/*  Opens and maps a shared input: 0, or -1 after answering the job
+    PROTO_CODE_RESEND (the client then sends the bytes, and the head
+    sends this worker no more shared inputs). */
+static int
+s_open_shared (worker_t *self, action_t *action, shared_input_t *shared)
+{
+    int rc = proto_shm_ref_decode (action->data, action->size, &shared->ref)
+           ? -EINVAL : proto_shm_open (&shared->ref, &shared->fd);
+    if (rc == 0)
+        rc = proto_shm_map (shared->fd, shared->ref.offset, (size_t) shared->ref.size,
+                            false, &shared->data, &shared->base, &shared->length);
+    if (rc == 0)
+        return 0;
+    char text[160];
+    snprintf (text, sizeof text, "cannot read the input in process %u's memory: %s",
+              shared->ref.pid, strerror (-rc));
+    zsys_warning ("worker %s: job %" PRIu64 ": %s", self->args.id, action->id, text);
+    s_close_shared (shared);
+    s_add_result (self, action->id, action->attempt, PROTO_CODE_RESEND, 0, text,
+                  strlen (text));
+    return -1;
+}
+
 static void
 s_run_job (worker_t *self, action_t *action)
 {
@@ -909,11 +963,18 @@ s_run_job (worker_t *self, action_t *action)
         zsys_warning ("worker %s: job %" PRIu64 " needs update %" PRIu64 ", only %" PRIu64
                       " applied; running it anyway",
                       self->args.id, action->id, action->seq, self->useq_applied);
-    worker_output_reset (&self->output);
+    /* A shared input is mapped from the client's memfd (page aligned). */
+    shared_input_t shared = { .fd = -1 };
+    if (action->shared && s_open_shared (self, action, &shared))
+        return;
+    worker_output_reset (&self->output, shared.fd);
     /* Inputs are read in place from the JOB message, where a packed one
        may sit at any offset; user code may cast input.data to a double *,
        so it always gets 16-byte aligned bytes (copied when they are not). */
     pool_bytes_t input = { action->data, action->size };
+    if (action->shared)
+        input = (pool_bytes_t) { shared.data, shared.ref.size };
+    else
     if (action->size && ((uintptr_t)action->data & 15)) {
         if (action->size > self->aligned_cap) {
             free (self->aligned);
@@ -949,13 +1010,28 @@ s_run_job (worker_t *self, action_t *action)
         setitimer (ITIMER_REAL, &timer, NULL);
     }
     int32_t status = 0;
+    uint32_t flags = 0;
     const void *data = NULL;
     size_t size = 0;
     char text[64];
+    uint8_t ref[PROTO_SHM_REF_SIZE];
     if (rc == 0) {
         if (self->output.set && self->output.size) {
             data = self->output.data;
             size = self->output.size;
+        }
+        /* A big output for a client on this host goes into its memfd
+           (there already when the library used pool_output_set). */
+        if (shared.fd >= 0 && size >= PROTO_SHM_OUTPUT_MIN
+        &&  (self->output.sunk
+             || proto_shm_append (shared.fd, data, size, &self->output.sink_offset) == 0)) {
+            proto_shm_ref_t out = shared.ref;
+            out.offset = self->output.sink_offset;
+            out.size = size;
+            proto_shm_ref_encode (&out, ref);
+            data = ref;
+            size = sizeof ref;
+            flags = PROTO_JOB_SHARED;
         }
     }
     else {
@@ -968,7 +1044,8 @@ s_run_job (worker_t *self, action_t *action)
         data = why;
         size = strlen (why);
     }
-    s_add_result (self, action->id, action->attempt, status, data, size);
+    s_add_result (self, action->id, action->attempt, status, flags, data, size);
+    s_close_shared (&shared);
 }
 
 /*  Runs the next queued action.  Results go out when no job is left
@@ -1290,6 +1367,9 @@ main (int argc, char *argv[])
     }
     int exit_code = EXIT_FAILED;
     proto_msg_init (&self->results, PROTO_RESULT);
+    self->output.sink_fd = -1;
+    if (proto_host_key (self->host_key))
+        self->host_key[0] = 0;
     if (s_parse_args (&self->args, argc, argv))
         goto cleanup;
     if (s_install_signals ()) {

@@ -8,6 +8,7 @@
 #include "worker_ctx.h"
 
 #include "msg.h"
+#include "shm.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,10 +53,12 @@ worker_ctx_error (const pool_worker_ctx_t *ctx)
 }
 
 void
-worker_output_reset (pool_output_t *output)
+worker_output_reset (pool_output_t *output, int sink_fd)
 {
     output->size = 0;
     output->set = false;
+    output->sink_fd = sink_fd;
+    output->sunk = false;
 }
 
 void
@@ -94,6 +97,7 @@ pool_output_alloc (pool_output_t *output, size_t size)
         return NULL;
     output->size = size;
     output->set = true;
+    output->sunk = false;
     return output->data;
 }
 
@@ -110,6 +114,15 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
     size_t offset = inside ? (size_t)(bytes - output->data) : 0;
     if (inside && size > output->capacity - offset)
         return POOL_EINVAL;
+    /* Big, for a client on this host: one copy, into the client's memfd. */
+    if (output->sink_fd >= 0 && size >= PROTO_SHM_OUTPUT_MIN
+    &&  proto_shm_append (output->sink_fd, data, size, &output->sink_offset) == 0) {
+        output->size = size;
+        output->set = true;
+        output->sunk = true;
+        return 0;
+    }
+    output->sunk = false;
     if (s_output_reserve (output, size))
         return POOL_ENOMEM;
     if (inside)

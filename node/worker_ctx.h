@@ -59,6 +59,11 @@ struct pool_output {
     size_t size;         /* bytes of the current output */
     size_t capacity;
     bool set; /* the run produced an output */
+    /* A job whose input came through shared memory (proto/shm.h):
+       pool_output_set writes a big output straight into that memfd. */
+    int sink_fd;         /* the input's memfd, or -1 */
+    bool sunk;           /* the output is in the memfd, at sink_offset */
+    uint64_t sink_offset;
 };
 
 /*  Fills ctx for a CPU worker (gpu_index < 0) or a GPU worker.  0, or -1
@@ -76,8 +81,9 @@ void worker_ctx_clear_error (pool_worker_ctx_t *ctx);
 /*  The message pool_worker_error stored since the last clear, or NULL. */
 const char *worker_ctx_error (const pool_worker_ctx_t *ctx);
 
-/*  Empties the output before a job; the buffer is kept for the next one. */
-void worker_output_reset (pool_output_t *output);
+/*  Empties the output before a job; the buffer is kept for the next one.
+    sink_fd: the memfd of a shared input (big outputs go there), or -1. */
+void worker_output_reset (pool_output_t *output, int sink_fd);
 /*  Frees the buffer (the struct itself is the caller's). */
 void worker_output_free (pool_output_t *output);
 

@@ -6,6 +6,7 @@
     type's required fields and frame count are there.
 */
 #include "msg.h"
+#include "shm.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -102,6 +103,15 @@ proto_msg_set_node (proto_msg_t *self, const char *node)
     int rc = s_set_string (self->node, node);
     if (rc == PROTO_OK)
         self->present |= PROTO_F_NODE;
+    return rc;
+}
+
+int
+proto_msg_set_host (proto_msg_t *self, const char *host)
+{
+    int rc = s_set_string (self->host, host);
+    if (rc == PROTO_OK)
+        self->present |= PROTO_F_HOST;
     return rc;
 }
 
@@ -403,7 +413,11 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
         self->nborrowed = 0;
         self->frames = owned;
     }
-    msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0));
+    size_t shared = 0;
+    for (size_t i = 0; (self->present & PROTO_F_JOBS) && i < self->njobs; i++)
+        shared += (self->jobs [i].flags & PROTO_JOB_SHARED) != 0;
+    msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0)
+                           + (shared ? 1 : 0));
     s_pack_key (&pk, "v");
     msgpack_pack_uint32 (&pk, PROTO_VERSION);
     s_pack_key (&pk, "t");
@@ -416,6 +430,8 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
         s_pack_str (&pk, "i", self->id, strlen (self->id));
     if (self->present & PROTO_F_NODE)
         s_pack_str (&pk, "n", self->node, strlen (self->node));
+    if (self->present & PROTO_F_HOST)
+        s_pack_str (&pk, "k", self->host, strlen (self->host));
     if (self->present & PROTO_F_POOL) {
         s_pack_key (&pk, "p");
         msgpack_pack_uint64 (&pk, self->pool);
@@ -459,6 +475,16 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
             s_put_le64 (entry + 16, job->useq);
             msgpack_sbuffer_write (&sbuf, (const char *) entry, sizeof entry);
         }
+    }
+    if (shared) {
+        s_pack_key (&pk, "m");
+        msgpack_pack_bin (&pk, shared * 4);
+        for (size_t i = 0; i < self->njobs; i++)
+            if (self->jobs [i].flags & PROTO_JOB_SHARED) {
+                uint8_t index [4];
+                s_put_le32 (index, (uint32_t) i);
+                msgpack_sbuffer_write (&sbuf, (const char *) index, sizeof index);
+            }
     }
     zframe_t *packed = NULL;
     if (pack) {
@@ -570,9 +596,9 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "header key is not a one-letter string");
     char k = key->via.str.ptr [0];
-    if (k == 'z')
-        return PROTO_OK;            /* packed sizes: read with the frames */
-    static const char keys [] = "rinpscxhuj";
+    if (k == 'z' || k == 'm')
+        return PROTO_OK;            /* read once the jobs and frames are */
+    static const char keys [] = "rinpscxhujk";
     const char *at = k ? strchr (keys, k) : NULL;
     uint32_t bit = at ? 1u << (at - keys) : 0;
     if (bit & self->present)
@@ -593,6 +619,10 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
             break;
         case 'n':
             if (!s_idstr (val, self->node))
+                goto bad;
+            break;
+        case 'k':
+            if (!s_idstr (val, self->host))
                 goto bad;
             break;
         case 'p':
@@ -653,6 +683,7 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
                 job->attempt = s_get_le32 (p + 8);
                 job->status = (int32_t) s_get_le32 (p + 12);
                 job->useq = s_get_le64 (p + 16);
+                job->flags = 0;
             }
             self->njobs = count;
             break;
@@ -769,6 +800,28 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
     return PROTO_OK;
 }
 
+/*  Reads "m", the ascending indexes of jobs whose payload is shared. */
+static int
+s_marks (proto_msg_t *self, const msgpack_object *marks, const type_spec_t *spec,
+         char *reason, size_t reason_size)
+{
+    if (spec->frames != FR_JOBS || marks->type != MSGPACK_OBJECT_BIN
+    ||  marks->via.bin.size == 0 || marks->via.bin.size % 4
+    ||  marks->via.bin.size / 4 > self->njobs)
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "%s: header field 'm' has a wrong type or length", spec->name);
+    const uint8_t *p = (const uint8_t *) marks->via.bin.ptr;
+    size_t count = marks->via.bin.size / 4;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t index = s_get_le32 (p + 4 * i);
+        if (index >= self->njobs || (i && index <= s_get_le32 (p + 4 * (i - 1))))
+            return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                           "%s: shared job indexes are not ascending jobs", spec->name);
+        self->jobs [index].flags |= PROTO_JOB_SHARED;
+    }
+    return PROTO_OK;
+}
+
 int
 proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
                   size_t reason_size)
@@ -851,18 +904,26 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
         goto cleanup;
     }
     /* Packed payloads: cut the one frame back into one per job. */
-    const msgpack_object *sizes = NULL;
+    const msgpack_object *sizes = NULL, *marks = NULL;
     for (uint32_t i = 0; i < map->size; i++) {
         const msgpack_object *key = &map->ptr [i].key;
-        if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == 1
-        &&  key->via.str.ptr [0] == 'z') {
-            if (sizes) {
-                rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
-                             "header key 'z' given twice");
-                goto cleanup;
-            }
-            sizes = &map->ptr [i].val;
+        if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
+            continue;
+        char k = key->via.str.ptr [0];
+        const msgpack_object **slot = k == 'z' ? &sizes : k == 'm' ? &marks : NULL;
+        if (!slot)
+            continue;
+        if (*slot) {
+            rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                         "header key '%c' given twice", k);
+            goto cleanup;
         }
+        *slot = &map->ptr [i].val;
+    }
+    if (marks) {
+        rc = s_marks (self, marks, spec, reason, reason_size);
+        if (rc != PROTO_OK)
+            goto cleanup;
     }
     if (sizes) {
         rc = s_unpack (self, msg, sizes, spec, reason, reason_size);
@@ -887,6 +948,20 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
     if (frames) {
         self->frames = msg;
         msg = NULL;
+    }
+    /* A shared payload is a reference, of its exact size.  (Payloads are
+       walked in order: frames are found by a cursor.) */
+    for (size_t i = 0; marks && i < self->njobs; i++) {
+        const void *data;
+        size_t size = 0;
+        int found = proto_msg_payload (self, i, &data, &size);
+        if ((self->jobs [i].flags & PROTO_JOB_SHARED)
+        &&  (found || size != PROTO_SHM_REF_SIZE)) {
+            rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
+                         "%s: shared payload %zu is %zu bytes, not a reference",
+                         spec->name, i, size);
+            goto cleanup;
+        }
     }
     rc = PROTO_OK;
 cleanup:

@@ -14,7 +14,7 @@
 
     Conversation (-> to head, <- from head):
 
-    every peer   -> HELLO {role, id, [node], [text], [nums]}
+    every peer   -> HELLO {role, id, [node], [host], [text], [nums]}
                  <- WELCOME {nums: [heartbeat_ms, liveness]} | DENIED {text}
                  -> HEARTBEAT (every heartbeat_ms)   <- HEARTBEAT (same)
                  -> BYE (graceful leave)
@@ -125,7 +125,8 @@ enum {
     PROTO_F_TEXT = 1u << 6,
     PROTO_F_HASH = 1u << 7,
     PROTO_F_NUMS = 1u << 8,
-    PROTO_F_JOBS = 1u << 9
+    PROTO_F_JOBS = 1u << 9,
+    PROTO_F_HOST = 1u << 10
 };
 
 /*  One job entry.  On the wire "jobs" is a msgpack bin of njobs * 24
@@ -136,7 +137,19 @@ typedef struct {
     uint32_t attempt;   /* 0 on the first run */
     int32_t  status;    /* RESULT: 0 or a negative POOL_E* code */
     uint64_t useq;      /* JOB: updates the worker must have applied */
+    uint32_t flags;     /* PROTO_JOB_* (header key "m", not in the entry) */
 } proto_job_t;
+
+/*  The job's payload is not the bytes but a proto_shm_ref_t (proto/shm.h)
+    of exactly PROTO_SHM_REF_SIZE bytes: SUBMIT and JOB carry the input so,
+    RESULT the output.  On the wire: "m", a bin of the u32 little-endian
+    indexes of such jobs, ascending. */
+#define PROTO_JOB_SHARED  1u
+
+/*  RESULT.status of a job whose shared input the worker could not read,
+    or that the head will not give a worker on another host: the client
+    sends the input again as bytes.  Never a final result. */
+#define PROTO_CODE_RESEND  -101
 
 #define PROTO_JOB_WIRE_SIZE 24
 
@@ -147,6 +160,7 @@ typedef struct {
     uint32_t     role;
     char         id[PROTO_ID_MAX + 1];
     char         node[PROTO_ID_MAX + 1];
+    char         host[PROTO_ID_MAX + 1];   /* HELLO: host key (proto/shm.h) */
     uint64_t     pool;
     uint64_t     seq;
     int64_t      code;
@@ -185,6 +199,7 @@ void proto_msg_reset (proto_msg_t *self);
     are refused with PROTO_EMALFORMED (a caller bug or bad user input). */
 int  proto_msg_set_id (proto_msg_t *self, const char *id);
 int  proto_msg_set_node (proto_msg_t *self, const char *node);
+int  proto_msg_set_host (proto_msg_t *self, const char *host);
 void proto_msg_set_role (proto_msg_t *self, proto_role_t role);
 void proto_msg_set_pool (proto_msg_t *self, uint64_t pool);
 void proto_msg_set_seq (proto_msg_t *self, uint64_t seq);

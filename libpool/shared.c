@@ -1,0 +1,230 @@
+/*  libpool/shared.c - a map's big inputs and outputs through shared memory.
+    See shared.h. */
+#include "shared.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+pool_shared_init (pool_shared_t *self)
+{
+    memset (self, 0, sizeof *self);
+    for (size_t i = 0; i < POOL_SHARED_MAX; i++)
+        self->slots [i].fd = -1;
+}
+
+void
+pool_shared_free (pool_shared_t *self)
+{
+    for (size_t i = 0; i < POOL_SHARED_MAX; i++)
+        if (self->slots [i].fd >= 0)
+            close (self->slots [i].fd);
+    free (self->resend);
+    pool_shared_init (self);
+}
+
+int
+pool_shared_admits (const pool_shared_t *self, size_t size, size_t min, bool off)
+{
+    if (off || min == 0 || size < min)
+        return -1;
+    if (self->used == POOL_SHARED_MAX
+    || (self->used && self->bytes + size > POOL_SHARED_BYTES))
+        return 0;
+    return 1;
+}
+
+static pool_shared_slot_t *
+s_find (const pool_shared_t *self, uint64_t index)
+{
+    if (!self->used)
+        return NULL;
+    for (size_t i = 0; i < POOL_SHARED_MAX; i++)
+        if (self->slots [i].fd >= 0 && self->slots [i].index == index)
+            return (pool_shared_slot_t *) &self->slots [i];
+    return NULL;
+}
+
+int
+pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
+                 const uint8_t **ref)
+{
+    pool_shared_slot_t *slot = NULL;
+    for (size_t i = 0; i < POOL_SHARED_MAX && !slot; i++)
+        if (self->slots [i].fd < 0)
+            slot = &self->slots [i];
+    if (!slot)
+        return POOL_ENOMEM;
+    proto_shm_ref_t where;
+    int fd;
+    if (proto_shm_create (input.data, input.size, &fd, &where))
+        return POOL_EIO;
+    slot->index = index;
+    slot->fd = fd;
+    slot->size = input.size;
+    proto_shm_ref_encode (&where, slot->ref);
+    self->used++;
+    self->bytes += input.size;
+    self->sent++;
+    *ref = slot->ref;
+    return 0;
+}
+
+const uint8_t *
+pool_shared_ref (const pool_shared_t *self, uint64_t index)
+{
+    pool_shared_slot_t *slot = s_find (self, index);
+    return slot ? slot->ref : NULL;
+}
+
+static void
+s_release (pool_shared_t *self, pool_shared_slot_t *slot)
+{
+    close (slot->fd);
+    slot->fd = -1;
+    self->used--;
+    self->bytes -= slot->size;
+}
+
+void
+pool_shared_release (pool_shared_t *self, uint64_t index)
+{
+    pool_shared_slot_t *slot = s_find (self, index);
+    if (slot)
+        s_release (self, slot);
+}
+
+int
+pool_shared_bounce (pool_shared_t *self, uint64_t index)
+{
+    pool_shared_release (self, index);
+    if (self->nresend == self->resend_cap) {
+        size_t cap = self->resend_cap ? 2 * self->resend_cap : 16;
+        uint64_t *grown = realloc (self->resend, cap * sizeof *grown);
+        if (!grown)
+            return POOL_ENOMEM;
+        self->resend = grown;
+        self->resend_cap = cap;
+    }
+    self->resend [self->nresend++] = index;
+    self->bounced++;
+    return 0;
+}
+
+bool
+pool_shared_futile (const pool_shared_t *self)
+{
+    return self->bounced >= 8 && 2 * self->bounced > self->sent;
+}
+
+/* ------------------------------------------------------------------------
+    Output mappings handed to the caller.  Results are released from any
+    thread that owns a pool, so the list has a lock; it is looked at only
+    while it holds something. */
+
+typedef struct {
+    const void *data;
+    void       *base;
+    size_t      length;
+} mapping_t;
+
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static mapping_t      *s_maps;
+static size_t          s_nmaps, s_maps_cap;
+static atomic_size_t   s_count;
+
+static int
+s_remember (const void *data, void *base, size_t length)
+{
+    int rc = 0;
+    pthread_mutex_lock (&s_lock);
+    if (s_nmaps == s_maps_cap) {
+        size_t cap = s_maps_cap ? 2 * s_maps_cap : 16;
+        mapping_t *grown = realloc (s_maps, cap * sizeof *grown);
+        if (grown) {
+            s_maps = grown;
+            s_maps_cap = cap;
+        }
+        else
+            rc = POOL_ENOMEM;
+    }
+    if (rc == 0) {
+        s_maps [s_nmaps++] = (mapping_t) { data, base, length };
+        atomic_store (&s_count, s_nmaps);
+    }
+    pthread_mutex_unlock (&s_lock);
+    return rc;
+}
+
+bool
+pool_shared_unmap (const void *data)
+{
+    if (!data || atomic_load (&s_count) == 0)
+        return false;
+    mapping_t found = { NULL, NULL, 0 };
+    pthread_mutex_lock (&s_lock);
+    for (size_t i = 0; i < s_nmaps; i++)
+        if (s_maps [i].data == data) {
+            found = s_maps [i];
+            s_maps [i] = s_maps [--s_nmaps];
+            break;
+        }
+    atomic_store (&s_count, s_nmaps);
+    if (s_nmaps == 0) {
+        free (s_maps);
+        s_maps = NULL;
+        s_maps_cap = 0;
+    }
+    pthread_mutex_unlock (&s_lock);
+    if (!found.base)
+        return false;
+    munmap (found.base, found.length);
+    return true;
+}
+
+int
+pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
+                    size_t size, pool_bytes_t *data, const char **why)
+{
+    pool_shared_slot_t *slot = s_find (self, index);
+    proto_shm_ref_t out, in;
+    if (!slot || proto_shm_ref_decode (ref, size, &out)
+    ||  proto_shm_ref_decode (slot->ref, sizeof slot->ref, &in)
+    ||  out.pid != in.pid || out.fd != in.fd || out.ino != in.ino) {
+        if (slot)
+            s_release (self, slot);
+        *why = "the worker's output reference names no memory of this map";
+        return POOL_EPROTO;
+    }
+    struct stat st;
+    if (fstat (slot->fd, &st) || (uint64_t) st.st_size < out.offset + out.size) {
+        s_release (self, slot);
+        *why = "the worker's output lies past the end of its shared memory";
+        return POOL_EPROTO;
+    }
+    void *at, *base;
+    size_t length;
+    int rc = proto_shm_map (slot->fd, out.offset, (size_t) out.size, false, &at,
+                            &base, &length);
+    s_release (self, slot);     /* the mapping keeps the memfd alive */
+    if (rc) {
+        *why = "cannot map the worker's output from shared memory";
+        return POOL_ENOMEM;
+    }
+    if (!at) {                  /* empty: any pointer will do */
+        *data = (pool_bytes_t) { NULL, 0 };
+        return 0;
+    }
+    if (s_remember (at, base, length)) {
+        munmap (base, length);
+        *why = "out of memory";
+        return POOL_ENOMEM;
+    }
+    *data = (pool_bytes_t) { at, (size_t) out.size };
+    return 0;
+}
