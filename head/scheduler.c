@@ -324,10 +324,12 @@ s_feed (head_t *head, head_peer_t *worker)
         }
         proto_job_t *entry = proto_msg_add_job (&out);
         /* By reference: the job stays in the worker's in-flight list until
-           it is answered, so its input outlives the send. */
-        const void *data = job->input ? zframe_data (job->input) : job->inline_data;
-        size_t size = job->input ? zframe_size (job->input) : job->inline_size;
-        if (!entry || proto_msg_add_borrowed (&out, data, size) != PROTO_OK) {
+           it is answered, so its input outlives the send; a big one goes
+           as a shared copy of its frame (never copied in the head). */
+        int added = !entry ? PROTO_EIO
+                  : job->input ? proto_msg_add_frame_ref (&out, job->input)
+                  : proto_msg_add_borrowed (&out, job->inline_data, job->inline_size);
+        if (added != PROTO_OK) {
             head_queue_push_front (&pool->pending, job);
             if (entry)
                 out.njobs--;

@@ -14,6 +14,7 @@
 */
 #include "pool_private.h"
 #include "shared.h"
+#include "values.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ struct pool_iter {
 static void
 s_result_free (pool_result_t *result)
 {
-    if (!pool_shared_unmap (result->value.data))
+    if (!pool_values_release (result->value.data))
         free ((void *) result->value.data);
     free ((void *) result->error);
     memset (result, 0, sizeof *result);
@@ -153,48 +154,82 @@ s_result_shared (pool_run_t *run, pool_result_t *r, size_t index, const void *re
     return r->error ? 0 : POOL_ENOMEM;
 }
 
+/*  A result whose output came as a frame of its own: big ones keep the
+    frame (*frame taken), small ones are copied. */
+static int
+s_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **frame)
+{
+    size_t size = zframe_size (*frame);
+    if (status == 0 && size >= POOL_VALUES_FRAME_MIN) {
+        memset (r, 0, sizeof *r);
+        r->index = index;
+        r->value = (pool_bytes_t) { zframe_data (*frame), size };
+        if (pool_values_keep_frame (frame) == 0)
+            return 0;
+    }
+    return s_result_fill (r, index, status, zframe_data (*frame), size);
+}
+
+/*  Takes one RESULT entry and its payload into the run. */
+static int
+s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t size,
+              zframe_t **frame)
+{
+    uint64_t index = job->id - run->base;
+    if (job->id < run->base || index >= run->submitted || s_seen (run, (size_t) index))
+        return 0;
+    if (job->status == PROTO_CODE_RESEND) {
+        /* Its input went by reference to where it cannot be read. */
+        int rc = pool_shared_bounce (&run->shared, index);
+        if (pool_shared_futile (&run->shared) && run->pool)
+            run->pool->shared_off = true;
+        return rc;
+    }
+    pool_result_t r;
+    int rc;
+    if (job->status == 0 && (job->flags & PROTO_JOB_SHARED))
+        rc = s_result_shared (run, &r, (size_t) index, data, size);
+    else {
+        pool_shared_release (&run->shared, index);
+        rc = *frame ? s_result_frame (&r, (size_t) index, job->status, frame)
+                    : s_result_fill (&r, (size_t) index, job->status, data, size);
+    }
+    if (rc)
+        return rc;
+    run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
+    run->received++;
+    if (run->mode == RUN_MAP)
+        run->results [index] = r;
+    else
+    if (run->mode == RUN_ORDERED) {
+        run->slots [index % run->cap] = r;
+        run->filled [index % run->cap] = true;
+    }
+    else {
+        run->slots [(run->head + run->queued) % run->cap] = r;
+        run->queued++;
+    }
+    return 0;
+}
+
 int
 pool_run_accept (pool_run_t *run, proto_msg_t *msg)
 {
     int rc = 0;
     for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
+        /* Packed payloads are read in place; frames are taken, so a big
+           output becomes its result's value without a copy. */
         const void *data = NULL;
         size_t size = 0;
-        proto_msg_payload (msg, i, &data, &size);
-        const proto_job_t *job = &msg->jobs [i];
-        uint64_t index = job->id - run->base;
-        if (job->id < run->base || index >= run->submitted
-        ||  s_seen (run, (size_t) index))
-            continue;
-        if (job->status == PROTO_CODE_RESEND) {
-            /* Its input went by reference to where it cannot be read. */
-            rc = pool_shared_bounce (&run->shared, index);
-            if (pool_shared_futile (&run->shared) && run->pool)
-                run->pool->shared_off = true;
-            continue;
+        zframe_t *frame = msg->packed ? NULL : proto_msg_pop_frame (msg);
+        if (frame) {
+            data = zframe_data (frame);
+            size = zframe_size (frame);
         }
-        pool_result_t r;
-        if (job->status == 0 && (job->flags & PROTO_JOB_SHARED))
-            rc = s_result_shared (run, &r, (size_t) index, data, size);
-        else {
-            pool_shared_release (&run->shared, index);
-            rc = s_result_fill (&r, (size_t) index, job->status, data, size);
-        }
-        if (rc)
-            break;
-        run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
-        run->received++;
-        if (run->mode == RUN_MAP)
-            run->results [index] = r;
         else
-        if (run->mode == RUN_ORDERED) {
-            run->slots [index % run->cap] = r;
-            run->filled [index % run->cap] = true;
-        }
-        else {
-            run->slots [(run->head + run->queued) % run->cap] = r;
-            run->queued++;
-        }
+            proto_msg_payload (msg, i, &data, &size);
+        rc = s_accept_one (run, &msg->jobs [i], data, size, &frame);
+        zframe_destroy (&frame);
     }
     return rc;
 }

@@ -1,9 +1,8 @@
 /*  libpool/shared.c - a map's big inputs and outputs through shared memory.
     See shared.h. */
 #include "shared.h"
+#include "values.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -122,71 +121,6 @@ pool_shared_futile (const pool_shared_t *self)
     return self->bounced >= 8 && 2 * self->bounced > self->sent;
 }
 
-/* ------------------------------------------------------------------------
-    Output mappings handed to the caller.  Results are released from any
-    thread that owns a pool, so the list has a lock; it is looked at only
-    while it holds something. */
-
-typedef struct {
-    const void *data;
-    void       *base;
-    size_t      length;
-} mapping_t;
-
-static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static mapping_t      *s_maps;
-static size_t          s_nmaps, s_maps_cap;
-static atomic_size_t   s_count;
-
-static int
-s_remember (const void *data, void *base, size_t length)
-{
-    int rc = 0;
-    pthread_mutex_lock (&s_lock);
-    if (s_nmaps == s_maps_cap) {
-        size_t cap = s_maps_cap ? 2 * s_maps_cap : 16;
-        mapping_t *grown = realloc (s_maps, cap * sizeof *grown);
-        if (grown) {
-            s_maps = grown;
-            s_maps_cap = cap;
-        }
-        else
-            rc = POOL_ENOMEM;
-    }
-    if (rc == 0) {
-        s_maps [s_nmaps++] = (mapping_t) { data, base, length };
-        atomic_store (&s_count, s_nmaps);
-    }
-    pthread_mutex_unlock (&s_lock);
-    return rc;
-}
-
-bool
-pool_shared_unmap (const void *data)
-{
-    if (!data || atomic_load (&s_count) == 0)
-        return false;
-    mapping_t found = { NULL, NULL, 0 };
-    pthread_mutex_lock (&s_lock);
-    for (size_t i = 0; i < s_nmaps; i++)
-        if (s_maps [i].data == data) {
-            found = s_maps [i];
-            s_maps [i] = s_maps [--s_nmaps];
-            break;
-        }
-    atomic_store (&s_count, s_nmaps);
-    if (s_nmaps == 0) {
-        free (s_maps);
-        s_maps = NULL;
-        s_maps_cap = 0;
-    }
-    pthread_mutex_unlock (&s_lock);
-    if (!found.base)
-        return false;
-    munmap (found.base, found.length);
-    return true;
-}
-
 int
 pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
                     size_t size, pool_bytes_t *data, const char **why)
@@ -220,7 +154,7 @@ pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
         *data = (pool_bytes_t) { NULL, 0 };
         return 0;
     }
-    if (s_remember (at, base, length)) {
+    if (pool_values_keep_mapping (at, base, length)) {
         munmap (base, length);
         *why = "out of memory";
         return POOL_ENOMEM;

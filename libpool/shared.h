@@ -4,7 +4,7 @@
     head as a reference to a memfd holding a copy of it (proto/shm.h).  A
     worker on this host reads it there and writes a big output after it;
     the result the caller gets is then a read-only mapping of that output,
-    unmapped by pool_results_release or the next pool_iter_next.  A worker
+    unmapped by pool_results_release or the next pool_iter_next (values.h).  A worker
     elsewhere cannot: the head answers PROTO_CODE_RESEND and the input goes
     again as bytes.  At most POOL_SHARED_MAX inputs (and POOL_SHARED_BYTES,
     or one) are in shared memory at a time per map.
@@ -63,10 +63,8 @@ bool pool_shared_futile (const pool_shared_t *self);
 
 /*  Maps the output a worker wrote into input index's memfd (reference
     ref of size bytes) and releases the slot: 0 with *data, a mapping
-    pool_shared_unmap undoes, or <0 with a reason in why. */
+    pool_values_release undoes (values.h), or <0 with a reason in why. */
 int  pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
                          size_t size, pool_bytes_t *data, const char **why);
-/*  Unmaps data when it is an output mapping: true, else false (not ours). */
-bool pool_shared_unmap (const void *data);
 
 #endif

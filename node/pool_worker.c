@@ -810,6 +810,27 @@ s_add_result (worker_t *self, uint64_t id, uint32_t attempt, int32_t status,
     return 0;
 }
 
+/*  Sends a big output in the frame it was built in (taken), in a RESULT of
+    its own after the batch so far. */
+static void
+s_send_frame_result (worker_t *self, uint64_t id, uint32_t attempt, zframe_t **frame)
+{
+    s_flush_results (self);
+    proto_msg_t big;
+    proto_msg_init (&big, PROTO_RESULT);
+    proto_msg_set_pool (&big, self->pool);
+    proto_job_t *job = proto_msg_add_job (&big);
+    if (!job || proto_msg_add_frame (&big, frame) != PROTO_OK) {
+        proto_msg_reset (&big);
+        zsys_error ("worker %s: out of memory for a result", self->args.id);
+        s_finish (self, EXIT_FAILED);
+        return;
+    }
+    job->id = id;
+    job->attempt = attempt;
+    s_send (self, &big);
+}
+
 /*  Answers the jobs of a JOB this worker cannot run (another pool, no pool
     loaded) at once with an error, so no job waits for a worker's death. */
 static void
@@ -1015,9 +1036,11 @@ s_run_job (worker_t *self, action_t *action)
     size_t size = 0;
     char text[64];
     uint8_t ref[PROTO_SHM_REF_SIZE];
+    zframe_t *frame = NULL;
     if (rc == 0) {
         if (self->output.set && self->output.size) {
-            data = self->output.data;
+            frame = worker_output_take_frame (&self->output);
+            data = frame ? zframe_data (frame) : self->output.data;
             size = self->output.size;
         }
         /* A big output for a client on this host goes into its memfd
@@ -1044,7 +1067,11 @@ s_run_job (worker_t *self, action_t *action)
         data = why;
         size = strlen (why);
     }
-    s_add_result (self, action->id, action->attempt, status, flags, data, size);
+    if (frame && flags == 0 && status == 0)
+        s_send_frame_result (self, action->id, action->attempt, &frame);
+    else
+        s_add_result (self, action->id, action->attempt, status, flags, data, size);
+    zframe_destroy (&frame);
     s_close_shared (&shared);
 }
 

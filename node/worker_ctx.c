@@ -59,13 +59,23 @@ worker_output_reset (pool_output_t *output, int sink_fd)
     output->set = false;
     output->sink_fd = sink_fd;
     output->sunk = false;
+    zframe_destroy (&output->frame);
 }
 
 void
 worker_output_free (pool_output_t *output)
 {
     free (output->data);
+    zframe_destroy (&output->frame);
     memset (output, 0, sizeof *output);
+}
+
+zframe_t *
+worker_output_take_frame (pool_output_t *output)
+{
+    zframe_t *frame = output->frame;
+    output->frame = NULL;
+    return frame;
 }
 
 /*  Grows the buffer to hold size bytes; the old contents are kept. */
@@ -93,12 +103,36 @@ s_output_reserve (pool_output_t *output, size_t size)
 void *
 pool_output_alloc (pool_output_t *output, size_t size)
 {
-    if (!output || s_output_reserve (output, size))
+    if (!output)
         return NULL;
+    /* A big output is built in the frame it will be sent in. */
+    if (size >= WORKER_OUTPUT_FRAME_MIN) {
+        zframe_t *frame = zframe_new (NULL, size);
+        if (!frame)
+            return NULL;
+        zframe_destroy (&output->frame);
+        output->frame = frame;
+    }
+    else {
+        if (s_output_reserve (output, size))
+            return NULL;
+        zframe_destroy (&output->frame);
+    }
     output->size = size;
     output->set = true;
     output->sunk = false;
-    return output->data;
+    return output->frame ? zframe_data (output->frame) : output->data;
+}
+
+/*  Whether [bytes, bytes + size) starts inside [start, start + length):
+    1 inside and fits, 0 outside, -1 starts inside but runs past it. */
+static int
+s_inside (const unsigned char *bytes, size_t size, const unsigned char *start,
+          size_t length)
+{
+    if (!start || bytes < start || bytes >= start + length)
+        return 0;
+    return size <= length - (size_t)(bytes - start) ? 1 : -1;
 }
 
 int
@@ -106,29 +140,42 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
 {
     if (!output || (size && !data))
         return POOL_EINVAL;
-    /* The library may hand back bytes of our own buffer (from an earlier
-       pool_output_alloc): remember where they are before it moves. */
+    /* The library may hand back bytes of our own buffer or frame (from an
+       earlier pool_output_alloc): they stay valid until replaced below. */
     const unsigned char *bytes = data;
-    bool inside = output->data && bytes >= output->data
-                  && bytes < output->data + output->capacity;
-    size_t offset = inside ? (size_t)(bytes - output->data) : 0;
-    if (inside && size > output->capacity - offset)
+    int in_buffer = s_inside (bytes, size, output->data, output->capacity);
+    int in_frame = output->frame ? s_inside (bytes, size, zframe_data (output->frame),
+                                             zframe_size (output->frame)) : 0;
+    if (in_buffer < 0 || in_frame < 0)
         return POOL_EINVAL;
     /* Big, for a client on this host: one copy, into the client's memfd. */
     if (output->sink_fd >= 0 && size >= PROTO_SHM_OUTPUT_MIN
     &&  proto_shm_append (output->sink_fd, data, size, &output->sink_offset) == 0) {
+        zframe_destroy (&output->frame);
         output->size = size;
         output->set = true;
         output->sunk = true;
         return 0;
     }
     output->sunk = false;
-    if (s_output_reserve (output, size))
-        return POOL_ENOMEM;
-    if (inside)
-        bytes = output->data + offset;
-    if (size)
-        memmove (output->data, bytes, size);
+    if (size >= WORKER_OUTPUT_FRAME_MIN) {
+        /* One copy, into the frame it will be sent in. */
+        zframe_t *frame = zframe_new (data, size);
+        if (!frame)
+            return POOL_ENOMEM;
+        zframe_destroy (&output->frame);
+        output->frame = frame;
+    }
+    else {
+        size_t offset = in_buffer ? (size_t)(bytes - output->data) : 0;
+        if (s_output_reserve (output, size))
+            return POOL_ENOMEM;
+        if (in_buffer)
+            bytes = output->data + offset;
+        if (size)
+            memmove (output->data, bytes, size);
+        zframe_destroy (&output->frame);    /* after: bytes may lie in it */
+    }
     output->size = size;
     output->set = true;
     return 0;

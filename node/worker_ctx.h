@@ -64,7 +64,13 @@ struct pool_output {
     int sink_fd;         /* the input's memfd, or -1 */
     bool sunk;           /* the output is in the memfd, at sink_offset */
     uint64_t sink_offset;
+    /* A big output lives in the frame it is sent in (no copy): set when
+       it is there rather than in data. */
+    zframe_t *frame;
 };
+
+/*  Outputs at least this big are built in a frame of their own. */
+#define WORKER_OUTPUT_FRAME_MIN ((size_t) 64 << 10)
 
 /*  Fills ctx for a CPU worker (gpu_index < 0) or a GPU worker.  0, or -1
     when id or name does not fit. */
@@ -86,5 +92,8 @@ const char *worker_ctx_error (const pool_worker_ctx_t *ctx);
 void worker_output_reset (pool_output_t *output, int sink_fd);
 /*  Frees the buffer (the struct itself is the caller's). */
 void worker_output_free (pool_output_t *output);
+/*  The frame holding a big output (the caller owns it), or NULL when the
+    output is in the buffer. */
+zframe_t *worker_output_take_frame (pool_output_t *output);
 
 #endif

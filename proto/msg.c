@@ -241,8 +241,19 @@ proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
         self->borrowed = grown;
         self->borrowed_cap = cap;
     }
-    self->borrowed [self->nborrowed++] = (proto_slice_t) { data, size };
+    self->borrowed [self->nborrowed++] = (proto_slice_t) { data, size, NULL };
     return PROTO_OK;
+}
+
+int
+proto_msg_add_frame_ref (proto_msg_t *self, zframe_t *frame)
+{
+    if (self->frames && zmsg_size (self->frames))
+        return proto_msg_add_bytes (self, zframe_data (frame), zframe_size (frame));
+    int rc = proto_msg_add_borrowed (self, zframe_data (frame), zframe_size (frame));
+    if (rc == PROTO_OK)
+        self->borrowed [self->nborrowed - 1].frame = frame;
+    return rc;
 }
 
 int
@@ -376,8 +387,21 @@ s_popcount (uint32_t bits)
     return (uint32_t) __builtin_popcount (bits);
 }
 
-int
-proto_msg_encode (proto_msg_t *self, zmsg_t **out)
+/*  Whether a borrowed payload is a frame that can go by reference. */
+static bool
+s_has_frame_refs (const proto_msg_t *self)
+{
+    for (size_t i = 0; i < self->nborrowed; i++)
+        if (self->borrowed [i].frame)
+            return true;
+    return false;
+}
+
+/*  proto_msg_encode; with stream, unpacked borrowed payloads that include
+    frame references stay borrowed (the header alone goes into *out) for
+    s_send to stream after it. */
+static int
+s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
 {
     assert (out);
     assert (self->type > 0 && self->type < PROTO_TYPE_COUNT);
@@ -400,7 +424,8 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
             pack = false;
         packed_size += size;
     }
-    if (!pack && (self->nborrowed || self->packed)) {
+    stream = stream && !pack && !self->packed && s_has_frame_refs (self);
+    if (!pack && !stream && (self->nborrowed || self->packed)) {
         /* Big or odd payloads go as frames of their own. */
         zframe_t *frame;
         zmsg_t *owned = zmsg_new ();
@@ -977,37 +1002,74 @@ cleanup:
 }
 
 int
+proto_msg_encode (proto_msg_t *self, zmsg_t **out)
+{
+    return s_encode (self, out, false);
+}
+
+/*  Sends the encoded frames of msg (consumed), then, when self still has
+    borrowed payloads (s_encode streamed them), each of them: a frame
+    reference as a shared copy of the frame, other bytes copied by
+    libzmq. */
+static int
+s_send (proto_msg_t *self, void *sock, zmsg_t **msg)
+{
+    size_t tail = self->nborrowed;
+    if (!tail) {
+        if (zmsg_send (msg, sock) == 0)
+            return PROTO_OK;
+        zmsg_destroy (msg);
+        return PROTO_EIO;
+    }
+    int rc = PROTO_OK;
+    zframe_t *frame;
+    while (rc == PROTO_OK && (frame = zmsg_pop (*msg)))
+        if (zframe_send (&frame, sock, ZFRAME_MORE)) {
+            zframe_destroy (&frame);
+            rc = PROTO_EIO;
+        }
+    zmsg_destroy (msg);
+    void *handle = zsock_resolve (sock);
+    for (size_t i = 0; rc == PROTO_OK && i < tail; i++) {
+        proto_slice_t *slice = &self->borrowed [i];
+        bool more = i + 1 < tail;
+        if (slice->frame) {
+            if (zframe_send (&slice->frame, sock, ZFRAME_REUSE | (more ? ZFRAME_MORE : 0)))
+                rc = PROTO_EIO;
+        }
+        else
+        if (zmq_send (handle, slice->data, slice->size, more ? ZMQ_SNDMORE : 0) < 0)
+            rc = PROTO_EIO;
+    }
+    self->nborrowed = 0;
+    return rc;
+}
+
+int
 proto_msg_send (proto_msg_t *self, void *sock)
 {
     zmsg_t *msg = NULL;
-    int rc = proto_msg_encode (self, &msg);
+    int rc = s_encode (self, &msg, true);
     if (rc != PROTO_OK)
         return rc;
-    if (zmsg_send (&msg, sock)) {
-        zmsg_destroy (&msg);
-        return PROTO_EIO;
-    }
-    return PROTO_OK;
+    return s_send (self, sock, &msg);
 }
 
 int
 proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id)
 {
     zmsg_t *msg = NULL;
-    int rc = proto_msg_encode (self, &msg);
+    int rc = s_encode (self, &msg, true);
     if (rc != PROTO_OK)
         return rc;
     zframe_t *rid = zframe_dup (routing_id);
     if (!rid || zmsg_prepend (msg, &rid)) {
         zframe_destroy (&rid);
         zmsg_destroy (&msg);
+        self->nborrowed = 0;
         return PROTO_EIO;
     }
-    if (zmsg_send (&msg, sock)) {
-        zmsg_destroy (&msg);
-        return PROTO_EIO;
-    }
-    return PROTO_OK;
+    return s_send (self, sock, &msg);
 }
 
 /*  ZMQ_MAXMSGSIZE bounds each frame (libzmq cuts a connection that sends a

@@ -188,6 +188,7 @@ typedef struct {
 typedef struct proto_slice {
     const void *data;
     size_t      size;
+    zframe_t   *frame;          /* data is this frame's: sent by reference */
 } proto_slice_t;
 
 /*  Life cycle.  init sets the type and clears every field; reset frees what
@@ -218,6 +219,11 @@ int  proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
 /*  Appends a payload by reference: data must stay valid until the message
     is encoded (sent) or reset.  No copy is made when it travels packed. */
 int  proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size);
+/*  Appends frame's bytes by reference: frame (not owned) must outlive the
+    send.  Sent unpacked, libzmq shares frame's buffer (zmq_msg_copy, a
+    reference count) instead of copying it: how the head passes big inputs
+    on to workers.  Small ones are packed (copied) like borrowed bytes. */
+int  proto_msg_add_frame_ref (proto_msg_t *self, zframe_t *frame);
 /*  Number of payloads (frames, packed or borrowed) not yet popped. */
 size_t proto_msg_frames (const proto_msg_t *self);
 /*  Removes and returns the next payload as a frame (caller owns), or

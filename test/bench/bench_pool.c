@@ -3,6 +3,7 @@
     bench_pool MEASURE -s HOST:PORT -l LIBRARY [-r PASSWORD] [--insecure]
                [-n N] [--reps R] [--size BYTES] [--label NAME]
                [--start-node PATH] [--timeout SECONDS] [--as MEASURE]
+               [--no-shared-memory]
 
     The password may come from DCPOOL_PASSWORD.  LIBRARY is bench_worker.so.
     Every measure opens one pool, waits for its workers (pool_wait_for_workers)
@@ -17,7 +18,9 @@
       noop      map of N 8-byte inputs, each returned as is: tasks/s
       rtt       N sequential maps of one 8-byte input: rtt_p50 and rtt_p99 (us)
       bw        one input of BYTES (default 64 MiB) echoed back:
-                GB/s = (BYTES in + BYTES out) / seconds, 1 GB = 1e9 bytes
+                GB/s = (BYTES in + BYTES out) / seconds, 1 GB = 1e9 bytes;
+                --no-shared-memory sends it through the head and sockets
+                even to workers on this host (shared_memory_min = 0)
       ms        map of N jobs that each busy-wait 1 ms: efficiency = jobs/s
                 over the ideal (workers x 1000 jobs/s); also ms_jobs_per_s
       recovery  starts a second node (--start-node, 2 CPU workers), runs a
@@ -214,7 +217,7 @@ s_rtt (pool_t *pool, size_t n, int reps)
 }
 
 static int
-s_bw (pool_t *pool, size_t size, int reps)
+s_bw (pool_t *pool, size_t size, int reps, const char *name)
 {
     unsigned char *buf = malloc (size);
     if (!buf) {
@@ -245,7 +248,7 @@ s_bw (pool_t *pool, size_t size, int reps)
             return -1;
         }
         if (rep > 0)
-            s_emit ("bw", size, rep, 2.0 * size / t / 1e9, "GB/s");
+            s_emit (name, size, rep, 2.0 * size / t / 1e9, "GB/s");
     }
     free (buf);
     return 0;
@@ -476,6 +479,7 @@ main (int argc, char **argv)
         { "start-node", required_argument, NULL, 'N' },
         { "timeout", required_argument, NULL, 'T' },
         { "as", required_argument, NULL, 'A' },
+        { "no-shared-memory", no_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 }
     };
     if (argc < 2) {
@@ -485,7 +489,7 @@ main (int argc, char **argv)
     }
     s_measure = argv [1];
     optind = 2;
-    int c;
+    int c, no_shm = 0;
     while ((c = getopt_long (argc, argv, "s:r:l:n:", longopts, NULL)) != -1) {
         switch (c) {
             case 's': server = optarg; break;
@@ -499,6 +503,7 @@ main (int argc, char **argv)
             case 'N': start_node = optarg; break;
             case 'T': timeout = atof (optarg); break;
             case 'A': as_name = optarg; break;
+            case 'M': no_shm = 1; break;
             default: return 2;
         }
     }
@@ -542,6 +547,8 @@ main (int argc, char **argv)
     opt.worker_library = library;
     opt.init_data = (pool_bytes_t) { init, strlen (init) };
     opt.insecure = insecure;
+    if (no_shm)
+        opt.shared_memory_min = 0;
     opt.min_workers = 2;
     opt.connect_timeout = 30;
 
@@ -573,8 +580,8 @@ main (int argc, char **argv)
     if (strcmp (s_measure, "rtt") == 0)
         rc = s_rtt (pool, n, reps);
     else
-    if (strcmp (s_measure, "bw") == 0)
-        rc = s_bw (pool, size, reps);
+    if (strcmp (argv [1], "bw") == 0)
+        rc = s_bw (pool, size, reps, as_name ? as_name : "bw");
     else
     if (strcmp (s_measure, "recovery") == 0) {
         alarm (0);

@@ -36,12 +36,15 @@ MEASURES = [
      ["mp", "dask", "gearman", "zmq-1"]),
     ("bw", "64 MiB in + 64 MiB out, GB/s", True,
      ["mp", "dask", "gearman", "zmq-1"]),
+    ("bw_net", "64 MiB in + out through the head (as between hosts), GB/s", True,
+     ["mp", "dask", "gearman", "zmq-1"]),
     ("ms_efficiency", "1 ms-job map, efficiency vs 2 x 1000 jobs/s", True,
      ["mp-1", "mp-default", "dask", "gearman", "zmq-1", "zmq-64"]),
 ]
 
 # which group of runs a measure belongs to (for --only and "not run")
 GROUP = {"noop": "noop", "noop_1m": "noop", "rtt_p50": "rtt", "rtt_p99": "rtt", "bw": "bw",
+         "bw_net": "bw",
          "ms_efficiency": "ms", "recovery_ms": "recovery"}
 
 
@@ -58,7 +61,7 @@ def fmt(v, unit=None):
 
 
 def size_note(n, measure):
-    if measure == "bw" and n and n != 64 << 20:
+    if measure in ("bw", "bw_net") and n and n != 64 << 20:
         return " [%g MiB]" % (n / (1 << 20))
     if measure in ("noop", "ms_efficiency", "rtt_p50", "rtt_p99") and n:
         return " [n=%s]" % "{:,}".format(n)
@@ -122,8 +125,10 @@ def main():
             ins, ins_t = None, "-"
         base_n = ns.get((measure, "dcpool"))
         for p in peers:
-            pv, pt = figure(measure, p)
-            if pv is not None and ns.get((measure, p)) == base_n:
+            # peers have one way to move bytes: their "bw" is compared
+            pv, pt = figure("bw" if measure == "bw_net" else measure, p)
+            if pv is not None and ns.get((GROUP[measure] if measure == "bw_net"
+                                          else measure, p)) == base_n:
                 pt = fmt(pv, units.get((measure, p)))   # same n: no note
             r1, r2 = ratio(sec, pv), ratio(ins, pv)
             rows.append({"measure": measure, "title": title,
@@ -157,7 +162,8 @@ def main():
     # CURVE cost: secure / insecure, same run
     curve = []
     for measure, title in (("noop", "no-op map, tasks/s"),
-                           ("bw", "64 MiB in + out, GB/s")):
+                           ("bw", "64 MiB in + out, GB/s"),
+                           ("bw_net", "64 MiB via the head, GB/s")):
         if ran and GROUP[measure] not in ran:
             continue
         s, st = figure(measure, "dcpool")

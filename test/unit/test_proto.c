@@ -1096,6 +1096,61 @@ test_endpoint_accepts_host_port_and_rejects_the_rest (void **state)
     assert_int_equal (proto_endpoint ("host:8899", small, sizeof small), -1);
 }
 
+/*  Frames added by reference go out as shared copies: the receiver gets
+    every byte, in order with the other payloads, and the sender's frame
+    is untouched and can be sent again (the head keeps a job's input for a
+    requeue after it sent it to a worker). */
+static void
+test_frame_references_are_sent_and_kept (void **state)
+{
+    (void) state;
+    zsock_t *in = zsock_new_pair ("@inproc://frame-refs");
+    zsock_t *out = zsock_new_pair (">inproc://frame-refs");
+    assert_non_null (in);
+    assert_non_null (out);
+    zframe_t *big = zframe_new (NULL, 300000);
+    for (size_t i = 0; i < zframe_size (big); i++)
+        zframe_data (big) [i] = (uint8_t) (i * 31 + 7);
+    for (int round = 0; round < 2; round++) {
+        proto_msg_t msg, got;
+        proto_msg_init (&msg, PROTO_JOB);
+        proto_msg_set_pool (&msg, 3);
+        for (int j = 0; j < 3; j++) {
+            proto_job_t *job = proto_msg_add_job (&msg);
+            job->id = (uint64_t) j;
+            assert_int_equal (j == 1 ? proto_msg_add_frame_ref (&msg, big)
+                                     : proto_msg_add_borrowed (&msg, "small", 5),
+                              PROTO_OK);
+        }
+        assert_int_equal (proto_msg_send (&msg, zsock_resolve (out)), PROTO_OK);
+        proto_msg_reset (&msg);
+        proto_msg_init (&got, 0);
+        char reason [256] = "";
+        assert_int_equal (proto_msg_recv (&got, zsock_resolve (in), reason, sizeof reason),
+                          PROTO_OK);
+        assert_int_equal (got.njobs, 3);
+        for (size_t j = 0; j < 3; j++) {
+            const void *data;
+            size_t size;
+            assert_int_equal (proto_msg_payload (&got, j, &data, &size), 0);
+            if (j == 1) {
+                assert_int_equal (size, zframe_size (big));
+                assert_memory_equal (data, zframe_data (big), size);
+            }
+            else {
+                assert_int_equal (size, 5);
+                assert_memory_equal (data, "small", 5);
+            }
+        }
+        proto_msg_reset (&got);
+    }
+    assert_int_equal (zframe_size (big), 300000);
+    assert_int_equal (zframe_data (big) [299999], (uint8_t) (299999 * 31 + 7));
+    zframe_destroy (&big);
+    zsock_destroy (&out);
+    zsock_destroy (&in);
+}
+
 int
 main (void)
 {
@@ -1121,6 +1176,7 @@ main (void)
         cmocka_unit_test (test_keys_are_derived_from_the_password_alone),
         cmocka_unit_test (test_keys_export_import_round_trip),
         cmocka_unit_test (test_endpoint_accepts_host_port_and_rejects_the_rest),
+        cmocka_unit_test (test_frame_references_are_sent_and_kept),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
