@@ -21,30 +21,27 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 export DCPOOL_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-"$build/node/start_node" --head -p 0 --cpu-workers 2 --data-dir "$tmp/data" >"$tmp/out" 2>&1 &
-pid=$!
-i=0
-until grep -q "dcpool node ready" "$tmp/out"; do
-    i=$((i + 1))
-    [ $i -gt 600 ] && { cat "$tmp/out" >&2; echo "memory: cluster not ready" >&2; exit 1; }
-    sleep 0.1
-done
-port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
-head_pid=$(pgrep -f "pool-head.*$tmp/data" | head -n 1)
+# start_head DIR READY_LINE ARGS...: sets pid, port and head_pid
+start_head() {
+    dir=$1 ready=$2
+    shift 2
+    "$build/node/start_node" --head -p 0 --data-dir "$tmp/$dir" "$@" >"$tmp/$dir.out" 2>&1 &
+    pid=$!
+    i=0
+    until grep -q "$ready" "$tmp/$dir.out"; do
+        i=$((i + 1))
+        [ $i -gt 600 ] && { cat "$tmp/$dir.out" >&2; echo "memory: cluster not ready" >&2; exit 1; }
+        sleep 0.1
+    done
+    port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/$dir.out" | head -n 1)
+    head_pid=$(pgrep -f "pool-head.*$tmp/$dir" | head -n 1)
+}
+start_head data "dcpool node ready" --cpu-workers 2
 "$build/test/bench/bench_memory" -s "127.0.0.1:$port" -l "$build/test/bench/bench_worker.so" \
     -n "$inputs" --head-pid "$head_pid"
 
 # The pending queue: a head with no workers, so every job waits.
 kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-"$build/node/start_node" --head -p 0 --server-only --data-dir "$tmp/data2" >"$tmp/out2" 2>&1 &
-pid=$!
-i=0
-until grep -q "dcpool head ready" "$tmp/out2"; do
-    i=$((i + 1))
-    [ $i -gt 600 ] && { cat "$tmp/out2" >&2; echo "memory: head not ready" >&2; exit 1; }
-    sleep 0.1
-done
-port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out2" | head -n 1)
-head_pid=$(pgrep -f "pool-head.*$tmp/data2" | head -n 1)
+start_head pending "dcpool head ready" --server-only
 "$build/test/bench/bench_pending" -s "127.0.0.1:$port" -l "$build/test/bench/bench_worker.so" \
     -n "$pending" --head-pid "$head_pid"

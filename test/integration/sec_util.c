@@ -128,3 +128,23 @@ sec_send_raw (zsock_t *sock, int nframes, const void *const *frames,
         zmsg_addmem (msg, frames [i], sizes [i]);
     H_CHECK (zmsg_send (&msg, sock) == 0, "send raw frames");
 }
+
+void
+sec_send_pool_open (zsock_t *sock, const char *name, const uint8_t *lib,
+                    size_t lib_size)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    uint8_t hash [PROTO_HASH_SIZE];
+    proto_msg_set_text (&msg, "%s", name);
+    proto_hash (lib, lib_size, hash);
+    proto_msg_add_hash (&msg, hash);
+    proto_hash ("", 0, hash);
+    proto_msg_add_hash (&msg, hash);
+    const uint64_t nums [] = { 1, 0, 1, 0 };
+    for (int i = 0; i < 4; i++)
+        proto_msg_add_num (&msg, nums [i]);
+    proto_msg_add_bytes (&msg, lib, lib_size);
+    proto_msg_add_bytes (&msg, "", 0);
+    H_CHECK (proto_msg_send (&msg, zsock_resolve (sock)) == PROTO_OK, "POOL_OPEN");
+}

@@ -41,4 +41,9 @@ void sec_send_raw (zsock_t *sock, int nframes, const void *const *frames,
 /* Derives keys once per password per process (Argon2id is slow). */
 const proto_keys_t *sec_keys (const char *password);
 
+/* Sends POOL_OPEN for a library of the given name and bytes, empty init
+   data, max_attempts 1, min_workers 1; the answer is the caller's to read. */
+void sec_send_pool_open (zsock_t *sock, const char *name, const uint8_t *lib,
+                         size_t lib_size);
+
 #endif

@@ -59,20 +59,8 @@ s_raw_client (const h_proc_t *head, uint64_t *pool_id)
 
     size_t lib_size;
     uint8_t *lib = s_read (h_worker_path ("xor"), &lib_size);
-    proto_msg_init (&msg, PROTO_POOL_OPEN);
-    uint8_t hash [PROTO_HASH_SIZE];
-    proto_msg_set_text (&msg, "xor.so");
-    proto_hash (lib, lib_size, hash);
-    proto_msg_add_hash (&msg, hash);
-    proto_hash ("", 0, hash);
-    proto_msg_add_hash (&msg, hash);
-    const uint64_t nums [] = { 1, 0, 1, 0 };
-    for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, nums [i]);
-    proto_msg_add_bytes (&msg, lib, lib_size);
-    proto_msg_add_bytes (&msg, "", 0);
+    sec_send_pool_open (sock, "xor.so", lib, lib_size);
     free (lib);
-    H_CHECK (proto_msg_send (&msg, zsock_resolve (sock)) == PROTO_OK, "POOL_OPEN");
     double deadline = h_now () + h_timeout (30);
     while (true) {
         char reason [256] = "";

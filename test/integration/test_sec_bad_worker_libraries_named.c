@@ -67,20 +67,9 @@ s_raw_open (const h_proc_t *head, const uint8_t *lib, size_t lib_size)
     proto_link_t *link = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT,
                                        "raw-open-client");
     zsock_t *sock = proto_link_sock (link);
+    sec_send_pool_open (sock, "other-arch", lib, lib_size);
     proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_POOL_OPEN);
-    uint8_t hash [PROTO_HASH_SIZE];
-    proto_msg_set_text (&msg, "other-arch");
-    proto_hash (lib, lib_size, hash);
-    proto_msg_add_hash (&msg, hash);
-    proto_hash ("", 0, hash);
-    proto_msg_add_hash (&msg, hash);
-    const uint64_t nums [] = { 1, 0, 1, 0 };
-    for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, nums [i]);
-    proto_msg_add_bytes (&msg, lib, lib_size);
-    proto_msg_add_bytes (&msg, "", 0);
-    H_CHECK (proto_msg_send (&msg, zsock_resolve (sock)) == PROTO_OK, "POOL_OPEN");
+    proto_msg_init (&msg, 0);
     char *text = NULL;
     double deadline = h_now () + h_timeout (30);
     while (!text) {
