@@ -107,6 +107,8 @@ struct head_pool {
     int               workers;           /* assigned: loading + ready */
     int               ready;
     int               init_failures;
+    uint64_t          crashed_update;    /* update seq that last killed a worker */
+    uint32_t          update_crashes;    /* workers it killed in a row */
     bool              served;            /* its client is past pool_open */
     uint64_t          submitted;
     uint64_t          done;

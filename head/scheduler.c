@@ -517,9 +517,9 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             /* No worker could load it: the pool is of no use. */
             int code = msg->code >= POOL_ETIMEOUT && msg->code < 0
                      ? (int) msg->code : POOL_EWORKER;
-            head_send_error (head, pool->client, pool->id, code,
-                             "worker %s: %s", worker->id, why);
-            head_sched_pool_close (head, pool);
+            char text [PROTO_TEXT_MAX / 4];
+            snprintf (text, sizeof text, "worker %s: %s", worker->id, why);
+            head_sched_pool_fail (head, pool, code, text);
         }
         return;
     }
@@ -532,6 +532,34 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     s_feed (head, worker);
     /* A pool that opened while this one was loading may want a share. */
     head_sched_rebalance (head);
+}
+
+bool
+head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text,
+                           size_t text_size)
+{
+    if (code == 0)
+        return false;               /* a clean exit, not the update's doing */
+    if (pool->crashed_update == seq)
+        pool->update_crashes++;
+    else {
+        pool->crashed_update = seq;
+        pool->update_crashes = 1;
+    }
+    snprintf (text, text_size, "update %llu killed %u workers in handle_update "
+              "(%s %d); the pool cannot go on",
+              (unsigned long long) seq, pool->update_crashes,
+              code > 0 ? "signal" : "exit status", code > 0 ? code : -code);
+    return pool->update_crashes >= pool->max_attempts;
+}
+
+void
+head_sched_pool_fail (head_t *head, head_pool_t *pool, int code, const char *text)
+{
+    zsys_warning ("pool-head: pool %llu failed: %s", (unsigned long long) pool->id, text);
+    if (pool->client)
+        head_send_error (head, pool->client, pool->id, code, "%s", text);
+    head_sched_pool_close (head, pool);
 }
 
 void

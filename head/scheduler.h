@@ -41,6 +41,15 @@ typedef enum {
 void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
                              const char *why, int job_error, head_charge_t charge,
                              const proto_job_t *culprit);
+/*  A worker of pool died (code: signal, or -exit status) applying update
+    seq.  true when that update has now killed max_attempts workers: its
+    handle_update fails every time, and the pool must fail (text says why)
+    instead of restarting workers forever. */
+bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code,
+                                char *text, size_t text_size);
+/*  Fails a pool: ERROR {pool, code, text} to its client, then closes it. */
+void head_sched_pool_fail (head_t *head, head_pool_t *pool, int code,
+                           const char *text);
 /*  Hands idle workers to pools and moves workers between pools toward a
     fair share.  Cheap; called after anything that changes demand. */
 void head_sched_rebalance (head_t *head);

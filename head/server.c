@@ -401,6 +401,20 @@ s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
         s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_JOB,
                                &msg->jobs [0]);
     else
+    if (msg->nnums >= 2 && msg->nums [0] == 2) {
+        /* It died in handle_update (nums [2, seq]): no job is charged,
+           but an update that kills every worker must not go on forever. */
+        head_pool_t *pool = worker->pool;
+        char text [256];
+        bool fail = pool && pool->id == msg->pool
+                 && head_sched_update_crashed (pool, msg->nums [1], (int) msg->code,
+                                               text, sizeof text);
+        s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_NONE,
+                               NULL);
+        if (fail)
+            head_sched_pool_fail (head, pool, POOL_EWORKER, text);
+    }
+    else
     if (msg->present & PROTO_F_NUMS)
         s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_NONE,
                                NULL);

@@ -31,7 +31,7 @@ pool_strerror (int code)
         case POOL_EAUTH:      return "handshake refused (wrong password?)";
         case POOL_EDENIED:    return "the head refused the connection";
         case POOL_ELIBRARY:   return "bad worker library";
-        case POOL_EWORKER:    return "worker initialisation failed";
+        case POOL_EWORKER:    return "the workers cannot run this pool (init or an update failed)";
         case POOL_ENOWORKERS: return "too few workers";
         case POOL_ELOST:      return "connection to the head lost";
         case POOL_EPROTO:     return "protocol error";

@@ -39,7 +39,7 @@ enum {
     POOL_EAUTH      = -4,   /* handshake refused: wrong password? */
     POOL_EDENIED    = -5,   /* head refused us (protocol version, limits) */
     POOL_ELIBRARY   = -6,   /* worker library missing, unloadable or bad */
-    POOL_EWORKER    = -7,   /* the worker's init failed */
+    POOL_EWORKER    = -7,   /* init failed, or an update kills the workers */
     POOL_ENOWORKERS = -8,   /* too few workers within the timeout */
     POOL_ELOST      = -9,   /* connection to the head lost for good */
     POOL_EPROTO     = -10,  /* the head sent something we cannot read */

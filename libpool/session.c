@@ -87,7 +87,10 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
                 return rc ? rc : 1;
             }
             int code = pool_code_from_head (msg->code);
-            if (code == POOL_ECLOSED)
+            /* Closed, or failed past opening (its workers cannot serve
+               it, e.g. an update that kills them): the head dropped it. */
+            if (code == POOL_ECLOSED
+            || (code == POOL_EWORKER && self->has_pool && (msg->present & PROTO_F_POOL)))
                 self->broken = code;
             return pool_fail (self, code, "%s",
                               msg->text && *msg->text ? msg->text

@@ -924,7 +924,10 @@ s_apply_update (worker_t *self, action_t *action)
                       " (updates missing)",
                       self->args.id, action->seq, self->useq_applied);
     pool_bytes_t bytes = { zframe_data (action->frame), zframe_size (action->frame) };
+    node_scoreboard_enter_update (self->board, self->pool,
+                                  action->seq ? action->seq : self->useq_applied + 1);
     int rc = worker_host_update (self->host, bytes, &self->ctx);
+    node_scoreboard_leave (self->board);
     if (rc) {
         const char *why = worker_ctx_error (&self->ctx);
         zsys_error ("worker %s: update %" PRIu64 " failed: %s", self->args.id,

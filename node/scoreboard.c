@@ -33,9 +33,9 @@ node_scoreboard_map (int fd)
     return page == MAP_FAILED ? NULL : page;
 }
 
-void
-node_scoreboard_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id,
-                       uint32_t attempt)
+static void
+s_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id, uint32_t attempt,
+         uint32_t update)
 {
     if (!board)
         return;
@@ -45,8 +45,22 @@ node_scoreboard_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id,
     board->pool = pool;
     board->job_id = id;
     board->attempt = attempt;
+    board->update = update;
     board->started_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
     __atomic_store_n (&board->running, 1, __ATOMIC_RELEASE);
+}
+
+void
+node_scoreboard_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id,
+                       uint32_t attempt)
+{
+    s_enter (board, pool, id, attempt, 0);
+}
+
+void
+node_scoreboard_enter_update (node_scoreboard_t *board, uint64_t pool, uint64_t seq)
+{
+    s_enter (board, pool, seq, 0, 1);
 }
 
 void
@@ -65,5 +79,5 @@ node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool, uint64_t *
     *pool = board->pool;
     *id = board->job_id;
     *attempt = board->attempt;
-    return 1;
+    return board->update ? 2 : 1;
 }

@@ -18,6 +18,8 @@ typedef struct {
     uint32_t attempt;
     uint32_t running;       /* 1 while run () executes; written last */
     int64_t  started_us;    /* CLOCK_MONOTONIC, microseconds */
+    uint32_t update;        /* 1: handle_update of update job_id runs */
+    uint32_t reserved;
 } node_scoreboard_t;
 
 /* A new shared page: the fd (close-on-exec) and its mapping, or -1. */
@@ -27,8 +29,12 @@ node_scoreboard_t *node_scoreboard_map (int fd);
 /* Marks a job as running (pool, id, attempt) or, with NULL, none. */
 void node_scoreboard_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id,
                             uint32_t attempt);
+/* Marks update seq of pool as being applied (handle_update runs). */
+void node_scoreboard_enter_update (node_scoreboard_t *board, uint64_t pool,
+                                   uint64_t seq);
 void node_scoreboard_leave (node_scoreboard_t *board);
-/* The job that was running: 1 and the fields, or 0 when none was. */
+/* What was running: 1 a job (pool, id, attempt), 2 an update (pool, and
+   its seq in id), 0 nothing. */
 int  node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool,
                            uint64_t *id, uint32_t *attempt);
 

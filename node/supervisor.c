@@ -331,7 +331,15 @@ s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
         charged an attempt; none when it died between jobs. */
     uint64_t pool, job_id;
     uint32_t attempt;
-    if (node_scoreboard_read (worker->board, &pool, &job_id, &attempt)) {
+    int running = node_scoreboard_read (worker->board, &pool, &job_id, &attempt);
+    if (running == 2) {
+        /* it died in handle_update: nums [2, seq] */
+        proto_msg_add_num (&msg, 2);
+        proto_msg_add_num (&msg, job_id);
+        proto_msg_set_pool (&msg, pool);
+    }
+    else
+    if (running == 1) {
         proto_job_t *job = proto_msg_add_job (&msg);
         if (job) {
             job->id = job_id;

@@ -4,7 +4,9 @@
     history of every update applied.  run ignores its input and returns
     "LAST|WORKER_ID|HISTORY": LAST the last update applied ("" before any),
     HISTORY every update applied, in order, joined by ','.
+    The update "crash" makes handle_update die of SIGSEGV, every time.
 */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +38,22 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
     return self;
 }
 
+/*  Writes through NULL: a plain SIGSEGV even in a sanitizer build. */
+__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address")))
+static void
+s_segv (void)
+{
+    signal (SIGSEGV, SIG_DFL);
+    volatile int *volatile nowhere = NULL;
+    *nowhere = 1;
+}
+
 static int
 s_update (void *self_, pool_bytes_t update, pool_worker_ctx_t *ctx)
 {
     echo_t *self = self_;
+    if (update.size == 5 && memcmp (update.data, "crash", 5) == 0)
+        s_segv ();
     char *last = malloc (update.size + 1);
     size_t hlen = strlen (self->history);
     char *history = malloc (hlen + update.size + 2);
