@@ -88,6 +88,7 @@ struct head_peer {
     zlist_t          *pools;             /* head_pool_t *, not owned */
     bool              vouching;          /* a client's liveness link: its
                                             HELLO named the client in node */
+    const char       *lost_why;          /* watch.c: why it is being dropped */
 };
 
 struct head_pool {
@@ -140,6 +141,8 @@ typedef struct {
     zhashx_t       *workers;         /* worker id -> head_peer_t */
     zhashx_t       *nodes;           /* node id -> head_peer_t */
     zhashx_t       *clients;         /* client id -> head_peer_t (main links) */
+    zsock_t        *watch;           /* ROUTER's monitor (watch.c), or NULL */
+    int             watch_timers;    /* probes pending after a disconnect */
     zlistx_t       *pools;           /* head_pool_t (owns) */
     uint64_t        next_pool_id;    /* fallback when Redis is away */
     bool            stopping;

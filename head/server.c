@@ -7,6 +7,7 @@
     and the loop carries on.
 */
 #include "server.h"
+#include "watch.h"
 
 #include <signal.h>
 #include <sodium.h>
@@ -603,38 +604,24 @@ s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+void
+head_peer_lost (head_t *head, head_peer_t *peer, const char *why)
+{
+    if (peer->role == PROTO_ROLE_NODE)
+        s_node_lost (head, peer, why);
+    else {
+        if (peer->role == PROTO_ROLE_CLIENT && !peer->vouching)
+            zsys_warning ("pool-head: client %s %s: closing its %zu pools", peer->id,
+                          why, zlist_size (peer->pools));
+        s_peer_remove (head, peer, 0, "gone");
+    }
+}
+
 static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
     head_t *head = arg;
-    int64_t now = zclock_mono ();
-    int64_t dead_after = (int64_t) head->config.heartbeat_ms * head->config.liveness;
-    zlist_t *lost = zlist_new ();
-    proto_msg_t beat;
-    proto_msg_init (&beat, PROTO_HEARTBEAT);
-    for (head_peer_t *peer = zhashx_first (head->peers); peer;
-         peer = zhashx_next (head->peers)) {
-        proto_msg_send_router (&beat, head->router, peer->rid);
-        /* Nodes vouch for their workers (a worker deep in a long job
-           cannot heartbeat), liveness links for their clients (a program
-           busy between calls does not talk to us); status peers are
-           one-shot.  Everything else that falls silent is gone. */
-        if (peer->role != PROTO_ROLE_WORKER && now - peer->last_seen > dead_after)
-            zlist_append (lost, peer);
-    }
-    proto_msg_reset (&beat);
-    head_peer_t *peer;
-    while ((peer = zlist_pop (lost))) {
-        if (peer->role == PROTO_ROLE_NODE)
-            s_node_lost (head, peer, "missed heartbeats");
-        else {
-            if (peer->role == PROTO_ROLE_CLIENT && !peer->vouching)
-                zsys_warning ("pool-head: client %s missed its heartbeats: closing "
-                              "its %zu pools", peer->id, zlist_size (peer->pools));
-            s_peer_remove (head, peer, 0, "gone");
-        }
-    }
-    zlist_destroy (&lost);
+    head_watch_probe (head, true);
     /* Demand is rebalanced on every event that changes it; this pass only
        makes sure nothing waits on an event that never comes. */
     head_sched_rebalance (head);
@@ -700,6 +687,9 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     if (head->zap)
         zloop_reader (head->loop, head->zap, s_on_zap, head);
     zloop_timer (head->loop, (size_t) config->heartbeat_ms, 0, s_on_heartbeat, head);
+    if (head_watch_start (head))
+        zsys_warning ("pool-head: cannot monitor the socket: lost peers are found "
+                      "by missed heartbeats only");
     return head;
 fail:
     head_destroy (&head);
@@ -731,6 +721,7 @@ head_destroy (head_t **head_p)
         return;
     head_t *head = *head_p;
     head->stopping = true;
+    head_watch_stop (head);
     zloop_destroy (&head->loop);
     if (head->pools) {
         head_pool_t *pool;

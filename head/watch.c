@@ -1,0 +1,118 @@
+/*  head/watch.c - noticing at once that a peer's connection closed.
+    See watch.h. */
+#include "watch.h"
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* After a disconnection, libzmq drops the routing id once the pipe's
+   termination has gone through: probe soon, and once more a bit later. */
+#define PROBE_SOON_MS   20
+#define PROBE_LATER_MS  250
+
+void
+head_watch_probe (head_t *head, bool expire_silent)
+{
+    int64_t now = zclock_mono ();
+    int64_t dead_after = (int64_t) head->config.heartbeat_ms * head->config.liveness;
+    zlist_t *lost = zlist_new ();
+    if (!lost)
+        return;
+    proto_msg_t beat;
+    proto_msg_init (&beat, PROTO_HEARTBEAT);
+    for (head_peer_t *peer = zhashx_first (head->peers); peer;
+         peer = zhashx_next (head->peers)) {
+        /* Workers are their node's to report; on the timer they still get
+           a heartbeat (they watch the head's silence). */
+        if (peer->role == PROTO_ROLE_WORKER && !expire_silent)
+            continue;
+        int rc = proto_msg_send_router (&beat, head->router, peer->rid);
+        if (peer->role == PROTO_ROLE_WORKER)
+            continue;
+        if (rc != PROTO_OK && zmq_errno () == EHOSTUNREACH) {
+            peer->lost_why = "connection closed";
+            zlist_append (lost, peer);
+        }
+        else
+        if (expire_silent && now - peer->last_seen > dead_after) {
+            /* Nodes vouch for their workers (a worker deep in a long job
+               cannot heartbeat), liveness links for their clients (a
+               program busy between calls does not talk to us); status
+               peers are one-shot.  Everything else that falls silent is
+               gone. */
+            peer->lost_why = "missed heartbeats";
+            zlist_append (lost, peer);
+        }
+    }
+    proto_msg_reset (&beat);
+    head_peer_t *peer;
+    while ((peer = zlist_pop (lost)))
+        head_peer_lost (head, peer, peer->lost_why);
+    zlist_destroy (&lost);
+}
+
+static int
+s_on_probe (zloop_t *loop, int timer_id, void *arg)
+{
+    head_t *head = arg;
+    head->watch_timers--;
+    head_watch_probe (head, false);
+    return 0;
+}
+
+/* Monitor events: [u16 event, u32 value] and the endpoint. */
+static int
+s_on_event (zloop_t *loop, zsock_t *monitor, void *arg)
+{
+    head_t *head = arg;
+    bool disconnected = false;
+    while (zsock_events (monitor) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (monitor);
+        zframe_t *first = msg ? zmsg_first (msg) : NULL;
+        if (first && zframe_size (first) >= 2) {
+            uint16_t event;
+            memcpy (&event, zframe_data (first), sizeof event);
+            disconnected |= event == ZMQ_EVENT_DISCONNECTED;
+        }
+        zmsg_destroy (&msg);
+    }
+    /* One pair of probes in flight covers any number of disconnections. */
+    if (disconnected && head->watch_timers == 0) {
+        if (zloop_timer (loop, PROBE_SOON_MS, 1, s_on_probe, head) >= 0)
+            head->watch_timers++;
+        if (zloop_timer (loop, PROBE_LATER_MS, 1, s_on_probe, head) >= 0)
+            head->watch_timers++;
+    }
+    return 0;
+}
+
+int
+head_watch_start (head_t *head)
+{
+    zsock_set_router_mandatory (head->router, 1);
+    char endpoint [64];
+    static uint32_t s_count = 0;
+    snprintf (endpoint, sizeof endpoint, "inproc://head-watch-%d-%u", (int) getpid (),
+              ++s_count);
+    if (zmq_socket_monitor (zsock_resolve (head->router), endpoint,
+                            ZMQ_EVENT_DISCONNECTED) != 0)
+        return -1;
+    head->watch = zsock_new_pair (endpoint);
+    if (!head->watch || zloop_reader (head->loop, head->watch, s_on_event, head)) {
+        head_watch_stop (head);
+        return -1;
+    }
+    return 0;
+}
+
+void
+head_watch_stop (head_t *head)
+{
+    if (!head->watch)
+        return;
+    zloop_reader_end (head->loop, head->watch);
+    zmq_socket_monitor (zsock_resolve (head->router), NULL, 0);
+    zsock_destroy (&head->watch);
+}
