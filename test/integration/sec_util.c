@@ -146,5 +146,7 @@ sec_send_pool_open (zsock_t *sock, const char *name, const uint8_t *lib,
         proto_msg_add_num (&msg, nums [i]);
     proto_msg_add_bytes (&msg, lib, lib_size);
     proto_msg_add_bytes (&msg, "", 0);
-    H_CHECK (proto_msg_send (&msg, zsock_resolve (sock)) == PROTO_OK, "POOL_OPEN");
+    int rc = proto_msg_send (&msg, zsock_resolve (sock));
+    proto_msg_reset (&msg);
+    H_CHECK (rc == PROTO_OK, "POOL_OPEN");
 }
