@@ -15,23 +15,12 @@
 #include <string.h>
 
 #include "pool_worker.h"
+#include "segv.h"
 
 typedef struct {
     long long k;
     int abort_it; /* 1: abort(), 0: write through NULL */
 } s_self_t;
-
-/*  Writes through NULL: a plain SIGSEGV even in a sanitizer build (no
-    check of ours in the way, the default action restored in case a
-    sanitizer installed a handler that would report and exit instead). */
-__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address")))
-static void
-s_segv (void)
-{
-    signal (SIGSEGV, SIG_DFL);
-    volatile int *null = NULL;
-    *null = 1;
-}
 
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
@@ -73,7 +62,7 @@ s_run (void *self_, pool_bytes_t input, pool_output_t *output,
     if (n == self->k) {
         if (self->abort_it)
             abort ();
-        s_segv ();
+        test_segv ();
     }
     char out [32];
     int len = snprintf (out, sizeof out, "%" PRId64,

@@ -21,18 +21,7 @@
 #include <unistd.h>
 
 #include "pool_worker.h"
-
-/*  Writes through NULL: a plain SIGSEGV even in a sanitizer build (no
-    check of ours in the way, the default action restored in case a
-    sanitizer installed a handler that would report and exit instead). */
-__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address")))
-static void
-s_segv (void)
-{
-    signal (SIGSEGV, SIG_DFL);
-    volatile int *null = NULL;
-    *null = 1;
-}
+#include "segv.h"
 
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
@@ -73,7 +62,7 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output,
         if (fd >= 0) {
             /* First attempt: the marker is on disk before we die. */
             close (fd);
-            s_segv ();
+            test_segv ();
         }
         if (errno != EEXIST) {
             pool_worker_error (ctx, "crash_once: %s: %s", marker, strerror (errno));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pool_worker.h"
+#include "segv.h"
 
 typedef struct {
     char  *last;
@@ -38,22 +39,12 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
     return self;
 }
 
-/*  Writes through NULL: a plain SIGSEGV even in a sanitizer build. */
-__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address")))
-static void
-s_segv (void)
-{
-    signal (SIGSEGV, SIG_DFL);
-    volatile int *volatile nowhere = NULL;
-    *nowhere = 1;
-}
-
 static int
 s_update (void *self_, pool_bytes_t update, pool_worker_ctx_t *ctx)
 {
     echo_t *self = self_;
     if (update.size == 5 && memcmp (update.data, "crash", 5) == 0)
-        s_segv ();
+        test_segv ();
     char *last = malloc (update.size + 1);
     size_t hlen = strlen (self->history);
     char *history = malloc (hlen + update.size + 2);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pool_worker.h"
+#include "segv.h"
 
 static char s_dir [512];
 
@@ -56,16 +57,6 @@ s_first_run (const uint8_t *in, size_t size)
     return true;
 }
 
-/*  Writes through NULL: a plain SIGSEGV even in a sanitizer build. */
-__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address")))
-static void
-s_segv (void)
-{
-    signal (SIGSEGV, SIG_DFL);
-    volatile int *volatile nowhere = NULL;
-    *nowhere = 1;
-}
-
 static int
 s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
@@ -95,7 +86,7 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t 
             memset (out, 0, input.size);
             free (out);
             if (in [0] == 'K' && s_dir [0] && s_first_run (in, input.size))
-                s_segv ();
+                test_segv ();
             return rc;
         }
         case 'C': {
