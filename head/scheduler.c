@@ -299,17 +299,21 @@ s_feed (head_t *head, head_peer_t *worker)
     &&  prefetch - worker->inflight.count < prefetch / 4
     &&  pool->pending.count >= prefetch / 4)
         return;
-    proto_msg_t out, resend;
+    proto_msg_t out, resend;        /* resend: set up on the first bounce */
+    bool resending = false;
     proto_msg_init (&out, PROTO_JOB);
     proto_msg_set_pool (&out, pool->id);
-    proto_msg_init (&resend, PROTO_RESULT);
-    proto_msg_set_pool (&resend, pool->id);
     while (worker->inflight.count < prefetch && pool->pending.first
        &&  pool->pending.first->useq <= worker->useq_sent) {
         head_job_t *job = head_queue_pop (&pool->pending);
         if (job->shared && !s_shares_memory (worker, pool)) {
             /* Its input is in the client's memory, which this worker
                cannot read: the client sends it again as bytes. */
+            if (!resending) {
+                proto_msg_init (&resend, PROTO_RESULT);
+                proto_msg_set_pool (&resend, pool->id);
+                resending = true;
+            }
             proto_job_t *entry = proto_msg_add_job (&resend);
             if (!entry) {
                 head_queue_push_front (&pool->pending, job);
@@ -345,9 +349,11 @@ s_feed (head_t *head, head_peer_t *worker)
     if (out.njobs)
         head_send (head, worker, &out);
     proto_msg_reset (&out);
-    if (resend.njobs && pool->client)
-        head_send (head, pool->client, &resend);
-    proto_msg_reset (&resend);
+    if (resending) {
+        if (resend.njobs && pool->client)
+            head_send (head, pool->client, &resend);
+        proto_msg_reset (&resend);
+    }
 }
 
 /* Feeds every ready worker of the pool: after jobs were submitted, or came
