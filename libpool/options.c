@@ -18,6 +18,7 @@ pool_options_default (pool_options_t *options)
     options->job_timeout = 0;
     options->insecure = 0;
     options->shared_memory_min = (size_t) 64 << 10;
+    options->spin_wait = 0.001;
 }
 
 const char *

@@ -60,6 +60,8 @@ s_check_options (const pool_options_t *o)
         return s_open_fail (POOL_EINVAL, "connect_timeout must be positive");
     if (!(o->reconnect_timeout > 0) || o->reconnect_timeout > 1e9)
         return s_open_fail (POOL_EINVAL, "reconnect_timeout must be positive");
+    if (!(o->spin_wait >= 0) || o->spin_wait > 1)
+        return s_open_fail (POOL_EINVAL, "spin_wait must be from 0 to 1 second");
     if (o->init_data.size && !o->init_data.data)
         return s_open_fail (POOL_EINVAL, "init_data has a size but no data");
     return 0;
@@ -220,6 +222,7 @@ pool_open (pool_t **pool, const pool_options_t *options)
     proto_msg_set_role (&hello, PROTO_ROLE_CLIENT);
     proto_msg_set_id (&hello, client_id);
     self->shared_min = options->shared_memory_min;
+    self->spin_us = (int64_t) (options->spin_wait * 1e6);
     if (self->shared_min && proto_host_key (self->host) == 0)
         proto_msg_set_host (&hello, self->host);
     else

@@ -81,6 +81,12 @@ typedef struct {
        socket, no encryption, a result that is a read-only mapping.
        Default 64 KiB; 0: always through the head. */
     size_t       shared_memory_min;
+    /* Seconds a call waiting for the head looks at the socket, yielding
+       the CPU between looks, before it sleeps: a short job's result then
+       comes without the wake-up of an idle CPU (tens of microseconds on a
+       virtual machine, several per hop).  Default 0.001; 0: sleep at once,
+       for a client that shares few cores with busy workers. */
+    double       spin_wait;
     /* more fields may follow; always start from pool_options_default */
 } pool_options_t;
 

@@ -58,6 +58,9 @@ struct pool {
     char          host [PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
     size_t        shared_min;       /* options.shared_memory_min */
     bool          shared_off;       /* it failed or did not pay: bytes */
+    int64_t       spin_us;          /* options.spin_wait (session.c) */
+    int           spin_misses;      /* spins in a row that ran out */
+    unsigned      spin_skips;       /* waits that did not spin */
     char          error [POOL_ERROR_MAX];
 };
 

@@ -11,6 +11,7 @@
 #include "pool_private.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +106,56 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
     }
 }
 
+/*  Looks at the socket for input for at most us microseconds, giving the
+    CPU to anything else runnable between looks; true as soon as input
+    waits.  A call that sleeps in zmq_poll lets its CPU go idle, and on a
+    virtual machine every wake-up of an idle CPU costs tens of
+    microseconds, several times per ZeroMQ hop; a caller kept awake for
+    the length of a short job's round trip gets its answer without them
+    (pool_options_t.spin_wait). */
+static bool
+s_spin_wait (void *handle, int64_t us)
+{
+    int64_t until = zclock_usecs () + us;
+    for (;;) {
+        int events = 0;
+        size_t size = sizeof events;
+        /* ZMQ_EVENTS first takes in what libzmq's I/O thread handed over;
+           an error is left to zmq_poll to report. */
+        if (zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size) != 0)
+            return false;
+        if (events & ZMQ_POLLIN)
+            return true;
+        if (zclock_usecs () >= until)
+            return false;
+        sched_yield ();
+    }
+}
+
+/*  Spins before a wait that would sleep, unless spinning keeps running
+    out: answers that come later than spin_wait (longer jobs) would only
+    burn a CPU, so after SPIN_FUTILE misses in a row only every
+    SPIN_PROBE-th wait tries again. */
+#define SPIN_FUTILE 8
+#define SPIN_PROBE  64
+
+static bool
+s_spin_first (pool_t *self, void *handle, long timeout_ms)
+{
+    int64_t us = self->spin_us < timeout_ms * 1000 ? self->spin_us : timeout_ms * 1000;
+    if (us <= 0)
+        return false;
+    if (self->spin_misses >= SPIN_FUTILE && ++self->spin_skips % SPIN_PROBE != 0)
+        return false;
+    if (s_spin_wait (handle, us)) {
+        self->spin_misses = 0;
+        return true;
+    }
+    if (self->spin_misses < SPIN_FUTILE)
+        self->spin_misses++;
+    return false;
+}
+
 int
 pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
                    int64_t deadline)
@@ -146,7 +197,11 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
         long timeout = wake > now ? (long) (wake - now) : 0;
 
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
-        int n = zmq_poll (&item, 1, timeout);
+        int n = 1;
+        if (s_spin_first (self, handle, timeout))
+            item.revents = ZMQ_POLLIN;
+        else
+            n = zmq_poll (&item, 1, timeout);
         if (n < 0) {
             if (zmq_errno () == EINTR)
                 continue;

@@ -3,8 +3,9 @@
     bench_pool MEASURE -s HOST:PORT -l LIBRARY [-r PASSWORD] [--insecure]
                [-n N] [--reps R] [--size BYTES] [--label NAME]
                [--start-node PATH] [--timeout SECONDS] [--as MEASURE]
-               [--no-shared-memory]
+               [--no-shared-memory] [--spin-wait SECONDS]
 
+    --spin-wait sets pool_options_t.spin_wait (default: the library's).
     The password may come from DCPOOL_PASSWORD.  LIBRARY is bench_worker.so.
     Every measure opens one pool, waits for its workers (pool_wait_for_workers)
     and runs one untimed warm-up before R timed repetitions.  Each
@@ -16,7 +17,8 @@
     exits 1.  Measures:
 
       noop      map of N 8-byte inputs, each returned as is: tasks/s
-      rtt       N sequential maps of one 8-byte input: rtt_p50 and rtt_p99 (us)
+      rtt       N sequential maps of one 8-byte input: rtt_p50 and rtt_p99 (us);
+                --as NAME names them NAME_p50 and NAME_p99
       bw        one input of BYTES (default 64 MiB) echoed back:
                 GB/s = (BYTES in + BYTES out) / seconds, 1 GB = 1e9 bytes;
                 --no-shared-memory sends it through the head and sockets
@@ -184,8 +186,11 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name,
 }
 
 static int
-s_rtt (pool_t *pool, size_t n, int reps)
+s_rtt (pool_t *pool, size_t n, int reps, const char *name)
 {
+    char p50 [64], p99 [64];
+    snprintf (p50, sizeof p50, "%s_p50", name);
+    snprintf (p99, sizeof p99, "%s_p99", name);
     double *lat = malloc (n * sizeof *lat);
     if (!lat)
         return -1;
@@ -209,8 +214,8 @@ s_rtt (pool_t *pool, size_t n, int reps)
         }
         if (rep == 0)
             continue;
-        s_emit ("rtt_p50", count, rep, s_percentile (lat, count, 0.50), "us");
-        s_emit ("rtt_p99", count, rep, s_percentile (lat, count, 0.99), "us");
+        s_emit (p50, count, rep, s_percentile (lat, count, 0.50), "us");
+        s_emit (p99, count, rep, s_percentile (lat, count, 0.99), "us");
     }
     free (lat);
     return 0;
@@ -492,6 +497,7 @@ main (int argc, char **argv)
         { "timeout", required_argument, NULL, 'T' },
         { "as", required_argument, NULL, 'A' },
         { "no-shared-memory", no_argument, NULL, 'M' },
+        { "spin-wait", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 }
     };
     if (argc < 2) {
@@ -502,6 +508,7 @@ main (int argc, char **argv)
     s_measure = argv [1];
     optind = 2;
     int c, no_shm = 0;
+    double spin_wait = -1;
     while ((c = getopt_long (argc, argv, "s:r:l:n:", longopts, NULL)) != -1) {
         switch (c) {
             case 's': server = optarg; break;
@@ -516,6 +523,7 @@ main (int argc, char **argv)
             case 'T': timeout = atof (optarg); break;
             case 'A': as_name = optarg; break;
             case 'M': no_shm = 1; break;
+            case 'W': spin_wait = atof (optarg); break;
             default: return 2;
         }
     }
@@ -523,7 +531,7 @@ main (int argc, char **argv)
         fprintf (stderr, "bench_pool: -s, -r (or DCPOOL_PASSWORD), -l needed\n");
         return 2;
     }
-    if (as_name)
+    if (as_name && strcmp (argv [1], "rtt") != 0)
         s_measure = as_name;
     signal (SIGALRM, s_on_alarm);
     signal (SIGPIPE, SIG_IGN);
@@ -561,6 +569,8 @@ main (int argc, char **argv)
     opt.insecure = insecure;
     if (no_shm)
         opt.shared_memory_min = 0;
+    if (spin_wait >= 0)
+        opt.spin_wait = spin_wait;
     opt.min_workers = 2;
     opt.connect_timeout = 30;
 
@@ -590,7 +600,7 @@ main (int argc, char **argv)
         rc = s_noop (pool, n, reps, "ms_efficiency", spin_us, workers);
     else
     if (strcmp (s_measure, "rtt") == 0)
-        rc = s_rtt (pool, n, reps);
+        rc = s_rtt (pool, n, reps, as_name ? as_name : "rtt");
     else
     if (strcmp (argv [1], "bw") == 0)
         rc = s_bw (pool, size, reps, as_name ? as_name : "bw");

@@ -34,6 +34,10 @@ MEASURES = [
      ["mp", "dask", "gearman", "zmq-1"]),
     ("rtt_p99", "one task round trip p99, us (lower better)", False,
      ["mp", "dask", "gearman", "zmq-1"]),
+    ("rtt_sleep_p50", "round trip p50, client sleeps at once (spin_wait 0), us", False,
+     ["mp", "gearman", "zmq-1"]),
+    ("rtt_sleep_p99", "round trip p99, client sleeps at once (spin_wait 0), us", False,
+     ["mp", "gearman", "zmq-1"]),
     ("bw", "64 MiB in + 64 MiB out, GB/s", True,
      ["mp", "dask", "gearman", "zmq-1"]),
     ("bw_net", "64 MiB in + out through the head (as between hosts), GB/s", True,
@@ -42,9 +46,12 @@ MEASURES = [
      ["mp-1", "mp-default", "dask", "gearman", "zmq-1", "zmq-64"]),
 ]
 
+# a dcpool variant compared with the peers' figure of its plain measure
+PEER_OF = {"bw_net": "bw", "rtt_sleep_p50": "rtt_p50", "rtt_sleep_p99": "rtt_p99"}
+
 # which group of runs a measure belongs to (for --only and "not run")
 GROUP = {"noop": "noop", "noop_1m": "noop", "rtt_p50": "rtt", "rtt_p99": "rtt", "bw": "bw",
-         "bw_net": "bw",
+         "rtt_sleep_p50": "rtt", "rtt_sleep_p99": "rtt", "bw_net": "bw",
          "ms_efficiency": "ms", "recovery_ms": "recovery"}
 
 
@@ -63,7 +70,8 @@ def fmt(v, unit=None):
 def size_note(n, measure):
     if measure in ("bw", "bw_net") and n and n != 64 << 20:
         return " [%g MiB]" % (n / (1 << 20))
-    if measure in ("noop", "ms_efficiency", "rtt_p50", "rtt_p99") and n:
+    if measure in ("noop", "ms_efficiency", "rtt_p50", "rtt_p99",
+                   "rtt_sleep_p50", "rtt_sleep_p99") and n:
         return " [n=%s]" % "{:,}".format(n)
     return ""
 
@@ -125,16 +133,16 @@ def main():
             ins, ins_t = None, "-"
         base_n = ns.get((measure, "dcpool"))
         for p in peers:
-            # peers have one way to move bytes: their "bw" is compared
-            pv, pt = figure("bw" if measure == "bw_net" else measure, p)
-            if pv is not None and ns.get((GROUP[measure] if measure == "bw_net"
-                                          else measure, p)) == base_n:
-                pt = fmt(pv, units.get((measure, p)))   # same n: no note
+            # peers have one way to move bytes and one way to wait
+            peer_measure = PEER_OF.get(measure, measure)
+            pv, pt = figure(peer_measure, p)
+            if pv is not None and ns.get((peer_measure, p)) == base_n:
+                pt = fmt(pv, units.get((peer_measure, p)))   # same n: no note
             r1, r2 = ratio(sec, pv), ratio(ins, pv)
             rows.append({"measure": measure, "title": title,
                          "higher_is_better": higher,
                          "dcpool": sec, "dcpool_insecure": ins,
-                         "n": base_n, "peer_n": ns.get((measure, p)),
+                         "n": base_n, "peer_n": ns.get((peer_measure, p)),
                          "peer": p, "peer_name": PEERS[p], "peer_value": pv,
                          "peer_text": pt, "ratio": None if r1 == "-" else sec / pv,
                          "ratio_insecure": None if r2 == "-" else ins / pv})

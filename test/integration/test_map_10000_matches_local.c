@@ -1,6 +1,7 @@
 /*  A map of 10,000 inputs on two workers: every output equals the square
-    worker's function computed here, in input order; a second map on the
-    same pool (binary inputs) is right too.
+    worker's function computed here, in input order.  A second map (binary
+    inputs) is right too, on a second pool whose calls sleep at once
+    instead of spinning first (spin_wait = 0).
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -54,8 +55,19 @@ s_body (void)
                  (const char *) results [i].value.data, want);
     }
     pool_results_release (pool, results, N);
+    pool_close (&pool);
+    H_CHECK (pool == NULL, "pool_close must null the pointer");
 
-    /* Binary inputs and outputs, on the same pool. */
+    /* Binary inputs and outputs, on a pool that never spins. */
+    pool_options_t options;
+    h_options (&options, head, "square");
+    options.spin_wait = 0;
+    pool_t *sleeper = NULL;
+    rc = pool_open (&sleeper, &options);
+    H_CHECK (rc == 0, "pool_open with spin_wait = 0: %s: %s", pool_strerror (rc),
+             pool_open_error ());
+    rc = pool_wait_for_workers (sleeper, 2, h_timeout (60));
+    H_CHECK (rc == 0, "pool_wait_for_workers (spin_wait = 0): %s", pool_strerror (rc));
     static uint8_t bins [NBIN][9];
     for (size_t i = 0; i < NBIN; i++) {
         uint64_t n = (uint64_t) s_input (i * 31 + 5);
@@ -64,9 +76,9 @@ s_body (void)
             bins [i][1 + b] = (uint8_t) (n >> (8 * b));
         inputs [i] = (pool_bytes_t) { bins [i], 9 };
     }
-    rc = pool_map (pool, inputs, NBIN, results);
+    rc = pool_map (sleeper, inputs, NBIN, results);
     H_CHECK (rc == 0, "binary pool_map: %s: %s", pool_strerror (rc),
-             pool_last_error (pool));
+             pool_last_error (sleeper));
     for (size_t i = 0; i < NBIN; i++) {
         uint64_t want = (uint64_t) h_square (s_input (i * 31 + 5));
         H_CHECK (results [i].status == 0 && results [i].value.size == 8,
@@ -79,9 +91,8 @@ s_body (void)
         H_CHECK (got == want, "binary input %zu: got %" PRIu64 ", want %" PRIu64,
                  i, got, want);
     }
-    pool_results_release (pool, results, NBIN);
-    pool_close (&pool);
-    H_CHECK (pool == NULL, "pool_close must null the pointer");
+    pool_results_release (sleeper, results, NBIN);
+    pool_close (&sleeper);
 }
 
 int
