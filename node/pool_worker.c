@@ -1088,20 +1088,24 @@ s_run_job (worker_t *self, action_t *action)
     by the head (the node still heartbeats for the machine).  Running user
     code on a thread of its own would lift that; not done yet. */
 static void
-s_run_next (worker_t *self)
+s_run_next (worker_t *self, int64_t *now)
 {
     action_t *action = s_fifo_pop (&self->fifo);
-    if (!action)
+    if (!action) {
+        *now = zclock_mono ();
         return;
+    }
     if (action->kind == ACTION_UPDATE)
         s_apply_update (self, action);
     else
         s_run_job (self, action);
     s_action_destroy (&action);
+    /* One look at the clock per job: it serves the batch's age here and
+       the caller's heartbeat and next turn. */
+    *now = zclock_mono ();
     if (self->fifo.jobs == 0 || self->results.njobs >= RESULTS_MAX
         || self->results_bytes >= RESULTS_BYTES_MAX
-        || (self->results.njobs
-            && zclock_mono () - self->results_since >= RESULTS_AGE_MS))
+        || (self->results.njobs && *now - self->results_since >= RESULTS_AGE_MS))
         s_flush_results (self);
 }
 
@@ -1328,6 +1332,8 @@ s_leave (worker_t *self, const char *why)
 static void
 s_run (worker_t *self)
 {
+    int64_t now = zclock_mono ();
+    bool fresh = true;          /* now was read just after the last job */
     while (!self->done) {
         if (s_stop_requested) {
             s_leave (self, "stopped by signal");
@@ -1337,7 +1343,9 @@ s_run (worker_t *self)
            jobs do it once a millisecond, not once a job.  Order holds
            either way: a job sent after an update or a POOL_CLOSE arrives
            behind it, so it is not in the queue before they are read. */
-        int64_t now = zclock_mono ();
+        if (!fresh)
+            now = zclock_mono ();
+        fresh = false;
         if (!self->fifo.head || now - self->last_drain >= 1) {
             s_drain (self);
             self->last_drain = now;
@@ -1349,8 +1357,8 @@ s_run (worker_t *self)
             break;
         }
         if (self->state == STATE_READY && self->fifo.head) {
-            s_run_next (self);
-            now = zclock_mono ();
+            s_run_next (self, &now);
+            fresh = true;
             if (now - self->last_sent >= self->heartbeat_ms)
                 s_send_bare (self, PROTO_HEARTBEAT);
             continue; /* look at the socket between actions */

@@ -39,14 +39,11 @@ s_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id, uint32_t attempt,
 {
     if (!board)
         return;
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
     __atomic_store_n (&board->running, 0, __ATOMIC_RELEASE);
     board->pool = pool;
     board->job_id = id;
     board->attempt = attempt;
     board->update = update;
-    board->started_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
     __atomic_store_n (&board->running, 1, __ATOMIC_RELEASE);
 }
 

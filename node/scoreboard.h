@@ -17,7 +17,6 @@ typedef struct {
     uint64_t job_id;
     uint32_t attempt;
     uint32_t running;       /* 1 while run () executes; written last */
-    int64_t  started_us;    /* CLOCK_MONOTONIC, microseconds */
     uint32_t update;        /* 1: handle_update of update job_id runs */
     uint32_t reserved;
 } node_scoreboard_t;

@@ -397,6 +397,23 @@ s_has_frame_refs (const proto_msg_t *self)
     return false;
 }
 
+/*  True when the jobs are a run: two or more, consecutive ids, the same
+    attempt, status and useq (the short form of "j", see proto_job_t). */
+static bool
+s_jobs_run (const proto_msg_t *self)
+{
+    if (self->njobs < 2 || self->jobs [0].id > UINT64_MAX - self->njobs)
+        return false;
+    const proto_job_t *first = &self->jobs [0];
+    for (size_t i = 1; i < self->njobs; i++) {
+        const proto_job_t *job = &self->jobs [i];
+        if (job->id != first->id + i || job->attempt != first->attempt
+        ||  job->status != first->status || job->useq != first->useq)
+            return false;
+    }
+    return true;
+}
+
 /*  proto_msg_encode; with stream, unpacked borrowed payloads that include
     frame references stay borrowed (the header alone goes into *out) for
     s_send to stream after it. */
@@ -416,12 +433,16 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     size_t frames = proto_msg_frames (self);
     bool pack = s_types [self->type].frames == FR_JOBS && frames >= 2
              && frames == self->njobs && self->packed_next == 0;
-    size_t packed_size = 0;
+    size_t packed_size = 0, first_size = 0;
+    bool uniform = true;            /* every packed payload the same size */
     for (size_t i = 0; pack && i < frames; i++) {
         const void *data;
         size_t size;
         if (proto_msg_payload (self, i, &data, &size) || size > PROTO_PACK_ITEM_MAX)
             pack = false;
+        if (i == 0)
+            first_size = size;
+        uniform = uniform && size == first_size;
         packed_size += size;
     }
     stream = stream && !pack && !self->packed && s_has_frame_refs (self);
@@ -486,6 +507,17 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
         for (size_t i = 0; i < self->nnums; i++)
             msgpack_pack_uint64 (&pk, self->nums [i]);
     }
+    if ((self->present & PROTO_F_JOBS) && s_jobs_run (self)) {
+        const proto_job_t *first = &self->jobs [0];
+        s_pack_key (&pk, "j");
+        msgpack_pack_array (&pk, 5);
+        msgpack_pack_uint64 (&pk, first->id);
+        msgpack_pack_uint64 (&pk, self->njobs);
+        msgpack_pack_uint32 (&pk, first->attempt);
+        msgpack_pack_int32 (&pk, first->status);
+        msgpack_pack_uint64 (&pk, first->useq);
+    }
+    else
     if (self->present & PROTO_F_JOBS) {
         size_t size = self->njobs * PROTO_JOB_WIRE_SIZE;
         s_pack_key (&pk, "j");
@@ -514,7 +546,12 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     zframe_t *packed = NULL;
     if (pack) {
         s_pack_key (&pk, "z");
-        msgpack_pack_bin (&pk, frames * 4);
+        msgpack_pack_bin (&pk, uniform ? 4 : frames * 4);
+        if (uniform) {
+            uint8_t size [4];
+            s_put_le32 (size, (uint32_t) first_size);
+            msgpack_sbuffer_write (&sbuf, (const char *) size, sizeof size);
+        }
         packed = zframe_new (NULL, packed_size);
         if (!packed)
             goto cleanup;
@@ -523,9 +560,11 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
             const void *data = NULL;
             size_t len = 0;
             proto_msg_payload (self, i, &data, &len);
-            uint8_t size [4];
-            s_put_le32 (size, (uint32_t) len);
-            msgpack_sbuffer_write (&sbuf, (const char *) size, sizeof size);
+            if (!uniform) {
+                uint8_t size [4];
+                s_put_le32 (size, (uint32_t) len);
+                msgpack_sbuffer_write (&sbuf, (const char *) size, sizeof size);
+            }
             if (len)
                 memcpy (at, data, len);
             at += len;
@@ -612,6 +651,30 @@ s_idstr (const msgpack_object *o, char *field)
     return true;
 }
 
+/*  Reads the short form of "j": [first id, count, attempt, status, useq]. */
+static int
+s_jobs_run_decode (proto_msg_t *self, const msgpack_object *val)
+{
+    uint64_t first, count, attempt, useq;
+    int64_t status;
+    if (val->via.array.size != 5
+    ||  !s_uint (&val->via.array.ptr [0], &first)
+    ||  !s_uint (&val->via.array.ptr [1], &count)
+    ||  !s_uint (&val->via.array.ptr [2], &attempt)
+    ||  !s_int (&val->via.array.ptr [3], &status)
+    ||  !s_uint (&val->via.array.ptr [4], &useq)
+    ||  count < 2 || count > PROTO_JOBS_MAX || first > UINT64_MAX - count
+    ||  attempt > UINT32_MAX || status < INT32_MIN || status > INT32_MAX)
+        return PROTO_EMALFORMED;
+    if (s_jobs_reserve (self, count) != PROTO_OK)
+        return PROTO_EIO;
+    for (size_t i = 0; i < count; i++)
+        self->jobs [i] = (proto_job_t) { .id = first + i, .attempt = (uint32_t) attempt,
+                                         .status = (int32_t) status, .useq = useq };
+    self->njobs = count;
+    return PROTO_OK;
+}
+
 /* Decodes one key/value pair of the header into self. */
 static int
 s_decode_field (proto_msg_t *self, const msgpack_object *key,
@@ -693,6 +756,14 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
             self->nnums = val->via.array.size;
             break;
         case 'j': {
+            if (val->type == MSGPACK_OBJECT_ARRAY) {
+                int rc = s_jobs_run_decode (self, val);
+                if (rc == PROTO_EIO)
+                    return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+                if (rc != PROTO_OK)
+                    goto bad;
+                break;
+            }
             if (val->type != MSGPACK_OBJECT_BIN
             ||  val->via.bin.size % PROTO_JOB_WIRE_SIZE != 0)
                 goto bad;
@@ -791,8 +862,10 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
           const type_spec_t *spec, char *reason, size_t reason_size)
 {
     size_t njobs = self->njobs;
+    bool uniform = sizes->type == MSGPACK_OBJECT_BIN && sizes->via.bin.size == 4;
     if (spec->frames != FR_JOBS || sizes->type != MSGPACK_OBJECT_BIN
-    ||  sizes->via.bin.size != njobs * 4 || njobs < 2 || zmsg_size (msg) != 1)
+    ||  (sizes->via.bin.size != njobs * 4 && !uniform) || njobs < 2
+    ||  zmsg_size (msg) != 1)
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "%s: packed payload sizes do not match its jobs", spec->name);
     size_t *off = malloc ((njobs + 1) * sizeof *off);
@@ -803,7 +876,7 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
     size_t total = zframe_size (packed);
     off [0] = 0;
     for (size_t i = 0; i < njobs; i++) {
-        size_t size = s_get_le32 (p + 4 * i);
+        size_t size = s_get_le32 (p + (uniform ? 0 : 4 * i));
         if (size > total - off [i]) {
             free (off);
             zframe_destroy (&packed);

@@ -7,13 +7,13 @@
 #include "msg.h"
 
 static void
-s_write (const char *dir, proto_msg_t *msg)
+s_write (const char *dir, proto_msg_t *msg, const char *suffix)
 {
     zmsg_t *wire = NULL;
     if (proto_msg_encode (msg, &wire) != PROTO_OK)
         return;
     char path [512];
-    snprintf (path, sizeof path, "%s/%s", dir, proto_type_name (msg->type));
+    snprintf (path, sizeof path, "%s/%s%s", dir, proto_type_name (msg->type), suffix);
     FILE *out = fopen (path, "wb");
     for (zframe_t *f = zmsg_first (wire); out && f; f = zmsg_next (wire)) {
         size_t len = zframe_size (f);
@@ -65,8 +65,21 @@ main (int argc, char *argv [])
             frames = 1;
         for (int i = 0; i < frames; i++)
             proto_msg_add_bytes (&m, "payload", 7);
-        s_write (dir, &m);
+        s_write (dir, &m, "");
         proto_msg_reset (&m);
+        if (t == PROTO_SUBMIT || t == PROTO_RESULT || t == PROTO_JOB) {
+            /* A run of jobs (the short "j") with payloads of other sizes. */
+            proto_msg_init (&m, (proto_type_t) t);
+            proto_msg_set_pool (&m, 7);
+            for (int i = 0; i < 4; i++) {
+                proto_job_t *job = proto_msg_add_job (&m);
+                job->id = (uint64_t) (100 + i);
+                job->attempt = 2;
+                proto_msg_add_bytes (&m, "payload", (size_t) (7 - i));
+            }
+            s_write (dir, &m, "_RUN");
+            proto_msg_reset (&m);
+        }
     }
     return 0;
 }

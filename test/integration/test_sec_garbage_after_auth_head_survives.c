@@ -277,8 +277,9 @@ s_bye (zsock_t *sock)
 static void
 s_wrong_version (zsock_t *sock)
 {
-    /* HELLO {v: 2, t: HELLO, r: client, i: "x"} */
-    static const char header [] = "\x84\xa1v\x02\xa1t\x01\xa1r\x01\xa1i\xa1x";
+    /* HELLO {v: PROTO_VERSION + 1, t: HELLO, r: client, i: "x"} */
+    char header [] = "\x84\xa1v\x02\xa1t\x01\xa1r\x01\xa1i\xa1x";
+    header [3] = (char) (PROTO_VERSION + 1);
     s_send_one (sock, header, sizeof header - 1);
     proto_msg_t msg;
     proto_msg_init (&msg, 0);
@@ -286,12 +287,16 @@ s_wrong_version (zsock_t *sock)
     while (true) {
         char reason [256] = "";
         int rc = sec_recv (sock, deadline - h_now (), &msg, reason, sizeof reason);
-        H_CHECK (rc != PROTO_EIO, "no DENIED for a HELLO of protocol version 2");
+        H_CHECK (rc != PROTO_EIO, "no DENIED for a HELLO of protocol version %d",
+                 PROTO_VERSION + 1);
         if (rc == PROTO_OK && msg.type == PROTO_DENIED)
             break;
     }
-    h_log ("version 2: DENIED: %s", msg.text);
-    H_CHECK (msg.text && strstr (msg.text, "2") && strstr (msg.text, "1")
+    h_log ("version %d: DENIED: %s", PROTO_VERSION + 1, msg.text);
+    char theirs [16], ours [16];
+    snprintf (theirs, sizeof theirs, "%d", PROTO_VERSION + 1);
+    snprintf (ours, sizeof ours, "%d", PROTO_VERSION);
+    H_CHECK (msg.text && strstr (msg.text, theirs) && strstr (msg.text, ours)
              && strcasestr (msg.text, "version"),
              "DENIED does not name both versions: '%s'", msg.text);
     proto_msg_reset (&msg);
@@ -338,7 +343,10 @@ s_body (void)
         zsock_t *raw = zsock_new (ZMQ_DEALER);
         proto_keys_apply_client (sec_keys (h_password ()), raw);
         H_CHECK (zsock_connect (raw, "tcp://%s", head->server) == 0, "connect");
-        s_send_one (raw, "\x82\xa1v\x01\xa1t\x07", 7);
+        /* HEARTBEAT {v: PROTO_VERSION, t: 7} */
+        char heartbeat [] = "\x82\xa1v\x01\xa1t\x07";
+        heartbeat [3] = (char) PROTO_VERSION;
+        s_send_one (raw, heartbeat, 7);
         proto_msg_t msg;
         proto_msg_init (&msg, 0);
         char reason [256];

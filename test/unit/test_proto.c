@@ -861,6 +861,238 @@ test_bad_jobs_bin_is_malformed (void **state)
     assert_int_equal (s_hdr_decode (&h, 3), PROTO_OK);
 }
 
+/* A batch of n jobs from first, with payloads of size(i) bytes. */
+static void
+s_batch (proto_msg_t *msg, proto_type_t type, size_t n, uint64_t first,
+         uint32_t attempt, int32_t status, size_t (*size) (size_t))
+{
+    proto_msg_init (msg, type);
+    proto_msg_set_pool (msg, 3);
+    for (size_t i = 0; i < n; i++) {
+        proto_job_t *job = proto_msg_add_job (msg);
+        assert_non_null (job);
+        *job = (proto_job_t) { .id = first + i, .attempt = attempt,
+                               .status = status, .useq = 9 };
+        uint8_t bytes [64];
+        for (size_t b = 0; b < sizeof bytes; b++)
+            bytes [b] = (uint8_t) (i * 31 + b);
+        assert_int_equal (proto_msg_add_bytes (msg, bytes, size (i)), PROTO_OK);
+    }
+}
+
+static size_t s_eight (size_t i) { (void) i; return 8; }
+static size_t s_varied (size_t i) { return i % 17; }
+
+/* Encodes msg; returns the header's size and decodes into out. */
+static size_t
+s_encode_decode (proto_msg_t *msg, proto_msg_t *out)
+{
+    zmsg_t *wire = NULL;
+    assert_int_equal (proto_msg_encode (msg, &wire), PROTO_OK);
+    size_t header = zframe_size (zmsg_first (wire));
+    char reason [256] = "";
+    proto_msg_init (out, 0);
+    assert_int_equal (proto_msg_decode (out, &wire, reason, sizeof reason), PROTO_OK);
+    return header;
+}
+
+static void
+s_assert_batch (proto_msg_t *out, size_t n, uint64_t first, uint32_t attempt,
+                int32_t status, size_t (*size) (size_t), uint64_t gap_at)
+{
+    assert_int_equal (out->njobs, n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = first + i + (i >= gap_at ? 1 : 0);
+        assert_true (out->jobs [i].id == id);
+        assert_int_equal (out->jobs [i].attempt, attempt);
+        assert_int_equal (out->jobs [i].status, status);
+        assert_true (out->jobs [i].useq == 9);
+        const void *data = NULL;
+        size_t len = 0;
+        assert_int_equal (proto_msg_payload (out, i, &data, &len), PROTO_OK);
+        assert_int_equal (len, size (i));
+        for (size_t b = 0; b < len; b++)
+            assert_int_equal (((const uint8_t *) data) [b], (uint8_t) (i * 31 + b));
+    }
+}
+
+static void
+test_runs_of_jobs_travel_in_a_few_bytes (void **state)
+{
+    (void) state;
+    enum { N = 1000 };
+    proto_msg_t msg, out;
+    /* Consecutive ids, one attempt and status, equal sizes: the header does
+       not grow with the batch. */
+    s_batch (&msg, PROTO_SUBMIT, N, UINT64_MAX - N, 2, 0, s_eight);
+    size_t header = s_encode_decode (&msg, &out);
+    assert_true (header < 64);
+    s_assert_batch (&out, N, UINT64_MAX - N, 2, 0, s_eight, UINT64_MAX);
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    /* A RESULT run keeps its status. */
+    s_batch (&msg, PROTO_RESULT, 2, 7, 0, -11, s_eight);
+    assert_true (s_encode_decode (&msg, &out) < 64);
+    s_assert_batch (&out, 2, 7, 0, -11, s_eight, UINT64_MAX);
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    /* Sizes that differ travel one by one. */
+    s_batch (&msg, PROTO_JOB, N, 100, 0, 0, s_varied);
+    header = s_encode_decode (&msg, &out);
+    assert_true (header >= 4 * N && header < 5 * N);
+    s_assert_batch (&out, N, 100, 0, 0, s_varied, UINT64_MAX);
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    /* One gap in the ids, or one other attempt: every entry travels. */
+    s_batch (&msg, PROTO_JOB, N, 100, 0, 0, s_eight);
+    for (size_t i = N / 2; i < N; i++)
+        msg.jobs [i].id++;
+    header = s_encode_decode (&msg, &out);
+    assert_true (header >= PROTO_JOB_WIRE_SIZE * N);
+    s_assert_batch (&out, N, 100, 0, 0, s_eight, N / 2);
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    s_batch (&msg, PROTO_JOB, 3, 100, 0, 0, s_eight);
+    msg.jobs [2].attempt = 1;
+    assert_true (s_encode_decode (&msg, &out) >= 3 * PROTO_JOB_WIRE_SIZE);
+    assert_int_equal (out.jobs [2].attempt, 1);
+    assert_int_equal (out.jobs [1].attempt, 0);
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+}
+
+/* A SUBMIT header whose "j" is the array the caller packs next. */
+static void
+s_run_header (s_hdr_t *h, size_t items)
+{
+    s_hdr_begin (h, 4);
+    s_kv_uint (h, "v", PROTO_VERSION);
+    s_kv_uint (h, "t", PROTO_SUBMIT);
+    s_kv_uint (h, "p", 1);
+    s_key (h, "j");
+    msgpack_pack_array (&h->pk, (uint32_t) items);
+}
+
+static void
+test_bad_job_runs_are_malformed (void **state)
+{
+    (void) state;
+    struct { uint64_t first, count, attempt; int64_t status; } bad [] = {
+        { 1, 0, 0, 0 },                          /* no jobs */
+        { 1, 1, 0, 0 },                          /* a run is two or more */
+        { 1, PROTO_JOBS_MAX + 1, 0, 0 },         /* too many */
+        { UINT64_MAX - 2, 3, 0, 0 },             /* ids past the end */
+        { 1, 3, (uint64_t) UINT32_MAX + 1, 0 },  /* attempt too big */
+        { 1, 3, 0, (int64_t) INT32_MIN - 1 },    /* status out of range */
+        { 1, 3, 0, (int64_t) INT32_MAX + 1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        s_hdr_t h;
+        s_run_header (&h, 5);
+        msgpack_pack_uint64 (&h.pk, bad [i].first);
+        msgpack_pack_uint64 (&h.pk, bad [i].count);
+        msgpack_pack_uint64 (&h.pk, bad [i].attempt);
+        msgpack_pack_int64 (&h.pk, bad [i].status);
+        msgpack_pack_uint64 (&h.pk, 0);
+        int frames = bad [i].count <= 3 ? (int) bad [i].count : 3;
+        if (s_hdr_decode (&h, frames) != PROTO_EMALFORMED)
+            fail_msg ("bad run %zu was accepted", i);
+    }
+    /* Arrays of another length, or with a string in them. */
+    for (size_t items = 4; items <= 6; items += 2) {
+        s_hdr_t h;
+        s_run_header (&h, items);
+        for (size_t k = 0; k < items; k++)
+            msgpack_pack_uint64 (&h.pk, k == 1 ? 3 : 0);
+        assert_int_equal (s_hdr_decode (&h, 3), PROTO_EMALFORMED);
+    }
+    s_hdr_t h;
+    s_run_header (&h, 5);
+    msgpack_pack_uint64 (&h.pk, 1);
+    msgpack_pack_str (&h.pk, 1);
+    msgpack_pack_str_body (&h.pk, "3", 1);
+    msgpack_pack_uint64 (&h.pk, 0);
+    msgpack_pack_int64 (&h.pk, 0);
+    msgpack_pack_uint64 (&h.pk, 0);
+    assert_int_equal (s_hdr_decode (&h, 3), PROTO_EMALFORMED);
+    /* The right frame count is checked against the run's count. */
+    s_run_header (&h, 5);
+    msgpack_pack_uint64 (&h.pk, 1);
+    msgpack_pack_uint64 (&h.pk, 3);
+    msgpack_pack_uint64 (&h.pk, 0);
+    msgpack_pack_int64 (&h.pk, -11);
+    msgpack_pack_uint64 (&h.pk, 0);
+    assert_int_equal (s_hdr_decode (&h, 2), PROTO_EMALFORMED);
+    /* ...and a good run decodes, proving the cases above fail on content. */
+    s_run_header (&h, 5);
+    msgpack_pack_uint64 (&h.pk, UINT64_MAX - 3);
+    msgpack_pack_uint64 (&h.pk, 3);
+    msgpack_pack_uint64 (&h.pk, UINT32_MAX);
+    msgpack_pack_int64 (&h.pk, INT32_MIN);
+    msgpack_pack_uint64 (&h.pk, 5);
+    proto_msg_t out;
+    proto_msg_init (&out, 0);
+    assert_int_equal (s_decode_raw_into (&out, h.sbuf.data, h.sbuf.size, 3), PROTO_OK);
+    msgpack_sbuffer_destroy (&h.sbuf);
+    assert_int_equal (out.njobs, 3);
+    assert_true (out.jobs [2].id == UINT64_MAX - 1);
+    assert_int_equal (out.jobs [2].attempt, UINT32_MAX);
+    assert_int_equal (out.jobs [2].status, INT32_MIN);
+    assert_true (out.jobs [2].useq == 5);
+    proto_msg_reset (&out);
+}
+
+/* A packed SUBMIT of 3 consecutive jobs whose payloads are all `size`
+   bytes ("z" of one u32), with a packed frame of `total` bytes. */
+static int
+s_uniform_decode (uint32_t size, size_t total)
+{
+    s_hdr_t h;
+    s_run_header (&h, 5);
+    msgpack_pack_uint64 (&h.pk, 1);
+    msgpack_pack_uint64 (&h.pk, 3);
+    msgpack_pack_uint64 (&h.pk, 0);
+    msgpack_pack_int64 (&h.pk, 0);
+    msgpack_pack_uint64 (&h.pk, 0);
+    uint8_t le [4] = { (uint8_t) size, (uint8_t) (size >> 8), (uint8_t) (size >> 16),
+                       (uint8_t) (size >> 24) };
+    s_kv_bin (&h, "z", le, sizeof le);
+    /* the map said 4 entries; this one made it 5 */
+    ((uint8_t *) h.sbuf.data) [0] = 0x85;
+    zmsg_t *wire = zmsg_new ();
+    zmsg_addmem (wire, h.sbuf.data, h.sbuf.size);
+    msgpack_sbuffer_destroy (&h.sbuf);
+    uint8_t *bytes = calloc (1, total + 1);
+    assert_non_null (bytes);
+    zmsg_addmem (wire, bytes, total);
+    free (bytes);
+    proto_msg_t out;
+    proto_msg_init (&out, 0);
+    char reason [256] = "";
+    int rc = proto_msg_decode (&out, &wire, reason, sizeof reason);
+    if (rc == PROTO_OK) {
+        for (size_t i = 0; i < 3; i++) {
+            const void *data;
+            size_t len = 0;
+            assert_int_equal (proto_msg_payload (&out, i, &data, &len), PROTO_OK);
+            assert_int_equal (len, size);
+        }
+    }
+    proto_msg_reset (&out);
+    return rc;
+}
+
+static void
+test_uniform_sizes_must_fill_the_frame (void **state)
+{
+    (void) state;
+    assert_int_equal (s_uniform_decode (3, 9), PROTO_OK);
+    assert_int_equal (s_uniform_decode (0, 0), PROTO_OK);
+    assert_int_equal (s_uniform_decode (3, 8), PROTO_EMALFORMED);
+    assert_int_equal (s_uniform_decode (3, 10), PROTO_EMALFORMED);
+    assert_int_equal (s_uniform_decode (UINT32_MAX, 9), PROTO_EMALFORMED);
+}
+
 static void
 test_header_that_is_not_a_map_is_malformed (void **state)
 {
@@ -1170,6 +1402,9 @@ main (void)
         cmocka_unit_test (test_small_payloads_travel_packed),
         cmocka_unit_test (test_oversized_id_and_text_are_malformed),
         cmocka_unit_test (test_bad_jobs_bin_is_malformed),
+        cmocka_unit_test (test_runs_of_jobs_travel_in_a_few_bytes),
+        cmocka_unit_test (test_bad_job_runs_are_malformed),
+        cmocka_unit_test (test_uniform_sizes_must_fill_the_frame),
         cmocka_unit_test (test_header_that_is_not_a_map_is_malformed),
         cmocka_unit_test (test_other_version_is_refused_with_its_number),
         cmocka_unit_test (test_random_bytes_are_malformed_not_a_crash),
