@@ -84,8 +84,8 @@ typedef struct {
     /* Seconds a call waiting for the head looks at the socket, yielding
        the CPU between looks, before it sleeps: a short job's result then
        comes without the wake-up of an idle CPU (tens of microseconds on a
-       virtual machine, several per hop).  Default 0.001; 0: sleep at once,
-       for a client that shares few cores with busy workers. */
+       virtual machine, several per hop).  Default 0.001, at most 1; 0:
+       sleep at once, for a client that shares few cores with busy workers. */
     double       spin_wait;
     /* more fields may follow; always start from pool_options_default */
 } pool_options_t;

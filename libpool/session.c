@@ -107,53 +107,59 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
 }
 
 /*  Looks at the socket for input for at most us microseconds, giving the
-    CPU to anything else runnable between looks; true as soon as input
-    waits.  A call that sleeps in zmq_poll lets its CPU go idle, and on a
-    virtual machine every wake-up of an idle CPU costs tens of
-    microseconds, several times per ZeroMQ hop; a caller kept awake for
-    the length of a short job's round trip gets its answer without them
-    (pool_options_t.spin_wait). */
-static bool
+    CPU to anything else runnable between looks.  A call that sleeps in
+    zmq_poll lets its CPU go idle, and on a virtual machine every wake-up
+    of an idle CPU costs tens of microseconds, several times per ZeroMQ
+    hop; a caller kept awake for the length of a short job's round trip
+    gets its answer without them (pool_options_t.spin_wait).
+    SPIN_READY: input was there at the first look (spinning did nothing);
+    SPIN_CAUGHT: it came while spinning; SPIN_MISSED: the moment passed. */
+typedef enum { SPIN_MISSED, SPIN_READY, SPIN_CAUGHT } spin_t;
+
+static spin_t
 s_spin_wait (void *handle, int64_t us)
 {
     int64_t until = zclock_usecs () + us;
-    for (;;) {
+    for (int looks = 0; ; looks++) {
         int events = 0;
         size_t size = sizeof events;
         /* ZMQ_EVENTS first takes in what libzmq's I/O thread handed over;
            an error is left to zmq_poll to report. */
         if (zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size) != 0)
-            return false;
+            return SPIN_MISSED;
         if (events & ZMQ_POLLIN)
-            return true;
+            return looks ? SPIN_CAUGHT : SPIN_READY;
         if (zclock_usecs () >= until)
-            return false;
+            return SPIN_MISSED;
         sched_yield ();
     }
 }
 
 /*  Spins before a wait that would sleep, unless spinning keeps running
     out: answers that come later than spin_wait (longer jobs) would only
-    burn a CPU, so after SPIN_FUTILE misses in a row only every
-    SPIN_PROBE-th wait tries again. */
+    burn a CPU, so after SPIN_FUTILE spins in a row that caught nothing
+    only every SPIN_PROBE-th wait tries again.  Input that was already
+    waiting says nothing either way. */
 #define SPIN_FUTILE 8
 #define SPIN_PROBE  64
 
 static bool
 s_spin_first (pool_t *self, void *handle, long timeout_ms)
 {
-    int64_t us = self->spin_us < timeout_ms * 1000 ? self->spin_us : timeout_ms * 1000;
+    int64_t us = (int64_t) timeout_ms * 1000;
+    if (self->spin_us < us)
+        us = self->spin_us;
     if (us <= 0)
         return false;
     if (self->spin_misses >= SPIN_FUTILE && ++self->spin_skips % SPIN_PROBE != 0)
         return false;
-    if (s_spin_wait (handle, us)) {
+    spin_t spin = s_spin_wait (handle, us);
+    if (spin == SPIN_CAUGHT)
         self->spin_misses = 0;
-        return true;
-    }
-    if (self->spin_misses < SPIN_FUTILE)
+    else
+    if (spin == SPIN_MISSED && self->spin_misses < SPIN_FUTILE)
         self->spin_misses++;
-    return false;
+    return spin != SPIN_MISSED;
 }
 
 int
@@ -200,8 +206,11 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
         int n = 1;
         if (s_spin_first (self, handle, timeout))
             item.revents = ZMQ_POLLIN;
-        else
-            n = zmq_poll (&item, 1, timeout);
+        else {
+            /* the spin took some of the wait: sleep only the rest */
+            now = zclock_mono ();
+            n = zmq_poll (&item, 1, wake > now ? (long) (wake - now) : 0);
+        }
         if (n < 0) {
             if (zmq_errno () == EINTR)
                 continue;

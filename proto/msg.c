@@ -402,7 +402,7 @@ s_has_frame_refs (const proto_msg_t *self)
 static bool
 s_jobs_run (const proto_msg_t *self)
 {
-    if (self->njobs < 2 || self->jobs [0].id > UINT64_MAX - self->njobs)
+    if (self->njobs < 2 || self->jobs [0].id > UINT64_MAX - (self->njobs - 1))
         return false;
     const proto_job_t *first = &self->jobs [0];
     for (size_t i = 1; i < self->njobs; i++) {
@@ -437,7 +437,7 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     bool uniform = true;            /* every packed payload the same size */
     for (size_t i = 0; pack && i < frames; i++) {
         const void *data;
-        size_t size;
+        size_t size = 0;
         if (proto_msg_payload (self, i, &data, &size) || size > PROTO_PACK_ITEM_MAX)
             pack = false;
         if (i == 0)
@@ -663,7 +663,7 @@ s_jobs_run_decode (proto_msg_t *self, const msgpack_object *val)
     ||  !s_uint (&val->via.array.ptr [2], &attempt)
     ||  !s_int (&val->via.array.ptr [3], &status)
     ||  !s_uint (&val->via.array.ptr [4], &useq)
-    ||  count < 2 || count > PROTO_JOBS_MAX || first > UINT64_MAX - count
+    ||  count < 2 || count > PROTO_JOBS_MAX || first > UINT64_MAX - (count - 1)
     ||  attempt > UINT32_MAX || status < INT32_MIN || status > INT32_MAX)
         return PROTO_EMALFORMED;
     if (s_jobs_reserve (self, count) != PROTO_OK)

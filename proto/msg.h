@@ -70,7 +70,8 @@
 /*  Small payloads travel packed: when every payload frame of a SUBMIT,
     JOB or RESULT is at most PROTO_PACK_ITEM_MAX bytes, the encoder sends
     them as one frame, with their sizes in the header ("z": a bin of u32
-    little-endian sizes), and the decoder cuts them apart again.  Callers
+    little-endian sizes, or of one u32 when all are that size), and the
+    decoder cuts them apart again.  Callers
     never see it; it saves libzmq a frame, and CURVE a box, per job. */
 #define PROTO_PACK_ITEM_MAX  4096
 

@@ -980,8 +980,7 @@ test_bad_job_runs_are_malformed (void **state)
     struct { uint64_t first, count, attempt; int64_t status; } bad [] = {
         { 1, 0, 0, 0 },                          /* no jobs */
         { 1, 1, 0, 0 },                          /* a run is two or more */
-        { 1, PROTO_JOBS_MAX + 1, 0, 0 },         /* too many */
-        { UINT64_MAX - 2, 3, 0, 0 },             /* ids past the end */
+        { UINT64_MAX - 1, 3, 0, 0 },             /* ids past the end */
         { 1, 3, (uint64_t) UINT32_MAX + 1, 0 },  /* attempt too big */
         { 1, 3, 0, (int64_t) INT32_MIN - 1 },    /* status out of range */
         { 1, 3, 0, (int64_t) INT32_MAX + 1 },
@@ -1025,7 +1024,7 @@ test_bad_job_runs_are_malformed (void **state)
     assert_int_equal (s_hdr_decode (&h, 2), PROTO_EMALFORMED);
     /* ...and a good run decodes, proving the cases above fail on content. */
     s_run_header (&h, 5);
-    msgpack_pack_uint64 (&h.pk, UINT64_MAX - 3);
+    msgpack_pack_uint64 (&h.pk, UINT64_MAX - 2);   /* the last id is the last */
     msgpack_pack_uint64 (&h.pk, 3);
     msgpack_pack_uint64 (&h.pk, UINT32_MAX);
     msgpack_pack_int64 (&h.pk, INT32_MIN);
@@ -1035,22 +1034,22 @@ test_bad_job_runs_are_malformed (void **state)
     assert_int_equal (s_decode_raw_into (&out, h.sbuf.data, h.sbuf.size, 3), PROTO_OK);
     msgpack_sbuffer_destroy (&h.sbuf);
     assert_int_equal (out.njobs, 3);
-    assert_true (out.jobs [2].id == UINT64_MAX - 1);
+    assert_true (out.jobs [2].id == UINT64_MAX);
     assert_int_equal (out.jobs [2].attempt, UINT32_MAX);
     assert_int_equal (out.jobs [2].status, INT32_MIN);
     assert_true (out.jobs [2].useq == 5);
     proto_msg_reset (&out);
 }
 
-/* A packed SUBMIT of 3 consecutive jobs whose payloads are all `size`
-   bytes ("z" of one u32), with a packed frame of `total` bytes. */
+/* A packed SUBMIT of `count` consecutive jobs whose payloads are all
+   `size` bytes ("z" of one u32), with a packed frame of `total` bytes. */
 static int
-s_uniform_decode (uint32_t size, size_t total)
+s_uniform_decode_n (uint64_t count, uint32_t size, size_t total)
 {
     s_hdr_t h;
     s_run_header (&h, 5);
     msgpack_pack_uint64 (&h.pk, 1);
-    msgpack_pack_uint64 (&h.pk, 3);
+    msgpack_pack_uint64 (&h.pk, count);
     msgpack_pack_uint64 (&h.pk, 0);
     msgpack_pack_int64 (&h.pk, 0);
     msgpack_pack_uint64 (&h.pk, 0);
@@ -1082,10 +1081,19 @@ s_uniform_decode (uint32_t size, size_t total)
     return rc;
 }
 
+static int
+s_uniform_decode (uint32_t size, size_t total)
+{
+    return s_uniform_decode_n (3, size, total);
+}
+
 static void
 test_uniform_sizes_must_fill_the_frame (void **state)
 {
     (void) state;
+    /* The most jobs a message may carry, and one more, in 40 bytes. */
+    assert_int_equal (s_uniform_decode_n (PROTO_JOBS_MAX, 0, 0), PROTO_OK);
+    assert_int_equal (s_uniform_decode_n (PROTO_JOBS_MAX + 1, 0, 0), PROTO_EMALFORMED);
     assert_int_equal (s_uniform_decode (3, 9), PROTO_OK);
     assert_int_equal (s_uniform_decode (0, 0), PROTO_OK);
     assert_int_equal (s_uniform_decode (3, 8), PROTO_EMALFORMED);

@@ -149,6 +149,7 @@ test_shared_flags_survive_encode_and_decode (void **state)
     uint8_t ref [PROTO_SHM_REF_SIZE];
     proto_shm_ref_t r = { 42, 7, 99, 0, 1 << 20 };
     proto_shm_ref_encode (&r, ref);
+    /* Ids 0..3 are a run: the short form of "j" keeps the marks too. */
     for (int j = 0; j < 4; j++) {
         proto_job_t *job = proto_msg_add_job (&msg);
         job->id = (uint64_t) j;
