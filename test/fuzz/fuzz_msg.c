@@ -3,7 +3,8 @@
     The input is split into frames: each frame is a 2-byte little-endian
     length followed by that many bytes (a short tail is the last frame).
     Every outcome is fine except a crash, a leak or undefined behaviour;
-    a message that decodes must encode and decode again to the same type.
+    a message that decodes must encode and decode again to the same type
+    and the same jobs (ids, attempts, statuses, useqs, shared marks).
 */
 #include <stdint.h>
 #include <string.h>
@@ -38,8 +39,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             proto_msg_t second;
             proto_msg_init (&second, 0);
             int rc = proto_msg_decode (&second, &again, reason, sizeof reason);
-            if (rc != PROTO_OK || second.type != type)
+            if (rc != PROTO_OK || second.type != type || second.njobs != decoded.njobs)
                 __builtin_trap ();
+            for (size_t i = 0; i < second.njobs; i++) {
+                const proto_job_t *a = &decoded.jobs [i], *b = &second.jobs [i];
+                if (a->id != b->id || a->attempt != b->attempt || a->status != b->status
+                ||  a->useq != b->useq || a->flags != b->flags)
+                    __builtin_trap ();
+            }
             proto_msg_reset (&second);
         }
         zmsg_destroy (&again);
