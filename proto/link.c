@@ -21,9 +21,20 @@ proto_endpoint (const char *server, char *out, size_t size)
     const char *colon = strrchr (rest, ':');
     if (!colon || colon == rest || !colon [1])
         return -1;
-    for (const char *p = colon + 1; *p; p++)
+    /* A host of printable characters other than spaces, a port 1..65535. */
+    for (const char *p = rest; p < colon; p++)
+        if (*p <= ' ' || *p > '~')
+            return -1;
+    unsigned long port = 0;
+    for (const char *p = colon + 1; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
+        port = port * 10 + (unsigned long) (*p - '0');
+        if (port > 65535)
+            return -1;
+    }
+    if (port == 0)
+        return -1;
     int n = snprintf (out, size, "tcp://%s", rest);
     return n > 0 && (size_t) n < size ? 0 : -1;
 }
@@ -95,7 +106,8 @@ proto_link_connect (proto_link_t **link, const char *server,
         goto cleanup;
     }
     if (proto_endpoint (server, endpoint, sizeof endpoint)) {
-        snprintf (error, error_size, "'%s' is not a host:port address",
+        snprintf (error, error_size, "'%s' is not a host:port address (a host "
+                  "name or IP address, ':', a port from 1 to 65535)",
                   server ? server : "");
         rc = PROTO_LINK_EINVAL;
         goto cleanup;
@@ -226,8 +238,10 @@ cleanup:
     zsock_destroy (&monitor);
     proto_msg_reset (&reply);
     if (self) {
-        zsock_set_linger (self->sock, 0);
-        zsock_destroy (&self->sock);
+        if (self->sock) {
+            zsock_set_linger (self->sock, 0);
+            zsock_destroy (&self->sock);
+        }
         free (self);
     }
     return rc;

@@ -1327,7 +1327,8 @@ test_endpoint_accepts_host_port_and_rejects_the_rest (void **state)
     assert_string_equal (out, "tcp://127.0.0.1:8899");
 
     const char *bad [] = { "h", ":1", "h:x", "h:", "", "tcp://", "tcp://h",
-                           "tcp://:1", "h:1x", "h:-1" };
+                           "tcp://:1", "h:1x", "h:-1", "h:0", "h:65536",
+                           "h:99999", " :1", "a b:1", " ", "127.0.0.1:abc" };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
         if (proto_endpoint (bad [i], out, sizeof out) == 0)
             fail_msg ("'%s' was accepted as an endpoint", bad [i]);
