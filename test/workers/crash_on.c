@@ -1,8 +1,10 @@
 /*  test/workers/crash_on.c - a worker that crashes on one input.
 
-    Init data, text:  "K:segv" or "K:abort" (K a decimal int64): the run
-                      for input K dereferences NULL (signal 11) or calls
-                      abort() (signal 6), on every attempt.
+    Init data, text:  "K:segv", "K:abort" or "K:exitS" (K a decimal int64,
+                      S a decimal 0..255): the run for input K dereferences
+                      NULL (signal 11), calls abort() (signal 6) or calls
+                      exit(S) (the worker process ends with status S, no
+                      signal), on every attempt.
     Input, text:      "N"; any other N gives "R", R = N * N + 1 in wrapping
                       uint64 arithmetic printed as an int64 (as square).
     Anything else is an error result "crash_on: cannot parse ...".
@@ -19,8 +21,22 @@
 
 typedef struct {
     long long k;
-    int abort_it; /* 1: abort(), 0: write through NULL */
+    enum { S_SEGV, S_ABORT, S_EXIT } how;
+    int status;   /* for S_EXIT */
 } s_self_t;
+
+/* "S" a whole decimal 0..255: 0 with *status, else -1. */
+static int
+s_parse_status (const char *text, int *status)
+{
+    char *end = NULL;
+    errno = 0;
+    long value = strtol (text, &end, 10);
+    if (errno || end == text || *end || value < 0 || value > 255)
+        return -1;
+    *status = (int) value;
+    return 0;
+}
 
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
@@ -28,7 +44,8 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
     static s_self_t self;
     char text [64];
     if (init_data.size == 0 || init_data.size >= sizeof text) {
-        pool_worker_error (ctx, "crash_on: init data is \"K:segv\" or \"K:abort\"");
+        pool_worker_error (ctx, "crash_on: init data is \"K:segv\", \"K:abort\" "
+                           "or \"K:exitS\"");
         return NULL;
     }
     memcpy (text, init_data.data, init_data.size);
@@ -36,11 +53,20 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
     char *end = NULL;
     errno = 0;
     self.k = strtoll (text, &end, 10);
-    if (errno || end == text || (strcmp (end, ":segv") && strcmp (end, ":abort"))) {
+    self.status = 0;
+    if (!errno && end != text && strcmp (end, ":segv") == 0)
+        self.how = S_SEGV;
+    else
+    if (!errno && end != text && strcmp (end, ":abort") == 0)
+        self.how = S_ABORT;
+    else
+    if (!errno && end != text && strncmp (end, ":exit", 5) == 0
+        && s_parse_status (end + 5, &self.status) == 0)
+        self.how = S_EXIT;
+    else {
         pool_worker_error (ctx, "crash_on: cannot parse init data '%s'", text);
         return NULL;
     }
-    self.abort_it = strcmp (end, ":abort") == 0;
     return &self;
 }
 
@@ -60,8 +86,10 @@ s_run (void *self_, pool_bytes_t input, pool_output_t *output,
     if (errno || end == text || *end)
         goto bad;
     if (n == self->k) {
-        if (self->abort_it)
+        if (self->how == S_ABORT)
             abort ();
+        if (self->how == S_EXIT)
+            exit (self->status);
         test_segv ();
     }
     char out [32];
