@@ -4,7 +4,9 @@
     history of every update applied.  run ignores its input and returns
     "LAST|WORKER_ID|HISTORY": LAST the last update applied ("" before any),
     HISTORY every update applied, in order, joined by ','.
-    The update "crash" makes handle_update die of SIGSEGV, every time.
+    The update "crash" makes handle_update die of SIGSEGV, every time; the
+    update "refuse" makes it fail, every time: pool_worker_error
+    "update refused: custom" and -1, the update not applied.
 */
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +47,10 @@ s_update (void *self_, pool_bytes_t update, pool_worker_ctx_t *ctx)
     echo_t *self = self_;
     if (update.size == 5 && memcmp (update.data, "crash", 5) == 0)
         test_segv ();
+    if (update.size == 6 && memcmp (update.data, "refuse", 6) == 0) {
+        pool_worker_error (ctx, "update refused: custom");
+        return -1;
+    }
     char *last = malloc (update.size + 1);
     size_t hlen = strlen (self->history);
     char *history = malloc (hlen + update.size + 2);
