@@ -83,6 +83,8 @@ struct head_peer {
     size_t            prefetch;          /* jobs it may hold (adaptive) */
     double            rate;              /* jobs/s it answers (moving average) */
     int64_t           last_result;       /* zclock_usecs of its last RESULT */
+    int64_t           closed_at;         /* zclock_mono of POOL_CLOSE, or 0 */
+    bool              kill_asked;        /* WORKER_KILL sent to its node */
     uint64_t          jobs_done;
     /* client */
     zlist_t          *pools;             /* head_pool_t *, not owned */
@@ -110,6 +112,7 @@ struct head_pool {
     int               init_failures;
     uint64_t          crashed_update;    /* update seq that last killed a worker */
     uint32_t          update_crashes;    /* workers it killed in a row */
+    uint32_t          init_crashes;      /* workers that died in its init */
     bool              served;            /* its client is past pool_open */
     uint64_t          submitted;
     uint64_t          done;
@@ -143,6 +146,7 @@ typedef struct {
     zhashx_t       *clients;         /* client id -> head_peer_t (main links) */
     zsock_t        *watch;           /* ROUTER's monitor (watch.c), or NULL */
     int             watch_timers;    /* probes pending after a disconnect */
+    int64_t         last_tick;       /* zclock_mono of the last heartbeat tick */
     zlistx_t       *pools;           /* head_pool_t (owns) */
     uint64_t        next_pool_id;    /* fallback when Redis is away */
     bool            stopping;

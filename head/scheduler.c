@@ -143,6 +143,7 @@ s_worker_close (head_t *head, head_peer_t *worker)
     proto_msg_reset (&msg);
     s_worker_leave_pool (worker);
     worker->state = WORKER_CLOSED;
+    worker->closed_at = zclock_mono ();
 }
 
 void
@@ -544,19 +545,66 @@ bool
 head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text,
                            size_t text_size)
 {
-    if (code == 0)
-        return false;               /* a clean exit, not the update's doing */
     if (pool->crashed_update == seq)
         pool->update_crashes++;
     else {
         pool->crashed_update = seq;
         pool->update_crashes = 1;
     }
-    snprintf (text, text_size, "update %llu killed %u workers in handle_update "
+    snprintf (text, text_size, "update %llu killed %u worker%s in handle_update "
               "(%s %d); the pool cannot go on",
               (unsigned long long) seq, pool->update_crashes,
+              pool->update_crashes == 1 ? "" : "s",
               code > 0 ? "signal" : "exit status", code > 0 ? code : -code);
     return pool->update_crashes >= pool->max_attempts;
+}
+
+bool
+head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
+                           const char *why)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool || worker->state == WORKER_CLOSED)
+        return false;
+    if (pool->crashed_update == seq)
+        pool->update_crashes++;
+    else {
+        pool->crashed_update = seq;
+        pool->update_crashes = 1;
+    }
+    zsys_warning ("pool-head: worker %s refused update %llu of pool %llu: %s",
+                  worker->id, (unsigned long long) seq,
+                  (unsigned long long) pool->id, why);
+    /* It runs nothing more: what it held goes back, uncharged. */
+    head_sched_worker_lost (head, worker, 0, "refused an update", POOL_EWORKER,
+                            HEAD_CHARGE_NONE, NULL);
+    if (pool->update_crashes < pool->max_attempts)
+        return false;
+    char text [PROTO_TEXT_MAX / 4];
+    snprintf (text, sizeof text, "update %llu refused by %u worker%s (the last, %s: "
+              "%s); the pool cannot go on", (unsigned long long) seq,
+              pool->update_crashes, pool->update_crashes == 1 ? "" : "s",
+              worker->id, why);
+    head_sched_pool_fail (head, pool, POOL_EWORKER, text);
+    return true;
+}
+
+void
+head_sched_init_crashed (head_t *head, head_peer_t *worker, const char *why)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool || worker->state != WORKER_LOADING)
+        return;
+    pool->init_crashes++;
+    zsys_warning ("pool-head: worker %s died loading pool %llu: %s", worker->id,
+                  (unsigned long long) pool->id, why);
+    if (pool->init_crashes < pool->max_attempts || pool->ready > 0 || !pool->client)
+        return;
+    char text [PROTO_TEXT_MAX / 4];
+    snprintf (text, sizeof text, "the worker library's init killed its worker on "
+              "%u attempt%s (the last, %s: %s)", pool->init_crashes,
+              pool->init_crashes == 1 ? "" : "s", worker->id, why);
+    head_sched_pool_fail (head, pool, POOL_EWORKER, text);
 }
 
 void
@@ -617,8 +665,10 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
     pool->running -= worker->inflight.count + (running ? 1 : 0);
     head_queue_splice_front (&pool->pending, &worker->inflight);
     if (running) {
-        if (code == 0) {
-            /* A clean exit (SIGTERM on the node) ran nothing to a crash. */
+        if (code == 0 && charge == HEAD_CHARGE_OLDEST) {
+            /* A clean leave (BYE) ran nothing to a crash.  A worker whose
+               node names the job it was running left in the middle of the
+               run, whatever its exit status: that is charged. */
             head_queue_push_front (&pool->pending, running);
         }
         else {
@@ -627,8 +677,8 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
             running->cause = strdup (why);
             if (running->attempt >= pool->max_attempts) {
                 char text [512];
-                snprintf (text, sizeof text, "%s on %u attempts", why,
-                          running->attempt);
+                snprintf (text, sizeof text, "%s on %u attempt%s", why,
+                          running->attempt, running->attempt == 1 ? "" : "s");
                 s_job_fail (head, pool, &running, job_error, text);
             }
             else

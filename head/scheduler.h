@@ -48,6 +48,17 @@ void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
 bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code,
                                 char *text, size_t text_size);
 /*  Fails a pool: ERROR {pool, code, text} to its client, then closes it. */
+/*  A worker refused update seq of its pool (handle_update failed, why):
+    it runs nothing more and what it held is requeued, uncharged.
+    Refusals count with deaths in handle_update; the pool fails once
+    max_attempts workers in a row refused or died in the same update.
+    Returns true when the pool failed (it is gone). */
+bool head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
+                                const char *why);
+/*  A worker died in its pool's init (its node's scoreboard says): the
+    pool fails with POOL_EWORKER once init has killed max_attempts workers
+    and no worker of it is ready. */
+void head_sched_init_crashed (head_t *head, head_peer_t *worker, const char *why);
 void head_sched_pool_fail (head_t *head, head_pool_t *pool, int code,
                            const char *text);
 /*  Hands idle workers to pools and moves workers between pools toward a

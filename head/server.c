@@ -391,16 +391,35 @@ s_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
         snprintf (why, sizeof why, "worker exited with status %lld",
                   (long long) -msg->code);
     else
-        snprintf (why, sizeof why, "worker exited");
-    if (head->config.verbose || msg->code)
+        snprintf (why, sizeof why, "worker exited with status 0");
+    bool in_user_code = msg->njobs >= 1
+                     || (msg->nnums >= 1 && (msg->nums [0] == 2 || msg->nums [0] == 3));
+    if (head->config.verbose || msg->code || in_user_code)
         zsys_info ("pool-head: %s: %s", worker->id,
                    msg->text ? msg->text : why);
-    /* The node read the job it was running from their shared scoreboard:
-       a job entry names it, an empty nums says it ran none; a report with
-       neither (no scoreboard) charges the oldest job it held. */
+    /* The node read what it was running from their shared scoreboard: a
+       job entry names the job, nums [2, seq] an update, nums [3] the
+       pool's init, nums [0] nothing; a report with none of these (no
+       scoreboard) charges the oldest job it held.  Whatever its exit
+       status, a worker that left in the middle of user code died. */
     if (msg->njobs >= 1)
         s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_JOB,
                                &msg->jobs [0]);
+    else
+    if (msg->nnums >= 1 && msg->nums [0] == 3) {
+        if (worker->pool && worker->pool->id == msg->pool)
+            head_sched_init_crashed (head, worker, why);
+        s_peer_remove_charged (head, worker, (int) msg->code, why, HEAD_CHARGE_NONE,
+                               NULL);
+    }
+    else
+    if (msg->code == -2 && msg->nnums >= 1 && msg->nums [0] == 0)
+        /* It gave up on a silent head while holding jobs (status 2): it
+           was most likely receiving the oldest.  Charged, so that nothing
+           can make a worker leave over and over for free. */
+        s_peer_remove_charged (head, worker, (int) msg->code,
+                               "worker lost the head while receiving the job",
+                               HEAD_CHARGE_OLDEST, NULL);
     else
     if (msg->nnums >= 2 && msg->nums [0] == 2) {
         /* It died in handle_update (nums [2, seq]): no job is charged,
@@ -486,6 +505,13 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
             s_status (head, peer, msg);
             break;
         case PROTO_ERROR:
+            if (peer->role == PROTO_ROLE_WORKER && msg->code == POOL_EWORKER
+            &&  (msg->present & PROTO_F_SEQ) && peer->pool
+            &&  peer->pool->id == msg->pool) {
+                head_sched_update_refused (head, peer, msg->seq,
+                                           msg->text ? msg->text : "no reason given");
+                break;
+            }
             zsys_warning ("pool-head: %s reports: %s", peer->id,
                           msg->text ? msg->text : "?");
             break;
@@ -617,11 +643,42 @@ head_peer_lost (head_t *head, head_peer_t *peer, const char *why)
     }
 }
 
+/*  Workers told to close their pool that are still here after the grace
+    are stuck in user code (init, run, handle_update) or ignore the close:
+    their node kills them (and what they forked), so a failed or abandoned
+    pool gives its workers back within a second or two. */
+#define CLOSE_GRACE_MS 1000
+
+static void
+s_kill_overdue (head_t *head)
+{
+    int64_t now = zclock_mono ();
+    for (head_peer_t *worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->state != WORKER_CLOSED || worker->kill_asked || !worker->closed_at
+        ||  now - worker->closed_at < CLOSE_GRACE_MS || !worker->pid)
+            continue;
+        head_peer_t *node = zhashx_lookup (head->nodes, worker->node);
+        if (!node)
+            continue;
+        worker->kill_asked = true;
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_WORKER_KILL);
+        proto_msg_set_id (&msg, worker->id);
+        proto_msg_set_seq (&msg, worker->pid);
+        proto_msg_set_text (&msg, "its pool closed %.1f s ago and it is still busy",
+                            (now - worker->closed_at) / 1000.0);
+        head_send (head, node, &msg);
+        proto_msg_reset (&msg);
+    }
+}
+
 static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
     head_t *head = arg;
     head_watch_probe (head, true);
+    s_kill_overdue (head);
     /* Demand is rebalanced on every event that changes it; this pass only
        makes sure nothing waits on an event that never comes. */
     head_sched_rebalance (head);

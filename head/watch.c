@@ -17,6 +17,22 @@ head_watch_probe (head_t *head, bool expire_silent)
 {
     int64_t now = zclock_mono ();
     int64_t dead_after = (int64_t) head->config.heartbeat_ms * head->config.liveness;
+    if (expire_silent) {
+        /* A head that was itself stopped or stalled (SIGSTOP, a swapped-out
+           machine) heard nobody meanwhile: its own gap is not the peers'
+           silence. */
+        int64_t gap = head->last_tick ? now - head->last_tick - head->config.heartbeat_ms
+                                      : 0;
+        if (gap > head->config.heartbeat_ms) {
+            zsys_warning ("pool-head: this process was stopped or stalled for %lld ms; "
+                          "not counting that against its peers", (long long) gap);
+            for (head_peer_t *peer = zhashx_first (head->peers); peer;
+                 peer = zhashx_next (head->peers))
+                peer->last_seen = peer->last_seen + gap < now ? peer->last_seen + gap
+                                                              : now;
+        }
+        head->last_tick = now;
+    }
     zlist_t *lost = zlist_new ();
     if (!lost)
         return;

@@ -534,7 +534,9 @@ s_load (worker_t *self)
     if (self->init_data)
         init = (pool_bytes_t){ zframe_data (self->init_data),
                                zframe_size (self->init_data) };
+    node_scoreboard_enter_init (self->board, self->pool);
     int rc = worker_host_load (&self->host, path, init, &self->ctx, error, sizeof error);
+    node_scoreboard_leave (self->board);
     /* init has had its bytes: a worker that wants them later keeps a copy. */
     zframe_destroy (&self->init_data);
     s_worker_ready (self, rc, rc ? error : NULL);
@@ -928,13 +930,30 @@ s_apply_update (worker_t *self, action_t *action)
                                   action->seq ? action->seq : self->useq_applied + 1);
     int rc = worker_host_update (self->host, bytes, &self->ctx);
     node_scoreboard_leave (self->board);
+    uint64_t seq = action->seq ? action->seq : self->useq_applied + 1;
     if (rc) {
+        /* Refused: this worker must run nothing that was sent after the
+           update.  It tells the head why (the head counts refusals like
+           deaths in handle_update and fails the pool when every attempt
+           refused) and leaves; the head requeues what it held, uncharged,
+           and the node starts a fresh process. */
         const char *why = worker_ctx_error (&self->ctx);
-        zsys_error ("worker %s: update %" PRIu64 " failed: %s", self->args.id,
-                    action->seq, why ? why : "handle_update returned non-zero");
+        zsys_error ("worker %s: update %" PRIu64 " refused: %s; leaving", self->args.id,
+                    seq, why ? why : "handle_update returned non-zero");
+        s_flush_results (self);
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_ERROR);
+        proto_msg_set_pool (&msg, self->pool);
+        proto_msg_set_seq (&msg, seq);
+        proto_msg_set_code (&msg, POOL_EWORKER);
+        if (proto_msg_set_text (&msg, "%s", why ? why : "handle_update returned non-zero")
+            != PROTO_OK)
+            proto_msg_set_text (&msg, "handle_update refused it (reason too long)");
+        s_send (self, &msg);
+        s_finish (self, EXIT_FAILED);
+        return;
     }
-    /* Applied or failed, it is behind us: the class had its chance. */
-    self->useq_applied = action->seq ? action->seq : self->useq_applied + 1;
+    self->useq_applied = seq;
 }
 
 /*  A job's input in the client's memory (proto/shm.h). */
@@ -1100,6 +1119,8 @@ s_run_next (worker_t *self, int64_t *now)
     else
         s_run_job (self, action);
     s_action_destroy (&action);
+    if (self->done)
+        return;
     /* One look at the clock per job: it serves the batch's age here and
        the caller's heartbeat and next turn. */
     *now = zclock_mono ();

@@ -61,6 +61,12 @@ node_scoreboard_enter_update (node_scoreboard_t *board, uint64_t pool, uint64_t 
 }
 
 void
+node_scoreboard_enter_init (node_scoreboard_t *board, uint64_t pool)
+{
+    s_enter (board, pool, 0, 0, 2);
+}
+
+void
 node_scoreboard_leave (node_scoreboard_t *board)
 {
     if (board)
@@ -76,5 +82,5 @@ node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool, uint64_t *
     *pool = board->pool;
     *id = board->job_id;
     *attempt = board->attempt;
-    return board->update ? 2 : 1;
+    return board->update == 2 ? 3 : board->update ? 2 : 1;
 }

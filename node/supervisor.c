@@ -36,6 +36,7 @@ typedef struct {
     int respawn_timer; /* pending respawn, or -1 */
     int board_fd;      /* the scoreboard page it gets as fd 3, or -1 */
     node_scoreboard_t *board;
+    bool killed;       /* this process was killed on the head's word */
 } s_worker_t;
 
 struct supervisor {
@@ -239,6 +240,30 @@ s_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  WORKER_KILL: the head closed the worker's pool and the worker did not
+    leave within the grace (its code is stuck in init, run or
+    handle_update, or ignores the close).  Its whole process group goes:
+    nothing of one pool's code outlives the pool.  Only the process the
+    head named (seq: its pid): a late request never hits the slot's next
+    process. */
+static void
+s_kill_worker (supervisor_t *self, const proto_msg_t *msg)
+{
+    for (int i = 0; i < self->nworkers; i++) {
+        s_worker_t *worker = &self->workers[i];
+        if (!streq (worker->id, msg->id))
+            continue;
+        if (worker->pid <= 0 || (uint64_t)worker->pid != msg->seq)
+            return;
+        zsys_warning ("worker %s (pid %d): %s; killing it", worker->id, (int)worker->pid,
+                      msg->text ? msg->text : "the head asked");
+        worker->killed = true;
+        kill (-worker->pid, SIGKILL);
+        kill (worker->pid, SIGKILL);
+        return;
+    }
+}
+
 static int
 s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -274,6 +299,9 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
         if (msg.code == PROTO_CODE_UNKNOWN_PEER)
             self->last_heard = 0;
         break;
+    case PROTO_WORKER_KILL:
+        s_kill_worker (self, &msg);
+        break;
     default:
         if (self->config.verbose)
             zsys_debug ("ignoring %s from the head", proto_type_name (msg.type));
@@ -290,6 +318,7 @@ static void
 s_worker_spawn (supervisor_t *self, s_worker_t *worker)
 {
     node_scoreboard_leave (worker->board);   /* nothing runs in a new process */
+    worker->killed = false;
     worker->pid = spawn_start (self->config.worker_bin, worker->argv,
                                spawn_env_array (worker->env), self->log_fd,
                                worker->board_fd);
@@ -302,8 +331,12 @@ s_worker_spawn (supervisor_t *self, s_worker_t *worker)
         zsys_debug ("worker %s started (pid %d)", worker->id, (int)worker->pid);
 }
 
-/*  The worker left: report it to the head and decide when it comes back. */
-static void
+/*  The worker left: report it to the head.  Returns true when it died on
+    its own (a crash, a failed load, an exit in the middle of user code),
+    false when it left as asked: an exit 0 between jobs (its pool closed,
+    SIGTERM), a job timeout (its own alarm, armed on purpose) or a kill on
+    the head's word.  Only the first backs off before the slot restarts. */
+static bool
 s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
 {
     int64_t lived = zclock_mono () - worker->started;
@@ -339,6 +372,12 @@ s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
         proto_msg_set_pool (&msg, pool);
     }
     else
+    if (running == 3) {
+        /* it died loading the pool (dlopen, init): nums [3] */
+        proto_msg_add_num (&msg, 3);
+        proto_msg_set_pool (&msg, pool);
+    }
+    else
     if (running == 1) {
         proto_job_t *job = proto_msg_add_job (&msg);
         if (job) {
@@ -349,21 +388,30 @@ s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
     }
     else
         proto_msg_add_num (&msg, 0);    /* says: it was running nothing */
-    proto_msg_set_text (&msg, "worker %s %s", worker->id, how);
+    proto_msg_set_text (&msg, "worker %s %s%s", worker->id, how,
+                        running == 1   ? " while running a job"
+                        : running == 2 ? " in handle_update"
+                        : running == 3 ? " while loading its pool"
+                                       : "");
     if (self->link)
         s_send (self, &msg);
     else
         proto_msg_reset (&msg);
+    if (worker->killed || self->stopping)
+        return false;
+    if (WIFSIGNALED (status))
+        return WTERMSIG (status) != SIGALRM;
+    return !(WIFEXITED (status) && WEXITSTATUS (status) == 0 && running == 0);
 }
 
 /*  Starts the worker again now, or after its backoff when it died young. */
 static int s_respawn (zloop_t *loop, int timer_id, void *arg);
 
 static void
-s_schedule_respawn (supervisor_t *self, s_worker_t *worker, int64_t lived)
+s_schedule_respawn (supervisor_t *self, s_worker_t *worker, int64_t lived, bool own)
 {
     int delay = 0;
-    if (lived >= YOUNG_MS)
+    if (lived >= YOUNG_MS || !own)
         worker->backoff_ms = BACKOFF_FIRST_MS;
     else {
         delay = worker->backoff_ms;
@@ -377,7 +425,11 @@ s_schedule_respawn (supervisor_t *self, s_worker_t *worker, int64_t lived)
             return;
         delay = worker->backoff_ms; /* fork failed: try later */
     }
-    if (self->config.verbose || delay >= 1000)
+    if (lived < YOUNG_MS && own)
+        zsys_info ("worker %s died %lld ms after its start: restarts in %d ms (back-off)",
+                   worker->id, (long long)lived, delay);
+    else
+    if (self->config.verbose)
         zsys_info ("worker %s restarts in %d ms", worker->id, delay);
     worker->respawn_timer = zloop_timer (self->loop, (size_t)delay, 1, s_respawn, worker);
 }
@@ -394,7 +446,7 @@ s_respawn (zloop_t *loop, int timer_id, void *arg)
         return 0;
     s_worker_spawn (s_self, worker);
     if (!worker->pid)
-        s_schedule_respawn (s_self, worker, 0);
+        s_schedule_respawn (s_self, worker, 0, true);
     return 0;
 }
 
@@ -419,6 +471,7 @@ s_kill_stragglers (zloop_t *loop, int timer_id, void *arg)
         if (self->workers[i].pid > 0) {
             zsys_warning ("worker %s did not stop within %d ms: SIGKILL",
                           self->workers[i].id, DRAIN_MS);
+            kill (-self->workers[i].pid, SIGKILL);
             kill (self->workers[i].pid, SIGKILL);
         }
     return 0;
@@ -456,16 +509,26 @@ s_reap (supervisor_t *self)
 {
     int status;
     pid_t pid;
-    while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+    siginfo_t info;
+    /*  Look before reaping: while the worker is a zombie its pid still
+        names its process group, so whatever it forked (in that group) is
+        killed with it, and the number cannot have gone to anyone else. */
+    while ((info.si_pid = 0, waitid (P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)) == 0
+           && info.si_pid > 0) {
+        pid = info.si_pid;
         s_worker_t *worker = NULL;
         for (int i = 0; i < self->nworkers && !worker; i++)
             if (self->workers[i].pid == pid)
                 worker = &self->workers[i];
+        if (worker)
+            kill (-pid, SIGKILL);
+        if (waitpid (pid, &status, 0) != pid)
+            break;
         if (worker) {
             int64_t lived = zclock_mono () - worker->started;
-            s_worker_exited (self, worker, status);
+            bool own = s_worker_exited (self, worker, status);
             if (!self->stopping)
-                s_schedule_respawn (self, worker, lived);
+                s_schedule_respawn (self, worker, lived, own);
             continue;
         }
         const char *name = launch_reaped (self->config.launch, pid);
@@ -521,8 +584,10 @@ s_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             zsys_warning ("%s again: killing the workers now",
                           strsignal (info.ssi_signo));
             for (int i = 0; i < self->nworkers; i++)
-                if (self->workers[i].pid > 0)
+                if (self->workers[i].pid > 0) {
+                    kill (-self->workers[i].pid, SIGKILL);
                     kill (self->workers[i].pid, SIGKILL);
+                }
         } else {
             zsys_info ("%s: stopping (workers get %d s)", strsignal (info.ssi_signo),
                        DRAIN_MS / 1000);
@@ -657,7 +722,7 @@ supervisor_new (const supervisor_config_t *config, char *error, size_t error_siz
         s_worker_spawn (self, &self->workers[i]);
     for (int i = 0; i < self->nworkers; i++)
         if (!self->workers[i].pid)
-            s_schedule_respawn (self, &self->workers[i], 0);
+            s_schedule_respawn (self, &self->workers[i], 0, true);
     zsys_info ("%d worker(s) started, logging to %s", self->nworkers, log_path);
     return self;
 failed:

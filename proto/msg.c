@@ -47,6 +47,7 @@ static const type_spec_t s_types[PROTO_TYPE_COUNT] = {
     [PROTO_ERROR]        = { "ERROR", PROTO_F_CODE | PROTO_F_TEXT, FR_NONE },
     [PROTO_BYE]          = { "BYE", 0, FR_NONE },
     [PROTO_BLOCK_STORED] = { "BLOCK_STORED", PROTO_F_HASH, FR_NONE },
+    [PROTO_WORKER_KILL]  = { "WORKER_KILL", PROTO_F_ID | PROTO_F_SEQ, FR_NONE },
 };
 
 const char *

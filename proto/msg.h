@@ -43,6 +43,9 @@
     worker       -> BLOCK_GET {hash}        <- BLOCK {hash} frame | ERROR
     node         -> WORKER_DIED {id: worker id, code: signal or -exit code,
                                  text: description}
+                 <- WORKER_KILL {id: worker id, seq: its pid, text: why}
+                    (a worker that did not leave its closed pool within
+                    the grace: the node kills its process group)
                  -> STATUS_REQ            <- STATUS
     head         <- ERROR {code, text} in answer to anything malformed
 */
@@ -105,6 +108,7 @@ typedef enum {
     PROTO_ERROR,
     PROTO_BYE,
     PROTO_BLOCK_STORED,
+    PROTO_WORKER_KILL,
     PROTO_TYPE_COUNT                   /* one past the last type */
 } proto_type_t;
 
