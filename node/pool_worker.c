@@ -1391,6 +1391,15 @@ s_run (worker_t *self)
         }
         int64_t silence = now - self->last_heard;
         if (silence >= s_silence_limit (self)) {
+            /* Bytes still arriving: the head's heartbeats are queued
+               behind a big message on its way here. */
+            int quiet = proto_link_quiet_ms (self->link);
+            if (quiet >= 0 && quiet < self->heartbeat_ms) {
+                self->last_heard = now - quiet;
+                continue;
+            }
+        }
+        if (silence >= s_silence_limit (self)) {
             if (self->state != STATE_IDLE) {
                 zsys_error ("worker %s: the head has been silent for %" PRId64
                             " ms; exiting so the node starts a fresh worker",

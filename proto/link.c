@@ -1,15 +1,23 @@
 /*  proto/link.c - DEALER connection to the head with a watched handshake. */
 #include "link.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct proto_link {
     zsock_t *sock;
     int      heartbeat_ms;
     int      liveness;
+    int      port;          /* the head's TCP port */
 };
 
 int
@@ -112,6 +120,7 @@ proto_link_connect (proto_link_t **link, const char *server,
         rc = PROTO_LINK_EINVAL;
         goto cleanup;
     }
+    self->port = atoi (strrchr (endpoint, ':') + 1);
     self->sock = zsock_new (ZMQ_DEALER);
     if (!self->sock) {
         snprintf (error, error_size, "cannot create a socket");
@@ -273,4 +282,44 @@ int
 proto_link_liveness (proto_link_t *link)
 {
     return link->liveness;
+}
+
+int
+proto_link_quiet_ms (proto_link_t *link)
+{
+    /* libzmq does not say which descriptor is its connection: look at
+       this process's TCP sockets whose peer port is the head's. */
+    DIR *dir = opendir ("/proc/self/fd");
+    if (!dir)
+        return -1;
+    int quiet = -1;
+    int skip = dirfd (dir);
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        char *end;
+        long fd = strtol (entry->d_name, &end, 10);
+        if (*end || end == entry->d_name || fd == skip)
+            continue;
+        struct stat st;
+        if (fstat ((int) fd, &st) || !S_ISSOCK (st.st_mode))
+            continue;
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        if (getpeername ((int) fd, (struct sockaddr *) &peer, &len))
+            continue;
+        int port = peer.ss_family == AF_INET
+                 ? ntohs (((struct sockaddr_in *) &peer)->sin_port)
+                 : peer.ss_family == AF_INET6
+                 ? ntohs (((struct sockaddr_in6 *) &peer)->sin6_port) : -1;
+        if (port != link->port)
+            continue;
+        struct tcp_info info;
+        len = sizeof info;
+        if (getsockopt ((int) fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+            continue;
+        if (quiet < 0 || (int) info.tcpi_last_data_recv < quiet)
+            quiet = (int) info.tcpi_last_data_recv;
+    }
+    closedir (dir);
+    return quiet;
 }

@@ -37,6 +37,13 @@ zsock_t *proto_link_sock (proto_link_t *link);
 int  proto_link_heartbeat_ms (proto_link_t *link);
 int  proto_link_liveness (proto_link_t *link);
 
+/*  Milliseconds since this process's TCP connection to the head last
+    received bytes (the kernel's count, TCP_INFO), or -1 when unknown.  A
+    big message arriving holds the head's heartbeats back behind it on the
+    one connection; this tells a peer that finds the head silent whether
+    the head is in fact still talking to it. */
+int  proto_link_quiet_ms (proto_link_t *link);
+
 /* Normalises "host:port" or "tcp://host:port" into "tcp://host:port":
    0, or -1 when it does not look like an address. */
 int  proto_endpoint (const char *server, char *out, size_t size);

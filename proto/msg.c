@@ -425,6 +425,7 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     assert (self->type > 0 && self->type < PROTO_TYPE_COUNT);
     int rc = PROTO_EIO;
     zmsg_t *msg = NULL;
+    bool split = stream;            /* sent by s_send, which splits */
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
@@ -463,8 +464,18 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     size_t shared = 0;
     for (size_t i = 0; (self->present & PROTO_F_JOBS) && i < self->njobs; i++)
         shared += (self->jobs [i].flags & PROTO_JOB_SHARED) != 0;
+    /* Payload frames over PROTO_PIECE_MAX, as they will go on the wire:
+       the packed frame, or one frame per payload. */
+    size_t wire = pack ? 1 : frames, big = 0;
+    for (size_t i = 0; split && i < wire; i++) {
+        const void *data;
+        size_t size = packed_size;
+        if (!pack)
+            proto_msg_payload (self, i, &data, &size);
+        big += size > PROTO_PIECE_MAX;
+    }
     msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0)
-                           + (shared ? 1 : 0));
+                           + (shared ? 1 : 0) + (big ? 1 : 0));
     s_pack_key (&pk, "v");
     msgpack_pack_uint32 (&pk, PROTO_VERSION);
     s_pack_key (&pk, "t");
@@ -543,6 +554,22 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
                 s_put_le32 (index, (uint32_t) i);
                 msgpack_sbuffer_write (&sbuf, (const char *) index, sizeof index);
             }
+    }
+    if (big) {
+        s_pack_key (&pk, "w");
+        msgpack_pack_bin (&pk, big * 8);
+        for (size_t i = 0; i < wire; i++) {
+            const void *data;
+            size_t size = packed_size;
+            if (!pack)
+                proto_msg_payload (self, i, &data, &size);
+            if (size <= PROTO_PIECE_MAX)
+                continue;
+            uint8_t pair [8];
+            s_put_le32 (pair, (uint32_t) i);
+            s_put_le32 (pair + 4, (uint32_t) ((size + PROTO_PIECE_MAX - 1) / PROTO_PIECE_MAX));
+            msgpack_sbuffer_write (&sbuf, (const char *) pair, sizeof pair);
+        }
     }
     zframe_t *packed = NULL;
     if (pack) {
@@ -685,7 +712,7 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "header key is not a one-letter string");
     char k = key->via.str.ptr [0];
-    if (k == 'z' || k == 'm')
+    if (k == 'z' || k == 'm' || k == 'w')
         return PROTO_OK;            /* read once the jobs and frames are */
     static const char keys [] = "rinpscxhujk";
     const char *at = k ? strchr (keys, k) : NULL;
@@ -899,6 +926,86 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
     return PROTO_OK;
 }
 
+/*  Reads "w" and joins the pieces of each big payload frame (see
+    PROTO_PIECE_MAX) back into one frame, in place in msg. */
+static int
+s_join (zmsg_t *msg, const msgpack_object *pieces, const type_spec_t *spec,
+        char *reason, size_t reason_size)
+{
+    if (pieces->type != MSGPACK_OBJECT_BIN || pieces->via.bin.size == 0
+    ||  pieces->via.bin.size % 8)
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "%s: header field 'w' has a wrong type or length", spec->name);
+    const uint8_t *p = (const uint8_t *) pieces->via.bin.ptr;
+    size_t npairs = pieces->via.bin.size / 8;
+    size_t wire = zmsg_size (msg);
+    zmsg_t *joined = zmsg_new ();
+    if (!joined)
+        return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+    size_t index = 0;                   /* of the frame being rebuilt */
+    size_t pair = 0;
+    int64_t last = -1;
+    zframe_t *frame;
+    while ((frame = zmsg_pop (msg))) {
+        uint32_t at = pair < npairs ? s_get_le32 (p + 8 * pair) : UINT32_MAX;
+        uint32_t count = pair < npairs ? s_get_le32 (p + 8 * pair + 4) : 0;
+        if (at != index) {
+            zmsg_append (joined, &frame);
+            index++;
+            continue;
+        }
+        if ((int64_t) at <= last || count < 2 || count > wire) {
+            zframe_destroy (&frame);
+            zmsg_destroy (&joined);
+            return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                           "%s: header field 'w' names pieces that are not there",
+                           spec->name);
+        }
+        /* The pieces are the next count frames: add up, then copy. */
+        size_t total = zframe_size (frame);
+        zframe_t *next = zmsg_first (msg);
+        for (uint32_t i = 1; i < count; i++) {
+            if (!next) {
+                zframe_destroy (&frame);
+                zmsg_destroy (&joined);
+                return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                               "%s: a payload lacks %u of its %u pieces", spec->name,
+                               count - i, count);
+            }
+            total += zframe_size (next);
+            next = zmsg_next (msg);
+        }
+        zframe_t *whole = zframe_new (NULL, total);
+        if (!whole) {
+            zframe_destroy (&frame);
+            zmsg_destroy (&joined);
+            return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+        }
+        uint8_t *to = zframe_data (whole);
+        for (uint32_t i = 0; i < count; i++) {
+            if (i)
+                frame = zmsg_pop (msg);
+            if (zframe_size (frame))
+                memcpy (to, zframe_data (frame), zframe_size (frame));
+            to += zframe_size (frame);
+            zframe_destroy (&frame);
+        }
+        zmsg_append (joined, &whole);
+        last = at;
+        index++;
+        pair++;
+    }
+    if (pair < npairs) {
+        zmsg_destroy (&joined);
+        return s_fail (reason, reason_size, PROTO_EMALFORMED,
+                       "%s: header field 'w' names frames past the end", spec->name);
+    }
+    while ((frame = zmsg_pop (joined)))
+        zmsg_append (msg, &frame);
+    zmsg_destroy (&joined);
+    return PROTO_OK;
+}
+
 /*  Reads "m", the ascending indexes of jobs whose payload is shared. */
 static int
 s_marks (proto_msg_t *self, const msgpack_object *marks, const type_spec_t *spec,
@@ -1003,13 +1110,16 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
         goto cleanup;
     }
     /* Packed payloads: cut the one frame back into one per job. */
-    const msgpack_object *sizes = NULL, *marks = NULL;
+    const msgpack_object *sizes = NULL, *marks = NULL, *pieces = NULL;
     for (uint32_t i = 0; i < map->size; i++) {
         const msgpack_object *key = &map->ptr [i].key;
         if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
             continue;
         char k = key->via.str.ptr [0];
-        const msgpack_object **slot = k == 'z' ? &sizes : k == 'm' ? &marks : NULL;
+        const msgpack_object **slot = k == 'z'   ? &sizes
+                                      : k == 'm' ? &marks
+                                      : k == 'w' ? &pieces
+                                                 : NULL;
         if (!slot)
             continue;
         if (*slot) {
@@ -1018,6 +1128,11 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
             goto cleanup;
         }
         *slot = &map->ptr [i].val;
+    }
+    if (pieces) {
+        rc = s_join (msg, pieces, spec, reason, reason_size);
+        if (rc != PROTO_OK)
+            goto cleanup;
     }
     if (marks) {
         rc = s_marks (self, marks, spec, reason, reason_size);
@@ -1081,39 +1196,122 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
     return s_encode (self, out, false);
 }
 
-/*  Sends the encoded frames of msg (consumed), then, when self still has
-    borrowed payloads (s_encode streamed them), each of them: a frame
-    reference as a shared copy of the frame, other bytes copied by
-    libzmq. */
-static int
-s_send (proto_msg_t *self, void *sock, zmsg_t **msg)
+/*  One big frame shared by the pieces libzmq still holds. */
+typedef struct {
+    zframe_t *frame;
+    int       refs;
+} s_pieces_t;
+
+/*  libzmq is done with a piece (its I/O thread, or zmq_msg_close). */
+static void
+s_piece_free (void *data, void *hint)
 {
-    size_t tail = self->nborrowed;
-    if (!tail) {
-        if (zmsg_send (msg, sock) == 0)
-            return PROTO_OK;
-        zmsg_destroy (msg);
+    (void) data;
+    s_pieces_t *pieces = hint;
+    if (__atomic_sub_fetch (&pieces->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        zframe_destroy (&pieces->frame);
+        free (pieces);
+    }
+}
+
+/*  Sends a payload frame (consumed): as it is, or over PROTO_PIECE_MAX in
+    pieces that point into it (no copy), the frame freed with the last. */
+static int
+s_send_payload (void *handle, zframe_t **frame, bool more)
+{
+    size_t size = zframe_size (*frame);
+    if (size <= PROTO_PIECE_MAX) {
+        int rc = zframe_send (frame, handle, more ? ZFRAME_MORE : 0);
+        if (rc)
+            zframe_destroy (frame);
+        return rc ? PROTO_EIO : PROTO_OK;
+    }
+    s_pieces_t *pieces = malloc (sizeof *pieces);
+    if (!pieces) {
+        zframe_destroy (frame);
         return PROTO_EIO;
     }
+    pieces->frame = *frame;
+    *frame = NULL;
+    pieces->refs = 1;                   /* this loop's, dropped at the end */
+    size_t count = (size + PROTO_PIECE_MAX - 1) / PROTO_PIECE_MAX;
+    uint8_t *data = zframe_data (pieces->frame);
     int rc = PROTO_OK;
-    zframe_t *frame;
-    while (rc == PROTO_OK && (frame = zmsg_pop (*msg)))
-        if (zframe_send (&frame, sock, ZFRAME_MORE)) {
-            zframe_destroy (&frame);
+    for (size_t i = 0; i < count && rc == PROTO_OK; i++) {
+        size_t off = i * PROTO_PIECE_MAX;
+        size_t len = size - off < PROTO_PIECE_MAX ? size - off : PROTO_PIECE_MAX;
+        zmq_msg_t piece;
+        __atomic_add_fetch (&pieces->refs, 1, __ATOMIC_ACQ_REL);
+        if (zmq_msg_init_data (&piece, data + off, len, s_piece_free, pieces)) {
+            __atomic_sub_fetch (&pieces->refs, 1, __ATOMIC_ACQ_REL);
+            rc = PROTO_EIO;
+            break;
+        }
+        bool last = i + 1 == count;
+        if (zmq_msg_send (&piece, handle, (!last || more) ? ZMQ_SNDMORE : 0) < 0) {
+            zmq_msg_close (&piece);     /* drops its reference */
             rc = PROTO_EIO;
         }
-    zmsg_destroy (msg);
+    }
+    s_piece_free (NULL, pieces);
+    return rc;
+}
+
+/*  Sends bytes the caller keeps (consumed by nobody): as one frame, or
+    over PROTO_PIECE_MAX copied piece by piece into small buffers (warm
+    memory: far cheaper than one fresh buffer of the whole size). */
+static int
+s_send_copied (void *handle, const void *data, size_t size, bool more)
+{
+    size_t off = 0;
+    do {
+        size_t len = size - off < PROTO_PIECE_MAX ? size - off : PROTO_PIECE_MAX;
+        bool last = off + len >= size;
+        if (zmq_send (handle, (const uint8_t *) data + off, len,
+                      (!last || more) ? ZMQ_SNDMORE : 0) < 0)
+            return PROTO_EIO;
+        off += len;
+    } while (off < size);
+    return PROTO_OK;
+}
+
+/*  Sends the encoded frames of msg (consumed), lead of them before the
+    payloads (the header, and a router's routing id), then, when self
+    still has borrowed payloads (s_encode streamed them), each of them: a
+    frame reference as a shared copy of the frame, other bytes copied by
+    libzmq.  Payloads over PROTO_PIECE_MAX go in pieces, as s_encode
+    announced in "w". */
+static int
+s_send (proto_msg_t *self, void *sock, zmsg_t **msg, size_t lead)
+{
+    size_t tail = self->nborrowed;
     void *handle = zsock_resolve (sock);
+    int rc = PROTO_OK;
+    zframe_t *frame;
+    size_t position = 0;
+    while (rc == PROTO_OK && (frame = zmsg_pop (*msg))) {
+        bool more = zmsg_size (*msg) > 0 || tail > 0;
+        if (position++ < lead) {
+            if (zframe_send (&frame, handle, more ? ZFRAME_MORE : 0)) {
+                zframe_destroy (&frame);
+                rc = PROTO_EIO;
+            }
+        }
+        else
+            rc = s_send_payload (handle, &frame, more);
+    }
+    zmsg_destroy (msg);
     for (size_t i = 0; rc == PROTO_OK && i < tail; i++) {
         proto_slice_t *slice = &self->borrowed [i];
         bool more = i + 1 < tail;
-        if (slice->frame) {
-            if (zframe_send (&slice->frame, sock, ZFRAME_REUSE | (more ? ZFRAME_MORE : 0)))
+        if (slice->frame && slice->size <= PROTO_PIECE_MAX) {
+            /* A shared copy: libzmq counts references to the bytes. */
+            if (zframe_send (&slice->frame, handle,
+                             ZFRAME_REUSE | (more ? ZFRAME_MORE : 0)))
                 rc = PROTO_EIO;
         }
         else
-        if (zmq_send (handle, slice->data, slice->size, more ? ZMQ_SNDMORE : 0) < 0)
-            rc = PROTO_EIO;
+            rc = s_send_copied (handle, slice->data, slice->size, more);
     }
     self->nborrowed = 0;
     return rc;
@@ -1126,7 +1324,7 @@ proto_msg_send (proto_msg_t *self, void *sock)
     int rc = s_encode (self, &msg, true);
     if (rc != PROTO_OK)
         return rc;
-    return s_send (self, sock, &msg);
+    return s_send (self, sock, &msg, 1);
 }
 
 int
@@ -1143,7 +1341,7 @@ proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id)
         self->nborrowed = 0;
         return PROTO_EIO;
     }
-    return s_send (self, sock, &msg);
+    return s_send (self, sock, &msg, 2);
 }
 
 /*  ZMQ_MAXMSGSIZE bounds each frame (libzmq cuts a connection that sends a

@@ -56,7 +56,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PROTO_VERSION      2
+#define PROTO_VERSION      3
 #define PROTO_ID_MAX       64          /* bytes of an id string */
 #define PROTO_TEXT_MAX     65536       /* bytes of a text field */
 #define PROTO_NUMS_MAX     16          /* entries of the nums array */
@@ -77,6 +77,17 @@
     decoder cuts them apart again.  Callers
     never see it; it saves libzmq a frame, and CURVE a box, per job. */
 #define PROTO_PACK_ITEM_MAX  4096
+
+/*  Big payloads travel in pieces: proto_msg_send sends a payload frame
+    (or packed frame) of more than PROTO_PIECE_MAX bytes as consecutive
+    ZeroMQ frames of at most that size, without copying them, and lists
+    them in the header ("w": a bin of u32 little-endian pairs [index of the
+    payload frame after the header, number of pieces], ascending); the
+    decoder joins them again.  libzmq then encrypts, allocates and moves
+    one piece at a time: a 512 MiB job does not hold an I/O thread (and
+    every connection it serves, heartbeats included) for seconds, and the
+    receiver's TCP connection keeps receiving while it arrives. */
+#define PROTO_PIECE_MAX   (1u << 20)
 
 /* Return codes of the codec. */
 #define PROTO_OK           0

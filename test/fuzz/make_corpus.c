@@ -1,6 +1,7 @@
 /*  test/fuzz/make_corpus.c - writes one valid message of every type, in
     the fuzz target's frame format, as the seed corpus (test/fuzz/corpus).
     Run by hand after a protocol change: make_corpus DIR. */
+#include <msgpack.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,60 @@ s_write (const char *dir, proto_msg_t *msg, const char *suffix)
     }
     if (out)
         fclose (out);
+    zmsg_destroy (&wire);
+}
+
+/*  A JOB whose one payload travels in two pieces ("w": [0, 2]): the
+    header of an encoded JOB with the key added, then "pay" and "load".
+    (Real pieces are PROTO_PIECE_MAX bytes; the decoder joins any.) */
+static void
+s_write_pieces (const char *dir)
+{
+    proto_msg_t m;
+    proto_msg_init (&m, PROTO_JOB);
+    proto_msg_set_pool (&m, 7);
+    proto_msg_add_job (&m)->id = 1;
+    proto_msg_add_bytes (&m, "payload", 7);
+    zmsg_t *wire = NULL;
+    if (proto_msg_encode (&m, &wire) != PROTO_OK)
+        return;
+    proto_msg_reset (&m);
+    zframe_t *header = zmsg_first (wire);
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t off = 0;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    if (msgpack_unpack_next (&unpacked, (const char *) zframe_data (header),
+                             zframe_size (header), &off) == MSGPACK_UNPACK_SUCCESS) {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+        const msgpack_object_map *map = &unpacked.data.via.map;
+        msgpack_pack_map (&pk, map->size + 1);
+        for (uint32_t i = 0; i < map->size; i++) {
+            msgpack_pack_object (&pk, map->ptr [i].key);
+            msgpack_pack_object (&pk, map->ptr [i].val);
+        }
+        msgpack_pack_str (&pk, 1);
+        msgpack_pack_str_body (&pk, "w", 1);
+        const uint8_t pair [8] = { 0, 0, 0, 0, 2, 0, 0, 0 };
+        msgpack_pack_bin (&pk, sizeof pair);
+        msgpack_pack_bin_body (&pk, pair, sizeof pair);
+        char path [512];
+        snprintf (path, sizeof path, "%s/JOB_PIECES", dir);
+        FILE *out = fopen (path, "wb");
+        const void *frames [3] = { sbuf.data, "pay", "load" };
+        size_t sizes [3] = { sbuf.size, 3, 4 };
+        for (int f = 0; out && f < 3; f++) {
+            uint8_t hdr [2] = { (uint8_t) sizes [f], (uint8_t) (sizes [f] >> 8) };
+            fwrite (hdr, 1, 2, out);
+            fwrite (frames [f], 1, sizes [f], out);
+        }
+        if (out)
+            fclose (out);
+    }
+    msgpack_sbuffer_destroy (&sbuf);
+    msgpack_unpacked_destroy (&unpacked);
     zmsg_destroy (&wire);
 }
 
@@ -81,5 +136,6 @@ main (int argc, char *argv [])
             proto_msg_reset (&m);
         }
     }
+    s_write_pieces (dir);
     return 0;
 }

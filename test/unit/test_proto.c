@@ -1392,6 +1392,118 @@ test_frame_references_are_sent_and_kept (void **state)
     zsock_destroy (&in);
 }
 
+
+/*  Payloads over PROTO_PIECE_MAX go on the wire as several frames and come
+    back whole: owned frames, frame references and borrowed bytes, and a
+    packed frame of many small payloads; sizes at the piece size and one
+    past it.  A message that lost a piece is malformed, never a crash. */
+static void
+s_fill (uint8_t *data, size_t size, unsigned seed)
+{
+    for (size_t i = 0; i < size; i++)
+        data [i] = (uint8_t) (i * 131 + seed);
+}
+
+static void
+s_send_and_check (zsock_t *out, zsock_t *in, proto_msg_t *msg, size_t njobs,
+                  const uint8_t *const *want, const size_t *sizes, size_t min_wire)
+{
+    assert_int_equal (proto_msg_send (msg, zsock_resolve (out)), PROTO_OK);
+    proto_msg_reset (msg);
+    zmsg_t *wire = zmsg_recv (in);
+    assert_non_null (wire);
+    assert_true (zmsg_size (wire) >= min_wire);
+    /* Without its last piece: malformed. */
+    zmsg_t *cut = zmsg_dup (wire);
+    zframe_t *last = zmsg_last (cut);
+    zmsg_remove (cut, last);
+    zframe_destroy (&last);
+    proto_msg_t got;
+    proto_msg_init (&got, 0);
+    char reason [256] = "";
+    assert_int_equal (proto_msg_decode (&got, &cut, reason, sizeof reason),
+                      PROTO_EMALFORMED);
+    proto_msg_reset (&got);
+    proto_msg_init (&got, 0);
+    int rc = proto_msg_decode (&got, &wire, reason, sizeof reason);
+    if (rc != PROTO_OK)
+        fail_msg ("decode: %s", reason);
+    assert_int_equal (got.njobs, njobs);
+    for (size_t j = 0; j < njobs; j++) {
+        const void *data;
+        size_t size;
+        assert_int_equal (proto_msg_payload (&got, j, &data, &size), 0);
+        assert_int_equal (size, sizes [j]);
+        if (size)
+            assert_memory_equal (data, want [j], size);
+    }
+    proto_msg_reset (&got);
+}
+
+static void
+test_big_payloads_travel_in_pieces (void **state)
+{
+    (void) state;
+    zsock_t *in = zsock_new_pair ("@inproc://pieces");
+    zsock_t *out = zsock_new_pair (">inproc://pieces");
+    assert_non_null (in);
+    assert_non_null (out);
+    const size_t big = 2 * PROTO_PIECE_MAX + 12345;
+    uint8_t *a = malloc (big), *b = malloc (PROTO_PIECE_MAX + 1);
+    assert_non_null (a);
+    assert_non_null (b);
+    s_fill (a, big, 1);
+    s_fill (b, PROTO_PIECE_MAX + 1, 2);
+
+    /* Owned frames: 3 pieces, none, exactly one piece, 2 pieces. */
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_JOB);
+    proto_msg_set_pool (&msg, 1);
+    const uint8_t *want [4] = { a, (const uint8_t *) "small", b, b };
+    size_t sizes [4] = { big, 5, PROTO_PIECE_MAX, PROTO_PIECE_MAX + 1 };
+    for (int j = 0; j < 4; j++) {
+        proto_msg_add_job (&msg)->id = (uint64_t) j;
+        assert_int_equal (proto_msg_add_bytes (&msg, want [j], sizes [j]), PROTO_OK);
+    }
+    s_send_and_check (out, in, &msg, 4, want, sizes, 1 + 3 + 1 + 1 + 2);
+
+    /* A frame reference and borrowed bytes: the frame stays the caller's. */
+    zframe_t *ref = zframe_new (a, big);
+    proto_msg_init (&msg, PROTO_JOB);
+    proto_msg_set_pool (&msg, 1);
+    const uint8_t *want2 [3] = { a, b, (const uint8_t *) "tiny" };
+    size_t sizes2 [3] = { big, PROTO_PIECE_MAX + 1, 4 };
+    proto_msg_add_job (&msg)->id = 0;
+    assert_int_equal (proto_msg_add_frame_ref (&msg, ref), PROTO_OK);
+    proto_msg_add_job (&msg)->id = 1;
+    assert_int_equal (proto_msg_add_borrowed (&msg, b, sizes2 [1]), PROTO_OK);
+    proto_msg_add_job (&msg)->id = 2;
+    assert_int_equal (proto_msg_add_borrowed (&msg, "tiny", 4), PROTO_OK);
+    s_send_and_check (out, in, &msg, 3, want2, sizes2, 1 + 3 + 2 + 1);
+    assert_int_equal (zframe_size (ref), big);
+    assert_memory_equal (zframe_data (ref), a, big);
+    zframe_destroy (&ref);
+
+    /* Many small payloads: one packed frame over the piece size. */
+    enum { JOBS = 700, EACH = 3000 };
+    const uint8_t *want3 [JOBS];
+    size_t sizes3 [JOBS];
+    proto_msg_init (&msg, PROTO_RESULT);
+    proto_msg_set_pool (&msg, 1);
+    for (size_t j = 0; j < JOBS; j++) {
+        proto_msg_add_job (&msg)->id = j;
+        want3 [j] = a + j * EACH;
+        sizes3 [j] = EACH;
+        assert_int_equal (proto_msg_add_borrowed (&msg, want3 [j], EACH), PROTO_OK);
+    }
+    s_send_and_check (out, in, &msg, JOBS, want3, sizes3, 1 + 3);
+
+    free (a);
+    free (b);
+    zsock_destroy (&out);
+    zsock_destroy (&in);
+}
+
 int
 main (void)
 {
@@ -1421,6 +1533,7 @@ main (void)
         cmocka_unit_test (test_keys_export_import_round_trip),
         cmocka_unit_test (test_endpoint_accepts_host_port_and_rejects_the_rest),
         cmocka_unit_test (test_frame_references_are_sent_and_kept),
+        cmocka_unit_test (test_big_payloads_travel_in_pieces),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
