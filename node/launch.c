@@ -316,6 +316,27 @@ cleanup:
     return rc;
 }
 
+/*  The last line pool-head wrote to the log after offset ("pool-head: ..."
+    or a zsys line naming it), into out; "" when none. */
+static void
+s_head_said (const char *log_path, off_t offset, char *out, size_t size)
+{
+    out[0] = 0;
+    FILE *log = fopen (log_path, "r");
+    if (!log)
+        return;
+    if (fseeko (log, offset, SEEK_SET) == 0) {
+        char line[1024];
+        while (fgets (line, sizeof line, log)) {
+            if (strncmp (line, "pool-head: ", 11) && !strstr (line, " pool-head: "))
+                continue;
+            line[strcspn (line, "\n")] = 0;
+            snprintf (out, size, "%s", line);
+        }
+    }
+    fclose (log);
+}
+
 int
 launch_start (launch_t **self_p, const launch_config_t *config, char *error,
               size_t error_size)
@@ -334,6 +355,7 @@ launch_start (launch_t **self_p, const launch_config_t *config, char *error,
         free (self);
         return -1;
     }
+    off_t log_start = lseek (log_fd, 0, SEEK_END);
     char url[4600];
     int rc = 0;
     if (config->redis_url)
@@ -351,8 +373,15 @@ launch_start (launch_t **self_p, const launch_config_t *config, char *error,
     sodium_memzero (url, sizeof url);
     close (log_fd);
     if (rc) {
-        char logged[4300];
-        snprintf (logged, sizeof logged, " (see %s)", log_path);
+        /* Say what pool-head said ("Address already in use"), not only
+           where it said it. */
+        char said[1024];
+        s_head_said (log_path, log_start < 0 ? 0 : log_start, said, sizeof said);
+        char logged[5400];
+        if (said[0])
+            snprintf (logged, sizeof logged, ": %s (see %s)", said, log_path);
+        else
+            snprintf (logged, sizeof logged, " (see %s)", log_path);
         size_t used = strlen (error);
         if (used + strlen (logged) < error_size)
             strcat (error, logged);

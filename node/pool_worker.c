@@ -402,6 +402,24 @@ s_send_error (worker_t *self, int64_t code, const char *text)
 /* ------------------------------------------------------------------------
     Connection */
 
+/*  User code that calls exit() ends the process from inside a run: the
+    link is let go before CZMQ's own exit handler (registered earlier, so
+    run later) would report it as a dangling socket.  Nothing is sent:
+    the node reports the exit, and the head charges the run. */
+static worker_t *s_exiting_worker;
+
+static void
+s_at_exit (void)
+{
+    worker_t *self = s_exiting_worker;
+    if (!self || !self->link)
+        return;
+    zpoller_destroy (&self->poller);
+    zsock_set_linger (proto_link_sock (self->link), 0);
+    proto_link_destroy (&self->link);
+    self->sock = NULL;
+}
+
 /*  HELLO of a worker: id, node, text "cpu" or "GPU <index> <name>",
     nums [gpu index or UINT64_MAX, gpu memory]. */
 static int
@@ -463,6 +481,11 @@ s_connect (worker_t *self)
                 return -1;
             }
             self->last_sent = self->last_heard = zclock_mono ();
+            if (!s_exiting_worker) {
+                /* After the first socket: CZMQ's handler is in place. */
+                s_exiting_worker = self;
+                atexit (s_at_exit);
+            }
             zsys_info ("worker %s: connected to %s (heartbeat %d ms, liveness %d)",
                        self->args.id, self->args.server, self->heartbeat_ms,
                        self->liveness);
@@ -1500,6 +1523,7 @@ cleanup:
     free (self->aligned);
     worker_output_free (&self->output);
     worker_ctx_clear_blocks (&self->ctx);
+    s_exiting_worker = NULL;
     free (self);
     return exit_code;
 }

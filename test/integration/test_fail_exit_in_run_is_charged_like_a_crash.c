@@ -83,6 +83,15 @@ s_body (void)
         H_CHECK (code == 0, "%s: the forked client failed (exit %d)", inits [i],
                  code);
     }
+    /* A worker whose user code called exit() leaves quietly: no report of
+       a dangling socket from CZMQ's exit handler in the workers' log. */
+    char path [400], line [512];
+    snprintf (path, sizeof path, "%s/node.log", s_head->dir);
+    FILE *log = fopen (path, "r");
+    H_CHECK (log, "cannot read %s", path);
+    while (fgets (line, sizeof line, log))
+        H_CHECK (!strstr (line, "dangling"), "%s says: %s", path, line);
+    fclose (log);
 }
 
 int

@@ -1,6 +1,8 @@
 /*  A second start_node on a data directory that a running start_node holds
     exits non-zero and says that one is running -- both as a joining node
-    and as a head -- and the running one is not disturbed.
+    and as a head -- and the running one is not disturbed.  A second head
+    on its own directory but the running head's port says that the
+    address is in use (what pool-head found), not only "see head.log".
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,6 +38,17 @@ s_body (void)
     H_CHECK (strstr (output, "another start_node is running"),
              "it did not say 'another start_node is running'; it said:\n%s",
              output);
+    free (output);
+
+    char other [400];
+    snprintf (other, sizeof other, "%s/other-head", h_tmpdir ());
+    const char *same_port [] = { "--head", "-p", port, "-r", h_password (),
+                                 "--cpu-workers", "1", "--data-dir", other, NULL };
+    code = h_run_start_node (same_port, h_timeout (30), &output);
+    h_log ("second start_node --head on port %s exited %d:\n%s", port, code, output);
+    H_CHECK (code != 0, "a second start_node --head on busy port %s exited 0", port);
+    H_CHECK (strstr (output, "Address already in use"),
+             "it did not say 'Address already in use'; it said:\n%s", output);
     free (output);
 
     /* The first one still serves. */
