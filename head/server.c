@@ -744,6 +744,7 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     if (head->zap)
         zloop_reader (head->loop, head->zap, s_on_zap, head);
     zloop_timer (head->loop, (size_t) config->heartbeat_ms, 0, s_on_heartbeat, head);
+    head->last_tick = zclock_mono ();
     if (head_watch_start (head))
         zsys_warning ("pool-head: cannot monitor the socket: lost peers are found "
                       "by missed heartbeats only");
