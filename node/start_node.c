@@ -55,6 +55,7 @@ typedef struct {
     long long max_pools;   /* 0: the head's default */
     long long max_frames;  /* 0: the head's default */
     long long max_pending; /* 0: the head's default */
+    long long log_max_mb;  /* node.log cap; 0: the default */
     double timeout;   /* seconds */
 } s_options_t;
 
@@ -110,6 +111,8 @@ s_usage (FILE *out)
         "      --max-gpus N      use at most N GPUs (0: none, run CPU workers)\n"
         "      --cpu-workers N   CPU workers when no GPU is used (default: one per "
         "core)\n"
+        "      --log-max-mb N    DIR/node.log (the workers' output) is cut past N MiB,\n"
+        "                        its last N/2 MiB kept in DIR/node.log.1 (default 64)\n"
         "      --simulate-gpus N TEST ONLY: act as if N GPUs were found (1 GiB each;\n"
         "                        no real device behind them); also env\n"
         "                        DCPOOL_SIMULATE_GPUS\n"
@@ -174,7 +177,8 @@ enum {
     OPT_MAX_MESSAGE,
     OPT_MAX_POOLS,
     OPT_MAX_FRAMES,
-    OPT_MAX_PENDING
+    OPT_MAX_PENDING,
+    OPT_LOG_MAX_MB
 };
 
 /*  0, or the exit code when the program must stop here (help: 0 after
@@ -203,6 +207,7 @@ s_parse (int argc, char *argv[], s_options_t *options)
             { "max-pools", required_argument, NULL, OPT_MAX_POOLS },
             { "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
+            { "log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
@@ -290,6 +295,10 @@ s_parse (int argc, char *argv[], s_options_t *options)
             break;
         case OPT_MAX_FRAMES:
             if (s_parse_ll (optarg, "--max-frames", 2, 65538, &options->max_frames))
+                return -1;
+            break;
+        case OPT_LOG_MAX_MB:
+            if (s_parse_ll (optarg, "--log-max-mb", 1, 1LL << 20, &options->log_max_mb))
                 return -1;
             break;
         case OPT_MAX_PENDING:
@@ -683,6 +692,7 @@ main (int argc, char *argv[])
                                    .connect_timeout = options.timeout,
                                    .server_only = options.server_only,
                                    .launch = launch,
+                                   .log_max = (uint64_t)options.log_max_mb << 20,
                                    .verbose = options.verbose };
     supervisor = supervisor_new (&config, error, sizeof error);
     if (!supervisor) {

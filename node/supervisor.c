@@ -10,11 +10,13 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +25,8 @@
 #define YOUNG_MS 1000     /* dying sooner than this means backoff */
 #define DRAIN_MS 5000     /* SIGTERM to SIGKILL of workers */
 #define RECONNECT_MS 1000 /* between attempts when the head is gone */
+#define LOG_CHECK_MS 500  /* how often node.log's size is looked at */
+#define LOG_MAX_DEFAULT (64ULL << 20)
 
 typedef struct {
     int slot; /* 0, 1, ... */
@@ -55,6 +59,7 @@ struct supervisor {
     bool stopping;
     int exit_code;
     int log_fd; /* DATA/node.log for the workers */
+    char log_path[4200];
     s_worker_t *workers;
     int nworkers;
     int64_t gpu_usage_at;   /* zclock_mono of the last GPU memory report */
@@ -459,6 +464,49 @@ s_live_workers (supervisor_t *self)
     return live;
 }
 
+/*  Workers write their stdout and stderr (and their log lines) straight
+    into node.log, through descriptors opened O_APPEND.  Past log_max bytes
+    its last log_max / 2 bytes (from a line start) become node.log.1 and
+    node.log starts again from empty: the workers' next writes land at the
+    new end, and the disk holds at most about 1.5 x log_max plus what is
+    written between two looks.  Lines written while the copy is made are
+    lost. */
+static int
+s_trim_log (zloop_t *loop, int timer_id, void *arg)
+{
+    supervisor_t *self = arg;
+    uint64_t max = self->config.log_max ? self->config.log_max : LOG_MAX_DEFAULT;
+    struct stat st;
+    if (self->log_fd < 0 || fstat (self->log_fd, &st) || (uint64_t)st.st_size <= max)
+        return 0;
+    char old_path[4300];
+    snprintf (old_path, sizeof old_path, "%s.1", self->log_path);
+    int in = open (self->log_path, O_RDONLY | O_CLOEXEC);
+    int out = open (old_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (in >= 0 && out >= 0) {
+        off_t from = st.st_size - (off_t)(max / 2);
+        char c;
+        while (from < st.st_size && pread (in, &c, 1, from) == 1 && c != '\n')
+            from++;
+        from++;
+        off_t left = st.st_size - from;
+        while (left > 0) {
+            ssize_t n = copy_file_range (in, &from, out, NULL, (size_t)left, 0);
+            if (n <= 0)
+                break;
+            left -= n;
+        }
+    }
+    if (in >= 0)
+        close (in);
+    if (out >= 0)
+        close (out);
+    if (ftruncate (self->log_fd, 0) == 0)
+        zsys_info ("%s reached %lld bytes: its last part is in %s", self->log_path,
+                   (long long)st.st_size, old_path);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Signals                                                                 */
 
@@ -706,11 +754,15 @@ supervisor_new (const supervisor_config_t *config, char *error, size_t error_siz
             goto failed;
         }
     }
-    char log_path[4200];
-    snprintf (log_path, sizeof log_path, "%s/node.log", config->data_dir);
+    char *log_path = self->log_path;
+    snprintf (log_path, sizeof self->log_path, "%s/node.log", config->data_dir);
     self->log_fd = spawn_open_log (log_path);
     if (self->log_fd < 0) {
         snprintf (error, error_size, "cannot open %s: %s", log_path, strerror (errno));
+        goto failed;
+    }
+    if (zloop_timer (self->loop, LOG_CHECK_MS, 0, s_trim_log, self) < 0) {
+        snprintf (error, error_size, "cannot arm a timer");
         goto failed;
     }
     if (s_connect (self, config->connect_timeout, error, error_size) != PROTO_OK

@@ -28,6 +28,7 @@ typedef struct {
     bool server_only;       /* no link to the head, no workers */
     launch_t *launch;       /* head mode children, or NULL;
                                borrowed, stopped by the caller */
+    uint64_t log_max;       /* bytes DATA/node.log may reach (0: 64 MiB) */
     bool verbose;
 } supervisor_config_t;
 
