@@ -6,6 +6,7 @@
 #include "proto/shm.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -187,6 +188,58 @@ s_wait_workers (pool_t *self, int count, double timeout)
     return POOL_ENOWORKERS;
 }
 
+/*  A program that ends (exit, a return from main) with pools open: CZMQ's
+    own exit handler would destroy the context under their heartbeat
+    threads and sockets, and abort the process.  Every open pool is on this
+    list; the first pool_open registers a handler (after CZMQ's, so it runs
+    before it) that closes whatever is still open.  Not while another
+    thread is inside a call on one of them. */
+static pthread_mutex_t s_open_lock = PTHREAD_MUTEX_INITIALIZER;
+static pool_t *s_open_pools;
+static bool s_exit_hooked;
+
+static void
+s_close_at_exit (void)
+{
+    pthread_mutex_lock (&s_open_lock);
+    while (s_open_pools) {
+        pool_t *pool = s_open_pools;
+        pthread_mutex_unlock (&s_open_lock);
+        pool_close (&pool);             /* takes it off the list */
+        pthread_mutex_lock (&s_open_lock);
+    }
+    pthread_mutex_unlock (&s_open_lock);
+}
+
+static void
+s_open_add (pool_t *self)
+{
+    pthread_mutex_lock (&s_open_lock);
+    self->open_prev = NULL;
+    self->open_next = s_open_pools;
+    if (s_open_pools)
+        s_open_pools->open_prev = self;
+    s_open_pools = self;
+    if (!s_exit_hooked)
+        s_exit_hooked = atexit (s_close_at_exit) == 0;
+    pthread_mutex_unlock (&s_open_lock);
+}
+
+static void
+s_open_remove (pool_t *self)
+{
+    pthread_mutex_lock (&s_open_lock);
+    if (self->open_prev)
+        self->open_prev->open_next = self->open_next;
+    else
+    if (s_open_pools == self)
+        s_open_pools = self->open_next;
+    if (self->open_next)
+        self->open_next->open_prev = self->open_prev;
+    self->open_prev = self->open_next = NULL;
+    pthread_mutex_unlock (&s_open_lock);
+}
+
 int
 pool_open (pool_t **pool, const pool_options_t *options)
 {
@@ -263,6 +316,7 @@ pool_open (pool_t **pool, const pool_options_t *options)
             goto cleanup;
     }
     self->error [0] = 0;
+    s_open_add (self);
     *pool = self;
     self = NULL;
 cleanup:
@@ -285,6 +339,7 @@ pool_close (pool_t **pool)
     if (!pool || !*pool)
         return;
     pool_t *self = *pool;
+    s_open_remove (self);
     if (self->iter)
         pool_iter_orphan (self->iter);
     if (self->link) {

@@ -126,6 +126,9 @@ POOL_API int  pool_workers_count (pool_t *pool);
 POOL_API int  pool_nodes_count (pool_t *pool);
 /*  Waits until the pool has at least count workers: 0, or POOL_ETIMEOUT. */
 POOL_API int  pool_wait_for_workers (pool_t *pool, int count, double timeout);
+/*  Closes the pool and frees it; *pool becomes NULL.  A program that ends
+    (exit, a return from main) with pools still open has them closed for
+    it at exit, provided no other thread is inside a call on them then. */
 POOL_API void pool_close (pool_t **pool);
 
 POOL_API const char *pool_strerror (int code);

@@ -25,6 +25,8 @@
 typedef struct pool_run pool_run_t;
 
 struct pool {
+    struct pool  *open_prev;        /* the process's open pools (pool.c) */
+    struct pool  *open_next;
     proto_link_t *link;
     zsock_t      *sock;             /* borrowed from link */
     uint64_t      pool_id;          /* the head's id, valid when has_pool */
