@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -56,6 +57,10 @@ typedef struct {
 
 static h_registry_t *s_registry;
 static char s_base [200];          /* the temporary directory */
+static char s_netns [64];          /* namespace for processes started next */
+static pid_t s_main_pid;           /* h_main's process: names namespaces */
+int h_netns_join (const char *netns);
+static void s_netns_cleanup (void);
 static const char *s_test_name = "test";
 static h_proc_t *s_procs [H_MAX_PROCS];
 static int s_nprocs;
@@ -360,6 +365,8 @@ s_spawn_in (const char *name, const char *dir, const char *const *args)
         dup2 (null, 0);
         dup2 (pipefd [1], 1);
         dup2 (err, 2);
+        if (s_netns [0] && h_netns_join (s_netns))
+            _exit (125);
         /* Same process group as the test: when meson kills the test's
            group on its timeout, start_node goes too. */
         execv (start_node, (char *const *) argv);
@@ -497,7 +504,14 @@ h_start_node_async_with (const h_proc_t *head, int cpu_workers,
     snprintf (name, sizeof name, "node%d", ++s_node_counter);
     snprintf (port, sizeof port, "%d", head->port);
     snprintf (workers, sizeof workers, "%d", cpu_workers);
-    const char *base [] = { "-a", "127.0.0.1", "-p", port, "-r", h_password (),
+    /* The head's address as its clients see it: loopback, or its address
+       in a network namespace (h_set_address). */
+    char host [64];
+    snprintf (host, sizeof host, "%s", head->server);
+    char *colon = strrchr (host, ':');
+    if (colon)
+        *colon = 0;
+    const char *base [] = { "-a", host, "-p", port, "-r", h_password (),
                             "--cpu-workers", workers, NULL };
     const char *args [32];
     s_join_args (args, 32, base, extra);
@@ -1009,10 +1023,100 @@ s_cleanup (void)
     return ok;
 }
 
+/* ------------------------------------------------------------------------
+    Network namespaces (test/net/): the harness runs start_node in one when
+    asked, and removes every namespace a test made, whatever happened. */
+
+void
+h_skip (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fprintf (stderr, "[%s] skipped: ", s_test_name);
+    vfprintf (stderr, format, args);
+    fprintf (stderr, "\n");
+    va_end (args);
+    fflush (NULL);
+    exit (77);
+}
+
+const char *
+h_netns_prefix (void)
+{
+    static char prefix [32];
+    if (!prefix [0])
+        snprintf (prefix, sizeof prefix, "dcpt%d-", (int) (s_main_pid % 100000));
+    return prefix;
+}
+
+int
+h_netns_join (const char *netns)
+{
+    char path [128];
+    snprintf (path, sizeof path, "/var/run/netns/%s", netns);
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = setns (fd, CLONE_NEWNET);
+    close (fd);
+    return rc;
+}
+
+void
+h_use_netns (const char *netns)
+{
+    snprintf (s_netns, sizeof s_netns, "%s", netns ? netns : "");
+}
+
+void
+h_enter_netns (const char *netns)
+{
+    if (h_netns_join (netns))
+        H_FAIL ("cannot enter network namespace %s: %s", netns, strerror (errno));
+}
+
+void
+h_set_address (h_proc_t *head, const char *address)
+{
+    snprintf (head->server, sizeof head->server, "%s:%d", address, head->port);
+}
+
+void
+h_track (pid_t pid, const char *name)
+{
+    if (s_register (pid, false, name, NULL) < 0)
+        H_FAIL ("too many processes");
+}
+
+/* Removes the namespaces named with this test's prefix. */
+static void
+s_netns_cleanup (void)
+{
+    DIR *dir = opendir ("/var/run/netns");
+    if (!dir)
+        return;
+    const char *prefix = h_netns_prefix ();
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        if (strncmp (entry->d_name, prefix, strlen (prefix)))
+            continue;
+        pid_t pid = fork ();
+        if (pid == 0) {
+            execlp ("ip", "ip", "netns", "delete", entry->d_name, (char *) NULL);
+            _exit (127);
+        }
+        int status;
+        if (pid > 0)
+            waitpid (pid, &status, 0);
+    }
+    closedir (dir);
+}
+
 int
 h_main (const char *name, void (*body) (void))
 {
     s_test_name = name;
+    s_main_pid = getpid ();
     setvbuf (stdout, NULL, _IOLBF, 0);
     const char *start_node = getenv ("DCPOOL_START_NODE");
     const char *workers = getenv ("DCPOOL_TEST_WORKERS");
@@ -1081,11 +1185,20 @@ h_main (const char *name, void (*body) (void))
         }
     }
     alarm (0);
+    bool skipped = WIFEXITED (status) && WEXITSTATUS (status) == 77 && !timed_out;
+    if (skipped) {
+        s_cleanup ();
+        s_netns_cleanup ();
+        nftw (s_base, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        fprintf (stderr, "[%s] skipped\n", name);
+        return 77;
+    }
     bool passed = WIFEXITED (status) && WEXITSTATUS (status) == 0 && !timed_out;
     if (!passed && WIFSIGNALED (status) && !timed_out)
         fprintf (stderr, "FAIL: the test body was killed by signal %d (%s)\n",
                  WTERMSIG (status), strsignal (WTERMSIG (status)));
     bool clean = s_cleanup ();
+    s_netns_cleanup ();
     s_dump_logs = !passed || !clean;
     nftw (s_base, s_visit_log, 16, FTW_PHYS);
     bool ok = passed && clean && !s_found_sanitizer;

@@ -128,6 +128,25 @@ const char *h_tmpdir (void);
 double h_now (void);
 /* A timeout scaled by DCPOOL_TEST_TIMEOUT_MULTIPLIER. */
 double h_timeout (double seconds);
+/* Network namespaces (test/net/netlab.h builds them).  The test is
+   skipped (exit 77, its reason printed) by h_skip. */
+void h_skip (const char *format, ...)
+    __attribute__ ((format (printf, 1, 2), noreturn));
+/* The prefix of every namespace this test makes ("dcptPID-"): h_main
+   deletes them all at the end, whatever happened to the body. */
+const char *h_netns_prefix (void);
+/* start_node processes started from now on run in namespace netns (NULL:
+   the test's own). */
+void h_use_netns (const char *netns);
+/* Moves the calling process (the body, before it makes any socket) into
+   netns; fails the test when it cannot. */
+void h_enter_netns (const char *netns);
+/* The address clients and joining nodes use for head (its address in its
+   namespace); nodes started later join there. */
+void h_set_address (h_proc_t *head, const char *address);
+/* A helper process the body started: stopped (SIGTERM) at the end. */
+void h_track (pid_t pid, const char *name);
+
 /* Prints a progress line to stderr (it lands in the test log). */
 void h_log (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 
