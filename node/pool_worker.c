@@ -234,6 +234,7 @@ typedef struct action {
     struct batch *batch;  /* JOB: the message its input lives in */
     const void *data;     /* JOB: its input, inside batch */
     size_t size;
+    int64_t arrived_us;   /* JOB: zclock_usecs when it was read */
 } action_t;
 
 /*  The jobs of one JOB message share it: their inputs are read in place
@@ -338,6 +339,11 @@ typedef struct {
     proto_msg_t results; /* RESULT being batched */
     size_t results_bytes;
     int64_t results_since; /* when the batch's first was added */
+    /* For the head's window (RESULT nums [busy_us, residence_us]): run
+       time of the jobs since the last RESULT, and when the last job of
+       the batch was read from the socket. */
+    int64_t results_busy_us;
+    int64_t results_last_arrived_us;
 
     bool closing; /* POOL_CLOSE received */
     bool done;
@@ -759,6 +765,16 @@ s_flush_results (worker_t *self)
             return;
         }
     proto_msg_set_pool (&self->results, self->pool);
+    /* How long the jobs ran, and how long the last one was here: the head
+       sizes this worker's window from them (head/scheduler.c). */
+    int64_t now_us = zclock_usecs ();
+    proto_msg_add_num (&self->results, (uint64_t)self->results_busy_us);
+    proto_msg_add_num (&self->results,
+                       self->results_last_arrived_us
+                           ? (uint64_t)(now_us - self->results_last_arrived_us)
+                           : 0);
+    self->results_busy_us = 0;
+    self->results_last_arrived_us = 0;
     s_send (self, &self->results);
     proto_msg_init (&self->results, PROTO_RESULT);
     self->results_bytes = 0;
@@ -891,6 +907,7 @@ s_on_job (worker_t *self, proto_msg_t *msg)
     /* The codec checked one payload per job.  The message moves into a
        batch that its jobs share. */
     size_t njobs = msg->njobs;
+    int64_t arrived_us = zclock_usecs ();
     batch_t *batch = calloc (1, sizeof *batch + njobs * sizeof (action_t));
     if (!batch) {
         zsys_error ("worker %s: out of memory queueing jobs", self->args.id);
@@ -908,6 +925,7 @@ s_on_job (worker_t *self, proto_msg_t *msg)
         action->seq = batch->msg.jobs[i].useq;
         action->shared = (batch->msg.jobs[i].flags & PROTO_JOB_SHARED) != 0;
         action->batch = batch;
+        action->arrived_us = arrived_us;
         proto_msg_payload (&batch->msg, i, &action->data, &action->size);
         s_fifo_push (&self->fifo, action);
     }
@@ -973,6 +991,8 @@ s_apply_update (worker_t *self, action_t *action)
             != PROTO_OK)
             proto_msg_set_text (&msg, "handle_update refused it (reason too long)");
         s_send (self, &msg);
+        /* The class returned normally: it gets its destroy. */
+        worker_host_destroy (&self->host);
         s_finish (self, EXIT_FAILED);
         return;
     }
@@ -1068,7 +1088,9 @@ s_run_job (worker_t *self, action_t *action)
         setitimer (ITIMER_REAL, &timer, NULL);
     }
     node_scoreboard_enter (self->board, self->pool, action->id, action->attempt);
+    int64_t run_start_us = zclock_usecs ();
     int rc = worker_host_run (self->host, input, &self->output, &self->ctx);
+    self->results_busy_us += zclock_usecs () - run_start_us;
     node_scoreboard_leave (self->board);
     if (self->job_timeout_ms) {
         timer.it_value.tv_sec = 0;
@@ -1114,8 +1136,10 @@ s_run_job (worker_t *self, action_t *action)
     }
     if (frame && flags == 0 && status == 0)
         s_send_frame_result (self, action->id, action->attempt, &frame);
-    else
+    else {
         s_add_result (self, action->id, action->attempt, status, flags, data, size);
+        self->results_last_arrived_us = action->arrived_us;
+    }
     zframe_destroy (&frame);
     s_close_shared (&shared);
 }
