@@ -40,6 +40,7 @@ typedef struct head_job {
     char            *cause;      /* why the last attempt failed, or NULL */
     int              cause_code; /* POOL_ECRASHED / POOL_ETIMEDOUT */
     bool             shared;     /* the input is a proto_shm_ref_t */
+    int64_t          sent_us;    /* zclock_usecs when sent to its worker */
     struct head_job *next;
     uint8_t          inline_data [HEAD_JOB_INLINE];
 } head_job_t;
@@ -81,8 +82,11 @@ struct head_peer {
     head_queue_t      inflight;
     uint64_t          useq_sent;         /* updates of its pool it was sent */
     size_t            prefetch;          /* jobs it may hold (adaptive) */
+    uint64_t          inflight_bytes;    /* input bytes of its in-flight jobs */
     double            rate;              /* jobs/s it answers (moving average) */
     int64_t           last_result;       /* zclock_usecs of its last RESULT */
+    double            run_us;            /* a job's run time there (average), or 0 */
+    double            rtt_us;            /* round trip to it, without queueing, or -1 */
     int64_t           closed_at;         /* zclock_mono of POOL_CLOSE, or 0 */
     bool              kill_asked;        /* WORKER_KILL sent to its node */
     uint64_t          jobs_done;
@@ -112,7 +116,8 @@ struct head_pool {
     int               init_failures;
     uint64_t          crashed_update;    /* update seq that last killed a worker */
     uint32_t          update_crashes;    /* workers it killed in a row */
-    uint32_t          init_crashes;      /* workers that died in its init */
+    uint32_t          init_crashes;      /* workers that died in its init
+                                            since one last became ready */
     bool              served;            /* its client is past pool_open */
     uint64_t          submitted;
     uint64_t          done;

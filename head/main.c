@@ -27,7 +27,7 @@ s_usage (FILE *out)
 "      --insecure         plain TCP, no CURVE: trusted benchmarks only\n"
 "      --heartbeat MS     heartbeat interval (default 1000)\n"
 "      --liveness N       heartbeats missed before a node is dead (default 3)\n"
-"      --prefetch N       jobs a worker holds at most; adaptive below (default 1024)\n"
+"      --prefetch N       jobs a worker holds at most; adaptive below (default 16384)\n"
 "      --max-message B    largest message accepted, bytes (default 2 GiB)\n"
 "      --max-pools N      pools one client connection may open (default 64)\n"
 "      --max-frames N     frames in one message (default 65538, the most a\n"
@@ -56,7 +56,7 @@ main (int argc, char *argv [])
 {
     head_config_t config = {
         .port = 8899, .bind = "*", .heartbeat_ms = 1000, .liveness = 3,
-        .prefetch = 1024, .max_message = 2ULL << 30, .max_pools_per_client = 64,
+        .prefetch = 16384, .max_message = 2ULL << 30, .max_pools_per_client = 64,
         .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
     };
@@ -91,7 +91,7 @@ main (int argc, char *argv [])
             case O_INSECURE: config.insecure = true; break;
             case O_HEARTBEAT: bad = s_int_arg (optarg, 10, 600000, &value); config.heartbeat_ms = (int) value; break;
             case O_LIVENESS: bad = s_int_arg (optarg, 1, 1000, &value); config.liveness = (int) value; break;
-            case O_PREFETCH: bad = s_int_arg (optarg, 1, 4096, &value); config.prefetch = (int) value; break;
+            case O_PREFETCH: bad = s_int_arg (optarg, 1, PROTO_JOBS_MAX, &value); config.prefetch = (int) value; break;
             case O_MAXMSG: bad = s_int_arg (optarg, 1024, (1L << 40), &value); config.max_message = (uint64_t) value; break;
             case O_MAXPOOLS: bad = s_int_arg (optarg, 1, 1000000, &value); config.max_pools_per_client = (size_t) value; break;
             case O_MAXPENDING: bad = s_int_arg (optarg, 1, (1L << 40), &value); config.max_pending_per_pool = (size_t) value; break;

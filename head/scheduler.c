@@ -284,9 +284,21 @@ s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
         && strcmp (worker->host, pool->client->host) == 0;
 }
 
-/* Sends the worker as many pending jobs as its prefetch allows. */
+/*  Input bytes a worker may hold in its window, whatever its prefetch: a
+    long round trip times many jobs of big inputs must not move the head's
+    memory into one worker. */
+#define WINDOW_BYTES_MAX (64ULL << 20)
+
+static uint64_t
+s_job_bytes (const head_job_t *job)
+{
+    return job->input ? zframe_size (job->input) : job->inline_size;
+}
+
+/*  Sends the worker as many pending jobs as its prefetch allows, and at
+    most `most` of them. */
 static void
-s_feed (head_t *head, head_peer_t *worker)
+s_feed_some (head_t *head, head_peer_t *worker, size_t most)
 {
     head_pool_t *pool = worker->pool;
     if (!pool || worker->state != WORKER_READY)
@@ -302,10 +314,15 @@ s_feed (head_t *head, head_peer_t *worker)
         return;
     proto_msg_t out, resend;        /* resend: set up on the first bounce */
     bool resending = false;
+    int64_t now_us = zclock_usecs ();
     proto_msg_init (&out, PROTO_JOB);
     proto_msg_set_pool (&out, pool->id);
-    while (worker->inflight.count < prefetch && pool->pending.first
-       &&  pool->pending.first->useq <= worker->useq_sent) {
+    if (worker->inflight.count == 0)
+        worker->inflight_bytes = 0;
+    size_t sent = 0;
+    while (worker->inflight.count < prefetch && pool->pending.first && sent < most
+       &&  pool->pending.first->useq <= worker->useq_sent
+       &&  (worker->inflight.count == 0 || worker->inflight_bytes < WINDOW_BYTES_MAX)) {
         head_job_t *job = head_queue_pop (&pool->pending);
         if (job->shared && !s_shares_memory (worker, pool)) {
             /* Its input is in the client's memory, which this worker
@@ -344,6 +361,9 @@ s_feed (head_t *head, head_peer_t *worker)
         entry->attempt = job->attempt;
         entry->useq = job->useq;
         entry->flags = job->shared ? PROTO_JOB_SHARED : 0;
+        job->sent_us = now_us;
+        sent++;
+        worker->inflight_bytes += s_job_bytes (job);
         head_queue_push (&worker->inflight, job);
         pool->running++;
     }
@@ -357,16 +377,27 @@ s_feed (head_t *head, head_peer_t *worker)
     }
 }
 
+/* Sends the worker as many pending jobs as its prefetch allows. */
+static void
+s_feed (head_t *head, head_peer_t *worker)
+{
+    s_feed_some (head, worker, SIZE_MAX);
+}
+
 /* Feeds every ready worker of the pool: after jobs were submitted, or came
-   back to the queue from a worker that died or was released. */
+   back to the queue from a worker that died or was released.  The jobs
+   there are shared out evenly: with windows of thousands, the first
+   worker would otherwise take a whole SUBMIT and the others wait. */
 static void
 s_feed_pool (head_t *head, head_pool_t *pool)
 {
+    size_t ready = pool->ready > 0 ? (size_t) pool->ready : 1;
+    size_t share = (pool->pending.count + ready - 1) / ready;
     head_peer_t *worker;
     for (worker = zhashx_first (head->workers); worker && pool->pending.count;
          worker = zhashx_next (head->workers))
         if (worker->pool == pool && worker->state == WORKER_READY)
-            s_feed (head, worker);
+            s_feed_some (head, worker, share);
 }
 
 /* Sends one job's final error to its client and frees it. */
@@ -391,11 +422,44 @@ s_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int code,
     head_job_destroy (job_p);
 }
 
-/*  Adapts how many jobs the worker may hold to how fast it answers: about
-    PREFETCH_AHEAD_US of work queued on it.  Tiny jobs get hundreds (batches
-    amortise the messages), slow jobs one (no job waits behind another on
-    one worker while a second worker idles at the end of a map). */
+/*  Adapts how many jobs the worker may hold (its window) so that it never
+    waits for work: the job it runs, plus enough to cover the round trip
+    to it and PREFETCH_AHEAD_US more, at its run time per job.  Tiny jobs
+    get hundreds (batches amortise the messages), slow jobs one (no job
+    waits behind another on one worker while a second worker idles at the
+    end of a map), and a link with milliseconds of delay gets the jobs that
+    fill it.
+
+    The worker says in each RESULT how long its jobs ran and how long the
+    last one was in its hands; the head knows when it sent that job, so the
+    round trip is measured without the time jobs queue on the worker (the
+    window would otherwise inflate what it measures).  A worker that
+    answers with nothing left in flight while jobs wait was starved: its
+    window doubles.  Workers that send no timings get the older estimate,
+    their answer rate times PREFETCH_AHEAD_US. */
 #define PREFETCH_AHEAD_US 5000.0
+
+static void
+s_timing (head_peer_t *worker, const proto_msg_t *msg, int64_t last_sent_us)
+{
+    if (msg->nnums < 2 || msg->njobs == 0)
+        return;
+    double run = (double) msg->nums [0] / (double) msg->njobs;
+    if (run < 0.05)
+        run = 0.05;                 /* a no-op still costs the worker */
+    worker->run_us = worker->run_us > 0 ? 0.7 * worker->run_us + 0.3 * run : run;
+    if (!last_sent_us)
+        return;
+    double rtt = (double) (zclock_usecs () - last_sent_us) - (double) msg->nums [1];
+    if (rtt < 0)
+        rtt = 0;
+    /* Quick to fall, slow to rise: a job read late (the worker looks at
+       its socket between runs) only ever adds to a sample. */
+    if (worker->rtt_us < 0 || rtt < worker->rtt_us)
+        worker->rtt_us = rtt;
+    else
+        worker->rtt_us += (rtt - worker->rtt_us) / 16;
+}
 
 static void
 s_adapt (head_t *head, head_peer_t *worker, size_t answered)
@@ -407,13 +471,22 @@ s_adapt (head_t *head, head_peer_t *worker, size_t answered)
         worker->rate = worker->rate ? 0.7 * worker->rate + 0.3 * rate : rate;
     }
     worker->last_result = now;
-    double want = worker->rate * PREFETCH_AHEAD_US / 1e6;
-    size_t target = want < 1 ? 1 : (size_t) want;
+    double want;
+    if (worker->run_us > 0)
+        want = 1 + ((worker->rtt_us > 0 ? worker->rtt_us : 0) + PREFETCH_AHEAD_US
+                    + PROTO_RESULTS_AGE_MS * 1000.0)
+                       / worker->run_us;
+    else {
+        want = worker->rate * PREFETCH_AHEAD_US / 1e6;
+        if (worker->pool && worker->inflight.count == 0 && worker->pool->pending.count
+        &&  want < 2.0 * (double) worker->prefetch)
+            want = 2.0 * (double) worker->prefetch;    /* it was starved */
+    }
     size_t cap = (size_t) head->config.prefetch;
-    if (target > cap)
-        target = cap;
-    /* Grow at most twofold per answer: one fast batch proves little. */
-    if (target > 2 * worker->prefetch)
+    size_t target = want < 1 ? 1 : want > (double) cap ? cap : (size_t) want;
+    /* Without timings, grow at most twofold per answer: one fast batch
+       proves little.  Measured run times and round trips are trusted. */
+    if (worker->run_us <= 0 && target > 2 * worker->prefetch)
         target = 2 * worker->prefetch;
     worker->prefetch = target ? target : 1;
 }
@@ -432,6 +505,7 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     /* Small results came packed: they go on by reference, copied once into
        the client's packed frame.  Big ones are frames: moved, not copied. */
     bool packed = msg->packed != NULL;
+    int64_t last_sent_us = 0;       /* of the message's last job */
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
         const proto_job_t *entry = &msg->jobs [i];
@@ -452,6 +526,8 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         if (worker->inflight.last == job)
             worker->inflight.last = prev;
         worker->inflight.count--;
+        worker->inflight_bytes -= s_job_bytes (job) <= worker->inflight_bytes
+                                ? s_job_bytes (job) : worker->inflight_bytes;
         pool->running--;
         pool->done++;
         worker->jobs_done++;
@@ -492,8 +568,11 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 proto_msg_add_borrowed (&out, data, size);
         }
         zframe_destroy (&frame);
+        if (i + 1 == msg->njobs)
+            last_sent_us = job->sent_us;
         head_job_destroy (&job);
     }
+    s_timing (worker, msg, last_sent_us);
     if (out.njobs && pool->client)
         head_send (head, pool->client, &out);
     proto_msg_reset (&out);
@@ -532,8 +611,11 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     }
     worker->state = WORKER_READY;
     pool->ready++;
+    pool->init_crashes = 0;     /* they count in a row */
     worker->prefetch = 2;
     worker->rate = 0;
+    worker->run_us = 0;
+    worker->rtt_us = -1;
     worker->last_result = 0;
     s_send_updates (head, worker);
     s_feed (head, worker);

@@ -18,7 +18,8 @@
 
 #define POOL_SUBMIT_BATCH  1024     /* jobs in one SUBMIT */
 #define POOL_SUBMIT_BYTES  (16u << 20) /* input bytes in one SUBMIT */
-#define POOL_WINDOW        8192     /* unfinished jobs per pool */
+#define POOL_WINDOW        32768    /* unfinished jobs per pool: covers tens of ms of
+                                       round trip at a few hundred thousand jobs/s */
 #define POOL_ERROR_MAX     1024     /* bytes of an error detail */
 #define POOL_FOREVER       INT64_MAX
 

@@ -48,7 +48,7 @@
 #define CONNECT_TIMEOUT_S 10.0
 #define RESULTS_MAX 64                /* results per RESULT message */
 #define RESULTS_BYTES_MAX (16u << 20) /* flush sooner for big outputs */
-#define RESULTS_AGE_MS 10             /* ... or when the first is older */
+#define RESULTS_AGE_MS PROTO_RESULTS_AGE_MS /* ... or when the first is older */
 #define DRAIN_MAX 256                 /* messages read per loop turn */
 #define FETCH_SILENCE_MS 60000        /* see s_silence_limit */
 

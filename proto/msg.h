@@ -89,6 +89,11 @@
     receiver's TCP connection keeps receiving while it arrives. */
 #define PROTO_PIECE_MAX   (1u << 20)
 
+/*  A worker sends its batch of results at the latest this long after the
+    first of them was ready (sooner when its queue empties): the head sizes
+    a worker's window to cover that wait too. */
+#define PROTO_RESULTS_AGE_MS  10
+
 /* Return codes of the codec. */
 #define PROTO_OK           0
 #define PROTO_EMALFORMED  -2           /* as malamute: -2 on bad input */

@@ -79,6 +79,7 @@ static double s_loss;      /* 0..1 */
 static double s_rate_mbit; /* 0: none */
 static size_t s_queued;
 static volatile sig_atomic_t s_stop;
+static int s_gone; /* ports whose device is gone */
 
 static int64_t
 s_now_us (void)
@@ -194,7 +195,7 @@ s_flush (void)
                     next = at - now;
                 break;
             }
-            if (!port->cut) {
+            if (!port->cut && port->fd >= 0) {
                 ssize_t n = write (port->fd, frame->data, frame->size);
                 if (n < 0 && errno == EAGAIN) {
                     next = next < 0 || next > 100 ? 100 : next;
@@ -326,15 +327,29 @@ main (int argc, char *argv[])
         int64_t next_us = s_flush ();
         for (int p = 0; p < s_nports; p++)
             fds[p] = (struct pollfd){ .fd = s_ports[p].fd, .events = POLLIN };
+        if (s_gone == s_nports)
+            break; /* every device went with its namespace */
         fds[s_nports] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
         int timeout = next_us < 0 ? 200 : (int)((next_us + 999) / 1000);
         if (poll (fds, (nfds_t)s_nports + 1, timeout) < 0 && errno != EINTR)
             break;
         for (int p = 0; p < s_nports; p++) {
+            if (s_ports[p].fd >= 0 && (fds[p].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+                /* Its namespace was deleted, and the device with it. */
+                close (s_ports[p].fd);
+                s_ports[p].fd = -1;
+                s_gone++;
+                continue;
+            }
             if (!(fds[p].revents & POLLIN))
                 continue;
             for (int burst = 0; burst < 64; burst++) {
                 ssize_t n = read (s_ports[p].fd, buffer, sizeof buffer);
+                if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    close (s_ports[p].fd); /* the device is gone */
+                    s_ports[p].fd = -1;
+                    s_gone++;
+                }
                 if (n <= 0)
                     break;
                 s_switch (p, buffer, (size_t)n);
@@ -366,7 +381,8 @@ main (int argc, char *argv[])
             s_ports[p].first = frame->next;
             free (frame);
         }
-        close (s_ports[p].fd);
+        if (s_ports[p].fd >= 0)
+            close (s_ports[p].fd);
     }
     close (control_fd);
     return 0;
