@@ -339,10 +339,12 @@ typedef struct {
     proto_msg_t results; /* RESULT being batched */
     size_t results_bytes;
     int64_t results_since; /* when the batch's first was added */
-    /* For the head's window (RESULT nums [busy_us, residence_us]): run
-       time of the jobs since the last RESULT, and when the last job of
-       the batch was read from the socket. */
-    int64_t results_busy_us;
+    /* For the head's window (RESULT nums [busy_us, residence_us]): since
+       when this worker runs jobs without a pause (results go out whenever
+       its queue empties, so a batch's jobs ran back to back: one clock
+       read per batch, not two per job), and when the last job of the
+       batch was read from the socket. */
+    int64_t busy_since_us;
     int64_t results_last_arrived_us;
 
     bool closing; /* POOL_CLOSE received */
@@ -768,12 +770,13 @@ s_flush_results (worker_t *self)
     /* How long the jobs ran, and how long the last one was here: the head
        sizes this worker's window from them (head/scheduler.c). */
     int64_t now_us = zclock_usecs ();
-    proto_msg_add_num (&self->results, (uint64_t)self->results_busy_us);
+    proto_msg_add_num (&self->results,
+                       self->busy_since_us ? (uint64_t)(now_us - self->busy_since_us) : 0);
     proto_msg_add_num (&self->results,
                        self->results_last_arrived_us
                            ? (uint64_t)(now_us - self->results_last_arrived_us)
                            : 0);
-    self->results_busy_us = 0;
+    self->busy_since_us = 0;
     self->results_last_arrived_us = 0;
     s_send (self, &self->results);
     proto_msg_init (&self->results, PROTO_RESULT);
@@ -1088,9 +1091,9 @@ s_run_job (worker_t *self, action_t *action)
         setitimer (ITIMER_REAL, &timer, NULL);
     }
     node_scoreboard_enter (self->board, self->pool, action->id, action->attempt);
-    int64_t run_start_us = zclock_usecs ();
+    if (!self->busy_since_us)
+        self->busy_since_us = zclock_usecs ();
     int rc = worker_host_run (self->host, input, &self->output, &self->ctx);
-    self->results_busy_us += zclock_usecs () - run_start_us;
     node_scoreboard_leave (self->board);
     if (self->job_timeout_ms) {
         timer.it_value.tv_sec = 0;
