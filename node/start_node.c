@@ -7,6 +7,7 @@
     docs/INTERNALS.md pins down the command line, the data directory, the
     readiness lines on stdout and the signals; this file follows it.
 */
+#include "address.h"
 #include "launch.h"
 #include "lock.h"
 #include "slots.h"
@@ -56,6 +57,7 @@ typedef struct {
     long long max_frames;  /* 0: the head's default */
     long long max_pending; /* 0: the head's default */
     long long log_max_mb;  /* node.log cap; 0: the default */
+    const char *advertise; /* the address in the join line, or NULL */
     double timeout;   /* seconds */
 } s_options_t;
 
@@ -93,6 +95,8 @@ s_usage (FILE *out)
         "      --timeout SECONDS how long to wait for the head to answer (default 10)\n"
         "\n"
         "Head options (with --head):\n"
+        "      --advertise ADDR  the address other machines reach this one at, for the\n"
+        "                        join line (default: the default route's interface)\n"
         "      --redis URL       use this Redis (redis://:PW@host:port/db) instead of\n"
         "                        starting redis-server\n"
         "      --server-only     run no workers on this machine\n"
@@ -178,7 +182,8 @@ enum {
     OPT_MAX_POOLS,
     OPT_MAX_FRAMES,
     OPT_MAX_PENDING,
-    OPT_LOG_MAX_MB
+    OPT_LOG_MAX_MB,
+    OPT_ADVERTISE
 };
 
 /*  0, or the exit code when the program must stop here (help: 0 after
@@ -208,6 +213,7 @@ s_parse (int argc, char *argv[], s_options_t *options)
             { "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
             { "log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB },
+            { "advertise", required_argument, NULL, OPT_ADVERTISE },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
@@ -296,6 +302,9 @@ s_parse (int argc, char *argv[], s_options_t *options)
         case OPT_MAX_FRAMES:
             if (s_parse_ll (optarg, "--max-frames", 2, 65538, &options->max_frames))
                 return -1;
+            break;
+        case OPT_ADVERTISE:
+            options->advertise = optarg;
             break;
         case OPT_LOG_MAX_MB:
             if (s_parse_ll (optarg, "--log-max-mb", 1, 1LL << 20, &options->log_max_mb))
@@ -413,27 +422,6 @@ s_data_dir (const char *given, char *out, size_t size)
     snprintf (cache, sizeof cache, "%s/cache", resolved);
     mkdir (cache, 0700);
     return 0;
-}
-
-/*  The first non-loopback IPv4 address of an interface that is up, for the
-    join command; 127.0.0.1 when there is none. */
-static void
-s_public_address (char *out, size_t size)
-{
-    snprintf (out, size, "127.0.0.1");
-    struct ifaddrs *list = NULL;
-    if (getifaddrs (&list))
-        return;
-    for (struct ifaddrs *it = list; it; it = it->ifa_next) {
-        if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET)
-            continue;
-        if ((it->ifa_flags & IFF_LOOPBACK) || !(it->ifa_flags & IFF_UP))
-            continue;
-        const struct sockaddr_in *in = (const struct sockaddr_in *)it->ifa_addr;
-        if (inet_ntop (AF_INET, &in->sin_addr, out, (socklen_t)size))
-            break;
-    }
-    freeifaddrs (list);
 }
 
 /*  The password as a shell word: bare when it is safe, else single-quoted. */
@@ -662,7 +650,11 @@ main (int argc, char *argv[])
         }
         int port = launch_port (launch);
         char address[64], password[512];
-        s_public_address (address, sizeof address);
+        char others[512] = "";
+        if (options.advertise)
+            snprintf (address, sizeof address, "%s", options.advertise);
+        else
+            node_address_pick (address, sizeof address, others, sizeof others);
         printf ("dcpool head ready: port=%d\n", port);
         printf ("\nTo add a machine to this cluster, run on it:\n\n");
         if (options.password) {
@@ -675,6 +667,11 @@ main (int argc, char *argv[])
             printf ("    start_node -a %s -p %d --insecure\n\n", address, port);
             printf ("Status:  start_node --status -p %d --insecure\n\n", port);
         }
+        if (others[0])
+            printf ("(%s is the address of the default route; this machine also has %s:\n"
+                    "use -a with one of them where that is the one the other machines "
+                    "reach, or start the head with --advertise ADDR)\n\n",
+                    address, others);
         fflush (stdout);
         snprintf (server, sizeof server, "127.0.0.1:%d", port);
     } else

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define HOSTS_MAX 8
+#define IFNAMSIZ_MAX 16
 
 struct netlab {
     int hosts;
@@ -180,10 +181,15 @@ netlab_add_interface (netlab_t *self, int host, const char *name, const char *ci
                       const char *gateway)
 {
     const char *ns = self->ns[host];
-    if (s_ip ("-n", ns, "link", "add", name, "type", "dummy", NULL)
+    /* A veth pair with both ends in the namespace (this kernel has no
+       dummy devices): the address on one end, the other end only up. */
+    char peer[IFNAMSIZ_MAX];
+    snprintf (peer, sizeof peer, "%.12sp", name);
+    if (s_ip ("-n", ns, "link", "add", name, "type", "veth", "peer", "name", peer, NULL)
         || s_ip ("-n", ns, "addr", "add", cidr, "dev", name, NULL)
+        || s_ip ("-n", ns, "link", "set", peer, "up", NULL)
         || s_ip ("-n", ns, "link", "set", name, "up", NULL))
-        h_skip ("cannot add a dummy interface in %s", ns);
+        h_skip ("cannot add a veth interface in %s", ns);
     if (gateway
         && s_ip ("-n", ns, "route", "add", "default", "via", gateway, "dev", name, NULL))
         H_FAIL ("netlab: cannot route through %s in %s", gateway, ns);

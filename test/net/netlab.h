@@ -34,7 +34,8 @@ void netlab_set (netlab_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 /* Adds a second interface to host i with the given address/prefix and, when
    gateway is not NULL, a default route through it (for the join-line
-   test); the interface is a dummy device, up, reaching nothing. */
+   test); the interface is one end of a veth pair whose other end is in
+   the same namespace: up, reaching nothing else. */
 void netlab_add_interface (netlab_t *self, int host, const char *name,
                            const char *cidr, const char *gateway);
 
