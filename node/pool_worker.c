@@ -423,7 +423,9 @@ s_at_exit (void)
     if (!self || !self->link)
         return;
     zpoller_destroy (&self->poller);
-    zsock_set_linger (proto_link_sock (self->link), 0);
+    /* A short linger, not 0: a pipe dropped at once while a multi-frame
+       message is on its way can trip an assertion in libzmq 4.3.4. */
+    zsock_set_linger (proto_link_sock (self->link), 100);
     proto_link_destroy (&self->link);
     self->sock = NULL;
 }
@@ -503,6 +505,13 @@ s_connect (worker_t *self)
         if (rc == PROTO_LINK_EAUTH) {
             s_finish (self, EXIT_AUTH);
             return -1;
+        }
+        if (rc == PROTO_LINK_EREFUSED) {
+            /* The head's machine answers, the head does not (it is being
+               restarted): a second, then again. */
+            for (int i = 0; i < 10 && !s_stop_requested; i++)
+                zclock_sleep (100);
+            continue;
         }
         if (rc != PROTO_LINK_ECONNECT) {
             s_finish (self, EXIT_FAILED);

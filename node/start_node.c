@@ -92,7 +92,9 @@ s_usage (FILE *out)
         "                        their command line\n"
         "      --insecure        plain TCP without keys or password: trusted networks\n"
         "                        and benchmarks only\n"
-        "      --timeout SECONDS how long to wait for the head to answer (default 10)\n"
+        "      --timeout SECONDS how long to wait for the head to answer (default: a\n"
+        "                        joining node waits as long as it takes, logging every\n"
+        "                        10 s; --status waits 10 s)\n"
         "\n"
         "Head options (with --head):\n"
         "      --advertise ADDR  the address other machines reach this one at, for the\n"
@@ -473,7 +475,8 @@ s_run_status (const s_options_t *options, const proto_keys_t *keys)
     char server[512];
     snprintf (server, sizeof server, "%s:%d",
               options->address ? options->address : "127.0.0.1", options->port);
-    int64_t deadline = zclock_mono () + (int64_t)(options->timeout * 1000);
+    double timeout = options->timeout > 0 ? options->timeout : 10;
+    int64_t deadline = zclock_mono () + (int64_t)(timeout * 1000);
     char error[512];
     char id[PROTO_ID_MAX + 1];
     proto_new_id (id, "status");
@@ -483,7 +486,7 @@ s_run_status (const s_options_t *options, const proto_keys_t *keys)
     proto_msg_set_id (&msg, id);
     proto_link_t *link = NULL;
     int exit_code = 1;
-    if (proto_link_connect (&link, server, keys, &msg, options->timeout, NULL, error,
+    if (proto_link_connect (&link, server, keys, &msg, timeout, NULL, error,
                             sizeof error)
         != PROTO_OK) {
         fprintf (stderr, "start_node: %s\n", error);
@@ -501,7 +504,7 @@ s_run_status (const s_options_t *options, const proto_keys_t *keys)
             fprintf (stderr,
                      "start_node: the head at %s did not answer STATUS_REQ "
                      "within %.1f s\n",
-                     server, options->timeout);
+                     server, timeout);
             goto cleanup;
         }
         zsock_set_rcvtimeo (proto_link_sock (link), (int)left);
@@ -564,7 +567,7 @@ main (int argc, char *argv[])
     zsys_set_logident ("start_node");
 
     s_options_t options
-        = { .port = -1, .max_gpus = -1, .cpu_workers = -1, .timeout = 10 };
+        = { .port = -1, .max_gpus = -1, .cpu_workers = -1, .timeout = 0 };
     int exit_code = 1;
     node_lock_t *lock = NULL;
     launch_t *launch = NULL;
@@ -686,7 +689,13 @@ main (int argc, char *argv[])
                                    .worker_bin = worker_bin,
                                    .slots = slots,
                                    .nslots = nslots,
-                                   .connect_timeout = options.timeout,
+                                   /* A joining node waits for its head as
+                                      long as it takes unless --timeout
+                                      says otherwise; a head's own node
+                                      finds it there at once. */
+                                   .connect_timeout = options.timeout > 0 ? options.timeout
+                                                      : options.head      ? 10
+                                                                          : 0,
                                    .server_only = options.server_only,
                                    .launch = launch,
                                    .log_max = (uint64_t)options.log_max_mb << 20,

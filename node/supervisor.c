@@ -154,7 +154,9 @@ s_reconnect (zloop_t *loop, int timer_id, void *arg)
         return 0;
     char error[512];
     /* A short attempt: the loop is blocked meanwhile, and we retry anyway. */
-    double timeout = self->config.connect_timeout < 1 ? self->config.connect_timeout : 1;
+    double timeout = self->config.connect_timeout > 0 && self->config.connect_timeout < 1
+                     ? self->config.connect_timeout
+                     : 1;
     int rc = s_connect (self, timeout, error, sizeof error);
     if (rc != PROTO_OK) {
         /* Log once per kind of failure, not once a second. */
@@ -649,6 +651,59 @@ s_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 /* ---------------------------------------------------------------------- */
 /* Life cycle                                                              */
 
+#define FIRST_ATTEMPT_S 2.0 /* one connection attempt while waiting */
+#define WAITING_LOG_MS 10000
+
+/*  True when SIGTERM or SIGINT is pending (read from the signalfd). */
+static bool
+s_stop_pending (supervisor_t *self)
+{
+    struct signalfd_siginfo info;
+    bool stop = false;
+    while (read (self->sigfd, &info, sizeof info) == sizeof info)
+        stop |= info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT;
+    return stop;
+}
+
+/*  The first connection to the head.  Machines boot in any order: with no
+    connect_timeout (0) this waits for the head as long as it takes,
+    saying every 10 s or so that it is still waiting and why, and stops on
+    SIGTERM or SIGINT; a refused handshake (wrong password) ends it at
+    once.  PROTO_OK, or a PROTO_LINK_E* code with the reason in error. */
+static int
+s_first_connect (supervisor_t *self, char *error, size_t error_size)
+{
+    double limit = self->config.connect_timeout;
+    int64_t started = zclock_mono ();
+    int64_t logged = started - WAITING_LOG_MS;     /* say it at once */
+    while (true) {
+        double attempt = FIRST_ATTEMPT_S;
+        if (limit > 0) {
+            double left = limit - (zclock_mono () - started) / 1000.0;
+            if (left < attempt)
+                attempt = left > 0.1 ? left : 0.1;
+        }
+        int rc = s_connect (self, attempt, error, error_size);
+        if (rc == PROTO_OK || (rc != PROTO_LINK_ECONNECT && rc != PROTO_LINK_EREFUSED))
+            return rc;
+        int64_t now = zclock_mono ();
+        if (limit > 0 && now - started >= (int64_t)(limit * 1000))
+            return rc;
+        if (s_stop_pending (self)) {
+            snprintf (error, error_size, "stopped while waiting for the head at %s",
+                      self->config.server);
+            return PROTO_LINK_ECONNECT;
+        }
+        if (now - logged >= WAITING_LOG_MS) {
+            zsys_info ("still waiting for the head at %s (%.0f s so far): %s",
+                       self->config.server, (now - started) / 1000.0, error);
+            logged = now;
+        }
+        if (rc == PROTO_LINK_EREFUSED)
+            zclock_sleep (500);     /* refused at once: do not spin */
+    }
+}
+
 static int
 s_worker_prepare (supervisor_t *self, s_worker_t *worker, const char *keys,
                   const char *endpoint)
@@ -765,8 +820,7 @@ supervisor_new (const supervisor_config_t *config, char *error, size_t error_siz
         snprintf (error, error_size, "cannot arm a timer");
         goto failed;
     }
-    if (s_connect (self, config->connect_timeout, error, error_size) != PROTO_OK
-        || s_link_up (self))
+    if (s_first_connect (self, error, error_size) != PROTO_OK || s_link_up (self))
         goto failed;
     zsys_info ("node %s joined the head at %s (heartbeat %d ms, liveness %d)",
                config->node_id, config->server, self->heartbeat_ms, self->liveness);

@@ -62,6 +62,7 @@ proto_new_id (char *out, const char *suffix)
 /* Reads pending monitor events; counts what the handshake did. */
 typedef struct {
     int connected;
+    int retried;        /* connect failed at once (refused, no route) */
     int handshakes_ok;
     int handshakes_failed;
     int auth_failed;
@@ -80,6 +81,9 @@ s_read_events (zsock_t *monitor, s_events_t *ev)
             memcpy (&event, zframe_data (first), 2);
             if (event == ZMQ_EVENT_CONNECTED)
                 ev->connected++;
+            else
+            if (event == ZMQ_EVENT_CONNECT_RETRIED)
+                ev->retried++;
             else
             if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
                 ev->handshakes_ok++;
@@ -140,7 +144,8 @@ proto_link_connect (proto_link_t **link, const char *server,
     snprintf (monitor_ep, sizeof monitor_ep, "inproc://link-monitor-%d-%u",
               (int) getpid (), __atomic_add_fetch (&s_monitors, 1, __ATOMIC_RELAXED));
     if (zmq_socket_monitor (zsock_resolve (self->sock), monitor_ep,
-                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED
+                            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                             | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                             | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
@@ -180,6 +185,13 @@ proto_link_connect (proto_link_t **link, const char *server,
                 rc = PROTO_LINK_EAUTH;
                 break;
             }
+            /* Refused again and again: the machine answers, but nothing
+               listens on the port.  Said at once; silence (a host down, a
+               cut network) still waits the whole timeout. */
+            if (ev.retried >= 3 && ev.connected == 0) {
+                rc = PROTO_LINK_EREFUSED;
+                break;
+            }
         }
         else
         if (which == self->sock) {
@@ -216,6 +228,11 @@ proto_link_connect (proto_link_t **link, const char *server,
         snprintf (error, error_size,
                   "handshake with %s refused: wrong password? (or one side "
                   "runs --insecure and the other does not)", endpoint);
+    else
+    if (rc == PROTO_LINK_EREFUSED)
+        snprintf (error, error_size,
+                  "connection refused at %s (nothing listens there, or no route to "
+                  "it): is the head running?", endpoint + 6);
     else
     if (rc == PROTO_LINK_ECONNECT)
         snprintf (error, error_size,

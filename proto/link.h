@@ -18,6 +18,8 @@ typedef struct proto_link proto_link_t;
 #define PROTO_LINK_EAUTH     -11   /* CURVE handshake refused */
 #define PROTO_LINK_EDENIED   -12   /* the head answered DENIED */
 #define PROTO_LINK_EINVAL    -13   /* bad server address */
+#define PROTO_LINK_EREFUSED  -14   /* connections refused (or no route): no
+                                      head listens there */
 
 /*  Connects to server ("host:port" or "tcp://host:port"), sends hello
     (consumed: its frames go, the message is reset) and waits up to timeout
