@@ -64,9 +64,14 @@ fu_check_value (const pool_result_t *result, long long n, const char *what)
 int
 fu_status (const h_proc_t *head, int *nodes, int *workers, int *pools)
 {
-    char port [16];
+    char port [16], host [64];
     snprintf (port, sizeof port, "%d", head->port);
-    const char *args [] = { "--status", "-p", port, "-r", h_password (),
+    /* Its address as clients see it (loopback, or in a namespace). */
+    snprintf (host, sizeof host, "%s", head->server);
+    char *colon = strrchr (host, ':');
+    if (colon)
+        *colon = 0;
+    const char *args [] = { "--status", "-a", host, "-p", port, "-r", h_password (),
                             "--timeout", "5", NULL };
     char *out = NULL;
     int rc = h_run_start_node (args, h_timeout (30), &out);

@@ -1,0 +1,103 @@
+/*  Across machines, a node cut off from the network for 8 s in the middle
+    of a map: the head declares it lost and runs its jobs on the other
+    node, so the map finishes with every result once and right; when the
+    link comes back the same start_node (no restart by anyone) joins again
+    by itself, and its workers get jobs of the next map.
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fail_util.h"
+#include "netlab.h"
+
+enum { HEAD, NODE1, NODE2, CLIENT };
+enum { N = 160 };
+
+static netlab_t *s_lab;
+
+/* Inputs "<i>@s50": 50 ms each, the worker's id in the value. */
+static pool_bytes_t *
+s_inputs (void)
+{
+    return fu_inputs (N, "@s50");
+}
+
+static void
+s_body (void)
+{
+    s_lab = netlab_new (4, 0, 0);
+    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    h_use_netns (netlab_ns (s_lab, HEAD));
+    h_proc_t *head = h_start_head_with (0, true, fast);
+    h_set_address (head, netlab_addr (s_lab, HEAD));
+    h_use_netns (netlab_ns (s_lab, NODE1));
+    h_proc_t *node1 = h_start_node (head, 1);
+    h_use_netns (netlab_ns (s_lab, NODE2));
+    h_start_node (head, 1);
+    h_use_netns (NULL);
+    h_enter_netns (netlab_ns (s_lab, CLIENT));
+    pool_t *pool = h_open (head, "square", 2);
+
+    pool_iter_t *iter = NULL;
+    int rc = pool_imap_unordered (pool, s_inputs (), N, &iter);
+    H_CHECK (rc == 0, "pool_imap_unordered: %s", pool_strerror (rc));
+    fu_once_t once;
+    fu_once_init (&once, N);
+    pool_result_t result;
+    double cut_at = 0, healed_at = 0;
+    while ((rc = pool_iter_next (iter, &result)) == 1) {
+        fu_once_add (&once, &result);
+        fu_check_value (&result, (long long) result.index, "during the cut");
+        if (!cut_at && once.results == 10) {
+            netlab_set (s_lab, "cut %s", netlab_port (s_lab, NODE1));
+            cut_at = h_now ();
+        }
+        if (cut_at && !healed_at && h_now () - cut_at >= 8) {
+            netlab_set (s_lab, "heal %s", netlab_port (s_lab, NODE1));
+            healed_at = h_now ();
+        }
+    }
+    H_CHECK (rc == 0, "pool_iter_next: %s: %s", pool_strerror (rc),
+             pool_last_error (pool));
+    fu_once_check (&once);
+    pool_iter_destroy (&iter);
+    h_log ("the map finished with every result once, %.1f s after the cut",
+           h_now () - cut_at);
+    if (!healed_at) {
+        while (h_now () - cut_at < 8)
+            usleep (100000);
+        netlab_set (s_lab, "heal %s", netlab_port (s_lab, NODE1));
+    }
+
+    /* The same start_node joins again and its worker serves the pool. */
+    fu_wait_status (head, 2, 2, -1, 60);
+    H_CHECK (kill (node1->pid, 0) == 0, "node1's start_node is gone");
+    H_CHECK (pool_wait_for_workers (pool, 2, h_timeout (60)) == 0,
+             "the pool does not get node1's worker back: %d workers",
+             pool_workers_count (pool));
+    bool served = false;
+    for (int round = 0; round < 20 && !served; round++) {
+        pool_bytes_t *inputs = fu_inputs (40, "@s20");
+        static pool_result_t results [40];
+        rc = pool_map (pool, inputs, 40, results);
+        H_CHECK (rc == 0, "map after the heal: %s", pool_strerror (rc));
+        for (size_t i = 0; i < 40; i++) {
+            fu_check_value (&results [i], (long long) i, "after the heal");
+            char id [128];
+            fu_worker_of (&results [i], id, sizeof id);
+            served |= fu_on_node (id, node1);
+        }
+        pool_results_release (pool, results, 40);
+    }
+    H_CHECK (served, "node1's worker got no job after it rejoined");
+    h_log ("node1 rejoined without a restart and ran jobs");
+    pool_close (&pool);
+}
+
+int
+main (void)
+{
+    return h_main ("test_net_partitioned_node_rejoins_and_gets_work", s_body);
+}
