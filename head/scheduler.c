@@ -10,6 +10,7 @@
 
 static void s_feed (head_t *head, head_peer_t *worker);
 static void s_feed_pool (head_t *head, head_pool_t *pool);
+static bool s_eligible (const head_peer_t *worker, const head_pool_t *pool);
 
 head_pool_t *
 head_sched_pool (head_t *head, head_peer_t *client, uint64_t id)
@@ -696,6 +697,37 @@ head_sched_pool_fail (head_t *head, head_pool_t *pool, int code, const char *tex
     if (pool->client)
         head_send_error (head, pool->client, pool->id, code, "%s", text);
     head_sched_pool_close (head, pool);
+}
+
+bool
+head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
+                          const uint8_t *lib_hash, uint64_t useq)
+{
+    head_pool_t *pool = NULL;
+    for (head_pool_t *it = zlistx_first (head->pools); it; it = zlistx_next (head->pools))
+        if (it->id == pool_id) {
+            pool = it;
+            break;
+        }
+    if (!pool || !lib_hash || memcmp (lib_hash, pool->lib_hash, PROTO_HASH_SIZE)
+    ||  pool->failed || !pool->client || useq > pool->useq || !s_eligible (worker, pool))
+        return false;
+    worker->pool = pool;
+    worker->state = WORKER_READY;
+    pool->workers++;
+    pool->ready++;
+    worker->useq_sent = useq;
+    worker->prefetch = 2;
+    worker->rate = 0;
+    worker->run_us = 0;
+    worker->rtt_us = -1;
+    worker->last_result = 0;
+    zsys_info ("pool-head: worker %s rejoined pool %llu with its library loaded",
+               worker->id, (unsigned long long) pool->id);
+    s_send_updates (head, worker);
+    s_feed (head, worker);
+    head_sched_rebalance (head);
+    return true;
 }
 
 void

@@ -216,6 +216,21 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
             zhashx_update (head->workers, peer->id, peer);
             if (head->config.verbose)
                 zsys_info ("pool-head: worker %s (%s) joined", peer->id, peer->text);
+            if ((msg->present & PROTO_F_POOL) && msg->pool) {
+                /* It has a pool loaded and asks to rejoin it. */
+                if (!head_sched_worker_rejoin (head, peer, msg->pool,
+                                               msg->nhashes ? msg->hash [0] : NULL,
+                                               msg->nnums > 2 ? msg->nums [2] : 0)) {
+                    proto_msg_t close;
+                    proto_msg_init (&close, PROTO_POOL_CLOSE);
+                    proto_msg_set_pool (&close, msg->pool);
+                    head_send (head, peer, &close);
+                    proto_msg_reset (&close);
+                    peer->state = WORKER_CLOSED;
+                    peer->closed_at = zclock_mono ();
+                }
+                break;
+            }
             head_sched_worker_join (head, peer);
             break;
         case PROTO_ROLE_NODE:

@@ -348,6 +348,7 @@ typedef struct {
     int64_t results_last_arrived_us;
 
     bool closing; /* POOL_CLOSE received */
+    bool rejoin;  /* the head forgot us: connect again, keeping the pool */
     bool done;
     int exit_code;
     node_scoreboard_t *board; /* shared with the node, or NULL */
@@ -449,6 +450,14 @@ s_build_hello (worker_t *self, proto_msg_t *hello)
         rc = proto_msg_add_num (hello, gpu ? (uint64_t)args->gpu_index : UINT64_MAX);
     if (rc == PROTO_OK)
         rc = proto_msg_add_num (hello, gpu ? args->gpu_memory : 0);
+    /* A worker with a pool loaded asks to rejoin it: the pool, its
+       library's hash, and the updates it applied (nums [2]). */
+    if (rc == PROTO_OK && self->state == STATE_READY) {
+        proto_msg_set_pool (hello, self->pool);
+        rc = proto_msg_add_hash (hello, self->lib_hash);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (hello, self->useq_applied);
+    }
     /* The pid tells the head which process of this slot a WORKER_DIED
        from the node is about. */
     proto_msg_set_seq (hello, (uint64_t) getpid ());
@@ -737,6 +746,9 @@ s_on_error (worker_t *self, proto_msg_t *msg)
     if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
         /* The head restarted or declared us dead.  With a pool loaded we
            make way for a fresh process; idle, we say HELLO again. */
+        if (self->state == STATE_READY)
+            self->rejoin = true;    /* see s_rejoin */
+        else
         if (self->state != STATE_IDLE) {
             zsys_warning ("worker %s: the head no longer knows us (%s); exiting so "
                           "the node starts a fresh worker", self->args.id, text);
@@ -1397,6 +1409,34 @@ s_silence_limit (worker_t *self)
     return limit;
 }
 
+/*  The link to the head was cut (silence) or the head forgot us (it
+    declared our node lost): connect again and ask to rejoin the pool we
+    have loaded, so a network blip does not cost a model's load.  The head
+    requeued what we held when it forgot us, so our queued jobs and unsent
+    results are dropped here (a late result would be dropped there by its
+    attempt anyway).  A head that cannot take us back (the pool closed, or
+    a new head that never knew it) answers POOL_CLOSE and we leave. */
+static void
+s_rejoin (worker_t *self, const char *why)
+{
+    self->rejoin = false;
+    zsys_warning ("worker %s: %s; connecting again to rejoin pool %" PRIu64
+                  " with its library loaded", self->args.id, why, self->pool);
+    while (self->fifo.head) {
+        action_t *action = s_fifo_pop (&self->fifo);
+        s_action_destroy (&action);
+    }
+    proto_msg_reset (&self->results);
+    proto_msg_init (&self->results, PROTO_RESULT);
+    self->results_bytes = 0;
+    self->arena_len = 0;
+    self->busy_since_us = 0;
+    self->results_last_arrived_us = 0;
+    s_disconnect (self);
+    if (s_connect (self) == 0)
+        zsys_info ("worker %s: rejoined pool %" PRIu64, self->args.id, self->pool);
+}
+
 /* Ends the pool in hand: results out, destroy, BYE. */
 static void
 s_leave (worker_t *self, const char *why)
@@ -1436,6 +1476,11 @@ s_run (worker_t *self)
             s_leave (self, "pool closed");
             break;
         }
+        if (self->rejoin) {
+            s_rejoin (self, "the head no longer knows us");
+            now = zclock_mono ();
+            continue;
+        }
         if (self->state == STATE_READY && self->fifo.head) {
             s_run_next (self, &now);
             fresh = true;
@@ -1459,6 +1504,14 @@ s_run (worker_t *self)
             }
         }
         if (silence >= s_silence_limit (self)) {
+            if (self->state == STATE_READY) {
+                char why[96];
+                snprintf (why, sizeof why, "the head has been silent for %" PRId64 " ms",
+                          silence);
+                s_rejoin (self, why);
+                now = zclock_mono ();
+                continue;
+            }
             if (self->state != STATE_IDLE) {
                 zsys_error ("worker %s: the head has been silent for %" PRId64
                             " ms; exiting so the node starts a fresh worker",

@@ -10,7 +10,11 @@
     Output:        8 bytes little-endian, N * N + 1 (same arithmetic).
     Anything else is an error result "square: cannot parse input".
 
-    Init data, when given, is the path of a gate file: init first creates
+    Init data "count:PATH": init appends a line to PATH (one per init, so a
+    test counts how often the pool was loaded) and takes 1 s, like a model
+    that is slow to load.
+
+    Other init data, when given, is the path of a gate file: init first creates
     "GATE.loading.PID" (so a test sees the worker is loading), then waits
     until GATE exists (at most 60 s).  Tests use it to hold workers in
     the loading state while something else happens.
@@ -35,6 +39,26 @@ static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
     static int dummy;
+    if (init_data.size > 6 && memcmp (init_data.data, "count:", 6) == 0) {
+        char path [512];
+        if (init_data.size - 6 >= sizeof path) {
+            pool_worker_error (ctx, "square: count path too long");
+            return NULL;
+        }
+        memcpy (path, (const char *) init_data.data + 6, init_data.size - 6);
+        path [init_data.size - 6] = 0;
+        FILE *f = fopen (path, "a");
+        if (!f) {
+            pool_worker_error (ctx, "square: cannot append to the count file");
+            return NULL;
+        }
+        fprintf (f, "init %d\n", (int) getpid ());
+        fclose (f);
+        struct timespec ts = { 1, 0 };
+        while (nanosleep (&ts, &ts) && errno == EINTR)
+            ;
+        return &dummy;
+    }
     if (init_data.size > 0) {
         char gate [512], marker [600];
         if (init_data.size >= sizeof gate) {
