@@ -65,8 +65,8 @@ s_start_switch (netlab_t *self, double delay_ms, double loss_pct)
     char delay[32], loss[32];
     snprintf (delay, sizeof delay, "%g", delay_ms);
     snprintf (loss, sizeof loss, "%g", loss_pct);
-    const char *argv[8 + HOSTS_MAX] = { bin,   "--control", self->control, "--delay",
-                                        delay, "--loss",    loss };
+    const char *argv[8 + HOSTS_MAX]
+        = { bin, "--control", self->control, "--delay", delay, "--loss", loss };
     int argc = 7;
     for (int i = 0; i < self->hosts; i++)
         argv[argc++] = self->port[i];

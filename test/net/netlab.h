@@ -36,7 +36,7 @@ void netlab_set (netlab_t *self, const char *format, ...)
    gateway is not NULL, a default route through it (for the join-line
    test); the interface is one end of a veth pair whose other end is in
    the same namespace: up, reaching nothing else. */
-void netlab_add_interface (netlab_t *self, int host, const char *name,
-                           const char *cidr, const char *gateway);
+void netlab_add_interface (netlab_t *self, int host, const char *name, const char *cidr,
+                           const char *gateway);
 
 #endif

@@ -204,8 +204,8 @@ s_flush (void)
             }
             if (s_rate_mbit > 0) {
                 int64_t wire_us = (int64_t)(frame->size * 8.0 / s_rate_mbit);
-                port->free_at_us = (port->free_at_us > at ? port->free_at_us : at)
-                                   + wire_us;
+                port->free_at_us
+                    = (port->free_at_us > at ? port->free_at_us : at) + wire_us;
             }
             port->first = frame->next;
             if (!port->first)
