@@ -170,3 +170,24 @@ fu_on_node (const char *worker_id, const h_proc_t *node)
     return len > 0 && strncmp (worker_id, node->id, len) == 0
         && worker_id [len] == '/';
 }
+
+void
+fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what)
+{
+    pool_iter_t *iter = NULL;
+    int rc = pool_imap_unordered (pool, fu_inputs (count, suffix), count, &iter);
+    H_CHECK (rc == 0, "%s: pool_imap_unordered: %s", what, pool_strerror (rc));
+    fu_once_t once;
+    fu_once_init (&once, count);
+    double started = h_now ();
+    pool_result_t result;
+    while ((rc = pool_iter_next (iter, &result)) == 1) {
+        fu_once_add (&once, &result);
+        fu_check_value (&result, (long long) result.index, what);
+    }
+    H_CHECK (rc == 0, "%s: pool_iter_next: %s: %s", what, pool_strerror (rc),
+             pool_last_error (pool));
+    fu_once_check (&once);
+    pool_iter_destroy (&iter);
+    h_log ("%s: %zu results, each once, in %.2f s", what, count, h_now () - started);
+}

@@ -50,6 +50,11 @@ void fu_once_add (fu_once_t *once, const pool_result_t *result);
 /* Fails the test unless every index got exactly one result. */
 void fu_once_check (const fu_once_t *once);
 
+/* Maps inputs "<i><suffix>" (i < count) with pool_imap_unordered and
+   fails the test unless every input gets exactly one right result; logs
+   how long it took, as `what`. */
+void fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what);
+
 /* The worker id after '@' in a value ("" when none), into id[size]. */
 void fu_worker_of (const pool_result_t *result, char *id, size_t size);
 /* True when the worker id belongs to node (its id, then '/'). */

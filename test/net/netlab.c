@@ -176,6 +176,28 @@ netlab_set (netlab_t *self, const char *format, ...)
     h_log ("netlab: %s", line);
 }
 
+h_proc_t *
+netlab_cluster (netlab_t *self, const char *const *head_extra, h_proc_t **node1,
+                h_proc_t **node2)
+{
+    if (self->hosts < 4)
+        H_FAIL ("netlab_cluster wants 4 hosts, the lab has %d", self->hosts);
+    h_use_netns (self->ns[0]);
+    h_proc_t *head = h_start_head_with (0, true, head_extra);
+    h_set_address (head, self->addr[0]);
+    h_use_netns (self->ns[1]);
+    h_proc_t *first = h_start_node (head, 1);
+    h_use_netns (self->ns[2]);
+    h_proc_t *second = h_start_node (head, 1);
+    h_use_netns (NULL);
+    h_enter_netns (self->ns[3]);
+    if (node1)
+        *node1 = first;
+    if (node2)
+        *node2 = second;
+    return head;
+}
+
 void
 netlab_add_interface (netlab_t *self, int host, const char *name, const char *cidr,
                       const char *gateway)

@@ -32,6 +32,14 @@ const char *netlab_port (const netlab_t *self, int host);
    PORT", "heal PORT"); it applies to frames that arrive afterwards. */
 void netlab_set (netlab_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
+/* The usual cluster of the net tests: host 0 runs the head (server only,
+   start_node arguments head_extra, NULL terminated, or NULL), hosts 1 and
+   2 a node with one CPU worker each (into *node1 and *node2 when not
+   NULL), and the calling body moves into host 3, the client's.  Returns
+   the head, whose address is set for clients. */
+h_proc_t *netlab_cluster (netlab_t *self, const char *const *head_extra,
+                          h_proc_t **node1, h_proc_t **node2);
+
 /* Adds a second interface to host i with the given address/prefix and, when
    gateway is not NULL, a default route through it (for the join-line
    test); the interface is one end of a veth pair whose other end is in

@@ -14,7 +14,7 @@
 #include "fail_util.h"
 #include "netlab.h"
 
-enum { HEAD, NODE1, NODE2, CLIENT };
+enum { NODE1 = 1 };
 enum { N = 300 };
 
 static int
@@ -35,15 +35,8 @@ s_body (void)
 {
     netlab_t *lab = netlab_new (4, 0, 0);
     const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
-    h_use_netns (netlab_ns (lab, HEAD));
-    h_proc_t *head = h_start_head_with (0, true, fast);
-    h_set_address (head, netlab_addr (lab, HEAD));
-    h_use_netns (netlab_ns (lab, NODE1));
-    h_proc_t *node1 = h_start_node (head, 1);
-    h_use_netns (netlab_ns (lab, NODE2));
-    h_start_node (head, 1);
-    h_use_netns (NULL);
-    h_enter_netns (netlab_ns (lab, CLIENT));
+    h_proc_t *node1 = NULL;
+    h_proc_t *head = netlab_cluster (lab, fast, &node1, NULL);
 
     char count [400], init [420];
     snprintf (count, sizeof count, "%s/inits", h_tmpdir ());

@@ -11,7 +11,7 @@
 #include "fail_util.h"
 #include "netlab.h"
 
-enum { HEAD, NODE1, NODE2, CLIENT };
+enum { HEAD };
 enum { N = 1500, KILL_AFTER = 300 };
 
 static void
@@ -22,15 +22,7 @@ s_body (void)
     snprintf (port, sizeof port, "%d", h_free_port ());
     const char *args [] = { "-p", port, FU_FAST_HEARTBEAT, NULL };
     const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
-    h_use_netns (netlab_ns (lab, HEAD));
-    h_proc_t *head = h_start_head_with (0, true, args);
-    h_set_address (head, netlab_addr (lab, HEAD));
-    h_use_netns (netlab_ns (lab, NODE1));
-    h_start_node (head, 1);
-    h_use_netns (netlab_ns (lab, NODE2));
-    h_start_node (head, 1);
-    h_use_netns (NULL);
-    h_enter_netns (netlab_ns (lab, CLIENT));
+    h_proc_t *head = netlab_cluster (lab, args, NULL, NULL);
     pool_t *pool = h_open (head, "square", 2);
 
     pool_iter_t *iter = NULL;

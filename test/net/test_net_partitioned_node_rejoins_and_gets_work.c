@@ -12,7 +12,7 @@
 #include "fail_util.h"
 #include "netlab.h"
 
-enum { HEAD, NODE1, NODE2, CLIENT };
+enum { NODE1 = 1 };
 enum { N = 160 };
 
 static netlab_t *s_lab;
@@ -29,15 +29,8 @@ s_body (void)
 {
     s_lab = netlab_new (4, 0, 0);
     const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
-    h_use_netns (netlab_ns (s_lab, HEAD));
-    h_proc_t *head = h_start_head_with (0, true, fast);
-    h_set_address (head, netlab_addr (s_lab, HEAD));
-    h_use_netns (netlab_ns (s_lab, NODE1));
-    h_proc_t *node1 = h_start_node (head, 1);
-    h_use_netns (netlab_ns (s_lab, NODE2));
-    h_start_node (head, 1);
-    h_use_netns (NULL);
-    h_enter_netns (netlab_ns (s_lab, CLIENT));
+    h_proc_t *node1 = NULL;
+    h_proc_t *head = netlab_cluster (s_lab, fast, &node1, NULL);
     pool_t *pool = h_open (head, "square", 2);
 
     pool_iter_t *iter = NULL;
