@@ -1027,6 +1027,20 @@ s_cleanup (void)
     Network namespaces (test/net/): the harness runs start_node in one when
     asked, and removes every namespace a test made, whatever happened. */
 
+bool
+h_file_has (const char *path, const char *text)
+{
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return false;
+    char line [1024];
+    bool found = false;
+    while (!found && fgets (line, sizeof line, f))
+        found = strstr (line, text) != NULL;
+    fclose (f);
+    return found;
+}
+
 void
 h_skip (const char *format, ...)
 {

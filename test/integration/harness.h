@@ -147,6 +147,10 @@ void h_set_address (h_proc_t *head, const char *address);
 /* A helper process the body started: stopped (SIGTERM) at the end. */
 void h_track (pid_t pid, const char *name);
 
+/* True when a line of the file at path contains text (false when there is
+   no such file): for what a process wrote to its log. */
+bool h_file_has (const char *path, const char *text);
+
 /* Prints a progress line to stderr (it lands in the test log). */
 void h_log (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 

@@ -20,20 +20,6 @@ s_size (const char *path)
     return stat (path, &st) == 0 ? st.st_size : 0;
 }
 
-static bool
-s_contains (const char *path, const char *text)
-{
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return false;
-    char line [256];
-    bool found = false;
-    while (!found && fgets (line, sizeof line, f))
-        found = strstr (line, text) != NULL;
-    fclose (f);
-    return found;
-}
-
 static void
 s_body (void)
 {
@@ -68,7 +54,7 @@ s_body (void)
     H_CHECK (s_size (old) > 0 && s_size (old) <= CAP, "node.log.1 is %lld bytes",
              (long long) s_size (old));
     /* The latest output is kept: the last line some job printed. */
-    H_CHECK (s_contains (log, "line 99999 ") || s_contains (old, "line 99999 "),
+    H_CHECK (h_file_has (log, "line 99999 ") || h_file_has (old, "line 99999 "),
              "neither node.log nor node.log.1 holds a job's last line");
 
     /* The node serves on. */

@@ -10,20 +10,6 @@
 
 #include "harness.h"
 
-static bool
-s_file_has (const char *path, const char *text)
-{
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return false;
-    char line [512];
-    bool found = false;
-    while (!found && fgets (line, sizeof line, f))
-        found = strstr (line, text) != NULL;
-    fclose (f);
-    return found;
-}
-
 static void
 s_body (void)
 {
@@ -41,9 +27,9 @@ s_body (void)
     }
     char log [400];
     snprintf (log, sizeof log, "%s/%s.stderr", h_tmpdir (), node->name);
-    H_CHECK (s_file_has (log, "still waiting for the head"),
+    H_CHECK (h_file_has (log, "still waiting for the head"),
              "the node did not say it is still waiting (%s)", log);
-    H_CHECK (s_file_has (log, "refused"), "the node did not say why (refused)");
+    H_CHECK (h_file_has (log, "refused"), "the node did not say why (refused)");
 
     char port [16];
     snprintf (port, sizeof port, "%d", future.port);
