@@ -152,6 +152,7 @@ typedef struct {
     zsock_t        *watch;           /* ROUTER's monitor (watch.c), or NULL */
     int             watch_timers;    /* probes pending after a disconnect */
     int64_t         last_tick;       /* zclock_mono of the last heartbeat tick */
+    uint64_t        epoch;           /* random, this process's: WELCOME nums [2] */
     zlistx_t       *pools;           /* head_pool_t (owns) */
     uint64_t        next_pool_id;    /* fallback when Redis is away */
     bool            stopping;

@@ -599,6 +599,7 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                       worker->id, (unsigned long long) pool->id, why);
         s_worker_leave_pool (worker);
         worker->state = WORKER_CLOSED;   /* it exits; the node respawns it */
+        worker->closed_at = zclock_mono ();
         pool->init_failures++;
         if (pool->ready == 0 && pool->client) {
             /* No worker could load it: the pool is of no use. */
@@ -658,9 +659,11 @@ head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
     zsys_warning ("pool-head: worker %s refused update %llu of pool %llu: %s",
                   worker->id, (unsigned long long) seq,
                   (unsigned long long) pool->id, why);
-    /* It runs nothing more: what it held goes back, uncharged. */
+    /* It runs nothing more: what it held goes back, uncharged.  It leaves
+       now; if its destroy hangs, its node kills it (s_kill_overdue). */
     head_sched_worker_lost (head, worker, 0, "refused an update", POOL_EWORKER,
                             HEAD_CHARGE_NONE, NULL);
+    worker->closed_at = zclock_mono ();
     if (pool->update_crashes < pool->max_attempts)
         return false;
     char text [PROTO_TEXT_MAX / 4];
@@ -701,7 +704,8 @@ head_sched_pool_fail (head_t *head, head_pool_t *pool, int code, const char *tex
 
 bool
 head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
-                          const uint8_t *lib_hash, uint64_t useq)
+                          const uint8_t *lib_hash, const uint8_t *init_hash,
+                          uint64_t useq)
 {
     head_pool_t *pool = NULL;
     for (head_pool_t *it = zlistx_first (head->pools); it; it = zlistx_next (head->pools))
@@ -710,6 +714,7 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
             break;
         }
     if (!pool || !lib_hash || memcmp (lib_hash, pool->lib_hash, PROTO_HASH_SIZE)
+    ||  !init_hash || memcmp (init_hash, pool->init_hash, PROTO_HASH_SIZE)
     ||  pool->failed || !pool->client || useq > pool->useq || !s_eligible (worker, pool))
         return false;
     worker->pool = pool;

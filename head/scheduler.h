@@ -52,9 +52,11 @@ bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code,
     the head declared its node lost): when the pool is still open with the
     same library and the worker may run it, it is ready for it at once,
     gets the updates after useq and jobs, and true; false otherwise (the
-    caller closes it: it leaves and its node starts a fresh one). */
+    caller closes it: it leaves and its node starts a fresh one).  The
+    library and the init data must both be the pool's. */
 bool head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
-                               const uint8_t *lib_hash, uint64_t useq);
+                               const uint8_t *lib_hash, const uint8_t *init_hash,
+                               uint64_t useq);
 /*  A worker refused update seq of its pool (handle_update failed, why):
     it runs nothing more and what it held is requeued, uncharged.
     Refusals count with deaths in handle_update; the pool fails once

@@ -167,6 +167,9 @@ s_welcome (head_t *head, head_peer_t *peer)
     proto_msg_init (&msg, PROTO_WELCOME);
     proto_msg_add_num (&msg, (uint64_t) head->config.heartbeat_ms);
     proto_msg_add_num (&msg, (uint64_t) head->config.liveness);
+    /* Which head this is: a worker that rejoins a pool names the head it
+       loaded it from, so pool ids of another head's life never match. */
+    proto_msg_add_num (&msg, head->epoch);
     head_send (head, peer, &msg);
     proto_msg_reset (&msg);
 }
@@ -179,8 +182,14 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
         s_peer_remove (head, old, -1, "peer said HELLO again");
     if (msg->role == PROTO_ROLE_WORKER) {
         head_peer_t *stale = zhashx_lookup (head->workers, msg->id);
+        /* The same process coming back (its link was cut, it rejoins) has
+           not crashed: what it held goes back uncharged.  Another process
+           of the slot means the old one died. */
+        bool same = stale && stale->pid && (msg->present & PROTO_F_SEQ)
+                 && stale->pid == msg->seq;
         if (stale)
-            s_peer_remove (head, stale, -1, "worker restarted");
+            s_peer_remove (head, stale, same ? 0 : -1,
+                           same ? "worker reconnected" : "worker restarted");
     }
     else
     if (msg->role == PROTO_ROLE_NODE) {
@@ -218,9 +227,12 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
                 zsys_info ("pool-head: worker %s (%s) joined", peer->id, peer->text);
             if ((msg->present & PROTO_F_POOL) && msg->pool) {
                 /* It has a pool loaded and asks to rejoin it. */
-                if (!head_sched_worker_rejoin (head, peer, msg->pool,
-                                               msg->nhashes ? msg->hash [0] : NULL,
-                                               msg->nnums > 2 ? msg->nums [2] : 0)) {
+                bool ours = msg->nnums > 3 && msg->nums [3] == head->epoch;
+                if (!ours
+                ||  !head_sched_worker_rejoin (head, peer, msg->pool,
+                                               msg->nhashes > 1 ? msg->hash [0] : NULL,
+                                               msg->nhashes > 1 ? msg->hash [1] : NULL,
+                                               msg->nums [2])) {
                     proto_msg_t close;
                     proto_msg_init (&close, PROTO_POOL_CLOSE);
                     proto_msg_set_pool (&close, msg->pool);
@@ -709,6 +721,7 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
+    randombytes_buf (&head->epoch, sizeof head->epoch);
     head->config = *config;
     if (proto_keys_derive (&head->keys, password ? password : "", config->insecure)) {
         snprintf (error, error_size, "cannot derive keys from the password");

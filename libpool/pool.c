@@ -198,15 +198,44 @@ static pthread_mutex_t s_open_lock = PTHREAD_MUTEX_INITIALIZER;
 static pool_t *s_open_pools;
 static bool s_exit_hooked;
 
+/*  Says goodbye to the head (POOL_CLOSE, BYE) and lets go of the sockets
+    and the heartbeat thread; the pool's memory stays. */
+static void
+s_disconnect (pool_t *self)
+{
+    if (self->link) {
+        proto_msg_t msg;
+        if (self->has_pool && !self->broken) {
+            proto_msg_init (&msg, PROTO_POOL_CLOSE);
+            proto_msg_set_pool (&msg, self->pool_id);
+            pool_session_send (self, &msg);
+        }
+        if (self->broken != POOL_ELOST) {
+            proto_msg_init (&msg, PROTO_BYE);
+            pool_session_send (self, &msg);
+        }
+        /* The link lingers so POOL_CLOSE and BYE go out; a lost head gets
+           no wait at all. */
+        zsock_set_linger (self->sock, self->broken == POOL_ELOST ? 0 : 1000);
+        proto_link_destroy (&self->link);
+        self->sock = NULL;
+    }
+    zactor_destroy (&self->liveness);
+}
+
+/*  At exit the pools are disconnected, not freed: the program may still
+    hold them (a C++ static destructor that calls pool_close runs after
+    this), and pool_close then frees what is left.  They stay on the list,
+    so what the program no longer holds is still reachable, not a leak.
+    Calls on such a pool fail with POOL_ECLOSED. */
 static void
 s_close_at_exit (void)
 {
     pthread_mutex_lock (&s_open_lock);
-    while (s_open_pools) {
-        pool_t *pool = s_open_pools;
-        pthread_mutex_unlock (&s_open_lock);
-        pool_close (&pool);             /* takes it off the list */
-        pthread_mutex_lock (&s_open_lock);
+    for (pool_t *pool = s_open_pools; pool; pool = pool->open_next) {
+        s_disconnect (pool);
+        if (!pool->broken)
+            pool->broken = POOL_ECLOSED;
     }
     pthread_mutex_unlock (&s_open_lock);
 }
@@ -342,23 +371,7 @@ pool_close (pool_t **pool)
     s_open_remove (self);
     if (self->iter)
         pool_iter_orphan (self->iter);
-    if (self->link) {
-        proto_msg_t msg;
-        if (self->has_pool && !self->broken) {
-            proto_msg_init (&msg, PROTO_POOL_CLOSE);
-            proto_msg_set_pool (&msg, self->pool_id);
-            pool_session_send (self, &msg);
-        }
-        if (self->broken != POOL_ELOST) {
-            proto_msg_init (&msg, PROTO_BYE);
-            pool_session_send (self, &msg);
-        }
-        /* The link lingers so POOL_CLOSE and BYE go out; a lost head gets
-           no wait at all. */
-        zsock_set_linger (self->sock, self->broken == POOL_ELOST ? 0 : 1000);
-        proto_link_destroy (&self->link);
-    }
-    zactor_destroy (&self->liveness);
+    s_disconnect (self);
     if (self->updates) {
         zframe_t *update;
         while ((update = zlist_pop (self->updates)))

@@ -349,6 +349,8 @@ typedef struct {
 
     bool closing; /* POOL_CLOSE received */
     bool rejoin;  /* the head forgot us: connect again, keeping the pool */
+    uint64_t head_epoch; /* the head we talk to (WELCOME nums [2]) */
+    uint64_t pool_epoch; /* the head that assigned our pool */
     bool done;
     int exit_code;
     node_scoreboard_t *board; /* shared with the node, or NULL */
@@ -456,7 +458,11 @@ s_build_hello (worker_t *self, proto_msg_t *hello)
         proto_msg_set_pool (hello, self->pool);
         rc = proto_msg_add_hash (hello, self->lib_hash);
         if (rc == PROTO_OK)
+            rc = proto_msg_add_hash (hello, self->init_hash);
+        if (rc == PROTO_OK)
             rc = proto_msg_add_num (hello, self->useq_applied);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (hello, self->pool_epoch);
     }
     /* The pid tells the head which process of this slot a WORKER_DIED
        from the node is about. */
@@ -486,9 +492,13 @@ s_connect (worker_t *self)
             return -1;
         }
         char error[512] = "";
+        proto_msg_t welcome;
+        proto_msg_init (&welcome, 0);
         rc = proto_link_connect (&self->link, self->args.server, &self->keys, &hello,
-                                 CONNECT_TIMEOUT_S, NULL, error, sizeof error);
+                                 CONNECT_TIMEOUT_S, &welcome, error, sizeof error);
         proto_msg_reset (&hello);
+        self->head_epoch = welcome.nnums > 2 ? welcome.nums[2] : 0;
+        proto_msg_reset (&welcome);
         if (rc == PROTO_OK) {
             self->sock = proto_link_sock (self->link);
             self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
@@ -658,6 +668,7 @@ s_on_assign (worker_t *self, proto_msg_t *msg)
     }
     self->state = STATE_LOADING;
     self->pool = msg->pool;
+    self->pool_epoch = self->head_epoch;
     snprintf (self->pool_name, sizeof self->pool_name, "%s", msg->text ? msg->text : "");
     self->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
     if (msg->nhashes < 1) {
@@ -775,8 +786,12 @@ s_on_error (worker_t *self, proto_msg_t *msg)
 static void
 s_flush_results (worker_t *self)
 {
-    if (self->results.njobs == 0)
+    if (self->results.njobs == 0) {
+        /* Nothing batched (big outputs went on their own, or nothing ran):
+           the next batch's run time starts with its first job. */
+        self->busy_since_us = 0;
         return;
+    }
     /* The outputs wait in the arena, which no longer moves: by reference. */
     size_t n = self->results.njobs;
     self->offs[n] = self->arena_len;
@@ -1015,8 +1030,12 @@ s_apply_update (worker_t *self, action_t *action)
             != PROTO_OK)
             proto_msg_set_text (&msg, "handle_update refused it (reason too long)");
         s_send (self, &msg);
-        /* The class returned normally: it gets its destroy. */
+        /* The class returned normally: it gets its destroy.  The update
+           stays on the scoreboard: should the ERROR above not reach the
+           head before the node's report of this exit, the report still
+           counts the update against the pool (as a death in it). */
         worker_host_destroy (&self->host);
+        node_scoreboard_enter_update (self->board, self->pool, seq);
         s_finish (self, EXIT_FAILED);
         return;
     }

@@ -486,11 +486,14 @@ s_trim_log (zloop_t *loop, int timer_id, void *arg)
     int in = open (self->log_path, O_RDONLY | O_CLOEXEC);
     int out = open (old_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (in >= 0 && out >= 0) {
+        /* From the start of a line within the next 64 KiB, or mid-line
+           when there is none (output without newlines). */
         off_t from = st.st_size - (off_t)(max / 2);
-        char c;
-        while (from < st.st_size && pread (in, &c, 1, from) == 1 && c != '\n')
-            from++;
-        from++;
+        char block[65536];
+        ssize_t got = pread (in, block, sizeof block, from);
+        const char *newline = got > 0 ? memchr (block, '\n', (size_t)got) : NULL;
+        if (newline)
+            from += newline - block + 1;
         off_t left = st.st_size - from;
         while (left > 0) {
             ssize_t n = copy_file_range (in, &from, out, NULL, (size_t)left, 0);
@@ -840,7 +843,9 @@ int
 supervisor_run (supervisor_t *self)
 {
     /*  A signal that came before the loop (while the head started, say) is
-        waiting on the signalfd: the first poll sees it. */
+        waiting on the signalfd: the first poll sees it.  A SIGCHLD read
+        while waiting for the head (s_stop_pending) is not: reap now. */
+    s_reap (self);
     zloop_start (self->loop);
     s_link_down (self);
     return self->exit_code;

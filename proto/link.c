@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sodium.h>
@@ -18,7 +19,60 @@ struct proto_link {
     int      heartbeat_ms;
     int      liveness;
     int      port;          /* the head's TCP port */
+    struct sockaddr_storage addrs[4]; /* the head's addresses, resolved */
+    int      naddrs;
 };
+
+/*  The head's addresses (host of "tcp://host:port"), for
+    proto_link_quiet_ms; none when it cannot be resolved (the port alone
+    then tells the connection). */
+static void
+s_resolve (proto_link_t *self, const char *endpoint)
+{
+    char host[256];
+    const char *start = endpoint + 6;   /* after "tcp://" */
+    const char *colon = strrchr (start, ':');
+    size_t len = colon ? (size_t) (colon - start) : 0;
+    if (len == 0 || len >= sizeof host)
+        return;
+    memcpy (host, start, len);
+    host[len] = 0;
+    if (host[0] == '[' && host[len - 1] == ']') {
+        memmove (host, host + 1, len - 2);
+        host[len - 2] = 0;
+    }
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *list = NULL;
+    if (getaddrinfo (host, NULL, &hints, &list))
+        return;
+    for (struct addrinfo *it = list; it && self->naddrs < 4; it = it->ai_next)
+        if (it->ai_addrlen <= sizeof self->addrs[0])
+            memcpy (&self->addrs[self->naddrs++], it->ai_addr, it->ai_addrlen);
+    freeaddrinfo (list);
+}
+
+/* Whether peer is one of the head's resolved addresses (any, when none). */
+static bool
+s_is_head (const proto_link_t *self, const struct sockaddr_storage *peer)
+{
+    if (self->naddrs == 0)
+        return true;
+    for (int i = 0; i < self->naddrs; i++) {
+        const struct sockaddr_storage *a = &self->addrs[i];
+        if (a->ss_family != peer->ss_family)
+            continue;
+        if (a->ss_family == AF_INET
+            && memcmp (&((const struct sockaddr_in *) a)->sin_addr,
+                       &((const struct sockaddr_in *) peer)->sin_addr,
+                       sizeof (struct in_addr)) == 0)
+            return true;
+        if (a->ss_family == AF_INET6
+            && memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
+                       &((const struct sockaddr_in6 *) peer)->sin6_addr,
+                       sizeof (struct in6_addr)) == 0)
+            return true;
+    }
+    return false;
+}
 
 int
 proto_endpoint (const char *server, char *out, size_t size)
@@ -125,6 +179,7 @@ proto_link_connect (proto_link_t **link, const char *server,
         goto cleanup;
     }
     self->port = atoi (strrchr (endpoint, ':') + 1);
+    s_resolve (self, endpoint);
     self->sock = zsock_new (ZMQ_DEALER);
     if (!self->sock) {
         snprintf (error, error_size, "cannot create a socket");
@@ -328,7 +383,7 @@ proto_link_quiet_ms (proto_link_t *link)
                  ? ntohs (((struct sockaddr_in *) &peer)->sin_port)
                  : peer.ss_family == AF_INET6
                  ? ntohs (((struct sockaddr_in6 *) &peer)->sin6_port) : -1;
-        if (port != link->port)
+        if (port != link->port || !s_is_head (link, &peer))
             continue;
         struct tcp_info info;
         len = sizeof info;
