@@ -113,9 +113,14 @@ netlab_new (int hosts, double delay_ms, double loss_pct)
         h_skip ("network namespaces need root");
     if (access ("/dev/net/tun", R_OK | W_OK))
         h_skip ("no /dev/net/tun: the switch cannot make TAP devices");
+    /* One lab for the test's life, freed with the process (kept here, so
+       it stays reachable): the harness removes what it stands for. */
+    static netlab_t *s_lab;
     netlab_t *self = calloc (1, sizeof *self);
     if (!self)
         H_FAIL ("out of memory");
+    free (s_lab);
+    s_lab = self;
     self->hosts = hosts;
     /* Interface names have 15 characters at most. */
     int tag = (int)(getpid () % 100000);
