@@ -99,8 +99,8 @@ s_fail (gpu_gemm_t *self, const char *format, ...)
 static void *
 s_open (const char *const *names)
 {
-    static const char *const dirs[] = { "", DCPOOL_CUDA_LIBDIR "/",
-                                        "/usr/local/cuda/lib64/" };
+    static const char *const dirs[]
+        = { "", DCPOOL_CUDA_LIBDIR "/", "/usr/local/cuda/lib64/" };
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++)
         for (size_t i = 0; names[i]; i++) {
             char path[1024];
@@ -112,13 +112,13 @@ s_open (const char *const *names)
     return NULL;
 }
 
-#define S_SYM(lib, field, name)                                                        \
-    do {                                                                               \
-        *(void **)(&api->field) = dlsym (api->lib, name);                              \
-        if (!api->field) {                                                             \
-            snprintf (reason, reason_size, "%s not found in the CUDA libraries", name); \
-            return -1;                                                                 \
-        }                                                                              \
+#define S_SYM(lib, field, name)                                                          \
+    do {                                                                                 \
+        *(void **)(&api->field) = dlsym (api->lib, name);                                \
+        if (!api->field) {                                                               \
+            snprintf (reason, reason_size, "%s not found in the CUDA libraries", name);  \
+            return -1;                                                                   \
+        }                                                                                \
     } while (0)
 
 static int
@@ -218,8 +218,8 @@ s_copy (gpu_gemm_t *self, void *to, const void *from, size_t size,
 /* One product on the device, operands already there. */
 static int
 s_device_gemm (gpu_gemm_t *self, char transa, char transb, int m, int n, int k,
-               double alpha, const void *a, int lda, const void *b, int ldb,
-               double beta, void *c, int ldc, gpu_dtype_t dtype)
+               double alpha, const void *a, int lda, const void *b, int ldb, double beta,
+               void *c, int ldc, gpu_dtype_t dtype)
 {
     cublasOperation_t opa = transa == 'T' ? CUBLAS_OP_T : CUBLAS_OP_N;
     cublasOperation_t opb = transb == 'T' ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -229,8 +229,8 @@ s_device_gemm (gpu_gemm_t *self, char transa, char transb, int m, int n, int k,
         status = self->api.Sgemm (self->handle, opb, opa, n, m, k, &fa, b, ldb, a, lda,
                                   &fb, c, ldc);
     } else
-        status = self->api.Dgemm (self->handle, opb, opa, n, m, k, &alpha, b, ldb, a,
-                                  lda, &beta, c, ldc);
+        status = self->api.Dgemm (self->handle, opb, opa, n, m, k, &alpha, b, ldb, a, lda,
+                                  &beta, c, ldc);
     if (status != CUBLAS_STATUS_SUCCESS)
         return s_fail (self, "cublas%cgemm failed (status %d)",
                        dtype == GPU_FLOAT32 ? 'S' : 'D', (int)status);
@@ -327,14 +327,13 @@ s_cpu_gemm (char transa, char transb, int m, int n, int k, double alpha, const v
         cblas_sgemm (CblasRowMajor, ta, tb, m, n, k, (float)alpha, a, lda, b, ldb,
                      (float)beta, c, ldc);
     else
-        cblas_dgemm (CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                     ldc);
+        cblas_dgemm (CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 int
-gpu_gemm (gpu_gemm_t *self, char transa, char transb, int m, int n, int k,
-          double alpha, const void *a, int lda, const void *b, int ldb, double beta,
-          void *c, int ldc, gpu_dtype_t dtype)
+gpu_gemm (gpu_gemm_t *self, char transa, char transb, int m, int n, int k, double alpha,
+          const void *a, int lda, const void *b, int ldb, double beta, void *c, int ldc,
+          gpu_dtype_t dtype)
 {
     self->error[0] = 0;
     if (s_check (self, transa, transb, m, n, k, lda, ldb, ldc, dtype))

@@ -25,19 +25,19 @@ size_t gpu_dtype_size (gpu_dtype_t dtype);
     the GPU (no device, no libcublas, ...) goes to reason when given.
     NULL only when out of memory.  One thread at a time per context. */
 gpu_gemm_t *gpu_gemm_new (bool use_gpu, char *reason, size_t reason_size);
-void        gpu_gemm_destroy (gpu_gemm_t **self);
+void gpu_gemm_destroy (gpu_gemm_t **self);
 /*  "cublas" or "openblas". */
 const char *gpu_gemm_backend (const gpu_gemm_t *self);
 /*  Whether this build has the cuBLAS path at all. */
-bool        gpu_gemm_built_with_cuda (void);
+bool gpu_gemm_built_with_cuda (void);
 
 /*  C = alpha * op(A) * op(B) + beta * C, all row-major: op(A) is m x k,
     op(B) k x n, C m x n; transa/transb 'N' or 'T'; lda, ldb, ldc are row
     strides in elements.  0, or -1 with the reason in gpu_gemm_error (bad
     argument, device allocation or cuBLAS failure). */
 int gpu_gemm (gpu_gemm_t *self, char transa, char transb, int m, int n, int k,
-              double alpha, const void *a, int lda, const void *b, int ldb,
-              double beta, void *c, int ldc, gpu_dtype_t dtype);
+              double alpha, const void *a, int lda, const void *b, int ldb, double beta,
+              void *c, int ldc, gpu_dtype_t dtype);
 
 /*  C = alpha * sum over i < count of op(A_i) * op(B_i), with op(A_i)
     m x k[i], op(B_i) k[i] x n (a block row times a block column): on the

@@ -132,11 +132,16 @@ s_check_shapes (pool_worker_ctx_t *ctx, const matrix_job_t *job,
         }
         break;
     }
-    case MATRIX_OP_ADD: case MATRIX_OP_SUB: case MATRIX_OP_MUL: case MATRIX_OP_DIV:
+    case MATRIX_OP_ADD:
+    case MATRIX_OP_SUB:
+    case MATRIX_OP_MUL:
+    case MATRIX_OP_DIV:
         ok = n == 2 && in[0].rows == r && in[0].cols == c && in[1].rows == r
              && in[1].cols == c;
         break;
-    case MATRIX_OP_SADD: case MATRIX_OP_SMUL: case MATRIX_OP_SDIV:
+    case MATRIX_OP_SADD:
+    case MATRIX_OP_SMUL:
+    case MATRIX_OP_SDIV:
         ok = n == 1 && in[0].rows == r && in[0].cols == c;
         break;
     case MATRIX_OP_TRANSPOSE:
@@ -152,7 +157,9 @@ s_check_shapes (pool_worker_ctx_t *ctx, const matrix_job_t *job,
         for (uint32_t i = 0; ok && i < n; i++)
             ok = in[i].cols == c;
         break;
-    case MATRIX_OP_SUM: case MATRIX_OP_MIN: case MATRIX_OP_MAX:
+    case MATRIX_OP_SUM:
+    case MATRIX_OP_MIN:
+    case MATRIX_OP_MAX:
         ok = n == 1;
         break;
     default:
@@ -265,7 +272,8 @@ s_cellwise (pool_worker_ctx_t *ctx, const matrix_job_t *job, const matrix_job_bl
             size_t br = in[k].rows, bc = in[k].cols;
             for (size_t i = 0; i < br; i++)
                 for (size_t j = 0; j < bc; j++)
-                    acc[job->op == MATRIX_OP_ROWSUM ? i : j] += s_at (blk, i * bc + j, f32);
+                    acc[job->op == MATRIX_OP_ROWSUM ? i : j]
+                        += s_at (blk, i * bc + j, f32);
         }
         for (size_t i = 0; i < cells; i++)
             s_set (out, i, acc[i], f32);
@@ -288,8 +296,9 @@ s_reduce (pool_worker_ctx_t *ctx, const matrix_job_t *job, const matrix_job_bloc
     if (!a)
         return -1;
     size_t cells = (size_t)in[0].rows * in[0].cols;
-    double v = job->op == MATRIX_OP_SUM ? 0.0
-               : job->op == MATRIX_OP_MIN ? INFINITY : -INFINITY;
+    double v = job->op == MATRIX_OP_SUM   ? 0.0
+               : job->op == MATRIX_OP_MIN ? INFINITY
+                                          : -INFINITY;
     for (size_t i = 0; i < cells; i++) {
         double x = s_at (a, i, f32);
         if (job->op == MATRIX_OP_SUM)
@@ -327,7 +336,8 @@ s_run (void *arg, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *
     if (s_check_shapes (ctx, &job, in))
         goto cleanup;
     if (self->delay_ms > 0) {
-        struct timespec nap = { self->delay_ms / 1000, (self->delay_ms % 1000) * 1000000 };
+        struct timespec nap
+            = { self->delay_ms / 1000, (self->delay_ms % 1000) * 1000000 };
         nanosleep (&nap, NULL);
     }
     if (job.op >= MATRIX_OP_SUM) {

@@ -27,15 +27,13 @@ head_auth_handle (zsock_t *sock, const proto_keys_t *keys, bool verbose)
     const char *status = "400";
     const char *text = "malformed ZAP request";
     if (version && streq (version, "1.0") && request_id && mechanism) {
-        uint8_t expected [32];
-        if (streq (mechanism, "CURVE") && credentials
-        &&  zframe_size (credentials) == 32
-        &&  zmq_z85_decode (expected, keys->client_public)
-        &&  memcmp (expected, zframe_data (credentials), 32) == 0) {
+        uint8_t expected[32];
+        if (streq (mechanism, "CURVE") && credentials && zframe_size (credentials) == 32
+            && zmq_z85_decode (expected, keys->client_public)
+            && memcmp (expected, zframe_data (credentials), 32) == 0) {
             status = "200";
             text = "OK";
-        }
-        else {
+        } else {
             status = "400";
             text = "unknown client key: wrong password";
         }
@@ -53,8 +51,8 @@ head_auth_handle (zsock_t *sock, const proto_keys_t *keys, bool verbose)
         zmsg_addstr (reply, "");
     zmsg_addstr (reply, status);
     zmsg_addstr (reply, text);
-    zmsg_addstr (reply, "");        /* user id */
-    zmsg_addmem (reply, NULL, 0);   /* metadata */
+    zmsg_addstr (reply, "");      /* user id */
+    zmsg_addmem (reply, NULL, 0); /* metadata */
     int rc = zmsg_send (&reply, sock);
 
     zframe_destroy (&request_id);

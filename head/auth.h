@@ -13,6 +13,6 @@
 /* Binds the handler socket: it must exist before the ROUTER binds. */
 zsock_t *head_auth_new (void);
 /* Answers one pending ZAP request on sock: 0, or -1 on a bad request. */
-int  head_auth_handle (zsock_t *sock, const proto_keys_t *keys, bool verbose);
+int head_auth_handle (zsock_t *sock, const proto_keys_t *keys, bool verbose);
 
 #endif

@@ -17,27 +17,30 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-"usage: pool-head [options]\n"
-"The dcpool head: brokers jobs between clients and workers. Normally started\n"
-"by `start_node --head`.\n"
-"  -p, --port PORT        port to listen on (default 8899; 0 picks a free one)\n"
-"  -b, --bind ADDR        address to bind (default *, every interface)\n"
-"  -d, --data-dir DIR     data directory (unused by the head itself)\n"
-"      --insecure         plain TCP, no CURVE: trusted benchmarks only\n"
-"      --heartbeat MS     heartbeat interval (default 1000)\n"
-"      --liveness N       heartbeats missed before a node is dead (default 3)\n"
-"      --prefetch N       jobs a worker holds at most; adaptive below (default 16384)\n"
-"      --max-message B    largest message accepted, bytes (default 2 GiB)\n"
-"      --max-pools N      pools one client connection may open (default 64)\n"
-"      --max-frames N     frames in one message (default 65538, the most a\n"
-"                         batch of jobs can use)\n"
-"      --max-pending N    jobs pending per pool (default 10000000)\n"
-"      --ready-fd FD      write the port and a newline to FD once listening\n"
-"  -v, --verbose          log every peer\n"
-"  -h, --help             this text\n"
-"environment: DCPOOL_PASSWORD (required unless --insecure),\n"
-"             DCPOOL_REDIS_URL (redis://:PW@HOST:PORT/DB or unix:///PATH?password=PW)\n");
+    fprintf (
+        out,
+        "usage: pool-head [options]\n"
+        "The dcpool head: brokers jobs between clients and workers. Normally started\n"
+        "by `start_node --head`.\n"
+        "  -p, --port PORT        port to listen on (default 8899; 0 picks a free one)\n"
+        "  -b, --bind ADDR        address to bind (default *, every interface)\n"
+        "  -d, --data-dir DIR     data directory (unused by the head itself)\n"
+        "      --insecure         plain TCP, no CURVE: trusted benchmarks only\n"
+        "      --heartbeat MS     heartbeat interval (default 1000)\n"
+        "      --liveness N       heartbeats missed before a node is dead (default 3)\n"
+        "      --prefetch N       jobs a worker holds at most; adaptive below (default "
+        "16384)\n"
+        "      --max-message B    largest message accepted, bytes (default 2 GiB)\n"
+        "      --max-pools N      pools one client connection may open (default 64)\n"
+        "      --max-frames N     frames in one message (default 65538, the most a\n"
+        "                         batch of jobs can use)\n"
+        "      --max-pending N    jobs pending per pool (default 10000000)\n"
+        "      --ready-fd FD      write the port and a newline to FD once listening\n"
+        "  -v, --verbose          log every peer\n"
+        "  -h, --help             this text\n"
+        "environment: DCPOOL_PASSWORD (required unless --insecure),\n"
+        "             DCPOOL_REDIS_URL (redis://:PW@HOST:PORT/DB or "
+        "unix:///PATH?password=PW)\n");
 }
 
 static int
@@ -52,58 +55,110 @@ s_int_arg (const char *text, long min, long max, long *out)
 }
 
 int
-main (int argc, char *argv [])
+main (int argc, char *argv[])
 {
     head_config_t config = {
-        .port = 8899, .bind = "*", .heartbeat_ms = 1000, .liveness = 3,
-        .prefetch = 16384, .max_message = 2ULL << 30, .max_pools_per_client = 64,
+        .port = 8899,
+        .bind = "*",
+        .heartbeat_ms = 1000,
+        .liveness = 3,
+        .prefetch = 16384,
+        .max_message = 2ULL << 30,
+        .max_pools_per_client = 64,
         .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
     };
     int ready_fd = -1;
-    enum { O_INSECURE = 256, O_HEARTBEAT, O_LIVENESS, O_PREFETCH, O_MAXMSG,
-           O_MAXPOOLS, O_MAXPENDING, O_READY, O_MAXFRAMES };
-    static const struct option options [] = {
-        { "port", required_argument, 0, 'p' },
-        { "bind", required_argument, 0, 'b' },
-        { "data-dir", required_argument, 0, 'd' },
-        { "insecure", no_argument, 0, O_INSECURE },
-        { "heartbeat", required_argument, 0, O_HEARTBEAT },
-        { "liveness", required_argument, 0, O_LIVENESS },
-        { "prefetch", required_argument, 0, O_PREFETCH },
-        { "max-message", required_argument, 0, O_MAXMSG },
-        { "max-pools", required_argument, 0, O_MAXPOOLS },
-        { "max-pending", required_argument, 0, O_MAXPENDING },
-        { "ready-fd", required_argument, 0, O_READY },
-        { "max-frames", required_argument, 0, O_MAXFRAMES },
-        { "verbose", no_argument, 0, 'v' },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 }
+    enum {
+        O_INSECURE = 256,
+        O_HEARTBEAT,
+        O_LIVENESS,
+        O_PREFETCH,
+        O_MAXMSG,
+        O_MAXPOOLS,
+        O_MAXPENDING,
+        O_READY,
+        O_MAXFRAMES
     };
+    static const struct option options[]
+        = { { "port", required_argument, 0, 'p' },
+            { "bind", required_argument, 0, 'b' },
+            { "data-dir", required_argument, 0, 'd' },
+            { "insecure", no_argument, 0, O_INSECURE },
+            { "heartbeat", required_argument, 0, O_HEARTBEAT },
+            { "liveness", required_argument, 0, O_LIVENESS },
+            { "prefetch", required_argument, 0, O_PREFETCH },
+            { "max-message", required_argument, 0, O_MAXMSG },
+            { "max-pools", required_argument, 0, O_MAXPOOLS },
+            { "max-pending", required_argument, 0, O_MAXPENDING },
+            { "ready-fd", required_argument, 0, O_READY },
+            { "max-frames", required_argument, 0, O_MAXFRAMES },
+            { "verbose", no_argument, 0, 'v' },
+            { "help", no_argument, 0, 'h' },
+            { 0, 0, 0, 0 } };
     int opt;
     long value;
     while ((opt = getopt_long (argc, argv, "p:b:d:vh", options, NULL)) != -1) {
         int bad = 0;
         switch (opt) {
-            case 'p': bad = s_int_arg (optarg, 0, 65535, &value); config.port = (int) value; break;
-            case 'b': snprintf (config.bind, sizeof config.bind, "%s", optarg); break;
-            case 'd': break;
-            case O_INSECURE: config.insecure = true; break;
-            case O_HEARTBEAT: bad = s_int_arg (optarg, 10, 600000, &value); config.heartbeat_ms = (int) value; break;
-            case O_LIVENESS: bad = s_int_arg (optarg, 1, 1000, &value); config.liveness = (int) value; break;
-            case O_PREFETCH: bad = s_int_arg (optarg, 1, PROTO_JOBS_MAX, &value); config.prefetch = (int) value; break;
-            case O_MAXMSG: bad = s_int_arg (optarg, 1024, (1L << 40), &value); config.max_message = (uint64_t) value; break;
-            case O_MAXPOOLS: bad = s_int_arg (optarg, 1, 1000000, &value); config.max_pools_per_client = (size_t) value; break;
-            case O_MAXPENDING: bad = s_int_arg (optarg, 1, (1L << 40), &value); config.max_pending_per_pool = (size_t) value; break;
-            case O_MAXFRAMES: bad = s_int_arg (optarg, 2, PROTO_JOBS_MAX + 2, &value); config.max_frames = (size_t) value; break;
-            case O_READY: bad = s_int_arg (optarg, 0, 1 << 20, &value); ready_fd = (int) value; break;
-            case 'v': config.verbose = true; break;
-            case 'h': s_usage (stdout); return 0;
-            default: s_usage (stderr); return 2;
+        case 'p':
+            bad = s_int_arg (optarg, 0, 65535, &value);
+            config.port = (int)value;
+            break;
+        case 'b':
+            snprintf (config.bind, sizeof config.bind, "%s", optarg);
+            break;
+        case 'd':
+            break;
+        case O_INSECURE:
+            config.insecure = true;
+            break;
+        case O_HEARTBEAT:
+            bad = s_int_arg (optarg, 10, 600000, &value);
+            config.heartbeat_ms = (int)value;
+            break;
+        case O_LIVENESS:
+            bad = s_int_arg (optarg, 1, 1000, &value);
+            config.liveness = (int)value;
+            break;
+        case O_PREFETCH:
+            bad = s_int_arg (optarg, 1, PROTO_JOBS_MAX, &value);
+            config.prefetch = (int)value;
+            break;
+        case O_MAXMSG:
+            bad = s_int_arg (optarg, 1024, (1L << 40), &value);
+            config.max_message = (uint64_t)value;
+            break;
+        case O_MAXPOOLS:
+            bad = s_int_arg (optarg, 1, 1000000, &value);
+            config.max_pools_per_client = (size_t)value;
+            break;
+        case O_MAXPENDING:
+            bad = s_int_arg (optarg, 1, (1L << 40), &value);
+            config.max_pending_per_pool = (size_t)value;
+            break;
+        case O_MAXFRAMES:
+            bad = s_int_arg (optarg, 2, PROTO_JOBS_MAX + 2, &value);
+            config.max_frames = (size_t)value;
+            break;
+        case O_READY:
+            bad = s_int_arg (optarg, 0, 1 << 20, &value);
+            ready_fd = (int)value;
+            break;
+        case 'v':
+            config.verbose = true;
+            break;
+        case 'h':
+            s_usage (stdout);
+            return 0;
+        default:
+            s_usage (stderr);
+            return 2;
         }
         if (bad) {
             fprintf (stderr, "pool-head: bad value '%s' for --%s\n", optarg,
-                     opt < 256 ? (opt == 'p' ? "port" : "?") : options [opt - 256 + 3].name);
+                     opt < 256 ? (opt == 'p' ? "port" : "?")
+                               : options[opt - 256 + 3].name);
             return 2;
         }
     }
@@ -120,7 +175,7 @@ main (int argc, char *argv [])
     /* hiredis writes to a Redis that may have died: EPIPE, not a signal. */
     signal (SIGPIPE, SIG_IGN);
     zsys_init ();
-    char error [512];
+    char error[512];
     head_t *head = head_new (&config, password, redis_url, error, sizeof error);
     /* Nothing below needs them; children and /proc never see them. */
     unsetenv ("DCPOOL_PASSWORD");

@@ -43,7 +43,7 @@ head_queue_pop (head_queue_t *q)
     per job, and malloc was a tenth of its time.  One thread, no lock. */
 static head_job_t *s_free_jobs = NULL;
 static size_t s_free_count = 0;
-#define FREE_JOBS_MAX 8192        /* one client window of jobs */
+#define FREE_JOBS_MAX 8192 /* one client window of jobs */
 
 head_job_t *
 head_job_new (void)
@@ -69,8 +69,7 @@ head_job_destroy (head_job_t **job)
         (*job)->next = s_free_jobs;
         s_free_jobs = *job;
         s_free_count++;
-    }
-    else
+    } else
         free (*job);
     *job = NULL;
 }

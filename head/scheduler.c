@@ -57,19 +57,19 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     }
     lib = proto_msg_pop_frame (msg);
     init = proto_msg_pop_frame (msg);
-    uint8_t hash [PROTO_HASH_SIZE];
+    uint8_t hash[PROTO_HASH_SIZE];
     proto_hash (zframe_data (lib), zframe_size (lib), hash);
-    bool lib_ok = memcmp (hash, msg->hash [0], PROTO_HASH_SIZE) == 0;
+    bool lib_ok = memcmp (hash, msg->hash[0], PROTO_HASH_SIZE) == 0;
     proto_hash (zframe_data (init), zframe_size (init), hash);
-    if (!lib_ok || memcmp (hash, msg->hash [1], PROTO_HASH_SIZE) != 0) {
+    if (!lib_ok || memcmp (hash, msg->hash[1], PROTO_HASH_SIZE) != 0) {
         head_send_error (head, client, 0, POOL_EINVAL,
                          "POOL_OPEN frames do not match their hashes");
         goto cleanup;
     }
-    if (head_store_block_put (head->store, msg->hash [0], zframe_data (lib),
+    if (head_store_block_put (head->store, msg->hash[0], zframe_data (lib),
                               zframe_size (lib))
-    ||  head_store_block_put (head->store, msg->hash [1], zframe_data (init),
-                              zframe_size (init))) {
+        || head_store_block_put (head->store, msg->hash[1], zframe_data (init),
+                                 zframe_size (init))) {
         head_send_error (head, client, 0, POOL_EIO,
                          "the head cannot store the worker library: %s",
                          head_store_error (head->store));
@@ -83,27 +83,26 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->id = head_store_next_pool_id (head->store);
     if (!pool->id)
         pool->id = ++head->next_pool_id;
-    else
-    if (pool->id > head->next_pool_id)
+    else if (pool->id > head->next_pool_id)
         head->next_pool_id = pool->id;
     pool->client = client;
     snprintf (pool->name, sizeof pool->name, "%s",
               (msg->present & PROTO_F_TEXT) && msg->text ? msg->text : "worker");
-    memcpy (pool->lib_hash, msg->hash [0], PROTO_HASH_SIZE);
-    memcpy (pool->init_hash, msg->hash [1], PROTO_HASH_SIZE);
-    pool->max_attempts = msg->nums [0] >= 1 && msg->nums [0] <= 1000
-                       ? (uint32_t) msg->nums [0] : 3;
-    pool->job_timeout_ms = msg->nums [1];
-    pool->min_workers = msg->nums [2] <= 100000 ? (uint32_t) msg->nums [2] : 1;
-    pool->min_gpu_memory = msg->nnums > 3 ? msg->nums [3] * 1024 * 1024 : 0;
+    memcpy (pool->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
+    memcpy (pool->init_hash, msg->hash[1], PROTO_HASH_SIZE);
+    pool->max_attempts
+        = msg->nums[0] >= 1 && msg->nums[0] <= 1000 ? (uint32_t)msg->nums[0] : 3;
+    pool->job_timeout_ms = msg->nums[1];
+    pool->min_workers = msg->nums[2] <= 100000 ? (uint32_t)msg->nums[2] : 1;
+    pool->min_gpu_memory = msg->nnums > 3 ? msg->nums[3] * 1024 * 1024 : 0;
     if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {
         head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
         zlistx_delete (head->pools, zlistx_find (head->pools, pool));
         goto cleanup;
     }
     head_store_pool_save (head->store, pool->id, pool->name, client->id);
-    zsys_info ("pool-head: pool %llu (%s) opened by %s",
-               (unsigned long long) pool->id, pool->name, client->id);
+    zsys_info ("pool-head: pool %llu (%s) opened by %s", (unsigned long long)pool->id,
+               pool->name, client->id);
 
     proto_msg_t ready;
     proto_msg_init (&ready, PROTO_POOL_READY);
@@ -126,7 +125,7 @@ s_worker_leave_pool (head_peer_t *worker)
     if (!pool)
         return;
     if (worker->state == WORKER_LOADING || worker->state == WORKER_READY
-    ||  worker->state == WORKER_RELEASING)
+        || worker->state == WORKER_RELEASING)
         pool->workers--;
     if (worker->state == WORKER_READY || worker->state == WORKER_RELEASING)
         pool->ready--;
@@ -151,8 +150,7 @@ void
 head_sched_pool_close (head_t *head, head_pool_t *pool)
 {
     zsys_info ("pool-head: pool %llu (%s) closed: %llu jobs done",
-               (unsigned long long) pool->id, pool->name,
-               (unsigned long long) pool->done);
+               (unsigned long long)pool->id, pool->name, (unsigned long long)pool->done);
     head_peer_t *worker;
     for (worker = zhashx_first (head->workers); worker;
          worker = zhashx_next (head->workers))
@@ -177,13 +175,12 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         > head->config.max_pending_per_pool) {
         head_send_error (head, pool->client, pool->id, POOL_EDENIED,
                          "pool %llu: more than %zu jobs pending",
-                         (unsigned long long) pool->id,
-                         head->config.max_pending_per_pool);
+                         (unsigned long long)pool->id, head->config.max_pending_per_pool);
         return;
     }
     bool was_idle = pool->pending.count == 0 && pool->running == 0;
     bool packed = msg->packed != NULL;
-    pool->served = true;        /* its client is past pool_open */
+    pool->served = true; /* its client is past pool_open */
     for (size_t i = 0; i < msg->njobs; i++) {
         head_job_t *job = head_job_new ();
         if (!job) {
@@ -191,9 +188,9 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
                              "head out of memory");
             return;
         }
-        job->id = msg->jobs [i].id;
+        job->id = msg->jobs[i].id;
         job->useq = pool->useq;
-        job->shared = (msg->jobs [i].flags & PROTO_JOB_SHARED) != 0;
+        job->shared = (msg->jobs[i].flags & PROTO_JOB_SHARED) != 0;
         /* Small inputs are copied into the job; a big one keeps its frame
            (moved, not copied, when it came as a frame of its own). */
         const void *data = NULL;
@@ -209,10 +206,9 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         if (size <= HEAD_JOB_INLINE) {
             if (size)
                 memcpy (job->inline_data, data, size);
-            job->inline_size = (uint32_t) size;
+            job->inline_size = (uint32_t)size;
             zframe_destroy (&frame);
-        }
-        else
+        } else
             job->input = frame ? frame : zframe_new (data, size);
         head_queue_push (&pool->pending, job);
         pool->submitted++;
@@ -228,8 +224,7 @@ head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     zframe_t *frame = proto_msg_pop_frame (msg);
     if (!frame || zlist_append (pool->updates, frame)) {
         zframe_destroy (&frame);
-        head_send_error (head, pool->client, pool->id, POOL_ENOMEM,
-                         "head out of memory");
+        head_send_error (head, pool->client, pool->id, POOL_ENOMEM, "head out of memory");
         return;
     }
     pool->useq++;
@@ -240,7 +235,7 @@ head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     for (worker = zhashx_first (head->workers); worker;
          worker = zhashx_next (head->workers)) {
         if (worker->pool != pool
-        || (worker->state != WORKER_READY && worker->state != WORKER_RELEASING))
+            || (worker->state != WORKER_READY && worker->state != WORKER_RELEASING))
             continue;
         proto_msg_t out;
         proto_msg_init (&out, PROTO_UPDATE);
@@ -281,8 +276,8 @@ s_send_updates (head_t *head, head_peer_t *worker)
 static bool
 s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
 {
-    return !worker->no_shm && worker->host [0] && pool->client
-        && strcmp (worker->host, pool->client->host) == 0;
+    return !worker->no_shm && worker->host[0] && pool->client
+           && strcmp (worker->host, pool->client->host) == 0;
 }
 
 /*  Input bytes a worker may hold in its window, whatever its prefetch: a
@@ -309,11 +304,10 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
         return;
     /* Top up only when a worthwhile batch can go: one message per job
        would cost more than the jobs when they are tiny. */
-    if (worker->inflight.count > 0
-    &&  prefetch - worker->inflight.count < prefetch / 4
-    &&  pool->pending.count >= prefetch / 4)
+    if (worker->inflight.count > 0 && prefetch - worker->inflight.count < prefetch / 4
+        && pool->pending.count >= prefetch / 4)
         return;
-    proto_msg_t out, resend;        /* resend: set up on the first bounce */
+    proto_msg_t out, resend; /* resend: set up on the first bounce */
     bool resending = false;
     int64_t now_us = zclock_usecs ();
     proto_msg_init (&out, PROTO_JOB);
@@ -321,9 +315,10 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
     if (worker->inflight.count == 0)
         worker->inflight_bytes = 0;
     size_t sent = 0;
-    while (worker->inflight.count < prefetch && pool->pending.first && sent < most
-       &&  pool->pending.first->useq <= worker->useq_sent
-       &&  (worker->inflight.count == 0 || worker->inflight_bytes < WINDOW_BYTES_MAX)) {
+    while (
+        worker->inflight.count < prefetch && pool->pending.first && sent < most
+        && pool->pending.first->useq <= worker->useq_sent
+        && (worker->inflight.count == 0 || worker->inflight_bytes < WINDOW_BYTES_MAX)) {
         head_job_t *job = head_queue_pop (&pool->pending);
         if (job->shared && !s_shares_memory (worker, pool)) {
             /* Its input is in the client's memory, which this worker
@@ -349,9 +344,10 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
         /* By reference: the job stays in the worker's in-flight list until
            it is answered, so its input outlives the send; a big one goes
            as a shared copy of its frame (never copied in the head). */
-        int added = !entry ? PROTO_EIO
-                  : job->input ? proto_msg_add_frame_ref (&out, job->input)
-                  : proto_msg_add_borrowed (&out, job->inline_data, job->inline_size);
+        int added = !entry       ? PROTO_EIO
+                    : job->input ? proto_msg_add_frame_ref (&out, job->input)
+                                 : proto_msg_add_borrowed (&out, job->inline_data,
+                                                           job->inline_size);
         if (added != PROTO_OK) {
             head_queue_push_front (&pool->pending, job);
             if (entry)
@@ -392,7 +388,7 @@ s_feed (head_t *head, head_peer_t *worker)
 static void
 s_feed_pool (head_t *head, head_pool_t *pool)
 {
-    size_t ready = pool->ready > 0 ? (size_t) pool->ready : 1;
+    size_t ready = pool->ready > 0 ? (size_t)pool->ready : 1;
     size_t share = (pool->pending.count + ready - 1) / ready;
     head_peer_t *worker;
     for (worker = zhashx_first (head->workers); worker && pool->pending.count;
@@ -445,13 +441,13 @@ s_timing (head_peer_t *worker, const proto_msg_t *msg, int64_t last_sent_us)
 {
     if (msg->nnums < 2 || msg->njobs == 0)
         return;
-    double run = (double) msg->nums [0] / (double) msg->njobs;
+    double run = (double)msg->nums[0] / (double)msg->njobs;
     if (run < 0.05)
-        run = 0.05;                 /* a no-op still costs the worker */
+        run = 0.05; /* a no-op still costs the worker */
     worker->run_us = worker->run_us > 0 ? 0.7 * worker->run_us + 0.3 * run : run;
     if (!last_sent_us)
         return;
-    double rtt = (double) (zclock_usecs () - last_sent_us) - (double) msg->nums [1];
+    double rtt = (double)(zclock_usecs () - last_sent_us) - (double)msg->nums[1];
     if (rtt < 0)
         rtt = 0;
     /* Quick to fall, slow to rise: a job read late (the worker looks at
@@ -467,24 +463,25 @@ s_adapt (head_t *head, head_peer_t *worker, size_t answered)
 {
     int64_t now = zclock_usecs ();
     if (worker->last_result && answered) {
-        double span = (double) (now - worker->last_result);
+        double span = (double)(now - worker->last_result);
         double rate = span > 0 ? answered * 1e6 / span : 1e6;
         worker->rate = worker->rate ? 0.7 * worker->rate + 0.3 * rate : rate;
     }
     worker->last_result = now;
     double want;
     if (worker->run_us > 0)
-        want = 1 + ((worker->rtt_us > 0 ? worker->rtt_us : 0) + PREFETCH_AHEAD_US
-                    + PROTO_RESULTS_AGE_MS * 1000.0)
-                       / worker->run_us;
+        want = 1
+               + ((worker->rtt_us > 0 ? worker->rtt_us : 0) + PREFETCH_AHEAD_US
+                  + PROTO_RESULTS_AGE_MS * 1000.0)
+                     / worker->run_us;
     else {
         want = worker->rate * PREFETCH_AHEAD_US / 1e6;
         if (worker->pool && worker->inflight.count == 0 && worker->pool->pending.count
-        &&  want < 2.0 * (double) worker->prefetch)
-            want = 2.0 * (double) worker->prefetch;    /* it was starved */
+            && want < 2.0 * (double)worker->prefetch)
+            want = 2.0 * (double)worker->prefetch; /* it was starved */
     }
-    size_t cap = (size_t) head->config.prefetch;
-    size_t target = want < 1 ? 1 : want > (double) cap ? cap : (size_t) want;
+    size_t cap = (size_t)head->config.prefetch;
+    size_t target = want < 1 ? 1 : want > (double)cap ? cap : (size_t)want;
     /* Without timings, grow at most twofold per answer: one fast batch
        proves little.  Measured run times and round trips are trusted. */
     if (worker->run_us <= 0 && target > 2 * worker->prefetch)
@@ -506,10 +503,10 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     /* Small results came packed: they go on by reference, copied once into
        the client's packed frame.  Big ones are frames: moved, not copied. */
     bool packed = msg->packed != NULL;
-    int64_t last_sent_us = 0;       /* of the message's last job */
+    int64_t last_sent_us = 0; /* of the message's last job */
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
-        const proto_job_t *entry = &msg->jobs [i];
+        const proto_job_t *entry = &msg->jobs[i];
         /* Jobs run in the order sent, so the match is nearly always first. */
         head_job_t *prev = NULL, *job = worker->inflight.first;
         while (job && !(job->id == entry->id && job->attempt == entry->attempt)) {
@@ -528,7 +525,8 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             worker->inflight.last = prev;
         worker->inflight.count--;
         worker->inflight_bytes -= s_job_bytes (job) <= worker->inflight_bytes
-                                ? s_job_bytes (job) : worker->inflight_bytes;
+                                      ? s_job_bytes (job)
+                                      : worker->inflight_bytes;
         pool->running--;
         pool->done++;
         worker->jobs_done++;
@@ -552,20 +550,17 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 pool->submitted--;
             }
             bool bad_ref = (entry->flags & PROTO_JOB_SHARED)
-                        && (!job->shared || reply->status != 0);
+                           && (!job->shared || reply->status != 0);
             if ((entry->flags & PROTO_JOB_SHARED) && !bad_ref)
                 reply->flags = PROTO_JOB_SHARED;
-            if (bad_ref) {      /* only a shared input has a memfd to use */
-                static const char text [] = "the worker answered with a "
-                                            "shared-memory reference it had no memory for";
+            if (bad_ref) { /* only a shared input has a memfd to use */
+                static const char text[] = "the worker answered with a "
+                                           "shared-memory reference it had no memory for";
                 reply->status = POOL_EJOB;
                 proto_msg_add_bytes (&out, text, sizeof text - 1);
-            }
-            else
-            if (!packed)
+            } else if (!packed)
                 proto_msg_add_frame (&out, &frame);
-            else
-            if (proto_msg_payload (msg, i, &data, &size) == 0)
+            else if (proto_msg_payload (msg, i, &data, &size) == 0)
                 proto_msg_add_borrowed (&out, data, size);
         }
         zframe_destroy (&frame);
@@ -584,7 +579,7 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     else
         s_feed (head, worker);
     if (pool->pending.count == 0 && pool->running == 0)
-        head_sched_rebalance (head);    /* the pool went idle */
+        head_sched_rebalance (head); /* the pool went idle */
 }
 
 void
@@ -595,17 +590,17 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         return;
     if (msg->code != 0) {
         const char *why = msg->text ? msg->text : "no reason given";
-        zsys_warning ("pool-head: worker %s cannot serve pool %llu: %s",
-                      worker->id, (unsigned long long) pool->id, why);
+        zsys_warning ("pool-head: worker %s cannot serve pool %llu: %s", worker->id,
+                      (unsigned long long)pool->id, why);
         s_worker_leave_pool (worker);
-        worker->state = WORKER_CLOSED;   /* it exits; the node respawns it */
+        worker->state = WORKER_CLOSED; /* it exits; the node respawns it */
         worker->closed_at = zclock_mono ();
         pool->init_failures++;
         if (pool->ready == 0 && pool->client) {
             /* No worker could load it: the pool is of no use. */
-            int code = msg->code >= POOL_ETIMEOUT && msg->code < 0
-                     ? (int) msg->code : POOL_EWORKER;
-            char text [PROTO_TEXT_MAX / 4];
+            int code = msg->code >= POOL_ETIMEOUT && msg->code < 0 ? (int)msg->code
+                                                                   : POOL_EWORKER;
+            char text[PROTO_TEXT_MAX / 4];
             snprintf (text, sizeof text, "worker %s: %s", worker->id, why);
             head_sched_pool_fail (head, pool, code, text);
         }
@@ -613,7 +608,7 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     }
     worker->state = WORKER_READY;
     pool->ready++;
-    pool->init_crashes = 0;     /* they count in a row */
+    pool->init_crashes = 0; /* they count in a row */
     worker->prefetch = 2;
     worker->rate = 0;
     worker->run_us = 0;
@@ -635,11 +630,12 @@ head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text
         pool->crashed_update = seq;
         pool->update_crashes = 1;
     }
-    snprintf (text, text_size, "update %llu killed %u worker%s in handle_update "
+    snprintf (text, text_size,
+              "update %llu killed %u worker%s in handle_update "
               "(%s %d); the pool cannot go on",
-              (unsigned long long) seq, pool->update_crashes,
-              pool->update_crashes == 1 ? "" : "s",
-              code > 0 ? "signal" : "exit status", code > 0 ? code : -code);
+              (unsigned long long)seq, pool->update_crashes,
+              pool->update_crashes == 1 ? "" : "s", code > 0 ? "signal" : "exit status",
+              code > 0 ? code : -code);
     return pool->update_crashes >= pool->max_attempts;
 }
 
@@ -656,9 +652,8 @@ head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
         pool->crashed_update = seq;
         pool->update_crashes = 1;
     }
-    zsys_warning ("pool-head: worker %s refused update %llu of pool %llu: %s",
-                  worker->id, (unsigned long long) seq,
-                  (unsigned long long) pool->id, why);
+    zsys_warning ("pool-head: worker %s refused update %llu of pool %llu: %s", worker->id,
+                  (unsigned long long)seq, (unsigned long long)pool->id, why);
     /* It runs nothing more: what it held goes back, uncharged.  It leaves
        now; if its destroy hangs, its node kills it (s_kill_overdue). */
     head_sched_worker_lost (head, worker, 0, "refused an update", POOL_EWORKER,
@@ -666,11 +661,12 @@ head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
     worker->closed_at = zclock_mono ();
     if (pool->update_crashes < pool->max_attempts)
         return false;
-    char text [PROTO_TEXT_MAX / 4];
-    snprintf (text, sizeof text, "update %llu refused by %u worker%s (the last, %s: "
-              "%s); the pool cannot go on", (unsigned long long) seq,
-              pool->update_crashes, pool->update_crashes == 1 ? "" : "s",
-              worker->id, why);
+    char text[PROTO_TEXT_MAX / 4];
+    snprintf (text, sizeof text,
+              "update %llu refused by %u worker%s (the last, %s: "
+              "%s); the pool cannot go on",
+              (unsigned long long)seq, pool->update_crashes,
+              pool->update_crashes == 1 ? "" : "s", worker->id, why);
     head_sched_pool_fail (head, pool, POOL_EWORKER, text);
     return true;
 }
@@ -683,20 +679,21 @@ head_sched_init_crashed (head_t *head, head_peer_t *worker, const char *why)
         return;
     pool->init_crashes++;
     zsys_warning ("pool-head: worker %s died loading pool %llu: %s", worker->id,
-                  (unsigned long long) pool->id, why);
+                  (unsigned long long)pool->id, why);
     if (pool->init_crashes < pool->max_attempts || pool->ready > 0 || !pool->client)
         return;
-    char text [PROTO_TEXT_MAX / 4];
-    snprintf (text, sizeof text, "the worker library's init killed its worker on "
-              "%u attempt%s (the last, %s: %s)", pool->init_crashes,
-              pool->init_crashes == 1 ? "" : "s", worker->id, why);
+    char text[PROTO_TEXT_MAX / 4];
+    snprintf (text, sizeof text,
+              "the worker library's init killed its worker on "
+              "%u attempt%s (the last, %s: %s)",
+              pool->init_crashes, pool->init_crashes == 1 ? "" : "s", worker->id, why);
     head_sched_pool_fail (head, pool, POOL_EWORKER, text);
 }
 
 void
 head_sched_pool_fail (head_t *head, head_pool_t *pool, int code, const char *text)
 {
-    zsys_warning ("pool-head: pool %llu failed: %s", (unsigned long long) pool->id, text);
+    zsys_warning ("pool-head: pool %llu failed: %s", (unsigned long long)pool->id, text);
     if (pool->client)
         head_send_error (head, pool->client, pool->id, code, "%s", text);
     head_sched_pool_close (head, pool);
@@ -714,8 +711,9 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
             break;
         }
     if (!pool || !lib_hash || memcmp (lib_hash, pool->lib_hash, PROTO_HASH_SIZE)
-    ||  !init_hash || memcmp (init_hash, pool->init_hash, PROTO_HASH_SIZE)
-    ||  pool->failed || !pool->client || useq > pool->useq || !s_eligible (worker, pool))
+        || !init_hash || memcmp (init_hash, pool->init_hash, PROTO_HASH_SIZE)
+        || pool->failed || !pool->client || useq > pool->useq
+        || !s_eligible (worker, pool))
         return false;
     worker->pool = pool;
     worker->state = WORKER_READY;
@@ -728,7 +726,7 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
     worker->rtt_us = -1;
     worker->last_result = 0;
     zsys_info ("pool-head: worker %s rejoined pool %llu with its library loaded",
-               worker->id, (unsigned long long) pool->id);
+               worker->id, (unsigned long long)pool->id);
     s_send_updates (head, worker);
     s_feed (head, worker);
     head_sched_rebalance (head);
@@ -743,9 +741,8 @@ head_sched_worker_join (head_t *head, head_peer_t *worker)
 }
 
 void
-head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
-                        const char *why, int job_error, head_charge_t charge,
-                        const proto_job_t *culprit)
+head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char *why,
+                        int job_error, head_charge_t charge, const proto_job_t *culprit)
 {
     head_pool_t *pool = worker->pool;
     s_worker_leave_pool (worker);
@@ -762,8 +759,7 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
     head_job_t *running = NULL;
     if (charge == HEAD_CHARGE_OLDEST)
         running = head_queue_pop (&worker->inflight);
-    else
-    if (charge == HEAD_CHARGE_JOB && culprit) {
+    else if (charge == HEAD_CHARGE_JOB && culprit) {
         head_job_t *prev = NULL, *job = worker->inflight.first;
         while (job && !(job->id == culprit->id && job->attempt == culprit->attempt)) {
             prev = job;
@@ -789,18 +785,16 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
                node names the job it was running left in the middle of the
                run, whatever its exit status: that is charged. */
             head_queue_push_front (&pool->pending, running);
-        }
-        else {
+        } else {
             running->attempt++;
             free (running->cause);
             running->cause = strdup (why);
             if (running->attempt >= pool->max_attempts) {
-                char text [512];
-                snprintf (text, sizeof text, "%s on %u attempt%s", why,
-                          running->attempt, running->attempt == 1 ? "" : "s");
+                char text[512];
+                snprintf (text, sizeof text, "%s on %u attempt%s", why, running->attempt,
+                          running->attempt == 1 ? "" : "s");
                 s_job_fail (head, pool, &running, job_error, text);
-            }
-            else
+            } else
                 head_queue_push_front (&pool->pending, running);
         }
     }
@@ -847,7 +841,7 @@ s_need (const head_pool_t *pool, int share)
     if (s_busy (pool))
         return share;
     if (!pool->served)
-        return (int) pool->min_workers < share ? (int) pool->min_workers : share;
+        return (int)pool->min_workers < share ? (int)pool->min_workers : share;
     return 0;
 }
 
@@ -864,11 +858,10 @@ s_pick_pool (head_t *head, head_peer_t *worker, int share)
             continue;
         int deficit = s_need (pool, share) - pool->workers;
         bool active = s_active (pool);
-        if (!best
-        ||  deficit > best_deficit
-        || (deficit == best_deficit && active && !best_active)
-        || (deficit == best_deficit && active == best_active
-            && pool->workers < best->workers)) {
+        if (!best || deficit > best_deficit
+            || (deficit == best_deficit && active && !best_active)
+            || (deficit == best_deficit && active == best_active
+                && pool->workers < best->workers)) {
             best = pool;
             best_deficit = deficit;
             best_active = active;
@@ -929,7 +922,7 @@ head_sched_rebalance (head_t *head)
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
          pool = zlistx_next (head->pools))
         if (pool->workers < s_need (pool, share)
-        && (!starved || pool->workers < starved->workers))
+            && (!starved || pool->workers < starved->workers))
             starved = pool;
     if (!starved)
         return;
@@ -938,7 +931,7 @@ head_sched_rebalance (head_t *head)
          worker = zhashx_next (head->workers)) {
         head_pool_t *pool = worker->pool;
         if (!pool || pool == starved || worker->state != WORKER_READY
-        ||  !s_eligible (worker, starved))
+            || !s_eligible (worker, starved))
             continue;
         int keep = s_need (pool, share) + (s_busy (pool) && spare ? 1 : 0);
         if (pool->workers <= keep)

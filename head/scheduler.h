@@ -23,30 +23,29 @@ head_pool_t *head_sched_pool (head_t *head, head_peer_t *client, uint64_t id);
 void head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg);
 void head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg);
 void head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg);
-void head_sched_worker_ready (head_t *head, head_peer_t *worker,
-                              proto_msg_t *msg);
+void head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg);
 /*  A new worker said HELLO: it is idle and may get a pool. */
 void head_sched_worker_join (head_t *head, head_peer_t *worker);
 /*  Which job a lost worker's death is charged to. */
 typedef enum {
-    HEAD_CHARGE_OLDEST,     /* unknown (node lost): the oldest job it held */
-    HEAD_CHARGE_NONE,       /* it ran nothing (its node's scoreboard says) */
-    HEAD_CHARGE_JOB         /* the job its node's scoreboard names */
+    HEAD_CHARGE_OLDEST, /* unknown (node lost): the oldest job it held */
+    HEAD_CHARGE_NONE,   /* it ran nothing (its node's scoreboard says) */
+    HEAD_CHARGE_JOB     /* the job its node's scoreboard names */
 } head_charge_t;
 
 /*  The worker is gone.  code: the signal that killed it (>0), -(exit
     status), or 0 for a clean exit; why: words for the job's error;
     job_error: POOL_ECRASHED or POOL_ETIMEDOUT for the job charged;
     culprit: with HEAD_CHARGE_JOB, the job (id, attempt) it was running. */
-void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code,
-                             const char *why, int job_error, head_charge_t charge,
+void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char *why,
+                             int job_error, head_charge_t charge,
                              const proto_job_t *culprit);
 /*  A worker of pool died (code: signal, or -exit status) applying update
     seq.  true when that update has now killed max_attempts workers: its
     handle_update fails every time, and the pool must fail (text says why)
     instead of restarting workers forever. */
-bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code,
-                                char *text, size_t text_size);
+bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text,
+                                size_t text_size);
 /*  Fails a pool: ERROR {pool, code, text} to its client, then closes it. */
 /*  A worker that had pool_id loaded says HELLO again (its link was cut, or
     the head declared its node lost): when the pool is still open with the
@@ -68,8 +67,7 @@ bool head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
     pool fails with POOL_EWORKER once init has killed max_attempts workers
     and no worker of it is ready. */
 void head_sched_init_crashed (head_t *head, head_peer_t *worker, const char *why);
-void head_sched_pool_fail (head_t *head, head_pool_t *pool, int code,
-                           const char *text);
+void head_sched_pool_fail (head_t *head, head_pool_t *pool, int code, const char *text);
 /*  Hands idle workers to pools and moves workers between pools toward a
     fair share.  Cheap; called after anything that changes demand. */
 void head_sched_rebalance (head_t *head);

@@ -9,9 +9,9 @@
 head_t *head_new (const head_config_t *config, const char *password,
                   const char *redis_url, char *error, size_t error_size);
 /* The port bound (the one picked when config->port was 0). */
-int  head_port (head_t *head);
+int head_port (head_t *head);
 /* Runs until SIGINT/SIGTERM: 0. */
-int  head_run (head_t *head);
+int head_run (head_t *head);
 void head_destroy (head_t **head);
 
 /*  A node or client is gone (why: for the log): a node with its workers,

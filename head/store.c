@@ -9,16 +9,15 @@
 
 struct head_store {
     redisContext *ctx;
-    char          host [256];
-    int           port;
-    char          path [256];      /* unix socket, or "" */
-    char          password [256];
-    int           db;
-    char          error [256];
+    char host[256];
+    int port;
+    char path[256]; /* unix socket, or "" */
+    char password[256];
+    int db;
+    char error[256];
 };
 
-static void
-s_error (head_store_t *self, const char *format, ...)
+static void s_error (head_store_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 static void
@@ -34,11 +33,11 @@ s_error (head_store_t *self, const char *format, ...)
 static int
 s_copy (char *out, size_t size, const char *start, const char *end)
 {
-    size_t len = (size_t) (end - start);
+    size_t len = (size_t)(end - start);
     if (len >= size)
         return -1;
     memcpy (out, start, len);
-    out [len] = 0;
+    out[len] = 0;
     return 0;
 }
 
@@ -57,7 +56,7 @@ s_number (const char *start, const char *end, long min, long max, int *out)
     }
     if (value < min || value > max)
         return -1;
-    *out = (int) value;
+    *out = (int)value;
     return 0;
 }
 
@@ -70,7 +69,8 @@ head_store_url_parse (head_store_url_t *out, const char *url)
         const char *path = url + 7;
         const char *query = strchr (path, '?');
         if (s_copy (out->path, sizeof out->path, path,
-                    query ? query : path + strlen (path)) || !out->path [0])
+                    query ? query : path + strlen (path))
+            || !out->path[0])
             return -1;
         while (query && *query) {
             query++;
@@ -79,9 +79,7 @@ head_store_url_parse (head_store_url_t *out, const char *url)
             if (strncmp (query, "password=", 9) == 0) {
                 if (s_copy (out->password, sizeof out->password, query + 9, end))
                     return -1;
-            }
-            else
-            if (strncmp (query, "db=", 3) == 0) {
+            } else if (strncmp (query, "db=", 3) == 0) {
                 if (s_number (query + 3, end, 0, 1000000, &out->db))
                     return -1;
             }
@@ -94,7 +92,7 @@ head_store_url_parse (head_store_url_t *out, const char *url)
     const char *rest = url + 8;
     const char *at = strrchr (rest, '@');
     if (at) {
-        const char *colon = memchr (rest, ':', (size_t) (at - rest));
+        const char *colon = memchr (rest, ':', (size_t)(at - rest));
         const char *pw = colon ? colon + 1 : rest;
         if (s_copy (out->password, sizeof out->password, pw, at))
             return -1;
@@ -102,14 +100,14 @@ head_store_url_parse (head_store_url_t *out, const char *url)
     }
     const char *slash = strchr (rest, '/');
     const char *hostend = slash ? slash : rest + strlen (rest);
-    const char *colon = memchr (rest, ':', (size_t) (hostend - rest));
+    const char *colon = memchr (rest, ':', (size_t)(hostend - rest));
     if (s_copy (out->host, sizeof out->host, rest, colon ? colon : hostend)
-    ||  !out->host [0])
+        || !out->host[0])
         return -1;
     if (colon && s_number (colon + 1, hostend, 1, 65535, &out->port))
         return -1;
-    if (slash && slash [1]
-    &&  s_number (slash + 1, slash + 1 + strlen (slash + 1), 0, 1000000, &out->db))
+    if (slash && slash[1]
+        && s_number (slash + 1, slash + 1 + strlen (slash + 1), 0, 1000000, &out->db))
         return -1;
     return 0;
 }
@@ -154,9 +152,8 @@ s_connect (head_store_t *self)
         self->ctx = NULL;
     }
     struct timeval tv = { 2, 0 };
-    self->ctx = self->path [0]
-              ? redisConnectUnixWithTimeout (self->path, tv)
-              : redisConnectWithTimeout (self->host, self->port, tv);
+    self->ctx = self->path[0] ? redisConnectUnixWithTimeout (self->path, tv)
+                              : redisConnectWithTimeout (self->host, self->port, tv);
     if (!self->ctx || self->ctx->err) {
         s_error (self, "cannot connect to redis: %s",
                  self->ctx ? self->ctx->errstr : "out of memory");
@@ -164,15 +161,15 @@ s_connect (head_store_t *self)
     }
     struct timeval cmd = { 5, 0 };
     redisSetTimeout (self->ctx, cmd);
-    if (self->password [0]) {
-        const char *argv [] = { "AUTH", self->password };
+    if (self->password[0]) {
+        const char *argv[] = { "AUTH", self->password };
         if (s_simple (self, 2, argv, NULL))
             goto fail;
     }
     if (self->db) {
-        char db [16];
+        char db[16];
         snprintf (db, sizeof db, "%d", self->db);
-        const char *argv [] = { "SELECT", db };
+        const char *argv[] = { "SELECT", db };
         if (s_simple (self, 2, argv, NULL))
             goto fail;
     }
@@ -216,7 +213,8 @@ head_store_new (const char *url, char *error, size_t error_size)
         return NULL;
     }
     if (!url || s_parse_url (self, url)) {
-        snprintf (error, error_size, "bad Redis URL (want redis://:PW@HOST:PORT/DB "
+        snprintf (error, error_size,
+                  "bad Redis URL (want redis://:PW@HOST:PORT/DB "
                   "or unix:///PATH?password=PW)");
         goto fail;
     }
@@ -253,13 +251,13 @@ int
 head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
                       const void *data, size_t size)
 {
-    char hex [2 * PROTO_HASH_SIZE + 1];
+    char hex[2 * PROTO_HASH_SIZE + 1];
     proto_hash_hex (hash, hex);
-    char key [96];
+    char key[96];
     if (size <= HEAD_STORE_CHUNK) {
         snprintf (key, sizeof key, "dcpool:block:%s", hex);
-        const char *argv [] = { "SET", key, data, "NX" };
-        size_t lens [] = { 3, strlen (key), size, 2 };
+        const char *argv[] = { "SET", key, data, "NX" };
+        size_t lens[] = { 3, strlen (key), size, 2 };
         redisReply *reply = s_command (self, 4, argv, lens);
         if (!reply)
             return -1;
@@ -267,7 +265,7 @@ head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
         return 0;
     }
     snprintf (key, sizeof key, "dcpool:chunked:%s", hex);
-    const char *exists [] = { "EXISTS", key };
+    const char *exists[] = { "EXISTS", key };
     redisReply *reply = s_command (self, 2, exists, NULL);
     if (!reply)
         return -1;
@@ -277,20 +275,20 @@ head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
         return 0;
     size_t chunks = (size + HEAD_STORE_CHUNK - 1) / HEAD_STORE_CHUNK;
     for (size_t i = 0; i < chunks; i++) {
-        char chunk_key [112];
+        char chunk_key[112];
         snprintf (chunk_key, sizeof chunk_key, "dcpool:chunk:%s:%zu", hex, i);
         size_t off = i * HEAD_STORE_CHUNK;
         size_t len = size - off < HEAD_STORE_CHUNK ? size - off : HEAD_STORE_CHUNK;
-        const char *argv [] = { "SET", chunk_key, (const char *) data + off };
-        size_t lens [] = { 3, strlen (chunk_key), len };
+        const char *argv[] = { "SET", chunk_key, (const char *)data + off };
+        size_t lens[] = { 3, strlen (chunk_key), len };
         reply = s_command (self, 3, argv, lens);
         if (!reply)
             return -1;
         freeReplyObject (reply);
     }
-    char manifest [64];
+    char manifest[64];
     snprintf (manifest, sizeof manifest, "%zu:%zu", chunks, size);
-    const char *argv [] = { "SET", key, manifest };
+    const char *argv[] = { "SET", key, manifest };
     reply = s_command (self, 3, argv, NULL);
     if (!reply)
         return -1;
@@ -303,11 +301,11 @@ head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
                       bool *missing)
 {
     *missing = false;
-    char hex [2 * PROTO_HASH_SIZE + 1];
+    char hex[2 * PROTO_HASH_SIZE + 1];
     proto_hash_hex (hash, hex);
-    char key [96];
+    char key[96];
     snprintf (key, sizeof key, "dcpool:block:%s", hex);
-    const char *argv [] = { "GET", key };
+    const char *argv[] = { "GET", key };
     redisReply *reply = s_command (self, 2, argv, NULL);
     if (!reply)
         return NULL;
@@ -324,8 +322,8 @@ head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
         return NULL;
     size_t chunks = 0, size = 0;
     if (reply->type != REDIS_REPLY_STRING
-    ||  sscanf (reply->str, "%zu:%zu", &chunks, &size) != 2
-    ||  chunks != (size + HEAD_STORE_CHUNK - 1) / HEAD_STORE_CHUNK) {
+        || sscanf (reply->str, "%zu:%zu", &chunks, &size) != 2
+        || chunks != (size + HEAD_STORE_CHUNK - 1) / HEAD_STORE_CHUNK) {
         freeReplyObject (reply);
         *missing = true;
         s_error (self, "no such block");
@@ -338,9 +336,9 @@ head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
         return NULL;
     }
     for (size_t i = 0; i < chunks; i++) {
-        char chunk_key [112];
+        char chunk_key[112];
         snprintf (chunk_key, sizeof chunk_key, "dcpool:chunk:%s:%zu", hex, i);
-        const char *get [] = { "GET", chunk_key };
+        const char *get[] = { "GET", chunk_key };
         reply = s_command (self, 2, get, NULL);
         size_t off = i * HEAD_STORE_CHUNK;
         size_t len = size - off < HEAD_STORE_CHUNK ? size - off : HEAD_STORE_CHUNK;
@@ -360,12 +358,13 @@ head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
 uint64_t
 head_store_next_pool_id (head_store_t *self)
 {
-    const char *argv [] = { "INCR", "dcpool:pool-seq" };
+    const char *argv[] = { "INCR", "dcpool:pool-seq" };
     redisReply *reply = s_command (self, 2, argv, NULL);
     if (!reply)
         return 0;
     uint64_t id = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0
-                ? (uint64_t) reply->integer : 0;
+                      ? (uint64_t)reply->integer
+                      : 0;
     freeReplyObject (reply);
     return id;
 }
@@ -384,32 +383,32 @@ int
 head_store_pool_save (head_store_t *self, uint64_t pool, const char *name,
                       const char *client)
 {
-    char key [64];
-    snprintf (key, sizeof key, "dcpool:pool:%llu", (unsigned long long) pool);
-    const char *argv [] = { "HSET", key, "name", name, "client", client };
+    char key[64];
+    snprintf (key, sizeof key, "dcpool:pool:%llu", (unsigned long long)pool);
+    const char *argv[] = { "HSET", key, "name", name, "client", client };
     return s_run (self, 6, argv);
 }
 
 int
 head_store_pool_forget (head_store_t *self, uint64_t pool)
 {
-    char key [64];
-    snprintf (key, sizeof key, "dcpool:pool:%llu", (unsigned long long) pool);
-    const char *argv [] = { "DEL", key };
+    char key[64];
+    snprintf (key, sizeof key, "dcpool:pool:%llu", (unsigned long long)pool);
+    const char *argv[] = { "DEL", key };
     return s_run (self, 2, argv);
 }
 
 int
 head_store_node_save (head_store_t *self, const char *node, const char *host)
 {
-    const char *argv [] = { "HSET", "dcpool:nodes", node, host };
+    const char *argv[] = { "HSET", "dcpool:nodes", node, host };
     return s_run (self, 4, argv);
 }
 
 int
 head_store_node_forget (head_store_t *self, const char *node)
 {
-    const char *argv [] = { "HDEL", "dcpool:nodes", node };
+    const char *argv[] = { "HDEL", "dcpool:nodes", node };
     return s_run (self, 3, argv);
 }
 

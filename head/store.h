@@ -26,30 +26,29 @@ head_store_t *head_store_new (const char *url, char *error, size_t error_size);
     not one (a field too long, a port or db that is not a number in range).
     Used by head_store_new; public for the fuzz target. */
 typedef struct {
-    char host [256];
-    int  port;                  /* 6379 unless given */
-    char path [256];            /* unix socket, or "" */
-    char password [256];
-    int  db;
+    char host[256];
+    int port;       /* 6379 unless given */
+    char path[256]; /* unix socket, or "" */
+    char password[256];
+    int db;
 } head_store_url_t;
-int  head_store_url_parse (head_store_url_t *out, const char *url);
+int head_store_url_parse (head_store_url_t *out, const char *url);
 void head_store_destroy (head_store_t **self);
 
 /* Stores a block unless it is there: 0 or -1. */
-int  head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
-                           const void *data, size_t size);
+int head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
+                          const void *data, size_t size);
 /* A fresh frame with the block, or NULL (missing: *missing set). */
-zframe_t *head_store_block_get (head_store_t *self,
-                                const uint8_t hash[PROTO_HASH_SIZE],
+zframe_t *head_store_block_get (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
                                 bool *missing);
 /* The next pool id (INCR): >0, or 0 when Redis failed. */
 uint64_t head_store_next_pool_id (head_store_t *self);
 /* Records or forgets a pool or a node: 0 or -1. */
-int  head_store_pool_save (head_store_t *self, uint64_t pool, const char *name,
-                           const char *client);
-int  head_store_pool_forget (head_store_t *self, uint64_t pool);
-int  head_store_node_save (head_store_t *self, const char *node, const char *host);
-int  head_store_node_forget (head_store_t *self, const char *node);
+int head_store_pool_save (head_store_t *self, uint64_t pool, const char *name,
+                          const char *client);
+int head_store_pool_forget (head_store_t *self, uint64_t pool);
+int head_store_node_save (head_store_t *self, const char *node, const char *host);
+int head_store_node_forget (head_store_t *self, const char *node);
 /* The last error in words. */
 const char *head_store_error (head_store_t *self);
 

@@ -9,27 +9,28 @@
 
 /* After a disconnection, libzmq drops the routing id once the pipe's
    termination has gone through: probe soon, and once more a bit later. */
-#define PROBE_SOON_MS   20
-#define PROBE_LATER_MS  250
+#define PROBE_SOON_MS 20
+#define PROBE_LATER_MS 250
 
 void
 head_watch_probe (head_t *head, bool expire_silent)
 {
     int64_t now = zclock_mono ();
-    int64_t dead_after = (int64_t) head->config.heartbeat_ms * head->config.liveness;
+    int64_t dead_after = (int64_t)head->config.heartbeat_ms * head->config.liveness;
     if (expire_silent) {
         /* A head that was itself stopped or stalled (SIGSTOP, a swapped-out
            machine) heard nobody meanwhile: its own gap is not the peers'
            silence. */
-        int64_t gap = head->last_tick ? now - head->last_tick - head->config.heartbeat_ms
-                                      : 0;
+        int64_t gap
+            = head->last_tick ? now - head->last_tick - head->config.heartbeat_ms : 0;
         if (gap > head->config.heartbeat_ms) {
             zsys_warning ("pool-head: this process was stopped or stalled for %lld ms; "
-                          "not counting that against its peers", (long long) gap);
+                          "not counting that against its peers",
+                          (long long)gap);
             for (head_peer_t *peer = zhashx_first (head->peers); peer;
                  peer = zhashx_next (head->peers))
-                peer->last_seen = peer->last_seen + gap < now ? peer->last_seen + gap
-                                                              : now;
+                peer->last_seen
+                    = peer->last_seen + gap < now ? peer->last_seen + gap : now;
         }
         head->last_tick = now;
     }
@@ -50,9 +51,7 @@ head_watch_probe (head_t *head, bool expire_silent)
         if (rc != PROTO_OK && zmq_errno () == EHOSTUNREACH) {
             peer->lost_why = "connection closed";
             zlist_append (lost, peer);
-        }
-        else
-        if (expire_silent && now - peer->last_seen > dead_after) {
+        } else if (expire_silent && now - peer->last_seen > dead_after) {
             /* Nodes vouch for their workers (a worker deep in a long job
                cannot heartbeat), liveness links for their clients (a
                program busy between calls does not talk to us); status
@@ -108,12 +107,13 @@ int
 head_watch_start (head_t *head)
 {
     zsock_set_router_mandatory (head->router, 1);
-    char endpoint [64];
+    char endpoint[64];
     static uint32_t s_count = 0;
-    snprintf (endpoint, sizeof endpoint, "inproc://head-watch-%d-%u", (int) getpid (),
+    snprintf (endpoint, sizeof endpoint, "inproc://head-watch-%d-%u", (int)getpid (),
               ++s_count);
     if (zmq_socket_monitor (zsock_resolve (head->router), endpoint,
-                            ZMQ_EVENT_DISCONNECTED) != 0)
+                            ZMQ_EVENT_DISCONNECTED)
+        != 0)
         return -1;
     head->watch = zsock_new_pair (endpoint);
     if (!head->watch || zloop_reader (head->loop, head->watch, s_on_event, head)) {

@@ -17,7 +17,7 @@
 
 /*  Sets ROUTER_MANDATORY and starts monitoring the ROUTER from the loop:
     0, or -1 (then only the heartbeat timer notices lost peers). */
-int  head_watch_start (head_t *head);
+int head_watch_start (head_t *head);
 void head_watch_stop (head_t *head);
 
 /*  Sends a HEARTBEAT to every node and client; those unreachable are

@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCKS_WINDOW 8               /* requests in flight */
-#define BLOCKS_REPLY_MS_MIN 60000     /* wait for one answer at least this */
+#define BLOCKS_WINDOW 8           /* requests in flight */
+#define BLOCKS_REPLY_MS_MIN 60000 /* wait for one answer at least this */
 
 /*  How long one answer may take: a big block crosses Redis in chunks. */
 static int64_t
 s_reply_deadline (pool_t *self)
 {
-    int64_t wait = self->connect_ms > BLOCKS_REPLY_MS_MIN ? self->connect_ms
-                                                           : BLOCKS_REPLY_MS_MIN;
+    int64_t wait
+        = self->connect_ms > BLOCKS_REPLY_MS_MIN ? self->connect_ms : BLOCKS_REPLY_MS_MIN;
     return zclock_mono () + wait;
 }
 
@@ -59,7 +59,8 @@ pool_blocks_put (pool_t *self, const pool_bytes_t *blocks, size_t count,
                 goto cleanup;
             sent++;
         }
-        rc = pool_session_wait (self, PROTO_BLOCK_STORED, &reply, s_reply_deadline (self));
+        rc = pool_session_wait (self, PROTO_BLOCK_STORED, &reply,
+                                s_reply_deadline (self));
         if (rc == POOL_ETIMEOUT)
             rc = pool_fail (self, POOL_EIO, "the head did not confirm a stored block");
         if (rc)
@@ -115,7 +116,8 @@ pool_blocks_get (pool_t *self, const uint8_t (*hashes)[POOL_HASH_SIZE], size_t c
             proto_hash (zframe_data (frame), zframe_size (frame), actual);
             if (memcmp (actual, hashes[i], POOL_HASH_SIZE) != 0) {
                 zframe_destroy (&frame);
-                rc = pool_fail (self, POOL_EIO, "a block from the head does not match its hash");
+                rc = pool_fail (self, POOL_EIO,
+                                "a block from the head does not match its hash");
                 goto cleanup;
             }
             done[i] = 1;

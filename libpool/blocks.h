@@ -17,10 +17,8 @@ int pool_blocks_put (pool_t *pool, const pool_bytes_t *blocks, size_t count,
 /*  Fetches count blocks and hands each to take (i, bytes borrowed for the
     call) as it arrives, in any order; take returns 0, or <0 to stop.  0, or
     <0 with the detail in pool_last_error. */
-int pool_blocks_get (pool_t *pool, const uint8_t (*hashes)[POOL_HASH_SIZE],
-                     size_t count,
-                     int (*take) (void *arg, size_t index, const void *data,
-                                  size_t size),
+int pool_blocks_get (pool_t *pool, const uint8_t (*hashes)[POOL_HASH_SIZE], size_t count,
+                     int (*take) (void *arg, size_t index, const void *data, size_t size),
                      void *arg);
 
 #endif

@@ -46,8 +46,8 @@ s_read_file (const char *path, uint8_t **bytes, size_t *size, char *error,
         have += got;
         if (got == 0) {
             if (ferror (file)) {
-                snprintf (error, error_size, "cannot read worker library %s: %s",
-                          path, strerror (errno));
+                snprintf (error, error_size, "cannot read worker library %s: %s", path,
+                          strerror (errno));
                 goto cleanup;
             }
             break;
@@ -83,9 +83,9 @@ s_check (const char *path, char *error, size_t error_size)
     /* dlopen searches the library path for a name without a slash; we mean
        the file we read. */
     const char *shown = path;
-    char local [4096];
+    char local[4096];
     if (!strchr (path, '/')) {
-        if ((size_t) snprintf (local, sizeof local, "./%s", path) >= sizeof local) {
+        if ((size_t)snprintf (local, sizeof local, "./%s", path) >= sizeof local) {
             snprintf (error, error_size, "worker library path too long");
             return POOL_ELIBRARY;
         }
@@ -119,12 +119,12 @@ s_check (const char *path, char *error, size_t error_size)
         snprintf (error, error_size,
                   "%s is built for worker ABI version %u, this libpool speaks "
                   "version %d",
-                  shown, (unsigned) table->abi_version, POOL_WORKER_ABI);
+                  shown, (unsigned)table->abi_version, POOL_WORKER_ABI);
         goto cleanup;
     }
     if (!table->init || !table->run) {
-        snprintf (error, error_size,
-                  "%s: its pool_worker table lacks init or run", shown);
+        snprintf (error, error_size, "%s: its pool_worker table lacks init or run",
+                  shown);
         goto cleanup;
     }
     rc = 0;

@@ -13,15 +13,15 @@
 #include <string.h>
 
 typedef struct {
-    char         endpoint [300];
+    char endpoint[300];
     proto_keys_t keys;
-    char         client_id [PROTO_ID_MAX + 1];
+    char client_id[PROTO_ID_MAX + 1];
 } s_args_t;
 
 static int
 s_hello (zsock_t *sock, const char *client_id)
 {
-    char id [PROTO_ID_MAX + 1];
+    char id[PROTO_ID_MAX + 1];
     proto_new_id (id, NULL);
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_HELLO);
@@ -43,7 +43,7 @@ s_actor (zsock_t *pipe, void *arg)
     if (!sock)
         goto done;
     zsock_set_linger (sock, 0);
-    zsock_set_sndhwm (sock, 100);      /* a head that is away needs no backlog */
+    zsock_set_sndhwm (sock, 100); /* a head that is away needs no backlog */
     zsock_set_reconnect_ivl (sock, 100);
     zsock_set_reconnect_ivl_max (sock, 1000);
     proto_keys_apply_client (&args->keys, sock);
@@ -56,32 +56,27 @@ s_actor (zsock_t *pipe, void *arg)
     int64_t next = zclock_mono () + heartbeat_ms;
     while (true) {
         int64_t wait = next - zclock_mono ();
-        void *which = zpoller_wait (poller, wait > 0 ? (int) wait : 0);
+        void *which = zpoller_wait (poller, wait > 0 ? (int)wait : 0);
         if (which == pipe) {
             char *command = zstr_recv (pipe);
             bool term = !command || streq (command, "$TERM");
             zstr_free (&command);
             if (term)
                 break;
-        }
-        else
-        if (which == sock) {
+        } else if (which == sock) {
             proto_msg_t msg;
             proto_msg_init (&msg, 0);
-            char reason [128];
+            char reason[128];
             if (proto_msg_recv (&msg, zsock_resolve (sock), reason, sizeof reason)
                 == PROTO_OK) {
-                if (msg.type == PROTO_WELCOME && msg.nnums > 0
-                &&  msg.nums [0] >= 10 && msg.nums [0] <= 600000)
-                    heartbeat_ms = (int64_t) msg.nums [0];
-                else
-                if (msg.type == PROTO_ERROR && msg.code == PROTO_CODE_UNKNOWN_PEER)
-                    s_hello (sock, args->client_id);    /* a new head */
+                if (msg.type == PROTO_WELCOME && msg.nnums > 0 && msg.nums[0] >= 10
+                    && msg.nums[0] <= 600000)
+                    heartbeat_ms = (int64_t)msg.nums[0];
+                else if (msg.type == PROTO_ERROR && msg.code == PROTO_CODE_UNKNOWN_PEER)
+                    s_hello (sock, args->client_id); /* a new head */
             }
             proto_msg_reset (&msg);
-        }
-        else
-        if (zpoller_terminated (poller))
+        } else if (zpoller_terminated (poller))
             break;
         if (zclock_mono () >= next) {
             proto_msg_t beat;
@@ -109,8 +104,7 @@ done:
 }
 
 zactor_t *
-pool_liveness_new (const char *server, const proto_keys_t *keys,
-                   const char *client_id)
+pool_liveness_new (const char *server, const proto_keys_t *keys, const char *client_id)
 {
     s_args_t *args = calloc (1, sizeof *args);
     if (!args)

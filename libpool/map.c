@@ -22,52 +22,52 @@
 typedef enum { RUN_MAP, RUN_ORDERED, RUN_UNORDERED } run_mode_t;
 
 struct pool_run {
-    pool_t             *pool;       /* NULL once detached */
-    run_mode_t          mode;
-    const pool_bytes_t *inputs;     /* borrowed */
-    size_t              count;
-    uint64_t            base;       /* job id of inputs [0] */
-    size_t              submitted;  /* inputs sent */
-    size_t              received;   /* results received */
-    size_t              consumed;   /* iterators: results handed out */
-    uint64_t           *seen;       /* bitmap of received indexes */
-    pool_result_t      *results;    /* RUN_MAP: the caller's array */
-    pool_result_t      *slots;      /* iterators: ring of cap results */
-    bool               *filled;     /* RUN_ORDERED: slot holds a result */
-    size_t              cap;
-    size_t              head;       /* RUN_UNORDERED: oldest queued slot */
-    size_t              queued;     /* RUN_UNORDERED: results queued */
-    pool_shared_t       shared;     /* inputs in shared memory (shared.h) */
+    pool_t *pool; /* NULL once detached */
+    run_mode_t mode;
+    const pool_bytes_t *inputs; /* borrowed */
+    size_t count;
+    uint64_t base;          /* job id of inputs [0] */
+    size_t submitted;       /* inputs sent */
+    size_t received;        /* results received */
+    size_t consumed;        /* iterators: results handed out */
+    uint64_t *seen;         /* bitmap of received indexes */
+    pool_result_t *results; /* RUN_MAP: the caller's array */
+    pool_result_t *slots;   /* iterators: ring of cap results */
+    bool *filled;           /* RUN_ORDERED: slot holds a result */
+    size_t cap;
+    size_t head;          /* RUN_UNORDERED: oldest queued slot */
+    size_t queued;        /* RUN_UNORDERED: results queued */
+    pool_shared_t shared; /* inputs in shared memory (shared.h) */
 };
 
 struct pool_iter {
-    pool_run_t    run;
-    pool_result_t current;          /* what the last next returned */
-    int           rc;               /* sticky error, 0 while fine */
+    pool_run_t run;
+    pool_result_t current; /* what the last next returned */
+    int rc;                /* sticky error, 0 while fine */
 };
 
 static void
 s_result_free (pool_result_t *result)
 {
     if (!pool_values_release (result->value.data))
-        free ((void *) result->value.data);
-    free ((void *) result->error);
+        free ((void *)result->value.data);
+    free ((void *)result->error);
     memset (result, 0, sizeof *result);
 }
 
 void
 pool_results_release (pool_t *pool, pool_result_t *results, size_t count)
 {
-    (void) pool;
+    (void)pool;
     if (!results)
         return;
     for (size_t i = 0; i < count; i++)
-        s_result_free (&results [i]);
+        s_result_free (&results[i]);
 }
 
 static int
-s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode,
-            const pool_bytes_t *inputs, size_t count)
+s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *inputs,
+            size_t count)
 {
     memset (run, 0, sizeof *run);
     run->pool = pool;
@@ -94,11 +94,11 @@ s_run_free (pool_run_t *run)
 {
     if (run->mode == RUN_ORDERED && run->slots)
         for (size_t i = 0; i < run->cap; i++)
-            if (run->filled [i])
-                s_result_free (&run->slots [i]);
+            if (run->filled[i])
+                s_result_free (&run->slots[i]);
     if (run->mode == RUN_UNORDERED && run->slots)
         for (size_t i = 0; i < run->queued; i++)
-            s_result_free (&run->slots [(run->head + i) % run->cap]);
+            s_result_free (&run->slots[(run->head + i) % run->cap]);
     free (run->seen);
     free (run->slots);
     free (run->filled);
@@ -109,7 +109,7 @@ s_run_free (pool_run_t *run)
 static bool
 s_seen (const pool_run_t *run, size_t index)
 {
-    return (run->seen [index / 64] >> (index % 64)) & 1;
+    return (run->seen[index / 64] >> (index % 64)) & 1;
 }
 
 /* Builds a result from a RESULT entry and its frame: 0 or POOL_ENOMEM. */
@@ -128,8 +128,7 @@ s_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
             memcpy (copy, data, size);
         r->value.data = copy;
         r->value.size = size;
-    }
-    else {
+    } else {
         char *text = size ? strndup (data, size) : strdup (pool_strerror (r->status));
         if (!text)
             return POOL_ENOMEM;
@@ -163,7 +162,7 @@ s_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **frame
     if (status == 0 && size >= POOL_VALUES_FRAME_MIN) {
         memset (r, 0, sizeof *r);
         r->index = index;
-        r->value = (pool_bytes_t) { zframe_data (*frame), size };
+        r->value = (pool_bytes_t){ zframe_data (*frame), size };
         if (pool_values_keep_frame (frame) == 0)
             return 0;
     }
@@ -176,7 +175,7 @@ s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t 
               zframe_t **frame)
 {
     uint64_t index = job->id - run->base;
-    if (job->id < run->base || index >= run->submitted || s_seen (run, (size_t) index))
+    if (job->id < run->base || index >= run->submitted || s_seen (run, (size_t)index))
         return 0;
     if (job->status == PROTO_CODE_RESEND) {
         /* Its input went by reference to where it cannot be read. */
@@ -188,25 +187,23 @@ s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t 
     pool_result_t r;
     int rc;
     if (job->status == 0 && (job->flags & PROTO_JOB_SHARED))
-        rc = s_result_shared (run, &r, (size_t) index, data, size);
+        rc = s_result_shared (run, &r, (size_t)index, data, size);
     else {
         pool_shared_release (&run->shared, index);
-        rc = *frame ? s_result_frame (&r, (size_t) index, job->status, frame)
-                    : s_result_fill (&r, (size_t) index, job->status, data, size);
+        rc = *frame ? s_result_frame (&r, (size_t)index, job->status, frame)
+                    : s_result_fill (&r, (size_t)index, job->status, data, size);
     }
     if (rc)
         return rc;
-    run->seen [index / 64] |= (uint64_t) 1 << (index % 64);
+    run->seen[index / 64] |= (uint64_t)1 << (index % 64);
     run->received++;
     if (run->mode == RUN_MAP)
-        run->results [index] = r;
-    else
-    if (run->mode == RUN_ORDERED) {
-        run->slots [index % run->cap] = r;
-        run->filled [index % run->cap] = true;
-    }
-    else {
-        run->slots [(run->head + run->queued) % run->cap] = r;
+        run->results[index] = r;
+    else if (run->mode == RUN_ORDERED) {
+        run->slots[index % run->cap] = r;
+        run->filled[index % run->cap] = true;
+    } else {
+        run->slots[(run->head + run->queued) % run->cap] = r;
         run->queued++;
     }
     return 0;
@@ -225,10 +222,9 @@ pool_run_accept (pool_run_t *run, proto_msg_t *msg)
         if (frame) {
             data = zframe_data (frame);
             size = zframe_size (frame);
-        }
-        else
+        } else
             proto_msg_payload (msg, i, &data, &size);
-        rc = s_accept_one (run, &msg->jobs [i], data, size, &frame);
+        rc = s_accept_one (run, &msg->jobs[i], data, size, &frame);
         zframe_destroy (&frame);
     }
     return rc;
@@ -239,11 +235,12 @@ pool_run_accept (pool_run_t *run, proto_msg_t *msg)
 static int
 s_add_input (pool_run_t *run, proto_msg_t *msg, uint64_t index, const uint8_t *ref)
 {
-    const pool_bytes_t *input = &run->inputs [index];
+    const pool_bytes_t *input = &run->inputs[index];
     proto_job_t *job = proto_msg_add_job (msg);
-    if (!job || proto_msg_add_borrowed (msg, ref ? ref : input->data,
-                                        ref ? PROTO_SHM_REF_SIZE : input->size)
-                != PROTO_OK)
+    if (!job
+        || proto_msg_add_borrowed (msg, ref ? ref : input->data,
+                                   ref ? PROTO_SHM_REF_SIZE : input->size)
+               != PROTO_OK)
         return pool_fail (run->pool, POOL_ENOMEM, "out of memory building SUBMIT");
     job->id = run->base + index;
     job->flags = ref ? PROTO_JOB_SHARED : 0;
@@ -263,12 +260,13 @@ s_send_inputs (pool_run_t *run, const uint64_t *indexes, size_t count, bool skip
     int rc = 0;
     size_t bytes = 0;
     for (size_t k = 0; k < count && rc == 0; k++) {
-        uint64_t index = indexes ? indexes [k] : k;
-        if (skip_seen && s_seen (run, (size_t) index))
+        uint64_t index = indexes ? indexes[k] : k;
+        if (skip_seen && s_seen (run, (size_t)index))
             continue;
         const uint8_t *ref = pool_shared_ref (&run->shared, index);
-        size_t cost = ref ? PROTO_SHM_REF_SIZE : run->inputs [index].size;
-        if (msg.njobs && (msg.njobs == POOL_SUBMIT_BATCH || bytes + cost > POOL_SUBMIT_BYTES)) {
+        size_t cost = ref ? PROTO_SHM_REF_SIZE : run->inputs[index].size;
+        if (msg.njobs
+            && (msg.njobs == POOL_SUBMIT_BATCH || bytes + cost > POOL_SUBMIT_BYTES)) {
             proto_msg_set_pool (&msg, pool->pool_id);
             rc = pool_session_send (pool, &msg);
             proto_msg_init (&msg, PROTO_SUBMIT);
@@ -307,10 +305,10 @@ s_run_submit (pool_run_t *run)
         proto_msg_set_pool (&msg, pool->pool_id);
         size_t next = run->submitted, bytes = 0;
         while (next < limit && msg.njobs < POOL_SUBMIT_BATCH) {
-            const pool_bytes_t *input = &run->inputs [next];
+            const pool_bytes_t *input = &run->inputs[next];
             int admit = pool_shared_admits (&run->shared, input->size, pool->shared_min,
-                                            pool->shared_off || !pool->host [0]);
-            if (admit == 0) {   /* wait for a shared input to come back */
+                                            pool->shared_off || !pool->host[0]);
+            if (admit == 0) { /* wait for a shared input to come back */
                 stalled = true;
                 break;
             }
@@ -319,7 +317,7 @@ s_run_submit (pool_run_t *run)
                 break;
             const uint8_t *ref = NULL;
             if (admit > 0 && pool_shared_add (&run->shared, next, *input, &ref)) {
-                pool->shared_off = true;    /* no memfd here: bytes from now */
+                pool->shared_off = true; /* no memfd here: bytes from now */
                 continue;
             }
             int rc = s_add_input (run, &msg, next, ref);
@@ -364,14 +362,13 @@ s_can_start (pool_t *pool, const pool_bytes_t *inputs, size_t count)
     if (count && !inputs)
         return pool_fail (pool, POOL_EINVAL, "inputs is NULL");
     for (size_t i = 0; i < count; i++)
-        if (inputs [i].size && !inputs [i].data)
+        if (inputs[i].size && !inputs[i].data)
             return pool_fail (pool, POOL_EINVAL, "input %zu has a size but no data", i);
     return 0;
 }
 
 int
-pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
-          pool_result_t *results)
+pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t *results)
 {
     if (!pool)
         return POOL_EINVAL;
@@ -383,7 +380,7 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
     if (rc)
         return rc;
     for (size_t i = 0; i < count; i++)
-        results [i] = (pool_result_t) { .index = i };
+        results[i] = (pool_result_t){ .index = i };
     pool_run_t run;
     rc = s_run_init (&run, pool, RUN_MAP, inputs, count);
     if (rc) {
@@ -407,9 +404,9 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
     if (rc)
         for (size_t i = 0; i < count; i++)
             if (!s_seen (&run, i)) {
-                results [i].status = rc;
-                results [i].error = strdup (pool->error [0] ? pool->error
-                                                            : pool_strerror (rc));
+                results[i].status = rc;
+                results[i].error
+                    = strdup (pool->error[0] ? pool->error : pool_strerror (rc));
             }
 cleanup:
     s_run_free (&run);
@@ -462,9 +459,8 @@ s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **it
     if (count) {
         pool->run = &self->run;
         pool->iter = self;
-    }
-    else
-        self->run.pool = NULL;      /* nothing to run: done already */
+    } else
+        self->run.pool = NULL; /* nothing to run: done already */
     *iter = self;
     return 0;
 }
@@ -491,17 +487,16 @@ s_iter_pop (pool_iter_t *iter, pool_result_t *out)
         return false;
     if (run->mode == RUN_ORDERED) {
         size_t slot = run->consumed % run->cap;
-        if (!run->filled [slot])
+        if (!run->filled[slot])
             return false;
-        *out = run->slots [slot];
-        memset (&run->slots [slot], 0, sizeof run->slots [slot]);
-        run->filled [slot] = false;
-    }
-    else {
+        *out = run->slots[slot];
+        memset (&run->slots[slot], 0, sizeof run->slots[slot]);
+        run->filled[slot] = false;
+    } else {
         if (!run->queued)
             return false;
-        *out = run->slots [run->head];
-        memset (&run->slots [run->head], 0, sizeof run->slots [run->head]);
+        *out = run->slots[run->head];
+        memset (&run->slots[run->head], 0, sizeof run->slots[run->head]);
         run->head = (run->head + 1) % run->cap;
         run->queued--;
     }

@@ -291,8 +291,7 @@ s_job_input (s_job_t *job, uint32_t k, const pool_matrix_t *m, size_t bi, size_t
     of block i of out; with values, result i is one double.  Frees the
     jobs.  0 or <0. */
 static int
-s_run_jobs (pool_t *pool, s_job_t *jobs, size_t count, pool_matrix_t *out,
-            double *values)
+s_run_jobs (pool_t *pool, s_job_t *jobs, size_t count, pool_matrix_t *out, double *values)
 {
     int rc = 0;
     pool_bytes_t *inputs = calloc (count, sizeof *inputs);
@@ -561,7 +560,7 @@ s_reduce (pool_t *pool, uint32_t op, const pool_matrix_t *a, double *out)
     if (rc == 0) {
         double v = values[0];
         for (size_t i = 1; i < count; i++)
-            v = op == MATRIX_OP_SUM ? v + values[i]
+            v = op == MATRIX_OP_SUM   ? v + values[i]
                 : op == MATRIX_OP_MIN ? (values[i] < v ? values[i] : v)
                                       : (values[i] > v ? values[i] : v);
         *out = v;

@@ -17,7 +17,7 @@ pool_options_default (pool_options_t *options)
     options->reconnect_timeout = 60;
     options->job_timeout = 0;
     options->insecure = 0;
-    options->shared_memory_min = (size_t) 64 << 10;
+    options->shared_memory_min = (size_t)64 << 10;
     options->spin_wait = 0.001;
 }
 
@@ -25,24 +25,42 @@ const char *
 pool_strerror (int code)
 {
     switch (code) {
-        case POOL_OK:         return "success";
-        case POOL_EINVAL:     return "invalid argument or option";
-        case POOL_ENOMEM:     return "out of memory";
-        case POOL_ECONNECT:   return "cannot reach the head";
-        case POOL_EAUTH:      return "handshake refused (wrong password?)";
-        case POOL_EDENIED:    return "the head refused the connection";
-        case POOL_ELIBRARY:   return "bad worker library";
-        case POOL_EWORKER:    return "the workers cannot run this pool (init or an update failed)";
-        case POOL_ENOWORKERS: return "too few workers";
-        case POOL_ELOST:      return "connection to the head lost";
-        case POOL_EPROTO:     return "protocol error";
-        case POOL_EJOB:       return "the job returned an error";
-        case POOL_ECRASHED:   return "the worker crashed running the job";
-        case POOL_ETIMEDOUT:  return "the job timed out";
-        case POOL_ECLOSED:    return "the pool was closed by the head";
-        case POOL_EIO:        return "input/output error";
-        case POOL_ETIMEOUT:   return "timed out";
-        default:              return "unknown error";
+    case POOL_OK:
+        return "success";
+    case POOL_EINVAL:
+        return "invalid argument or option";
+    case POOL_ENOMEM:
+        return "out of memory";
+    case POOL_ECONNECT:
+        return "cannot reach the head";
+    case POOL_EAUTH:
+        return "handshake refused (wrong password?)";
+    case POOL_EDENIED:
+        return "the head refused the connection";
+    case POOL_ELIBRARY:
+        return "bad worker library";
+    case POOL_EWORKER:
+        return "the workers cannot run this pool (init or an update failed)";
+    case POOL_ENOWORKERS:
+        return "too few workers";
+    case POOL_ELOST:
+        return "connection to the head lost";
+    case POOL_EPROTO:
+        return "protocol error";
+    case POOL_EJOB:
+        return "the job returned an error";
+    case POOL_ECRASHED:
+        return "the worker crashed running the job";
+    case POOL_ETIMEDOUT:
+        return "the job timed out";
+    case POOL_ECLOSED:
+        return "the pool was closed by the head";
+    case POOL_EIO:
+        return "input/output error";
+    case POOL_ETIMEOUT:
+        return "timed out";
+    default:
+        return "unknown error";
     }
 }
 
@@ -51,6 +69,6 @@ pool_code_from_head (int64_t code)
 {
     /* The head speaks POOL_E* codes; anything else is not ours to return. */
     if (code <= POOL_EINVAL && code >= POOL_ETIMEOUT)
-        return (int) code;
+        return (int)code;
     return POOL_EPROTO;
 }

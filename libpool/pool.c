@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Detail of the last pool_open failure in this thread. */
-static _Thread_local char s_open_error [POOL_ERROR_MAX];
+static _Thread_local char s_open_error[POOL_ERROR_MAX];
 
 const char *
 pool_open_error (void)
@@ -29,8 +29,8 @@ pool_last_error (pool_t *pool)
     return pool ? pool->error : "no pool";
 }
 
-static int
-s_open_fail (int code, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+static int s_open_fail (int code, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static int
 s_open_fail (int code, const char *format, ...)
@@ -72,10 +72,14 @@ static int
 s_code_from_link (int rc)
 {
     switch (rc) {
-        case PROTO_LINK_EAUTH:   return POOL_EAUTH;
-        case PROTO_LINK_EDENIED: return POOL_EDENIED;
-        case PROTO_LINK_EINVAL:  return POOL_EINVAL;
-        default:                 return POOL_ECONNECT;
+    case PROTO_LINK_EAUTH:
+        return POOL_EAUTH;
+    case PROTO_LINK_EDENIED:
+        return POOL_EDENIED;
+    case PROTO_LINK_EINVAL:
+        return POOL_EINVAL;
+    default:
+        return POOL_ECONNECT;
     }
 }
 
@@ -110,7 +114,7 @@ pool_open_remote (pool_t *self, int64_t deadline)
     proto_msg_init (&msg, PROTO_POOL_OPEN);
     proto_msg_init (&reply, 0);
     int rc = POOL_ENOMEM;
-    uint8_t hash [PROTO_HASH_SIZE];
+    uint8_t hash[PROTO_HASH_SIZE];
     if (proto_msg_set_text (&msg, "%s", self->name) != PROTO_OK)
         goto cleanup;
     proto_hash (self->lib, self->lib_size, hash);
@@ -118,7 +122,7 @@ pool_open_remote (pool_t *self, int64_t deadline)
     proto_hash (self->init, self->init_size, hash);
     proto_msg_add_hash (&msg, hash);
     for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, self->open_nums [i]);
+        proto_msg_add_num (&msg, self->open_nums[i]);
     if (proto_msg_add_bytes (&msg, self->lib, self->lib_size) != PROTO_OK
         || proto_msg_add_bytes (&msg, self->init, self->init_size) != PROTO_OK) {
         rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");
@@ -131,7 +135,7 @@ pool_open_remote (pool_t *self, int64_t deadline)
     if (rc == POOL_ETIMEOUT)
         rc = pool_fail (self, POOL_ECONNECT,
                         "the head did not answer POOL_OPEN within %.1f s",
-                        (double) (self->connect_ms) / 1000.0);
+                        (double)(self->connect_ms) / 1000.0);
     if (rc)
         goto cleanup;
     self->pool_id = reply.pool;
@@ -161,11 +165,11 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
         return pool_fail (self, POOL_ENOMEM, "out of memory");
     if (self->init_size)
         memcpy (self->init, o->init_data.data, self->init_size);
-    self->open_nums [0] = (uint64_t) o->max_attempts;
-    self->open_nums [1] = (uint64_t) llround (o->job_timeout * 1000.0);
-    self->open_nums [2] = (uint64_t) o->min_workers;
-    self->open_nums [3] = o->min_gpu_memory / (1024 * 1024)
-                        + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
+    self->open_nums[0] = (uint64_t)o->max_attempts;
+    self->open_nums[1] = (uint64_t)llround (o->job_timeout * 1000.0);
+    self->open_nums[2] = (uint64_t)o->min_workers;
+    self->open_nums[3]
+        = o->min_gpu_memory / (1024 * 1024) + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
     return 0;
 }
 
@@ -178,13 +182,14 @@ s_wait_workers (pool_t *self, int count, double timeout)
         return rc;
     /* The detail ("N of M workers ready after T s") is already recorded;
        when GPU memory is what is missing, say how much the cluster has. */
-    uint64_t want = self->open_nums [3] * 1024 * 1024;
-    uint64_t nums [POOL_STATUS_NUMS];
-    if (want && pool_session_status (self, nums) == 0 && nums [5] < want)
+    uint64_t want = self->open_nums[3] * 1024 * 1024;
+    uint64_t nums[POOL_STATUS_NUMS];
+    if (want && pool_session_status (self, nums) == 0 && nums[5] < want)
         return pool_fail (self, POOL_ENOWORKERS,
                           "no worker has min_gpu_memory %.1f GiB: the largest GPU seen "
-                          "has %.1f GiB (%llu GPU workers)", want / 1073741824.0,
-                          nums [5] / 1073741824.0, (unsigned long long) nums [6]);
+                          "has %.1f GiB (%llu GPU workers)",
+                          want / 1073741824.0, nums[5] / 1073741824.0,
+                          (unsigned long long)nums[6]);
     return POOL_ENOWORKERS;
 }
 
@@ -260,8 +265,7 @@ s_open_remove (pool_t *self)
     pthread_mutex_lock (&s_open_lock);
     if (self->open_prev)
         self->open_prev->open_next = self->open_next;
-    else
-    if (s_open_pools == self)
+    else if (s_open_pools == self)
         s_open_pools = self->open_next;
     if (self->open_next)
         self->open_next->open_prev = self->open_prev;
@@ -272,7 +276,7 @@ s_open_remove (pool_t *self)
 int
 pool_open (pool_t **pool, const pool_options_t *options)
 {
-    s_open_error [0] = 0;
+    s_open_error[0] = 0;
     if (!pool || !options)
         return s_open_fail (POOL_EINVAL, "pool_open needs a pool pointer and options");
     *pool = NULL;
@@ -295,20 +299,21 @@ pool_open (pool_t **pool, const pool_options_t *options)
         goto cleanup;
     if (proto_keys_derive (&keys, options->password ? options->password : "",
                            options->insecure != 0)) {
-        rc = pool_fail (self, POOL_ENOMEM, "cannot derive keys from the password "
-                                           "(out of memory?)");
+        rc = pool_fail (self, POOL_ENOMEM,
+                        "cannot derive keys from the password "
+                        "(out of memory?)");
         goto cleanup;
     }
-    char client_id [PROTO_ID_MAX + 1];
+    char client_id[PROTO_ID_MAX + 1];
     proto_new_id (client_id, NULL);
     proto_msg_set_role (&hello, PROTO_ROLE_CLIENT);
     proto_msg_set_id (&hello, client_id);
     self->shared_min = options->shared_memory_min;
-    self->spin_us = (int64_t) (options->spin_wait * 1e6);
+    self->spin_us = (int64_t)(options->spin_wait * 1e6);
     if (self->shared_min && proto_host_key (self->host) == 0)
         proto_msg_set_host (&hello, self->host);
     else
-        self->host [0] = 0;
+        self->host[0] = 0;
     const char *server = options->server ? options->server : "127.0.0.1:8899";
     rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
                     self->error, sizeof self->error);
@@ -320,10 +325,10 @@ pool_open (pool_t **pool, const pool_options_t *options)
     }
     self->sock = proto_link_sock (self->link);
     self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
-    self->reconnect_ms = (int64_t) (options->reconnect_timeout * 1000.0);
+    self->reconnect_ms = (int64_t)(options->reconnect_timeout * 1000.0);
     if (self->reconnect_ms < self->heartbeat_ms)
         self->reconnect_ms = self->heartbeat_ms;
-    self->connect_ms = (int64_t) (options->connect_timeout * 1000.0);
+    self->connect_ms = (int64_t)(options->connect_timeout * 1000.0);
     self->last_heard = self->last_sent = zclock_mono ();
     snprintf (self->client_id, sizeof self->client_id, "%s", client_id);
     rc = s_keep (self, options, server, &lib, lib_size);
@@ -344,7 +349,7 @@ pool_open (pool_t **pool, const pool_options_t *options)
         if (rc)
             goto cleanup;
     }
-    self->error [0] = 0;
+    self->error[0] = 0;
     s_open_add (self);
     *pool = self;
     self = NULL;
@@ -352,10 +357,9 @@ cleanup:
     proto_msg_reset (&hello);
     free (lib);
     if (self) {
-        if (self->error [0])
+        if (self->error[0])
             snprintf (s_open_error, sizeof s_open_error, "%s", self->error);
-        else
-        if (!s_open_error [0])
+        else if (!s_open_error[0])
             snprintf (s_open_error, sizeof s_open_error, "%s", pool_strerror (rc));
         pool_close (&self);
     }
@@ -391,17 +395,17 @@ s_status_count (pool_t *pool, size_t which)
 {
     if (!pool)
         return POOL_EINVAL;
-    uint64_t nums [POOL_STATUS_NUMS];
+    uint64_t nums[POOL_STATUS_NUMS];
     int rc = pool_session_status (pool, nums);
     if (rc)
         return rc;
-    return nums [which] > INT32_MAX ? INT32_MAX : (int) nums [which];
+    return nums[which] > INT32_MAX ? INT32_MAX : (int)nums[which];
 }
 
 int
 pool_workers_count (pool_t *pool)
 {
-    return s_status_count (pool, 3);        /* ready for this pool */
+    return s_status_count (pool, 3); /* ready for this pool */
 }
 
 int
@@ -417,7 +421,7 @@ pool_wait_for_workers (pool_t *pool, int count, double timeout)
         return POOL_EINVAL;
     if (!(timeout >= 0))
         return pool_fail (pool, POOL_EINVAL, "timeout must not be negative");
-    int64_t deadline = zclock_mono () + (int64_t) (timeout * 1000.0);
+    int64_t deadline = zclock_mono () + (int64_t)(timeout * 1000.0);
     if (timeout > 1e9)
         deadline = POOL_FOREVER;
     while (true) {
@@ -428,9 +432,8 @@ pool_wait_for_workers (pool_t *pool, int count, double timeout)
             return 0;
         int64_t now = zclock_mono ();
         if (now >= deadline)
-            return pool_fail (pool, POOL_ETIMEOUT,
-                              "%d of %d workers ready after %.1f s", have, count,
-                              timeout);
+            return pool_fail (pool, POOL_ETIMEOUT, "%d of %d workers ready after %.1f s",
+                              have, count, timeout);
         /* Poll the head every 50 ms, handling what arrives meanwhile (an
            ERROR for the pool, results of a running iterator). */
         int64_t next = now + 50 < deadline ? now + 50 : deadline;

@@ -32,61 +32,64 @@ extern "C" {
 /*  Error codes.  Job-level codes (POOL_EJOB, POOL_ECRASHED, POOL_ETIMEDOUT)
     appear in pool_result_t.status; the others are returned by calls. */
 enum {
-    POOL_OK         = 0,
-    POOL_EINVAL     = -1,   /* bad argument or option */
-    POOL_ENOMEM     = -2,   /* out of memory */
-    POOL_ECONNECT   = -3,   /* head not reachable within connect_timeout */
-    POOL_EAUTH      = -4,   /* handshake refused: wrong password? */
-    POOL_EDENIED    = -5,   /* head refused us (protocol version, limits) */
-    POOL_ELIBRARY   = -6,   /* worker library missing, unloadable or bad */
-    POOL_EWORKER    = -7,   /* init failed, or an update kills the workers */
-    POOL_ENOWORKERS = -8,   /* too few workers within the timeout */
-    POOL_ELOST      = -9,   /* connection to the head lost for good */
-    POOL_EPROTO     = -10,  /* the head sent something we cannot read */
-    POOL_EJOB       = -11,  /* the run returned an error (see result.error) */
-    POOL_ECRASHED   = -12,  /* the worker died running it, max_attempts times */
-    POOL_ETIMEDOUT  = -13,  /* timed out, max_attempts times */
-    POOL_ECLOSED    = -14,  /* the pool was closed by the head */
-    POOL_EIO        = -15,  /* a local file could not be read */
-    POOL_ETIMEOUT   = -16   /* a wait ran out of time */
+    POOL_OK = 0,
+    POOL_EINVAL = -1,     /* bad argument or option */
+    POOL_ENOMEM = -2,     /* out of memory */
+    POOL_ECONNECT = -3,   /* head not reachable within connect_timeout */
+    POOL_EAUTH = -4,      /* handshake refused: wrong password? */
+    POOL_EDENIED = -5,    /* head refused us (protocol version, limits) */
+    POOL_ELIBRARY = -6,   /* worker library missing, unloadable or bad */
+    POOL_EWORKER = -7,    /* init failed, or an update kills the workers */
+    POOL_ENOWORKERS = -8, /* too few workers within the timeout */
+    POOL_ELOST = -9,      /* connection to the head lost for good */
+    POOL_EPROTO = -10,    /* the head sent something we cannot read */
+    POOL_EJOB = -11,      /* the run returned an error (see result.error) */
+    POOL_ECRASHED = -12,  /* the worker died running it, max_attempts times */
+    POOL_ETIMEDOUT = -13, /* timed out, max_attempts times */
+    POOL_ECLOSED = -14,   /* the pool was closed by the head */
+    POOL_EIO = -15,       /* a local file could not be read */
+    POOL_ETIMEOUT = -16   /* a wait ran out of time */
 };
 
-typedef struct pool      pool_t;
+typedef struct pool pool_t;
 typedef struct pool_iter pool_iter_t;
-typedef struct { const void *data; size_t size; } pool_bytes_t;
+typedef struct {
+    const void *data;
+    size_t size;
+} pool_bytes_t;
 
 typedef struct {
-    size_t       index;    /* position of the input in the call */
-    int          status;   /* 0, or a negative POOL_E* code */
-    pool_bytes_t value;    /* output when status == 0; owned by the pool
-                              until pool_results_release (map) or the next
-                              pool_iter_next (iterators) */
-    const char  *error;    /* message when status != 0, else NULL */
+    size_t index;       /* position of the input in the call */
+    int status;         /* 0, or a negative POOL_E* code */
+    pool_bytes_t value; /* output when status == 0; owned by the pool
+                           until pool_results_release (map) or the next
+                           pool_iter_next (iterators) */
+    const char *error;  /* message when status != 0, else NULL */
 } pool_result_t;
 
 typedef struct {
-    const char  *server;          /* "host:port", default "127.0.0.1:8899" */
-    const char  *password;        /* required */
-    const char  *worker_library;  /* path of the worker .so, shipped to nodes */
-    pool_bytes_t init_data;       /* given to the worker's init, once each */
-    double       job_timeout;     /* seconds, 0 = none */
-    int          max_attempts;    /* default 3 */
-    uint64_t     min_gpu_memory;  /* bytes; 0 = any worker, CPU ones too */
-    int          min_workers;     /* pool_open waits for this many, default 1 */
-    double       connect_timeout; /* seconds, default 10 */
-    int          insecure;        /* 1: plain TCP; the head must agree */
-    double       reconnect_timeout; /* seconds the head may be away, 60 */
+    const char *server;         /* "host:port", default "127.0.0.1:8899" */
+    const char *password;       /* required */
+    const char *worker_library; /* path of the worker .so, shipped to nodes */
+    pool_bytes_t init_data;     /* given to the worker's init, once each */
+    double job_timeout;         /* seconds, 0 = none */
+    int max_attempts;           /* default 3 */
+    uint64_t min_gpu_memory;    /* bytes; 0 = any worker, CPU ones too */
+    int min_workers;            /* pool_open waits for this many, default 1 */
+    double connect_timeout;     /* seconds, default 10 */
+    int insecure;               /* 1: plain TCP; the head must agree */
+    double reconnect_timeout;   /* seconds the head may be away, 60 */
     /* Inputs of at least this many bytes reach workers on this host
        through shared memory, and their big outputs come back so: no
        socket, no encryption, a result that is a read-only mapping.
        Default 64 KiB; 0: always through the head. */
-    size_t       shared_memory_min;
+    size_t shared_memory_min;
     /* Seconds a call waiting for the head looks at the socket, yielding
        the CPU between looks, before it sleeps: a short job's result then
        comes without the wake-up of an idle CPU (tens of microseconds on a
        virtual machine, several per hop).  Default 0.001, at most 1; 0:
        sleep at once, for a client that shares few cores with busy workers. */
-    double       spin_wait;
+    double spin_wait;
     /* more fields may follow; always start from pool_options_default */
 } pool_options_t;
 
@@ -95,37 +98,36 @@ POOL_API void pool_options_default (pool_options_t *options);
 /*  Connects, ships the worker library and init data, and waits until
     min_workers workers have loaded it.  On failure *pool stays NULL and
     the return code says why; pool_open_error gives the detail. */
-POOL_API int  pool_open (pool_t **pool, const pool_options_t *options);
+POOL_API int pool_open (pool_t **pool, const pool_options_t *options);
 
 /*  Runs every input; results[i] is the result of inputs[i].  Returns 0 when
     every input has a result (some may be errors), <0 when the map could not
     finish (head lost); results then hold what arrived. */
-POOL_API int  pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
-                        pool_result_t *results);
-POOL_API void pool_results_release (pool_t *pool, pool_result_t *results,
-                                    size_t count);
+POOL_API int pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+                       pool_result_t *results);
+POOL_API void pool_results_release (pool_t *pool, pool_result_t *results, size_t count);
 /*  Iterators over one map: pool_imap yields in input order, pool_imap_unordered
     as results arrive.  Inputs are sent as the window allows, so the inputs
     array and its bytes must stay valid until the iterator is done or
     destroyed.  Destroying it early is fine: later results are dropped. */
-POOL_API int  pool_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count,
-                         pool_iter_t **iter);
-POOL_API int  pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs,
-                                   size_t count, pool_iter_t **iter);
+POOL_API int pool_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+                        pool_iter_t **iter);
+POOL_API int pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs, size_t count,
+                                  pool_iter_t **iter);
 /*  1: *result holds the next result, 0: all done, <0: error. */
-POOL_API int  pool_iter_next (pool_iter_t *iter, pool_result_t *result);
+POOL_API int pool_iter_next (pool_iter_t *iter, pool_result_t *result);
 POOL_API void pool_iter_destroy (pool_iter_t **iter);
 
 /*  Every worker of the pool applies the update, in order, between jobs.
     Jobs submitted after this call run only on workers that applied it. */
-POOL_API int  pool_update_workers (pool_t *pool, pool_bytes_t update);
+POOL_API int pool_update_workers (pool_t *pool, pool_bytes_t update);
 
 /*  Workers that have loaded this pool's library and can run its jobs. */
-POOL_API int  pool_workers_count (pool_t *pool);
+POOL_API int pool_workers_count (pool_t *pool);
 /*  Nodes connected to the head. */
-POOL_API int  pool_nodes_count (pool_t *pool);
+POOL_API int pool_nodes_count (pool_t *pool);
 /*  Waits until the pool has at least count workers: 0, or POOL_ETIMEOUT. */
-POOL_API int  pool_wait_for_workers (pool_t *pool, int count, double timeout);
+POOL_API int pool_wait_for_workers (pool_t *pool, int count, double timeout);
 /*  Closes the pool and frees it; *pool becomes NULL.  A program that ends
     (exit, a return from main) with pools still open has them closed for
     it at exit, provided no other thread is inside a call on them then. */
@@ -146,12 +148,11 @@ POOL_API const char *pool_open_error (void);
 
 /*  Stores bytes as a block; hash gets its name.  0 once the head has
     stored it, or <0 (POOL_EIO: the store failed; POOL_ELOST). */
-POOL_API int  pool_put (pool_t *pool, pool_bytes_t bytes,
-                        uint8_t hash[POOL_HASH_SIZE]);
+POOL_API int pool_put (pool_t *pool, pool_bytes_t bytes, uint8_t hash[POOL_HASH_SIZE]);
 /*  Fetches block hash: 0 with *data (malloc'd, caller frees with free)
     and *size; POOL_EIO when the store does not have it. */
-POOL_API int  pool_get (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE],
-                        void **data, size_t *size);
+POOL_API int pool_get (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE], void **data,
+                       size_t *size);
 
 #ifdef __cplusplus
 }

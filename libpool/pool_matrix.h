@@ -59,29 +59,28 @@ POOL_API int pool_matrix_open (pool_t **pool, const pool_options_t *options);
 
 /*  Stores a host row-major array of rows x cols elements of dtype as a new
     block matrix (block_size 0: POOL_MATRIX_BLOCK_SIZE). */
-POOL_API int pool_matrix_create (pool_t *pool, pool_matrix_t **matrix,
-                                 const void *data, size_t rows, size_t cols,
-                                 pool_dtype_t dtype, size_t block_size);
+POOL_API int pool_matrix_create (pool_t *pool, pool_matrix_t **matrix, const void *data,
+                                 size_t rows, size_t cols, pool_dtype_t dtype,
+                                 size_t block_size);
 /*  Copies the matrix back into data (rows * cols elements, row-major). */
-POOL_API int pool_matrix_get (pool_t *pool, const pool_matrix_t *matrix,
-                              void *data);
+POOL_API int pool_matrix_get (pool_t *pool, const pool_matrix_t *matrix, void *data);
 /*  Frees the handle and nulls *matrix.  The blocks stay in the store (it
     has no deletion yet; identical blocks are shared between matrices). */
 POOL_API void pool_matrix_delete (pool_matrix_t **matrix);
 
-POOL_API size_t       pool_matrix_rows (const pool_matrix_t *matrix);
-POOL_API size_t       pool_matrix_cols (const pool_matrix_t *matrix);
-POOL_API size_t       pool_matrix_block_size (const pool_matrix_t *matrix);
+POOL_API size_t pool_matrix_rows (const pool_matrix_t *matrix);
+POOL_API size_t pool_matrix_cols (const pool_matrix_t *matrix);
+POOL_API size_t pool_matrix_block_size (const pool_matrix_t *matrix);
 POOL_API pool_dtype_t pool_matrix_dtype (const pool_matrix_t *matrix);
 /*  The hash of block (i, j) (row i, column j of the block grid), or NULL
     out of range.  Borrowed. */
-POOL_API const uint8_t *pool_matrix_block (const pool_matrix_t *matrix,
-                                           size_t i, size_t j);
+POOL_API const uint8_t *pool_matrix_block (const pool_matrix_t *matrix, size_t i,
+                                           size_t j);
 
 /*  *c = op(a) * op(b), op transposing where the flag says so. */
-POOL_API int pool_matrix_multiply (pool_t *pool, const pool_matrix_t *a,
-                                   bool transpose_a, const pool_matrix_t *b,
-                                   bool transpose_b, pool_matrix_t **c);
+POOL_API int pool_matrix_multiply (pool_t *pool, const pool_matrix_t *a, bool transpose_a,
+                                   const pool_matrix_t *b, bool transpose_b,
+                                   pool_matrix_t **c);
 /*  Cellwise: *c = a + b, a - b, a .* b, a ./ b. */
 POOL_API int pool_matrix_add (pool_t *pool, const pool_matrix_t *a,
                               const pool_matrix_t *b, pool_matrix_t **c);
@@ -94,10 +93,10 @@ POOL_API int pool_matrix_divide (pool_t *pool, const pool_matrix_t *a,
 /*  With a scalar: *c = a + s, a * s, a / s. */
 POOL_API int pool_matrix_scalar_add (pool_t *pool, const pool_matrix_t *a, double s,
                                      pool_matrix_t **c);
-POOL_API int pool_matrix_scalar_multiply (pool_t *pool, const pool_matrix_t *a,
-                                          double s, pool_matrix_t **c);
-POOL_API int pool_matrix_scalar_divide (pool_t *pool, const pool_matrix_t *a,
-                                        double s, pool_matrix_t **c);
+POOL_API int pool_matrix_scalar_multiply (pool_t *pool, const pool_matrix_t *a, double s,
+                                          pool_matrix_t **c);
+POOL_API int pool_matrix_scalar_divide (pool_t *pool, const pool_matrix_t *a, double s,
+                                        pool_matrix_t **c);
 /*  *c = a transposed. */
 POOL_API int pool_matrix_transpose (pool_t *pool, const pool_matrix_t *a,
                                     pool_matrix_t **c);

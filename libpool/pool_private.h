@@ -16,55 +16,56 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define POOL_SUBMIT_BATCH  1024     /* jobs in one SUBMIT */
-#define POOL_SUBMIT_BYTES  (16u << 20) /* input bytes in one SUBMIT */
-#define POOL_WINDOW        32768    /* unfinished jobs per pool: covers tens of ms of
-                                       round trip at a few hundred thousand jobs/s */
-#define POOL_ERROR_MAX     1024     /* bytes of an error detail */
-#define POOL_FOREVER       INT64_MAX
+#define POOL_SUBMIT_BATCH 1024        /* jobs in one SUBMIT */
+#define POOL_SUBMIT_BYTES (16u << 20) /* input bytes in one SUBMIT */
+#define POOL_WINDOW                                                                      \
+    32768                   /* unfinished jobs per pool: covers tens of ms of            \
+                               round trip at a few hundred thousand jobs/s */
+#define POOL_ERROR_MAX 1024 /* bytes of an error detail */
+#define POOL_FOREVER INT64_MAX
 
 typedef struct pool_run pool_run_t;
 
 struct pool {
-    struct pool  *open_prev;        /* the process's open pools (pool.c) */
-    struct pool  *open_next;
+    struct pool *open_prev; /* the process's open pools (pool.c) */
+    struct pool *open_next;
     proto_link_t *link;
-    zsock_t      *sock;             /* borrowed from link */
-    uint64_t      pool_id;          /* the head's id, valid when has_pool */
-    bool          has_pool;
-    uint64_t      next_id;          /* first job id of the next map */
-    int           broken;           /* sticky POOL_E* once lost/closed, else 0 */
-    int64_t       heartbeat_ms;
-    int64_t       reconnect_ms;     /* silence after which the head is lost */
-    int64_t       connect_ms;       /* connect_timeout, for request replies */
-    int64_t       last_heard;       /* zclock_mono of the last message in */
-    int64_t       last_sent;        /* zclock_mono of the last message out */
-    int64_t       left_at;          /* zclock_mono when the last wait ended */
-    pool_run_t   *run;              /* the running map or iterator, or NULL */
+    zsock_t *sock;    /* borrowed from link */
+    uint64_t pool_id; /* the head's id, valid when has_pool */
+    bool has_pool;
+    uint64_t next_id; /* first job id of the next map */
+    int broken;       /* sticky POOL_E* once lost/closed, else 0 */
+    int64_t heartbeat_ms;
+    int64_t reconnect_ms; /* silence after which the head is lost */
+    int64_t connect_ms;   /* connect_timeout, for request replies */
+    int64_t last_heard;   /* zclock_mono of the last message in */
+    int64_t last_sent;    /* zclock_mono of the last message out */
+    int64_t left_at;      /* zclock_mono when the last wait ended */
+    pool_run_t *run;      /* the running map or iterator, or NULL */
     /* What it takes to open the pool again on a head that lost it
        (recover.c): the head restarted, or declared us dead. */
-    char          client_id [PROTO_ID_MAX + 1];
-    proto_keys_t  keys;
-    char          server [256];
-    char          name [PROTO_ID_MAX + 1];      /* library basename */
-    uint8_t      *lib;              /* library bytes */
-    size_t        lib_size;
-    uint8_t      *init;             /* init data bytes */
-    size_t        init_size;
-    uint64_t      open_nums [4];    /* POOL_OPEN nums */
-    zlist_t      *updates;          /* zframe_t *: every update sent, in order */
-    bool          recovering;       /* inside pool_recover */
-    int           recoveries;       /* times the pool was opened again */
-    zactor_t     *liveness;         /* heartbeats while the program is busy */
-    pool_iter_t  *iter;             /* the live iterator, or NULL */
+    char client_id[PROTO_ID_MAX + 1];
+    proto_keys_t keys;
+    char server[256];
+    char name[PROTO_ID_MAX + 1]; /* library basename */
+    uint8_t *lib;                /* library bytes */
+    size_t lib_size;
+    uint8_t *init; /* init data bytes */
+    size_t init_size;
+    uint64_t open_nums[4]; /* POOL_OPEN nums */
+    zlist_t *updates;      /* zframe_t *: every update sent, in order */
+    bool recovering;       /* inside pool_recover */
+    int recoveries;        /* times the pool was opened again */
+    zactor_t *liveness;    /* heartbeats while the program is busy */
+    pool_iter_t *iter;     /* the live iterator, or NULL */
     /* Big inputs through shared memory (shared.h) */
-    char          host [PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
-    size_t        shared_min;       /* options.shared_memory_min */
-    bool          shared_off;       /* it failed or did not pay: bytes */
-    int64_t       spin_us;          /* options.spin_wait (session.c) */
-    int           spin_misses;      /* spins in a row that ran out */
-    unsigned      spin_skips;       /* waits that did not spin */
-    char          error [POOL_ERROR_MAX];
+    char host[PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
+    size_t shared_min;           /* options.shared_memory_min */
+    bool shared_off;             /* it failed or did not pay: bytes */
+    int64_t spin_us;             /* options.spin_wait (session.c) */
+    int spin_misses;             /* spins in a row that ran out */
+    unsigned spin_skips;         /* waits that did not spin */
+    char error[POOL_ERROR_MAX];
 };
 
 /*  Records a failure detail on the pool and returns code, so callers can
@@ -90,7 +91,7 @@ int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     nums filled (nodes, workers, pools, pool_workers, insecure,
     largest GPU memory in bytes, GPU workers; 0 where the head sent none), or <0. */
 #define POOL_STATUS_NUMS 7
-int pool_session_status (pool_t *self, uint64_t nums [POOL_STATUS_NUMS]);
+int pool_session_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS]);
 
 /*  map.c: takes one RESULT batch for the running map; drops entries that
     are not of it or already received.  0, or POOL_ENOMEM. */
@@ -102,8 +103,8 @@ void pool_iter_orphan (pool_iter_t *iter);
 /*  library.c: reads the worker library at path into *bytes (malloc'd,
     caller frees) and checks it exports a pool_worker table of our ABI.
     0, or POOL_ELIBRARY / POOL_ENOMEM with the reason in error. */
-int pool_library_load (const char *path, uint8_t **bytes, size_t *size,
-                       char *error, size_t error_size);
+int pool_library_load (const char *path, uint8_t **bytes, size_t *size, char *error,
+                       size_t error_size);
 
 /*  pool.c: POOL_OPEN from what the pool keeps, then POOL_READY: 0 or <0. */
 int pool_open_remote (pool_t *self, int64_t deadline);

@@ -26,37 +26,35 @@ extern "C" {
 #define POOL_WORKER_ABI 1
 
 typedef struct pool_worker_ctx pool_worker_ctx_t;
-typedef struct pool_output     pool_output_t;
+typedef struct pool_output pool_output_t;
 
 typedef struct {
-    uint32_t    abi_version;  /* POOL_WORKER_ABI */
+    uint32_t abi_version; /* POOL_WORKER_ABI */
     const char *name;
     /* NULL on failure, after pool_worker_error */
     void *(*init) (pool_bytes_t init_data, pool_worker_ctx_t *ctx);
     /* 0 ok, else an error (message from pool_worker_error).  input.data
        is 16-byte aligned. */
-    int   (*run) (void *self, pool_bytes_t input, pool_output_t *output,
-                  pool_worker_ctx_t *ctx);
+    int (*run) (void *self, pool_bytes_t input, pool_output_t *output,
+                pool_worker_ctx_t *ctx);
     /* 0 ok; may be NULL when the class takes no updates */
-    int   (*handle_update) (void *self, pool_bytes_t update,
-                            pool_worker_ctx_t *ctx);
-    void  (*destroy) (void *self);
+    int (*handle_update) (void *self, pool_bytes_t update, pool_worker_ctx_t *ctx);
+    void (*destroy) (void *self);
 } pool_worker_class_t;
 
 /* Output buffer of size bytes, filled in place; NULL when out of memory. */
 POOL_API void *pool_output_alloc (pool_output_t *output, size_t size);
 /* Copies size bytes as the output: 0, or POOL_ENOMEM. */
-POOL_API int   pool_output_set (pool_output_t *output, const void *data,
-                                size_t size);
+POOL_API int pool_output_set (pool_output_t *output, const void *data, size_t size);
 /* Sets the error message of the current init, run or update. */
-POOL_API void  pool_worker_error (pool_worker_ctx_t *ctx, const char *format,
-                                  ...) __attribute__ ((format (printf, 2, 3)));
+POOL_API void pool_worker_error (pool_worker_ctx_t *ctx, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
 /* This worker's id, e.g. "host-1a2b/w0": stable for the process' life. */
 POOL_API const char *pool_worker_id (pool_worker_ctx_t *ctx);
 /* 0: the worker has a GPU (index, name, memory filled where not NULL);
    <0: it runs on CPU. */
-POOL_API int   pool_worker_gpu (pool_worker_ctx_t *ctx, int *index,
-                                const char **name, uint64_t *memory);
+POOL_API int pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name,
+                              uint64_t *memory);
 
 /*  Blocks (after ABI 1's first functions; nothing above moved).  Blocks
     are immutable byte strings in the cluster's block store, named by their
@@ -71,13 +69,13 @@ POOL_API int   pool_worker_gpu (pool_worker_ctx_t *ctx, int *index,
     until the current init, run or update returns; POOL_EIO when the store
     does not have it or the head is not reachable, POOL_ENOMEM (the reason
     is set as with pool_worker_error). */
-POOL_API int   pool_worker_block_get (pool_worker_ctx_t *ctx,
-                                      const uint8_t hash[POOL_HASH_SIZE],
-                                      pool_bytes_t *out);
+POOL_API int pool_worker_block_get (pool_worker_ctx_t *ctx,
+                                    const uint8_t hash[POOL_HASH_SIZE],
+                                    pool_bytes_t *out);
 /*  Stores size bytes as a block, fills hash with its name: 0 once the
     head has it (and the cache), else POOL_EIO / POOL_ENOMEM. */
-POOL_API int   pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data,
-                                      size_t size, uint8_t hash[POOL_HASH_SIZE]);
+POOL_API int pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, size_t size,
+                                    uint8_t hash[POOL_HASH_SIZE]);
 
 /*  The UUID of the worker's GPU ("GPU-..."), as CUDA_VISIBLE_DEVICES names
     it, or NULL on a CPU worker.  Added after the block functions. */

@@ -26,7 +26,7 @@ pool_recover (pool_t *self)
 
     proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
     proto_msg_set_id (&msg, self->client_id);
-    if (self->host [0])
+    if (self->host[0])
         proto_msg_set_host (&msg, self->host);
     rc = pool_session_send (self, &msg);
     if (rc == 0)
@@ -54,9 +54,10 @@ pool_recover (pool_t *self)
         self->recoveries++;
 cleanup:
     if (rc == POOL_ETIMEOUT)
-        rc = pool_fail (self, POOL_ELOST, "the head restarted, and opening the pool "
+        rc = pool_fail (self, POOL_ELOST,
+                        "the head restarted, and opening the pool "
                         "again did not finish within reconnect_timeout (%.1f s)",
-                        (double) self->reconnect_ms / 1000.0);
+                        (double)self->reconnect_ms / 1000.0);
     if (rc)
         self->broken = rc == POOL_ETIMEOUT ? POOL_ELOST : rc;
     proto_msg_reset (&msg);

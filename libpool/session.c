@@ -66,43 +66,42 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
         return 0;
     }
     switch (msg->type) {
-        case PROTO_RESULT:
-            if (self->has_pool && msg->pool == self->pool_id && self->run
-                && pool_run_accept (self->run, msg) != 0)
-                return pool_fail (self, POOL_ENOMEM, "out of memory storing a result");
-            /* Results outside a map belong to an abandoned one: dropped. */
-            return want == PROTO_RESULT ? 0 : 1;
-        case PROTO_ERROR: {
-            /* Each pool has its own connection: an ERROR naming another
-               pool is stale, one naming none answers something we sent. */
-            if ((msg->present & PROTO_F_POOL) && self->has_pool
-                && msg->pool != self->pool_id)
+    case PROTO_RESULT:
+        if (self->has_pool && msg->pool == self->pool_id && self->run
+            && pool_run_accept (self->run, msg) != 0)
+            return pool_fail (self, POOL_ENOMEM, "out of memory storing a result");
+        /* Results outside a map belong to an abandoned one: dropped. */
+        return want == PROTO_RESULT ? 0 : 1;
+    case PROTO_ERROR: {
+        /* Each pool has its own connection: an ERROR naming another
+           pool is stale, one naming none answers something we sent. */
+        if ((msg->present & PROTO_F_POOL) && self->has_pool && msg->pool != self->pool_id)
+            return 1;
+        if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
+            /* The head restarted or declared us dead: our pool is gone
+               there.  While opening it again, more of these answer what
+               we sent before our HELLO; they are expected. */
+            if (self->recovering || !self->has_pool)
                 return 1;
-            if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
-                /* The head restarted or declared us dead: our pool is gone
-                   there.  While opening it again, more of these answer what
-                   we sent before our HELLO; they are expected. */
-                if (self->recovering || !self->has_pool)
-                    return 1;
-                int rc = pool_recover (self);
-                return rc ? rc : 1;
-            }
-            int code = pool_code_from_head (msg->code);
-            /* Closed, or failed past opening (its workers cannot serve
-               it, e.g. an update that kills them): the head dropped it. */
-            if (code == POOL_ECLOSED
-            || (code == POOL_EWORKER && self->has_pool && (msg->present & PROTO_F_POOL)))
-                self->broken = code;
-            return pool_fail (self, code, "%s",
-                              msg->text && *msg->text ? msg->text
-                                                      : "the head reported an error");
+            int rc = pool_recover (self);
+            return rc ? rc : 1;
         }
-        case PROTO_DENIED:
-            self->broken = POOL_EDENIED;
-            return pool_fail (self, POOL_EDENIED, "the head refused us: %s",
-                              msg->text ? msg->text : "no reason given");
-        default:
-            return 1;       /* HEARTBEAT, WELCOME, stale replies */
+        int code = pool_code_from_head (msg->code);
+        /* Closed, or failed past opening (its workers cannot serve
+           it, e.g. an update that kills them): the head dropped it. */
+        if (code == POOL_ECLOSED
+            || (code == POOL_EWORKER && self->has_pool && (msg->present & PROTO_F_POOL)))
+            self->broken = code;
+        return pool_fail (self, code, "%s",
+                          msg->text && *msg->text ? msg->text
+                                                  : "the head reported an error");
+    }
+    case PROTO_DENIED:
+        self->broken = POOL_EDENIED;
+        return pool_fail (self, POOL_EDENIED, "the head refused us: %s",
+                          msg->text ? msg->text : "no reason given");
+    default:
+        return 1; /* HEARTBEAT, WELCOME, stale replies */
     }
 }
 
@@ -120,7 +119,7 @@ static spin_t
 s_spin_wait (void *handle, int64_t us)
 {
     int64_t until = zclock_usecs () + us;
-    for (int looks = 0; ; looks++) {
+    for (int looks = 0;; looks++) {
         int events = 0;
         size_t size = sizeof events;
         /* ZMQ_EVENTS first takes in what libzmq's I/O thread handed over;
@@ -141,12 +140,12 @@ s_spin_wait (void *handle, int64_t us)
     only every SPIN_PROBE-th wait tries again.  Input that was already
     waiting says nothing either way. */
 #define SPIN_FUTILE 8
-#define SPIN_PROBE  64
+#define SPIN_PROBE 64
 
 static bool
 s_spin_first (pool_t *self, void *handle, long timeout_ms)
 {
-    int64_t us = (int64_t) timeout_ms * 1000;
+    int64_t us = (int64_t)timeout_ms * 1000;
     if (self->spin_us < us)
         us = self->spin_us;
     if (us <= 0)
@@ -156,15 +155,13 @@ s_spin_first (pool_t *self, void *handle, long timeout_ms)
     spin_t spin = s_spin_wait (handle, us);
     if (spin == SPIN_CAUGHT)
         self->spin_misses = 0;
-    else
-    if (spin == SPIN_MISSED && self->spin_misses < SPIN_FUTILE)
+    else if (spin == SPIN_MISSED && self->spin_misses < SPIN_FUTILE)
         self->spin_misses++;
     return spin != SPIN_MISSED;
 }
 
 int
-pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
-                   int64_t deadline)
+pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline)
 {
     if (self->broken)
         return self->broken;
@@ -186,7 +183,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
             self->broken = POOL_ELOST;
             rc = pool_fail (self, POOL_ELOST,
                             "no word from the head for %.1f s: connection lost",
-                            (double) (now - self->last_heard) / 1000.0);
+                            (double)(now - self->last_heard) / 1000.0);
             goto cleanup;
         }
         if (now - self->last_sent >= self->heartbeat_ms) {
@@ -200,7 +197,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
         }
         int64_t wake = s_min (deadline, self->last_sent + self->heartbeat_ms);
         wake = s_min (wake, self->last_heard + self->reconnect_ms);
-        long timeout = wake > now ? (long) (wake - now) : 0;
+        long timeout = wake > now ? (long)(wake - now) : 0;
 
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
         int n = 1;
@@ -209,7 +206,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
         else {
             /* the spin took some of the wait: sleep only the rest */
             now = zclock_mono ();
-            n = zmq_poll (&item, 1, wake > now ? (long) (wake - now) : 0);
+            n = zmq_poll (&item, 1, wake > now ? (long)(wake - now) : 0);
         }
         if (n < 0) {
             if (zmq_errno () == EINTR)
@@ -225,7 +222,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
         if (!raw)
             continue;
         self->last_heard = zclock_mono ();
-        char reason [256];
+        char reason[256];
         int drc = proto_msg_decode (&msg, &raw, reason, sizeof reason);
         if (drc == PROTO_EVERSION) {
             self->broken = POOL_EPROTO;
@@ -235,7 +232,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
             goto cleanup;
         }
         if (drc != PROTO_OK)
-            continue;           /* malformed: dropped, never trusted */
+            continue; /* malformed: dropped, never trusted */
         rc = s_handle (self, &msg, want, reply);
         if (rc != 1)
             goto cleanup;
@@ -247,7 +244,7 @@ cleanup:
 }
 
 int
-pool_session_status (pool_t *self, uint64_t nums [POOL_STATUS_NUMS])
+pool_session_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS])
 {
     proto_msg_t msg, reply;
     proto_msg_init (&msg, PROTO_STATUS_REQ);
@@ -257,11 +254,12 @@ pool_session_status (pool_t *self, uint64_t nums [POOL_STATUS_NUMS])
     int rc = pool_session_send (self, &msg);
     if (rc)
         goto cleanup;
-    rc = pool_session_wait (self, PROTO_STATUS, &reply, zclock_mono () + self->connect_ms);
+    rc = pool_session_wait (self, PROTO_STATUS, &reply,
+                            zclock_mono () + self->connect_ms);
     if (rc == POOL_ETIMEOUT)
         rc = pool_fail (self, POOL_ETIMEOUT,
                         "the head did not answer STATUS_REQ within %.1f s",
-                        (double) self->connect_ms / 1000.0);
+                        (double)self->connect_ms / 1000.0);
     if (rc)
         goto cleanup;
     if (reply.nnums < 4) {
@@ -269,7 +267,7 @@ pool_session_status (pool_t *self, uint64_t nums [POOL_STATUS_NUMS])
         goto cleanup;
     }
     for (size_t i = 0; i < POOL_STATUS_NUMS; i++)
-        nums [i] = i < reply.nnums ? reply.nums [i] : 0;
+        nums[i] = i < reply.nnums ? reply.nums[i] : 0;
 cleanup:
     proto_msg_reset (&msg);
     proto_msg_reset (&reply);

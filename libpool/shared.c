@@ -14,15 +14,15 @@ pool_shared_init (pool_shared_t *self)
 {
     memset (self, 0, sizeof *self);
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        self->slots [i].fd = -1;
+        self->slots[i].fd = -1;
 }
 
 void
 pool_shared_free (pool_shared_t *self)
 {
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        if (self->slots [i].fd >= 0)
-            close (self->slots [i].fd);
+        if (self->slots[i].fd >= 0)
+            close (self->slots[i].fd);
     free (self->resend);
     pool_shared_init (self);
 }
@@ -33,7 +33,7 @@ pool_shared_admits (const pool_shared_t *self, size_t size, size_t min, bool off
     if (off || min == 0 || size < min)
         return -1;
     if (self->used == POOL_SHARED_MAX
-    || (self->used && self->bytes + size > POOL_SHARED_BYTES))
+        || (self->used && self->bytes + size > POOL_SHARED_BYTES))
         return 0;
     return 1;
 }
@@ -44,8 +44,8 @@ s_find (const pool_shared_t *self, uint64_t index)
     if (!self->used)
         return NULL;
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        if (self->slots [i].fd >= 0 && self->slots [i].index == index)
-            return (pool_shared_slot_t *) &self->slots [i];
+        if (self->slots[i].fd >= 0 && self->slots[i].index == index)
+            return (pool_shared_slot_t *)&self->slots[i];
     return NULL;
 }
 
@@ -55,8 +55,8 @@ pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
 {
     pool_shared_slot_t *slot = NULL;
     for (size_t i = 0; i < POOL_SHARED_MAX && !slot; i++)
-        if (self->slots [i].fd < 0)
-            slot = &self->slots [i];
+        if (self->slots[i].fd < 0)
+            slot = &self->slots[i];
     if (!slot)
         return POOL_ENOMEM;
     proto_shm_ref_t where;
@@ -110,7 +110,7 @@ pool_shared_bounce (pool_shared_t *self, uint64_t index)
         self->resend = grown;
         self->resend_cap = cap;
     }
-    self->resend [self->nresend++] = index;
+    self->resend[self->nresend++] = index;
     self->bounced++;
     return 0;
 }
@@ -122,36 +122,36 @@ pool_shared_futile (const pool_shared_t *self)
 }
 
 int
-pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
-                    size_t size, pool_bytes_t *data, const char **why)
+pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t size,
+                    pool_bytes_t *data, const char **why)
 {
     pool_shared_slot_t *slot = s_find (self, index);
     proto_shm_ref_t out, in;
     if (!slot || proto_shm_ref_decode (ref, size, &out)
-    ||  proto_shm_ref_decode (slot->ref, sizeof slot->ref, &in)
-    ||  out.pid != in.pid || out.fd != in.fd || out.ino != in.ino) {
+        || proto_shm_ref_decode (slot->ref, sizeof slot->ref, &in) || out.pid != in.pid
+        || out.fd != in.fd || out.ino != in.ino) {
         if (slot)
             s_release (self, slot);
         *why = "the worker's output reference names no memory of this map";
         return POOL_EPROTO;
     }
     struct stat st;
-    if (fstat (slot->fd, &st) || (uint64_t) st.st_size < out.offset + out.size) {
+    if (fstat (slot->fd, &st) || (uint64_t)st.st_size < out.offset + out.size) {
         s_release (self, slot);
         *why = "the worker's output lies past the end of its shared memory";
         return POOL_EPROTO;
     }
     void *at, *base;
     size_t length;
-    int rc = proto_shm_map (slot->fd, out.offset, (size_t) out.size, false, &at,
-                            &base, &length);
-    s_release (self, slot);     /* the mapping keeps the memfd alive */
+    int rc = proto_shm_map (slot->fd, out.offset, (size_t)out.size, false, &at, &base,
+                            &length);
+    s_release (self, slot); /* the mapping keeps the memfd alive */
     if (rc) {
         *why = "cannot map the worker's output from shared memory";
         return POOL_ENOMEM;
     }
-    if (!at) {                  /* empty: any pointer will do */
-        *data = (pool_bytes_t) { NULL, 0 };
+    if (!at) { /* empty: any pointer will do */
+        *data = (pool_bytes_t){ NULL, 0 };
         return 0;
     }
     if (pool_values_keep_mapping (at, base, length)) {
@@ -159,6 +159,6 @@ pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
         *why = "out of memory";
         return POOL_ENOMEM;
     }
-    *data = (pool_bytes_t) { at, (size_t) out.size };
+    *data = (pool_bytes_t){ at, (size_t)out.size };
     return 0;
 }

@@ -19,24 +19,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POOL_SHARED_MAX    64
-#define POOL_SHARED_BYTES  ((size_t) 1 << 30)
+#define POOL_SHARED_MAX 64
+#define POOL_SHARED_BYTES ((size_t)1 << 30)
 
 typedef struct {
-    uint64_t index;                 /* the input's index in its map */
-    int      fd;                    /* the memfd; -1: slot free */
-    size_t   size;
-    uint8_t  ref [PROTO_SHM_REF_SIZE];
+    uint64_t index; /* the input's index in its map */
+    int fd;         /* the memfd; -1: slot free */
+    size_t size;
+    uint8_t ref[PROTO_SHM_REF_SIZE];
 } pool_shared_slot_t;
 
 typedef struct {
-    pool_shared_slot_t slots [POOL_SHARED_MAX];
-    size_t             used;        /* slots with fd >= 0 */
-    size_t             bytes;       /* their sizes */
-    uint64_t          *resend;      /* indexes to send again as bytes */
-    size_t             nresend, resend_cap;
-    size_t             sent;        /* inputs sent by reference */
-    size_t             bounced;     /* ... that came back PROTO_CODE_RESEND */
+    pool_shared_slot_t slots[POOL_SHARED_MAX];
+    size_t used;      /* slots with fd >= 0 */
+    size_t bytes;     /* their sizes */
+    uint64_t *resend; /* indexes to send again as bytes */
+    size_t nresend, resend_cap;
+    size_t sent;    /* inputs sent by reference */
+    size_t bounced; /* ... that came back PROTO_CODE_RESEND */
 } pool_shared_t;
 
 void pool_shared_init (pool_shared_t *self);
@@ -45,26 +45,25 @@ void pool_shared_free (pool_shared_t *self);
 
 /*  Whether an input of size bytes may go by reference now: 1 yes, 0 not
     now (a slot must free up first), -1 never (send the bytes). */
-int  pool_shared_admits (const pool_shared_t *self, size_t size, size_t min,
-                         bool off);
+int pool_shared_admits (const pool_shared_t *self, size_t size, size_t min, bool off);
 /*  Copies the input into a new memfd: 0 with *ref (PROTO_SHM_REF_SIZE
     bytes, valid until the slot is released), or <0 (send the bytes). */
-int  pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
-                      const uint8_t **ref);
+int pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
+                     const uint8_t **ref);
 /*  The reference of input index when it is still in shared memory. */
 const uint8_t *pool_shared_ref (const pool_shared_t *self, uint64_t index);
 /*  Closes input index's memfd, if it has one. */
 void pool_shared_release (pool_shared_t *self, uint64_t index);
 /*  The head or a worker sent input index back: it goes again as bytes.
     0, or POOL_ENOMEM. */
-int  pool_shared_bounce (pool_shared_t *self, uint64_t index);
+int pool_shared_bounce (pool_shared_t *self, uint64_t index);
 /*  Whether shared memory is not paying: most inputs came back. */
 bool pool_shared_futile (const pool_shared_t *self);
 
 /*  Maps the output a worker wrote into input index's memfd (reference
     ref of size bytes) and releases the slot: 0 with *data, a mapping
     pool_values_release undoes (values.h), or <0 with a reason in why. */
-int  pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref,
-                         size_t size, pool_bytes_t *data, const char **why);
+int pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t size,
+                        pool_bytes_t *data, const char **why);
 
 #endif

@@ -10,15 +10,15 @@
 
 typedef struct {
     const void *data;
-    void       *base;       /* a mapping, or NULL */
-    size_t      length;
-    zframe_t   *frame;      /* a frame, or NULL */
+    void *base; /* a mapping, or NULL */
+    size_t length;
+    zframe_t *frame; /* a frame, or NULL */
 } value_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static value_t        *s_values;
-static size_t          s_count, s_cap;
-static atomic_size_t   s_held;
+static value_t *s_values;
+static size_t s_count, s_cap;
+static atomic_size_t s_held;
 
 static int
 s_keep (value_t value)
@@ -31,12 +31,11 @@ s_keep (value_t value)
         if (grown) {
             s_values = grown;
             s_cap = cap;
-        }
-        else
+        } else
             rc = POOL_ENOMEM;
     }
     if (rc == 0) {
-        s_values [s_count++] = value;
+        s_values[s_count++] = value;
         atomic_store (&s_held, s_count);
     }
     pthread_mutex_unlock (&s_lock);
@@ -46,13 +45,13 @@ s_keep (value_t value)
 int
 pool_values_keep_mapping (const void *data, void *base, size_t length)
 {
-    return s_keep ((value_t) { data, base, length, NULL });
+    return s_keep ((value_t){ data, base, length, NULL });
 }
 
 int
 pool_values_keep_frame (zframe_t **frame)
 {
-    int rc = s_keep ((value_t) { zframe_data (*frame), NULL, 0, *frame });
+    int rc = s_keep ((value_t){ zframe_data (*frame), NULL, 0, *frame });
     if (rc == 0)
         *frame = NULL;
     return rc;
@@ -66,9 +65,9 @@ pool_values_release (const void *data)
     value_t found = { NULL, NULL, 0, NULL };
     pthread_mutex_lock (&s_lock);
     for (size_t i = 0; i < s_count; i++)
-        if (s_values [i].data == data) {
-            found = s_values [i];
-            s_values [i] = s_values [--s_count];
+        if (s_values[i].data == data) {
+            found = s_values[i];
+            s_values[i] = s_values[--s_count];
             break;
         }
     atomic_store (&s_held, s_count);
@@ -80,8 +79,7 @@ pool_values_release (const void *data)
     pthread_mutex_unlock (&s_lock);
     if (found.frame)
         zframe_destroy (&found.frame);
-    else
-    if (found.base)
+    else if (found.base)
         munmap (found.base, found.length);
     else
         return false;

@@ -15,13 +15,13 @@
 #include <stddef.h>
 
 /*  Outputs at least this big are kept in the frame they came in. */
-#define POOL_VALUES_FRAME_MIN ((size_t) 64 << 10)
+#define POOL_VALUES_FRAME_MIN ((size_t)64 << 10)
 
 /*  Remembers data as lying in the mapping base, length: 0 or POOL_ENOMEM. */
-int  pool_values_keep_mapping (const void *data, void *base, size_t length);
+int pool_values_keep_mapping (const void *data, void *base, size_t length);
 /*  Takes *frame (nulled) and remembers its data: 0 or POOL_ENOMEM (the
     frame is then the caller's still). */
-int  pool_values_keep_frame (zframe_t **frame);
+int pool_values_keep_frame (zframe_t **frame);
 /*  Gives back data when it is one of those: true, else false (a plain
     malloc'd value, or NULL). */
 bool pool_values_release (const void *data);

@@ -27,9 +27,9 @@ struct launch {
     pid_t head_pid; /* 0 when not running */
     pid_t redis_pid;
     int port;
-    launch_config_t config;  /* as started; strings borrowed from the caller */
-    char url[4600];          /* Redis URL given to pool-head (has the password) */
-    char redis_conf[4200];   /* config file of our redis-server, or "" */
+    launch_config_t config; /* as started; strings borrowed from the caller */
+    char url[4600];         /* Redis URL given to pool-head (has the password) */
+    char redis_conf[4200];  /* config file of our redis-server, or "" */
     char redis_socket[4200];
     char redis_password[64];
 };
@@ -419,19 +419,15 @@ launch_restart (launch_t *self, const char *name, char *error, size_t error_size
             self->redis_pid = 0;
             snprintf (error, error_size, "cannot start redis-server: %s",
                       strerror (errno));
-        }
-        else
+        } else
             rc = s_wait_redis (self, self->redis_socket, self->redis_password, error,
                                error_size);
-    }
-    else
-    if (streq (name, "pool-head")) {
+    } else if (streq (name, "pool-head")) {
         /* The port it had, so that nodes and clients find it again. */
         launch_config_t config = self->config;
         config.port = self->port;
         rc = s_start_head (self, &config, self->url, log_fd, error, error_size);
-    }
-    else
+    } else
         snprintf (error, error_size, "%s cannot be restarted", name);
     close (log_fd);
     return rc;

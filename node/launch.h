@@ -23,9 +23,9 @@ typedef struct {
     const char *redis_url; /* --redis: external Redis, or NULL */
     const char *password;  /* cluster password; NULL only when insecure */
     bool insecure;
-    int port;         /* 0: pool-head picks one */
-    int heartbeat_ms; /* 0: pool-head's default */
-    int liveness;     /* 0: pool-head's default */
+    int port;              /* 0: pool-head picks one */
+    int heartbeat_ms;      /* 0: pool-head's default */
+    int liveness;          /* 0: pool-head's default */
     long long max_message; /* 0: pool-head's default, else --max-message */
     long long max_pools;   /* 0: pool-head's default, else --max-pools */
     long long max_frames;  /* 0: pool-head's default, else --max-frames */
@@ -48,8 +48,7 @@ const char *launch_reaped (launch_t *self, pid_t pid);
 /*  Starts again the one (name as launch_reaped gave it) that died:
     redis-server with its config and password, pool-head on the port it
     had.  0 once it is ready, or -1 with the reason in error. */
-int launch_restart (launch_t *self, const char *name, char *error,
-                    size_t error_size);
+int launch_restart (launch_t *self, const char *name, char *error, size_t error_size);
 
 /*  Stops pool-head then redis-server (SIGTERM, then SIGKILL after 10 s
     each), waiting for each; frees and nulls *self. */

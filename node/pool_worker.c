@@ -46,11 +46,11 @@
 #include "worker_host.h"
 
 #define CONNECT_TIMEOUT_S 10.0
-#define RESULTS_MAX 64                /* results per RESULT message */
-#define RESULTS_BYTES_MAX (16u << 20) /* flush sooner for big outputs */
+#define RESULTS_MAX 64                      /* results per RESULT message */
+#define RESULTS_BYTES_MAX (16u << 20)       /* flush sooner for big outputs */
 #define RESULTS_AGE_MS PROTO_RESULTS_AGE_MS /* ... or when the first is older */
-#define DRAIN_MAX 256                 /* messages read per loop turn */
-#define FETCH_SILENCE_MS 60000        /* see s_silence_limit */
+#define DRAIN_MAX 256                       /* messages read per loop turn */
+#define FETCH_SILENCE_MS 60000              /* see s_silence_limit */
 
 enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_HEAD_LOST = 2, EXIT_AUTH = 3 };
 
@@ -151,8 +151,10 @@ s_parse_args (args_t *args, int argc, char *argv[])
         case 'B': {
             uint64_t fd;
             if (s_parse_u64 (optarg, &fd) || fd > 65535) {
-                fprintf (stderr, "pool-worker: --scoreboard-fd wants a descriptor, "
-                                 "not '%s'\n", optarg);
+                fprintf (stderr,
+                         "pool-worker: --scoreboard-fd wants a descriptor, "
+                         "not '%s'\n",
+                         optarg);
                 return -1;
             }
             args->scoreboard_fd = (int)fd;
@@ -226,15 +228,15 @@ typedef enum { ACTION_UPDATE, ACTION_JOB } action_kind_t;
 typedef struct action {
     struct action *next;
     action_kind_t kind;
-    uint64_t seq;     /* UPDATE: its seq (0: none given); JOB: useq */
-    uint64_t id;      /* JOB */
-    uint32_t attempt; /* JOB */
-    bool shared;      /* JOB: data is a proto_shm_ref_t of the input */
-    zframe_t *frame;  /* UPDATE: its bytes; owned */
-    struct batch *batch;  /* JOB: the message its input lives in */
-    const void *data;     /* JOB: its input, inside batch */
+    uint64_t seq;        /* UPDATE: its seq (0: none given); JOB: useq */
+    uint64_t id;         /* JOB */
+    uint32_t attempt;    /* JOB */
+    bool shared;         /* JOB: data is a proto_shm_ref_t of the input */
+    zframe_t *frame;     /* UPDATE: its bytes; owned */
+    struct batch *batch; /* JOB: the message its input lives in */
+    const void *data;    /* JOB: its input, inside batch */
     size_t size;
-    int64_t arrived_us;   /* JOB: zclock_usecs when it was read */
+    int64_t arrived_us; /* JOB: zclock_usecs when it was read */
 } action_t;
 
 /*  The jobs of one JOB message share it: their inputs are read in place
@@ -291,8 +293,7 @@ s_action_destroy (action_t **action)
             proto_msg_reset (&batch->msg);
             free (batch);
         }
-    }
-    else {
+    } else {
         zframe_destroy (&(*action)->frame);
         free (*action);
     }
@@ -347,8 +348,8 @@ typedef struct {
     int64_t busy_since_us;
     int64_t results_last_arrived_us;
 
-    bool closing; /* POOL_CLOSE received */
-    bool rejoin;  /* the head forgot us: connect again, keeping the pool */
+    bool closing;        /* POOL_CLOSE received */
+    bool rejoin;         /* the head forgot us: connect again, keeping the pool */
     uint64_t head_epoch; /* the head we talk to (WELCOME nums [2]) */
     uint64_t pool_epoch; /* the head that assigned our pool */
     bool done;
@@ -356,11 +357,11 @@ typedef struct {
     node_scoreboard_t *board; /* shared with the node, or NULL */
     uint8_t *arena;           /* outputs of the batched results, back to back */
     size_t arena_len, arena_cap;
-    size_t *offs;             /* where result k starts in the arena */
+    size_t *offs; /* where result k starts in the arena */
     size_t offs_cap;
-    void *aligned;            /* 16-byte aligned copy of a misaligned input */
+    void *aligned; /* 16-byte aligned copy of a misaligned input */
     size_t aligned_cap;
-    int64_t last_drain;       /* zclock_mono of the last look at the socket */
+    int64_t last_drain; /* zclock_mono of the last look at the socket */
     char host_key[PROTO_HOST_KEY_SIZE + 1]; /* "" when not sharing */
 } worker_t;
 
@@ -466,7 +467,7 @@ s_build_hello (worker_t *self, proto_msg_t *hello)
     }
     /* The pid tells the head which process of this slot a WORKER_DIED
        from the node is about. */
-    proto_msg_set_seq (hello, (uint64_t) getpid ());
+    proto_msg_set_seq (hello, (uint64_t)getpid ());
     /* The host key lets the head send inputs of clients on this host by
        shared memory. */
     if (rc == PROTO_OK && self->host_key[0])
@@ -758,14 +759,13 @@ s_on_error (worker_t *self, proto_msg_t *msg)
         /* The head restarted or declared us dead.  With a pool loaded we
            make way for a fresh process; idle, we say HELLO again. */
         if (self->state == STATE_READY)
-            self->rejoin = true;    /* see s_rejoin */
-        else
-        if (self->state != STATE_IDLE) {
+            self->rejoin = true; /* see s_rejoin */
+        else if (self->state != STATE_IDLE) {
             zsys_warning ("worker %s: the head no longer knows us (%s); exiting so "
-                          "the node starts a fresh worker", self->args.id, text);
+                          "the node starts a fresh worker",
+                          self->args.id, text);
             s_finish (self, EXIT_HEAD_LOST);
-        }
-        else
+        } else
             self->last_heard = 0;
         return;
     }
@@ -797,7 +797,8 @@ s_flush_results (worker_t *self)
     self->offs[n] = self->arena_len;
     for (size_t k = 0; k < n; k++)
         if (proto_msg_add_borrowed (&self->results, self->arena + self->offs[k],
-                                    self->offs[k + 1] - self->offs[k]) != PROTO_OK) {
+                                    self->offs[k + 1] - self->offs[k])
+            != PROTO_OK) {
             zsys_error ("worker %s: out of memory sending results", self->args.id);
             s_finish (self, EXIT_FAILED);
             return;
@@ -806,8 +807,9 @@ s_flush_results (worker_t *self)
     /* How long the jobs ran, and how long the last one was here: the head
        sizes this worker's window from them (head/scheduler.c). */
     int64_t now_us = zclock_usecs ();
-    proto_msg_add_num (&self->results,
-                       self->busy_since_us ? (uint64_t)(now_us - self->busy_since_us) : 0);
+    proto_msg_add_num (&self->results, self->busy_since_us
+                                           ? (uint64_t)(now_us - self->busy_since_us)
+                                           : 0);
     proto_msg_add_num (&self->results,
                        self->results_last_arrived_us
                            ? (uint64_t)(now_us - self->results_last_arrived_us)
@@ -1045,9 +1047,9 @@ s_apply_update (worker_t *self, action_t *action)
 /*  A job's input in the client's memory (proto/shm.h). */
 typedef struct {
     proto_shm_ref_t ref;
-    int fd;             /* the client's memfd, opened through /proc */
-    void *data;         /* the input, mapped */
-    void *base;         /* the mapping, for munmap */
+    int fd;     /* the client's memfd, opened through /proc */
+    void *data; /* the input, mapped */
+    void *base; /* the mapping, for munmap */
     size_t length;
 } shared_input_t;
 
@@ -1069,9 +1071,10 @@ static int
 s_open_shared (worker_t *self, action_t *action, shared_input_t *shared)
 {
     int rc = proto_shm_ref_decode (action->data, action->size, &shared->ref)
-           ? -EINVAL : proto_shm_open (&shared->ref, &shared->fd);
+                 ? -EINVAL
+                 : proto_shm_open (&shared->ref, &shared->fd);
     if (rc == 0)
-        rc = proto_shm_map (shared->fd, shared->ref.offset, (size_t) shared->ref.size,
+        rc = proto_shm_map (shared->fd, shared->ref.offset, (size_t)shared->ref.size,
                             false, &shared->data, &shared->base, &shared->length);
     if (rc == 0)
         return 0;
@@ -1102,9 +1105,8 @@ s_run_job (worker_t *self, action_t *action)
        so it always gets 16-byte aligned bytes (copied when they are not). */
     pool_bytes_t input = { action->data, action->size };
     if (action->shared)
-        input = (pool_bytes_t) { shared.data, shared.ref.size };
-    else
-    if (action->size && ((uintptr_t)action->data & 15)) {
+        input = (pool_bytes_t){ shared.data, shared.ref.size };
+    else if (action->size && ((uintptr_t)action->data & 15)) {
         if (action->size > self->aligned_cap) {
             free (self->aligned);
             self->aligned = NULL;
@@ -1126,8 +1128,8 @@ s_run_job (worker_t *self, action_t *action)
        for this job (requeue, or POOL_ETIMEDOUT after max_attempts). */
     struct itimerval timer = { { 0, 0 }, { 0, 0 } };
     if (self->job_timeout_ms) {
-        timer.it_value.tv_sec = (time_t) (self->job_timeout_ms / 1000);
-        timer.it_value.tv_usec = (suseconds_t) (self->job_timeout_ms % 1000) * 1000;
+        timer.it_value.tv_sec = (time_t)(self->job_timeout_ms / 1000);
+        timer.it_value.tv_usec = (suseconds_t)(self->job_timeout_ms % 1000) * 1000;
         setitimer (ITIMER_REAL, &timer, NULL);
     }
     node_scoreboard_enter (self->board, self->pool, action->id, action->attempt);
@@ -1156,8 +1158,9 @@ s_run_job (worker_t *self, action_t *action)
         /* A big output for a client on this host goes into its memfd
            (there already when the library used pool_output_set). */
         if (shared.fd >= 0 && size >= PROTO_SHM_OUTPUT_MIN
-        &&  (self->output.sunk
-             || proto_shm_append (shared.fd, data, size, &self->output.sink_offset) == 0)) {
+            && (self->output.sunk
+                || proto_shm_append (shared.fd, data, size, &self->output.sink_offset)
+                       == 0)) {
             proto_shm_ref_t out = shared.ref;
             out.offset = self->output.sink_offset;
             out.size = size;
@@ -1166,8 +1169,7 @@ s_run_job (worker_t *self, action_t *action)
             size = sizeof ref;
             flags = PROTO_JOB_SHARED;
         }
-    }
-    else {
+    } else {
         status = POOL_EJOB;
         const char *why = worker_ctx_error (&self->ctx);
         if (!why) {
@@ -1310,9 +1312,9 @@ s_block_request (worker_t *self, proto_msg_t *req, proto_type_t want,
         return POOL_ELOST;
     }
     if (s_send (self, req)) {
-        snprintf (error, error_size, "cannot send %s to the head",
-                  proto_type_name (want == PROTO_BLOCK ? PROTO_BLOCK_GET
-                                                       : PROTO_BLOCK_PUT));
+        snprintf (
+            error, error_size, "cannot send %s to the head",
+            proto_type_name (want == PROTO_BLOCK ? PROTO_BLOCK_GET : PROTO_BLOCK_PUT));
         return POOL_ELOST;
     }
     char hex[2 * PROTO_HASH_SIZE + 1];
@@ -1325,8 +1327,9 @@ s_block_request (worker_t *self, proto_msg_t *req, proto_type_t want,
         if (now - self->last_sent >= self->heartbeat_ms)
             s_send_bare (self, PROTO_HEARTBEAT);
         if (now - self->last_heard >= FETCH_SILENCE_MS) {
-            snprintf (error, error_size, "block %.16s: the head has been silent for %.0f s",
-                      hex, (double)(now - self->last_heard) / 1000.0);
+            snprintf (error, error_size,
+                      "block %.16s: the head has been silent for %.0f s", hex,
+                      (double)(now - self->last_heard) / 1000.0);
             rc = POOL_ELOST;
             break;
         }
@@ -1335,7 +1338,8 @@ s_block_request (worker_t *self, proto_msg_t *req, proto_type_t want,
             continue;
         }
         char reason[256] = "";
-        int drc = proto_msg_recv (&msg, zsock_resolve (self->sock), reason, sizeof reason);
+        int drc
+            = proto_msg_recv (&msg, zsock_resolve (self->sock), reason, sizeof reason);
         if (drc == PROTO_EIO)
             continue;
         self->last_heard = zclock_mono ();
@@ -1348,7 +1352,8 @@ s_block_request (worker_t *self, proto_msg_t *req, proto_type_t want,
             if (frame) {
                 *frame = proto_msg_pop_frame (&msg);
                 if (!*frame) {
-                    snprintf (error, error_size, "block %.16s came without its bytes", hex);
+                    snprintf (error, error_size, "block %.16s came without its bytes",
+                              hex);
                     rc = POOL_EIO;
                     break;
                 }
@@ -1385,8 +1390,8 @@ s_block_request (worker_t *self, proto_msg_t *req, proto_type_t want,
 }
 
 static int
-s_block_get (void *arg, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes,
-             char *error, size_t error_size)
+s_block_get (void *arg, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes, char *error,
+             size_t error_size)
 {
     worker_t *self = arg;
     proto_msg_t get;
@@ -1396,8 +1401,8 @@ s_block_get (void *arg, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes,
 }
 
 static int
-s_block_put (void *arg, const uint8_t hash[POOL_HASH_SIZE], const void *data,
-             size_t size, char *error, size_t error_size)
+s_block_put (void *arg, const uint8_t hash[POOL_HASH_SIZE], const void *data, size_t size,
+             char *error, size_t error_size)
 {
     worker_t *self = arg;
     proto_msg_t put;
@@ -1440,7 +1445,8 @@ s_rejoin (worker_t *self, const char *why)
 {
     self->rejoin = false;
     zsys_warning ("worker %s: %s; connecting again to rejoin pool %" PRIu64
-                  " with its library loaded", self->args.id, why, self->pool);
+                  " with its library loaded",
+                  self->args.id, why, self->pool);
     while (self->fifo.head) {
         action_t *action = s_fifo_pop (&self->fifo);
         s_action_destroy (&action);
@@ -1472,7 +1478,7 @@ static void
 s_run (worker_t *self)
 {
     int64_t now = zclock_mono ();
-    bool fresh = true;          /* now was read just after the last job */
+    bool fresh = true; /* now was read just after the last job */
     while (!self->done) {
         if (s_stop_requested) {
             s_leave (self, "stopped by signal");
@@ -1581,7 +1587,8 @@ main (int argc, char *argv[])
         self->board = node_scoreboard_map (self->args.scoreboard_fd);
         if (!self->board)
             zsys_warning ("worker %s: cannot map the scoreboard: a crash will be "
-                          "charged to the oldest job held", self->args.id);
+                          "charged to the oldest job held",
+                          self->args.id);
     }
 
     const char *keys = getenv (PROTO_KEYS_ENV);
@@ -1597,7 +1604,8 @@ main (int argc, char *argv[])
         goto cleanup;
     }
     if (self->args.gpu_uuid)
-        snprintf (self->ctx.gpu_uuid, sizeof self->ctx.gpu_uuid, "%s", self->args.gpu_uuid);
+        snprintf (self->ctx.gpu_uuid, sizeof self->ctx.gpu_uuid, "%s",
+                  self->args.gpu_uuid);
     int n = snprintf (self->cache_dir, sizeof self->cache_dir, "%s/cache",
                       self->args.data_dir);
     char error[512] = "";

@@ -16,28 +16,27 @@ typedef struct {
     uint64_t pool;
     uint64_t job_id;
     uint32_t attempt;
-    uint32_t running;       /* 1 while run () executes; written last */
-    uint32_t update;        /* 1: handle_update of update job_id runs;
-                               2: the pool is being loaded (dlopen, init) */
+    uint32_t running; /* 1 while run () executes; written last */
+    uint32_t update;  /* 1: handle_update of update job_id runs;
+                         2: the pool is being loaded (dlopen, init) */
     uint32_t reserved;
 } node_scoreboard_t;
 
 /* A new shared page: the fd (close-on-exec) and its mapping, or -1. */
-int  node_scoreboard_create (node_scoreboard_t **board);
+int node_scoreboard_create (node_scoreboard_t **board);
 /* Maps the page behind fd (in the worker): the mapping, or NULL. */
 node_scoreboard_t *node_scoreboard_map (int fd);
 /* Marks a job as running (pool, id, attempt) or, with NULL, none. */
 void node_scoreboard_enter (node_scoreboard_t *board, uint64_t pool, uint64_t id,
                             uint32_t attempt);
 /* Marks update seq of pool as being applied (handle_update runs). */
-void node_scoreboard_enter_update (node_scoreboard_t *board, uint64_t pool,
-                                   uint64_t seq);
+void node_scoreboard_enter_update (node_scoreboard_t *board, uint64_t pool, uint64_t seq);
 /* Marks pool as being loaded: the library's dlopen and init run. */
 void node_scoreboard_enter_init (node_scoreboard_t *board, uint64_t pool);
 void node_scoreboard_leave (node_scoreboard_t *board);
 /* What was running: 1 a job (pool, id, attempt), 2 an update (pool, and
    its seq in id), 3 the pool's init (pool), 0 nothing. */
-int  node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool,
-                           uint64_t *id, uint32_t *attempt);
+int node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool, uint64_t *id,
+                          uint32_t *attempt);
 
 #endif

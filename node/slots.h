@@ -22,9 +22,9 @@ typedef struct {
 } node_slot_t;
 
 typedef struct {
-    const char *gpus; /* --gpus: comma-separated indices or UUIDs, or NULL */
-    int max_gpus;     /* --max-gpus, or -1 for no limit */
-    int cpu_workers;  /* --cpu-workers, or -1 for one per core */
+    const char *gpus;  /* --gpus: comma-separated indices or UUIDs, or NULL */
+    int max_gpus;      /* --max-gpus, or -1 for no limit */
+    int cpu_workers;   /* --cpu-workers, or -1 for one per core */
     int simulate_gpus; /* --simulate-gpus (tests only): N synthetic devices
                           stand in for what discovery found; 0: real ones */
 } node_slots_config_t;

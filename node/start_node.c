@@ -47,18 +47,18 @@ typedef struct {
     const char *redis_url;
     const char *data_dir;
     const char *gpus;
-    int max_gpus;     /* -1: no limit */
-    int cpu_workers;  /* -1: one per core */
-    int simulate_gpus; /* tests only: 0, or N synthetic GPUs */
-    int heartbeat_ms; /* 0: the head's default */
-    int liveness;     /* 0: the head's default */
+    int max_gpus;          /* -1: no limit */
+    int cpu_workers;       /* -1: one per core */
+    int simulate_gpus;     /* tests only: 0, or N synthetic GPUs */
+    int heartbeat_ms;      /* 0: the head's default */
+    int liveness;          /* 0: the head's default */
     long long max_message; /* 0: the head's default (bytes) */
     long long max_pools;   /* 0: the head's default */
     long long max_frames;  /* 0: the head's default */
     long long max_pending; /* 0: the head's default */
     long long log_max_mb;  /* node.log cap; 0: the default */
     const char *advertise; /* the address in the join line, or NULL */
-    double timeout;   /* seconds */
+    double timeout;        /* seconds */
 } s_options_t;
 
 static void
@@ -313,8 +313,7 @@ s_parse (int argc, char *argv[], s_options_t *options)
                 return -1;
             break;
         case OPT_MAX_PENDING:
-            if (s_parse_ll (optarg, "--max-pending", 1, 1LL << 40,
-                            &options->max_pending))
+            if (s_parse_ll (optarg, "--max-pending", 1, 1LL << 40, &options->max_pending))
                 return -1;
             break;
         case 'v':
@@ -346,7 +345,8 @@ s_parse (int argc, char *argv[], s_options_t *options)
     else if (!options->head
              && (options->max_message || options->max_pools || options->max_pending
                  || options->max_frames))
-        problem = "--max-message, --max-pools, --max-pending and --max-frames go with --head";
+        problem
+            = "--max-message, --max-pools, --max-pending and --max-frames go with --head";
     else if (!options->head && options->port == 0)
         problem = "-p 0 (any free port) only makes sense with --head";
     if (problem) {
@@ -486,8 +486,7 @@ s_run_status (const s_options_t *options, const proto_keys_t *keys)
     proto_msg_set_id (&msg, id);
     proto_link_t *link = NULL;
     int exit_code = 1;
-    if (proto_link_connect (&link, server, keys, &msg, timeout, NULL, error,
-                            sizeof error)
+    if (proto_link_connect (&link, server, keys, &msg, timeout, NULL, error, sizeof error)
         != PROTO_OK) {
         fprintf (stderr, "start_node: %s\n", error);
         goto cleanup;
@@ -534,7 +533,7 @@ s_run_status (const s_options_t *options, const proto_keys_t *keys)
             goto cleanup;
         }
     }
-    proto_msg_reset (&msg);     /* frees the STATUS text */
+    proto_msg_reset (&msg); /* frees the STATUS text */
     proto_msg_init (&msg, PROTO_BYE);
     proto_msg_send (&msg, sock);
     zsock_set_linger (proto_link_sock (link), 200);
@@ -566,8 +565,7 @@ main (int argc, char *argv[])
     zsys_set_logstream (stderr);
     zsys_set_logident ("start_node");
 
-    s_options_t options
-        = { .port = -1, .max_gpus = -1, .cpu_workers = -1, .timeout = 0 };
+    s_options_t options = { .port = -1, .max_gpus = -1, .cpu_workers = -1, .timeout = 0 };
     int exit_code = 1;
     node_lock_t *lock = NULL;
     launch_t *launch = NULL;
@@ -682,24 +680,25 @@ main (int argc, char *argv[])
 
     char node_id[PROTO_ID_MAX + 1];
     proto_new_id (node_id, NULL);
-    supervisor_config_t config = { .server = server,
-                                   .keys = &keys,
-                                   .node_id = node_id,
-                                   .data_dir = data_dir,
-                                   .worker_bin = worker_bin,
-                                   .slots = slots,
-                                   .nslots = nslots,
-                                   /* A joining node waits for its head as
-                                      long as it takes unless --timeout
-                                      says otherwise; a head's own node
-                                      finds it there at once. */
-                                   .connect_timeout = options.timeout > 0 ? options.timeout
-                                                      : options.head      ? 10
-                                                                          : 0,
-                                   .server_only = options.server_only,
-                                   .launch = launch,
-                                   .log_max = (uint64_t)options.log_max_mb << 20,
-                                   .verbose = options.verbose };
+    supervisor_config_t config
+        = { .server = server,
+            .keys = &keys,
+            .node_id = node_id,
+            .data_dir = data_dir,
+            .worker_bin = worker_bin,
+            .slots = slots,
+            .nslots = nslots,
+            /* A joining node waits for its head as
+               long as it takes unless --timeout
+               says otherwise; a head's own node
+               finds it there at once. */
+            .connect_timeout = options.timeout > 0 ? options.timeout
+                               : options.head      ? 10
+                                                   : 0,
+            .server_only = options.server_only,
+            .launch = launch,
+            .log_max = (uint64_t)options.log_max_mb << 20,
+            .verbose = options.verbose };
     supervisor = supervisor_new (&config, error, sizeof error);
     if (!supervisor) {
         fprintf (stderr, "start_node: %s\n", error);

@@ -40,7 +40,7 @@ typedef struct {
     int respawn_timer; /* pending respawn, or -1 */
     int board_fd;      /* the scoreboard page it gets as fd 3, or -1 */
     node_scoreboard_t *board;
-    bool killed;       /* this process was killed on the head's word */
+    bool killed; /* this process was killed on the head's word */
 } s_worker_t;
 
 struct supervisor {
@@ -155,8 +155,8 @@ s_reconnect (zloop_t *loop, int timer_id, void *arg)
     char error[512];
     /* A short attempt: the loop is blocked meanwhile, and we retry anyway. */
     double timeout = self->config.connect_timeout > 0 && self->config.connect_timeout < 1
-                     ? self->config.connect_timeout
-                     : 1;
+                         ? self->config.connect_timeout
+                         : 1;
     int rc = s_connect (self, timeout, error, sizeof error);
     if (rc != PROTO_OK) {
         /* Log once per kind of failure, not once a second. */
@@ -216,10 +216,10 @@ s_gpu_usage (supervisor_t *self, proto_msg_t *msg)
     if (found <= 0)
         return;
     for (int i = 0; i < self->nworkers && i < PROTO_NUMS_MAX; i++) {
-        uint64_t used = UINT64_MAX;     /* unknown */
+        uint64_t used = UINT64_MAX; /* unknown */
         for (int d = 0; d < found && d < PROTO_NUMS_MAX; d++)
             if (self->workers[i].plan.gpu
-            &&  streq (devices[d].uuid, self->workers[i].plan.uuid))
+                && streq (devices[d].uuid, self->workers[i].plan.uuid))
                 used = devices[d].memory_total - devices[d].memory_free;
         proto_msg_add_num (msg, used);
     }
@@ -324,11 +324,11 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
 static void
 s_worker_spawn (supervisor_t *self, s_worker_t *worker)
 {
-    node_scoreboard_leave (worker->board);   /* nothing runs in a new process */
+    node_scoreboard_leave (worker->board); /* nothing runs in a new process */
     worker->killed = false;
-    worker->pid = spawn_start (self->config.worker_bin, worker->argv,
-                               spawn_env_array (worker->env), self->log_fd,
-                               worker->board_fd);
+    worker->pid
+        = spawn_start (self->config.worker_bin, worker->argv,
+                       spawn_env_array (worker->env), self->log_fd, worker->board_fd);
     worker->started = zclock_mono ();
     if (worker->pid < 0) {
         /* fork failed (out of processes?): count it as a young death. */
@@ -377,24 +377,19 @@ s_worker_exited (supervisor_t *self, s_worker_t *worker, int status)
         proto_msg_add_num (&msg, 2);
         proto_msg_add_num (&msg, job_id);
         proto_msg_set_pool (&msg, pool);
-    }
-    else
-    if (running == 3) {
+    } else if (running == 3) {
         /* it died loading the pool (dlopen, init): nums [3] */
         proto_msg_add_num (&msg, 3);
         proto_msg_set_pool (&msg, pool);
-    }
-    else
-    if (running == 1) {
+    } else if (running == 1) {
         proto_job_t *job = proto_msg_add_job (&msg);
         if (job) {
             job->id = job_id;
             job->attempt = attempt;
             proto_msg_set_pool (&msg, pool);
         }
-    }
-    else
-        proto_msg_add_num (&msg, 0);    /* says: it was running nothing */
+    } else
+        proto_msg_add_num (&msg, 0); /* says: it was running nothing */
     proto_msg_set_text (&msg, "worker %s %s%s", worker->id, how,
                         running == 1   ? " while running a job"
                         : running == 2 ? " in handle_update"
@@ -435,8 +430,7 @@ s_schedule_respawn (supervisor_t *self, s_worker_t *worker, int64_t lived, bool 
     if (lived < YOUNG_MS && own)
         zsys_info ("worker %s died %lld ms after its start: restarts in %d ms (back-off)",
                    worker->id, (long long)lived, delay);
-    else
-    if (self->config.verbose)
+    else if (self->config.verbose)
         zsys_info ("worker %s restarts in %d ms", worker->id, delay);
     worker->respawn_timer = zloop_timer (self->loop, (size_t)delay, 1, s_respawn, worker);
 }
@@ -610,7 +604,8 @@ s_restart_service (supervisor_t *self, const char *name, const char *how)
     }
     if (++self->restarts > 5) {
         zsys_error ("%s %s on its own again, %d times within a minute (see %s/head.log); "
-                    "stopping", name, how, self->restarts - 1, self->config.data_dir);
+                    "stopping",
+                    name, how, self->restarts - 1, self->config.data_dir);
         s_begin_stop (self, 1);
         return;
     }
@@ -678,7 +673,7 @@ s_first_connect (supervisor_t *self, char *error, size_t error_size)
 {
     double limit = self->config.connect_timeout;
     int64_t started = zclock_mono ();
-    int64_t logged = started - WAITING_LOG_MS;     /* say it at once */
+    int64_t logged = started - WAITING_LOG_MS; /* say it at once */
     while (true) {
         double attempt = FIRST_ATTEMPT_S;
         if (limit > 0) {
@@ -703,7 +698,7 @@ s_first_connect (supervisor_t *self, char *error, size_t error_size)
             logged = now;
         }
         if (rc == PROTO_LINK_EREFUSED)
-            zclock_sleep (500);     /* refused at once: do not spin */
+            zclock_sleep (500); /* refused at once: do not spin */
     }
 }
 
@@ -737,13 +732,12 @@ s_worker_prepare (supervisor_t *self, s_worker_t *worker, const char *keys,
     char index[32], memory[32];
     snprintf (index, sizeof index, "%d", worker->plan.index);
     snprintf (memory, sizeof memory, "%llu", (unsigned long long)worker->plan.memory);
-    const char *args[]
-        = { self->config.worker_bin, "--server", endpoint, "--node", self->config.node_id,
-            "--id", worker->id, "--data-dir", self->config.data_dir,
-            "--scoreboard-fd", "3",
-            /* GPU slots only, from here */
-            "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
-            worker->plan.uuid, "--gpu-memory", memory };
+    const char *args[] = { self->config.worker_bin, "--server", endpoint, "--node",
+                           self->config.node_id, "--id", worker->id, "--data-dir",
+                           self->config.data_dir, "--scoreboard-fd", "3",
+                           /* GPU slots only, from here */
+                           "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
+                           worker->plan.uuid, "--gpu-memory", memory };
     size_t count = sizeof args / sizeof args[0];
     if (!worker->plan.gpu)
         count -= 8;

@@ -112,8 +112,7 @@ pool_output_alloc (pool_output_t *output, size_t size)
             return NULL;
         zframe_destroy (&output->frame);
         output->frame = frame;
-    }
-    else {
+    } else {
         if (s_output_reserve (output, size))
             return NULL;
         zframe_destroy (&output->frame);
@@ -145,12 +144,13 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
     const unsigned char *bytes = data;
     int in_buffer = s_inside (bytes, size, output->data, output->capacity);
     int in_frame = output->frame ? s_inside (bytes, size, zframe_data (output->frame),
-                                             zframe_size (output->frame)) : 0;
+                                             zframe_size (output->frame))
+                                 : 0;
     if (in_buffer < 0 || in_frame < 0)
         return POOL_EINVAL;
     /* Big, for a client on this host: one copy, into the client's memfd. */
     if (output->sink_fd >= 0 && size >= PROTO_SHM_OUTPUT_MIN
-    &&  proto_shm_append (output->sink_fd, data, size, &output->sink_offset) == 0) {
+        && proto_shm_append (output->sink_fd, data, size, &output->sink_offset) == 0) {
         zframe_destroy (&output->frame);
         output->size = size;
         output->set = true;
@@ -165,8 +165,7 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
             return POOL_ENOMEM;
         zframe_destroy (&output->frame);
         output->frame = frame;
-    }
-    else {
+    } else {
         size_t offset = in_buffer ? (size_t)(bytes - output->data) : 0;
         if (s_output_reserve (output, size))
             return POOL_ENOMEM;
@@ -174,7 +173,7 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
             bytes = output->data + offset;
         if (size)
             memmove (output->data, bytes, size);
-        zframe_destroy (&output->frame);    /* after: bytes may lie in it */
+        zframe_destroy (&output->frame); /* after: bytes may lie in it */
     }
     output->size = size;
     output->set = true;
@@ -229,7 +228,7 @@ pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name, uint64_t
 struct worker_block {
     worker_block_t *next;
     uint8_t hash[POOL_HASH_SIZE];
-    void *data;    /* 64-byte aligned copy: user code reads floats from it */
+    void *data; /* 64-byte aligned copy: user code reads floats from it */
     size_t size;
     uint64_t generation; /* of the last call that was handed it */
 };
@@ -291,8 +290,7 @@ s_block_evict (pool_worker_ctx_t *ctx, size_t more)
 
 /*  Adds bytes (consumed) to the cache; the new entry, or NULL. */
 static worker_block_t *
-s_block_add (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE],
-             zframe_t **bytes)
+s_block_add (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes)
 {
     size_t size = zframe_size (*bytes);
     s_block_evict (ctx, size);
@@ -362,8 +360,7 @@ pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, size_t size,
         return POOL_EIO;
     }
     char error[512] = "";
-    int rc = ctx->block_io.put (ctx->block_io.arg, hash, data, size, error,
-                                sizeof error);
+    int rc = ctx->block_io.put (ctx->block_io.arg, hash, data, size, error, sizeof error);
     if (rc) {
         pool_worker_error (ctx, "%s", error);
         return rc;

@@ -40,7 +40,7 @@ struct pool_worker_ctx {
     char id[WORKER_CTX_ID_MAX + 1];
     int gpu_index; /* -1: this worker runs on CPU */
     char gpu_name[WORKER_CTX_NAME_MAX];
-    char gpu_uuid[WORKER_CTX_NAME_MAX];   /* "GPU-...", or "" */
+    char gpu_uuid[WORKER_CTX_NAME_MAX]; /* "GPU-...", or "" */
     uint64_t gpu_memory;
     char error[WORKER_CTX_ERROR_MAX]; /* set by pool_worker_error */
     bool error_set;
@@ -61,8 +61,8 @@ struct pool_output {
     bool set; /* the run produced an output */
     /* A job whose input came through shared memory (proto/shm.h):
        pool_output_set writes a big output straight into that memfd. */
-    int sink_fd;         /* the input's memfd, or -1 */
-    bool sunk;           /* the output is in the memfd, at sink_offset */
+    int sink_fd; /* the input's memfd, or -1 */
+    bool sunk;   /* the output is in the memfd, at sink_offset */
     uint64_t sink_offset;
     /* A big output lives in the frame it is sent in (no copy): set when
        it is there rather than in data. */
@@ -70,7 +70,7 @@ struct pool_output {
 };
 
 /*  Outputs at least this big are built in a frame of their own. */
-#define WORKER_OUTPUT_FRAME_MIN ((size_t) 64 << 10)
+#define WORKER_OUTPUT_FRAME_MIN ((size_t)64 << 10)
 
 /*  Fills ctx for a CPU worker (gpu_index < 0) or a GPU worker.  0, or -1
     when id or name does not fit. */

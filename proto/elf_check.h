@@ -16,8 +16,7 @@
     decides); -1 with a message naming `shown` (the path when NULL) in
     error[error_size]: "not a shared object", "built for aarch64, this
     machine is x86_64", ... */
-int  proto_elf_check (const char *path, const char *shown, char *error,
-                      size_t error_size);
+int proto_elf_check (const char *path, const char *shown, char *error, size_t error_size);
 
 /*  The name of an ELF e_machine value ("x86_64", "aarch64", ...; "machine
     N" for one this table lacks) into out[size]. */

@@ -5,17 +5,19 @@
 #include <string.h>
 
 /* Changing the salt or the limits changes every key: bump the version. */
-static const unsigned char s_salt [crypto_pwhash_SALTBYTES] = "dcpool-curve-v1";
+static const unsigned char s_salt[crypto_pwhash_SALTBYTES] = "dcpool-curve-v1";
 
 static int
-s_keypair (const unsigned char seed [crypto_box_SEEDBYTES], char public_z85 [41],
-           char secret_z85 [41])
+s_keypair (const unsigned char seed[crypto_box_SEEDBYTES], char public_z85[41],
+           char secret_z85[41])
 {
-    unsigned char pk [crypto_box_PUBLICKEYBYTES], sk [crypto_box_SECRETKEYBYTES];
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
     if (crypto_box_seed_keypair (pk, sk, seed))
         return -1;
     int rc = (zmq_z85_encode (public_z85, pk, sizeof pk)
-           && zmq_z85_encode (secret_z85, sk, sizeof sk)) ? 0 : -1;
+              && zmq_z85_encode (secret_z85, sk, sizeof sk))
+                 ? 0
+                 : -1;
     sodium_memzero (sk, sizeof sk);
     return rc;
 }
@@ -29,11 +31,10 @@ proto_keys_derive (proto_keys_t *keys, const char *password, bool insecure)
         return 0;
     if (sodium_init () < 0)
         return -1;
-    unsigned char seeds [2 * crypto_box_SEEDBYTES];
+    unsigned char seeds[2 * crypto_box_SEEDBYTES];
     if (crypto_pwhash (seeds, sizeof seeds, password, strlen (password), s_salt,
                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                       crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                       crypto_pwhash_ALG_ARGON2ID13))
+                       crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
         return -1;
     int rc = s_keypair (seeds, keys->server_public, keys->server_secret);
     if (rc == 0)
@@ -46,11 +47,10 @@ proto_keys_derive (proto_keys_t *keys, const char *password, bool insecure)
 int
 proto_keys_export (const proto_keys_t *keys, char *out, size_t size)
 {
-    int n = keys->insecure
-          ? snprintf (out, size, "insecure")
-          : snprintf (out, size, "%s:%s:%s", keys->server_public,
-                      keys->client_public, keys->client_secret);
-    return n > 0 && (size_t) n < size ? 0 : -1;
+    int n = keys->insecure ? snprintf (out, size, "insecure")
+                           : snprintf (out, size, "%s:%s:%s", keys->server_public,
+                                       keys->client_public, keys->client_secret);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 int
@@ -61,7 +61,7 @@ proto_keys_import (proto_keys_t *keys, const char *text)
         keys->insecure = true;
         return 0;
     }
-    if (strlen (text) != 3 * 40 + 2 || text [40] != ':' || text [81] != ':')
+    if (strlen (text) != 3 * 40 + 2 || text[40] != ':' || text[81] != ':')
         return -1;
     memcpy (keys->server_public, text, 40);
     memcpy (keys->client_public, text + 41, 40);

@@ -16,11 +16,11 @@
 
 struct proto_link {
     zsock_t *sock;
-    int      heartbeat_ms;
-    int      liveness;
-    int      port;          /* the head's TCP port */
+    int heartbeat_ms;
+    int liveness;
+    int port;                         /* the head's TCP port */
     struct sockaddr_storage addrs[4]; /* the head's addresses, resolved */
-    int      naddrs;
+    int naddrs;
 };
 
 /*  The head's addresses (host of "tcp://host:port"), for
@@ -30,9 +30,9 @@ static void
 s_resolve (proto_link_t *self, const char *endpoint)
 {
     char host[256];
-    const char *start = endpoint + 6;   /* after "tcp://" */
+    const char *start = endpoint + 6; /* after "tcp://" */
     const char *colon = strrchr (start, ':');
-    size_t len = colon ? (size_t) (colon - start) : 0;
+    size_t len = colon ? (size_t)(colon - start) : 0;
     if (len == 0 || len >= sizeof host)
         return;
     memcpy (host, start, len);
@@ -61,14 +61,16 @@ s_is_head (const proto_link_t *self, const struct sockaddr_storage *peer)
         if (a->ss_family != peer->ss_family)
             continue;
         if (a->ss_family == AF_INET
-            && memcmp (&((const struct sockaddr_in *) a)->sin_addr,
-                       &((const struct sockaddr_in *) peer)->sin_addr,
-                       sizeof (struct in_addr)) == 0)
+            && memcmp (&((const struct sockaddr_in *)a)->sin_addr,
+                       &((const struct sockaddr_in *)peer)->sin_addr,
+                       sizeof (struct in_addr))
+                   == 0)
             return true;
         if (a->ss_family == AF_INET6
-            && memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
-                       &((const struct sockaddr_in6 *) peer)->sin6_addr,
-                       sizeof (struct in6_addr)) == 0)
+            && memcmp (&((const struct sockaddr_in6 *)a)->sin6_addr,
+                       &((const struct sockaddr_in6 *)peer)->sin6_addr,
+                       sizeof (struct in6_addr))
+                   == 0)
             return true;
     }
     return false;
@@ -81,7 +83,7 @@ proto_endpoint (const char *server, char *out, size_t size)
         return -1;
     const char *rest = strncmp (server, "tcp://", 6) == 0 ? server + 6 : server;
     const char *colon = strrchr (rest, ':');
-    if (!colon || colon == rest || !colon [1])
+    if (!colon || colon == rest || !colon[1])
         return -1;
     /* A host of printable characters other than spaces, a port 1..65535. */
     for (const char *p = rest; p < colon; p++)
@@ -91,32 +93,32 @@ proto_endpoint (const char *server, char *out, size_t size)
     for (const char *p = colon + 1; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
-        port = port * 10 + (unsigned long) (*p - '0');
+        port = port * 10 + (unsigned long)(*p - '0');
         if (port > 65535)
             return -1;
     }
     if (port == 0)
         return -1;
     int n = snprintf (out, size, "tcp://%s", rest);
-    return n > 0 && (size_t) n < size ? 0 : -1;
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 void
 proto_new_id (char *out, const char *suffix)
 {
-    char host [64] = "host";
+    char host[64] = "host";
     gethostname (host, sizeof host - 1);
-    host [sizeof host - 1] = 0;
-    host [24] = 0;      /* keep ids short */
+    host[sizeof host - 1] = 0;
+    host[24] = 0; /* keep ids short */
     uint32_t r = randombytes_random ();
-    snprintf (out, PROTO_ID_MAX + 1, "%s-%08x%s%s", host, r,
-              suffix ? "/" : "", suffix ? suffix : "");
+    snprintf (out, PROTO_ID_MAX + 1, "%s-%08x%s%s", host, r, suffix ? "/" : "",
+              suffix ? suffix : "");
 }
 
 /* Reads pending monitor events; counts what the handshake did. */
 typedef struct {
     int connected;
-    int retried;        /* connect failed at once (refused, no route) */
+    int retried; /* connect failed at once (refused, no route) */
     int handshakes_ok;
     int handshakes_failed;
     int auth_failed;
@@ -135,18 +137,14 @@ s_read_events (zsock_t *monitor, s_events_t *ev)
             memcpy (&event, zframe_data (first), 2);
             if (event == ZMQ_EVENT_CONNECTED)
                 ev->connected++;
-            else
-            if (event == ZMQ_EVENT_CONNECT_RETRIED)
+            else if (event == ZMQ_EVENT_CONNECT_RETRIED)
                 ev->retried++;
-            else
-            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
                 ev->handshakes_ok++;
-            else
-            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
                 ev->auth_failed++;
-            else
-            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-            ||  event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
                 ev->handshakes_failed++;
         }
         zmsg_destroy (&msg);
@@ -154,15 +152,14 @@ s_read_events (zsock_t *monitor, s_events_t *ev)
 }
 
 int
-proto_link_connect (proto_link_t **link, const char *server,
-                    const proto_keys_t *keys, proto_msg_t *hello,
-                    double timeout, proto_msg_t *welcome,
-                    char *error, size_t error_size)
+proto_link_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
+                    proto_msg_t *hello, double timeout, proto_msg_t *welcome, char *error,
+                    size_t error_size)
 {
     *link = NULL;
     int rc = PROTO_LINK_ECONNECT;
-    char endpoint [300];
-    char monitor_ep [64];
+    char endpoint[300];
+    char monitor_ep[64];
     zsock_t *monitor = NULL;
     proto_msg_t reply;
     proto_msg_init (&reply, 0);
@@ -172,7 +169,8 @@ proto_link_connect (proto_link_t **link, const char *server,
         goto cleanup;
     }
     if (proto_endpoint (server, endpoint, sizeof endpoint)) {
-        snprintf (error, error_size, "'%s' is not a host:port address (a host "
+        snprintf (error, error_size,
+                  "'%s' is not a host:port address (a host "
                   "name or IP address, ':', a port from 1 to 65535)",
                   server ? server : "");
         rc = PROTO_LINK_EINVAL;
@@ -197,13 +195,13 @@ proto_link_connect (proto_link_t **link, const char *server,
        libzmq may not have released the old endpoint yet. */
     static uint32_t s_monitors = 0;
     snprintf (monitor_ep, sizeof monitor_ep, "inproc://link-monitor-%d-%u",
-              (int) getpid (), __atomic_add_fetch (&s_monitors, 1, __ATOMIC_RELAXED));
+              (int)getpid (), __atomic_add_fetch (&s_monitors, 1, __ATOMIC_RELAXED));
     if (zmq_socket_monitor (zsock_resolve (self->sock), monitor_ep,
                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED
-                            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+                                | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
         snprintf (error, error_size, "cannot monitor the socket");
         goto cleanup;
     }
@@ -220,7 +218,7 @@ proto_link_connect (proto_link_t **link, const char *server,
     proto_msg_reset (hello);
 
     s_events_t ev = { 0 };
-    int64_t deadline = zclock_mono () + (int64_t) (timeout * 1000);
+    int64_t deadline = zclock_mono () + (int64_t)(timeout * 1000);
     zpoller_t *poller = zpoller_new (self->sock, monitor, NULL);
     if (!poller)
         goto cleanup;
@@ -229,14 +227,13 @@ proto_link_connect (proto_link_t **link, const char *server,
         int64_t left = deadline - zclock_mono ();
         if (left <= 0)
             break;
-        void *which = zpoller_wait (poller, (int) (left > 100 ? 100 : left));
+        void *which = zpoller_wait (poller, (int)(left > 100 ? 100 : left));
         if (which == monitor) {
             s_read_events (monitor, &ev);
             /* A refused handshake repeats on every reconnect; three in a row
                with no success is not a flaky network, it is the keys. */
-            if (ev.auth_failed
-            || (ev.handshakes_failed >= 3 && ev.handshakes_ok == 0)
-            || (ev.connected >= 3 && ev.handshakes_ok == 0)) {
+            if (ev.auth_failed || (ev.handshakes_failed >= 3 && ev.handshakes_ok == 0)
+                || (ev.connected >= 3 && ev.handshakes_ok == 0)) {
                 rc = PROTO_LINK_EAUTH;
                 break;
             }
@@ -247,10 +244,8 @@ proto_link_connect (proto_link_t **link, const char *server,
                 rc = PROTO_LINK_EREFUSED;
                 break;
             }
-        }
-        else
-        if (which == self->sock) {
-            char reason [256];
+        } else if (which == self->sock) {
+            char reason[256];
             int drc = proto_msg_recv (&reply, self->sock, reason, sizeof reason);
             if (drc == PROTO_EVERSION) {
                 snprintf (error, error_size,
@@ -260,7 +255,7 @@ proto_link_connect (proto_link_t **link, const char *server,
                 break;
             }
             if (drc != PROTO_OK)
-                continue;       /* not for the handshake: ignore */
+                continue; /* not for the handshake: ignore */
             if (reply.type == PROTO_WELCOME) {
                 rc = PROTO_OK;
                 break;
@@ -271,34 +266,34 @@ proto_link_connect (proto_link_t **link, const char *server,
                 rc = PROTO_LINK_EDENIED;
                 break;
             }
-        }
-        else
-        if (zpoller_terminated (poller))
+        } else if (zpoller_terminated (poller))
             break;
     }
     zpoller_destroy (&poller);
     if (rc == PROTO_LINK_EAUTH
-    || (rc == PROTO_LINK_ECONNECT && ev.connected && !ev.handshakes_ok))
+        || (rc == PROTO_LINK_ECONNECT && ev.connected && !ev.handshakes_ok))
         rc = PROTO_LINK_EAUTH,
         snprintf (error, error_size,
                   "handshake with %s refused: wrong password? (or one side "
-                  "runs --insecure and the other does not)", endpoint);
-    else
-    if (rc == PROTO_LINK_EREFUSED)
+                  "runs --insecure and the other does not)",
+                  endpoint);
+    else if (rc == PROTO_LINK_EREFUSED)
         snprintf (error, error_size,
                   "connection refused at %s (nothing listens there, or no route to "
-                  "it): is the head running?", endpoint + 6);
-    else
-    if (rc == PROTO_LINK_ECONNECT)
-        snprintf (error, error_size,
-                  ev.handshakes_ok
-                  ? "%s accepted the connection but did not answer HELLO within %.1f s"
-                  : "no dcpool head answered at %s within %.1f s", endpoint, timeout);
+                  "it): is the head running?",
+                  endpoint + 6);
+    else if (rc == PROTO_LINK_ECONNECT)
+        snprintf (
+            error, error_size,
+            ev.handshakes_ok
+                ? "%s accepted the connection but did not answer HELLO within %.1f s"
+                : "no dcpool head answered at %s within %.1f s",
+            endpoint, timeout);
     if (rc != PROTO_OK)
         goto cleanup;
 
-    self->heartbeat_ms = reply.nnums > 0 ? (int) reply.nums [0] : 1000;
-    self->liveness = reply.nnums > 1 ? (int) reply.nums [1] : 3;
+    self->heartbeat_ms = reply.nnums > 0 ? (int)reply.nums[0] : 1000;
+    self->liveness = reply.nnums > 1 ? (int)reply.nums[1] : 3;
     if (self->heartbeat_ms < 10 || self->heartbeat_ms > 600000)
         self->heartbeat_ms = 1000;
     if (self->liveness < 1 || self->liveness > 1000)
@@ -313,8 +308,7 @@ proto_link_connect (proto_link_t **link, const char *server,
 cleanup:
     if (self && self->sock)
         zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
-    else
-    if (*link)
+    else if (*link)
         zmq_socket_monitor (zsock_resolve ((*link)->sock), NULL, 0);
     zsock_destroy (&monitor);
     proto_msg_reset (&reply);
@@ -373,24 +367,25 @@ proto_link_quiet_ms (proto_link_t *link)
         if (*end || end == entry->d_name || fd == skip)
             continue;
         struct stat st;
-        if (fstat ((int) fd, &st) || !S_ISSOCK (st.st_mode))
+        if (fstat ((int)fd, &st) || !S_ISSOCK (st.st_mode))
             continue;
         struct sockaddr_storage peer;
         socklen_t len = sizeof peer;
-        if (getpeername ((int) fd, (struct sockaddr *) &peer, &len))
+        if (getpeername ((int)fd, (struct sockaddr *)&peer, &len))
             continue;
         int port = peer.ss_family == AF_INET
-                 ? ntohs (((struct sockaddr_in *) &peer)->sin_port)
-                 : peer.ss_family == AF_INET6
-                 ? ntohs (((struct sockaddr_in6 *) &peer)->sin6_port) : -1;
+                       ? ntohs (((struct sockaddr_in *)&peer)->sin_port)
+                   : peer.ss_family == AF_INET6
+                       ? ntohs (((struct sockaddr_in6 *)&peer)->sin6_port)
+                       : -1;
         if (port != link->port || !s_is_head (link, &peer))
             continue;
         struct tcp_info info;
         len = sizeof info;
-        if (getsockopt ((int) fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+        if (getsockopt ((int)fd, IPPROTO_TCP, TCP_INFO, &info, &len))
             continue;
-        if (quiet < 0 || (int) info.tcpi_last_data_recv < quiet)
-            quiet = (int) info.tcpi_last_data_recv;
+        if (quiet < 0 || (int)info.tcpi_last_data_recv < quiet)
+            quiet = (int)info.tcpi_last_data_recv;
     }
     closedir (dir);
     return quiet;

@@ -14,41 +14,41 @@
 typedef struct proto_link proto_link_t;
 
 /* Results of proto_link_connect, beside PROTO_OK. */
-#define PROTO_LINK_ECONNECT  -10   /* nothing answered within the timeout */
-#define PROTO_LINK_EAUTH     -11   /* CURVE handshake refused */
-#define PROTO_LINK_EDENIED   -12   /* the head answered DENIED */
-#define PROTO_LINK_EINVAL    -13   /* bad server address */
-#define PROTO_LINK_EREFUSED  -14   /* connections refused (or no route): no
-                                      head listens there */
+#define PROTO_LINK_ECONNECT -10 /* nothing answered within the timeout */
+#define PROTO_LINK_EAUTH -11    /* CURVE handshake refused */
+#define PROTO_LINK_EDENIED -12  /* the head answered DENIED */
+#define PROTO_LINK_EINVAL -13   /* bad server address */
+#define PROTO_LINK_EREFUSED                                                              \
+    -14 /* connections refused (or no route): no                                         \
+           head listens there */
 
 /*  Connects to server ("host:port" or "tcp://host:port"), sends hello
     (consumed: its frames go, the message is reset) and waits up to timeout
     seconds for WELCOME, which is left in *welcome when not NULL.  On
     failure *link is NULL and error[error_size] says why in words a user
     understands. */
-int  proto_link_connect (proto_link_t **link, const char *server,
-                         const proto_keys_t *keys, proto_msg_t *hello,
-                         double timeout, proto_msg_t *welcome,
-                         char *error, size_t error_size);
+int proto_link_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
+                        proto_msg_t *hello, double timeout, proto_msg_t *welcome,
+                        char *error, size_t error_size);
 void proto_link_destroy (proto_link_t **link);
 
 /* The DEALER socket: send and receive proto messages on it. */
 zsock_t *proto_link_sock (proto_link_t *link);
 
 /* Heartbeat settings the head gave in WELCOME. */
-int  proto_link_heartbeat_ms (proto_link_t *link);
-int  proto_link_liveness (proto_link_t *link);
+int proto_link_heartbeat_ms (proto_link_t *link);
+int proto_link_liveness (proto_link_t *link);
 
 /*  Milliseconds since this process's TCP connection to the head last
     received bytes (the kernel's count, TCP_INFO), or -1 when unknown.  A
     big message arriving holds the head's heartbeats back behind it on the
     one connection; this tells a peer that finds the head silent whether
     the head is in fact still talking to it. */
-int  proto_link_quiet_ms (proto_link_t *link);
+int proto_link_quiet_ms (proto_link_t *link);
 
 /* Normalises "host:port" or "tcp://host:port" into "tcp://host:port":
    0, or -1 when it does not look like an address. */
-int  proto_endpoint (const char *server, char *out, size_t size);
+int proto_endpoint (const char *server, char *out, size_t size);
 
 /* A fresh id "<hostname>-<8 hex>" into out[PROTO_ID_MAX + 1]. */
 void proto_new_id (char *out, const char *suffix);

@@ -20,34 +20,34 @@ enum { FR_NONE, FR_ONE, FR_TWO, FR_JOBS, FR_ANY };
 
 typedef struct {
     const char *name;
-    uint32_t    required;   /* PROTO_F_* that must be present */
-    int         frames;     /* FR_* */
+    uint32_t required; /* PROTO_F_* that must be present */
+    int frames;        /* FR_* */
 } type_spec_t;
 
 static const type_spec_t s_types[PROTO_TYPE_COUNT] = {
-    [PROTO_HELLO]        = { "HELLO", PROTO_F_ROLE | PROTO_F_ID, FR_NONE },
-    [PROTO_WELCOME]      = { "WELCOME", PROTO_F_NUMS, FR_NONE },
-    [PROTO_DENIED]       = { "DENIED", PROTO_F_TEXT, FR_NONE },
-    [PROTO_HEARTBEAT]    = { "HEARTBEAT", 0, FR_NONE },
-    [PROTO_POOL_OPEN]    = { "POOL_OPEN", PROTO_F_HASH | PROTO_F_NUMS, FR_TWO },
-    [PROTO_POOL_READY]   = { "POOL_READY", PROTO_F_POOL, FR_NONE },
-    [PROTO_SUBMIT]       = { "SUBMIT", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
-    [PROTO_RESULT]       = { "RESULT", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
-    [PROTO_ASSIGN]       = { "ASSIGN", PROTO_F_POOL | PROTO_F_HASH, FR_NONE },
-    [PROTO_JOB]          = { "JOB", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
-    [PROTO_UPDATE]       = { "UPDATE", PROTO_F_POOL, FR_ONE },
+    [PROTO_HELLO] = { "HELLO", PROTO_F_ROLE | PROTO_F_ID, FR_NONE },
+    [PROTO_WELCOME] = { "WELCOME", PROTO_F_NUMS, FR_NONE },
+    [PROTO_DENIED] = { "DENIED", PROTO_F_TEXT, FR_NONE },
+    [PROTO_HEARTBEAT] = { "HEARTBEAT", 0, FR_NONE },
+    [PROTO_POOL_OPEN] = { "POOL_OPEN", PROTO_F_HASH | PROTO_F_NUMS, FR_TWO },
+    [PROTO_POOL_READY] = { "POOL_READY", PROTO_F_POOL, FR_NONE },
+    [PROTO_SUBMIT] = { "SUBMIT", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
+    [PROTO_RESULT] = { "RESULT", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
+    [PROTO_ASSIGN] = { "ASSIGN", PROTO_F_POOL | PROTO_F_HASH, FR_NONE },
+    [PROTO_JOB] = { "JOB", PROTO_F_POOL | PROTO_F_JOBS, FR_JOBS },
+    [PROTO_UPDATE] = { "UPDATE", PROTO_F_POOL, FR_ONE },
     [PROTO_WORKER_READY] = { "WORKER_READY", PROTO_F_POOL | PROTO_F_CODE, FR_NONE },
-    [PROTO_WORKER_DIED]  = { "WORKER_DIED", PROTO_F_ID | PROTO_F_CODE, FR_NONE },
-    [PROTO_STATUS_REQ]   = { "STATUS_REQ", 0, FR_NONE },
-    [PROTO_STATUS]       = { "STATUS", PROTO_F_NUMS, FR_NONE },
-    [PROTO_BLOCK_PUT]    = { "BLOCK_PUT", PROTO_F_HASH, FR_ONE },
-    [PROTO_BLOCK_GET]    = { "BLOCK_GET", PROTO_F_HASH, FR_NONE },
-    [PROTO_BLOCK]        = { "BLOCK", PROTO_F_HASH, FR_ONE },
-    [PROTO_POOL_CLOSE]   = { "POOL_CLOSE", PROTO_F_POOL, FR_NONE },
-    [PROTO_ERROR]        = { "ERROR", PROTO_F_CODE | PROTO_F_TEXT, FR_NONE },
-    [PROTO_BYE]          = { "BYE", 0, FR_NONE },
+    [PROTO_WORKER_DIED] = { "WORKER_DIED", PROTO_F_ID | PROTO_F_CODE, FR_NONE },
+    [PROTO_STATUS_REQ] = { "STATUS_REQ", 0, FR_NONE },
+    [PROTO_STATUS] = { "STATUS", PROTO_F_NUMS, FR_NONE },
+    [PROTO_BLOCK_PUT] = { "BLOCK_PUT", PROTO_F_HASH, FR_ONE },
+    [PROTO_BLOCK_GET] = { "BLOCK_GET", PROTO_F_HASH, FR_NONE },
+    [PROTO_BLOCK] = { "BLOCK", PROTO_F_HASH, FR_ONE },
+    [PROTO_POOL_CLOSE] = { "POOL_CLOSE", PROTO_F_POOL, FR_NONE },
+    [PROTO_ERROR] = { "ERROR", PROTO_F_CODE | PROTO_F_TEXT, FR_NONE },
+    [PROTO_BYE] = { "BYE", 0, FR_NONE },
     [PROTO_BLOCK_STORED] = { "BLOCK_STORED", PROTO_F_HASH, FR_NONE },
-    [PROTO_WORKER_KILL]  = { "WORKER_KILL", PROTO_F_ID | PROTO_F_SEQ, FR_NONE },
+    [PROTO_WORKER_KILL] = { "WORKER_KILL", PROTO_F_ID | PROTO_F_SEQ, FR_NONE },
 };
 
 const char *
@@ -154,14 +154,14 @@ proto_msg_set_text (proto_msg_t *self, const char *format, ...)
     va_end (args);
     if (len < 0)
         return PROTO_EMALFORMED;
-    if ((size_t) len > PROTO_TEXT_MAX) {
+    if ((size_t)len > PROTO_TEXT_MAX) {
         /* Cut, do not fail: a long error message is still worth sending. */
-        text [PROTO_TEXT_MAX] = 0;
+        text[PROTO_TEXT_MAX] = 0;
         len = PROTO_TEXT_MAX;
     }
     free (self->text);
     self->text = text;
-    self->text_size = (size_t) len;
+    self->text_size = (size_t)len;
     self->present |= PROTO_F_TEXT;
     return PROTO_OK;
 }
@@ -171,7 +171,7 @@ proto_msg_add_hash (proto_msg_t *self, const uint8_t hash[PROTO_HASH_SIZE])
 {
     if (self->nhashes >= PROTO_HASHES_MAX)
         return PROTO_EMALFORMED;
-    memcpy (self->hash [self->nhashes++], hash, PROTO_HASH_SIZE);
+    memcpy (self->hash[self->nhashes++], hash, PROTO_HASH_SIZE);
     self->present |= PROTO_F_HASH;
     return PROTO_OK;
 }
@@ -181,7 +181,7 @@ proto_msg_add_num (proto_msg_t *self, uint64_t value)
 {
     if (self->nnums >= PROTO_NUMS_MAX)
         return PROTO_EMALFORMED;
-    self->nums [self->nnums++] = value;
+    self->nums[self->nnums++] = value;
     self->present |= PROTO_F_NUMS;
     return PROTO_OK;
 }
@@ -206,9 +206,9 @@ proto_job_t *
 proto_msg_add_job (proto_msg_t *self)
 {
     if (self->njobs >= PROTO_JOBS_MAX
-    ||  s_jobs_reserve (self, self->njobs + 1) != PROTO_OK)
+        || s_jobs_reserve (self, self->njobs + 1) != PROTO_OK)
         return NULL;
-    proto_job_t *job = &self->jobs [self->njobs++];
+    proto_job_t *job = &self->jobs[self->njobs++];
     memset (job, 0, sizeof *job);
     self->present |= PROTO_F_JOBS;
     return job;
@@ -223,7 +223,7 @@ s_materialize (proto_msg_t *self)
     if (!self->frames && !(self->frames = zmsg_new ()))
         return PROTO_EIO;
     for (size_t i = 0; i < self->nborrowed; i++)
-        if (zmsg_addmem (self->frames, self->borrowed [i].data, self->borrowed [i].size))
+        if (zmsg_addmem (self->frames, self->borrowed[i].data, self->borrowed[i].size))
             return PROTO_EIO;
     self->nborrowed = 0;
     return PROTO_OK;
@@ -242,7 +242,7 @@ proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
         self->borrowed = grown;
         self->borrowed_cap = cap;
     }
-    self->borrowed [self->nborrowed++] = (proto_slice_t) { data, size, NULL };
+    self->borrowed[self->nborrowed++] = (proto_slice_t){ data, size, NULL };
     return PROTO_OK;
 }
 
@@ -253,7 +253,7 @@ proto_msg_add_frame_ref (proto_msg_t *self, zframe_t *frame)
         return proto_msg_add_bytes (self, zframe_data (frame), zframe_size (frame));
     int rc = proto_msg_add_borrowed (self, zframe_data (frame), zframe_size (frame));
     if (rc == PROTO_OK)
-        self->borrowed [self->nborrowed - 1].frame = frame;
+        self->borrowed[self->nborrowed - 1].frame = frame;
     return rc;
 }
 
@@ -296,8 +296,8 @@ proto_msg_pop_frame (proto_msg_t *self)
         if (self->packed_next >= self->njobs)
             return NULL;
         size_t i = self->packed_next++;
-        return zframe_new (zframe_data (self->packed) + self->packed_off [i],
-                           self->packed_off [i + 1] - self->packed_off [i]);
+        return zframe_new (zframe_data (self->packed) + self->packed_off[i],
+                           self->packed_off[i + 1] - self->packed_off[i]);
     }
     if (self->nborrowed && s_materialize (self) != PROTO_OK)
         return NULL;
@@ -305,21 +305,20 @@ proto_msg_pop_frame (proto_msg_t *self)
 }
 
 int
-proto_msg_payload (proto_msg_t *self, size_t index, const void **data,
-                   size_t *size)
+proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *size)
 {
     if (self->packed) {
         if (index >= self->njobs)
             return -1;
-        *data = zframe_data (self->packed) + self->packed_off [index];
-        *size = self->packed_off [index + 1] - self->packed_off [index];
+        *data = zframe_data (self->packed) + self->packed_off[index];
+        *size = self->packed_off[index + 1] - self->packed_off[index];
         return 0;
     }
     if (self->nborrowed) {
         if (index >= self->nborrowed)
             return -1;
-        *data = self->borrowed [index].data;
-        *size = self->borrowed [index].size;
+        *data = self->borrowed[index].data;
+        *size = self->borrowed[index].size;
         return 0;
     }
     if (!self->frames || index >= zmsg_size (self->frames))
@@ -354,14 +353,14 @@ static void
 s_put_le64 (uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
-        p [i] = (uint8_t) (v >> (8 * i));
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void
 s_put_le32 (uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
-        p [i] = (uint8_t) (v >> (8 * i));
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static uint64_t
@@ -369,7 +368,7 @@ s_get_le64 (const uint8_t *p)
 {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p [i];
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -378,14 +377,14 @@ s_get_le32 (const uint8_t *p)
 {
     uint32_t v = 0;
     for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p [i];
+        v = (v << 8) | p[i];
     return v;
 }
 
 static uint32_t
 s_popcount (uint32_t bits)
 {
-    return (uint32_t) __builtin_popcount (bits);
+    return (uint32_t)__builtin_popcount (bits);
 }
 
 /*  Whether a borrowed payload is a frame that can go by reference. */
@@ -393,7 +392,7 @@ static bool
 s_has_frame_refs (const proto_msg_t *self)
 {
     for (size_t i = 0; i < self->nborrowed; i++)
-        if (self->borrowed [i].frame)
+        if (self->borrowed[i].frame)
             return true;
     return false;
 }
@@ -403,13 +402,13 @@ s_has_frame_refs (const proto_msg_t *self)
 static bool
 s_jobs_run (const proto_msg_t *self)
 {
-    if (self->njobs < 2 || self->jobs [0].id > UINT64_MAX - (self->njobs - 1))
+    if (self->njobs < 2 || self->jobs[0].id > UINT64_MAX - (self->njobs - 1))
         return false;
-    const proto_job_t *first = &self->jobs [0];
+    const proto_job_t *first = &self->jobs[0];
     for (size_t i = 1; i < self->njobs; i++) {
-        const proto_job_t *job = &self->jobs [i];
+        const proto_job_t *job = &self->jobs[i];
         if (job->id != first->id + i || job->attempt != first->attempt
-        ||  job->status != first->status || job->useq != first->useq)
+            || job->status != first->status || job->useq != first->useq)
             return false;
     }
     return true;
@@ -425,7 +424,7 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     assert (self->type > 0 && self->type < PROTO_TYPE_COUNT);
     int rc = PROTO_EIO;
     zmsg_t *msg = NULL;
-    bool split = stream;            /* sent by s_send, which splits */
+    bool split = stream; /* sent by s_send, which splits */
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
@@ -433,10 +432,10 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
 
     /* Pack small payloads into one frame (see PROTO_PACK_ITEM_MAX). */
     size_t frames = proto_msg_frames (self);
-    bool pack = s_types [self->type].frames == FR_JOBS && frames >= 2
-             && frames == self->njobs && self->packed_next == 0;
+    bool pack = s_types[self->type].frames == FR_JOBS && frames >= 2
+                && frames == self->njobs && self->packed_next == 0;
     size_t packed_size = 0, first_size = 0;
-    bool uniform = true;            /* every packed payload the same size */
+    bool uniform = true; /* every packed payload the same size */
     for (size_t i = 0; pack && i < frames; i++) {
         const void *data;
         size_t size = 0;
@@ -463,7 +462,7 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
     }
     size_t shared = 0;
     for (size_t i = 0; (self->present & PROTO_F_JOBS) && i < self->njobs; i++)
-        shared += (self->jobs [i].flags & PROTO_JOB_SHARED) != 0;
+        shared += (self->jobs[i].flags & PROTO_JOB_SHARED) != 0;
     /* Payload frames over PROTO_PIECE_MAX, as they will go on the wire:
        the packed frame, or one frame per payload. */
     size_t wire = pack ? 1 : frames, big = 0;
@@ -475,11 +474,11 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
         big += size > PROTO_PIECE_MAX;
     }
     msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0)
-                           + (shared ? 1 : 0) + (big ? 1 : 0));
+                               + (shared ? 1 : 0) + (big ? 1 : 0));
     s_pack_key (&pk, "v");
     msgpack_pack_uint32 (&pk, PROTO_VERSION);
     s_pack_key (&pk, "t");
-    msgpack_pack_uint32 (&pk, (uint32_t) self->type);
+    msgpack_pack_uint32 (&pk, (uint32_t)self->type);
     if (self->present & PROTO_F_ROLE) {
         s_pack_key (&pk, "r");
         msgpack_pack_uint32 (&pk, self->role);
@@ -510,17 +509,17 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
         msgpack_pack_array (&pk, self->nhashes);
         for (size_t i = 0; i < self->nhashes; i++) {
             msgpack_pack_bin (&pk, PROTO_HASH_SIZE);
-            msgpack_pack_bin_body (&pk, self->hash [i], PROTO_HASH_SIZE);
+            msgpack_pack_bin_body (&pk, self->hash[i], PROTO_HASH_SIZE);
         }
     }
     if (self->present & PROTO_F_NUMS) {
         s_pack_key (&pk, "u");
         msgpack_pack_array (&pk, self->nnums);
         for (size_t i = 0; i < self->nnums; i++)
-            msgpack_pack_uint64 (&pk, self->nums [i]);
+            msgpack_pack_uint64 (&pk, self->nums[i]);
     }
     if ((self->present & PROTO_F_JOBS) && s_jobs_run (self)) {
-        const proto_job_t *first = &self->jobs [0];
+        const proto_job_t *first = &self->jobs[0];
         s_pack_key (&pk, "j");
         msgpack_pack_array (&pk, 5);
         msgpack_pack_uint64 (&pk, first->id);
@@ -528,31 +527,29 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
         msgpack_pack_uint32 (&pk, first->attempt);
         msgpack_pack_int32 (&pk, first->status);
         msgpack_pack_uint64 (&pk, first->useq);
-    }
-    else
-    if (self->present & PROTO_F_JOBS) {
+    } else if (self->present & PROTO_F_JOBS) {
         size_t size = self->njobs * PROTO_JOB_WIRE_SIZE;
         s_pack_key (&pk, "j");
         msgpack_pack_bin (&pk, size);
         /* Grow the buffer once and write the entries in place. */
-        uint8_t entry [PROTO_JOB_WIRE_SIZE];
+        uint8_t entry[PROTO_JOB_WIRE_SIZE];
         for (size_t i = 0; i < self->njobs; i++) {
-            const proto_job_t *job = &self->jobs [i];
+            const proto_job_t *job = &self->jobs[i];
             s_put_le64 (entry, job->id);
             s_put_le32 (entry + 8, job->attempt);
-            s_put_le32 (entry + 12, (uint32_t) job->status);
+            s_put_le32 (entry + 12, (uint32_t)job->status);
             s_put_le64 (entry + 16, job->useq);
-            msgpack_sbuffer_write (&sbuf, (const char *) entry, sizeof entry);
+            msgpack_sbuffer_write (&sbuf, (const char *)entry, sizeof entry);
         }
     }
     if (shared) {
         s_pack_key (&pk, "m");
         msgpack_pack_bin (&pk, shared * 4);
         for (size_t i = 0; i < self->njobs; i++)
-            if (self->jobs [i].flags & PROTO_JOB_SHARED) {
-                uint8_t index [4];
-                s_put_le32 (index, (uint32_t) i);
-                msgpack_sbuffer_write (&sbuf, (const char *) index, sizeof index);
+            if (self->jobs[i].flags & PROTO_JOB_SHARED) {
+                uint8_t index[4];
+                s_put_le32 (index, (uint32_t)i);
+                msgpack_sbuffer_write (&sbuf, (const char *)index, sizeof index);
             }
     }
     if (big) {
@@ -565,10 +562,11 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
                 proto_msg_payload (self, i, &data, &size);
             if (size <= PROTO_PIECE_MAX)
                 continue;
-            uint8_t pair [8];
-            s_put_le32 (pair, (uint32_t) i);
-            s_put_le32 (pair + 4, (uint32_t) ((size + PROTO_PIECE_MAX - 1) / PROTO_PIECE_MAX));
-            msgpack_sbuffer_write (&sbuf, (const char *) pair, sizeof pair);
+            uint8_t pair[8];
+            s_put_le32 (pair, (uint32_t)i);
+            s_put_le32 (pair + 4,
+                        (uint32_t)((size + PROTO_PIECE_MAX - 1) / PROTO_PIECE_MAX));
+            msgpack_sbuffer_write (&sbuf, (const char *)pair, sizeof pair);
         }
     }
     zframe_t *packed = NULL;
@@ -576,9 +574,9 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
         s_pack_key (&pk, "z");
         msgpack_pack_bin (&pk, uniform ? 4 : frames * 4);
         if (uniform) {
-            uint8_t size [4];
-            s_put_le32 (size, (uint32_t) first_size);
-            msgpack_sbuffer_write (&sbuf, (const char *) size, sizeof size);
+            uint8_t size[4];
+            s_put_le32 (size, (uint32_t)first_size);
+            msgpack_sbuffer_write (&sbuf, (const char *)size, sizeof size);
         }
         packed = zframe_new (NULL, packed_size);
         if (!packed)
@@ -589,9 +587,9 @@ s_encode (proto_msg_t *self, zmsg_t **out, bool stream)
             size_t len = 0;
             proto_msg_payload (self, i, &data, &len);
             if (!uniform) {
-                uint8_t size [4];
-                s_put_le32 (size, (uint32_t) len);
-                msgpack_sbuffer_write (&sbuf, (const char *) size, sizeof size);
+                uint8_t size[4];
+                s_put_le32 (size, (uint32_t)len);
+                msgpack_sbuffer_write (&sbuf, (const char *)size, sizeof size);
             }
             if (len)
                 memcpy (at, data, len);
@@ -629,8 +627,7 @@ cleanup:
 }
 
 /* Formats a decode failure into the caller's buffer. */
-static int
-s_fail (char *reason, size_t reason_size, int rc, const char *format, ...)
+static int s_fail (char *reason, size_t reason_size, int rc, const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 static int
@@ -662,7 +659,7 @@ s_int (const msgpack_object *o, int64_t *value)
         return true;
     }
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX) {
-        *value = (int64_t) o->via.u64;
+        *value = (int64_t)o->via.u64;
         return true;
     }
     return false;
@@ -672,10 +669,10 @@ static bool
 s_idstr (const msgpack_object *o, char *field)
 {
     if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > PROTO_ID_MAX
-    ||  memchr (o->via.str.ptr, 0, o->via.str.size))
+        || memchr (o->via.str.ptr, 0, o->via.str.size))
         return false;
     memcpy (field, o->via.str.ptr, o->via.str.size);
-    field [o->via.str.size] = 0;
+    field[o->via.str.size] = 0;
     return true;
 }
 
@@ -685,36 +682,37 @@ s_jobs_run_decode (proto_msg_t *self, const msgpack_object *val)
 {
     uint64_t first, count, attempt, useq;
     int64_t status;
-    if (val->via.array.size != 5
-    ||  !s_uint (&val->via.array.ptr [0], &first)
-    ||  !s_uint (&val->via.array.ptr [1], &count)
-    ||  !s_uint (&val->via.array.ptr [2], &attempt)
-    ||  !s_int (&val->via.array.ptr [3], &status)
-    ||  !s_uint (&val->via.array.ptr [4], &useq)
-    ||  count < 2 || count > PROTO_JOBS_MAX || first > UINT64_MAX - (count - 1)
-    ||  attempt > UINT32_MAX || status < INT32_MIN || status > INT32_MAX)
+    if (val->via.array.size != 5 || !s_uint (&val->via.array.ptr[0], &first)
+        || !s_uint (&val->via.array.ptr[1], &count)
+        || !s_uint (&val->via.array.ptr[2], &attempt)
+        || !s_int (&val->via.array.ptr[3], &status)
+        || !s_uint (&val->via.array.ptr[4], &useq) || count < 2 || count > PROTO_JOBS_MAX
+        || first > UINT64_MAX - (count - 1) || attempt > UINT32_MAX || status < INT32_MIN
+        || status > INT32_MAX)
         return PROTO_EMALFORMED;
     if (s_jobs_reserve (self, count) != PROTO_OK)
         return PROTO_EIO;
     for (size_t i = 0; i < count; i++)
-        self->jobs [i] = (proto_job_t) { .id = first + i, .attempt = (uint32_t) attempt,
-                                         .status = (int32_t) status, .useq = useq };
+        self->jobs[i] = (proto_job_t){ .id = first + i,
+                                       .attempt = (uint32_t)attempt,
+                                       .status = (int32_t)status,
+                                       .useq = useq };
     self->njobs = count;
     return PROTO_OK;
 }
 
 /* Decodes one key/value pair of the header into self. */
 static int
-s_decode_field (proto_msg_t *self, const msgpack_object *key,
-                const msgpack_object *val, char *reason, size_t reason_size)
+s_decode_field (proto_msg_t *self, const msgpack_object *key, const msgpack_object *val,
+                char *reason, size_t reason_size)
 {
     if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "header key is not a one-letter string");
-    char k = key->via.str.ptr [0];
+    char k = key->via.str.ptr[0];
     if (k == 'z' || k == 'm' || k == 'w')
-        return PROTO_OK;            /* read once the jobs and frames are */
-    static const char keys [] = "rinpscxhujk";
+        return PROTO_OK; /* read once the jobs and frames are */
+    static const char keys[] = "rinpscxhujk";
     const char *at = k ? strchr (keys, k) : NULL;
     uint32_t bit = at ? 1u << (at - keys) : 0;
     if (bit & self->present)
@@ -722,99 +720,100 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key,
                        "header key '%c' given twice", k);
     uint64_t u;
     switch (k) {
-        case 'v': case 't':
-            return PROTO_OK;        /* read before */
-        case 'r':
-            if (!s_uint (val, &u) || u < PROTO_ROLE_CLIENT || u > PROTO_ROLE_STATUS)
+    case 'v':
+    case 't':
+        return PROTO_OK; /* read before */
+    case 'r':
+        if (!s_uint (val, &u) || u < PROTO_ROLE_CLIENT || u > PROTO_ROLE_STATUS)
+            goto bad;
+        self->role = (uint32_t)u;
+        break;
+    case 'i':
+        if (!s_idstr (val, self->id))
+            goto bad;
+        break;
+    case 'n':
+        if (!s_idstr (val, self->node))
+            goto bad;
+        break;
+    case 'k':
+        if (!s_idstr (val, self->host))
+            goto bad;
+        break;
+    case 'p':
+        if (!s_uint (val, &self->pool))
+            goto bad;
+        break;
+    case 's':
+        if (!s_uint (val, &self->seq))
+            goto bad;
+        break;
+    case 'c':
+        if (!s_int (val, &self->code))
+            goto bad;
+        break;
+    case 'x':
+        if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > PROTO_TEXT_MAX)
+            goto bad;
+        self->text = malloc (val->via.str.size + 1);
+        if (!self->text)
+            return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+        memcpy (self->text, val->via.str.ptr, val->via.str.size);
+        self->text[val->via.str.size] = 0;
+        self->text_size = val->via.str.size;
+        break;
+    case 'h':
+        if (val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size == 0
+            || val->via.array.size > PROTO_HASHES_MAX)
+            goto bad;
+        for (uint32_t i = 0; i < val->via.array.size; i++) {
+            const msgpack_object *h = &val->via.array.ptr[i];
+            if (h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != PROTO_HASH_SIZE)
                 goto bad;
-            self->role = (uint32_t) u;
-            break;
-        case 'i':
-            if (!s_idstr (val, self->id))
+            memcpy (self->hash[i], h->via.bin.ptr, PROTO_HASH_SIZE);
+        }
+        self->nhashes = val->via.array.size;
+        break;
+    case 'u':
+        if (val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size > PROTO_NUMS_MAX)
+            goto bad;
+        for (uint32_t i = 0; i < val->via.array.size; i++)
+            if (!s_uint (&val->via.array.ptr[i], &self->nums[i]))
                 goto bad;
-            break;
-        case 'n':
-            if (!s_idstr (val, self->node))
-                goto bad;
-            break;
-        case 'k':
-            if (!s_idstr (val, self->host))
-                goto bad;
-            break;
-        case 'p':
-            if (!s_uint (val, &self->pool))
-                goto bad;
-            break;
-        case 's':
-            if (!s_uint (val, &self->seq))
-                goto bad;
-            break;
-        case 'c':
-            if (!s_int (val, &self->code))
-                goto bad;
-            break;
-        case 'x':
-            if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > PROTO_TEXT_MAX)
-                goto bad;
-            self->text = malloc (val->via.str.size + 1);
-            if (!self->text)
+        self->nnums = val->via.array.size;
+        break;
+    case 'j': {
+        if (val->type == MSGPACK_OBJECT_ARRAY) {
+            int rc = s_jobs_run_decode (self, val);
+            if (rc == PROTO_EIO)
                 return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
-            memcpy (self->text, val->via.str.ptr, val->via.str.size);
-            self->text [val->via.str.size] = 0;
-            self->text_size = val->via.str.size;
-            break;
-        case 'h':
-            if (val->type != MSGPACK_OBJECT_ARRAY
-            ||  val->via.array.size == 0 || val->via.array.size > PROTO_HASHES_MAX)
+            if (rc != PROTO_OK)
                 goto bad;
-            for (uint32_t i = 0; i < val->via.array.size; i++) {
-                const msgpack_object *h = &val->via.array.ptr [i];
-                if (h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != PROTO_HASH_SIZE)
-                    goto bad;
-                memcpy (self->hash [i], h->via.bin.ptr, PROTO_HASH_SIZE);
-            }
-            self->nhashes = val->via.array.size;
-            break;
-        case 'u':
-            if (val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size > PROTO_NUMS_MAX)
-                goto bad;
-            for (uint32_t i = 0; i < val->via.array.size; i++)
-                if (!s_uint (&val->via.array.ptr [i], &self->nums [i]))
-                    goto bad;
-            self->nnums = val->via.array.size;
-            break;
-        case 'j': {
-            if (val->type == MSGPACK_OBJECT_ARRAY) {
-                int rc = s_jobs_run_decode (self, val);
-                if (rc == PROTO_EIO)
-                    return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
-                if (rc != PROTO_OK)
-                    goto bad;
-                break;
-            }
-            if (val->type != MSGPACK_OBJECT_BIN
-            ||  val->via.bin.size % PROTO_JOB_WIRE_SIZE != 0)
-                goto bad;
-            size_t count = val->via.bin.size / PROTO_JOB_WIRE_SIZE;
-            if (count == 0 || count > PROTO_JOBS_MAX)
-                goto bad;
-            if (s_jobs_reserve (self, count) != PROTO_OK)
-                return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
-            const uint8_t *p = (const uint8_t *) val->via.bin.ptr;
-            for (size_t i = 0; i < count; i++, p += PROTO_JOB_WIRE_SIZE) {
-                proto_job_t *job = &self->jobs [i];
-                job->id = s_get_le64 (p);
-                job->attempt = s_get_le32 (p + 8);
-                job->status = (int32_t) s_get_le32 (p + 12);
-                job->useq = s_get_le64 (p + 16);
-                job->flags = 0;
-            }
-            self->njobs = count;
             break;
         }
-        default:
-            return s_fail (reason, reason_size, PROTO_EMALFORMED,
-                           "unknown header key '%c'", k);
+        if (val->type != MSGPACK_OBJECT_BIN
+            || val->via.bin.size % PROTO_JOB_WIRE_SIZE != 0)
+            goto bad;
+        size_t count = val->via.bin.size / PROTO_JOB_WIRE_SIZE;
+        if (count == 0 || count > PROTO_JOBS_MAX)
+            goto bad;
+        if (s_jobs_reserve (self, count) != PROTO_OK)
+            return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
+        const uint8_t *p = (const uint8_t *)val->via.bin.ptr;
+        for (size_t i = 0; i < count; i++, p += PROTO_JOB_WIRE_SIZE) {
+            proto_job_t *job = &self->jobs[i];
+            job->id = s_get_le64 (p);
+            job->attempt = s_get_le32 (p + 8);
+            job->status = (int32_t)s_get_le32 (p + 12);
+            job->useq = s_get_le64 (p + 16);
+            job->flags = 0;
+        }
+        self->njobs = count;
+        break;
+    }
+    default:
+        return s_fail (reason, reason_size, PROTO_EMALFORMED, "unknown header key '%c'",
+                       k);
     }
     self->present |= bit;
     return PROTO_OK;
@@ -834,43 +833,107 @@ s_skim (const uint8_t *p, const uint8_t *end, int depth)
     if (p >= end || depth > 4)
         return NULL;
     uint8_t b = *p++;
-    size_t left = (size_t) (end - p);
+    size_t left = (size_t)(end - p);
     uint64_t len = 0, items = 0;
     size_t width = 0;
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
         return p;
-    if ((b & 0xf0) == 0x80) { items = 2 * (uint64_t) (b & 0x0f); goto container; }
-    if ((b & 0xf0) == 0x90) { items = b & 0x0f; goto container; }
-    if ((b & 0xe0) == 0xa0) { len = b & 0x1f; goto bytes; }
+    if ((b & 0xf0) == 0x80) {
+        items = 2 * (uint64_t)(b & 0x0f);
+        goto container;
+    }
+    if ((b & 0xf0) == 0x90) {
+        items = b & 0x0f;
+        goto container;
+    }
+    if ((b & 0xe0) == 0xa0) {
+        len = b & 0x1f;
+        goto bytes;
+    }
     switch (b) {
-        case 0xcc: case 0xd0: len = 1; goto bytes;
-        case 0xcd: case 0xd1: len = 2; goto bytes;
-        case 0xca: case 0xce: case 0xd2: len = 4; goto bytes;
-        case 0xcb: case 0xcf: case 0xd3: len = 8; goto bytes;
-        case 0xd4: len = 2; goto bytes;
-        case 0xd5: len = 3; goto bytes;
-        case 0xd6: len = 5; goto bytes;
-        case 0xd7: len = 9; goto bytes;
-        case 0xd8: len = 17; goto bytes;
-        case 0xc4: case 0xd9: width = 1; break;
-        case 0xc5: case 0xda: width = 2; break;
-        case 0xc6: case 0xdb: width = 4; break;
-        case 0xc7: width = 1; len = 1; break;     /* ext: + type byte */
-        case 0xc8: width = 2; len = 1; break;
-        case 0xc9: width = 4; len = 1; break;
-        case 0xdc: case 0xde: width = 2; break;
-        case 0xdd: case 0xdf: width = 4; break;
-        default: return NULL;                     /* 0xc1: never used */
+    case 0xcc:
+    case 0xd0:
+        len = 1;
+        goto bytes;
+    case 0xcd:
+    case 0xd1:
+        len = 2;
+        goto bytes;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+        len = 4;
+        goto bytes;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+        len = 8;
+        goto bytes;
+    case 0xd4:
+        len = 2;
+        goto bytes;
+    case 0xd5:
+        len = 3;
+        goto bytes;
+    case 0xd6:
+        len = 5;
+        goto bytes;
+    case 0xd7:
+        len = 9;
+        goto bytes;
+    case 0xd8:
+        len = 17;
+        goto bytes;
+    case 0xc4:
+    case 0xd9:
+        width = 1;
+        break;
+    case 0xc5:
+    case 0xda:
+        width = 2;
+        break;
+    case 0xc6:
+    case 0xdb:
+        width = 4;
+        break;
+    case 0xc7:
+        width = 1;
+        len = 1;
+        break; /* ext: + type byte */
+    case 0xc8:
+        width = 2;
+        len = 1;
+        break;
+    case 0xc9:
+        width = 4;
+        len = 1;
+        break;
+    case 0xdc:
+    case 0xde:
+        width = 2;
+        break;
+    case 0xdd:
+    case 0xdf:
+        width = 4;
+        break;
+    default:
+        return NULL; /* 0xc1: never used */
     }
     if (left < width)
         return NULL;
     uint64_t n = 0;
     for (size_t i = 0; i < width; i++)
-        n = (n << 8) | p [i];
+        n = (n << 8) | p[i];
     p += width;
     left -= width;
-    if (b == 0xdc || b == 0xdd) { items = n; goto container; }
-    if (b == 0xde || b == 0xdf) { items = 2 * n; goto container; }
+    if (b == 0xdc || b == 0xdd) {
+        items = n;
+        goto container;
+    }
+    if (b == 0xde || b == 0xdf) {
+        items = 2 * n;
+        goto container;
+    }
     len += n;
 bytes:
     return len <= left ? p + len : NULL;
@@ -892,29 +955,29 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
     size_t njobs = self->njobs;
     bool uniform = sizes->type == MSGPACK_OBJECT_BIN && sizes->via.bin.size == 4;
     if (spec->frames != FR_JOBS || sizes->type != MSGPACK_OBJECT_BIN
-    ||  (sizes->via.bin.size != njobs * 4 && !uniform) || njobs < 2
-    ||  zmsg_size (msg) != 1)
+        || (sizes->via.bin.size != njobs * 4 && !uniform) || njobs < 2
+        || zmsg_size (msg) != 1)
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "%s: packed payload sizes do not match its jobs", spec->name);
     size_t *off = malloc ((njobs + 1) * sizeof *off);
     if (!off)
         return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
     zframe_t *packed = zmsg_pop (msg);
-    const uint8_t *p = (const uint8_t *) sizes->via.bin.ptr;
+    const uint8_t *p = (const uint8_t *)sizes->via.bin.ptr;
     size_t total = zframe_size (packed);
-    off [0] = 0;
+    off[0] = 0;
     for (size_t i = 0; i < njobs; i++) {
         size_t size = s_get_le32 (p + (uniform ? 0 : 4 * i));
-        if (size > total - off [i]) {
+        if (size > total - off[i]) {
             free (off);
             zframe_destroy (&packed);
             return s_fail (reason, reason_size, PROTO_EMALFORMED,
                            "%s: packed payload %zu overruns its frame", spec->name, i);
         }
-        off [i + 1] = off [i] + size;
+        off[i + 1] = off[i] + size;
     }
-    if (off [njobs] != total) {
-        size_t left = total - off [njobs];
+    if (off[njobs] != total) {
+        size_t left = total - off[njobs];
         free (off);
         zframe_destroy (&packed);
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
@@ -929,20 +992,20 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
 /*  Reads "w" and joins the pieces of each big payload frame (see
     PROTO_PIECE_MAX) back into one frame, in place in msg. */
 static int
-s_join (zmsg_t *msg, const msgpack_object *pieces, const type_spec_t *spec,
-        char *reason, size_t reason_size)
+s_join (zmsg_t *msg, const msgpack_object *pieces, const type_spec_t *spec, char *reason,
+        size_t reason_size)
 {
     if (pieces->type != MSGPACK_OBJECT_BIN || pieces->via.bin.size == 0
-    ||  pieces->via.bin.size % 8)
+        || pieces->via.bin.size % 8)
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "%s: header field 'w' has a wrong type or length", spec->name);
-    const uint8_t *p = (const uint8_t *) pieces->via.bin.ptr;
+    const uint8_t *p = (const uint8_t *)pieces->via.bin.ptr;
     size_t npairs = pieces->via.bin.size / 8;
     size_t wire = zmsg_size (msg);
     zmsg_t *joined = zmsg_new ();
     if (!joined)
         return s_fail (reason, reason_size, PROTO_EIO, "out of memory");
-    size_t index = 0;                   /* of the frame being rebuilt */
+    size_t index = 0; /* of the frame being rebuilt */
     size_t pair = 0;
     int64_t last = -1;
     zframe_t *frame;
@@ -954,7 +1017,7 @@ s_join (zmsg_t *msg, const msgpack_object *pieces, const type_spec_t *spec,
             index++;
             continue;
         }
-        if ((int64_t) at <= last || count < 2 || count > wire) {
+        if ((int64_t)at <= last || count < 2 || count > wire) {
             zframe_destroy (&frame);
             zmsg_destroy (&joined);
             return s_fail (reason, reason_size, PROTO_EMALFORMED,
@@ -1012,25 +1075,24 @@ s_marks (proto_msg_t *self, const msgpack_object *marks, const type_spec_t *spec
          char *reason, size_t reason_size)
 {
     if (spec->frames != FR_JOBS || marks->type != MSGPACK_OBJECT_BIN
-    ||  marks->via.bin.size == 0 || marks->via.bin.size % 4
-    ||  marks->via.bin.size / 4 > self->njobs)
+        || marks->via.bin.size == 0 || marks->via.bin.size % 4
+        || marks->via.bin.size / 4 > self->njobs)
         return s_fail (reason, reason_size, PROTO_EMALFORMED,
                        "%s: header field 'm' has a wrong type or length", spec->name);
-    const uint8_t *p = (const uint8_t *) marks->via.bin.ptr;
+    const uint8_t *p = (const uint8_t *)marks->via.bin.ptr;
     size_t count = marks->via.bin.size / 4;
     for (size_t i = 0; i < count; i++) {
         uint32_t index = s_get_le32 (p + 4 * i);
         if (index >= self->njobs || (i && index <= s_get_le32 (p + 4 * (i - 1))))
             return s_fail (reason, reason_size, PROTO_EMALFORMED,
                            "%s: shared job indexes are not ascending jobs", spec->name);
-        self->jobs [index].flags |= PROTO_JOB_SHARED;
+        self->jobs[index].flags |= PROTO_JOB_SHARED;
     }
     return PROTO_OK;
 }
 
 int
-proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
-                  size_t reason_size)
+proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_size)
 {
     assert (in);
     proto_msg_reset (self);
@@ -1053,7 +1115,7 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
     }
     size_t off = 0;
     msgpack_unpack_return ur = msgpack_unpack_next (
-        &unpacked, (const char *) zframe_data (header), zframe_size (header), &off);
+        &unpacked, (const char *)zframe_data (header), zframe_size (header), &off);
     if (ur != MSGPACK_UNPACK_SUCCESS || off != zframe_size (header)) {
         rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
                      "header is not one msgpack object");
@@ -1070,14 +1132,13 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
     bool has_version = false, has_type = false;
     const msgpack_object_map *map = &root->via.map;
     for (uint32_t i = 0; i < map->size; i++) {
-        const msgpack_object *key = &map->ptr [i].key;
+        const msgpack_object *key = &map->ptr[i].key;
         if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
             continue;
-        if (key->via.str.ptr [0] == 'v')
-            has_version = s_uint (&map->ptr [i].val, &version);
-        else
-        if (key->via.str.ptr [0] == 't')
-            has_type = s_uint (&map->ptr [i].val, &type);
+        if (key->via.str.ptr[0] == 'v')
+            has_version = s_uint (&map->ptr[i].val, &version);
+        else if (key->via.str.ptr[0] == 't')
+            has_type = s_uint (&map->ptr[i].val, &type);
     }
     if (!has_version) {
         rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
@@ -1085,37 +1146,37 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
         goto cleanup;
     }
     if (version != PROTO_VERSION) {
-        self->version = version > UINT32_MAX ? UINT32_MAX : (uint32_t) version;
+        self->version = version > UINT32_MAX ? UINT32_MAX : (uint32_t)version;
         rc = s_fail (reason, reason_size, PROTO_EVERSION,
                      "protocol version %llu, this side speaks %d",
-                     (unsigned long long) version, PROTO_VERSION);
+                     (unsigned long long)version, PROTO_VERSION);
         goto cleanup;
     }
     if (!has_type || type == 0 || type >= PROTO_TYPE_COUNT) {
-        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
-                     "unknown message type %llu", (unsigned long long) type);
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED, "unknown message type %llu",
+                     (unsigned long long)type);
         goto cleanup;
     }
-    self->type = (proto_type_t) type;
+    self->type = (proto_type_t)type;
     for (uint32_t i = 0; i < map->size; i++) {
-        rc = s_decode_field (self, &map->ptr [i].key, &map->ptr [i].val,
-                             reason, reason_size);
+        rc = s_decode_field (self, &map->ptr[i].key, &map->ptr[i].val, reason,
+                             reason_size);
         if (rc != PROTO_OK)
             goto cleanup;
     }
-    const type_spec_t *spec = &s_types [self->type];
+    const type_spec_t *spec = &s_types[self->type];
     if ((self->present & spec->required) != spec->required) {
-        rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
-                     "%s lacks a required field", spec->name);
+        rc = s_fail (reason, reason_size, PROTO_EMALFORMED, "%s lacks a required field",
+                     spec->name);
         goto cleanup;
     }
     /* Packed payloads: cut the one frame back into one per job. */
     const msgpack_object *sizes = NULL, *marks = NULL, *pieces = NULL;
     for (uint32_t i = 0; i < map->size; i++) {
-        const msgpack_object *key = &map->ptr [i].key;
+        const msgpack_object *key = &map->ptr[i].key;
         if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
             continue;
-        char k = key->via.str.ptr [0];
+        char k = key->via.str.ptr[0];
         const msgpack_object **slot = k == 'z'   ? &sizes
                                       : k == 'm' ? &marks
                                       : k == 'w' ? &pieces
@@ -1127,7 +1188,7 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
                          "header key '%c' given twice", k);
             goto cleanup;
         }
-        *slot = &map->ptr [i].val;
+        *slot = &map->ptr[i].val;
     }
     if (pieces) {
         rc = s_join (msg, pieces, spec, reason, reason_size);
@@ -1147,16 +1208,25 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
     size_t frames = zmsg_size (msg) + (self->packed ? self->njobs : 0);
     size_t want = 0;
     switch (spec->frames) {
-        case FR_NONE: want = 0; break;
-        case FR_ONE:  want = 1; break;
-        case FR_TWO:  want = 2; break;
-        case FR_JOBS: want = self->njobs; break;
-        default:      want = frames; break;
+    case FR_NONE:
+        want = 0;
+        break;
+    case FR_ONE:
+        want = 1;
+        break;
+    case FR_TWO:
+        want = 2;
+        break;
+    case FR_JOBS:
+        want = self->njobs;
+        break;
+    default:
+        want = frames;
+        break;
     }
     if (frames != want) {
         rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
-                     "%s has %zu payload frames, expected %zu",
-                     spec->name, frames, want);
+                     "%s has %zu payload frames, expected %zu", spec->name, frames, want);
         goto cleanup;
     }
     if (frames) {
@@ -1169,8 +1239,8 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
         const void *data;
         size_t size = 0;
         int found = proto_msg_payload (self, i, &data, &size);
-        if ((self->jobs [i].flags & PROTO_JOB_SHARED)
-        &&  (found || size != PROTO_SHM_REF_SIZE)) {
+        if ((self->jobs[i].flags & PROTO_JOB_SHARED)
+            && (found || size != PROTO_SHM_REF_SIZE)) {
             rc = s_fail (reason, reason_size, PROTO_EMALFORMED,
                          "%s: shared payload %zu is %zu bytes, not a reference",
                          spec->name, i, size);
@@ -1199,14 +1269,14 @@ proto_msg_encode (proto_msg_t *self, zmsg_t **out)
 /*  One big frame shared by the pieces libzmq still holds. */
 typedef struct {
     zframe_t *frame;
-    int       refs;
+    int refs;
 } s_pieces_t;
 
 /*  libzmq is done with a piece (its I/O thread, or zmq_msg_close). */
 static void
 s_piece_free (void *data, void *hint)
 {
-    (void) data;
+    (void)data;
     s_pieces_t *pieces = hint;
     if (__atomic_sub_fetch (&pieces->refs, 1, __ATOMIC_ACQ_REL) == 0) {
         zframe_destroy (&pieces->frame);
@@ -1233,7 +1303,7 @@ s_send_payload (void *handle, zframe_t **frame, bool more)
     }
     pieces->frame = *frame;
     *frame = NULL;
-    pieces->refs = 1;                   /* this loop's, dropped at the end */
+    pieces->refs = 1; /* this loop's, dropped at the end */
     size_t count = (size + PROTO_PIECE_MAX - 1) / PROTO_PIECE_MAX;
     uint8_t *data = zframe_data (pieces->frame);
     int rc = PROTO_OK;
@@ -1249,7 +1319,7 @@ s_send_payload (void *handle, zframe_t **frame, bool more)
         }
         bool last = i + 1 == count;
         if (zmq_msg_send (&piece, handle, (!last || more) ? ZMQ_SNDMORE : 0) < 0) {
-            zmq_msg_close (&piece);     /* drops its reference */
+            zmq_msg_close (&piece); /* drops its reference */
             rc = PROTO_EIO;
         }
     }
@@ -1267,8 +1337,9 @@ s_send_copied (void *handle, const void *data, size_t size, bool more)
     do {
         size_t len = size - off < PROTO_PIECE_MAX ? size - off : PROTO_PIECE_MAX;
         bool last = off + len >= size;
-        if (zmq_send (handle, (const uint8_t *) data + off, len,
-                      (!last || more) ? ZMQ_SNDMORE : 0) < 0)
+        if (zmq_send (handle, (const uint8_t *)data + off, len,
+                      (!last || more) ? ZMQ_SNDMORE : 0)
+            < 0)
             return PROTO_EIO;
         off += len;
     } while (off < size);
@@ -1296,21 +1367,19 @@ s_send (proto_msg_t *self, void *sock, zmsg_t **msg, size_t lead)
                 zframe_destroy (&frame);
                 rc = PROTO_EIO;
             }
-        }
-        else
+        } else
             rc = s_send_payload (handle, &frame, more);
     }
     zmsg_destroy (msg);
     for (size_t i = 0; rc == PROTO_OK && i < tail; i++) {
-        proto_slice_t *slice = &self->borrowed [i];
+        proto_slice_t *slice = &self->borrowed[i];
         bool more = i + 1 < tail;
         if (slice->frame && slice->size <= PROTO_PIECE_MAX) {
             /* A shared copy: libzmq counts references to the bytes. */
             if (zframe_send (&slice->frame, handle,
                              ZFRAME_REUSE | (more ? ZFRAME_MORE : 0)))
                 rc = PROTO_EIO;
-        }
-        else
+        } else
             rc = s_send_copied (handle, slice->data, slice->size, more);
     }
     self->nborrowed = 0;
@@ -1356,13 +1425,13 @@ s_check_size (void *sock, zmsg_t **msg, char *reason, size_t reason_size)
     if (zmq_getsockopt (zsock_resolve (sock), ZMQ_MAXMSGSIZE, &max, &len) || max <= 0)
         return 0;
     size_t total = zmsg_content_size (*msg);
-    if ((uint64_t) total <= (uint64_t) max)
+    if ((uint64_t)total <= (uint64_t)max)
         return 0;
     zmsg_destroy (msg);
     return s_fail (reason, reason_size, PROTO_EMALFORMED,
                    "message of %zu bytes is over the limit of %lld bytes "
                    "(--max-message)",
-                   total, (long long) max);
+                   total, (long long)max);
 }
 
 int
@@ -1409,8 +1478,8 @@ proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing
 }
 
 int
-proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
-                       char *reason, size_t reason_size)
+proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id, char *reason,
+                       size_t reason_size)
 {
     return proto_msg_recv_router_limited (self, sock, routing_id, SIZE_MAX, reason,
                                           reason_size);
@@ -1423,8 +1492,7 @@ proto_hash (const void *data, size_t size, uint8_t hash[PROTO_HASH_SIZE])
 }
 
 void
-proto_hash_hex (const uint8_t hash[PROTO_HASH_SIZE],
-                char out[2 * PROTO_HASH_SIZE + 1])
+proto_hash_hex (const uint8_t hash[PROTO_HASH_SIZE], char out[2 * PROTO_HASH_SIZE + 1])
 {
     sodium_bin2hex (out, 2 * PROTO_HASH_SIZE + 1, hash, PROTO_HASH_SIZE);
 }

@@ -56,19 +56,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PROTO_VERSION      3
-#define PROTO_ID_MAX       64          /* bytes of an id string */
-#define PROTO_TEXT_MAX     65536       /* bytes of a text field */
-#define PROTO_NUMS_MAX     16          /* entries of the nums array */
-#define PROTO_JOBS_MAX     65536       /* jobs in one SUBMIT/JOB/RESULT */
-#define PROTO_HASH_SIZE    32          /* BLAKE2b-256 */
-#define PROTO_HASHES_MAX   2
+#define PROTO_VERSION 3
+#define PROTO_ID_MAX 64      /* bytes of an id string */
+#define PROTO_TEXT_MAX 65536 /* bytes of a text field */
+#define PROTO_NUMS_MAX 16    /* entries of the nums array */
+#define PROTO_JOBS_MAX 65536 /* jobs in one SUBMIT/JOB/RESULT */
+#define PROTO_HASH_SIZE 32   /* BLAKE2b-256 */
+#define PROTO_HASHES_MAX 2
 
 /*  ERROR.code the head uses for a message from a connection that has not
     said HELLO (the head restarted, or declared the peer dead): the peer
     must say HELLO again (a node, an idle worker, a client, which then
     opens its pool again) or exit (a worker that had a pool loaded). */
-#define PROTO_CODE_UNKNOWN_PEER  -100
+#define PROTO_CODE_UNKNOWN_PEER -100
 
 /*  Small payloads travel packed: when every payload frame of a SUBMIT,
     JOB or RESULT is at most PROTO_PACK_ITEM_MAX bytes, the encoder sends
@@ -76,7 +76,7 @@
     little-endian sizes, or of one u32 when all are that size), and the
     decoder cuts them apart again.  Callers
     never see it; it saves libzmq a frame, and CURVE a box, per job. */
-#define PROTO_PACK_ITEM_MAX  4096
+#define PROTO_PACK_ITEM_MAX 4096
 
 /*  Big payloads travel in pieces: proto_msg_send sends a payload frame
     (or packed frame) of more than PROTO_PIECE_MAX bytes as consecutive
@@ -87,19 +87,19 @@
     one piece at a time: a 512 MiB job does not hold an I/O thread (and
     every connection it serves, heartbeats included) for seconds, and the
     receiver's TCP connection keeps receiving while it arrives. */
-#define PROTO_PIECE_MAX   (1u << 20)
+#define PROTO_PIECE_MAX (1u << 20)
 
 /*  A worker sends its batch of results at the latest this long after the
     first of them was ready (sooner when its queue empties): the head sizes
     a worker's window to cover that wait too. */
-#define PROTO_RESULTS_AGE_MS  10
+#define PROTO_RESULTS_AGE_MS 10
 
 /* Return codes of the codec. */
-#define PROTO_OK           0
-#define PROTO_EMALFORMED  -2           /* as malamute: -2 on bad input */
-#define PROTO_EVERSION    -3           /* another protocol version */
-#define PROTO_EIO         -4           /* the socket failed (EAGAIN, ETERM) */
-#define PROTO_EFRAMES     -5           /* more frames than the receiver allows */
+#define PROTO_OK 0
+#define PROTO_EMALFORMED -2 /* as malamute: -2 on bad input */
+#define PROTO_EVERSION -3   /* another protocol version */
+#define PROTO_EIO -4        /* the socket failed (EAGAIN, ETERM) */
+#define PROTO_EFRAMES -5    /* more frames than the receiver allows */
 
 typedef enum {
     PROTO_HELLO = 1,
@@ -125,23 +125,23 @@ typedef enum {
     PROTO_BYE,
     PROTO_BLOCK_STORED,
     PROTO_WORKER_KILL,
-    PROTO_TYPE_COUNT                   /* one past the last type */
+    PROTO_TYPE_COUNT /* one past the last type */
 } proto_type_t;
 
 typedef enum {
     PROTO_ROLE_CLIENT = 1,
-    PROTO_ROLE_NODE   = 2,
+    PROTO_ROLE_NODE = 2,
     PROTO_ROLE_WORKER = 3,
-    PROTO_ROLE_STATUS = 4              /* start_node --status and the like */
+    PROTO_ROLE_STATUS = 4 /* start_node --status and the like */
 } proto_role_t;
 
 /* Fields, as bits of proto_msg_t.present. */
 enum {
     PROTO_F_ROLE = 1u << 0,
-    PROTO_F_ID   = 1u << 1,
+    PROTO_F_ID = 1u << 1,
     PROTO_F_NODE = 1u << 2,
     PROTO_F_POOL = 1u << 3,
-    PROTO_F_SEQ  = 1u << 4,
+    PROTO_F_SEQ = 1u << 4,
     PROTO_F_CODE = 1u << 5,
     PROTO_F_TEXT = 1u << 6,
     PROTO_F_HASH = 1u << 7,
@@ -158,62 +158,62 @@ enum {
     status, useq]: CURVE then encrypts a few bytes per batch, not 24 per
     job.  Likewise packed sizes ("z") that are all equal go as one u32. */
 typedef struct {
-    uint64_t id;        /* unique within the pool, chosen by the client */
-    uint32_t attempt;   /* 0 on the first run */
-    int32_t  status;    /* RESULT: 0 or a negative POOL_E* code */
-    uint64_t useq;      /* JOB: updates the worker must have applied */
-    uint32_t flags;     /* PROTO_JOB_* (header key "m", not in the entry) */
+    uint64_t id;      /* unique within the pool, chosen by the client */
+    uint32_t attempt; /* 0 on the first run */
+    int32_t status;   /* RESULT: 0 or a negative POOL_E* code */
+    uint64_t useq;    /* JOB: updates the worker must have applied */
+    uint32_t flags;   /* PROTO_JOB_* (header key "m", not in the entry) */
 } proto_job_t;
 
 /*  The job's payload is not the bytes but a proto_shm_ref_t (proto/shm.h)
     of exactly PROTO_SHM_REF_SIZE bytes: SUBMIT and JOB carry the input so,
     RESULT the output.  On the wire: "m", a bin of the u32 little-endian
     indexes of such jobs, ascending. */
-#define PROTO_JOB_SHARED  1u
+#define PROTO_JOB_SHARED 1u
 
 /*  RESULT.status of a job whose shared input the worker could not read,
     or that the head will not give a worker on another host: the client
     sends the input again as bytes.  Never a final result. */
-#define PROTO_CODE_RESEND  -101
+#define PROTO_CODE_RESEND -101
 
 #define PROTO_JOB_WIRE_SIZE 24
 
 typedef struct {
     proto_type_t type;
-    uint32_t     version;       /* set by decode; encode writes PROTO_VERSION */
-    uint32_t     present;       /* PROTO_F_* bits of the fields that are set */
-    uint32_t     role;
-    char         id[PROTO_ID_MAX + 1];
-    char         node[PROTO_ID_MAX + 1];
-    char         host[PROTO_ID_MAX + 1];   /* HELLO: host key (proto/shm.h) */
-    uint64_t     pool;
-    uint64_t     seq;
-    int64_t      code;
-    char        *text;          /* owned; NUL-terminated */
-    size_t       text_size;     /* strlen (text) */
-    uint8_t      hash[PROTO_HASHES_MAX][PROTO_HASH_SIZE];
-    size_t       nhashes;
-    uint64_t     nums[PROTO_NUMS_MAX];
-    size_t       nnums;
-    proto_job_t *jobs;          /* owned */
-    size_t       njobs;
-    size_t       jobs_cap;
-    zmsg_t      *frames;        /* owned payload frames; NULL when none */
+    uint32_t version; /* set by decode; encode writes PROTO_VERSION */
+    uint32_t present; /* PROTO_F_* bits of the fields that are set */
+    uint32_t role;
+    char id[PROTO_ID_MAX + 1];
+    char node[PROTO_ID_MAX + 1];
+    char host[PROTO_ID_MAX + 1]; /* HELLO: host key (proto/shm.h) */
+    uint64_t pool;
+    uint64_t seq;
+    int64_t code;
+    char *text;       /* owned; NUL-terminated */
+    size_t text_size; /* strlen (text) */
+    uint8_t hash[PROTO_HASHES_MAX][PROTO_HASH_SIZE];
+    size_t nhashes;
+    uint64_t nums[PROTO_NUMS_MAX];
+    size_t nnums;
+    proto_job_t *jobs; /* owned */
+    size_t njobs;
+    size_t jobs_cap;
+    zmsg_t *frames; /* owned payload frames; NULL when none */
     /* Payloads of a decoded packed message: one frame, cut at offsets. */
-    zframe_t    *packed;        /* owned, or NULL */
-    size_t      *packed_off;    /* njobs + 1 offsets into packed */
-    size_t       packed_next;   /* next payload proto_msg_pop_frame gives */
+    zframe_t *packed;   /* owned, or NULL */
+    size_t *packed_off; /* njobs + 1 offsets into packed */
+    size_t packed_next; /* next payload proto_msg_pop_frame gives */
     /* Payloads added by reference (proto_msg_add_borrowed): sent packed
        straight from the caller's memory when small, copied otherwise. */
     struct proto_slice *borrowed;
-    size_t       nborrowed;
-    size_t       borrowed_cap;
+    size_t nborrowed;
+    size_t borrowed_cap;
 } proto_msg_t;
 
 typedef struct proto_slice {
     const void *data;
-    size_t      size;
-    zframe_t   *frame;          /* data is this frame's: sent by reference */
+    size_t size;
+    zframe_t *frame; /* data is this frame's: sent by reference */
 } proto_slice_t;
 
 /*  Life cycle.  init sets the type and clears every field; reset frees what
@@ -223,32 +223,32 @@ void proto_msg_reset (proto_msg_t *self);
 
 /*  Setters mark the field present.  Strings longer than the field's limit
     are refused with PROTO_EMALFORMED (a caller bug or bad user input). */
-int  proto_msg_set_id (proto_msg_t *self, const char *id);
-int  proto_msg_set_node (proto_msg_t *self, const char *node);
-int  proto_msg_set_host (proto_msg_t *self, const char *host);
+int proto_msg_set_id (proto_msg_t *self, const char *id);
+int proto_msg_set_node (proto_msg_t *self, const char *node);
+int proto_msg_set_host (proto_msg_t *self, const char *host);
 void proto_msg_set_role (proto_msg_t *self, proto_role_t role);
 void proto_msg_set_pool (proto_msg_t *self, uint64_t pool);
 void proto_msg_set_seq (proto_msg_t *self, uint64_t seq);
 void proto_msg_set_code (proto_msg_t *self, int64_t code);
-int  proto_msg_set_text (proto_msg_t *self, const char *format, ...)
+int proto_msg_set_text (proto_msg_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
-int  proto_msg_add_hash (proto_msg_t *self, const uint8_t hash[PROTO_HASH_SIZE]);
-int  proto_msg_add_num (proto_msg_t *self, uint64_t value);
+int proto_msg_add_hash (proto_msg_t *self, const uint8_t hash[PROTO_HASH_SIZE]);
+int proto_msg_add_num (proto_msg_t *self, uint64_t value);
 /*  Appends a job entry; returns a pointer to fill, NULL when out of memory
     or at PROTO_JOBS_MAX. */
 proto_job_t *proto_msg_add_job (proto_msg_t *self);
 /*  Appends a payload frame; takes ownership of *frame and nulls it. */
-int  proto_msg_add_frame (proto_msg_t *self, zframe_t **frame);
+int proto_msg_add_frame (proto_msg_t *self, zframe_t **frame);
 /*  Appends a payload frame copied from memory. */
-int  proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
+int proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
 /*  Appends a payload by reference: data must stay valid until the message
     is encoded (sent) or reset.  No copy is made when it travels packed. */
-int  proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size);
+int proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size);
 /*  Appends frame's bytes by reference: frame (not owned) must outlive the
     send.  Sent unpacked, libzmq shares frame's buffer (zmq_msg_copy, a
     reference count) instead of copying it: how the head passes big inputs
     on to workers.  Small ones are packed (copied) like borrowed bytes. */
-int  proto_msg_add_frame_ref (proto_msg_t *self, zframe_t *frame);
+int proto_msg_add_frame_ref (proto_msg_t *self, zframe_t *frame);
 /*  Number of payloads (frames, packed or borrowed) not yet popped. */
 size_t proto_msg_frames (const proto_msg_t *self);
 /*  Removes and returns the next payload as a frame (caller owns), or
@@ -257,36 +257,31 @@ zframe_t *proto_msg_pop_frame (proto_msg_t *self);
 /*  The index'th payload (from 0, before any pop) without a copy: the
     pointer lives as long as the message.  0, or -1 past the end.  Walking
     the frames in order is O(1) per step. */
-int  proto_msg_payload (proto_msg_t *self, size_t index, const void **data,
-                        size_t *size);
+int proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *size);
 
 /*  Encodes the header and moves the payload frames into a new zmsg_t.
     The message's frames are gone afterwards (NULL); other fields stay. */
-int  proto_msg_encode (proto_msg_t *self, zmsg_t **out);
+int proto_msg_encode (proto_msg_t *self, zmsg_t **out);
 
 /*  Decodes *in into self (which must be initialised; it is reset first)
     and destroys *in.  Returns PROTO_OK, PROTO_EMALFORMED or PROTO_EVERSION
     (self->version then holds the peer's version), with a reason in
     reason[reason_size] when not OK. */
-int  proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason,
-                       size_t reason_size);
+int proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_size);
 
 /*  Socket helpers.  send encodes and sends, moving the frames; recv waits
     for one message (honouring the socket's receive timeout) and decodes it.
     The router variants take and give the peer's routing id. */
-int  proto_msg_send (proto_msg_t *self, void *sock);
-int  proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id);
-int  proto_msg_recv (proto_msg_t *self, void *sock, char *reason,
-                     size_t reason_size);
-int  proto_msg_recv_router (proto_msg_t *self, void *sock,
-                            zframe_t **routing_id, char *reason,
-                            size_t reason_size);
+int proto_msg_send (proto_msg_t *self, void *sock);
+int proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id);
+int proto_msg_recv (proto_msg_t *self, void *sock, char *reason, size_t reason_size);
+int proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
+                           char *reason, size_t reason_size);
 /*  As proto_msg_recv_router, refusing (PROTO_EFRAMES, the message dropped
     undecoded) a message of more than max_frames frames after the routing
     id. */
-int  proto_msg_recv_router_limited (proto_msg_t *self, void *sock,
-                                    zframe_t **routing_id, size_t max_frames,
-                                    char *reason, size_t reason_size);
+int proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing_id,
+                                   size_t max_frames, char *reason, size_t reason_size);
 
 const char *proto_type_name (proto_type_t type);
 

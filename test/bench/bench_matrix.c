@@ -95,16 +95,31 @@ main (int argc, char **argv)
     int opt;
     while ((opt = getopt_long (argc, argv, "s:r:n:b:", longs, NULL)) != -1)
         switch (opt) {
-        case 's': server = optarg; break;
-        case 'r': password = optarg; break;
-        case 'n': n = strtoul (optarg, NULL, 10); break;
-        case 'b': bs = strtoul (optarg, NULL, 10); break;
-        case 'i': insecure = 1; break;
-        case 'g': gpu_n = strtoul (optarg, NULL, 10); break;
-        case 'R': reps = atoi (optarg); break;
+        case 's':
+            server = optarg;
+            break;
+        case 'r':
+            password = optarg;
+            break;
+        case 'n':
+            n = strtoul (optarg, NULL, 10);
+            break;
+        case 'b':
+            bs = strtoul (optarg, NULL, 10);
+            break;
+        case 'i':
+            insecure = 1;
+            break;
+        case 'g':
+            gpu_n = strtoul (optarg, NULL, 10);
+            break;
+        case 'R':
+            reps = atoi (optarg);
+            break;
         default:
-            fprintf (stderr, "usage: bench_matrix [-s HOST:PORT] [-r PASSWORD] [--insecure] "
-                             "[-n N] [-b BLOCK] [--gpu-n N] [--reps R]\n");
+            fprintf (stderr,
+                     "usage: bench_matrix [-s HOST:PORT] [-r PASSWORD] [--insecure] "
+                     "[-n N] [-b BLOCK] [--gpu-n N] [--reps R]\n");
             return 2;
         }
     pool_options_t options;
@@ -139,21 +154,22 @@ main (int argc, char **argv)
     if (openblas_set_num_threads)
         openblas_set_num_threads (workers > 0 ? workers : 1);
     double t0 = s_now ();
-    cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, a,
-                 (int)n, b, (int)n, 0.0, ref, (int)n);
+    cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0,
+                 a, (int)n, b, (int)n, 0.0, ref, (int)n);
     double blas = s_now () - t0;
     double worst = 0;
     for (size_t i = 0; i < n * n; i++)
         worst = fmax (worst, fabs (c[i] - ref[i]));
     double flop = 2.0 * n * n * n;
-    printf ("cluster_dgemm_s %.3f\ncluster_upload_s %.3f\ncluster_copy_back_s %.3f\n", mul,
-            up, get);
+    printf ("cluster_dgemm_s %.3f\ncluster_upload_s %.3f\ncluster_copy_back_s %.3f\n",
+            mul, up, get);
     printf ("cluster_dgemm_gflops %.2f\n", flop / mul / 1e9);
     printf ("cblas_dgemm_threads %d\ncblas_dgemm_s %.3f\ncblas_dgemm_gflops %.2f\n",
             workers, blas, flop / blas / 1e9);
     printf ("max_abs_diff %.3e\n", worst);
     printf ("\n%-44s %10s %10s\n", "float64 multiply", "seconds", "GFLOP/s");
-    printf ("%-44s %10.3f %10.2f\n", "cluster (pool_matrix_multiply)", mul, flop / mul / 1e9);
+    printf ("%-44s %10.3f %10.2f\n", "cluster (pool_matrix_multiply)", mul,
+            flop / mul / 1e9);
     printf ("%-44s %10.3f %10.2f\n", "cblas_dgemm, one process, same threads", blas,
             flop / blas / 1e9);
     printf ("ratio cluster / cblas: %.2f\n", blas / mul);
@@ -173,7 +189,8 @@ main (int argc, char **argv)
         return 0;
     }
     size_t gn = gpu_n;
-    float *fa = malloc (gn * gn * 4), *fb = malloc (gn * gn * 4), *fc = malloc (gn * gn * 4);
+    float *fa = malloc (gn * gn * 4), *fb = malloc (gn * gn * 4),
+          *fc = malloc (gn * gn * 4);
     s_fill (fa, gn * gn, true, 3);
     s_fill (fb, gn * gn, true, 4);
     rc = s_cluster (pool, fa, fb, fc, gn, 4096, POOL_FLOAT32, &up, &mul, &get);
@@ -192,7 +209,8 @@ main (int argc, char **argv)
 
     /* pool_map overhead: one job = one GEMM of 1024 x 1024 */
     size_t on = 1024;
-    float *oa = malloc (on * on * 4), *ob = malloc (on * on * 4), *oc = malloc (on * on * 4);
+    float *oa = malloc (on * on * 4), *ob = malloc (on * on * 4),
+          *oc = malloc (on * on * 4);
     s_fill (oa, on * on, true, 5);
     s_fill (ob, on * on, true, 6);
     pool_matrix_t *ma = NULL, *mb = NULL, *mc = NULL;

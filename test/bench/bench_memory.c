@@ -24,7 +24,7 @@
 static void
 s_reset_peak (const char *pid)
 {
-    char path [64];
+    char path[64];
     snprintf (path, sizeof path, "/proc/%s/clear_refs", pid);
     FILE *f = fopen (path, "w");
     if (f) {
@@ -37,7 +37,7 @@ s_reset_peak (const char *pid)
 static long
 s_status_kib (const char *pid, const char *field)
 {
-    char path [64], line [256];
+    char path[64], line[256];
     snprintf (path, sizeof path, "/proc/%s/status", pid);
     FILE *f = fopen (path, "r");
     if (!f)
@@ -45,7 +45,7 @@ s_status_kib (const char *pid, const char *field)
     long kib = -1;
     size_t len = strlen (field);
     while (fgets (line, sizeof line, f))
-        if (strncmp (line, field, len) == 0 && line [len] == ':') {
+        if (strncmp (line, field, len) == 0 && line[len] == ':') {
             kib = atol (line + len + 1);
             break;
         }
@@ -54,30 +54,42 @@ s_status_kib (const char *pid, const char *field)
 }
 
 int
-main (int argc, char *argv [])
+main (int argc, char *argv[])
 {
     const char *server = NULL, *password = getenv ("DCPOOL_PASSWORD"), *library = NULL;
     const char *head_pid = NULL;
     size_t n = 10000000;
     int insecure = 0;
-    static const struct option options [] = {
-        { "insecure", no_argument, NULL, 'i' },
-        { "head-pid", required_argument, NULL, 'p' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option options[] = { { "insecure", no_argument, NULL, 'i' },
+                                             { "head-pid", required_argument, NULL, 'p' },
+                                             { NULL, 0, NULL, 0 } };
     int c;
     while ((c = getopt_long (argc, argv, "s:r:l:n:", options, NULL)) != -1)
         switch (c) {
-            case 's': server = optarg; break;
-            case 'r': password = optarg; break;
-            case 'l': library = optarg; break;
-            case 'n': n = strtoull (optarg, NULL, 10); break;
-            case 'i': insecure = 1; break;
-            case 'p': head_pid = optarg; break;
-            default: return 2;
+        case 's':
+            server = optarg;
+            break;
+        case 'r':
+            password = optarg;
+            break;
+        case 'l':
+            library = optarg;
+            break;
+        case 'n':
+            n = strtoull (optarg, NULL, 10);
+            break;
+        case 'i':
+            insecure = 1;
+            break;
+        case 'p':
+            head_pid = optarg;
+            break;
+        default:
+            return 2;
         }
     if (!server || !library || !head_pid || n == 0) {
-        fprintf (stderr, "usage: bench_memory -s HOST:PORT -r PW -l LIB -n N --head-pid PID\n");
+        fprintf (stderr,
+                 "usage: bench_memory -s HOST:PORT -r PW -l LIB -n N --head-pid PID\n");
         return 2;
     }
     pool_options_t o;
@@ -87,7 +99,7 @@ main (int argc, char *argv [])
     o.worker_library = library;
     o.insecure = insecure;
     o.min_workers = 2;
-    o.init_data = (pool_bytes_t) { "noop", 4 };     /* bench_worker's mode */
+    o.init_data = (pool_bytes_t){ "noop", 4 }; /* bench_worker's mode */
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &o);
     if (rc) {
@@ -99,8 +111,8 @@ main (int argc, char *argv [])
     if (!values || !inputs)
         return 1;
     for (size_t i = 0; i < n; i++) {
-        values [i] = i;
-        inputs [i] = (pool_bytes_t) { &values [i], sizeof values [i] };
+        values[i] = i;
+        inputs[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
     }
     s_reset_peak ("self");
     s_reset_peak (head_pid);
@@ -115,13 +127,13 @@ main (int argc, char *argv [])
     while (rc == 0 && (rc = pool_iter_next (iter, &result)) == 1) {
         got++;
         if (result.status != 0 || result.value.size != 8
-        ||  memcmp (result.value.data, &values [result.index], 8) != 0)
+            || memcmp (result.value.data, &values[result.index], 8) != 0)
             bad++;
         rc = 0;
     }
     clock_gettime (CLOCK_MONOTONIC, &t1);
     pool_iter_destroy (&iter);
-    double s = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     long client_peak = s_status_kib ("self", "VmHWM");
     long head_peak = s_status_kib (head_pid, "VmHWM");
     printf ("{\"measure\":\"stream_memory\",\"n\":%zu,\"results\":%zu,\"bad\":%zu,"

@@ -28,7 +28,7 @@ enum { BATCH = 1024 };
 static long
 s_rss_kib (const char *pid)
 {
-    char path [64], line [256];
+    char path[64], line[256];
     snprintf (path, sizeof path, "/proc/%s/status", pid);
     FILE *f = fopen (path, "r");
     if (!f)
@@ -52,13 +52,13 @@ s_read (const char *path, size_t *size)
     fseek (f, 0, SEEK_END);
     long len = ftell (f);
     fseek (f, 0, SEEK_SET);
-    uint8_t *data = len > 0 ? malloc ((size_t) len) : NULL;
-    if (data && fread (data, 1, (size_t) len, f) != (size_t) len) {
+    uint8_t *data = len > 0 ? malloc ((size_t)len) : NULL;
+    if (data && fread (data, 1, (size_t)len, f) != (size_t)len) {
         free (data);
         data = NULL;
     }
     fclose (f);
-    *size = (size_t) len;
+    *size = (size_t)len;
     return data;
 }
 
@@ -67,11 +67,12 @@ static int
 s_recv (zsock_t *sock, proto_msg_t *msg)
 {
     zsock_set_rcvtimeo (sock, 60000);
-    char reason [256] = "";
+    char reason[256] = "";
     while (true) {
         int rc = proto_msg_recv (msg, zsock_resolve (sock), reason, sizeof reason);
         if (rc != PROTO_OK) {
-            fprintf (stderr, "bench_pending: %s\n", rc == PROTO_EIO ? "no answer" : reason);
+            fprintf (stderr, "bench_pending: %s\n",
+                     rc == PROTO_EIO ? "no answer" : reason);
             return -1;
         }
         if (msg->type != PROTO_HEARTBEAT)
@@ -80,25 +81,34 @@ s_recv (zsock_t *sock, proto_msg_t *msg)
 }
 
 int
-main (int argc, char *argv [])
+main (int argc, char *argv[])
 {
     const char *server = NULL, *library = NULL, *head_pid = NULL;
     const char *password = getenv ("DCPOOL_PASSWORD");
     size_t n = 1000000, size = 100;
-    static const struct option options [] = {
-        { "head-pid", required_argument, NULL, 'p' },
-        { "size", required_argument, NULL, 'b' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option options[] = { { "head-pid", required_argument, NULL, 'p' },
+                                             { "size", required_argument, NULL, 'b' },
+                                             { NULL, 0, NULL, 0 } };
     int c;
     while ((c = getopt_long (argc, argv, "s:l:n:", options, NULL)) != -1)
         switch (c) {
-            case 's': server = optarg; break;
-            case 'l': library = optarg; break;
-            case 'n': n = strtoull (optarg, NULL, 10); break;
-            case 'p': head_pid = optarg; break;
-            case 'b': size = strtoull (optarg, NULL, 10); break;
-            default: return 2;
+        case 's':
+            server = optarg;
+            break;
+        case 'l':
+            library = optarg;
+            break;
+        case 'n':
+            n = strtoull (optarg, NULL, 10);
+            break;
+        case 'p':
+            head_pid = optarg;
+            break;
+        case 'b':
+            size = strtoull (optarg, NULL, 10);
+            break;
+        default:
+            return 2;
         }
     if (!server || !library || !head_pid || !password || n == 0 || size > 4096) {
         fprintf (stderr, "usage: DCPOOL_PASSWORD=PW bench_pending -s HOST:PORT -l LIB "
@@ -115,7 +125,7 @@ main (int argc, char *argv [])
     proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
     proto_msg_set_id (&msg, "bench-pending");
     proto_link_t *link = NULL;
-    char error [512] = "";
+    char error[512] = "";
     if (proto_link_connect (&link, server, &keys, &msg, 10, NULL, error, sizeof error)
         != PROTO_OK) {
         fprintf (stderr, "bench_pending: %s\n", error);
@@ -131,20 +141,20 @@ main (int argc, char *argv [])
         return 1;
     }
     proto_msg_init (&msg, PROTO_POOL_OPEN);
-    uint8_t hash [PROTO_HASH_SIZE];
+    uint8_t hash[PROTO_HASH_SIZE];
     proto_msg_set_text (&msg, "bench_worker.so");
     proto_hash (lib, lib_size, hash);
     proto_msg_add_hash (&msg, hash);
     proto_hash ("noop", 4, hash);
     proto_msg_add_hash (&msg, hash);
-    const uint64_t nums [] = { 1, 0, 0, 0 };    /* min_workers 0 */
+    const uint64_t nums[] = { 1, 0, 0, 0 }; /* min_workers 0 */
     for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, nums [i]);
+        proto_msg_add_num (&msg, nums[i]);
     proto_msg_add_bytes (&msg, lib, lib_size);
     proto_msg_add_bytes (&msg, "noop", 4);
     free (lib);
     if (proto_msg_send (&msg, zsock_resolve (sock)) != PROTO_OK || s_recv (sock, &msg)
-    ||  msg.type != PROTO_POOL_READY) {
+        || msg.type != PROTO_POOL_READY) {
         fprintf (stderr, "bench_pending: POOL_OPEN: %s\n",
                  msg.type == PROTO_ERROR && msg.text ? msg.text : "no POOL_READY");
         return 1;
@@ -154,7 +164,7 @@ main (int argc, char *argv [])
 
     long before = s_rss_kib (head_pid);
     uint8_t *payload = calloc (1, size ? size : 1);
-    for (size_t sent = 0; sent < n; ) {
+    for (size_t sent = 0; sent < n;) {
         proto_msg_init (&msg, PROTO_SUBMIT);
         proto_msg_set_pool (&msg, pool);
         for (size_t k = 0; k < BATCH && sent < n; k++, sent++) {
@@ -187,7 +197,7 @@ main (int argc, char *argv [])
                 "\"head_rss_before_mib\":%.1f,\"head_rss_after_mib\":%.1f,"
                 "\"head_bytes_per_job_beyond_payload\":%.1f}\n",
                 n, size, before / 1024.0, after / 1024.0,
-                (after - before) * 1024.0 / (double) n - (double) size);
+                (after - before) * 1024.0 / (double)n - (double)size);
     proto_msg_init (&msg, PROTO_POOL_CLOSE);
     proto_msg_set_pool (&msg, pool);
     proto_msg_send (&msg, zsock_resolve (sock));

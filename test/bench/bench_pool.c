@@ -74,22 +74,22 @@ s_emit (const char *measure, size_t n, int rep, double value, const char *unit)
 static void
 s_fail (const char *format, ...)
 {
-    char text [512];
+    char text[512];
     va_list args;
     va_start (args, format);
     vsnprintf (text, sizeof text, format, args);
     va_end (args);
     for (char *p = text; *p; p++)
-        if (*p == '"' || *p == '\\' || (unsigned char) *p < 32)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 32)
             *p = ' ';
-    printf ("{\"measure\":\"%s\",\"system\":\"%s\",\"error\":\"%s\"}\n",
-            s_measure, s_label, text);
+    printf ("{\"measure\":\"%s\",\"system\":\"%s\",\"error\":\"%s\"}\n", s_measure,
+            s_label, text);
     fflush (stdout);
     fprintf (stderr, "bench_pool %s (%s): %s\n", s_measure, s_label, text);
 }
 
-static char s_alarm_line [512];
-static volatile pid_t s_node_pid;     /* the recovery's second start_node */
+static char s_alarm_line[512];
+static volatile pid_t s_node_pid; /* the recovery's second start_node */
 
 /*  Prepares the line s_on_alarm prints: an error record for the report. */
 static void
@@ -107,16 +107,16 @@ s_on_alarm (int sig)
     if (s_node_pid > 0)
         kill (s_node_pid, SIGKILL);
     ssize_t rc = write (1, s_alarm_line, strlen (s_alarm_line));
-    static const char msg [] = "bench_pool: timed out\n";
+    static const char msg[] = "bench_pool: timed out\n";
     rc = write (2, msg, sizeof msg - 1);
-    (void) rc;
+    (void)rc;
     _exit (3);
 }
 
 static int
 s_cmp_double (const void *a, const void *b)
 {
-    double x = *(const double *) a, y = *(const double *) b;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -124,15 +124,15 @@ static double
 s_percentile (double *v, size_t n, double p)
 {
     qsort (v, n, sizeof *v, s_cmp_double);
-    size_t k = (size_t) (p * (n - 1) + 0.5);
-    return v [k < n ? k : n - 1];
+    size_t k = (size_t)(p * (n - 1) + 0.5);
+    return v[k < n ? k : n - 1];
 }
 
 /* --- measures -------------------------------------------------------- */
 
 static int
-s_noop (pool_t *pool, size_t n, int reps, const char *measure_name,
-        int spin_us, int workers)
+s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
+        int workers)
 {
     uint64_t *values = malloc (n * sizeof *values);
     pool_bytes_t *in = malloc (n * sizeof *in);
@@ -142,8 +142,8 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name,
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        values [i] = i * 2654435761u;
-        in [i] = (pool_bytes_t) { &values [i], sizeof values [i] };
+        values[i] = i * 2654435761u;
+        in[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
     }
     int rc = 0;
     for (int rep = 0; rep <= reps && rc == 0; rep++) {
@@ -154,14 +154,13 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name,
         rc = pool_map (pool, in, count, res);
         double t = s_now () - t0;
         if (rc < 0) {
-            s_fail ("pool_map: %s: %s", pool_strerror (rc),
-                    pool_last_error (pool));
+            s_fail ("pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
             break;
         }
         size_t bad = 0;
         for (size_t i = 0; i < count; i++)
-            if (res [i].status != 0 || res [i].value.size != sizeof (uint64_t)
-            ||  memcmp (res [i].value.data, &values [i], sizeof (uint64_t)))
+            if (res[i].status != 0 || res[i].value.size != sizeof (uint64_t)
+                || memcmp (res[i].value.data, &values[i], sizeof (uint64_t)))
                 bad++;
         pool_results_release (pool, res, count);
         if (bad) {
@@ -175,8 +174,7 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name,
             double ideal = workers * 1e6 / spin_us;
             s_emit ("ms_jobs_per_s", count, rep, count / t, "jobs/s");
             s_emit (measure_name, count, rep, (count / t) / ideal, "fraction");
-        }
-        else
+        } else
             s_emit (measure_name, count, rep, count / t, "tasks/s");
     }
     free (values);
@@ -188,7 +186,7 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name,
 static int
 s_rtt (pool_t *pool, size_t n, int reps, const char *name)
 {
-    char p50 [64], p99 [64];
+    char p50[64], p99[64];
     snprintf (p50, sizeof p50, "%s_p50", name);
     snprintf (p99, sizeof p99, "%s_p99", name);
     double *lat = malloc (n * sizeof *lat);
@@ -202,9 +200,9 @@ s_rtt (pool_t *pool, size_t n, int reps, const char *name)
             pool_result_t res;
             double t0 = s_now ();
             int rc = pool_map (pool, &in, 1, &res);
-            lat [i] = (s_now () - t0) * 1e6;
+            lat[i] = (s_now () - t0) * 1e6;
             if (rc < 0 || res.status != 0 || res.value.size != sizeof v
-            ||  memcmp (res.value.data, &v, sizeof v)) {
+                || memcmp (res.value.data, &v, sizeof v)) {
                 s_fail ("round trip %zu: %s", i,
                         rc < 0 ? pool_strerror (rc) : "wrong result");
                 free (lat);
@@ -230,7 +228,7 @@ s_bw (pool_t *pool, size_t size, int reps, const char *name)
         return -1;
     }
     for (size_t i = 0; i < size; i++)
-        buf [i] = (unsigned char) (i * 131 + (i >> 12));
+        buf[i] = (unsigned char)(i * 131 + (i >> 12));
     for (int rep = 0; rep <= reps; rep++) {
         pool_bytes_t in = { buf, size };
         pool_result_t res;
@@ -240,8 +238,7 @@ s_bw (pool_t *pool, size_t size, int reps, const char *name)
         if (rc < 0 || res.status != 0) {
             s_fail ("64 MiB echo: %s: %s",
                     rc < 0 ? pool_strerror (rc) : pool_strerror (res.status),
-                    rc < 0 ? pool_last_error (pool)
-                           : (res.error ? res.error : ""));
+                    rc < 0 ? pool_last_error (pool) : (res.error ? res.error : ""));
             free (buf);
             return -1;
         }
@@ -263,9 +260,9 @@ s_bw (pool_t *pool, size_t size, int reps, const char *name)
 
 typedef struct {
     pid_t pid;
-    char  dir [256];
-    char  out [300];
-    char  node_id [128];
+    char dir[256];
+    char out[300];
+    char node_id[128];
 } node_t;
 
 static int
@@ -288,22 +285,24 @@ s_node_start (node_t *node, const char *start_node, const char *port,
             close (fd);
         }
         setenv ("DCPOOL_PASSWORD", password, 1);
-        const char *argv [] = { start_node, "-a", "127.0.0.1", "-p", port,
-                                "--data-dir", node->dir, "--cpu-workers", "2",
-                                insecure ? "--insecure" : NULL, NULL };
-        execv (start_node, (char **) argv);
+        const char *argv[] = { start_node,  "-a",
+                               "127.0.0.1", "-p",
+                               port,        "--data-dir",
+                               node->dir,   "--cpu-workers",
+                               "2",         insecure ? "--insecure" : NULL,
+                               NULL };
+        execv (start_node, (char **)argv);
         _exit (127);
     }
     s_node_pid = node->pid;
     double deadline = s_now () + timeout;
     while (s_now () < deadline) {
         FILE *f = fopen (node->out, "r");
-        char line [512];
+        char line[512];
         while (f && fgets (line, sizeof line, f)) {
             char *p = strstr (line, "dcpool node ready: id=");
             if (p) {
-                sscanf (p + strlen ("dcpool node ready: id="), "%127s",
-                        node->node_id);
+                sscanf (p + strlen ("dcpool node ready: id="), "%127s", node->node_id);
                 fclose (f);
                 return 0;
             }
@@ -329,7 +328,7 @@ s_node_reap (node_t *node)
         node->pid = 0;
         s_node_pid = 0;
     }
-    char cmd [300];
+    char cmd[300];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", node->dir);
     if (system (cmd) != 0)
         fprintf (stderr, "bench_pool: could not remove %s\n", node->dir);
@@ -340,16 +339,16 @@ s_node_reap (node_t *node)
 static int
 s_started_on (const char *dir, uint64_t index, const char *node_id)
 {
-    char path [600], who [256] = "";
+    char path[600], who[256] = "";
     snprintf (path, sizeof path, "%s/%" PRIu64, dir, index);
     FILE *f = fopen (path, "r");
     if (!f)
         return 0;
     size_t len = fread (who, 1, sizeof who - 1, f);
-    who [len] = 0;
+    who[len] = 0;
     fclose (f);
     size_t idlen = strlen (node_id);
-    return strncmp (who, node_id, idlen) == 0 && who [idlen] == '/';
+    return strncmp (who, node_id, idlen) == 0 && who[idlen] == '/';
 }
 
 /* Whether node_id started a job that has no result yet. */
@@ -358,15 +357,14 @@ s_running_on (const char *dir, const uint64_t *idx, const char *answered, size_t
               const char *node_id)
 {
     for (size_t i = 0; i < jobs; i++)
-        if (!answered [i] && s_started_on (dir, idx [i], node_id))
+        if (!answered[i] && s_started_on (dir, idx[i], node_id))
             return 1;
     return 0;
 }
 
 static int
-s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
-            const char *port, const char *password, int insecure, int reps, size_t jobs,
-            double timeout)
+s_recovery (pool_t *pool, const char *mark_dir, const char *start_node, const char *port,
+            const char *password, int insecure, int reps, size_t jobs, double timeout)
 {
     int round = 0, retries = 0;
     for (int rep = 1; rep <= reps; rep++) {
@@ -381,12 +379,12 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
             s_node_reap (&node);
             return -1;
         }
-        uint64_t base = (uint64_t) ++round * 1000000;   /* fresh marks */
+        uint64_t base = (uint64_t)++round * 1000000; /* fresh marks */
         uint64_t *idx = malloc (jobs * sizeof *idx);
         pool_bytes_t *in = malloc (jobs * sizeof *in);
         for (size_t i = 0; i < jobs; i++) {
-            idx [i] = base + i;
-            in [i] = (pool_bytes_t) { &idx [i], sizeof idx [i] };
+            idx[i] = base + i;
+            in[i] = (pool_bytes_t){ &idx[i], sizeof idx[i] };
         }
         pool_iter_t *iter = NULL;
         rc = pool_imap_unordered (pool, in, jobs, &iter);
@@ -396,7 +394,7 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
             return -1;
         }
         s_alarm_prepare (timeout);
-        alarm ((unsigned) timeout);
+        alarm ((unsigned)timeout);
         size_t idlen = strlen (node.node_id), from_b = 0, got = 0;
         char *answered = calloc (jobs, 1);
         double t_kill = 0, t_result = 0;
@@ -407,8 +405,8 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
                 continue;
             const char *who = res.value.data;
             int on_b = res.value.size > idlen && memcmp (who, node.node_id, idlen) == 0
-                       && who [idlen] == '/';
-            answered [res.index] = 1;
+                       && who[idlen] == '/';
+            answered[res.index] = 1;
             if (!t_kill) {
                 /* Kill once node B has answered a few jobs and is running
                    one that has no answer yet (its mark says B started it):
@@ -416,8 +414,8 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
                    waiting for more, and then no job of B is left to time. */
                 if (on_b)
                     from_b++;
-                if (from_b >= 4 && s_running_on (mark_dir, idx, answered, jobs,
-                                                 node.node_id)) {
+                if (from_b >= 4
+                    && s_running_on (mark_dir, idx, answered, jobs, node.node_id)) {
                     t_kill = s_now ();
                     kill (node.pid, SIGKILL);
                     snprintf (s_alarm_line, sizeof s_alarm_line,
@@ -425,12 +423,10 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
                               "\"error\":\"no job of the killed node ran "
                               "elsewhere within %.0f s of the kill\"}\n",
                               s_label, timeout);
-                    alarm ((unsigned) timeout);
+                    alarm ((unsigned)timeout);
                 }
-            }
-            else
-            if (!t_result && !on_b) {
-                uint64_t index = idx [res.index];
+            } else if (!t_result && !on_b) {
+                uint64_t index = idx[res.index];
                 if (s_started_on (mark_dir, index, node.node_id))
                     t_result = s_now ();
             }
@@ -442,8 +438,7 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
         free (in);
         s_node_reap (&node);
         if (rc < 0) {
-            s_fail ("pool_iter_next: %s: %s", pool_strerror (rc),
-                    pool_last_error (pool));
+            s_fail ("pool_iter_next: %s: %s", pool_strerror (rc), pool_last_error (pool));
             return -1;
         }
         if (!t_kill) {
@@ -456,14 +451,15 @@ s_recovery (pool_t *pool, const char *mark_dir, const char *start_node,
                with a fresh node. */
             retries++;
             fprintf (stderr, "bench_pool recovery: the killed node had no job "
-                     "left unanswered; repeating\n");
+                             "left unanswered; repeating\n");
             pool_wait_for_workers (pool, 2, 10);
             rep--;
             continue;
         }
         if (!t_result) {
             s_fail ("no job that started on the killed node came back from "
-                    "another (%zu results)", got);
+                    "another (%zu results)",
+                    got);
             return -1;
         }
         s_emit ("recovery_ms", jobs, rep, (t_result - t_kill) * 1e3, "ms");
@@ -481,70 +477,94 @@ main (int argc, char **argv)
     const char *server = NULL, *password = getenv ("DCPOOL_PASSWORD");
     const char *library = NULL, *start_node = NULL;
     int insecure = 0, reps = 3;
-    size_t n = 20000, size = (size_t) 64 << 20;
+    size_t n = 20000, size = (size_t)64 << 20;
     double timeout = 120;
-    const char *as_name = NULL;     /* --as: the noop figure's measure name */
+    const char *as_name = NULL; /* --as: the noop figure's measure name */
 
-    static const struct option longopts [] = {
-        { "server", required_argument, NULL, 's' },
-        { "password", required_argument, NULL, 'r' },
-        { "library", required_argument, NULL, 'l' },
-        { "insecure", no_argument, NULL, 'i' },
-        { "reps", required_argument, NULL, 'R' },
-        { "size", required_argument, NULL, 'S' },
-        { "label", required_argument, NULL, 'L' },
-        { "start-node", required_argument, NULL, 'N' },
-        { "timeout", required_argument, NULL, 'T' },
-        { "as", required_argument, NULL, 'A' },
-        { "no-shared-memory", no_argument, NULL, 'M' },
-        { "spin-wait", required_argument, NULL, 'W' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option longopts[]
+        = { { "server", required_argument, NULL, 's' },
+            { "password", required_argument, NULL, 'r' },
+            { "library", required_argument, NULL, 'l' },
+            { "insecure", no_argument, NULL, 'i' },
+            { "reps", required_argument, NULL, 'R' },
+            { "size", required_argument, NULL, 'S' },
+            { "label", required_argument, NULL, 'L' },
+            { "start-node", required_argument, NULL, 'N' },
+            { "timeout", required_argument, NULL, 'T' },
+            { "as", required_argument, NULL, 'A' },
+            { "no-shared-memory", no_argument, NULL, 'M' },
+            { "spin-wait", required_argument, NULL, 'W' },
+            { NULL, 0, NULL, 0 } };
     if (argc < 2) {
         fprintf (stderr, "usage: bench_pool noop|rtt|bw|ms|recovery -s HOST:PORT "
-                 "-l LIBRARY [-r PW] [--insecure] [-n N] [--reps R] ...\n");
+                         "-l LIBRARY [-r PW] [--insecure] [-n N] [--reps R] ...\n");
         return 2;
     }
-    s_measure = argv [1];
+    s_measure = argv[1];
     optind = 2;
     int c, no_shm = 0;
     double spin_wait = -1;
     while ((c = getopt_long (argc, argv, "s:r:l:n:", longopts, NULL)) != -1) {
         switch (c) {
-            case 's': server = optarg; break;
-            case 'r': password = optarg; break;
-            case 'l': library = optarg; break;
-            case 'n': n = strtoull (optarg, NULL, 10); break;
-            case 'i': insecure = 1; break;
-            case 'R': reps = atoi (optarg); break;
-            case 'S': size = strtoull (optarg, NULL, 10); break;
-            case 'L': s_label = optarg; break;
-            case 'N': start_node = optarg; break;
-            case 'T': timeout = atof (optarg); break;
-            case 'A': as_name = optarg; break;
-            case 'M': no_shm = 1; break;
-            case 'W': spin_wait = atof (optarg); break;
-            default: return 2;
+        case 's':
+            server = optarg;
+            break;
+        case 'r':
+            password = optarg;
+            break;
+        case 'l':
+            library = optarg;
+            break;
+        case 'n':
+            n = strtoull (optarg, NULL, 10);
+            break;
+        case 'i':
+            insecure = 1;
+            break;
+        case 'R':
+            reps = atoi (optarg);
+            break;
+        case 'S':
+            size = strtoull (optarg, NULL, 10);
+            break;
+        case 'L':
+            s_label = optarg;
+            break;
+        case 'N':
+            start_node = optarg;
+            break;
+        case 'T':
+            timeout = atof (optarg);
+            break;
+        case 'A':
+            as_name = optarg;
+            break;
+        case 'M':
+            no_shm = 1;
+            break;
+        case 'W':
+            spin_wait = atof (optarg);
+            break;
+        default:
+            return 2;
         }
     }
     if (!server || !password || !library || n == 0 || reps < 1) {
         fprintf (stderr, "bench_pool: -s, -r (or DCPOOL_PASSWORD), -l needed\n");
         return 2;
     }
-    if (as_name && strcmp (argv [1], "rtt") != 0)
+    if (as_name && strcmp (argv[1], "rtt") != 0)
         s_measure = as_name;
     signal (SIGALRM, s_on_alarm);
     signal (SIGPIPE, SIG_IGN);
 
-    char init [600];
-    char mark_dir [256] = "";
+    char init[600];
+    char mark_dir[256] = "";
     int spin_us = 0;
     if (strcmp (s_measure, "ms") == 0) {
         spin_us = 1000;
         snprintf (init, sizeof init, "spin:%d", spin_us);
-    }
-    else
-    if (strcmp (s_measure, "recovery") == 0) {
+    } else if (strcmp (s_measure, "recovery") == 0) {
         if (!start_node) {
             fprintf (stderr, "bench_pool: recovery needs --start-node\n");
             return 2;
@@ -556,8 +576,7 @@ main (int argc, char **argv)
             return 1;
         }
         snprintf (init, sizeof init, "mark:%s:%d", mark_dir, 5000);
-    }
-    else
+    } else
         snprintf (init, sizeof init, "noop");
 
     pool_options_t opt;
@@ -565,7 +584,7 @@ main (int argc, char **argv)
     opt.server = server;
     opt.password = password;
     opt.worker_library = library;
-    opt.init_data = (pool_bytes_t) { init, strlen (init) };
+    opt.init_data = (pool_bytes_t){ init, strlen (init) };
     opt.insecure = insecure;
     if (no_shm)
         opt.shared_memory_min = 0;
@@ -576,7 +595,7 @@ main (int argc, char **argv)
 
     /* A bound on the whole run, whatever blocks. */
     s_alarm_prepare (timeout);
-    alarm ((unsigned) timeout);
+    alarm ((unsigned)timeout);
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &opt);
     if (rc < 0) {
@@ -593,29 +612,24 @@ main (int argc, char **argv)
     if (workers < 1)
         workers = 2;
 
-    if (strcmp (argv [1], "noop") == 0)
+    if (strcmp (argv[1], "noop") == 0)
         rc = s_noop (pool, n, reps, as_name ? as_name : "noop", 0, workers);
-    else
-    if (strcmp (s_measure, "ms") == 0)
+    else if (strcmp (s_measure, "ms") == 0)
         rc = s_noop (pool, n, reps, "ms_efficiency", spin_us, workers);
-    else
-    if (strcmp (s_measure, "rtt") == 0)
+    else if (strcmp (s_measure, "rtt") == 0)
         rc = s_rtt (pool, n, reps, as_name ? as_name : "rtt");
-    else
-    if (strcmp (argv [1], "bw") == 0)
+    else if (strcmp (argv[1], "bw") == 0)
         rc = s_bw (pool, size, reps, as_name ? as_name : "bw");
-    else
-    if (strcmp (s_measure, "recovery") == 0) {
+    else if (strcmp (s_measure, "recovery") == 0) {
         alarm (0);
         const char *colon = strrchr (server, ':');
-        rc = s_recovery (pool, mark_dir, start_node, colon ? colon + 1 : "8899",
-                         password, insecure, reps, n, timeout);
-        char cmd [300];
+        rc = s_recovery (pool, mark_dir, start_node, colon ? colon + 1 : "8899", password,
+                         insecure, reps, n, timeout);
+        char cmd[300];
         snprintf (cmd, sizeof cmd, "rm -rf '%s'", mark_dir);
         if (system (cmd) != 0)
             fprintf (stderr, "bench_pool: could not remove %s\n", mark_dir);
-    }
-    else {
+    } else {
         fprintf (stderr, "bench_pool: unknown measure '%s'\n", s_measure);
         rc = -1;
     }

@@ -30,9 +30,9 @@
 enum { MODE_NOOP, MODE_SPIN, MODE_MARK };
 
 typedef struct {
-    int  mode;
+    int mode;
     long us;
-    char dir [512];
+    char dir[512];
 } bench_t;
 
 static double
@@ -46,13 +46,13 @@ s_now (void)
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
-    char text [600];
+    char text[600];
     if (init_data.size == 0 || init_data.size >= sizeof text) {
         pool_worker_error (ctx, "bench_worker: init data must name a mode");
         return NULL;
     }
     memcpy (text, init_data.data, init_data.size);
-    text [init_data.size] = 0;
+    text[init_data.size] = 0;
 
     bench_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -61,15 +61,12 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
     }
     if (strcmp (text, "noop") == 0)
         self->mode = MODE_NOOP;
-    else
-    if (strncmp (text, "spin:", 5) == 0) {
+    else if (strncmp (text, "spin:", 5) == 0) {
         self->mode = MODE_SPIN;
         self->us = strtol (text + 5, NULL, 10);
-    }
-    else
-    if (strncmp (text, "mark:", 5) == 0) {
+    } else if (strncmp (text, "mark:", 5) == 0) {
         char *colon = strrchr (text + 5, ':');
-        if (!colon || (size_t) (colon - (text + 5)) >= sizeof self->dir) {
+        if (!colon || (size_t)(colon - (text + 5)) >= sizeof self->dir) {
             pool_worker_error (ctx, "bench_worker: mark:DIR:US expected");
             free (self);
             return NULL;
@@ -77,8 +74,7 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
         self->mode = MODE_MARK;
         memcpy (self->dir, text + 5, colon - (text + 5));
         self->us = strtol (colon + 1, NULL, 10);
-    }
-    else {
+    } else {
         pool_worker_error (ctx, "bench_worker: unknown mode '%s'", text);
         free (self);
         return NULL;
@@ -87,8 +83,7 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self_, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self_, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
     bench_t *self = self_;
     if (self->mode == MODE_NOOP)
@@ -109,12 +104,12 @@ s_run (void *self_, pool_bytes_t input, pool_output_t *output,
     }
     memcpy (&index, input.data, sizeof index);
     const char *id = pool_worker_id (ctx);
-    char path [600];
+    char path[600];
     snprintf (path, sizeof path, "%s/%" PRIu64, self->dir, index);
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd >= 0) {
         ssize_t rc = write (fd, id, strlen (id));
-        (void) rc;
+        (void)rc;
         close (fd);
     }
     struct timespec ts = { self->us / 1000000, (self->us % 1000000) * 1000 };
@@ -129,6 +124,5 @@ s_destroy (void *self)
     free (self);
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "bench", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "bench", s_init, s_run, NULL, s_destroy };

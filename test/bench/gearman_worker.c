@@ -39,15 +39,13 @@ s_echo (gearman_job_st *job, size_t *result_size, gearman_return_t *ret)
 }
 
 static void *
-s_noop (gearman_job_st *job, void *context, size_t *result_size,
-        gearman_return_t *ret)
+s_noop (gearman_job_st *job, void *context, size_t *result_size, gearman_return_t *ret)
 {
     return s_echo (job, result_size, ret);
 }
 
 static void *
-s_spin (gearman_job_st *job, void *context, size_t *result_size,
-        gearman_return_t *ret)
+s_spin (gearman_job_st *job, void *context, size_t *result_size, gearman_return_t *ret)
 {
     double until = s_now () + 1e-3;
     while (s_now () < until)
@@ -58,19 +56,19 @@ s_spin (gearman_job_st *job, void *context, size_t *result_size,
 int
 main (int argc, char **argv)
 {
-    if (argc != 3 || strcmp (argv [1], "-p")) {
+    if (argc != 3 || strcmp (argv[1], "-p")) {
         fprintf (stderr, "usage: gearman_worker -p PORT\n");
         return 2;
     }
     prctl (PR_SET_PDEATHSIG, SIGTERM);
     gearman_worker_st *worker = gearman_worker_create (NULL);
     if (!worker
-    ||  gearman_worker_add_server (worker, "127.0.0.1", (in_port_t) atoi (argv [2]))
-        != GEARMAN_SUCCESS
-    ||  gearman_worker_add_function (worker, "bench_noop", 0, s_noop, NULL)
-        != GEARMAN_SUCCESS
-    ||  gearman_worker_add_function (worker, "bench_spin", 0, s_spin, NULL)
-        != GEARMAN_SUCCESS) {
+        || gearman_worker_add_server (worker, "127.0.0.1", (in_port_t)atoi (argv[2]))
+               != GEARMAN_SUCCESS
+        || gearman_worker_add_function (worker, "bench_noop", 0, s_noop, NULL)
+               != GEARMAN_SUCCESS
+        || gearman_worker_add_function (worker, "bench_spin", 0, s_spin, NULL)
+               != GEARMAN_SUCCESS) {
         fprintf (stderr, "gearman_worker: %s\n",
                  worker ? gearman_worker_error (worker) : "out of memory");
         return 1;

@@ -58,13 +58,13 @@ s_emit (const char *measure, size_t n, int rep, double value, const char *unit)
 static void
 s_fail (const char *text)
 {
-    printf ("{\"measure\":\"%s\",\"system\":\"%s\",\"error\":\"%s\"}\n",
-            s_measure, s_label, text);
+    printf ("{\"measure\":\"%s\",\"system\":\"%s\",\"error\":\"%s\"}\n", s_measure,
+            s_label, text);
     fflush (stdout);
     fprintf (stderr, "zmq_broker %s (%s): %s\n", s_measure, s_label, text);
 }
 
-static char s_alarm_line [512];
+static char s_alarm_line[512];
 
 /*  Prepares the line s_on_alarm prints: an error record for the report. */
 static void
@@ -80,9 +80,9 @@ static void
 s_on_alarm (int sig)
 {
     ssize_t rc = write (1, s_alarm_line, strlen (s_alarm_line));
-    static const char msg [] = "zmq_broker: timed out\n";
+    static const char msg[] = "zmq_broker: timed out\n";
     rc = write (2, msg, sizeof msg - 1);
-    (void) rc;
+    (void)rc;
     _exit (3);
 }
 
@@ -97,7 +97,10 @@ s_unlimited (void *socket)
 
 /* --- broker ------------------------------------------------------------ */
 
-typedef struct { unsigned char id [32]; size_t size; } ident_t;
+typedef struct {
+    unsigned char id[32];
+    size_t size;
+} ident_t;
 
 /*  Forwards the rest of a multipart message from one socket to another,
     each frame as is (no copy). */
@@ -128,14 +131,14 @@ s_broker (int ready_fd)
     s_unlimited (front);
     s_unlimited (back);
     if (zmq_bind (front, "tcp://127.0.0.1:*") < 0
-    ||  zmq_bind (back, "tcp://127.0.0.1:*") < 0)
+        || zmq_bind (back, "tcp://127.0.0.1:*") < 0)
         _exit (1);
-    char fe [256], be [256];
+    char fe[256], be[256];
     size_t len = sizeof fe;
     zmq_getsockopt (front, ZMQ_LAST_ENDPOINT, fe, &len);
     len = sizeof be;
     zmq_getsockopt (back, ZMQ_LAST_ENDPOINT, be, &len);
-    char line [600];
+    char line[600];
     int n = snprintf (line, sizeof line, "%s %s\n", fe, be);
     if (write (ready_fd, line, n) != n)
         _exit (1);
@@ -144,49 +147,45 @@ s_broker (int ready_fd)
     size_t cap = 1 << 16, head = 0, count = 0;
     ident_t *credits = calloc (cap, sizeof *credits);
     while (1) {
-        zmq_pollitem_t items [] = {
-            { back, 0, ZMQ_POLLIN, 0 },
-            { front, 0, ZMQ_POLLIN, 0 }
-        };
+        zmq_pollitem_t items[]
+            = { { back, 0, ZMQ_POLLIN, 0 }, { front, 0, ZMQ_POLLIN, 0 } };
         if (zmq_poll (items, count ? 2 : 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (items [0].revents & ZMQ_POLLIN) {
+        if (items[0].revents & ZMQ_POLLIN) {
             /* [worker, "READY", K] or [worker, client, reqid, payload] */
             ident_t w;
             int rc = zmq_recv (back, w.id, sizeof w.id, 0);
             if (rc < 0)
                 break;
-            w.size = (size_t) rc;
+            w.size = (size_t)rc;
             zmq_msg_t first;
             zmq_msg_init (&first);
             zmq_msg_recv (&first, back, 0);
             int credit = 1;
             if (zmq_msg_size (&first) >= 5
-            &&  memcmp (zmq_msg_data (&first), "READY", 5) == 0) {
-                char num [16] = "";
+                && memcmp (zmq_msg_data (&first), "READY", 5) == 0) {
+                char num[16] = "";
                 size_t sz = zmq_msg_size (&first) - 5;
-                memcpy (num, (char *) zmq_msg_data (&first) + 5,
-                        sz < 15 ? sz : 15);
+                memcpy (num, (char *)zmq_msg_data (&first) + 5, sz < 15 ? sz : 15);
                 credit = atoi (num);
                 zmq_msg_close (&first);
-            }
-            else {
+            } else {
                 /* first = client identity: route the rest to it */
                 zmq_msg_send (&first, front, ZMQ_SNDMORE);
                 s_forward_rest (back, front);
             }
             for (int k = 0; k < credit && count < cap; k++)
-                credits [(head + count++) % cap] = w;
+                credits[(head + count++) % cap] = w;
         }
-        if (count && (items [1].revents & ZMQ_POLLIN)) {
-            ident_t w = credits [head];
+        if (count && (items[1].revents & ZMQ_POLLIN)) {
+            ident_t w = credits[head];
             head = (head + 1) % cap;
             count--;
             zmq_send (back, w.id, w.size, ZMQ_SNDMORE);
-            s_forward_rest (front, back);    /* client id, reqid, payload */
+            s_forward_rest (front, back); /* client id, reqid, payload */
         }
     }
     _exit (0);
@@ -202,7 +201,7 @@ s_worker (const char *endpoint, int credits, int spin_us)
     s_unlimited (sock);
     if (zmq_connect (sock, endpoint) < 0)
         _exit (1);
-    char ready [32];
+    char ready[32];
     int n = snprintf (ready, sizeof ready, "READY%d", credits);
     zmq_send (sock, ready, n, 0);
     while (1) {
@@ -210,9 +209,8 @@ s_worker (const char *endpoint, int credits, int spin_us)
         zmq_msg_init (&client);
         zmq_msg_init (&reqid);
         zmq_msg_init (&payload);
-        if (zmq_msg_recv (&client, sock, 0) < 0
-        ||  zmq_msg_recv (&reqid, sock, 0) < 0
-        ||  zmq_msg_recv (&payload, sock, 0) < 0)
+        if (zmq_msg_recv (&client, sock, 0) < 0 || zmq_msg_recv (&reqid, sock, 0) < 0
+            || zmq_msg_recv (&payload, sock, 0) < 0)
             break;
         if (spin_us) {
             double until = s_now () + spin_us * 1e-6;
@@ -232,15 +230,15 @@ s_worker (const char *endpoint, int credits, int spin_us)
 static int
 s_cmp_double (const void *a, const void *b)
 {
-    double x = *(const double *) a, y = *(const double *) b;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
 /*  Sends count requests of size bytes (window: at most window in flight),
     receives every reply and checks it.  0 or -1. */
 static int
-s_batch (void *sock, size_t count, size_t window, const unsigned char *data,
-         size_t size, uint64_t first_id)
+s_batch (void *sock, size_t count, size_t window, const unsigned char *data, size_t size,
+         uint64_t first_id)
 {
     size_t sent = 0, received = 0;
     while (received < count) {
@@ -250,16 +248,14 @@ s_batch (void *sock, size_t count, size_t window, const unsigned char *data,
             if (size == 8) {
                 uint64_t v = id * 2654435761u;
                 zmq_send (sock, &v, sizeof v, 0);
-            }
-            else
+            } else
                 zmq_send (sock, data, size, 0);
             sent++;
         }
         zmq_msg_t reqid, payload;
         zmq_msg_init (&reqid);
         zmq_msg_init (&payload);
-        if (zmq_msg_recv (&reqid, sock, 0) < 0
-        ||  zmq_msg_recv (&payload, sock, 0) < 0)
+        if (zmq_msg_recv (&reqid, sock, 0) < 0 || zmq_msg_recv (&payload, sock, 0) < 0)
             return -1;
         uint64_t id;
         memcpy (&id, zmq_msg_data (&reqid), sizeof id);
@@ -267,9 +263,7 @@ s_batch (void *sock, size_t count, size_t window, const unsigned char *data,
         if (ok && size == 8) {
             uint64_t v = id * 2654435761u;
             ok = memcmp (zmq_msg_data (&payload), &v, 8) == 0;
-        }
-        else
-        if (ok)
+        } else if (ok)
             ok = memcmp (zmq_msg_data (&payload), data, size) == 0;
         zmq_msg_close (&reqid);
         zmq_msg_close (&payload);
@@ -284,67 +278,81 @@ int
 main (int argc, char **argv)
 {
     int inflight = 1, reps = 3, workers = 2;
-    size_t n = 20000, size = (size_t) 64 << 20;
+    size_t n = 20000, size = (size_t)64 << 20;
     double timeout = 120;
-    static const struct option longopts [] = {
-        { "inflight", required_argument, NULL, 'k' },
-        { "reps", required_argument, NULL, 'R' },
-        { "size", required_argument, NULL, 'S' },
-        { "workers", required_argument, NULL, 'w' },
-        { "label", required_argument, NULL, 'L' },
-        { "timeout", required_argument, NULL, 'T' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option longopts[]
+        = { { "inflight", required_argument, NULL, 'k' },
+            { "reps", required_argument, NULL, 'R' },
+            { "size", required_argument, NULL, 'S' },
+            { "workers", required_argument, NULL, 'w' },
+            { "label", required_argument, NULL, 'L' },
+            { "timeout", required_argument, NULL, 'T' },
+            { NULL, 0, NULL, 0 } };
     if (argc < 2) {
         fprintf (stderr, "usage: zmq_broker noop|rtt|bw|ms [--inflight K] "
-                 "[-n N] [--reps R] [--size BYTES]\n");
+                         "[-n N] [--reps R] [--size BYTES]\n");
         return 2;
     }
-    s_measure = argv [1];
+    s_measure = argv[1];
     optind = 2;
     int c;
     while ((c = getopt_long (argc, argv, "n:", longopts, NULL)) != -1) {
         switch (c) {
-            case 'n': n = strtoull (optarg, NULL, 10); break;
-            case 'k': inflight = atoi (optarg); break;
-            case 'R': reps = atoi (optarg); break;
-            case 'S': size = strtoull (optarg, NULL, 10); break;
-            case 'w': workers = atoi (optarg); break;
-            case 'L': s_label = optarg; break;
-            case 'T': timeout = atof (optarg); break;
-            default: return 2;
+        case 'n':
+            n = strtoull (optarg, NULL, 10);
+            break;
+        case 'k':
+            inflight = atoi (optarg);
+            break;
+        case 'R':
+            reps = atoi (optarg);
+            break;
+        case 'S':
+            size = strtoull (optarg, NULL, 10);
+            break;
+        case 'w':
+            workers = atoi (optarg);
+            break;
+        case 'L':
+            s_label = optarg;
+            break;
+        case 'T':
+            timeout = atof (optarg);
+            break;
+        default:
+            return 2;
         }
     }
     int spin_us = strcmp (s_measure, "ms") == 0 ? 1000 : 0;
     if (strcmp (s_measure, "noop") && strcmp (s_measure, "rtt")
-    &&  strcmp (s_measure, "bw") && strcmp (s_measure, "ms")) {
+        && strcmp (s_measure, "bw") && strcmp (s_measure, "ms")) {
         fprintf (stderr, "zmq_broker: unknown measure '%s'\n", s_measure);
         return 2;
     }
     signal (SIGALRM, s_on_alarm);
     s_alarm_prepare (timeout);
-    alarm ((unsigned) timeout);
+    alarm ((unsigned)timeout);
 
-    pid_t kids [65];
+    pid_t kids[65];
     int nkids = 0;
-    int fds [2];
+    int fds[2];
     if (pipe (fds) < 0)
         return 1;
     pid_t broker = fork ();
     if (broker == 0) {
         prctl (PR_SET_PDEATHSIG, SIGKILL);
-        close (fds [0]);
-        s_broker (fds [1]);
+        close (fds[0]);
+        s_broker (fds[1]);
     }
-    kids [nkids++] = broker;
-    close (fds [1]);
-    char line [600] = "";
+    kids[nkids++] = broker;
+    close (fds[1]);
+    char line[600] = "";
     ssize_t got = 0, r;
-    while ((r = read (fds [0], line + got, sizeof line - 1 - got)) > 0)
+    while ((r = read (fds[0], line + got, sizeof line - 1 - got)) > 0)
         got += r;
-    close (fds [0]);
-    line [got] = 0;
-    char fe [256], be [256];
+    close (fds[0]);
+    line[got] = 0;
+    char fe[256], be[256];
     if (sscanf (line, "%255s %255s", fe, be) != 2) {
         s_fail ("the broker did not start");
         kill (broker, SIGKILL);
@@ -356,7 +364,7 @@ main (int argc, char **argv)
             prctl (PR_SET_PDEATHSIG, SIGKILL);
             s_worker (be, inflight, spin_us);
         }
-        kids [nkids++] = pid;
+        kids[nkids++] = pid;
     }
 
     void *ctx = zmq_ctx_new ();
@@ -376,50 +384,44 @@ main (int argc, char **argv)
             next_id += count;
             if (rc < 0)
                 s_fail ("a reply was lost or wrong");
-            else
-            if (rep > 0 && spin_us) {
+            else if (rep > 0 && spin_us) {
                 s_emit ("ms_jobs_per_s", count, rep, count / t, "jobs/s");
                 s_emit ("ms_efficiency", count, rep,
                         count / t / (workers * 1e6 / spin_us), "fraction");
-            }
-            else
-            if (rep > 0)
+            } else if (rep > 0)
                 s_emit ("noop", count, rep, count / t, "tasks/s");
         }
-    }
-    else
-    if (strcmp (s_measure, "rtt") == 0) {
+    } else if (strcmp (s_measure, "rtt") == 0) {
         double *lat = malloc (n * sizeof *lat);
         for (int rep = 0; rep <= reps && rc == 0; rep++) {
             size_t count = rep == 0 ? (n < 200 ? n : 200) : n;
             for (size_t i = 0; i < count && rc == 0; i++) {
                 double t0 = s_now ();
                 rc = s_batch (sock, 1, 1, NULL, 8, next_id++);
-                lat [i] = (s_now () - t0) * 1e6;
+                lat[i] = (s_now () - t0) * 1e6;
             }
             if (rc < 0)
                 s_fail ("a reply was lost or wrong");
-            else
-            if (rep > 0) {
+            else if (rep > 0) {
                 qsort (lat, count, sizeof *lat, s_cmp_double);
-                s_emit ("rtt_p50", count, rep, lat [(size_t) (0.50 * (count - 1) + 0.5)], "us");
-                s_emit ("rtt_p99", count, rep, lat [(size_t) (0.99 * (count - 1) + 0.5)], "us");
+                s_emit ("rtt_p50", count, rep, lat[(size_t)(0.50 * (count - 1) + 0.5)],
+                        "us");
+                s_emit ("rtt_p99", count, rep, lat[(size_t)(0.99 * (count - 1) + 0.5)],
+                        "us");
             }
         }
         free (lat);
-    }
-    else {
+    } else {
         unsigned char *buf = malloc (size);
         for (size_t i = 0; i < size; i++)
-            buf [i] = (unsigned char) (i * 131 + (i >> 12));
+            buf[i] = (unsigned char)(i * 131 + (i >> 12));
         for (int rep = 0; rep <= reps && rc == 0; rep++) {
             double t0 = s_now ();
             rc = s_batch (sock, 1, 1, buf, size, next_id++);
             double t = s_now () - t0;
             if (rc < 0)
                 s_fail ("the echo was lost or wrong");
-            else
-            if (rep > 0)
+            else if (rep > 0)
                 s_emit ("bw", size, rep, 2.0 * size / t / 1e9, "GB/s");
         }
         free (buf);
@@ -427,8 +429,8 @@ main (int argc, char **argv)
     zmq_close (sock);
     zmq_ctx_term (ctx);
     for (int i = 0; i < nkids; i++)
-        kill (kids [i], SIGTERM);
+        kill (kids[i], SIGTERM);
     for (int i = 0; i < nkids; i++)
-        waitpid (kids [i], NULL, 0);
+        waitpid (kids[i], NULL, 0);
     return rc < 0 ? 1 : 0;
 }

@@ -16,17 +16,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    size_t out_size = 1 + data [0];
+    size_t out_size = 1 + data[0];
     char *text = malloc (size);
     char *out = malloc (out_size);
     if (!text || !out)
         goto cleanup;
     memcpy (text, data + 1, size - 1);
-    text [size - 1] = 0;
+    text[size - 1] = 0;
     memset (out, 0x55, out_size);
     if (proto_endpoint (text, out, out_size) == 0) {
         if (!memchr (out, 0, out_size) || strncmp (out, "tcp://", 6) != 0
-        ||  !strchr (out + 6, ':'))
+            || !strchr (out + 6, ':'))
             __builtin_trap ();
     }
 cleanup:

@@ -17,12 +17,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!text)
         return 0;
     memcpy (text, data, size);
-    text [size] = 0;
+    text[size] = 0;
     proto_keys_t keys;
     if (proto_keys_import (&keys, text) == 0) {
-        char again [256];
+        char again[256];
         if (proto_keys_export (&keys, again, sizeof again) != 0
-        ||  strcmp (again, text) != 0)
+            || strcmp (again, text) != 0)
             __builtin_trap ();
     }
     free (text);

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     zmsg_t *msg = zmsg_new ();
     while (size > 0) {
-        size_t len = size >= 2 ? (size_t) (data [0] | (data [1] << 8)) : size;
+        size_t len = size >= 2 ? (size_t)(data[0] | (data[1] << 8)) : size;
         if (size >= 2) {
             data += 2;
             size -= 2;
@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     proto_msg_t decoded;
     proto_msg_init (&decoded, 0);
-    char reason [256];
+    char reason[256];
     if (proto_msg_decode (&decoded, &msg, reason, sizeof reason) == PROTO_OK) {
         proto_type_t type = decoded.type;
         zmsg_t *again = NULL;
@@ -42,9 +42,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             if (rc != PROTO_OK || second.type != type || second.njobs != decoded.njobs)
                 __builtin_trap ();
             for (size_t i = 0; i < second.njobs; i++) {
-                const proto_job_t *a = &decoded.jobs [i], *b = &second.jobs [i];
+                const proto_job_t *a = &decoded.jobs[i], *b = &second.jobs[i];
                 if (a->id != b->id || a->attempt != b->attempt || a->status != b->status
-                ||  a->useq != b->useq || a->flags != b->flags)
+                    || a->useq != b->useq || a->flags != b->flags)
                     __builtin_trap ();
             }
             proto_msg_reset (&second);

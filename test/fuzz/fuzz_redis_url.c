@@ -17,14 +17,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!text)
         return 0;
     memcpy (text, data, size);
-    text [size] = 0;
+    text[size] = 0;
     head_store_url_t url;
     if (head_store_url_parse (&url, text) == 0) {
         if (!memchr (url.host, 0, sizeof url.host)
-        ||  !memchr (url.path, 0, sizeof url.path)
-        ||  !memchr (url.password, 0, sizeof url.password)
-        ||  (!url.host [0] && !url.path [0])
-        ||  url.port <= 0 || url.port > 65535 || url.db < 0)
+            || !memchr (url.path, 0, sizeof url.path)
+            || !memchr (url.password, 0, sizeof url.password)
+            || (!url.host[0] && !url.path[0]) || url.port <= 0 || url.port > 65535
+            || url.db < 0)
             __builtin_trap ();
     }
     free (text);

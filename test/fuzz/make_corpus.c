@@ -13,12 +13,12 @@ s_write (const char *dir, proto_msg_t *msg, const char *suffix)
     zmsg_t *wire = NULL;
     if (proto_msg_encode (msg, &wire) != PROTO_OK)
         return;
-    char path [512];
+    char path[512];
     snprintf (path, sizeof path, "%s/%s%s", dir, proto_type_name (msg->type), suffix);
     FILE *out = fopen (path, "wb");
     for (zframe_t *f = zmsg_first (wire); out && f; f = zmsg_next (wire)) {
         size_t len = zframe_size (f);
-        uint8_t hdr [2] = { (uint8_t) len, (uint8_t) (len >> 8) };
+        uint8_t hdr[2] = { (uint8_t)len, (uint8_t)(len >> 8) };
         fwrite (hdr, 1, 2, out);
         fwrite (zframe_data (f), 1, len, out);
     }
@@ -48,30 +48,31 @@ s_write_pieces (const char *dir)
     size_t off = 0;
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
-    if (msgpack_unpack_next (&unpacked, (const char *) zframe_data (header),
-                             zframe_size (header), &off) == MSGPACK_UNPACK_SUCCESS) {
+    if (msgpack_unpack_next (&unpacked, (const char *)zframe_data (header),
+                             zframe_size (header), &off)
+        == MSGPACK_UNPACK_SUCCESS) {
         msgpack_packer pk;
         msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
         const msgpack_object_map *map = &unpacked.data.via.map;
         msgpack_pack_map (&pk, map->size + 1);
         for (uint32_t i = 0; i < map->size; i++) {
-            msgpack_pack_object (&pk, map->ptr [i].key);
-            msgpack_pack_object (&pk, map->ptr [i].val);
+            msgpack_pack_object (&pk, map->ptr[i].key);
+            msgpack_pack_object (&pk, map->ptr[i].val);
         }
         msgpack_pack_str (&pk, 1);
         msgpack_pack_str_body (&pk, "w", 1);
-        const uint8_t pair [8] = { 0, 0, 0, 0, 2, 0, 0, 0 };
+        const uint8_t pair[8] = { 0, 0, 0, 0, 2, 0, 0, 0 };
         msgpack_pack_bin (&pk, sizeof pair);
         msgpack_pack_bin_body (&pk, pair, sizeof pair);
-        char path [512];
+        char path[512];
         snprintf (path, sizeof path, "%s/JOB_PIECES", dir);
         FILE *out = fopen (path, "wb");
-        const void *frames [3] = { sbuf.data, "pay", "load" };
-        size_t sizes [3] = { sbuf.size, 3, 4 };
+        const void *frames[3] = { sbuf.data, "pay", "load" };
+        size_t sizes[3] = { sbuf.size, 3, 4 };
         for (int f = 0; out && f < 3; f++) {
-            uint8_t hdr [2] = { (uint8_t) sizes [f], (uint8_t) (sizes [f] >> 8) };
+            uint8_t hdr[2] = { (uint8_t)sizes[f], (uint8_t)(sizes[f] >> 8) };
             fwrite (hdr, 1, 2, out);
-            fwrite (frames [f], 1, sizes [f], out);
+            fwrite (frames[f], 1, sizes[f], out);
         }
         if (out)
             fclose (out);
@@ -82,14 +83,14 @@ s_write_pieces (const char *dir)
 }
 
 int
-main (int argc, char *argv [])
+main (int argc, char *argv[])
 {
-    const char *dir = argc > 1 ? argv [1] : ".";
-    uint8_t hash [PROTO_HASH_SIZE];
+    const char *dir = argc > 1 ? argv[1] : ".";
+    uint8_t hash[PROTO_HASH_SIZE];
     proto_hash ("x", 1, hash);
     for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
         proto_msg_t m;
-        proto_msg_init (&m, (proto_type_t) t);
+        proto_msg_init (&m, (proto_type_t)t);
         proto_msg_set_role (&m, PROTO_ROLE_WORKER);
         proto_msg_set_id (&m, "host-01234567/w0");
         proto_msg_set_node (&m, "host-01234567");
@@ -101,22 +102,19 @@ main (int argc, char *argv [])
         if (t == PROTO_POOL_OPEN || t == PROTO_ASSIGN)
             proto_msg_add_hash (&m, hash);
         for (int i = 0; i < 4; i++)
-            proto_msg_add_num (&m, (uint64_t) i * 1000);
+            proto_msg_add_num (&m, (uint64_t)i * 1000);
         int frames = 0;
         if (t == PROTO_SUBMIT || t == PROTO_RESULT || t == PROTO_JOB) {
             for (int i = 0; i < 3; i++) {
                 proto_job_t *job = proto_msg_add_job (&m);
-                job->id = (uint64_t) i;
+                job->id = (uint64_t)i;
                 job->attempt = 1;
                 job->status = i ? -11 : 0;
             }
             frames = 3;
-        }
-        else
-        if (t == PROTO_POOL_OPEN)
+        } else if (t == PROTO_POOL_OPEN)
             frames = 2;
-        else
-        if (t == PROTO_UPDATE || t == PROTO_BLOCK_PUT || t == PROTO_BLOCK)
+        else if (t == PROTO_UPDATE || t == PROTO_BLOCK_PUT || t == PROTO_BLOCK)
             frames = 1;
         for (int i = 0; i < frames; i++)
             proto_msg_add_bytes (&m, "payload", 7);
@@ -124,13 +122,13 @@ main (int argc, char *argv [])
         proto_msg_reset (&m);
         if (t == PROTO_SUBMIT || t == PROTO_RESULT || t == PROTO_JOB) {
             /* A run of jobs (the short "j") with payloads of other sizes. */
-            proto_msg_init (&m, (proto_type_t) t);
+            proto_msg_init (&m, (proto_type_t)t);
             proto_msg_set_pool (&m, 7);
             for (int i = 0; i < 4; i++) {
                 proto_job_t *job = proto_msg_add_job (&m);
-                job->id = (uint64_t) (100 + i);
+                job->id = (uint64_t)(100 + i);
                 job->attempt = 2;
-                proto_msg_add_bytes (&m, "payload", (size_t) (7 - i));
+                proto_msg_add_bytes (&m, "payload", (size_t)(7 - i));
             }
             s_write (dir, &m, "_RUN");
             proto_msg_reset (&m);

@@ -47,28 +47,28 @@ s_run_file (const char *path)
 }
 
 int
-main (int argc, char *argv [])
+main (int argc, char *argv[])
 {
     int runs = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
-        if (stat (argv [i], &st)) {
-            perror (argv [i]);
+        if (stat (argv[i], &st)) {
+            perror (argv[i]);
             return 1;
         }
         if (!S_ISDIR (st.st_mode)) {
-            if (s_run_file (argv [i]))
+            if (s_run_file (argv[i]))
                 return 1;
             runs++;
             continue;
         }
-        DIR *dir = opendir (argv [i]);
+        DIR *dir = opendir (argv[i]);
         struct dirent *de;
         while (dir && (de = readdir (dir))) {
-            if (de->d_name [0] == '.')
+            if (de->d_name[0] == '.')
                 continue;
-            char path [4096];
-            snprintf (path, sizeof path, "%s/%s", argv [i], de->d_name);
+            char path[4096];
+            snprintf (path, sizeof path, "%s/%s", argv[i], de->d_name);
             if (s_run_file (path))
                 return 1;
             runs++;

@@ -26,9 +26,9 @@ s_run (void *self, pool_bytes_t in, pool_output_t *out, pool_worker_ctx_t *ctx)
     const char *visible = getenv ("CUDA_VISIBLE_DEVICES");
     char text[512];
     const char *uuid = pool_worker_gpu_uuid (ctx);
-    int n = snprintf (text, sizeof text, "%s|%d|%s|%" PRIu64 "|%s|%s", pool_worker_id (ctx),
-                      index, name, memory, visible ? visible : "(unset)",
-                      uuid ? uuid : "(cpu)");
+    int n = snprintf (text, sizeof text, "%s|%d|%s|%" PRIu64 "|%s|%s",
+                      pool_worker_id (ctx), index, name, memory,
+                      visible ? visible : "(unset)", uuid ? uuid : "(cpu)");
     return pool_output_set (out, text, (size_t)n);
 }
 

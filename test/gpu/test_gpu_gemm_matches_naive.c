@@ -18,8 +18,8 @@ static double
 s_rand (unsigned *state)
 {
     *state = *state * 1103515245u + 12345u;
-    double x = ((*state >> 8) & 0xffff) / 65536.0; /* [0, 1) */
-    return (x - 0.5) * 2.0 + (x < 0.5 ? -0.01 : 0.01);  /* never 0 */
+    double x = ((*state >> 8) & 0xffff) / 65536.0;     /* [0, 1) */
+    return (x - 0.5) * 2.0 + (x < 0.5 ? -0.01 : 0.01); /* never 0 */
 }
 
 /* C = alpha op(A) op(B) + beta C in double, row-major. */
@@ -47,8 +47,10 @@ s_case (gpu_gemm_t *g, gpu_dtype_t dt, char ta, char tb, int m, int n, int k)
     int brows = tb == 'N' ? k : n, bcols = tb == 'N' ? n : k;
     double *a = malloc (sizeof (double) * arows * acols);
     double *b = malloc (sizeof (double) * brows * bcols);
-    double *c = malloc (sizeof (double) * m * n), *want = malloc (sizeof (double) * m * n);
-    float *af = malloc (sizeof (float) * arows * acols), *bf = malloc (sizeof (float) * brows * bcols);
+    double *c = malloc (sizeof (double) * m * n),
+           *want = malloc (sizeof (double) * m * n);
+    float *af = malloc (sizeof (float) * arows * acols),
+          *bf = malloc (sizeof (float) * brows * bcols);
     float *cf = malloc (sizeof (float) * m * n);
     for (int i = 0; i < arows * acols; i++)
         af[i] = (float)(a[i] = s_rand (&seed));
@@ -67,9 +69,10 @@ s_case (gpu_gemm_t *g, gpu_dtype_t dt, char ta, char tb, int m, int n, int k)
         for (int i = 0; i < m * n; i++)
             want[i] = cf[i];
     s_naive (ta, tb, m, n, k, alpha, a, acols, b, bcols, beta, want, n);
-    int rc = dt == GPU_FLOAT64
-                 ? gpu_gemm (g, ta, tb, m, n, k, alpha, a, acols, b, bcols, beta, c, n, dt)
-                 : gpu_gemm (g, ta, tb, m, n, k, alpha, af, acols, bf, bcols, beta, cf, n, dt);
+    int rc = dt == GPU_FLOAT64 ? gpu_gemm (g, ta, tb, m, n, k, alpha, a, acols, b, bcols,
+                                           beta, c, n, dt)
+                               : gpu_gemm (g, ta, tb, m, n, k, alpha, af, acols, bf,
+                                           bcols, beta, cf, n, dt);
     double worst = 0, scale = 0;
     for (int i = 0; i < m * n; i++) {
         double got = dt == GPU_FLOAT64 ? c[i] : cf[i];
@@ -124,15 +127,16 @@ main (void)
     if (!g)
         return 1;
     printf ("backend: %s%s%s (cuBLAS path built: %s)\n", gpu_gemm_backend (g),
-            *reason ? ", because " : "", reason, gpu_gemm_built_with_cuda () ? "yes" : "no");
+            *reason ? ", because " : "", reason,
+            gpu_gemm_built_with_cuda () ? "yes" : "no");
     if (want_gpu && *want_gpu == '1' && strcmp (gpu_gemm_backend (g), "cublas") != 0) {
         printf ("no GPU: skipped\n");
         gpu_gemm_destroy (&g);
         return 77;
     }
-    static const int shapes[][3] = { { 1, 1, 1 },     { 7, 5, 3 },     { 64, 64, 64 },
-                                     { 100, 37, 65 }, { 33, 129, 17 }, { 200, 150, 250 },
-                                     { 1, 300, 2 },   { 257, 1, 130 } };
+    static const int shapes[][3]
+        = { { 1, 1, 1 },     { 7, 5, 3 },       { 64, 64, 64 }, { 100, 37, 65 },
+            { 33, 129, 17 }, { 200, 150, 250 }, { 1, 300, 2 },  { 257, 1, 130 } };
     const char flags[] = "NT";
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int dt = GPU_FLOAT32; dt <= GPU_FLOAT64; dt++)
@@ -143,9 +147,10 @@ main (void)
     s_sum_case (g);
     /* Bad arguments fail, never crash. */
     double x = 1;
-    bool refused = gpu_gemm (g, 'X', 'N', 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1, GPU_FLOAT64)
-                   && gpu_gemm (g, 'N', 'N', 2, 2, 2, 1, &x, 1, &x, 1, 0, &x, 1, GPU_FLOAT64)
-                   && gpu_gemm (g, 'N', 'N', 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1, 7);
+    bool refused
+        = gpu_gemm (g, 'X', 'N', 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1, GPU_FLOAT64)
+          && gpu_gemm (g, 'N', 'N', 2, 2, 2, 1, &x, 1, &x, 1, 0, &x, 1, GPU_FLOAT64)
+          && gpu_gemm (g, 'N', 'N', 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1, 7);
     printf ("%s bad arguments refused\n", refused ? "ok  " : "FAIL");
     s_failures += !refused;
     gpu_gemm_destroy (&g);

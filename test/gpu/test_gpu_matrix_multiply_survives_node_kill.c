@@ -124,8 +124,8 @@ s_body (void)
                 for (int j = bj * BS; j < (bj + 1) * BS; j++)
                     H_CHECK (fabs (got[i * N + j] - want[i * N + j])
                                  <= 1e-12 * fmax (1, fabs (want[i * N + j])),
-                             "block (%d, %d), element (%d, %d): %.15g, want %.15g", bi, bj,
-                             i, j, got[i * N + j], want[i * N + j]);
+                             "block (%d, %d), element (%d, %d): %.15g, want %.15g", bi,
+                             bj, i, j, got[i * N + j], want[i * N + j]);
     h_log ("all %d blocks right", (N / BS) * (N / BS));
     pool_matrix_delete (&ma);
     pool_matrix_delete (&mb);

@@ -69,7 +69,8 @@ s_expect (pool_t *pool, const char *what, pool_matrix_t *m, pool_dtype_t dt,
     size_t n = rows * cols, es = dt == POOL_FLOAT32 ? 4 : 8;
     void *got = malloc (n * es);
     int rc = pool_matrix_get (pool, m, got);
-    H_CHECK (rc == 0, "%s: get: %s: %s", what, pool_strerror (rc), pool_last_error (pool));
+    H_CHECK (rc == 0, "%s: get: %s: %s", what, pool_strerror (rc),
+             pool_last_error (pool));
     double scale = 0, worst = 0;
     size_t at = 0;
     for (size_t i = 0; i < n; i++)
@@ -84,9 +85,8 @@ s_expect (pool_t *pool, const char *what, pool_matrix_t *m, pool_dtype_t dt,
     }
     double rel = worst / (scale > 0 ? scale : 1);
     double bound = dt == POOL_FLOAT32 ? 2e-5 : 1e-12;
-    h_log ("%-28s %-7s %4zux%-4zu rel err %.2e", what, dt == POOL_FLOAT32 ? "float32"
-                                                                       : "float64",
-           rows, cols, rel);
+    h_log ("%-28s %-7s %4zux%-4zu rel err %.2e", what,
+           dt == POOL_FLOAT32 ? "float32" : "float64", rows, cols, rel);
     H_CHECK (rel <= bound, "%s: element %zu is %s, relative error %.3e > %.1e", what, at,
              "off", rel, bound);
     free (got);
@@ -130,9 +130,15 @@ s_all_ops (pool_t *pool, pool_dtype_t dt)
     s_expect (pool, "create + get", a.m, dt, a.d, a.rows, a.cols);
 
     /* multiply, every transpose combination */
-    struct { const s_mat_t *x; bool tx; const s_mat_t *y; bool ty; } cases[] = {
-        { &a, false, &b, false }, { &a, true, &b, true },
-        { &a, true, &a, false },  { &a, false, &a, true } };
+    struct {
+        const s_mat_t *x;
+        bool tx;
+        const s_mat_t *y;
+        bool ty;
+    } cases[] = { { &a, false, &b, false },
+                  { &a, true, &b, true },
+                  { &a, true, &a, false },
+                  { &a, false, &a, true } };
     for (size_t i = 0; i < 4; i++) {
         size_t m, nn;
         double *want = s_gemm (cases[i].x, cases[i].tx, cases[i].y, cases[i].ty, &m, &nn);
@@ -152,13 +158,16 @@ s_all_ops (pool_t *pool, pool_dtype_t dt)
     /* cellwise with b = c */
     double *want = malloc (n * sizeof *want);
     int (*binary[]) (pool_t *, const pool_matrix_t *, const pool_matrix_t *,
-                     pool_matrix_t **) = { pool_matrix_add, pool_matrix_subtract,
-                                           pool_matrix_multiply_cells, pool_matrix_divide };
+                     pool_matrix_t **)
+        = { pool_matrix_add, pool_matrix_subtract, pool_matrix_multiply_cells,
+            pool_matrix_divide };
     const char *bnames[] = { "add", "subtract", "multiply cells", "divide" };
     for (int op = 0; op < 4; op++) {
         for (size_t i = 0; i < n; i++)
-            want[i] = op == 0 ? a.d[i] + c.d[i] : op == 1 ? a.d[i] - c.d[i]
-                      : op == 2 ? a.d[i] * c.d[i] : a.d[i] / c.d[i];
+            want[i] = op == 0   ? a.d[i] + c.d[i]
+                      : op == 1 ? a.d[i] - c.d[i]
+                      : op == 2 ? a.d[i] * c.d[i]
+                                : a.d[i] / c.d[i];
         rc = binary[op](pool, a.m, c.m, &r);
         H_CHECK (rc == 0, "%s: %s: %s", bnames[op], pool_strerror (rc),
                  pool_last_error (pool));
@@ -167,7 +176,8 @@ s_all_ops (pool_t *pool, pool_dtype_t dt)
     }
     /* with a scalar */
     int (*scalar[]) (pool_t *, const pool_matrix_t *, double, pool_matrix_t **)
-        = { pool_matrix_scalar_add, pool_matrix_scalar_multiply, pool_matrix_scalar_divide };
+        = { pool_matrix_scalar_add, pool_matrix_scalar_multiply,
+            pool_matrix_scalar_divide };
     const char *snames[] = { "scalar add", "scalar multiply", "scalar divide" };
     for (int op = 0; op < 3; op++) {
         for (size_t i = 0; i < n; i++)
@@ -236,8 +246,8 @@ s_body (void)
     H_CHECK (pool_wait_for_workers (pool, 2, h_timeout (60)) == 0, "2 workers");
     /* pool_put / pool_get round trip */
     uint8_t hash[POOL_HASH_SIZE];
-    H_CHECK (pool_put (pool, (pool_bytes_t){ "hello block", 11 }, hash) == 0, "pool_put: %s",
-             pool_last_error (pool));
+    H_CHECK (pool_put (pool, (pool_bytes_t){ "hello block", 11 }, hash) == 0,
+             "pool_put: %s", pool_last_error (pool));
     void *data = NULL;
     size_t size = 0;
     H_CHECK (pool_get (pool, hash, &data, &size) == 0 && size == 11

@@ -27,8 +27,9 @@ s_body (void)
              pool_strerror (rc), why, pool_strerror (POOL_ENOWORKERS));
     H_CHECK (took < h_timeout (3 + 15), "pool_open took %.1f s", took);
     /* The message says why: what was asked and the largest device seen. */
-    H_CHECK (strstr (why, "largest") && (strstr (why, "1.0 GiB") || strstr (why, "1024 MiB")
-                                         || strstr (why, "1073741824")),
+    H_CHECK (strstr (why, "largest")
+                 && (strstr (why, "1.0 GiB") || strstr (why, "1024 MiB")
+                     || strstr (why, "1073741824")),
              "pool_open's message does not name the largest device (1 GiB): '%s'", why);
     h_stop (head);
 }

@@ -31,18 +31,20 @@ s_body (void)
         int index;
         unsigned long long memory;
         H_CHECK (sscanf (text, "%127[^|]|%d|%127[^|]|%llu|%127[^|]|%127s", worker, &index,
-                         name, &memory, visible, uuid) == 6,
+                         name, &memory, visible, uuid)
+                     == 6,
                  "cannot read '%s'", text);
         H_CHECK (index >= 0 && index < 3, "'%s': GPU index %d, want 0..2", text, index);
         char want_name[64], want_uuid[64];
         snprintf (want_name, sizeof want_name, "Simulated GPU %d", index);
-        snprintf (want_uuid, sizeof want_uuid, "GPU-5e1a7ed0-0000-4000-8000-%012x", index);
+        snprintf (want_uuid, sizeof want_uuid, "GPU-5e1a7ed0-0000-4000-8000-%012x",
+                  index);
         H_CHECK (strcmp (name, want_name) == 0, "'%s': name, want %s", text, want_name);
         H_CHECK (strcmp (visible, want_uuid) == 0,
                  "'%s': CUDA_VISIBLE_DEVICES, want only %s", text, want_uuid);
         H_CHECK (memory == 1ULL << 30, "'%s': memory, want 1 GiB", text);
-        H_CHECK (strcmp (uuid, want_uuid) == 0,
-                 "'%s': pool_worker_gpu_uuid, want %s", text, want_uuid);
+        H_CHECK (strcmp (uuid, want_uuid) == 0, "'%s': pool_worker_gpu_uuid, want %s",
+                 text, want_uuid);
         if (!seen_worker[index][0])
             snprintf (seen_worker[index], sizeof seen_worker[index], "%s", worker);
         H_CHECK (strcmp (seen_worker[index], worker) == 0,

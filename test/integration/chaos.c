@@ -44,9 +44,9 @@ static bool s_measure;
 /* ---- chaos ---------------------------------------------------------------- */
 
 typedef struct {
-    h_proc_t *nodes [MAX_NODES];
-    int       count;
-    size_t    worker_kills, node_kills, node_starts;
+    h_proc_t *nodes[MAX_NODES];
+    int count;
+    size_t worker_kills, node_kills, node_starts;
 } s_cluster_t;
 
 static int
@@ -54,7 +54,7 @@ s_alive (const s_cluster_t *c)
 {
     int alive = 0;
     for (int i = 0; i < c->count; i++)
-        alive += !c->nodes [i]->stopped;
+        alive += !c->nodes[i]->stopped;
     return alive;
 }
 
@@ -67,23 +67,23 @@ s_chaos_step (s_cluster_t *c, const h_proc_t *head)
     if (alive < NODES && (roll < 3 || alive < 2)) {
         if (c->count == MAX_NODES)
             return;
-        c->nodes [c->count++] = h_start_node_async (head, WORKERS);
+        c->nodes[c->count++] = h_start_node_async (head, WORKERS);
         c->node_starts++;
         return;
     }
     /* A live node that said it is ready. */
-    h_proc_t *pick [MAX_NODES];
+    h_proc_t *pick[MAX_NODES];
     int n = 0;
     for (int i = 0; i < c->count; i++)
-        if (!c->nodes [i]->stopped && h_node_ready (c->nodes [i]))
-            pick [n++] = c->nodes [i];
+        if (!c->nodes[i]->stopped && h_node_ready (c->nodes[i]))
+            pick[n++] = c->nodes[i];
     if (n == 0)
         return;
-    h_proc_t *node = pick [rand () % n];
+    h_proc_t *node = pick[rand () % n];
     if (roll < 8 || n < 2) {
-        pid_t pids [16];
+        pid_t pids[16];
         int w = fu_workers (node, pids, 16);
-        if (w > 0 && kill (pids [rand () % w], SIGKILL) == 0)
+        if (w > 0 && kill (pids[rand () % w], SIGKILL) == 0)
             c->worker_kills++;
         return;
     }
@@ -98,7 +98,7 @@ s_count_files (const char *dir)
     DIR *d = opendir (dir);
     H_CHECK (d, "opendir %s: %s", dir, strerror (errno));
     for (struct dirent *de; (de = readdir (d));)
-        files += de->d_name [0] != '.';
+        files += de->d_name[0] != '.';
     closedir (d);
     return files;
 }
@@ -106,12 +106,12 @@ s_count_files (const char *dir)
 static void
 s_chaos (void)
 {
-    srand ((unsigned) time (NULL) ^ (unsigned) getpid ());
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    srand ((unsigned)time (NULL) ^ (unsigned)getpid ());
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (0, true, fast);
     static s_cluster_t c;
     for (int i = 0; i < NODES; i++)
-        c.nodes [c.count++] = h_start_node (head, WORKERS);
+        c.nodes[c.count++] = h_start_node (head, WORKERS);
 
     double started = h_now ();
     double end = started + s_seconds;
@@ -120,12 +120,12 @@ s_chaos (void)
     /* Another map only when it can end within the time: a soak is bounded. */
     while (maps == 0 || h_now () + last_map < end) {
         double map_started = h_now ();
-        char dir [300];
+        char dir[300];
         snprintf (dir, sizeof dir, "%s/runs%zu", h_tmpdir (), maps);
         H_CHECK (mkdir (dir, 0700) == 0, "mkdir %s", dir);
         pool_options_t options;
         h_options (&options, head, "tally");
-        options.init_data = (pool_bytes_t) { dir, strlen (dir) };
+        options.init_data = (pool_bytes_t){ dir, strlen (dir) };
         /* Chaos kills workers mid-job: a job may be on a killed worker
            more than 3 times in a long soak.  Exactly-once is what is
            checked here, not the give-up rule. */
@@ -143,19 +143,17 @@ s_chaos (void)
         pool_result_t r;
         while ((rc = pool_iter_next (iter, &r)) == 1) {
             fu_once_add (&once, &r);
-            fu_check_value (&r, (long long) r.index, "chaos map");
+            fu_check_value (&r, (long long)r.index, "chaos map");
             repeated += memmem (r.value.data, r.value.size, "#1@", 3) == NULL;
             double now = h_now ();
             if (now < end && now >= next) {
                 s_chaos_step (&c, head);
                 next = now + 0.3 + (rand () % 900) / 1000.0;
-            }
-            else
-            if (now >= end && s_alive (&c) == 0)
-                c.nodes [c.count++] = h_start_node_async (head, WORKERS);
+            } else if (now >= end && s_alive (&c) == 0)
+                c.nodes[c.count++] = h_start_node_async (head, WORKERS);
             for (int i = 0; i < c.count; i++)
-                if (!c.nodes [i]->stopped)
-                    h_node_ready (c.nodes [i]);
+                if (!c.nodes[i]->stopped)
+                    h_node_ready (c.nodes[i]);
         }
         H_CHECK (rc == 0, "pool_iter_next: %s: %s", pool_strerror (rc),
                  pool_last_error (pool));
@@ -166,19 +164,21 @@ s_chaos (void)
         runs += s_count_files (dir);
         maps++;
         last_map = h_now () - map_started;
-        h_log ("map %zu: %d results, each once and right (%.0f s in)", maps,
-               MAP_SIZE, h_now () - started);
+        h_log ("map %zu: %d results, each once and right (%.0f s in)", maps, MAP_SIZE,
+               h_now () - started);
     }
     /* Let nodes still starting finish, so they stop cleanly. */
     for (int i = 0; i < c.count; i++)
-        while (!c.nodes [i]->stopped && !h_node_ready (c.nodes [i])) {
+        while (!c.nodes[i]->stopped && !h_node_ready (c.nodes[i])) {
             struct timespec ts = { 0, 20 * 1000000L };
             nanosleep (&ts, NULL);
         }
     printf ("chaos: %.0f s, %zu map(s) of %d jobs (10 ms each), %d+ nodes of %d "
-            "workers\n", h_now () - started, maps, MAP_SIZE, NODES, WORKERS);
+            "workers\n",
+            h_now () - started, maps, MAP_SIZE, NODES, WORKERS);
     printf ("kills: %zu worker (kill -9 pool-worker), %zu node (kill -9 start_node); "
-            "node starts: %zu\n", c.worker_kills, c.node_kills, c.node_starts);
+            "node starts: %zu\n",
+            c.worker_kills, c.node_kills, c.node_starts);
     printf ("results: %zu, every input exactly once, every value right\n", results);
     printf ("requeues: %zu runs beyond one per input (jobs that ran again after "
             "their worker or node died); %zu results came from a repeated run\n",
@@ -191,15 +191,15 @@ s_chaos (void)
 static int
 s_cmp (const void *a, const void *b)
 {
-    double x = *(const double *) a, y = *(const double *) b;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
 static double
 s_median (double *v, int n)
 {
-    qsort (v, (size_t) n, sizeof *v, s_cmp);
-    return n % 2 ? v [n / 2] : (v [n / 2 - 1] + v [n / 2]) / 2;
+    qsort (v, (size_t)n, sizeof *v, s_cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Files in dir whose name ends with suffix. */
@@ -223,9 +223,9 @@ s_files_ending (const char *dir, const char *suffix)
 static int
 s_ready_workers (const h_proc_t *head)
 {
-    char port [16];
+    char port[16];
     snprintf (port, sizeof port, "%d", head->port);
-    const char *args [] = { "--status", "-p", port, "-r", h_password (), NULL };
+    const char *args[] = { "--status", "-p", port, "-r", h_password (), NULL };
     char *out = NULL;
     h_run_start_node (args, h_timeout (30), &out);
     int n = 0;
@@ -250,19 +250,19 @@ static const char *s_measure_dir;
 static int
 s_slow_client (void *arg)
 {
-    (void) arg;
+    (void)arg;
     pool_options_t options;
     h_options (&options, s_measure_head_proc, "tally");
-    options.init_data = (pool_bytes_t) { s_measure_dir, strlen (s_measure_dir) };
+    options.init_data = (pool_bytes_t){ s_measure_dir, strlen (s_measure_dir) };
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
     H_CHECK (pool_wait_for_workers (pool, WORKERS, h_timeout (60)) == 0, "workers");
-    static pool_bytes_t inputs [WORKERS];
-    static char texts [WORKERS][32];
+    static pool_bytes_t inputs[WORKERS];
+    static char texts[WORKERS][32];
     for (int i = 0; i < WORKERS; i++) {
-        int len = snprintf (texts [i], sizeof texts [i], "%ds6000", i);
-        inputs [i] = (pool_bytes_t) { texts [i], (size_t) len };
+        int len = snprintf (texts[i], sizeof texts[i], "%ds6000", i);
+        inputs[i] = (pool_bytes_t){ texts[i], (size_t)len };
     }
     pool_iter_t *iter = NULL;
     rc = pool_imap_unordered (pool, inputs, WORKERS, &iter);
@@ -280,7 +280,7 @@ s_slow_client (void *arg)
 static double
 s_measure_node_kill (const h_proc_t *head, int rep)
 {
-    char dir [300];
+    char dir[300];
     snprintf (dir, sizeof dir, "%s/nodekill%d", h_tmpdir (), rep);
     H_CHECK (mkdir (dir, 0700) == 0, "mkdir %s", dir);
     h_proc_t *doomed = h_start_node (head, WORKERS);
@@ -296,7 +296,7 @@ s_measure_node_kill (const h_proc_t *head, int rep)
     while (s_ready_workers (head) < 2 * WORKERS && h_now () < deadline)
         s_nap_ms (50);
     H_CHECK (s_ready_workers (head) >= 2 * WORKERS, "the spare node's workers "
-             "did not load the pool");
+                                                    "did not load the pool");
     H_CHECK (s_files_ending (dir, ".2") == 0, "a job ran twice before the kill");
     h_kill (doomed, SIGKILL);
     double killed = h_now ();
@@ -317,12 +317,12 @@ static double
 s_measure_head (h_proc_t **head_p, bool whole, int rep)
 {
     h_proc_t *head = *head_p;
-    char dir [300];
+    char dir[300];
     snprintf (dir, sizeof dir, "%s/headkill%d%s", h_tmpdir (), rep, whole ? "w" : "");
     H_CHECK (mkdir (dir, 0700) == 0, "mkdir %s", dir);
     pool_options_t options;
     h_options (&options, head, "tally");
-    options.init_data = (pool_bytes_t) { dir, strlen (dir) };
+    options.init_data = (pool_bytes_t){ dir, strlen (dir) };
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
@@ -339,10 +339,10 @@ s_measure_head (h_proc_t **head_p, bool whole, int rep)
     pool_result_t r;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
-        fu_check_value (&r, (long long) r.index, "map");
+        fu_check_value (&r, (long long)r.index, "map");
         if (restarted > 0 && first == 0) {
             /* A job that started after the restart: its run file is newer. */
-            char path [400];
+            char path[400];
             const char *hash = memchr (r.value.data, '#', r.value.size);
             int run = hash ? atoi (hash + 1) : 1;
             snprintf (path, sizeof path, "%s/%zu.%d", dir, r.index, run);
@@ -356,11 +356,10 @@ s_measure_head (h_proc_t **head_p, bool whole, int rep)
         if (once.results == 200) {
             if (whole) {
                 h_kill (head, SIGKILL);
-                const char *fast [] = { NULL };
+                const char *fast[] = { NULL };
                 head = h_restart_head (head, 0, true, fast);
                 *head_p = head;
-            }
-            else {
+            } else {
                 pid_t ph;
                 H_CHECK (h_children (head->pid, "pool-head", &ph, 1) == 1, "pool-head");
                 kill (ph, SIGKILL);
@@ -383,42 +382,43 @@ s_measurements (void)
     /* Default settings (heartbeat 1 s, liveness 3): what a user gets. */
     h_proc_t *head = h_start_head_with (0, true, NULL);
     enum { REPS = 10 };
-    double node [REPS];
+    double node[REPS];
     for (int i = 0; i < REPS; i++) {
-        node [i] = s_measure_node_kill (head, i);
-        h_log ("node kill %d: jobs running elsewhere after %.3f s", i + 1, node [i]);
+        node[i] = s_measure_node_kill (head, i);
+        h_log ("node kill %d: jobs running elsewhere after %.3f s", i + 1, node[i]);
     }
-    double copy [REPS];
+    double copy[REPS];
     memcpy (copy, node, sizeof node);
     double lo = s_median (copy, REPS);
     printf ("node kill -9 to its jobs running elsewhere (heartbeat 1000 ms, "
-            "liveness 3), %d runs: median %.2f s, min %.2f s, max %.2f s\n", REPS,
-            lo, copy [0], copy [REPS - 1]);
+            "liveness 3), %d runs: median %.2f s, min %.2f s, max %.2f s\n",
+            REPS, lo, copy[0], copy[REPS - 1]);
     fflush (stdout);
 
     h_stop (head);
-    char port [16];
+    char port[16];
     snprintf (port, sizeof port, "%d", h_free_port ());
-    const char *args [] = { "-p", port, NULL };
+    const char *args[] = { "-p", port, NULL };
     head = h_start_head_with (0, true, args);
     h_start_node (head, WORKERS);
-    double ph [3], whole [3];
+    double ph[3], whole[3];
     for (int i = 0; i < 3; i++) {
-        ph [i] = s_measure_head (&head, false, i);
-        h_log ("pool-head kill %d: first new result %.3f s after", i + 1, ph [i]);
+        ph[i] = s_measure_head (&head, false, i);
+        h_log ("pool-head kill %d: first new result %.3f s after", i + 1, ph[i]);
     }
     for (int i = 0; i < 3; i++) {
-        whole [i] = s_measure_head (&head, true, i);
+        whole[i] = s_measure_head (&head, true, i);
         h_log ("start_node --head restart %d: first new result %.3f s after "
-               "its ready line", i + 1, whole [i]);
+               "its ready line",
+               i + 1, whole[i]);
     }
     printf ("pool-head kill -9 (start_node restarts it) to the first new result: "
-            "%.2f, %.2f, %.2f s (median %.2f s)\n", ph [0], ph [1], ph [2],
-            s_median (ph, 3));
+            "%.2f, %.2f, %.2f s (median %.2f s)\n",
+            ph[0], ph[1], ph[2], s_median (ph, 3));
     printf ("start_node --head kill -9, started again (same port and data "
             "directory): its ready line to the first new result: %.2f, %.2f, "
-            "%.2f s (median %.2f s)\n", whole [0], whole [1], whole [2],
-            s_median (whole, 3));
+            "%.2f s (median %.2f s)\n",
+            whole[0], whole[1], whole[2], s_median (whole, 3));
     fflush (stdout);
 }
 
@@ -432,13 +432,12 @@ s_body (void)
 }
 
 int
-main (int argc, char *argv [])
+main (int argc, char *argv[])
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp (argv [i], "--seconds") == 0 && i + 1 < argc)
-            s_seconds = atof (argv [++i]);
-        else
-        if (strcmp (argv [i], "--measure") == 0)
+        if (strcmp (argv[i], "--seconds") == 0 && i + 1 < argc)
+            s_seconds = atof (argv[++i]);
+        else if (strcmp (argv[i], "--measure") == 0)
             s_measure = true;
         else {
             fprintf (stderr, "usage: dcpool-chaos [--seconds N] [--measure]\n");
@@ -450,7 +449,7 @@ main (int argc, char *argv [])
         return 2;
     }
     /* The whole run's bound: the chaos time, then the last map. */
-    char wait [32];
+    char wait[32];
     snprintf (wait, sizeof wait, "%.0f", s_measure ? 600 : s_seconds + 240);
     if (!getenv ("DCPOOL_TEST_BODY_WAIT"))
         setenv ("DCPOOL_TEST_BODY_WAIT", wait, 1);

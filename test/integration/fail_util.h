@@ -38,9 +38,9 @@ int fu_workers (const h_proc_t *node, pid_t *out, int max);
 
 /* Exactly-once bookkeeping of one map of count inputs. */
 typedef struct {
-    size_t   count;
-    unsigned *seen;     /* results per index */
-    size_t   results;
+    size_t count;
+    unsigned *seen; /* results per index */
+    size_t results;
 } fu_once_t;
 
 void fu_once_init (fu_once_t *once, size_t count);

@@ -35,34 +35,34 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define H_MAX_PROCS   256       /* start_node runs, --status ones too */
-#define H_STOP_WAIT   20.0      /* seconds from SIGTERM to SIGKILL */
-#define H_READY_WAIT  60.0      /* seconds for a ready line */
-#define H_BODY_WAIT   100.0     /* seconds for the whole body */
+#define H_MAX_PROCS 256   /* start_node runs, --status ones too */
+#define H_STOP_WAIT 20.0  /* seconds from SIGTERM to SIGKILL */
+#define H_READY_WAIT 60.0 /* seconds for a ready line */
+#define H_BODY_WAIT 100.0 /* seconds for the whole body */
 
 /* Shared between parent and child: what the child started. */
 typedef struct {
     pid_t pid;
-    int   reaped;               /* waited for by the child */
-    int   status;               /* its wait status when reaped */
-    int   is_node;              /* a start_node to stop with SIGTERM */
-    char  name [32];
-    char  dir [300];
+    int reaped;  /* waited for by the child */
+    int status;  /* its wait status when reaped */
+    int is_node; /* a start_node to stop with SIGTERM */
+    char name[32];
+    char dir[300];
 } h_entry_t;
 
 typedef struct {
-    int       count;
-    h_entry_t entries [H_MAX_PROCS];
+    int count;
+    h_entry_t entries[H_MAX_PROCS];
 } h_registry_t;
 
 static h_registry_t *s_registry;
-static char s_base [200];          /* the temporary directory */
-static char s_netns [64];          /* namespace for processes started next */
-static pid_t s_main_pid;           /* h_main's process: names namespaces */
+static char s_base[200]; /* the temporary directory */
+static char s_netns[64]; /* namespace for processes started next */
+static pid_t s_main_pid; /* h_main's process: names namespaces */
 int h_netns_join (const char *netns);
 static void s_netns_cleanup (void);
 static const char *s_test_name = "test";
-static h_proc_t *s_procs [H_MAX_PROCS];
+static h_proc_t *s_procs[H_MAX_PROCS];
 static int s_nprocs;
 static int s_node_counter;
 static volatile sig_atomic_t s_signalled;
@@ -74,7 +74,7 @@ h_now (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 double
@@ -88,8 +88,8 @@ h_timeout (double seconds)
 static void
 s_nap (double seconds)
 {
-    struct timespec ts = { (time_t) seconds,
-                           (long) ((seconds - (double) (time_t) seconds) * 1e9) };
+    struct timespec ts
+        = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
     nanosleep (&ts, NULL);
 }
 
@@ -119,33 +119,32 @@ h_tmpdir (void)
 int64_t
 h_square (int64_t n)
 {
-    return (int64_t) ((uint64_t) n * (uint64_t) n + 1);
+    return (int64_t)((uint64_t)n * (uint64_t)n + 1);
 }
 
 const char *
 h_worker_path (const char *worker)
 {
     /* A few distinct names per test: keep them for the process' life. */
-    static char paths [16][512];
+    static char paths[16][512];
     static int used;
     const char *dir = getenv ("DCPOOL_TEST_WORKERS");
-    char path [512];
+    char path[512];
     snprintf (path, sizeof path, "%s/%s.so", dir ? dir : ".", worker);
     for (int i = 0; i < used; i++)
-        if (strcmp (paths [i], path) == 0)
-            return paths [i];
+        if (strcmp (paths[i], path) == 0)
+            return paths[i];
     if (used == 16)
         H_FAIL ("too many worker paths");
-    memcpy (paths [used], path, sizeof path);
-    return paths [used++];
+    memcpy (paths[used], path, sizeof path);
+    return paths[used++];
 }
 
 static void
 s_print_output (const h_proc_t *proc)
 {
-    fprintf (stderr, "---- stdout of start_node %s (%s) ----\n%.*s\n",
-             proc->name, proc->dir, (int) proc->out_len,
-             proc->out ? proc->out : "");
+    fprintf (stderr, "---- stdout of start_node %s (%s) ----\n%.*s\n", proc->name,
+             proc->dir, (int)proc->out_len, proc->out ? proc->out : "");
 }
 
 void
@@ -161,7 +160,7 @@ h_fail (const char *file, int line, const char *what, const char *format, ...)
     va_end (args);
     fputc ('\n', stderr);
     for (int i = 0; i < s_nprocs; i++)
-        s_print_output (s_procs [i]);
+        s_print_output (s_procs[i]);
     fflush (stderr);
     exit (1);
 }
@@ -173,15 +172,14 @@ s_register (pid_t pid, bool is_node, const char *name, const char *dir)
 {
     if (s_registry->count >= H_MAX_PROCS)
         return -1;
-    h_entry_t *e = &s_registry->entries [s_registry->count];
+    h_entry_t *e = &s_registry->entries[s_registry->count];
     memset (e, 0, sizeof *e);
     e->pid = pid;
     e->is_node = is_node;
     snprintf (e->name, sizeof e->name, "%s", name);
     snprintf (e->dir, sizeof e->dir, "%s", dir ? dir : "");
     /* Publish the entry only once it is complete. */
-    __atomic_store_n (&s_registry->count, s_registry->count + 1,
-                      __ATOMIC_SEQ_CST);
+    __atomic_store_n (&s_registry->count, s_registry->count + 1, __ATOMIC_SEQ_CST);
     return s_registry->count - 1;
 }
 
@@ -189,16 +187,15 @@ static void
 s_mark_reaped (pid_t pid, int status)
 {
     for (int i = 0; i < s_registry->count; i++)
-        if (s_registry->entries [i].pid == pid && !s_registry->entries [i].reaped) {
-            s_registry->entries [i].status = status;
-            s_registry->entries [i].reaped = 1;
+        if (s_registry->entries[i].pid == pid && !s_registry->entries[i].reaped) {
+            s_registry->entries[i].status = status;
+            s_registry->entries[i].reaped = 1;
         }
 }
 
 /* Waits up to timeout for pid: 1 and *status when it exited, 0 when not. */
 static int
-s_wait_pid (pid_t pid, double timeout, int *status, void (*drain) (void *),
-            void *arg)
+s_wait_pid (pid_t pid, double timeout, int *status, void (*drain) (void *), void *arg)
 {
     double deadline = h_now () + timeout;
     while (true) {
@@ -207,7 +204,7 @@ s_wait_pid (pid_t pid, double timeout, int *status, void (*drain) (void *),
             return 1;
         if (got < 0 && errno != EINTR) {
             *status = 0;
-            return 1;       /* not ours any more: nothing to wait for */
+            return 1; /* not ours any more: nothing to wait for */
         }
         if (h_now () >= deadline)
             return 0;
@@ -222,8 +219,7 @@ s_describe_status (int status, char *out, size_t size)
 {
     if (WIFEXITED (status))
         snprintf (out, size, "exit status %d", WEXITSTATUS (status));
-    else
-    if (WIFSIGNALED (status))
+    else if (WIFSIGNALED (status))
         snprintf (out, size, "killed by signal %d (%s)", WTERMSIG (status),
                   strsignal (WTERMSIG (status)));
     else
@@ -257,11 +253,11 @@ s_read_some (h_proc_t *proc)
             proc->out = out;
             proc->out_cap = cap;
         }
-        ssize_t n = read (proc->fd, proc->out + proc->out_len,
-                          proc->out_cap - proc->out_len);
+        ssize_t n
+            = read (proc->fd, proc->out + proc->out_len, proc->out_cap - proc->out_len);
         if (n > 0) {
-            proc->out_len += (size_t) n;
-            proc->out [proc->out_len] = 0;
+            proc->out_len += (size_t)n;
+            proc->out[proc->out_len] = 0;
             continue;
         }
         if (n == 0) {
@@ -276,14 +272,13 @@ s_read_some (h_proc_t *proc)
 static void
 s_drain (void *arg)
 {
-    s_read_some ((h_proc_t *) arg);
+    s_read_some ((h_proc_t *)arg);
 }
 
 /* Finds the next complete line containing what after proc->scanned; copies
    it into line and moves past it.  Waits up to timeout. */
 static bool
-s_wait_line (h_proc_t *proc, const char *what, double timeout, char *line,
-             size_t size)
+s_wait_line (h_proc_t *proc, const char *what, double timeout, char *line, size_t size)
 {
     double deadline = h_now () + timeout;
     while (true) {
@@ -292,7 +287,7 @@ s_wait_line (h_proc_t *proc, const char *what, double timeout, char *line,
             char *nl = memchr (start, '\n', proc->out_len - proc->scanned);
             if (!nl)
                 break;
-            proc->scanned = (size_t) (nl + 1 - proc->out);
+            proc->scanned = (size_t)(nl + 1 - proc->out);
             *nl = 0;
             bool found = strstr (start, what) != NULL;
             if (found)
@@ -305,7 +300,7 @@ s_wait_line (h_proc_t *proc, const char *what, double timeout, char *line,
         if (left <= 0 || proc->fd < 0)
             return false;
         struct pollfd pfd = { proc->fd, POLLIN, 0 };
-        poll (&pfd, 1, (int) (left * 1000) + 1);
+        poll (&pfd, 1, (int)(left * 1000) + 1);
         s_read_some (proc);
     }
 }
@@ -330,28 +325,28 @@ s_spawn_in (const char *name, const char *dir, const char *const *args)
             H_FAIL ("mkdir %s: %s", proc->dir, strerror (errno));
     }
 
-    const char *argv [40];
+    const char *argv[40];
     int argc = 0;
-    argv [argc++] = start_node;
-    for (int i = 0; args [i] && argc < 36; i++)
-        argv [argc++] = args [i];
-    argv [argc++] = "--data-dir";
-    argv [argc++] = proc->dir;
-    argv [argc] = NULL;
+    argv[argc++] = start_node;
+    for (int i = 0; args[i] && argc < 36; i++)
+        argv[argc++] = args[i];
+    argv[argc++] = "--data-dir";
+    argv[argc++] = proc->dir;
+    argv[argc] = NULL;
 
-    char cmdline [1024] = "";
+    char cmdline[1024] = "";
     for (int i = 0; i < argc; i++) {
-        strncat (cmdline, argv [i], sizeof cmdline - strlen (cmdline) - 2);
+        strncat (cmdline, argv[i], sizeof cmdline - strlen (cmdline) - 2);
         strncat (cmdline, " ", sizeof cmdline - strlen (cmdline) - 1);
     }
     h_log ("starting %s: %s", name, cmdline);
 
-    int pipefd [2];
+    int pipefd[2];
     if (pipe2 (pipefd, O_CLOEXEC))
         H_FAIL ("pipe: %s", strerror (errno));
     /* A roomy pipe: start_node must never block on writing its stdout. */
-    fcntl (pipefd [0], F_SETPIPE_SZ, 1 << 20);
-    char err_path [300];
+    fcntl (pipefd[0], F_SETPIPE_SZ, 1 << 20);
+    char err_path[300];
     snprintf (err_path, sizeof err_path, "%s/%s.stderr", s_base, name);
     fflush (NULL);
     pid_t pid = fork ();
@@ -363,24 +358,24 @@ s_spawn_in (const char *name, const char *dir, const char *const *args)
         if (err < 0 || null < 0)
             _exit (126);
         dup2 (null, 0);
-        dup2 (pipefd [1], 1);
+        dup2 (pipefd[1], 1);
         dup2 (err, 2);
-        if (s_netns [0] && h_netns_join (s_netns))
+        if (s_netns[0] && h_netns_join (s_netns))
             _exit (125);
         /* Same process group as the test: when meson kills the test's
            group on its timeout, start_node goes too. */
-        execv (start_node, (char *const *) argv);
+        execv (start_node, (char *const *)argv);
         dprintf (2, "exec %s: %s\n", start_node, strerror (errno));
         _exit (127);
     }
-    close (pipefd [1]);
+    close (pipefd[1]);
     proc->pid = pid;
-    proc->fd = pipefd [0];
+    proc->fd = pipefd[0];
     fcntl (proc->fd, F_SETFL, fcntl (proc->fd, F_GETFL) | O_NONBLOCK);
     proc->slot = s_register (pid, true, name, proc->dir);
     if (proc->slot < 0)
         H_FAIL ("too many processes");
-    s_procs [s_nprocs++] = proc;
+    s_procs[s_nprocs++] = proc;
     return proc;
 }
 
@@ -402,13 +397,13 @@ s_not_ready (h_proc_t *proc, const char *line, double timeout)
     if (proc->fd < 0 && s_wait_pid (proc->pid, 5, &status, NULL, NULL)) {
         s_mark_reaped (proc->pid, status);
         proc->stopped = true;
-        char how [64];
+        char how[64];
         s_describe_status (status, how, sizeof how);
         H_FAIL ("start_node %s ended (%s) before saying '%s' (its stderr is "
-                "printed below)", proc->name, how, line);
+                "printed below)",
+                proc->name, how, line);
     }
-    H_FAIL ("start_node %s did not say '%s' within %.0f s", proc->name, line,
-            timeout);
+    H_FAIL ("start_node %s did not say '%s' within %.0f s", proc->name, line, timeout);
 }
 
 /* Reads the node's ready line; fails the test when it does not come
@@ -416,7 +411,7 @@ s_not_ready (h_proc_t *proc, const char *line, double timeout)
 static bool
 s_ready (h_proc_t *proc, int cpu_workers, double timeout)
 {
-    char line [512];
+    char line[512];
     if (!s_wait_line (proc, "dcpool node ready:", timeout, line, sizeof line)) {
         if (timeout == 0 && proc->fd >= 0)
             return false;
@@ -429,8 +424,8 @@ s_ready (h_proc_t *proc, int cpu_workers, double timeout)
     sscanf (id + 3, "%127s", proc->id);
     proc->workers = atoi (workers + 8);
     H_CHECK (proc->workers == cpu_workers,
-             "start_node %s says workers=%d, started with --cpu-workers %d",
-             proc->name, proc->workers, cpu_workers);
+             "start_node %s says workers=%d, started with --cpu-workers %d", proc->name,
+             proc->workers, cpu_workers);
     h_log ("%s ready: id=%s workers=%d", proc->name, proc->id, proc->workers);
     return true;
 }
@@ -443,15 +438,14 @@ s_expect_ready (h_proc_t *proc, int cpu_workers)
 
 /* args, then extra (may be NULL), into out[max] with a NULL at the end. */
 static void
-s_join_args (const char **out, int max, const char *const *args,
-             const char *const *extra)
+s_join_args (const char **out, int max, const char *const *args, const char *const *extra)
 {
     int n = 0;
-    for (int i = 0; args [i] && n < max - 1; i++)
-        out [n++] = args [i];
-    for (int i = 0; extra && extra [i] && n < max - 1; i++)
-        out [n++] = extra [i];
-    out [n] = NULL;
+    for (int i = 0; args[i] && n < max - 1; i++)
+        out[n++] = args[i];
+    for (int i = 0; extra && extra[i] && n < max - 1; i++)
+        out[n++] = extra[i];
+    out[n] = NULL;
 }
 
 h_proc_t *
@@ -463,23 +457,24 @@ h_start_head (int cpu_workers, bool server_only)
 h_proc_t *
 h_start_head_with (int cpu_workers, bool server_only, const char *const *extra)
 {
-    char workers [16];
+    char workers[16];
     snprintf (workers, sizeof workers, "%d", cpu_workers);
-    const char *base [] = { "--head", "-p", "0", "-r", h_password (),
-                            "--cpu-workers", workers,
-                            server_only ? "--server-only" : NULL, NULL };
-    const char *args [32];
+    const char *base[] = { "--head",      "-p",
+                           "0",           "-r",
+                           h_password (), "--cpu-workers",
+                           workers,       server_only ? "--server-only" : NULL,
+                           NULL };
+    const char *args[32];
     s_join_args (args, 32, base, extra);
     /* A second head in one test gets its own name and data directory. */
     static int heads;
-    char name [32] = "head";
+    char name[32] = "head";
     if (++heads > 1)
         snprintf (name, sizeof name, "head%d", heads);
     h_proc_t *proc = s_spawn (name, args);
-    char line [512];
+    char line[512];
     double timeout = h_timeout (H_READY_WAIT);
-    if (!s_wait_line (proc, "dcpool head ready: port=", timeout, line,
-                      sizeof line))
+    if (!s_wait_line (proc, "dcpool head ready: port=", timeout, line, sizeof line))
         s_not_ready (proc, "dcpool head ready: port=", timeout);
     proc->port = atoi (strstr (line, "port=") + 5);
     H_CHECK (proc->port > 0 && proc->port < 65536, "port in '%s'", line);
@@ -497,23 +492,22 @@ h_start_node_async (const h_proc_t *head, int cpu_workers)
 }
 
 h_proc_t *
-h_start_node_async_with (const h_proc_t *head, int cpu_workers,
-                         const char *const *extra)
+h_start_node_async_with (const h_proc_t *head, int cpu_workers, const char *const *extra)
 {
-    char name [32], port [16], workers [16];
+    char name[32], port[16], workers[16];
     snprintf (name, sizeof name, "node%d", ++s_node_counter);
     snprintf (port, sizeof port, "%d", head->port);
     snprintf (workers, sizeof workers, "%d", cpu_workers);
     /* The head's address as its clients see it: loopback, or its address
        in a network namespace (h_set_address). */
-    char host [64];
+    char host[64];
     snprintf (host, sizeof host, "%s", head->server);
     char *colon = strrchr (host, ':');
     if (colon)
         *colon = 0;
-    const char *base [] = { "-a", host, "-p", port, "-r", h_password (),
-                            "--cpu-workers", workers, NULL };
-    const char *args [32];
+    const char *base[]
+        = { "-a", host, "-p", port, "-r", h_password (), "--cpu-workers", workers, NULL };
+    const char *args[32];
     s_join_args (args, 32, base, extra);
     h_proc_t *proc = s_spawn (name, args);
     proc->port = head->port;
@@ -526,11 +520,11 @@ h_start_node_async_with (const h_proc_t *head, int cpu_workers,
 bool
 h_node_ready (h_proc_t *proc)
 {
-    if (proc->id [0])
+    if (proc->id[0])
         return true;
     if (h_now () - proc->started > h_timeout (H_READY_WAIT))
-        H_FAIL ("start_node %s did not say 'dcpool node ready' within %.0f s",
-                proc->name, h_timeout (H_READY_WAIT));
+        H_FAIL ("start_node %s did not say 'dcpool node ready' within %.0f s", proc->name,
+                h_timeout (H_READY_WAIT));
     s_read_some (proc);
     return s_ready (proc, proc->want_workers, 0);
 }
@@ -542,8 +536,7 @@ h_start_node (const h_proc_t *head, int cpu_workers)
 }
 
 h_proc_t *
-h_start_node_with (const h_proc_t *head, int cpu_workers,
-                   const char *const *extra)
+h_start_node_with (const h_proc_t *head, int cpu_workers, const char *const *extra)
 {
     h_proc_t *proc = h_start_node_async_with (head, cpu_workers, extra);
     s_expect_ready (proc, cpu_workers);
@@ -553,8 +546,7 @@ h_start_node_with (const h_proc_t *head, int cpu_workers,
 /* SIGTERM, wait, SIGKILL.  Returns the wait status; *clean when it exited
    by itself after SIGTERM. */
 static int
-s_terminate (pid_t pid, double timeout, bool *clean, void (*drain) (void *),
-             void *arg)
+s_terminate (pid_t pid, double timeout, bool *clean, void (*drain) (void *), void *arg)
 {
     int status = 0;
     kill (pid, SIGTERM);
@@ -572,10 +564,9 @@ h_stop (h_proc_t *proc)
 {
     if (proc->stopped)
         return;
-    h_log ("stopping %s (pid %d)", proc->name, (int) proc->pid);
+    h_log ("stopping %s (pid %d)", proc->name, (int)proc->pid);
     bool clean;
-    int status = s_terminate (proc->pid, h_timeout (H_STOP_WAIT), &clean,
-                              s_drain, proc);
+    int status = s_terminate (proc->pid, h_timeout (H_STOP_WAIT), &clean, s_drain, proc);
     s_mark_reaped (proc->pid, status);
     proc->stopped = true;
     while (s_read_some (proc))
@@ -588,26 +579,26 @@ h_stop (h_proc_t *proc)
         close (proc->fd);
         proc->fd = -1;
     }
-    char how [64];
+    char how[64];
     s_describe_status (status, how, sizeof how);
-    H_CHECK (clean, "start_node %s did not stop within %.0f s of SIGTERM",
-             proc->name, h_timeout (H_STOP_WAIT));
+    H_CHECK (clean, "start_node %s did not stop within %.0f s of SIGTERM", proc->name,
+             h_timeout (H_STOP_WAIT));
     H_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0,
-             "start_node %s stopped with %s after SIGTERM, expected exit 0",
-             proc->name, how);
+             "start_node %s stopped with %s after SIGTERM, expected exit 0", proc->name,
+             how);
 }
 
 int
 h_run_start_node (const char *const *args, double timeout, char **output)
 {
     const char *start_node = getenv ("DCPOOL_START_NODE");
-    const char *argv [40];
+    const char *argv[40];
     int argc = 0;
-    argv [argc++] = start_node;
-    for (int i = 0; args [i] && argc < 39; i++)
-        argv [argc++] = args [i];
-    argv [argc] = NULL;
-    int pipefd [2];
+    argv[argc++] = start_node;
+    for (int i = 0; args[i] && argc < 39; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
+    int pipefd[2];
     if (pipe2 (pipefd, O_CLOEXEC))
         H_FAIL ("pipe: %s", strerror (errno));
     fflush (NULL);
@@ -617,15 +608,15 @@ h_run_start_node (const char *const *args, double timeout, char **output)
     if (pid == 0) {
         int null = open ("/dev/null", O_RDONLY);
         dup2 (null, 0);
-        dup2 (pipefd [1], 1);
-        dup2 (pipefd [1], 2);
-        execv (start_node, (char *const *) argv);
+        dup2 (pipefd[1], 1);
+        dup2 (pipefd[1], 2);
+        execv (start_node, (char *const *)argv);
         dprintf (2, "exec %s: %s\n", start_node, strerror (errno));
         _exit (127);
     }
-    close (pipefd [1]);
+    close (pipefd[1]);
     s_register (pid, true, "start_node (one-shot)", NULL);
-    h_proc_t capture = { .fd = pipefd [0] };
+    h_proc_t capture = { .fd = pipefd[0] };
     snprintf (capture.name, sizeof capture.name, "one-shot");
     fcntl (capture.fd, F_SETFL, fcntl (capture.fd, F_GETFL) | O_NONBLOCK);
     double deadline = h_now () + timeout;
@@ -635,8 +626,7 @@ h_run_start_node (const char *const *args, double timeout, char **output)
         s_read_some (&capture);
     }
     int status = 0;
-    bool exited = s_wait_pid (pid, deadline - h_now () > 0
-                                   ? deadline - h_now () : 0.5,
+    bool exited = s_wait_pid (pid, deadline - h_now () > 0 ? deadline - h_now () : 0.5,
                               &status, s_drain, &capture);
     if (!exited) {
         bool clean;
@@ -647,8 +637,8 @@ h_run_start_node (const char *const *args, double timeout, char **output)
         close (capture.fd);
     *output = capture.out ? capture.out : strdup ("");
     if (!exited)
-        H_FAIL ("start_node did not finish within %.0f s; it printed:\n%s",
-                timeout, *output);
+        H_FAIL ("start_node did not finish within %.0f s; it printed:\n%s", timeout,
+                *output);
     return s_exit_code (status);
 }
 
@@ -678,8 +668,7 @@ h_wait (pid_t pid, double timeout)
         kill (pid, SIGKILL);
         s_wait_pid (pid, 10, &status, NULL, NULL);
         s_mark_reaped (pid, status);
-        H_FAIL ("forked process %d did not finish within %.0f s", (int) pid,
-                timeout);
+        H_FAIL ("forked process %d did not finish within %.0f s", (int)pid, timeout);
     }
     s_mark_reaped (pid, status);
     return s_exit_code (status);
@@ -690,12 +679,10 @@ h_wait (pid_t pid, double timeout)
 void
 h_kill (h_proc_t *proc, int sig)
 {
-    H_CHECK (!proc->stopped, "h_kill: start_node %s is already stopped",
-             proc->name);
-    h_log ("sending signal %d (%s) to %s (pid %d)", sig, strsignal (sig),
-           proc->name, (int) proc->pid);
-    H_CHECK (kill (proc->pid, sig) == 0, "kill %d: %s", (int) proc->pid,
-             strerror (errno));
+    H_CHECK (!proc->stopped, "h_kill: start_node %s is already stopped", proc->name);
+    h_log ("sending signal %d (%s) to %s (pid %d)", sig, strsignal (sig), proc->name,
+           (int)proc->pid);
+    H_CHECK (kill (proc->pid, sig) == 0, "kill %d: %s", (int)proc->pid, strerror (errno));
     if (sig != SIGKILL)
         return;
     int status = 0;
@@ -721,29 +708,30 @@ h_children (pid_t parent, const char *comm, pid_t *out, int max)
         return 0;
     struct dirent *de;
     while ((de = readdir (dir)) && n < max) {
-        pid_t pid = (pid_t) atoi (de->d_name);
+        pid_t pid = (pid_t)atoi (de->d_name);
         if (pid <= 0)
             continue;
-        char path [64], buf [512];
-        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+        char path[64], buf[512];
+        snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
         FILE *f = fopen (path, "r");
         if (!f)
             continue;
         size_t len = fread (buf, 1, sizeof buf - 1, f);
         fclose (f);
-        buf [len] = 0;
+        buf[len] = 0;
         char *lp = strchr (buf, '(');
         char *rp = strrchr (buf, ')');
         char state;
         int ppid;
         if (!lp || !rp || sscanf (rp + 1, " %c %d", &state, &ppid) != 2)
             continue;
-        if (ppid != (int) parent || state == 'Z')
+        if (ppid != (int)parent || state == 'Z')
             continue;
-        if (comm && (strncmp (lp + 1, comm, strlen (comm)) != 0
-                     || (size_t) (rp - lp - 1) < strlen (comm)))
+        if (comm
+            && (strncmp (lp + 1, comm, strlen (comm)) != 0
+                || (size_t)(rp - lp - 1) < strlen (comm)))
             continue;
-        out [n++] = pid;
+        out[n++] = pid;
     }
     closedir (dir);
     return n;
@@ -759,8 +747,8 @@ h_free_port (void)
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    H_CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-             && getsockname (fd, (struct sockaddr *) &addr, &len) == 0,
+    H_CHECK (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0
+                 && getsockname (fd, (struct sockaddr *)&addr, &len) == 0,
              "bind 127.0.0.1:0: %s", strerror (errno));
     close (fd);
     return ntohs (addr.sin_port);
@@ -770,26 +758,26 @@ h_proc_t *
 h_restart_head (const h_proc_t *old, int cpu_workers, bool server_only,
                 const char *const *extra)
 {
-    H_CHECK (old->stopped, "h_restart_head: start_node %s still runs",
-             old->name);
-    char workers [16], port [16], name [32];
+    H_CHECK (old->stopped, "h_restart_head: start_node %s still runs", old->name);
+    char workers[16], port[16], name[32];
     snprintf (workers, sizeof workers, "%d", cpu_workers);
     snprintf (port, sizeof port, "%d", old->port);
-    const char *base [] = { "--head", "-p", port, "-r", h_password (),
-                            "--cpu-workers", workers,
-                            server_only ? "--server-only" : NULL, NULL };
-    const char *args [32];
+    const char *base[] = { "--head",      "-p",
+                           port,          "-r",
+                           h_password (), "--cpu-workers",
+                           workers,       server_only ? "--server-only" : NULL,
+                           NULL };
+    const char *args[32];
     s_join_args (args, 32, base, extra);
     snprintf (name, sizeof name, "%.24s-again", old->name);
     h_proc_t *proc = s_spawn_in (name, old->dir, args);
-    char line [512];
+    char line[512];
     double timeout = h_timeout (H_READY_WAIT);
-    if (!s_wait_line (proc, "dcpool head ready: port=", timeout, line,
-                      sizeof line))
+    if (!s_wait_line (proc, "dcpool head ready: port=", timeout, line, sizeof line))
         s_not_ready (proc, "dcpool head ready: port=", timeout);
     proc->port = atoi (strstr (line, "port=") + 5);
-    H_CHECK (proc->port == old->port, "the head came back on port %d, not %d",
-             proc->port, old->port);
+    H_CHECK (proc->port == old->port, "the head came back on port %d, not %d", proc->port,
+             old->port);
     snprintf (proc->server, sizeof proc->server, "127.0.0.1:%d", proc->port);
     h_log ("head back on port %d", proc->port);
     if (!server_only)
@@ -816,11 +804,11 @@ h_open (const h_proc_t *head, const char *worker, int workers)
     h_options (&options, head, worker);
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
-    H_CHECK (rc == 0 && pool, "pool_open (%s) failed: %s: %s", worker,
-             pool_strerror (rc), pool_open_error ());
+    H_CHECK (rc == 0 && pool, "pool_open (%s) failed: %s: %s", worker, pool_strerror (rc),
+             pool_open_error ());
     rc = pool_wait_for_workers (pool, workers, h_timeout (60));
-    H_CHECK (rc == 0, "pool_wait_for_workers (%d) for %s: %s: %s (has %d)",
-             workers, worker, pool_strerror (rc), pool_last_error (pool),
+    H_CHECK (rc == 0, "pool_wait_for_workers (%d) for %s: %s: %s (has %d)", workers,
+             worker, pool_strerror (rc), pool_last_error (pool),
              pool_workers_count (pool));
     return pool;
 }
@@ -834,10 +822,11 @@ s_on_signal (int sig)
 }
 
 static int
-s_remove_entry (const char *path, const struct stat *st, int flag,
-                struct FTW *ftw)
+s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st; (void) flag; (void) ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     remove (path);
     return 0;
 }
@@ -854,17 +843,17 @@ s_live_children (pid_t *out, int max)
     struct dirent *de;
     pid_t self = getpid ();
     while ((de = readdir (dir)) && n < max) {
-        pid_t pid = (pid_t) atoi (de->d_name);
+        pid_t pid = (pid_t)atoi (de->d_name);
         if (pid <= 0)
             continue;
-        char path [64], buf [512];
-        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+        char path[64], buf[512];
+        snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
         FILE *f = fopen (path, "r");
         if (!f)
             continue;
         size_t len = fread (buf, 1, sizeof buf - 1, f);
         fclose (f);
-        buf [len] = 0;
+        buf[len] = 0;
         /* pid (comm) state ppid ...: comm may hold spaces, find the last ')'. */
         char *rp = strrchr (buf, ')');
         char state;
@@ -872,7 +861,7 @@ s_live_children (pid_t *out, int max)
         if (!rp || sscanf (rp + 1, " %c %d", &state, &ppid) != 2)
             continue;
         if (ppid == self && state != 'Z')
-            out [n++] = pid;
+            out[n++] = pid;
     }
     closedir (dir);
     return n;
@@ -881,13 +870,13 @@ s_live_children (pid_t *out, int max)
 static void
 s_comm (pid_t pid, char *out, size_t size)
 {
-    char path [64];
-    snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/comm", (int)pid);
     FILE *f = fopen (path, "r");
-    out [0] = 0;
+    out[0] = 0;
     if (f) {
-        if (fgets (out, (int) size, f))
-            out [strcspn (out, "\n")] = 0;
+        if (fgets (out, (int)size, f))
+            out[strcspn (out, "\n")] = 0;
         fclose (f);
     }
 }
@@ -907,7 +896,7 @@ s_print_tail (const char *path, long max)
     }
     fseek (f, size > max ? size - max : 0, SEEK_SET);
     fprintf (stderr, "---- %s%s ----\n", path, size > max ? " (tail)" : "");
-    char buf [4096];
+    char buf[4096];
     size_t n;
     while ((n = fread (buf, 1, sizeof buf, f)) > 0)
         fwrite (buf, 1, n, stderr);
@@ -924,13 +913,13 @@ s_file_has_sanitizer_report (const char *path)
     FILE *f = fopen (path, "r");
     if (!f)
         return false;
-    char line [4096];
+    char line[4096];
     bool found = false;
     while (!found && fgets (line, sizeof line, f))
         found = strstr (line, "ERROR: AddressSanitizer")
-             || strstr (line, "ERROR: LeakSanitizer")
-             || strstr (line, "SUMMARY: UndefinedBehaviorSanitizer")
-             || strstr (line, ": runtime error: ");
+                || strstr (line, "ERROR: LeakSanitizer")
+                || strstr (line, "SUMMARY: UndefinedBehaviorSanitizer")
+                || strstr (line, ": runtime error: ");
     fclose (f);
     return found;
 }
@@ -938,21 +927,20 @@ s_file_has_sanitizer_report (const char *path)
 static int
 s_visit_log (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st; (void) ftw;
+    (void)st;
+    (void)ftw;
     if (flag != FTW_F)
         return 0;
     size_t len = strlen (path);
     bool is_log = (len > 4 && strcmp (path + len - 4, ".log") == 0)
-               || (len > 7 && strcmp (path + len - 7, ".stderr") == 0);
+                  || (len > 7 && strcmp (path + len - 7, ".stderr") == 0);
     if (!is_log)
         return 0;
     if (s_file_has_sanitizer_report (path)) {
         fprintf (stderr, "FAIL: a sanitizer reported an error in %s\n", path);
         s_found_sanitizer = true;
         s_print_tail (path, 64 * 1024);
-    }
-    else
-    if (s_dump_logs)
+    } else if (s_dump_logs)
         s_print_tail (path, 16 * 1024);
     return 0;
 }
@@ -965,32 +953,30 @@ s_cleanup (void)
     bool ok = true;
     /* Reverse order of start: joined nodes before the head. */
     for (int i = s_registry->count - 1; i >= 0; i--) {
-        h_entry_t *e = &s_registry->entries [i];
+        h_entry_t *e = &s_registry->entries[i];
         if (e->reaped)
             continue;
         bool clean = true;
         int status = 0;
         if (waitpid (e->pid, &status, WNOHANG) == e->pid) {
             /* Died on its own after the body left. */
-        }
-        else
-            status = s_terminate (e->pid, h_timeout (H_STOP_WAIT), &clean,
-                                  NULL, NULL);
+        } else
+            status = s_terminate (e->pid, h_timeout (H_STOP_WAIT), &clean, NULL, NULL);
         e->reaped = 1;
         e->status = status;
-        char how [64];
+        char how[64];
         s_describe_status (status, how, sizeof how);
         if (!clean) {
-            fprintf (stderr, "FAIL: %s (pid %d) did not stop within %.0f s "
-                     "of SIGTERM; killed\n", e->name, (int) e->pid,
-                     h_timeout (H_STOP_WAIT));
+            fprintf (stderr,
+                     "FAIL: %s (pid %d) did not stop within %.0f s "
+                     "of SIGTERM; killed\n",
+                     e->name, (int)e->pid, h_timeout (H_STOP_WAIT));
             ok = false;
-        }
-        else
-        if (e->is_node && !(WIFEXITED (status) && WEXITSTATUS (status) == 0)) {
-            fprintf (stderr, "FAIL: start_node %s (pid %d) stopped with %s "
-                     "after SIGTERM, expected exit 0\n", e->name, (int) e->pid,
-                     how);
+        } else if (e->is_node && !(WIFEXITED (status) && WEXITSTATUS (status) == 0)) {
+            fprintf (stderr,
+                     "FAIL: start_node %s (pid %d) stopped with %s "
+                     "after SIGTERM, expected exit 0\n",
+                     e->name, (int)e->pid, how);
             ok = false;
         }
     }
@@ -1000,18 +986,19 @@ s_cleanup (void)
         int status;
         while (waitpid (-1, &status, WNOHANG) > 0)
             ;
-        pid_t left [64];
+        pid_t left[64];
         int n = s_live_children (left, 64);
         if (n == 0)
             break;
         if (h_now () >= deadline) {
             for (int i = 0; i < n; i++) {
-                char comm [64];
-                s_comm (left [i], comm, sizeof comm);
-                fprintf (stderr, "FAIL: process %d (%s) was left running "
+                char comm[64];
+                s_comm (left[i], comm, sizeof comm);
+                fprintf (stderr,
+                         "FAIL: process %d (%s) was left running "
                          "after its start_node stopped; killed\n",
-                         (int) left [i], comm);
-                kill (left [i], SIGKILL);
+                         (int)left[i], comm);
+                kill (left[i], SIGKILL);
             }
             ok = false;
             while (waitpid (-1, &status, 0) > 0)
@@ -1033,7 +1020,7 @@ h_file_has (const char *path, const char *text)
     FILE *f = fopen (path, "r");
     if (!f)
         return false;
-    char line [1024];
+    char line[1024];
     bool found = false;
     while (!found && fgets (line, sizeof line, f))
         found = strstr (line, text) != NULL;
@@ -1057,16 +1044,16 @@ h_skip (const char *format, ...)
 const char *
 h_netns_prefix (void)
 {
-    static char prefix [32];
-    if (!prefix [0])
-        snprintf (prefix, sizeof prefix, "dcpt%d-", (int) (s_main_pid % 100000));
+    static char prefix[32];
+    if (!prefix[0])
+        snprintf (prefix, sizeof prefix, "dcpt%d-", (int)(s_main_pid % 100000));
     return prefix;
 }
 
 int
 h_netns_join (const char *netns)
 {
-    char path [128];
+    char path[128];
     snprintf (path, sizeof path, "/var/run/netns/%s", netns);
     int fd = open (path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -1116,7 +1103,7 @@ s_netns_cleanup (void)
             continue;
         pid_t pid = fork ();
         if (pid == 0) {
-            execlp ("ip", "ip", "netns", "delete", entry->d_name, (char *) NULL);
+            execlp ("ip", "ip", "netns", "delete", entry->d_name, (char *)NULL);
             _exit (127);
         }
         int status;
@@ -1135,9 +1122,11 @@ h_main (const char *name, void (*body) (void))
     const char *start_node = getenv ("DCPOOL_START_NODE");
     const char *workers = getenv ("DCPOOL_TEST_WORKERS");
     if (!start_node || !workers || access (start_node, X_OK)) {
-        fprintf (stderr, "%s: skipped: DCPOOL_START_NODE and "
+        fprintf (stderr,
+                 "%s: skipped: DCPOOL_START_NODE and "
                  "DCPOOL_TEST_WORKERS must name start_node and the test "
-                 "workers (meson test sets them)\n", name);
+                 "workers (meson test sets them)\n",
+                 name);
         return 77;
     }
     s_registry = mmap (NULL, sizeof *s_registry, PROT_READ | PROT_WRITE,
@@ -1179,9 +1168,9 @@ h_main (const char *name, void (*body) (void))
     }
     /* Soak runs (scripts/chaos --seconds N) ask for more. */
     const char *body_wait = getenv ("DCPOOL_TEST_BODY_WAIT");
-    double wait = body_wait && atof (body_wait) > H_BODY_WAIT ? atof (body_wait)
-                                                              : H_BODY_WAIT;
-    alarm ((unsigned) h_timeout (wait));
+    double wait
+        = body_wait && atof (body_wait) > H_BODY_WAIT ? atof (body_wait) : H_BODY_WAIT;
+    alarm ((unsigned)h_timeout (wait));
     int status = 0;
     bool timed_out = false;
     while (waitpid (child, &status, 0) < 0) {
@@ -1191,9 +1180,9 @@ h_main (const char *name, void (*body) (void))
         }
         if (s_signalled) {
             timed_out = s_signalled == SIGALRM;
-            fprintf (stderr, "FAIL: %s\n", timed_out
-                     ? "the test did not finish in time; stopping it"
-                     : "interrupted; stopping the test");
+            fprintf (stderr, "FAIL: %s\n",
+                     timed_out ? "the test did not finish in time; stopping it"
+                               : "interrupted; stopping the test");
             kill (child, SIGKILL);
             s_signalled = 0;
         }

@@ -38,35 +38,34 @@
 
 /* One start_node process started by the body. */
 typedef struct {
-    pid_t   pid;
-    int     fd;             /* read end of its stdout */
-    int     slot;           /* its entry in the registry h_main shares */
-    char    name [32];      /* "head", "node1", ... */
-    char    dir [300];      /* its --data-dir */
-    char    id [128];       /* node id from its ready line ("" when none) */
-    char    server [64];    /* "127.0.0.1:PORT" of the head it runs/joined */
-    int     port;
-    int     workers;        /* from its ready line */
-    char   *out;            /* everything it printed on stdout so far */
-    size_t  out_len;
-    size_t  out_cap;
-    size_t  scanned;        /* lines before this offset were searched */
-    bool    stopped;
-    int     want_workers;   /* h_start_node_async */
-    double  started;
+    pid_t pid;
+    int fd;          /* read end of its stdout */
+    int slot;        /* its entry in the registry h_main shares */
+    char name[32];   /* "head", "node1", ... */
+    char dir[300];   /* its --data-dir */
+    char id[128];    /* node id from its ready line ("" when none) */
+    char server[64]; /* "127.0.0.1:PORT" of the head it runs/joined */
+    int port;
+    int workers; /* from its ready line */
+    char *out;   /* everything it printed on stdout so far */
+    size_t out_len;
+    size_t out_cap;
+    size_t scanned; /* lines before this offset were searched */
+    bool stopped;
+    int want_workers; /* h_start_node_async */
+    double started;
 } h_proc_t;
 
 /* Runs body in a child process, cleans up after it; returns the exit code
    for main: 0 passed, 1 failed, 77 skipped (environment not set). */
-int  h_main (const char *name, void (*body) (void));
+int h_main (const char *name, void (*body) (void));
 
 /* Starts `start_node --head -p 0` with cpu_workers workers (0 and
    server_only: --server-only) and waits for its ready lines. */
 h_proc_t *h_start_head (int cpu_workers, bool server_only);
 /* The same with more start_node arguments (NULL terminated; NULL: none),
    e.g. { "--insecure", NULL } or { "--max-pools", "2", NULL }. */
-h_proc_t *h_start_head_with (int cpu_workers, bool server_only,
-                             const char *const *extra);
+h_proc_t *h_start_head_with (int cpu_workers, bool server_only, const char *const *extra);
 /* Starts `start_node -a 127.0.0.1 -p PORT` joining head; waits until it
    says it is ready with cpu_workers workers. */
 h_proc_t *h_start_node (const h_proc_t *head, int cpu_workers);
@@ -87,14 +86,14 @@ void h_stop (h_proc_t *proc);
    terminated) to completion, stdout and stderr captured into *output
    (caller frees).  Returns its exit status, 128 + N for signal N; fails
    the test when it runs past timeout seconds. */
-int  h_run_start_node (const char *const *args, double timeout, char **output);
+int h_run_start_node (const char *const *args, double timeout, char **output);
 
 /* Forks a process running fn (arg); returns its pid.  Its exit code is
    fn's return value; an H_CHECK failing in it exits 1. */
 pid_t h_fork (int (*fn) (void *arg), void *arg);
 /* Waits for a process from h_fork: its exit code (128 + N for signal N);
    fails the test when it runs past timeout seconds. */
-int  h_wait (pid_t pid, double timeout);
+int h_wait (pid_t pid, double timeout);
 
 /* Failures (kills, freezes, restarts).  h_kill sends sig to the start_node
    process only; for SIGKILL it also waits for it, so the cleanup knows it
@@ -104,18 +103,17 @@ void h_kill (h_proc_t *proc, int sig);
    children "pool-worker"; a head's also "pool-head" and "redis-server"),
    filtered by the start of their comm when comm is not NULL: the count,
    pids into out[max]. */
-int  h_children (pid_t parent, const char *comm, pid_t *out, int max);
+int h_children (pid_t parent, const char *comm, pid_t *out, int max);
 /* A TCP port free on 127.0.0.1 now (bound and closed). */
-int  h_free_port (void);
+int h_free_port (void);
 /* Starts `start_node --head -p PORT` again on the data directory and the
    port of old, which h_kill (SIGKILL) ended; waits for its ready lines. */
-h_proc_t *h_restart_head (const h_proc_t *old, int cpu_workers,
-                          bool server_only, const char *const *extra);
+h_proc_t *h_restart_head (const h_proc_t *old, int cpu_workers, bool server_only,
+                          const char *const *extra);
 
 /* Pool options for a pool on head's cluster running test worker `worker`
    ("square", "failing", ...). */
-void h_options (pool_options_t *options, const h_proc_t *head,
-                const char *worker);
+void h_options (pool_options_t *options, const h_proc_t *head, const char *worker);
 /* pool_open with h_options, then waits until the pool has `workers`
    workers; fails the test when either does not happen. */
 pool_t *h_open (const h_proc_t *head, const char *worker, int workers);
@@ -130,8 +128,7 @@ double h_now (void);
 double h_timeout (double seconds);
 /* Network namespaces (test/net/netlab.h builds them).  The test is
    skipped (exit 77, its reason printed) by h_skip. */
-void h_skip (const char *format, ...)
-    __attribute__ ((format (printf, 1, 2), noreturn));
+void h_skip (const char *format, ...) __attribute__ ((format (printf, 1, 2), noreturn));
 /* The prefix of every namespace this test makes ("dcptPID-"): h_main
    deletes them all at the end, whatever happened to the body. */
 const char *h_netns_prefix (void);
@@ -159,14 +156,15 @@ int64_t h_square (int64_t n);
 
 /* Fails the test (the body's process exits 1): prints where, what was
    checked (when not NULL) and the message, and what start_node printed. */
-void h_fail (const char *file, int line, const char *what,
-             const char *format, ...)
+void h_fail (const char *file, int line, const char *what, const char *format, ...)
     __attribute__ ((format (printf, 4, 5), noreturn));
 
 /* H_CHECK (cond, "format", args...): fails the test unless cond holds. */
-#define H_CHECK(cond, ...) \
-    do { if (!(cond)) h_fail (__FILE__, __LINE__, #cond, __VA_ARGS__); } \
-    while (0)
+#define H_CHECK(cond, ...)                                                               \
+    do {                                                                                 \
+        if (!(cond))                                                                     \
+            h_fail (__FILE__, __LINE__, #cond, __VA_ARGS__);                             \
+    } while (0)
 #define H_FAIL(...) h_fail (__FILE__, __LINE__, NULL, __VA_ARGS__)
 
 #endif

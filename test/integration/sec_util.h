@@ -20,14 +20,14 @@ void sec_map_square_ok (const h_proc_t *head, int workers, int n);
 /* A DEALER connected to head with keys derived from password (NULL:
    insecure) that said HELLO as role and got WELCOME; fails the test
    otherwise.  Caller destroys the link. */
-proto_link_t *sec_raw_peer (const h_proc_t *head, const char *password,
-                            proto_role_t role, const char *id);
+proto_link_t *sec_raw_peer (const h_proc_t *head, const char *password, proto_role_t role,
+                            const char *id);
 
 /* Waits up to timeout seconds for the next message that is not a
    HEARTBEAT; PROTO_OK and *msg, PROTO_EIO on timeout, or the decoder's
    code (with reason). */
-int  sec_recv (zsock_t *sock, double timeout, proto_msg_t *msg, char *reason,
-               size_t reason_size);
+int sec_recv (zsock_t *sock, double timeout, proto_msg_t *msg, char *reason,
+              size_t reason_size);
 
 /* Sends STATUS_REQ and waits for STATUS, skipping what comes before
    (ERRORs answering earlier garbage, counted into *errors when not NULL);

@@ -10,7 +10,7 @@
 
 #include "harness.h"
 
-#define SIZE ((size_t) 512 << 20)
+#define SIZE ((size_t)512 << 20)
 
 static void
 s_body (void)
@@ -18,17 +18,17 @@ s_body (void)
     h_proc_t *head = h_start_head (1, false);
     pool_options_t options;
     h_options (&options, head, "xor");
-    options.shared_memory_min = 0;      /* every byte through the head */
-    options.max_attempts = 1;           /* a lost worker must show, not hide */
+    options.shared_memory_min = 0; /* every byte through the head */
+    options.max_attempts = 1;      /* a lost worker must show, not hide */
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
 
     uint8_t *input = malloc (SIZE);
     H_CHECK (input, "out of memory");
-    input [0] = 'S';
+    input[0] = 'S';
     for (size_t i = 1; i < SIZE; i++)
-        input [i] = (uint8_t) (i * 2654435761u >> 13);
+        input[i] = (uint8_t)(i * 2654435761u >> 13);
     pool_bytes_t in = { input, SIZE };
     pool_result_t result;
     double started = h_now ();
@@ -40,9 +40,9 @@ s_body (void)
              result.value.size, SIZE);
     const uint8_t *out = result.value.data;
     for (size_t i = 0; i < SIZE; i++)
-        if (out [i] != (uint8_t) (input [i] ^ 0x5A))
-            H_FAIL ("output byte %zu is %u, want %u", i, out [i],
-                    (uint8_t) (input [i] ^ 0x5A));
+        if (out[i] != (uint8_t)(input[i] ^ 0x5A))
+            H_FAIL ("output byte %zu is %u, want %u", i, out[i],
+                    (uint8_t)(input[i] ^ 0x5A));
     h_log ("512 MiB in and out through the head in %.1f s", h_now () - started);
     pool_results_release (pool, &result, 1);
     free (input);

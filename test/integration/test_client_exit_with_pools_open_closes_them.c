@@ -16,7 +16,7 @@ static const h_proc_t *s_head;
 static int
 s_leave_open (void *arg)
 {
-    (void) arg;
+    (void)arg;
     pool_t *first = h_open (s_head, "square", 1);
     pool_t *second = h_open (s_head, "square", 1);
     pool_bytes_t input = { "12", 2 };
@@ -24,8 +24,8 @@ s_leave_open (void *arg)
     int rc = pool_map (first, &input, 1, &result);
     H_CHECK (rc == 0 && result.status == 0, "map: %s", pool_strerror (rc));
     pool_results_release (first, &result, 1);
-    (void) second;
-    return 7;       /* exit (7), two pools open */
+    (void)second;
+    return 7; /* exit (7), two pools open */
 }
 
 static void
@@ -35,18 +35,22 @@ s_body (void)
     s_head = head;
     pid_t client = h_fork (s_leave_open, NULL);
     int code = h_wait (client, h_timeout (60));
-    H_CHECK (code == 7, "a program that exits with pools open ended with status %d, "
-             "want its own 7 (134 is an abort)", code);
+    H_CHECK (code == 7,
+             "a program that exits with pools open ended with status %d, "
+             "want its own 7 (134 is an abort)",
+             code);
 
-    char path [400], line [512];
+    char path[400], line[512];
     snprintf (path, sizeof path, "%s/head.log", head->dir);
     FILE *log = fopen (path, "r");
     H_CHECK (log, "cannot read %s", path);
     int closed = 0;
     while (fgets (line, sizeof line, log)) {
         closed += strstr (line, "(square.so) closed") != NULL;
-        H_CHECK (!strstr (line, "closing its"), "the head dropped the client "
-                 "instead of hearing it close: %s", line);
+        H_CHECK (!strstr (line, "closing its"),
+                 "the head dropped the client "
+                 "instead of hearing it close: %s",
+                 line);
     }
     fclose (log);
     H_CHECK (closed == 2, "head.log says %d pools closed, want 2", closed);

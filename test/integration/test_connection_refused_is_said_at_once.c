@@ -13,7 +13,7 @@
 static void
 s_body (void)
 {
-    char server [64], port [16];
+    char server[64], port[16];
     int free_port = h_free_port ();
     snprintf (server, sizeof server, "127.0.0.1:%d", free_port);
     snprintf (port, sizeof port, "%d", free_port);
@@ -28,17 +28,18 @@ s_body (void)
     double started = h_now ();
     int rc = pool_open (&pool, &options);
     double took = h_now () - started;
-    h_log ("pool_open: %s after %.2f s: %s", pool_strerror (rc), took, pool_open_error ());
+    h_log ("pool_open: %s after %.2f s: %s", pool_strerror (rc), took,
+           pool_open_error ());
     H_CHECK (rc == POOL_ECONNECT, "pool_open gave %s, want POOL_ECONNECT",
              pool_strerror (rc));
     H_CHECK (strstr (pool_open_error (), "refused")
-             && strstr (pool_open_error (), "is the head running"),
+                 && strstr (pool_open_error (), "is the head running"),
              "the message does not say the connection was refused: %s",
              pool_open_error ());
     H_CHECK (took < 10, "refused only after %.1f s (connect_timeout 30)", took);
 
-    const char *status [] = { "--status", "-p", port, "-r", h_password (),
-                              "--timeout", "30", NULL };
+    const char *status[]
+        = { "--status", "-p", port, "-r", h_password (), "--timeout", "30", NULL };
     char *output = NULL;
     started = h_now ();
     int code = h_run_start_node (status, h_timeout (60), &output);

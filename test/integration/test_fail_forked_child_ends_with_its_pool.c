@@ -19,14 +19,14 @@ s_alive (pid_t pid)
 {
     if (kill (pid, 0) != 0 && errno == ESRCH)
         return 0;
-    char path [64], buf [512];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    char path[64], buf[512];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen (path, "r");
     if (!f)
         return 0;
     size_t len = fread (buf, 1, sizeof buf - 1, f);
     fclose (f);
-    buf [len] = 0;
+    buf[len] = 0;
     /* pid (comm) state ...: comm may hold spaces, find the last ')'. */
     const char *rp = strrchr (buf, ')');
     char state = 0;
@@ -41,24 +41,25 @@ s_body (void)
     h_proc_t *head = h_start_head (1, false);
     pool_t *pool = h_open (head, "forker", 1);
     pool_result_t result;
-    int rc = pool_map (pool, &(pool_bytes_t) { "x", 1 }, 1, &result);
+    int rc = pool_map (pool, &(pool_bytes_t){ "x", 1 }, 1, &result);
     H_CHECK (rc == 0, "pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
-    H_CHECK (result.status == 0, "the run failed: %s (%s)",
-             pool_strerror (result.status), result.error ? result.error : "");
-    char text [32] = "";
-    size_t len = result.value.size < sizeof text - 1 ? result.value.size
-                                                     : sizeof text - 1;
+    H_CHECK (result.status == 0, "the run failed: %s (%s)", pool_strerror (result.status),
+             result.error ? result.error : "");
+    char text[32] = "";
+    size_t len
+        = result.value.size < sizeof text - 1 ? result.value.size : sizeof text - 1;
     memcpy (text, result.value.data, len);
-    text [len] = 0;
+    text[len] = 0;
     pool_results_release (pool, &result, 1);
     char *end = NULL;
     long value = strtol (text, &end, 10);
-    H_CHECK (end != text && *end == 0 && value > 1, "the output '%s' is not a pid",
-             text);
-    pid_t child = (pid_t) value;
-    H_CHECK (s_alive (child), "the job's child %d is not running before the pool "
-             "closes", (int) child);
-    h_log ("the job forked process %d; closing the pool", (int) child);
+    H_CHECK (end != text && *end == 0 && value > 1, "the output '%s' is not a pid", text);
+    pid_t child = (pid_t)value;
+    H_CHECK (s_alive (child),
+             "the job's child %d is not running before the pool "
+             "closes",
+             (int)child);
+    h_log ("the job forked process %d; closing the pool", (int)child);
 
     pool_close (&pool);
     double started = h_now ();
@@ -72,10 +73,10 @@ s_body (void)
         /* Leave nothing behind even when failing. */
         kill (child, SIGKILL);
         H_FAIL ("process %d, forked by a job of the pool, still runs %.0f s "
-                "after pool_close (killed now)", (int) child, h_now () - started);
+                "after pool_close (killed now)",
+                (int)child, h_now () - started);
     }
-    h_log ("process %d ended %.2f s after pool_close", (int) child,
-           h_now () - started);
+    h_log ("process %d ended %.2f s after pool_close", (int)child, h_now () - started);
     h_stop (head);
 }
 

@@ -17,17 +17,17 @@ enum { N = 600, LEAVE_AFTER = 100, WORKERS = 2 };
 static void
 s_body (void)
 {
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (0, true, fast);
     h_proc_t *leaving = h_start_node (head, WORKERS);
     h_proc_t *staying = h_start_node (head, WORKERS);
-    (void) staying;
-    char dir [300];
+    (void)staying;
+    char dir[300];
     snprintf (dir, sizeof dir, "%s/runs", h_tmpdir ());
     H_CHECK (mkdir (dir, 0700) == 0, "mkdir %s", dir);
     pool_options_t options;
     h_options (&options, head, "tally");
-    options.init_data = (pool_bytes_t) { dir, strlen (dir) };
+    options.init_data = (pool_bytes_t){ dir, strlen (dir) };
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
@@ -44,10 +44,10 @@ s_body (void)
     pool_result_t r;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
-        fu_check_value (&r, (long long) r.index, "map");
+        fu_check_value (&r, (long long)r.index, "map");
         H_CHECK (memmem (r.value.data, r.value.size, "#1@", 3),
-                 "input %zu ran more than once: '%.*s'", r.index,
-                 (int) r.value.size, (const char *) r.value.data);
+                 "input %zu ran more than once: '%.*s'", r.index, (int)r.value.size,
+                 (const char *)r.value.data);
         if (once.results == LEAVE_AFTER) {
             /* SIGTERM, and wait for the clean exit (0) it must make. */
             h_stop (leaving);
@@ -66,7 +66,7 @@ s_body (void)
     DIR *d = opendir (dir);
     H_CHECK (d, "opendir %s", dir);
     for (struct dirent *de; (de = readdir (d));) {
-        if (de->d_name [0] == '.')
+        if (de->d_name[0] == '.')
             continue;
         runs++;
         const char *dot = strrchr (de->d_name, '.');
@@ -76,8 +76,8 @@ s_body (void)
         }
     }
     closedir (d);
-    H_CHECK (repeats == 0 && runs == N, "%zu runs for %d inputs, %zu repeated",
-             runs, N, repeats);
+    H_CHECK (repeats == 0 && runs == N, "%zu runs for %d inputs, %zu repeated", runs, N,
+             repeats);
     pool_close (&pool);
 }
 

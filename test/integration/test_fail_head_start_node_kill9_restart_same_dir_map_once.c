@@ -15,13 +15,13 @@ enum { N = 3000, KILL_AFTER = 500, WORKERS = 2 };
 static void
 s_body (void)
 {
-    char port [16];
+    char port[16];
     snprintf (port, sizeof port, "%d", h_free_port ());
-    const char *args [] = { "-p", port, FU_FAST_HEARTBEAT, NULL };
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *args[] = { "-p", port, FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (0, true, args);
     h_proc_t *node = h_start_node (head, WORKERS);
-    (void) node;
+    (void)node;
     pool_t *pool = h_open (head, "square", WORKERS);
 
     pool_bytes_t *inputs = fu_inputs (N, "@s5");
@@ -35,7 +35,7 @@ s_body (void)
     pool_result_t r;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
-        fu_check_value (&r, (long long) r.index, "map");
+        fu_check_value (&r, (long long)r.index, "map");
         if (restarted_at > 0 && first_after == 0 && once.results > at_restart + 64)
             first_after = h_now ();
         if (once.results == KILL_AFTER) {

@@ -13,14 +13,14 @@
 static void
 s_body (void)
 {
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (1, false, fast);
-    char dir [300];
+    char dir[300];
     snprintf (dir, sizeof dir, "%s/runs", h_tmpdir ());
     H_CHECK (mkdir (dir, 0700) == 0, "mkdir %s", dir);
     pool_options_t options;
     h_options (&options, head, "tally");
-    options.init_data = (pool_bytes_t) { dir, strlen (dir) };
+    options.init_data = (pool_bytes_t){ dir, strlen (dir) };
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
@@ -33,9 +33,9 @@ s_body (void)
     fu_check_value (&result, 12, "slow job");
     H_CHECK (memmem (result.value.data, result.value.size, "#1@", 3),
              "the slow job's value comes from a repeated run: '%.*s'",
-             (int) result.value.size, (const char *) result.value.data);
+             (int)result.value.size, (const char *)result.value.data);
     pool_results_release (pool, &result, 1);
-    char marker [400];
+    char marker[400];
     snprintf (marker, sizeof marker, "%s/12.2", dir);
     H_CHECK (access (marker, F_OK) != 0, "the slow job was started twice");
     pool_close (&pool);

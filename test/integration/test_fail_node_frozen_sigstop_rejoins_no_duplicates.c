@@ -12,17 +12,17 @@
 
 enum { N = 2000, FREEZE_AFTER = 300, WORKERS = 2 };
 
-static pid_t s_frozen [16];
+static pid_t s_frozen[16];
 static int s_nfrozen;
 
 static void
 s_freeze (h_proc_t *node)
 {
     h_kill (node, SIGSTOP);
-    s_frozen [0] = node->pid;
+    s_frozen[0] = node->pid;
     s_nfrozen = 1 + fu_workers (node, s_frozen + 1, 15);
     for (int i = 1; i < s_nfrozen; i++)
-        kill (s_frozen [i], SIGSTOP);
+        kill (s_frozen[i], SIGSTOP);
     h_log ("froze %s and %d workers", node->name, s_nfrozen - 1);
 }
 
@@ -30,18 +30,18 @@ static void
 s_thaw (void)
 {
     for (int i = s_nfrozen - 1; i >= 0; i--)
-        kill (s_frozen [i], SIGCONT);
+        kill (s_frozen[i], SIGCONT);
     h_log ("thawed %d processes", s_nfrozen);
 }
 
 static void
 s_body (void)
 {
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (0, true, fast);
     h_proc_t *frozen = h_start_node (head, WORKERS);
     h_proc_t *other = h_start_node (head, WORKERS);
-    (void) other;
+    (void)other;
     pool_t *pool = h_open (head, "square", 2 * WORKERS);
 
     pool_bytes_t *inputs = fu_inputs (N, "@s10");
@@ -54,7 +54,7 @@ s_body (void)
     pool_result_t r;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
-        fu_check_value (&r, (long long) r.index, "map");
+        fu_check_value (&r, (long long)r.index, "map");
         if (once.results == FREEZE_AFTER) {
             s_freeze (frozen);
             /* Frozen past liveness: the head no longer counts the node. */

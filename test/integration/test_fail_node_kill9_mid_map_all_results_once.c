@@ -14,7 +14,7 @@ enum { N = 5000, KILL_AFTER = 1000, WORKERS = 2 };
 static void
 s_body (void)
 {
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (0, true, fast);
     h_proc_t *doomed = h_start_node (head, WORKERS);
     h_proc_t *survivor = h_start_node (head, WORKERS);
@@ -31,8 +31,8 @@ s_body (void)
     pool_result_t r;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
-        fu_check_value (&r, (long long) r.index, "map");
-        char id [128];
+        fu_check_value (&r, (long long)r.index, "map");
+        char id[128];
         fu_worker_of (&r, id, sizeof id);
         bool doomed_ran = fu_on_node (id, doomed);
         from_doomed += doomed_ran;
@@ -52,8 +52,7 @@ s_body (void)
     fu_once_check (&once);
     h_log ("%zu results in all, %zu from the killed node (%zu of them arrived "
            "after the kill, sent before it), %zu after the kill in %.1f s",
-           once.results, from_doomed, late_from_doomed, after_kill,
-           h_now () - killed_at);
+           once.results, from_doomed, late_from_doomed, after_kill, h_now () - killed_at);
     /* Whatever the dead node's workers had sent before the kill may still
        arrive; everything else ran on the survivor. */
     H_CHECK (after_kill - late_from_doomed > N / 2,

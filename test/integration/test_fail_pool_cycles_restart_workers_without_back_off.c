@@ -24,11 +24,11 @@ s_backed_off (const char *path, char *line, size_t size)
     if (!f)
         return false;
     bool found = false;
-    while (!found && fgets (line, (int) size, f))
+    while (!found && fgets (line, (int)size, f))
         found = strstr (line, s_back_off) != NULL;
     fclose (f);
     if (found)
-        line [strcspn (line, "\n")] = 0;
+        line[strcspn (line, "\n")] = 0;
     return found;
 }
 
@@ -38,14 +38,14 @@ s_backed_off (const char *path, char *line, size_t size)
 static void
 s_check_no_back_off (const h_proc_t *head, const char *when)
 {
-    char paths [2][400], line [512];
-    snprintf (paths [0], sizeof paths [0], "%s/node.log", head->dir);
-    snprintf (paths [1], sizeof paths [1], "%s/%s.stderr", h_tmpdir (), head->name);
+    char paths[2][400], line[512];
+    snprintf (paths[0], sizeof paths[0], "%s/node.log", head->dir);
+    snprintf (paths[1], sizeof paths[1], "%s/%s.stderr", h_tmpdir (), head->name);
     for (int i = 0; i < 2; i++)
-        H_CHECK (!s_backed_off (paths [i], line, sizeof line),
+        H_CHECK (!s_backed_off (paths[i], line, sizeof line),
                  "%s the node delayed a worker's restart with back-off, as for "
-                 "a worker that died on its own; %s says: %s", when, paths [i],
-                 line);
+                 "a worker that died on its own; %s says: %s",
+                 when, paths[i], line);
 }
 
 static void
@@ -53,12 +53,12 @@ s_square_cycle (const h_proc_t *head, int cycle)
 {
     pool_t *pool = h_open (head, "square", WORKERS);
     pool_bytes_t *inputs = fu_inputs (M, "");
-    pool_result_t results [M];
+    pool_result_t results[M];
     int rc = pool_map (pool, inputs, M, results);
     H_CHECK (rc == 0, "cycle %d: pool_map: %s: %s", cycle, pool_strerror (rc),
              pool_last_error (pool));
     for (size_t i = 0; i < M; i++)
-        fu_check_value (&results [i], (long long) i, "cycle");
+        fu_check_value (&results[i], (long long)i, "cycle");
     pool_results_release (pool, results, M);
     pool_close (&pool);
 }
@@ -74,21 +74,20 @@ s_timeout_round (const h_proc_t *head, int round)
     options.connect_timeout = h_timeout (60);
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
-    H_CHECK (rc == 0, "round %d: pool_open (hang): %s: %s", round,
-             pool_strerror (rc), pool_open_error ());
-    static const char *const texts [M] = { "1h", "2h", "3h", "4h" };
-    pool_bytes_t inputs [M];
+    H_CHECK (rc == 0, "round %d: pool_open (hang): %s: %s", round, pool_strerror (rc),
+             pool_open_error ());
+    static const char *const texts[M] = { "1h", "2h", "3h", "4h" };
+    pool_bytes_t inputs[M];
     for (size_t i = 0; i < M; i++)
-        inputs [i] = (pool_bytes_t) { texts [i], strlen (texts [i]) };
-    pool_result_t results [M];
+        inputs[i] = (pool_bytes_t){ texts[i], strlen (texts[i]) };
+    pool_result_t results[M];
     rc = pool_map (pool, inputs, M, results);
     H_CHECK (rc == 0, "round %d: pool_map: %s: %s", round, pool_strerror (rc),
              pool_last_error (pool));
     for (size_t i = 0; i < M; i++)
-        H_CHECK (results [i].status == POOL_ETIMEDOUT,
-                 "round %d: input '%s': status %d (%s), want POOL_ETIMEDOUT",
-                 round, texts [i], results [i].status,
-                 pool_strerror (results [i].status));
+        H_CHECK (results[i].status == POOL_ETIMEDOUT,
+                 "round %d: input '%s': status %d (%s), want POOL_ETIMEDOUT", round,
+                 texts[i], results[i].status, pool_strerror (results[i].status));
     pool_results_release (pool, results, M);
     pool_close (&pool);
 }
@@ -101,7 +100,7 @@ s_body (void)
     double started = h_now ();
     for (int cycle = 1; cycle <= CYCLES; cycle++) {
         s_square_cycle (head, cycle);
-        char when [64];
+        char when[64];
         snprintf (when, sizeof when, "after %d pool cycles (%.1f s),", cycle,
                   h_now () - started);
         s_check_no_back_off (head, when);
@@ -112,9 +111,8 @@ s_body (void)
     started = h_now ();
     for (int round = 1; round <= TIMEOUT_ROUNDS; round++) {
         s_timeout_round (head, round);
-        char when [64];
-        snprintf (when, sizeof when, "after %d maps whose jobs all timed out,",
-                  round);
+        char when[64];
+        snprintf (when, sizeof when, "after %d maps whose jobs all timed out,", round);
         s_check_no_back_off (head, when);
     }
     h_log ("%d maps whose %d jobs all timed out took %.1f s", TIMEOUT_ROUNDS, M,

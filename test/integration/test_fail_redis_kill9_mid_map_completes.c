@@ -14,7 +14,7 @@ enum { N = 3000, KILL_AFTER = 500, WORKERS = 2 };
 static void
 s_body (void)
 {
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = h_start_head_with (WORKERS, false, fast);
     pool_t *pool = h_open (head, "square", WORKERS);
 
@@ -28,11 +28,11 @@ s_body (void)
     pool_result_t r;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
-        fu_check_value (&r, (long long) r.index, "map");
+        fu_check_value (&r, (long long)r.index, "map");
         if (once.results == KILL_AFTER) {
             int n = h_children (head->pid, "redis-server", &redis, 1);
             H_CHECK (n == 1, "start_node %s has no redis-server child", head->name);
-            h_log ("kill -9 redis-server (pid %d)", (int) redis);
+            h_log ("kill -9 redis-server (pid %d)", (int)redis);
             H_CHECK (kill (redis, SIGKILL) == 0, "kill redis-server");
         }
     }
@@ -45,16 +45,16 @@ s_body (void)
        a new pool stores its library there and serves. */
     pid_t now = 0;
     H_CHECK (h_children (head->pid, "redis-server", &now, 1) == 1 && now != redis,
-             "no new redis-server under start_node (old pid %d, now %d)",
-             (int) redis, (int) now);
+             "no new redis-server under start_node (old pid %d, now %d)", (int)redis,
+             (int)now);
     pool_close (&pool);
     pool = h_open (head, "square", WORKERS);
-    static pool_result_t results [200];
+    static pool_result_t results[200];
     rc = pool_map (pool, inputs, 200, results);
     H_CHECK (rc == 0, "pool_map after the Redis restart: %s: %s", pool_strerror (rc),
              pool_last_error (pool));
     for (size_t i = 0; i < 200; i++)
-        fu_check_value (&results [i], (long long) i, "map after the restart");
+        fu_check_value (&results[i], (long long)i, "map after the restart");
     pool_results_release (pool, results, 200);
     pool_close (&pool);
 }

@@ -19,9 +19,8 @@ static bool
 s_last_is (const pool_result_t *result, const char *text)
 {
     size_t len = strlen (text);
-    return result->value.size > len
-        && memcmp (result->value.data, text, len) == 0
-        && ((const char *) result->value.data) [len] == '|';
+    return result->value.size > len && memcmp (result->value.data, text, len) == 0
+           && ((const char *)result->value.data)[len] == '|';
 }
 
 /* In a forked client, so that a map that never returns fails the test
@@ -29,56 +28,60 @@ s_last_is (const pool_result_t *result, const char *text)
 static int
 s_refused (void *arg)
 {
-    (void) arg;
+    (void)arg;
     pool_t *pool = h_open (s_head, "echo_update", WORKERS);
-    static pool_bytes_t inputs [N];
-    static pool_result_t results [N];
+    static pool_bytes_t inputs[N];
+    static pool_result_t results[N];
     for (size_t i = 0; i < N; i++)
-        inputs [i] = (pool_bytes_t) { "x", 1 };
+        inputs[i] = (pool_bytes_t){ "x", 1 };
 
-    int rc = pool_update_workers (pool, (pool_bytes_t) { "fine", 4 });
+    int rc = pool_update_workers (pool, (pool_bytes_t){ "fine", 4 });
     H_CHECK (rc == 0, "first update: %s", pool_strerror (rc));
     rc = pool_map (pool, inputs, N, results);
     H_CHECK (rc == 0, "map after a good update: %s: %s", pool_strerror (rc),
              pool_last_error (pool));
     for (size_t i = 0; i < N; i++)
-        H_CHECK (results [i].status == 0 && s_last_is (&results [i], "fine"),
+        H_CHECK (results[i].status == 0 && s_last_is (&results[i], "fine"),
                  "input %zu after the good update: status %d (%s), '%.*s'", i,
-                 results [i].status, pool_strerror (results [i].status),
-                 results [i].status == 0 ? (int) results [i].value.size : 0,
-                 results [i].status == 0 ? (const char *) results [i].value.data : "");
+                 results[i].status, pool_strerror (results[i].status),
+                 results[i].status == 0 ? (int)results[i].value.size : 0,
+                 results[i].status == 0 ? (const char *)results[i].value.data : "");
     pool_results_release (pool, results, N);
 
-    rc = pool_update_workers (pool, (pool_bytes_t) { "refuse", 6 });
+    rc = pool_update_workers (pool, (pool_bytes_t){ "refuse", 6 });
     h_log ("pool_update_workers (refuse): %s", pool_strerror (rc));
-    H_CHECK (rc == 0 || rc == POOL_EWORKER, "pool_update_workers (refuse): %s, "
-             "want OK or POOL_EWORKER", pool_strerror (rc));
+    H_CHECK (rc == 0 || rc == POOL_EWORKER,
+             "pool_update_workers (refuse): %s, "
+             "want OK or POOL_EWORKER",
+             pool_strerror (rc));
     /* A map refused at once (the pool already failed) leaves results as
        they are: none of them says it ran. */
     for (size_t i = 0; i < N; i++)
-        results [i] = (pool_result_t) { .index = i, .status = POOL_EWORKER };
+        results[i] = (pool_result_t){ .index = i, .status = POOL_EWORKER };
     double started = h_now ();
     rc = pool_map (pool, inputs, N, results);
     const char *error = pool_last_error (pool);
     size_t ran = 0;
     for (size_t i = 0; i < N; i++)
-        ran += results [i].status == 0;
+        ran += results[i].status == 0;
     h_log ("map after the refused update: %s after %.1f s: '%s'; %zu of %d "
-           "inputs ran (the first: '%.*s')", pool_strerror (rc), h_now () - started,
-           error, ran, N,
-           results [0].status == 0 ? (int) results [0].value.size : 0,
-           results [0].status == 0 ? (const char *) results [0].value.data : "");
-    H_CHECK (rc == POOL_EWORKER, "map after an update every worker refuses: %s, "
+           "inputs ran (the first: '%.*s')",
+           pool_strerror (rc), h_now () - started, error, ran, N,
+           results[0].status == 0 ? (int)results[0].value.size : 0,
+           results[0].status == 0 ? (const char *)results[0].value.data : "");
+    H_CHECK (rc == POOL_EWORKER,
+             "map after an update every worker refuses: %s, "
              "want POOL_EWORKER (%zu of %d inputs ran without the update)",
              pool_strerror (rc), ran, N);
     H_CHECK (strstr (error, "update refused: custom"),
              "pool_last_error '%s' does not give the workers' message "
-             "'update refused: custom'", error);
+             "'update refused: custom'",
+             error);
     for (size_t i = 0; i < N; i++)
-        H_CHECK (results [i].status != 0 || !s_last_is (&results [i], "refuse"),
+        H_CHECK (results[i].status != 0 || !s_last_is (&results[i], "refuse"),
                  "input %zu ran on a worker that shows the refused update as "
-                 "applied: '%.*s'", i, (int) results [i].value.size,
-                 (const char *) results [i].value.data);
+                 "applied: '%.*s'",
+                 i, (int)results[i].value.size, (const char *)results[i].value.data);
     pool_results_release (pool, results, N);
     pool_close (&pool);
     return 0;
@@ -99,12 +102,12 @@ s_body (void)
     /* The workers that refused it serve the next pool. */
     pool_t *pool = h_open (head, "square", WORKERS);
     pool_bytes_t *squares = fu_inputs (M, "");
-    static pool_result_t values [M];
+    static pool_result_t values[M];
     int rc = pool_map (pool, squares, M, values);
     H_CHECK (rc == 0, "map on the next pool: %s: %s", pool_strerror (rc),
              pool_last_error (pool));
     for (size_t i = 0; i < M; i++)
-        fu_check_value (&values [i], (long long) i, "next pool");
+        fu_check_value (&values[i], (long long)i, "next pool");
     pool_results_release (pool, values, M);
     pool_close (&pool);
     h_stop (head);

@@ -17,10 +17,10 @@ s_input (size_t i)
 {
     /* Small, negative and huge values: the arithmetic wraps the same way. */
     if (i % 3 == 0)
-        return (int64_t) i;
+        return (int64_t)i;
     if (i % 3 == 1)
-        return -(int64_t) i * 7919;
-    return (int64_t) ((uint64_t) i * 0x9E3779B97F4A7C15ULL);
+        return -(int64_t)i * 7919;
+    return (int64_t)((uint64_t)i * 0x9E3779B97F4A7C15ULL);
 }
 
 static void
@@ -29,30 +29,26 @@ s_body (void)
     h_proc_t *head = h_start_head (2, false);
     pool_t *pool = h_open (head, "square", 2);
 
-    static char texts [N][24];
-    static pool_bytes_t inputs [N];
-    static pool_result_t results [N];
+    static char texts[N][24];
+    static pool_bytes_t inputs[N];
+    static pool_result_t results[N];
     for (size_t i = 0; i < N; i++) {
-        int len = snprintf (texts [i], sizeof texts [i], "%" PRId64, s_input (i));
-        inputs [i] = (pool_bytes_t) { texts [i], (size_t) len };
+        int len = snprintf (texts[i], sizeof texts[i], "%" PRId64, s_input (i));
+        inputs[i] = (pool_bytes_t){ texts[i], (size_t)len };
     }
     int rc = pool_map (pool, inputs, N, results);
-    H_CHECK (rc == 0, "pool_map: %s: %s", pool_strerror (rc),
-             pool_last_error (pool));
+    H_CHECK (rc == 0, "pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
     for (size_t i = 0; i < N; i++) {
-        char want [24];
+        char want[24];
         int len = snprintf (want, sizeof want, "%" PRId64, h_square (s_input (i)));
-        H_CHECK (results [i].index == i, "results[%zu].index is %zu", i,
-                 results [i].index);
-        H_CHECK (results [i].status == 0, "input %zu: status %d (%s)", i,
-                 results [i].status,
-                 results [i].error ? results [i].error : "no message");
-        H_CHECK (results [i].error == NULL, "input %zu has an error text", i);
-        H_CHECK (results [i].value.size == (size_t) len
-                 && memcmp (results [i].value.data, want, (size_t) len) == 0,
-                 "input %zu (%s): got '%.*s', want '%s'", i, texts [i],
-                 (int) results [i].value.size,
-                 (const char *) results [i].value.data, want);
+        H_CHECK (results[i].index == i, "results[%zu].index is %zu", i, results[i].index);
+        H_CHECK (results[i].status == 0, "input %zu: status %d (%s)", i,
+                 results[i].status, results[i].error ? results[i].error : "no message");
+        H_CHECK (results[i].error == NULL, "input %zu has an error text", i);
+        H_CHECK (results[i].value.size == (size_t)len
+                     && memcmp (results[i].value.data, want, (size_t)len) == 0,
+                 "input %zu (%s): got '%.*s', want '%s'", i, texts[i],
+                 (int)results[i].value.size, (const char *)results[i].value.data, want);
     }
     pool_results_release (pool, results, N);
     pool_close (&pool);
@@ -68,28 +64,28 @@ s_body (void)
              pool_open_error ());
     rc = pool_wait_for_workers (sleeper, 2, h_timeout (60));
     H_CHECK (rc == 0, "pool_wait_for_workers (spin_wait = 0): %s", pool_strerror (rc));
-    static uint8_t bins [NBIN][9];
+    static uint8_t bins[NBIN][9];
     for (size_t i = 0; i < NBIN; i++) {
-        uint64_t n = (uint64_t) s_input (i * 31 + 5);
-        bins [i][0] = 'b';
+        uint64_t n = (uint64_t)s_input (i * 31 + 5);
+        bins[i][0] = 'b';
         for (int b = 0; b < 8; b++)
-            bins [i][1 + b] = (uint8_t) (n >> (8 * b));
-        inputs [i] = (pool_bytes_t) { bins [i], 9 };
+            bins[i][1 + b] = (uint8_t)(n >> (8 * b));
+        inputs[i] = (pool_bytes_t){ bins[i], 9 };
     }
     rc = pool_map (sleeper, inputs, NBIN, results);
     H_CHECK (rc == 0, "binary pool_map: %s: %s", pool_strerror (rc),
              pool_last_error (sleeper));
     for (size_t i = 0; i < NBIN; i++) {
-        uint64_t want = (uint64_t) h_square (s_input (i * 31 + 5));
-        H_CHECK (results [i].status == 0 && results [i].value.size == 8,
-                 "binary input %zu: status %d, %zu bytes", i,
-                 results [i].status, results [i].value.size);
-        const uint8_t *v = results [i].value.data;
+        uint64_t want = (uint64_t)h_square (s_input (i * 31 + 5));
+        H_CHECK (results[i].status == 0 && results[i].value.size == 8,
+                 "binary input %zu: status %d, %zu bytes", i, results[i].status,
+                 results[i].value.size);
+        const uint8_t *v = results[i].value.data;
         uint64_t got = 0;
         for (int b = 7; b >= 0; b--)
-            got = (got << 8) | v [b];
-        H_CHECK (got == want, "binary input %zu: got %" PRIu64 ", want %" PRIu64,
-                 i, got, want);
+            got = (got << 8) | v[b];
+        H_CHECK (got == want, "binary input %zu: got %" PRIu64 ", want %" PRIu64, i, got,
+                 want);
     }
     pool_results_release (sleeper, results, NBIN);
     pool_close (&sleeper);

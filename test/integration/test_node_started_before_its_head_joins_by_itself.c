@@ -25,15 +25,15 @@ s_body (void)
         H_CHECK (!h_node_ready (node), "the node says it is ready with no head");
         usleep (200000);
     }
-    char log [400];
+    char log[400];
     snprintf (log, sizeof log, "%s/%s.stderr", h_tmpdir (), node->name);
     H_CHECK (h_file_has (log, "still waiting for the head"),
              "the node did not say it is still waiting (%s)", log);
     H_CHECK (h_file_has (log, "refused"), "the node did not say why (refused)");
 
-    char port [16];
+    char port[16];
     snprintf (port, sizeof port, "%d", future.port);
-    const char *same_port [] = { "-p", port, NULL };
+    const char *same_port[] = { "-p", port, NULL };
     h_proc_t *head = h_start_head_with (0, true, same_port);
     H_CHECK (head->port == future.port, "the head took port %d, not %d", head->port,
              future.port);
@@ -49,8 +49,8 @@ s_body (void)
     pool_result_t result;
     int rc = pool_map (pool, &input, 1, &result);
     H_CHECK (rc == 0 && result.status == 0 && result.value.size == 3
-             && memcmp (result.value.data, "145", 3) == 0, "map: %s",
-             pool_strerror (rc ? rc : result.status));
+                 && memcmp (result.value.data, "145", 3) == 0,
+             "map: %s", pool_strerror (rc ? rc : result.status));
     pool_results_release (pool, &result, 1);
     pool_close (&pool);
 }

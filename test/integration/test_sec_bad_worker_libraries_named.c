@@ -32,10 +32,9 @@ s_expect (const h_proc_t *head, const char *path, int want_rc, const char *want_
     H_CHECK (rc == want_rc && !pool, "pool_open (%s) returned %s, want %s", path,
              pool_strerror (rc), pool_strerror (want_rc));
     H_CHECK (error && strcasestr (error, want_a)
-             && (!want_b || strcasestr (error, want_b)),
+                 && (!want_b || strcasestr (error, want_b)),
              "the error '%s' does not name the cause ('%s'%s%s)",
-             error ? error : "(null)", want_a, want_b ? ", " : "",
-             want_b ? want_b : "");
+             error ? error : "(null)", want_a, want_b ? ", " : "", want_b ? want_b : "");
 }
 
 static uint8_t *
@@ -44,7 +43,7 @@ s_read (const char *path, size_t *size)
     FILE *f = fopen (path, "rb");
     H_CHECK (f, "open %s", path);
     fseek (f, 0, SEEK_END);
-    *size = (size_t) ftell (f);
+    *size = (size_t)ftell (f);
     fseek (f, 0, SEEK_SET);
     uint8_t *data = malloc (*size);
     H_CHECK (data && fread (data, 1, *size, f) == *size, "read %s", path);
@@ -64,8 +63,8 @@ s_write (const char *path, const void *data, size_t size)
 static char *
 s_raw_open (const h_proc_t *head, const uint8_t *lib, size_t lib_size)
 {
-    proto_link_t *link = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT,
-                                       "raw-open-client");
+    proto_link_t *link
+        = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT, "raw-open-client");
     zsock_t *sock = proto_link_sock (link);
     sec_send_pool_open (sock, "other-arch", lib, lib_size);
     proto_msg_t msg;
@@ -73,7 +72,7 @@ s_raw_open (const h_proc_t *head, const uint8_t *lib, size_t lib_size)
     char *text = NULL;
     double deadline = h_now () + h_timeout (30);
     while (!text) {
-        char reason [256] = "";
+        char reason[256] = "";
         int rc = sec_recv (sock, deadline - h_now (), &msg, reason, sizeof reason);
         H_CHECK (rc != PROTO_EIO, "no ERROR for a pool of another architecture");
         H_CHECK (rc == PROTO_OK, "undecodable answer: %s", reason);
@@ -93,7 +92,7 @@ static void
 s_body (void)
 {
     h_proc_t *head = h_start_head (2, false);
-    char text_path [400], arch_path [400];
+    char text_path[400], arch_path[400];
 
     snprintf (text_path, sizeof text_path, "%s/notes.so", h_tmpdir ());
     s_write (text_path, "this is not a shared object\n", 28);
@@ -108,7 +107,7 @@ s_body (void)
     memcpy (&machine, lib + 18, 2);
     uint16_t other = machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
     const char *other_name = other == EM_AARCH64 ? "aarch64" : "x86_64";
-    memcpy (lib + 18, &other, 2);      /* e_machine, little-endian hosts */
+    memcpy (lib + 18, &other, 2); /* e_machine, little-endian hosts */
     snprintf (arch_path, sizeof arch_path, "%s/square-%s.so", h_tmpdir (), other_name);
     s_write (arch_path, lib, size);
     struct utsname un;

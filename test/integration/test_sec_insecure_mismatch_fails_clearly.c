@@ -27,33 +27,49 @@ s_client_fails (const h_proc_t *head, bool insecure)
     const char *error = pool_open_error ();
     h_log ("%s client: %s after %.2f s: %s", insecure ? "insecure" : "secure",
            pool_strerror (rc), took, error ? error : "(null)");
-    H_CHECK (rc < 0 && !pool, "pool_open (insecure=%d) against the other kind of "
-             "head succeeded", insecure);
+    H_CHECK (rc < 0 && !pool,
+             "pool_open (insecure=%d) against the other kind of "
+             "head succeeded",
+             insecure);
     H_CHECK (rc == POOL_EAUTH || rc == POOL_ECONNECT, "pool_open returned %s",
              pool_strerror (rc));
     H_CHECK (error && strcasestr (error, "refused") && strstr (error, "--insecure"),
              "the message '%s' does not say the handshake was refused or "
-             "mention --insecure", error ? error : "(null)");
+             "mention --insecure",
+             error ? error : "(null)");
     H_CHECK (took < CONNECT_TIMEOUT + h_timeout (5), "pool_open took %.1f s", took);
 }
 
 static void
 s_node_fails (const h_proc_t *head, bool insecure)
 {
-    char port [16], dir [400];
+    char port[16], dir[400];
     snprintf (port, sizeof port, "%d", head->port);
     snprintf (dir, sizeof dir, "%s/mismatch-node-%d", h_tmpdir (), head->port);
-    const char *args [] = { "-a", "127.0.0.1", "-p", port, "-r", h_password (),
-                            "--cpu-workers", "1", "--timeout", "5",
-                            "--data-dir", dir, insecure ? "--insecure" : NULL, NULL };
+    const char *args[] = { "-a",
+                           "127.0.0.1",
+                           "-p",
+                           port,
+                           "-r",
+                           h_password (),
+                           "--cpu-workers",
+                           "1",
+                           "--timeout",
+                           "5",
+                           "--data-dir",
+                           dir,
+                           insecure ? "--insecure" : NULL,
+                           NULL };
     char *output = NULL;
     double t0 = h_now ();
     int code = h_run_start_node (args, CONNECT_TIMEOUT + h_timeout (15), &output);
     double took = h_now () - t0;
-    h_log ("%s node: exit %d after %.2f s: %s", insecure ? "insecure" : "secure",
-           code, took, output);
-    H_CHECK (code != 0, "start_node (insecure=%d) against the other kind of head "
-             "exited 0", insecure);
+    h_log ("%s node: exit %d after %.2f s: %s", insecure ? "insecure" : "secure", code,
+           took, output);
+    H_CHECK (code != 0,
+             "start_node (insecure=%d) against the other kind of head "
+             "exited 0",
+             insecure);
     H_CHECK (strcasestr (output, "refused") && strstr (output, "--insecure"),
              "start_node's message does not say the handshake was refused or "
              "mention --insecure");
@@ -71,20 +87,20 @@ s_insecure_map_ok (const h_proc_t *head)
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "insecure pool_open on the insecure head: %s: %s",
              pool_strerror (rc), pool_open_error ());
-    static char texts [50][8];
-    static pool_bytes_t inputs [50];
-    static pool_result_t results [50];
+    static char texts[50][8];
+    static pool_bytes_t inputs[50];
+    static pool_result_t results[50];
     for (int i = 0; i < 50; i++) {
-        snprintf (texts [i], sizeof texts [i], "%d", i);
-        inputs [i] = (pool_bytes_t) { texts [i], strlen (texts [i]) };
+        snprintf (texts[i], sizeof texts[i], "%d", i);
+        inputs[i] = (pool_bytes_t){ texts[i], strlen (texts[i]) };
     }
     rc = pool_map (pool, inputs, 50, results);
     H_CHECK (rc == 0, "insecure pool_map: %s", pool_strerror (rc));
     for (int i = 0; i < 50; i++) {
-        char want [32];
+        char want[32];
         snprintf (want, sizeof want, "%" PRId64, h_square (i));
-        H_CHECK (results [i].status == 0 && results [i].value.size == strlen (want)
-                 && memcmp (results [i].value.data, want, strlen (want)) == 0,
+        H_CHECK (results[i].status == 0 && results[i].value.size == strlen (want)
+                     && memcmp (results[i].value.data, want, strlen (want)) == 0,
                  "insecure map: input %d wrong", i);
     }
     pool_results_release (pool, results, 50);
@@ -100,7 +116,7 @@ s_body (void)
     sec_map_square_ok (secure, 1, 50);
     h_stop (secure);
 
-    const char *extra [] = { "--insecure", NULL };
+    const char *extra[] = { "--insecure", NULL };
     h_proc_t *insecure = h_start_head_with (1, false, extra);
     s_client_fails (insecure, false);
     s_node_fails (insecure, false);

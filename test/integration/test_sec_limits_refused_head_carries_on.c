@@ -26,7 +26,7 @@ s_load_square (void)
     FILE *f = fopen (h_worker_path ("square"), "rb");
     H_CHECK (f, "open square.so");
     fseek (f, 0, SEEK_END);
-    s_lib_size = (size_t) ftell (f);
+    s_lib_size = (size_t)ftell (f);
     fseek (f, 0, SEEK_SET);
     s_lib = malloc (s_lib_size);
     H_CHECK (s_lib && fread (s_lib, 1, s_lib_size, f) == s_lib_size, "read square.so");
@@ -38,15 +38,15 @@ s_send_pool_open (zsock_t *sock)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_POOL_OPEN);
-    uint8_t hash [PROTO_HASH_SIZE];
+    uint8_t hash[PROTO_HASH_SIZE];
     proto_msg_set_text (&msg, "square");
     proto_hash (s_lib, s_lib_size, hash);
     proto_msg_add_hash (&msg, hash);
     proto_hash ("", 0, hash);
     proto_msg_add_hash (&msg, hash);
-    const uint64_t nums [] = { 3, 0, 0, 0 };
+    const uint64_t nums[] = { 3, 0, 0, 0 };
     for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, nums [i]);
+        proto_msg_add_num (&msg, nums[i]);
     proto_msg_add_bytes (&msg, s_lib, s_lib_size);
     proto_msg_add_bytes (&msg, "", 0);
     H_CHECK (proto_msg_send (&msg, zsock_resolve (sock)) == PROTO_OK, "POOL_OPEN");
@@ -62,7 +62,7 @@ s_answer (zsock_t *sock, uint64_t *pool, char *text, size_t text_size)
     proto_msg_init (&msg, 0);
     double deadline = h_now () + h_timeout (20);
     while (true) {
-        char reason [256] = "";
+        char reason[256] = "";
         int rc = sec_recv (sock, deadline - h_now (), &msg, reason, sizeof reason);
         H_CHECK (rc != PROTO_EIO, "no answer from the head");
         H_CHECK (rc == PROTO_OK, "undecodable answer: %s", reason);
@@ -89,13 +89,13 @@ s_map_too_big (const h_proc_t *head)
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
     enum { N = 4, SIZE = 400 * 1024 };
-    static uint8_t data [N][SIZE];
-    pool_bytes_t inputs [N];
-    pool_result_t results [N];
+    static uint8_t data[N][SIZE];
+    pool_bytes_t inputs[N];
+    pool_result_t results[N];
     memset (results, 0, sizeof results);
     for (int i = 0; i < N; i++) {
-        memset (data [i], 'a' + i, SIZE);
-        inputs [i] = (pool_bytes_t) { data [i], SIZE };
+        memset (data[i], 'a' + i, SIZE);
+        inputs[i] = (pool_bytes_t){ data[i], SIZE };
     }
     double t0 = h_now ();
     rc = pool_map (pool, inputs, N, results);
@@ -112,8 +112,8 @@ s_map_too_big (const h_proc_t *head)
 static void
 s_frame_too_big (const h_proc_t *head)
 {
-    proto_link_t *link = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT,
-                                       "big-frame-client");
+    proto_link_t *link
+        = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT, "big-frame-client");
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_SUBMIT);
     proto_msg_set_pool (&msg, 1);
@@ -137,14 +137,14 @@ s_frame_too_big (const h_proc_t *head)
 static void
 s_pools_and_pending (const h_proc_t *head)
 {
-    proto_link_t *link = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT,
-                                       "many-pools-client");
+    proto_link_t *link
+        = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT, "many-pools-client");
     zsock_t *sock = proto_link_sock (link);
-    char text [1024];
-    uint64_t pools [2];
+    char text[1024];
+    uint64_t pools[2];
     for (int i = 0; i < 2; i++) {
         s_send_pool_open (sock);
-        int type = s_answer (sock, &pools [i], text, sizeof text);
+        int type = s_answer (sock, &pools[i], text, sizeof text);
         H_CHECK (type == PROTO_POOL_READY, "POOL_OPEN %d of 2: %s '%s'", i + 1,
                  proto_type_name (type), text);
     }
@@ -157,9 +157,9 @@ s_pools_and_pending (const h_proc_t *head)
     /* 100 jobs at once with --max-pending 50. */
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_SUBMIT);
-    proto_msg_set_pool (&msg, pools [0]);
+    proto_msg_set_pool (&msg, pools[0]);
     for (int i = 0; i < 100; i++) {
-        proto_msg_add_job (&msg)->id = (uint64_t) i;
+        proto_msg_add_job (&msg)->id = (uint64_t)i;
         proto_msg_add_bytes (&msg, "5", 1);
     }
     proto_msg_send (&msg, zsock_resolve (sock));
@@ -186,13 +186,13 @@ s_map_too_many_frames (const h_proc_t *head)
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
     enum { N = 20, SIZE = 5 * 1024 };
-    static uint8_t data [N][SIZE];
-    pool_bytes_t inputs [N];
-    pool_result_t results [N];
+    static uint8_t data[N][SIZE];
+    pool_bytes_t inputs[N];
+    pool_result_t results[N];
     memset (results, 0, sizeof results);
     for (int i = 0; i < N; i++) {
-        memset (data [i], 'a' + i, SIZE);
-        inputs [i] = (pool_bytes_t) { data [i], SIZE };
+        memset (data[i], 'a' + i, SIZE);
+        inputs[i] = (pool_bytes_t){ data[i], SIZE };
     }
     rc = pool_map (pool, inputs, N, results);
     const char *error = pool_last_error (pool);
@@ -208,8 +208,9 @@ static void
 s_body (void)
 {
     s_load_square ();
-    const char *extra [] = { "--max-message", "1048576", "--max-pools", "2",
-                             "--max-pending", "50", "--max-frames", "16", NULL };
+    const char *extra[]
+        = { "--max-message", "1048576", "--max-pools", "2", "--max-pending", "50",
+            "--max-frames",  "16",      NULL };
     h_proc_t *head = h_start_head_with (2, false, extra);
     s_map_too_big (head);
     sec_map_square_ok (head, 2, 40);

@@ -28,16 +28,17 @@
 typedef struct {
     int listen_fd;
     int head_port;
-    char capture [400];
+    char capture[400];
 } s_relay_t;
 
 static int
 s_connect_head (int port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    struct sockaddr_in addr
+        = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+    if (fd >= 0 && connect (fd, (struct sockaddr *)&addr, sizeof addr) == 0)
         return fd;
     if (fd >= 0)
         close (fd);
@@ -53,54 +54,54 @@ s_relay_run (void *varg)
     int capture = open (relay->capture, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (capture < 0)
         return 2;
-    int fds [RELAY_PAIRS][2];
+    int fds[RELAY_PAIRS][2];
     int npairs = 0;
     while (true) {
-        struct pollfd pfd [1 + 2 * RELAY_PAIRS];
-        pfd [0] = (struct pollfd) { relay->listen_fd, POLLIN, 0 };
+        struct pollfd pfd[1 + 2 * RELAY_PAIRS];
+        pfd[0] = (struct pollfd){ relay->listen_fd, POLLIN, 0 };
         for (int i = 0; i < npairs; i++) {
-            pfd [1 + 2 * i] = (struct pollfd) { fds [i][0], POLLIN, 0 };
-            pfd [2 + 2 * i] = (struct pollfd) { fds [i][1], POLLIN, 0 };
+            pfd[1 + 2 * i] = (struct pollfd){ fds[i][0], POLLIN, 0 };
+            pfd[2 + 2 * i] = (struct pollfd){ fds[i][1], POLLIN, 0 };
         }
-        if (poll (pfd, (nfds_t) (1 + 2 * npairs), -1) < 0) {
+        if (poll (pfd, (nfds_t)(1 + 2 * npairs), -1) < 0) {
             if (errno == EINTR)
                 continue;
             return 3;
         }
-        if (pfd [0].revents & POLLIN) {
+        if (pfd[0].revents & POLLIN) {
             int client = accept (relay->listen_fd, NULL, NULL);
             if (client >= 0) {
                 int head = npairs < RELAY_PAIRS ? s_connect_head (relay->head_port) : -1;
                 if (head < 0)
                     close (client);
                 else {
-                    fds [npairs][0] = client;
-                    fds [npairs][1] = head;
+                    fds[npairs][0] = client;
+                    fds[npairs][1] = head;
                     npairs++;
                 }
             }
         }
         for (int i = 0; i < npairs; i++)
             for (int side = 0; side < 2; side++) {
-                if (!(pfd [1 + 2 * i + side].revents & (POLLIN | POLLHUP | POLLERR)))
+                if (!(pfd[1 + 2 * i + side].revents & (POLLIN | POLLHUP | POLLERR)))
                     continue;
-                char buf [65536];
-                ssize_t n = read (fds [i][side], buf, sizeof buf);
+                char buf[65536];
+                ssize_t n = read (fds[i][side], buf, sizeof buf);
                 bool gone = n <= 0;
                 for (ssize_t off = 0; !gone && off < n;) {
-                    ssize_t w = write (fds [i][!side], buf + off, (size_t) (n - off));
+                    ssize_t w = write (fds[i][!side], buf + off, (size_t)(n - off));
                     if (w <= 0)
                         gone = true;
                     else
                         off += w;
                 }
-                if (n > 0 && write (capture, buf, (size_t) n) != n)
+                if (n > 0 && write (capture, buf, (size_t)n) != n)
                     return 4;
                 if (gone) {
-                    close (fds [i][0]);
-                    close (fds [i][1]);
-                    fds [i][0] = fds [npairs - 1][0];
-                    fds [i][1] = fds [npairs - 1][1];
+                    close (fds[i][0]);
+                    close (fds[i][1]);
+                    fds[i][0] = fds[npairs - 1][0];
+                    fds[i][1] = fds[npairs - 1][1];
                     npairs--;
                     /* The poll results of the moved pair are stale: next turn. */
                     goto next;
@@ -119,9 +120,9 @@ s_relay_start (const h_proc_t *head, s_relay_t *relay, const char *name, int *po
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    H_CHECK (bind (relay->listen_fd, (struct sockaddr *) &addr, sizeof addr) == 0
-             && listen (relay->listen_fd, 16) == 0
-             && getsockname (relay->listen_fd, (struct sockaddr *) &addr, &len) == 0,
+    H_CHECK (bind (relay->listen_fd, (struct sockaddr *)&addr, sizeof addr) == 0
+                 && listen (relay->listen_fd, 16) == 0
+                 && getsockname (relay->listen_fd, (struct sockaddr *)&addr, &len) == 0,
              "relay listen: %s", strerror (errno));
     *port = ntohs (addr.sin_port);
     relay->head_port = head->port;
@@ -137,8 +138,10 @@ s_relay_stop (pid_t pid)
 {
     kill (pid, SIGTERM);
     int code = h_wait (pid, h_timeout (10));
-    H_CHECK (code == 128 + SIGTERM, "the relay ended with %d, not by SIGTERM "
-             "(it failed)", code);
+    H_CHECK (code == 128 + SIGTERM,
+             "the relay ended with %d, not by SIGTERM "
+             "(it failed)",
+             code);
 }
 
 /* Reads the capture: its size, whether it holds needle. */
@@ -150,11 +153,11 @@ s_capture_has (const char *path, const char *needle, size_t *size)
     fseek (f, 0, SEEK_END);
     long len = ftell (f);
     fseek (f, 0, SEEK_SET);
-    char *data = malloc ((size_t) len + 1);
-    H_CHECK (data && fread (data, 1, (size_t) len, f) == (size_t) len, "read %s", path);
+    char *data = malloc ((size_t)len + 1);
+    H_CHECK (data && fread (data, 1, (size_t)len, f) == (size_t)len, "read %s", path);
     fclose (f);
-    *size = (size_t) len;
-    bool found = memmem (data, (size_t) len, needle, strlen (needle)) != NULL;
+    *size = (size_t)len;
+    bool found = memmem (data, (size_t)len, needle, strlen (needle)) != NULL;
     free (data);
     return found;
 }
@@ -164,7 +167,7 @@ s_capture_has (const char *path, const char *needle, size_t *size)
 static void
 s_map_through (const h_proc_t *head, int relay_port, bool insecure)
 {
-    char server [64];
+    char server[64];
     snprintf (server, sizeof server, "127.0.0.1:%d", relay_port);
     pool_options_t options;
     h_options (&options, head, "other");
@@ -176,21 +179,21 @@ s_map_through (const h_proc_t *head, int relay_port, bool insecure)
              insecure ? "insecure" : "CURVE", pool_strerror (rc), pool_open_error ());
     rc = pool_wait_for_workers (pool, 2, h_timeout (60));
     H_CHECK (rc == 0, "pool_wait_for_workers: %s", pool_strerror (rc));
-    static char texts [N][64];
-    static pool_bytes_t inputs [N];
-    static pool_result_t results [N];
+    static char texts[N][64];
+    static pool_bytes_t inputs[N];
+    static pool_result_t results[N];
     for (int i = 0; i < N; i++) {
-        snprintf (texts [i], sizeof texts [i], "%s-%d", MARKER, i);
-        inputs [i] = (pool_bytes_t) { texts [i], strlen (texts [i]) };
+        snprintf (texts[i], sizeof texts[i], "%s-%d", MARKER, i);
+        inputs[i] = (pool_bytes_t){ texts[i], strlen (texts[i]) };
     }
     rc = pool_map (pool, inputs, N, results);
     H_CHECK (rc == 0, "pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
     for (int i = 0; i < N; i++) {
-        size_t len = strlen (texts [i]);
-        H_CHECK (results [i].status == 0 && results [i].value.size == len,
-                 "input %d: status %d", i, results [i].status);
+        size_t len = strlen (texts[i]);
+        H_CHECK (results[i].status == 0 && results[i].value.size == len,
+                 "input %d: status %d", i, results[i].status);
         for (size_t k = 0; k < len; k++)
-            H_CHECK (((const char *) results [i].value.data) [k] == texts [i][len - 1 - k],
+            H_CHECK (((const char *)results[i].value.data)[k] == texts[i][len - 1 - k],
                      "input %d: output is not the reversed input", i);
     }
     pool_results_release (pool, results, N);
@@ -200,11 +203,11 @@ s_map_through (const h_proc_t *head, int relay_port, bool insecure)
 static void
 s_body (void)
 {
-    char reversed [64];
+    char reversed[64];
     size_t mlen = strlen (MARKER);
     for (size_t k = 0; k < mlen; k++)
-        reversed [k] = MARKER [mlen - 1 - k];
-    reversed [mlen] = 0;
+        reversed[k] = MARKER[mlen - 1 - k];
+    reversed[mlen] = 0;
 
     /* CURVE: the relay sees only ciphertext. */
     h_proc_t *head = h_start_head (2, false);
@@ -218,13 +221,13 @@ s_body (void)
     bool found_rev = s_capture_has (relay1.capture, reversed, &size);
     h_log ("CURVE: %zu bytes relayed, marker %s, reversed marker %s", size,
            found ? "FOUND" : "absent", found_rev ? "FOUND" : "absent");
-    H_CHECK (size > (size_t) N * mlen, "the relay saw only %zu bytes", size);
+    H_CHECK (size > (size_t)N * mlen, "the relay saw only %zu bytes", size);
     H_CHECK (!found, "the marker went through the relay in clear with CURVE");
     H_CHECK (!found_rev, "a result went through the relay in clear with CURVE");
     h_stop (head);
 
     /* --insecure on both ends: the same traffic is readable. */
-    const char *insecure [] = { "--insecure", NULL };
+    const char *insecure[] = { "--insecure", NULL };
     head = h_start_head_with (2, false, insecure);
     pid = s_relay_start (head, &relay2, "insecure", &port);
     s_map_through (head, port, true);
@@ -234,7 +237,7 @@ s_body (void)
     h_log ("insecure: %zu bytes relayed, marker %s, reversed marker %s", size,
            found ? "found" : "ABSENT", found_rev ? "found" : "ABSENT");
     H_CHECK (found && found_rev, "with --insecure the relay did not see the marker "
-             "and the result: is it relaying at all?");
+                                 "and the result: is it relaying at all?");
 }
 
 int

@@ -26,7 +26,8 @@ s_check_message (const char *who, const char *text)
 {
     H_CHECK (text && strcasestr (text, "refused") && strcasestr (text, "password"),
              "%s: the message does not say the handshake was refused and the "
-             "password may be wrong: '%s'", who, text ? text : "(null)");
+             "password may be wrong: '%s'",
+             who, text ? text : "(null)");
 }
 
 static void
@@ -51,12 +52,22 @@ s_client (const h_proc_t *head)
 static void
 s_node (const h_proc_t *head)
 {
-    char port [16], dir [400];
+    char port[16], dir[400];
     snprintf (port, sizeof port, "%d", head->port);
     snprintf (dir, sizeof dir, "%s/wrong-node", h_tmpdir ());
-    const char *args [] = { "-a", "127.0.0.1", "-p", port, "-r", "not-the-password",
-                            "--cpu-workers", "1", "--timeout", "5",
-                            "--data-dir", dir, NULL };
+    const char *args[] = { "-a",
+                           "127.0.0.1",
+                           "-p",
+                           port,
+                           "-r",
+                           "not-the-password",
+                           "--cpu-workers",
+                           "1",
+                           "--timeout",
+                           "5",
+                           "--data-dir",
+                           dir,
+                           NULL };
     char *output = NULL;
     double t0 = h_now ();
     int code = h_run_start_node (args, CONNECT_TIMEOUT + h_timeout (15), &output);
@@ -70,8 +81,8 @@ s_node (const h_proc_t *head)
 
 typedef struct {
     const h_proc_t *head;
-    char log [400];
-    char dir [400];
+    char log[400];
+    char dir[400];
 } s_worker_arg_t;
 
 static int
@@ -79,7 +90,7 @@ s_exec_worker (void *varg)
 {
     s_worker_arg_t *arg = varg;
     const char *bin = getenv ("DCPOOL_TEST_POOL_WORKER");
-    char keys [256], server [128];
+    char keys[256], server[128];
     H_CHECK (proto_keys_export (sec_keys ("not-the-password"), keys, sizeof keys) == 0,
              "proto_keys_export");
     setenv (PROTO_KEYS_ENV, keys, 1);
@@ -89,8 +100,8 @@ s_exec_worker (void *varg)
         return 126;
     dup2 (fd, 1);
     dup2 (fd, 2);
-    execl (bin, bin, "--server", server, "--node", "wrongnode", "--id",
-           "wrongnode/w0", "--data-dir", arg->dir, (char *) NULL);
+    execl (bin, bin, "--server", server, "--node", "wrongnode", "--id", "wrongnode/w0",
+           "--data-dir", arg->dir, (char *)NULL);
     dprintf (2, "exec %s failed\n", bin);
     return 127;
 }
@@ -105,17 +116,17 @@ s_worker (const h_proc_t *head)
     snprintf (arg.log, sizeof arg.log, "%s/wrong-worker.stderr", h_tmpdir ());
     snprintf (arg.dir, sizeof arg.dir, "%s/wrong-worker", h_tmpdir ());
     H_CHECK (mkdir (arg.dir, 0700) == 0, "mkdir %s", arg.dir);
-    sec_keys ("not-the-password");      /* derive before the clock starts */
+    sec_keys ("not-the-password"); /* derive before the clock starts */
     double t0 = h_now ();
     pid_t pid = h_fork (s_exec_worker, &arg);
     /* The worker's own connect timeout is 10 s. */
     int code = h_wait (pid, h_timeout (10) + 10);
     double took = h_now () - t0;
-    char text [4096] = "";
+    char text[4096] = "";
     FILE *f = fopen (arg.log, "r");
     if (f) {
         size_t n = fread (text, 1, sizeof text - 1, f);
-        text [n] = 0;
+        text[n] = 0;
         fclose (f);
     }
     h_log ("worker: exit %d after %.2f s: %s", code, took, text);

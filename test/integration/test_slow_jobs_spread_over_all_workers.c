@@ -17,23 +17,25 @@ s_body (void)
     pool_t *pool = h_open (head, "square", 2);
     fu_map_once (pool, 20000, "", "20,000 tiny jobs (the window grows)");
 
-    static pool_result_t results [SLOW];
+    static pool_result_t results[SLOW];
     int rc = pool_map (pool, fu_inputs (SLOW, "@s300"), SLOW, results);
     H_CHECK (rc == 0, "pool_map: %s", pool_strerror (rc));
-    char first [128] = "";
+    char first[128] = "";
     int on_first = 0;
     for (size_t i = 0; i < SLOW; i++) {
-        fu_check_value (&results [i], (long long) i, "slow jobs");
-        char id [128];
-        fu_worker_of (&results [i], id, sizeof id);
-        if (!first [0])
+        fu_check_value (&results[i], (long long)i, "slow jobs");
+        char id[128];
+        fu_worker_of (&results[i], id, sizeof id);
+        if (!first[0])
             snprintf (first, sizeof first, "%s", id);
         on_first += strcmp (id, first) == 0;
     }
     pool_results_release (pool, results, SLOW);
     h_log ("%d of %d slow jobs ran on %s", on_first, SLOW, first);
-    H_CHECK (on_first == SLOW / 2, "%d of %d slow jobs ran on one worker, want %d on "
-             "each of 2", on_first, SLOW, SLOW / 2);
+    H_CHECK (on_first == SLOW / 2,
+             "%d of %d slow jobs ran on one worker, want %d on "
+             "each of 2",
+             on_first, SLOW, SLOW / 2);
     pool_close (&pool);
 }
 

@@ -10,8 +10,10 @@
 static void
 s_expect (const char *output, const char *what)
 {
-    H_CHECK (strstr (output, what), "--status does not show '%s'; it "
-             "printed:\n%s", what, output);
+    H_CHECK (strstr (output, what),
+             "--status does not show '%s'; it "
+             "printed:\n%s",
+             what, output);
 }
 
 static void
@@ -22,17 +24,17 @@ s_body (void)
     /* A pool, so that the workers are busy with something to report. */
     pool_t *pool = h_open (head, "square", 3);
 
-    char port [16];
+    char port[16];
     snprintf (port, sizeof port, "%d", head->port);
-    const char *args [] = { "--status", "-a", "127.0.0.1", "-p", port,
-                            "-r", h_password (), NULL };
+    const char *args[]
+        = { "--status", "-a", "127.0.0.1", "-p", port, "-r", h_password (), NULL };
     char *output = NULL;
     int code = h_run_start_node (args, h_timeout (30), &output);
     h_log ("start_node --status exited %d:\n%s", code, output);
     H_CHECK (code == 0, "start_node --status exited %d:\n%s", code, output);
     s_expect (output, head->id);
     s_expect (output, node->id);
-    char worker [200];
+    char worker[200];
     for (int w = 0; w < 2; w++) {
         snprintf (worker, sizeof worker, "%s/w%d", head->id, w);
         s_expect (output, worker);
@@ -43,15 +45,15 @@ s_body (void)
     free (output);
 
     /* With a wrong password it fails, and says so. */
-    const char *bad [] = { "--status", "-a", "127.0.0.1", "-p", port,
-                           "-r", "not-the-password", NULL };
+    const char *bad[]
+        = { "--status", "-a", "127.0.0.1", "-p", port, "-r", "not-the-password", NULL };
     code = h_run_start_node (bad, h_timeout (60), &output);
-    h_log ("start_node --status with a wrong password exited %d:\n%s", code,
-           output);
+    h_log ("start_node --status with a wrong password exited %d:\n%s", code, output);
     H_CHECK (code != 0, "--status with a wrong password exited 0:\n%s", output);
     H_CHECK (strcasestr (output, "password"),
              "--status with a wrong password does not mention the "
-             "password:\n%s", output);
+             "password:\n%s",
+             output);
     free (output);
     pool_close (&pool);
 }

@@ -25,13 +25,13 @@ s_body (void)
     const char *error = pool_open_error ();
     h_log ("wrong password: %s after %.2f s: %s", pool_strerror (rc), took,
            error ? error : "(null)");
-    H_CHECK (rc == POOL_EAUTH, "pool_open with a wrong password returned %d "
-             "(%s), want POOL_EAUTH; detail: %s", rc, pool_strerror (rc),
-             error ? error : "(null)");
+    H_CHECK (rc == POOL_EAUTH,
+             "pool_open with a wrong password returned %d "
+             "(%s), want POOL_EAUTH; detail: %s",
+             rc, pool_strerror (rc), error ? error : "(null)");
     H_CHECK (pool == NULL, "failed pool_open set *pool");
     H_CHECK (error && strcasestr (error, "password"),
-             "the error '%s' does not mention the password",
-             error ? error : "(null)");
+             "the error '%s' does not mention the password", error ? error : "(null)");
     /* Within the connect timeout: key derivation and process start-up
        aside, which the margin covers. */
     H_CHECK (took < options.connect_timeout + h_timeout (10),
@@ -39,22 +39,21 @@ s_body (void)
              options.connect_timeout);
 
     pool = h_open (head, "square", 2);
-    static pool_bytes_t inputs [100];
-    static char texts [100][8];
-    static pool_result_t results [100];
+    static pool_bytes_t inputs[100];
+    static char texts[100][8];
+    static pool_result_t results[100];
     for (size_t i = 0; i < 100; i++) {
-        snprintf (texts [i], sizeof texts [i], "%zu", i);
-        inputs [i] = (pool_bytes_t) { texts [i], strlen (texts [i]) };
+        snprintf (texts[i], sizeof texts[i], "%zu", i);
+        inputs[i] = (pool_bytes_t){ texts[i], strlen (texts[i]) };
     }
     rc = pool_map (pool, inputs, 100, results);
-    H_CHECK (rc == 0, "pool_map with the right password: %s: %s",
-             pool_strerror (rc), pool_last_error (pool));
+    H_CHECK (rc == 0, "pool_map with the right password: %s: %s", pool_strerror (rc),
+             pool_last_error (pool));
     for (size_t i = 0; i < 100; i++) {
-        char want [32];
-        snprintf (want, sizeof want, "%" PRId64, h_square ((int64_t) i));
-        H_CHECK (results [i].status == 0
-                 && results [i].value.size == strlen (want)
-                 && memcmp (results [i].value.data, want, strlen (want)) == 0,
+        char want[32];
+        snprintf (want, sizeof want, "%" PRId64, h_square ((int64_t)i));
+        H_CHECK (results[i].status == 0 && results[i].value.size == strlen (want)
+                     && memcmp (results[i].value.data, want, strlen (want)) == 0,
                  "input %zu wrong", i);
     }
     pool_results_release (pool, results, 100);

@@ -37,8 +37,8 @@ void netlab_set (netlab_t *self, const char *format, ...)
    2 a node with one CPU worker each (into *node1 and *node2 when not
    NULL), and the calling body moves into host 3, the client's.  Returns
    the head, whose address is set for clients. */
-h_proc_t *netlab_cluster (netlab_t *self, const char *const *head_extra,
-                          h_proc_t **node1, h_proc_t **node2);
+h_proc_t *netlab_cluster (netlab_t *self, const char *const *head_extra, h_proc_t **node1,
+                          h_proc_t **node2);
 
 /* Adds a second interface to host i with the given address/prefix and, when
    gateway is not NULL, a default route through it (for the join-line

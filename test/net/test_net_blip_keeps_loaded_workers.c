@@ -34,16 +34,16 @@ static void
 s_body (void)
 {
     netlab_t *lab = netlab_new (4, 0, 0);
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *node1 = NULL;
     h_proc_t *head = netlab_cluster (lab, fast, &node1, NULL);
 
-    char count [400], init [420];
+    char count[400], init[420];
     snprintf (count, sizeof count, "%s/inits", h_tmpdir ());
     snprintf (init, sizeof init, "count:%s", count);
     pool_options_t options;
     h_options (&options, head, "square");
-    options.init_data = (pool_bytes_t) { init, strlen (init) };
+    options.init_data = (pool_bytes_t){ init, strlen (init) };
     options.min_workers = 2;
     options.connect_timeout = h_timeout (30);
     pool_t *pool = NULL;
@@ -61,7 +61,7 @@ s_body (void)
     bool healed = false;
     while ((rc = pool_iter_next (iter, &result)) == 1) {
         fu_once_add (&once, &result);
-        fu_check_value (&result, (long long) result.index, "map across the blip");
+        fu_check_value (&result, (long long)result.index, "map across the blip");
         if (!cut_at && once.results == 20) {
             netlab_set (lab, "cut %s", netlab_port (lab, NODE1));
             cut_at = h_now ();
@@ -86,13 +86,13 @@ s_body (void)
              "the pool has %d workers after the blip", pool_workers_count (pool));
     bool served = false;
     for (int round = 0; round < 20 && !served; round++) {
-        static pool_result_t results [40];
+        static pool_result_t results[40];
         rc = pool_map (pool, fu_inputs (40, "@s10"), 40, results);
         H_CHECK (rc == 0, "map after the blip: %s", pool_strerror (rc));
         for (size_t i = 0; i < 40; i++) {
-            fu_check_value (&results [i], (long long) i, "after the blip");
-            char id [128];
-            fu_worker_of (&results [i], id, sizeof id);
+            fu_check_value (&results[i], (long long)i, "after the blip");
+            char id[128];
+            fu_worker_of (&results[i], id, sizeof id);
             served |= fu_on_node (id, node1);
         }
         pool_results_release (pool, results, 40);
@@ -100,8 +100,10 @@ s_body (void)
     H_CHECK (served, "node1's worker ran no job after the blip");
     int inits = s_lines (count);
     h_log ("init ran %d times for 2 workers across a 3 s blip", inits);
-    H_CHECK (inits == 2, "init ran %d times: the cut node's worker loaded the pool "
-             "again instead of rejoining it", inits);
+    H_CHECK (inits == 2,
+             "init ran %d times: the cut node's worker loaded the pool "
+             "again instead of rejoining it",
+             inits);
     pool_close (&pool);
 }
 

@@ -18,10 +18,10 @@ static void
 s_body (void)
 {
     netlab_t *lab = netlab_new (4, 1, 0);
-    char port [16];
+    char port[16];
     snprintf (port, sizeof port, "%d", h_free_port ());
-    const char *args [] = { "-p", port, FU_FAST_HEARTBEAT, NULL };
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *args[] = { "-p", port, FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *head = netlab_cluster (lab, args, NULL, NULL);
     pool_t *pool = h_open (head, "square", 2);
 
@@ -33,7 +33,7 @@ s_body (void)
     pool_result_t result;
     while ((rc = pool_iter_next (iter, &result)) == 1) {
         fu_once_add (&once, &result);
-        fu_check_value (&result, (long long) result.index, "map");
+        fu_check_value (&result, (long long)result.index, "map");
         if (once.results == KILL_AFTER) {
             h_log ("killing the head's start_node (kill -9) after %d results",
                    KILL_AFTER);

@@ -22,7 +22,7 @@ s_body (void)
     h_use_netns (netlab_ns (lab, 0));
 
     h_proc_t *head = h_start_head (1, false);
-    h_log ("start_node printed:\n%.*s", (int) head->out_len, head->out);
+    h_log ("start_node printed:\n%.*s", (int)head->out_len, head->out);
     H_CHECK (strstr (head->out, "start_node -a 10.77.0.1 "),
              "the join line does not name the default route's address 10.77.0.1");
     H_CHECK (strstr (head->out, "10.203.0.1") && strstr (head->out, "172.17.0.1"),
@@ -30,11 +30,11 @@ s_body (void)
              "alternatives");
     h_stop (head);
 
-    const char *advertise [] = { "--advertise", "203.0.113.7", NULL };
+    const char *advertise[] = { "--advertise", "203.0.113.7", NULL };
     h_proc_t *second = h_start_head_with (1, false, advertise);
     H_CHECK (strstr (second->out, "start_node -a 203.0.113.7 "),
              "--advertise 203.0.113.7 is not in the join line:\n%.*s",
-             (int) second->out_len, second->out);
+             (int)second->out_len, second->out);
     h_stop (second);
 }
 

@@ -18,7 +18,7 @@ s_body (void)
 
     pool_options_t options;
     h_options (&options, head, "square");
-    options.shared_memory_min = 0;      /* as between machines */
+    options.shared_memory_min = 0; /* as between machines */
     options.min_workers = 2;
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);

@@ -28,7 +28,7 @@ static void
 s_body (void)
 {
     s_lab = netlab_new (4, 0, 0);
-    const char *fast [] = { FU_FAST_HEARTBEAT, NULL };
+    const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *node1 = NULL;
     h_proc_t *head = netlab_cluster (s_lab, fast, &node1, NULL);
     pool_t *pool = h_open (head, "square", 2);
@@ -42,7 +42,7 @@ s_body (void)
     double cut_at = 0, healed_at = 0;
     while ((rc = pool_iter_next (iter, &result)) == 1) {
         fu_once_add (&once, &result);
-        fu_check_value (&result, (long long) result.index, "during the cut");
+        fu_check_value (&result, (long long)result.index, "during the cut");
         if (!cut_at && once.results == 10) {
             netlab_set (s_lab, "cut %s", netlab_port (s_lab, NODE1));
             cut_at = h_now ();
@@ -73,13 +73,13 @@ s_body (void)
     bool served = false;
     for (int round = 0; round < 20 && !served; round++) {
         pool_bytes_t *inputs = fu_inputs (40, "@s20");
-        static pool_result_t results [40];
+        static pool_result_t results[40];
         rc = pool_map (pool, inputs, 40, results);
         H_CHECK (rc == 0, "map after the heal: %s", pool_strerror (rc));
         for (size_t i = 0; i < 40; i++) {
-            fu_check_value (&results [i], (long long) i, "after the heal");
-            char id [128];
-            fu_worker_of (&results [i], id, sizeof id);
+            fu_check_value (&results[i], (long long)i, "after the heal");
+            char id[128];
+            fu_worker_of (&results[i], id, sizeof id);
             served |= fu_on_node (id, node1);
         }
         pool_results_release (pool, results, 40);

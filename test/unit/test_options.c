@@ -29,7 +29,7 @@ s_good (void)
 static void
 s_refused (const pool_options_t *options, const char *names)
 {
-    pool_t *pool = (pool_t *) &pool;     /* must come back NULL */
+    pool_t *pool = (pool_t *)&pool; /* must come back NULL */
     assert_int_equal (pool_open (&pool, options), POOL_EINVAL);
     assert_null (pool);
     assert_non_null (strstr (pool_open_error (), names));
@@ -38,7 +38,7 @@ s_refused (const pool_options_t *options, const char *names)
 static void
 test_defaults_are_sane (void **state)
 {
-    (void) state;
+    (void)state;
     pool_options_t options;
     memset (&options, 0xff, sizeof options);
     pool_options_default (&options);
@@ -57,7 +57,7 @@ test_defaults_are_sane (void **state)
 static void
 test_bad_options_are_named (void **state)
 {
-    (void) state;
+    (void)state;
     pool_options_t o = s_good ();
     o.password = NULL;
     s_refused (&o, "password");
@@ -89,7 +89,7 @@ test_bad_options_are_named (void **state)
     o.spin_wait = 2;
     s_refused (&o, "spin_wait");
     o = s_good ();
-    o.init_data = (pool_bytes_t) { NULL, 5 };
+    o.init_data = (pool_bytes_t){ NULL, 5 };
     s_refused (&o, "init_data");
     pool_t *pool = NULL;
     assert_int_equal (pool_open (&pool, NULL), POOL_EINVAL);
@@ -99,7 +99,7 @@ test_bad_options_are_named (void **state)
 static void
 test_good_options_pass_the_check (void **state)
 {
-    (void) state;
+    (void)state;
     /* Past the check, the library is read: a missing one is the error. */
     pool_options_t o = s_good ();
     o.spin_wait = 0;
@@ -117,7 +117,7 @@ test_good_options_pass_the_check (void **state)
 int
 main (void)
 {
-    const struct CMUnitTest tests [] = {
+    const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_defaults_are_sane),
         cmocka_unit_test (test_bad_options_are_named),
         cmocka_unit_test (test_good_options_pass_the_check),

@@ -29,18 +29,18 @@ static int
 s_frames_for (proto_type_t type)
 {
     switch (type) {
-        case PROTO_POOL_OPEN:
-            return 2;
-        case PROTO_UPDATE:
-        case PROTO_BLOCK_PUT:
-        case PROTO_BLOCK:
-            return 1;
-        case PROTO_SUBMIT:
-        case PROTO_RESULT:
-        case PROTO_JOB:
-            return -1;
-        default:
-            return 0;
+    case PROTO_POOL_OPEN:
+        return 2;
+    case PROTO_UPDATE:
+    case PROTO_BLOCK_PUT:
+    case PROTO_BLOCK:
+        return 1;
+    case PROTO_SUBMIT:
+    case PROTO_RESULT:
+    case PROTO_JOB:
+        return -1;
+    default:
+        return 0;
     }
 }
 
@@ -52,15 +52,16 @@ s_fill_all (proto_msg_t *msg, proto_type_t type)
     proto_msg_set_role (msg, PROTO_ROLE_WORKER);
     assert_int_equal (proto_msg_set_id (msg, "host-1a2b3c4d/w7"), PROTO_OK);
     assert_int_equal (proto_msg_set_node (msg, "host-1a2b3c4d"), PROTO_OK);
-    proto_msg_set_pool (msg, UINT64_MAX - (uint64_t) type);
-    proto_msg_set_seq (msg, 1000 + (uint64_t) type);
+    proto_msg_set_pool (msg, UINT64_MAX - (uint64_t)type);
+    proto_msg_set_seq (msg, 1000 + (uint64_t)type);
     proto_msg_set_code (msg, -12345678901LL);
-    assert_int_equal (proto_msg_set_text (msg, "text of %s: \xc3\xa9t\xc3\xa9",
-                                          proto_type_name (type)), PROTO_OK);
-    uint8_t hash [PROTO_HASH_SIZE];
+    assert_int_equal (
+        proto_msg_set_text (msg, "text of %s: \xc3\xa9t\xc3\xa9", proto_type_name (type)),
+        PROTO_OK);
+    uint8_t hash[PROTO_HASH_SIZE];
     for (int h = 0; h < PROTO_HASHES_MAX; h++) {
         for (int i = 0; i < PROTO_HASH_SIZE; i++)
-            hash [i] = (uint8_t) (i * 7 + h * 31 + (int) type);
+            hash[i] = (uint8_t)(i * 7 + h * 31 + (int)type);
         assert_int_equal (proto_msg_add_hash (msg, hash), PROTO_OK);
     }
     assert_int_equal (proto_msg_add_num (msg, 0), PROTO_OK);
@@ -69,21 +70,20 @@ s_fill_all (proto_msg_t *msg, proto_type_t type)
     for (int j = 0; j < 3; j++) {
         proto_job_t *job = proto_msg_add_job (msg);
         assert_non_null (job);
-        job->id = ((uint64_t) 1 << 40) + (uint64_t) j;
-        job->attempt = (uint32_t) j + 1;
+        job->id = ((uint64_t)1 << 40) + (uint64_t)j;
+        job->attempt = (uint32_t)j + 1;
         job->status = j == 1 ? -11 : 0;
-        job->useq = UINT64_MAX - (uint64_t) j;
+        job->useq = UINT64_MAX - (uint64_t)j;
     }
     int frames = s_frames_for (type);
     if (frames < 0)
-        frames = (int) msg->njobs;
+        frames = (int)msg->njobs;
     for (int f = 0; f < frames; f++) {
-        char payload [64];
+        char payload[64];
         int len = snprintf (payload, sizeof payload, "payload %d of %s", f,
                             proto_type_name (type));
         /* An empty frame is a valid payload too. */
-        assert_int_equal (proto_msg_add_bytes (msg, payload,
-                                               f == 1 ? 0 : (size_t) len),
+        assert_int_equal (proto_msg_add_bytes (msg, payload, f == 1 ? 0 : (size_t)len),
                           PROTO_OK);
     }
 }
@@ -107,18 +107,18 @@ s_assert_same (const proto_msg_t *a, const proto_msg_t *b)
     assert_memory_equal (a->hash, b->hash, a->nhashes * PROTO_HASH_SIZE);
     assert_int_equal (a->nnums, b->nnums);
     for (size_t i = 0; i < a->nnums; i++)
-        assert_true (a->nums [i] == b->nums [i]);
+        assert_true (a->nums[i] == b->nums[i]);
     assert_int_equal (a->njobs, b->njobs);
     for (size_t i = 0; i < a->njobs; i++) {
-        assert_true (a->jobs [i].id == b->jobs [i].id);
-        assert_int_equal (a->jobs [i].attempt, b->jobs [i].attempt);
-        assert_int_equal (a->jobs [i].status, b->jobs [i].status);
-        assert_true (a->jobs [i].useq == b->jobs [i].useq);
+        assert_true (a->jobs[i].id == b->jobs[i].id);
+        assert_int_equal (a->jobs[i].attempt, b->jobs[i].attempt);
+        assert_int_equal (a->jobs[i].status, b->jobs[i].status);
+        assert_true (a->jobs[i].useq == b->jobs[i].useq);
     }
 }
 
 /* Why the last s_round_trip decode failed. */
-static char s_reason [256];
+static char s_reason[256];
 
 /* Encodes msg, decodes the result, and returns the decode's code. */
 static int
@@ -128,7 +128,7 @@ s_round_trip (proto_msg_t *msg, proto_msg_t *out)
     assert_int_equal (proto_msg_encode (msg, &wire), PROTO_OK);
     assert_non_null (wire);
     assert_null (msg->frames);
-    s_reason [0] = 0;
+    s_reason[0] = 0;
     int rc = proto_msg_decode (out, &wire, s_reason, sizeof s_reason);
     assert_null (wire);
     return rc;
@@ -137,17 +137,17 @@ s_round_trip (proto_msg_t *msg, proto_msg_t *out)
 static void
 test_every_message_type_round_trips_with_fields_and_frames (void **state)
 {
-    (void) state;
+    (void)state;
     for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
         proto_msg_t msg, copy, out;
-        s_fill_all (&msg, (proto_type_t) t);
+        s_fill_all (&msg, (proto_type_t)t);
         /* Keep a copy of the payloads to compare against: encode moves them. */
         size_t nframes = proto_msg_frames (&msg);
         zmsg_t *payloads = msg.frames ? zmsg_dup (msg.frames) : NULL;
         copy = msg;
         proto_msg_init (&out, 0);
         if (s_round_trip (&msg, &out) != PROTO_OK)
-            fail_msg ("%s: %s", proto_type_name ((proto_type_t) t), s_reason);
+            fail_msg ("%s: %s", proto_type_name ((proto_type_t)t), s_reason);
         copy.frames = NULL;
         s_assert_same (&copy, &out);
         assert_int_equal (proto_msg_frames (&out), nframes);
@@ -169,7 +169,7 @@ test_every_message_type_round_trips_with_fields_and_frames (void **state)
 static void
 test_minimal_messages_round_trip (void **state)
 {
-    (void) state;
+    (void)state;
     proto_msg_t msg, out;
     proto_msg_init (&out, 0);
 
@@ -209,7 +209,7 @@ test_minimal_messages_round_trip (void **state)
     assert_int_equal (out.njobs, 1024);
     assert_int_equal (proto_msg_frames (&out), 1024);
     for (uint64_t i = 0; i < 1024; i++) {
-        assert_true (out.jobs [i].id == i * 3);
+        assert_true (out.jobs[i].id == i * 3);
         zframe_t *frame = proto_msg_pop_frame (&out);
         assert_int_equal (zframe_size (frame), sizeof i);
         uint64_t v;
@@ -237,12 +237,12 @@ test_minimal_messages_round_trip (void **state)
 static void
 test_type_names_are_known (void **state)
 {
-    (void) state;
+    (void)state;
     for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
-        assert_non_null (proto_type_name ((proto_type_t) t));
-        assert_string_not_equal (proto_type_name ((proto_type_t) t), "UNKNOWN");
+        assert_non_null (proto_type_name ((proto_type_t)t));
+        assert_string_not_equal (proto_type_name ((proto_type_t)t), "UNKNOWN");
     }
-    assert_string_equal (proto_type_name ((proto_type_t) 0), "UNKNOWN");
+    assert_string_equal (proto_type_name ((proto_type_t)0), "UNKNOWN");
     assert_string_equal (proto_type_name (PROTO_TYPE_COUNT), "UNKNOWN");
     assert_string_equal (proto_type_name (PROTO_HELLO), "HELLO");
 }
@@ -250,32 +250,32 @@ test_type_names_are_known (void **state)
 static void
 test_setters_refuse_what_does_not_fit (void **state)
 {
-    (void) state;
+    (void)state;
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_HELLO);
-    char id [PROTO_ID_MAX + 2];
+    char id[PROTO_ID_MAX + 2];
     memset (id, 'a', sizeof id);
-    id [PROTO_ID_MAX] = 0;
-    assert_int_equal (proto_msg_set_id (&msg, id), PROTO_OK);     /* 64: fits */
-    id [PROTO_ID_MAX] = 'a';
-    id [PROTO_ID_MAX + 1] = 0;
+    id[PROTO_ID_MAX] = 0;
+    assert_int_equal (proto_msg_set_id (&msg, id), PROTO_OK); /* 64: fits */
+    id[PROTO_ID_MAX] = 'a';
+    id[PROTO_ID_MAX + 1] = 0;
     assert_int_equal (proto_msg_set_id (&msg, id), PROTO_EMALFORMED);
     assert_int_equal (proto_msg_set_node (&msg, id), PROTO_EMALFORMED);
     assert_false (msg.present & PROTO_F_NODE);
 
-    uint8_t hash [PROTO_HASH_SIZE] = { 1 };
+    uint8_t hash[PROTO_HASH_SIZE] = { 1 };
     for (int i = 0; i < PROTO_HASHES_MAX; i++)
         assert_int_equal (proto_msg_add_hash (&msg, hash), PROTO_OK);
     assert_int_equal (proto_msg_add_hash (&msg, hash), PROTO_EMALFORMED);
     for (int i = 0; i < PROTO_NUMS_MAX; i++)
-        assert_int_equal (proto_msg_add_num (&msg, (uint64_t) i), PROTO_OK);
+        assert_int_equal (proto_msg_add_num (&msg, (uint64_t)i), PROTO_OK);
     assert_int_equal (proto_msg_add_num (&msg, 99), PROTO_EMALFORMED);
 
     /* An over-long text is cut to the limit, not refused. */
     char *big = malloc (PROTO_TEXT_MAX + 100);
     assert_non_null (big);
     memset (big, 'x', PROTO_TEXT_MAX + 99);
-    big [PROTO_TEXT_MAX + 99] = 0;
+    big[PROTO_TEXT_MAX + 99] = 0;
     assert_int_equal (proto_msg_set_text (&msg, "%s", big), PROTO_OK);
     assert_int_equal (msg.text_size, PROTO_TEXT_MAX);
     assert_int_equal (strlen (msg.text), PROTO_TEXT_MAX);
@@ -287,7 +287,7 @@ test_setters_refuse_what_does_not_fit (void **state)
 
 typedef struct {
     msgpack_sbuffer sbuf;
-    msgpack_packer  pk;
+    msgpack_packer pk;
 } s_hdr_t;
 
 static void
@@ -331,18 +331,17 @@ s_kv_bin (s_hdr_t *h, const char *key, const void *value, size_t len)
 /* Sends the header plus nframes empty payload frames through the decoder;
    returns its code and leaves the decoded message in out (reset after). */
 static int
-s_decode_raw_into (proto_msg_t *out, const void *data, size_t size,
-                   int nframes)
+s_decode_raw_into (proto_msg_t *out, const void *data, size_t size, int nframes)
 {
     zmsg_t *wire = zmsg_new ();
     zmsg_addmem (wire, data, size);
     for (int i = 0; i < nframes; i++)
         zmsg_addmem (wire, "f", 1);
-    char reason [256] = "";
+    char reason[256] = "";
     int rc = proto_msg_decode (out, &wire, reason, sizeof reason);
     assert_null (wire);
     if (rc != PROTO_OK)
-        assert_true (strlen (reason) > 0);   /* every failure says why */
+        assert_true (strlen (reason) > 0); /* every failure says why */
     return rc;
 }
 
@@ -378,7 +377,7 @@ s_hello_plus (s_hdr_t *h)
 static void
 test_hand_built_valid_header_decodes (void **state)
 {
-    (void) state;
+    (void)state;
     /* Proves the helpers build what the codec expects, so that the failures
        below fail for the reason each one names. */
     s_hdr_t h;
@@ -386,8 +385,7 @@ test_hand_built_valid_header_decodes (void **state)
     s_kv_str (&h, "x", "hostname", 8);
     proto_msg_t out;
     proto_msg_init (&out, 0);
-    assert_int_equal (s_decode_raw_into (&out, h.sbuf.data, h.sbuf.size, 0),
-                      PROTO_OK);
+    assert_int_equal (s_decode_raw_into (&out, h.sbuf.data, h.sbuf.size, 0), PROTO_OK);
     assert_int_equal (out.type, PROTO_HELLO);
     assert_int_equal (out.role, PROTO_ROLE_NODE);
     assert_string_equal (out.id, "node-1");
@@ -399,7 +397,7 @@ test_hand_built_valid_header_decodes (void **state)
 static void
 test_truncated_header_is_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     proto_msg_t msg;
     s_fill_all (&msg, PROTO_ERROR);
     zmsg_t *wire = NULL;
@@ -407,12 +405,11 @@ test_truncated_header_is_malformed (void **state)
     zframe_t *header = zmsg_pop (wire);
     zmsg_destroy (&wire);
     for (size_t len = 0; len < zframe_size (header); len++)
-        assert_int_equal (s_decode_raw (zframe_data (header), len, 0),
-                          PROTO_EMALFORMED);
+        assert_int_equal (s_decode_raw (zframe_data (header), len, 0), PROTO_EMALFORMED);
     /* Extra bytes after the header object are not ignored either. */
     uint8_t *longer = malloc (zframe_size (header) + 1);
     memcpy (longer, zframe_data (header), zframe_size (header));
-    longer [zframe_size (header)] = 0xc0;
+    longer[zframe_size (header)] = 0xc0;
     assert_int_equal (s_decode_raw (longer, zframe_size (header) + 1, 0),
                       PROTO_EMALFORMED);
     free (longer);
@@ -423,7 +420,7 @@ test_truncated_header_is_malformed (void **state)
     zmsg_t *empty = zmsg_new ();
     proto_msg_t out;
     proto_msg_init (&out, 0);
-    char reason [128];
+    char reason[128];
     assert_int_equal (proto_msg_decode (&out, &empty, reason, sizeof reason),
                       PROTO_EMALFORMED);
     assert_null (empty);
@@ -431,65 +428,56 @@ test_truncated_header_is_malformed (void **state)
                       PROTO_EMALFORMED);
     /* A NULL reason buffer is allowed. */
     empty = zmsg_new ();
-    assert_int_equal (proto_msg_decode (&out, &empty, NULL, 0),
-                      PROTO_EMALFORMED);
+    assert_int_equal (proto_msg_decode (&out, &empty, NULL, 0), PROTO_EMALFORMED);
     proto_msg_reset (&out);
 }
 
 static void
 test_wrong_typed_fields_are_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     s_hdr_t h;
     /* Each case replaces one field's value by a value of the wrong type. */
-    static const char *keys [] = { "r", "i", "n", "p", "s", "c", "x", "h",
-                                   "u", "j" };
-    for (size_t k = 0; k < sizeof keys / sizeof keys [0]; k++) {
+    static const char *keys[] = { "r", "i", "n", "p", "s", "c", "x", "h", "u", "j" };
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         for (int variant = 0; variant < 4; variant++) {
             s_hdr_begin (&h, 3);
             s_kv_uint (&h, "v", PROTO_VERSION);
             s_kv_uint (&h, "t", PROTO_HEARTBEAT);
-            s_key (&h, keys [k]);
-            const char *key = keys [k];
+            s_key (&h, keys[k]);
+            const char *key = keys[k];
             switch (variant) {
-                case 0:     /* nil is never a valid value */
-                    msgpack_pack_nil (&h.pk);
-                    break;
-                case 1:     /* a map is never a valid value */
-                    msgpack_pack_map (&h.pk, 0);
-                    break;
-                case 2:     /* a float */
-                    msgpack_pack_double (&h.pk, 1.5);
-                    break;
-                default:    /* a type close to the right one, but wrong */
-                    if (strchr ("rps", key [0]))
-                        msgpack_pack_int64 (&h.pk, -1);
-                    else
-                    if (strchr ("inx", key [0]))
-                        msgpack_pack_uint64 (&h.pk, 5);
-                    else
-                    if (key [0] == 'c') {
-                        msgpack_pack_str (&h.pk, 1);
-                        msgpack_pack_str_body (&h.pk, "1", 1);
-                    }
-                    else
-                    if (key [0] == 'h') {
-                        msgpack_pack_bin (&h.pk, PROTO_HASH_SIZE);
-                        msgpack_pack_bin_body (&h.pk, "0123456789abcdef0123456789abcdef",
-                                               PROTO_HASH_SIZE);
-                    }
-                    else
-                    if (key [0] == 'u') {
-                        msgpack_pack_array (&h.pk, 2);
-                        msgpack_pack_uint64 (&h.pk, 1);
-                        msgpack_pack_int64 (&h.pk, -1);
-                    }
-                    else {
-                        uint8_t entry [PROTO_JOB_WIRE_SIZE] = { 0 };
-                        msgpack_pack_str (&h.pk, sizeof entry);
-                        msgpack_pack_str_body (&h.pk, entry, sizeof entry);
-                    }
-                    break;
+            case 0: /* nil is never a valid value */
+                msgpack_pack_nil (&h.pk);
+                break;
+            case 1: /* a map is never a valid value */
+                msgpack_pack_map (&h.pk, 0);
+                break;
+            case 2: /* a float */
+                msgpack_pack_double (&h.pk, 1.5);
+                break;
+            default: /* a type close to the right one, but wrong */
+                if (strchr ("rps", key[0]))
+                    msgpack_pack_int64 (&h.pk, -1);
+                else if (strchr ("inx", key[0]))
+                    msgpack_pack_uint64 (&h.pk, 5);
+                else if (key[0] == 'c') {
+                    msgpack_pack_str (&h.pk, 1);
+                    msgpack_pack_str_body (&h.pk, "1", 1);
+                } else if (key[0] == 'h') {
+                    msgpack_pack_bin (&h.pk, PROTO_HASH_SIZE);
+                    msgpack_pack_bin_body (&h.pk, "0123456789abcdef0123456789abcdef",
+                                           PROTO_HASH_SIZE);
+                } else if (key[0] == 'u') {
+                    msgpack_pack_array (&h.pk, 2);
+                    msgpack_pack_uint64 (&h.pk, 1);
+                    msgpack_pack_int64 (&h.pk, -1);
+                } else {
+                    uint8_t entry[PROTO_JOB_WIRE_SIZE] = { 0 };
+                    msgpack_pack_str (&h.pk, sizeof entry);
+                    msgpack_pack_str_body (&h.pk, entry, sizeof entry);
+                }
+                break;
             }
             if (s_hdr_decode (&h, 0) != PROTO_EMALFORMED)
                 fail_msg ("field '%s' variant %d was accepted", key, variant);
@@ -504,7 +492,7 @@ test_wrong_typed_fields_are_malformed (void **state)
     s_hdr_begin (&h, 3);
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_HEARTBEAT);
-    s_kv_uint (&h, "c", UINT64_MAX);        /* does not fit an int64 */
+    s_kv_uint (&h, "c", UINT64_MAX); /* does not fit an int64 */
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     /* A hash of the wrong length, too many hashes, none. */
     s_hdr_begin (&h, 3);
@@ -522,7 +510,8 @@ test_wrong_typed_fields_are_malformed (void **state)
     msgpack_pack_array (&h.pk, PROTO_HASHES_MAX + 1);
     for (int i = 0; i < PROTO_HASHES_MAX + 1; i++) {
         msgpack_pack_bin (&h.pk, PROTO_HASH_SIZE);
-        msgpack_pack_bin_body (&h.pk, "0123456789abcdef0123456789abcdef", PROTO_HASH_SIZE);
+        msgpack_pack_bin_body (&h.pk, "0123456789abcdef0123456789abcdef",
+                               PROTO_HASH_SIZE);
     }
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     s_hdr_begin (&h, 3);
@@ -538,7 +527,7 @@ test_wrong_typed_fields_are_malformed (void **state)
     s_key (&h, "u");
     msgpack_pack_array (&h.pk, PROTO_NUMS_MAX + 1);
     for (int i = 0; i < PROTO_NUMS_MAX + 1; i++)
-        msgpack_pack_uint64 (&h.pk, (uint64_t) i);
+        msgpack_pack_uint64 (&h.pk, (uint64_t)i);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     /* An id with an embedded NUL would be cut silently: refused. */
     s_hello_plus (&h);
@@ -558,21 +547,21 @@ test_wrong_typed_fields_are_malformed (void **state)
 static void
 test_unknown_type_is_malformed (void **state)
 {
-    (void) state;
-    uint64_t types [] = { 0, PROTO_TYPE_COUNT, PROTO_TYPE_COUNT + 1, 999,
-                          UINT32_MAX, UINT64_MAX };
-    for (size_t i = 0; i < sizeof types / sizeof types [0]; i++) {
+    (void)state;
+    uint64_t types[]
+        = { 0, PROTO_TYPE_COUNT, PROTO_TYPE_COUNT + 1, 999, UINT32_MAX, UINT64_MAX };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         s_hdr_t h;
         s_hdr_begin (&h, 2);
         s_kv_uint (&h, "v", PROTO_VERSION);
-        s_kv_uint (&h, "t", types [i]);
+        s_kv_uint (&h, "t", types[i]);
         assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     }
     s_hdr_t h;
-    s_hdr_begin (&h, 1);                    /* no type at all */
+    s_hdr_begin (&h, 1); /* no type at all */
     s_kv_uint (&h, "v", PROTO_VERSION);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
-    s_hdr_begin (&h, 1);                    /* no version at all */
+    s_hdr_begin (&h, 1); /* no version at all */
     s_kv_uint (&h, "t", PROTO_HEARTBEAT);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
 }
@@ -580,23 +569,23 @@ test_unknown_type_is_malformed (void **state)
 static void
 test_unknown_key_is_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     s_hdr_t h;
     s_hello_plus (&h);
     s_kv_uint (&h, "z", 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     s_hello_plus (&h);
-    s_kv_uint (&h, "pool", 1);              /* long keys are not ours */
+    s_kv_uint (&h, "pool", 1); /* long keys are not ours */
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     s_hello_plus (&h);
     s_kv_uint (&h, "", 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     s_hello_plus (&h);
-    msgpack_pack_uint64 (&h.pk, 112);       /* an integer key */
+    msgpack_pack_uint64 (&h.pk, 112); /* an integer key */
     msgpack_pack_uint64 (&h.pk, 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     s_hello_plus (&h);
-    msgpack_pack_bin (&h.pk, 1);            /* a bin key "p" */
+    msgpack_pack_bin (&h.pk, 1); /* a bin key "p" */
     msgpack_pack_bin_body (&h.pk, "p", 1);
     msgpack_pack_uint64 (&h.pk, 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
@@ -605,12 +594,12 @@ test_unknown_key_is_malformed (void **state)
 static void
 test_duplicated_key_is_malformed (void **state)
 {
-    (void) state;
-    static const char *keys [] = { "r", "i" };
+    (void)state;
+    static const char *keys[] = { "r", "i" };
     for (size_t k = 0; k < 2; k++) {
         s_hdr_t h;
         s_hello_plus (&h);
-        if (keys [k][0] == 'r')
+        if (keys[k][0] == 'r')
             s_kv_uint (&h, "r", PROTO_ROLE_CLIENT);
         else
             s_kv_str (&h, "i", "other", 5);
@@ -632,7 +621,7 @@ test_duplicated_key_is_malformed (void **state)
     s_kv_str (&h, "x", "two", 3);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     /* So must jobs given twice. */
-    uint8_t entry [PROTO_JOB_WIRE_SIZE] = { 0 };
+    uint8_t entry[PROTO_JOB_WIRE_SIZE] = { 0 };
     s_hdr_begin (&h, 5);
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_SUBMIT);
@@ -645,29 +634,29 @@ test_duplicated_key_is_malformed (void **state)
 static void
 test_missing_required_field_is_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     s_hdr_t h;
-    s_hdr_begin (&h, 3);                    /* HELLO without id */
+    s_hdr_begin (&h, 3); /* HELLO without id */
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_HELLO);
     s_kv_uint (&h, "r", PROTO_ROLE_CLIENT);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
-    s_hdr_begin (&h, 3);                    /* HELLO without role */
+    s_hdr_begin (&h, 3); /* HELLO without role */
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_HELLO);
     s_kv_str (&h, "i", "x", 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
-    s_hdr_begin (&h, 3);                    /* SUBMIT without jobs */
+    s_hdr_begin (&h, 3); /* SUBMIT without jobs */
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_SUBMIT);
     s_kv_uint (&h, "p", 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
-    s_hdr_begin (&h, 3);                    /* ERROR without text */
+    s_hdr_begin (&h, 3); /* ERROR without text */
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_ERROR);
     s_kv_uint (&h, "c", 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
-    s_hdr_begin (&h, 2);                    /* POOL_OPEN with nothing */
+    s_hdr_begin (&h, 2); /* POOL_OPEN with nothing */
     s_kv_uint (&h, "v", PROTO_VERSION);
     s_kv_uint (&h, "t", PROTO_POOL_OPEN);
     assert_int_equal (s_hdr_decode (&h, 2), PROTO_EMALFORMED);
@@ -676,20 +665,19 @@ test_missing_required_field_is_malformed (void **state)
        encodes (the encoder trusts its caller) but does not decode. */
     for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
         proto_msg_t msg, out;
-        proto_msg_init (&msg, (proto_type_t) t);
+        proto_msg_init (&msg, (proto_type_t)t);
         proto_msg_init (&out, 0);
-        int frames = s_frames_for ((proto_type_t) t);
+        int frames = s_frames_for ((proto_type_t)t);
         for (int f = 0; f < frames; f++)
             proto_msg_add_bytes (&msg, "x", 1);
         int rc = s_round_trip (&msg, &out);
-        bool needs_nothing = t == PROTO_HEARTBEAT || t == PROTO_STATUS_REQ
-                          || t == PROTO_BYE;
+        bool needs_nothing
+            = t == PROTO_HEARTBEAT || t == PROTO_STATUS_REQ || t == PROTO_BYE;
         if (needs_nothing)
             assert_int_equal (rc, PROTO_OK);
-        else
-        if (rc != PROTO_EMALFORMED)
+        else if (rc != PROTO_EMALFORMED)
             fail_msg ("%s without fields decoded with %d",
-                      proto_type_name ((proto_type_t) t), rc);
+                      proto_type_name ((proto_type_t)t), rc);
         proto_msg_reset (&msg);
         proto_msg_reset (&out);
     }
@@ -705,13 +693,11 @@ s_decode_variant (zmsg_t *wire, int delta)
         zframe_t *last = zmsg_last (copy);
         zmsg_remove (copy, last);
         zframe_destroy (&last);
-    }
-    else
-    if (delta > 0)
+    } else if (delta > 0)
         zmsg_addmem (copy, "f", 1);
     proto_msg_t out;
     proto_msg_init (&out, 0);
-    char reason [256] = "";
+    char reason[256] = "";
     int rc = proto_msg_decode (&out, &copy, reason, sizeof reason);
     if (rc != PROTO_OK)
         assert_true (strlen (reason) > 0);
@@ -722,10 +708,10 @@ s_decode_variant (zmsg_t *wire, int delta)
 static void
 test_wrong_frame_count_is_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
         proto_msg_t msg;
-        s_fill_all (&msg, (proto_type_t) t);
+        s_fill_all (&msg, (proto_type_t)t);
         zmsg_t *wire = NULL;
         assert_int_equal (proto_msg_encode (&msg, &wire), PROTO_OK);
         /* One frame fewer (where there is one) and one frame more; small
@@ -734,7 +720,7 @@ test_wrong_frame_count_is_malformed (void **state)
             assert_int_equal (s_decode_variant (wire, -1), PROTO_EMALFORMED);
         if (s_decode_variant (wire, +1) != PROTO_EMALFORMED)
             fail_msg ("%s with one frame too many was accepted",
-                      proto_type_name ((proto_type_t) t));
+                      proto_type_name ((proto_type_t)t));
         assert_int_equal (s_decode_variant (wire, 0), PROTO_OK);
         zmsg_destroy (&wire);
         proto_msg_reset (&msg);
@@ -746,32 +732,32 @@ test_wrong_frame_count_is_malformed (void **state)
 static void
 test_small_payloads_travel_packed (void **state)
 {
-    (void) state;
+    (void)state;
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_RESULT);
     proto_msg_set_pool (&msg, 3);
-    const char *items [] = { "a", "", "ccc", "dddd" };
+    const char *items[] = { "a", "", "ccc", "dddd" };
     for (int i = 0; i < 4; i++) {
         proto_job_t *job = proto_msg_add_job (&msg);
-        job->id = (uint64_t) i;
+        job->id = (uint64_t)i;
         if (i % 2)
-            assert_int_equal (proto_msg_add_borrowed (&msg, items [i], strlen (items [i])),
+            assert_int_equal (proto_msg_add_borrowed (&msg, items[i], strlen (items[i])),
                               PROTO_OK);
         else
-            assert_int_equal (proto_msg_add_bytes (&msg, items [i], strlen (items [i])),
+            assert_int_equal (proto_msg_add_bytes (&msg, items[i], strlen (items[i])),
                               PROTO_OK);
     }
     zmsg_t *wire = NULL;
     assert_int_equal (proto_msg_encode (&msg, &wire), PROTO_OK);
-    assert_int_equal (zmsg_size (wire), 2);        /* header + one packed frame */
+    assert_int_equal (zmsg_size (wire), 2); /* header + one packed frame */
     zmsg_t *bad = zmsg_dup (wire);
     zframe_t *last = zmsg_last (bad);
     zmsg_remove (bad, last);
     zframe_destroy (&last);
-    zmsg_addmem (bad, "abcdefghij", 10);           /* 10 bytes, sizes say 8 */
+    zmsg_addmem (bad, "abcdefghij", 10); /* 10 bytes, sizes say 8 */
     proto_msg_t out;
     proto_msg_init (&out, 0);
-    char reason [256];
+    char reason[256];
     assert_int_equal (proto_msg_decode (&out, &bad, reason, sizeof reason),
                       PROTO_EMALFORMED);
     assert_int_equal (proto_msg_decode (&out, &wire, reason, sizeof reason), PROTO_OK);
@@ -779,9 +765,9 @@ test_small_payloads_travel_packed (void **state)
     for (int i = 0; i < 4; i++) {
         const void *data;
         size_t size;
-        assert_int_equal (proto_msg_payload (&out, (size_t) i, &data, &size), 0);
-        assert_int_equal (size, strlen (items [i]));
-        assert_memory_equal (data, items [i], size);
+        assert_int_equal (proto_msg_payload (&out, (size_t)i, &data, &size), 0);
+        assert_int_equal (size, strlen (items[i]));
+        assert_memory_equal (data, items[i], size);
     }
     zframe_t *frame = proto_msg_pop_frame (&out);
     assert_int_equal (zframe_size (frame), 1);
@@ -793,14 +779,14 @@ test_small_payloads_travel_packed (void **state)
 static void
 test_oversized_id_and_text_are_malformed (void **state)
 {
-    (void) state;
-    char id [PROTO_ID_MAX + 1];
+    (void)state;
+    char id[PROTO_ID_MAX + 1];
     memset (id, 'a', sizeof id);
     s_hdr_t h;
-    s_hello_plus (&h);                      /* 64 bytes: fits */
+    s_hello_plus (&h); /* 64 bytes: fits */
     s_kv_str (&h, "n", id, PROTO_ID_MAX);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_OK);
-    s_hello_plus (&h);                      /* 65 bytes: does not */
+    s_hello_plus (&h); /* 65 bytes: does not */
     s_kv_str (&h, "n", id, PROTO_ID_MAX + 1);
     assert_int_equal (s_hdr_decode (&h, 0), PROTO_EMALFORMED);
     s_hdr_begin (&h, 4);
@@ -825,23 +811,23 @@ test_oversized_id_and_text_are_malformed (void **state)
 static void
 test_bad_jobs_bin_is_malformed (void **state)
 {
-    (void) state;
-    static uint8_t entries [PROTO_JOB_WIRE_SIZE * 3];
-    size_t sizes [] = { 0, 1, PROTO_JOB_WIRE_SIZE - 1, PROTO_JOB_WIRE_SIZE + 1,
-                        2 * PROTO_JOB_WIRE_SIZE + 5 };
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
+    (void)state;
+    static uint8_t entries[PROTO_JOB_WIRE_SIZE * 3];
+    size_t sizes[] = { 0, 1, PROTO_JOB_WIRE_SIZE - 1, PROTO_JOB_WIRE_SIZE + 1,
+                       2 * PROTO_JOB_WIRE_SIZE + 5 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         s_hdr_t h;
         s_hdr_begin (&h, 4);
         s_kv_uint (&h, "v", PROTO_VERSION);
         s_kv_uint (&h, "t", PROTO_SUBMIT);
         s_kv_uint (&h, "p", 1);
-        s_kv_bin (&h, "j", entries, sizes [i]);
-        int frames = (int) (sizes [i] / PROTO_JOB_WIRE_SIZE);
+        s_kv_bin (&h, "j", entries, sizes[i]);
+        int frames = (int)(sizes[i] / PROTO_JOB_WIRE_SIZE);
         if (s_hdr_decode (&h, frames) != PROTO_EMALFORMED)
-            fail_msg ("jobs bin of %zu bytes was accepted", sizes [i]);
+            fail_msg ("jobs bin of %zu bytes was accepted", sizes[i]);
     }
     /* More jobs than PROTO_JOBS_MAX. */
-    size_t size = (size_t) (PROTO_JOBS_MAX + 1) * PROTO_JOB_WIRE_SIZE;
+    size_t size = (size_t)(PROTO_JOBS_MAX + 1) * PROTO_JOB_WIRE_SIZE;
     uint8_t *big = calloc (1, size);
     assert_non_null (big);
     s_hdr_t h;
@@ -863,25 +849,35 @@ test_bad_jobs_bin_is_malformed (void **state)
 
 /* A batch of n jobs from first, with payloads of size(i) bytes. */
 static void
-s_batch (proto_msg_t *msg, proto_type_t type, size_t n, uint64_t first,
-         uint32_t attempt, int32_t status, size_t (*size) (size_t))
+s_batch (proto_msg_t *msg, proto_type_t type, size_t n, uint64_t first, uint32_t attempt,
+         int32_t status, size_t (*size) (size_t))
 {
     proto_msg_init (msg, type);
     proto_msg_set_pool (msg, 3);
     for (size_t i = 0; i < n; i++) {
         proto_job_t *job = proto_msg_add_job (msg);
         assert_non_null (job);
-        *job = (proto_job_t) { .id = first + i, .attempt = attempt,
-                               .status = status, .useq = 9 };
-        uint8_t bytes [64];
+        *job = (proto_job_t){
+            .id = first + i, .attempt = attempt, .status = status, .useq = 9
+        };
+        uint8_t bytes[64];
         for (size_t b = 0; b < sizeof bytes; b++)
-            bytes [b] = (uint8_t) (i * 31 + b);
+            bytes[b] = (uint8_t)(i * 31 + b);
         assert_int_equal (proto_msg_add_bytes (msg, bytes, size (i)), PROTO_OK);
     }
 }
 
-static size_t s_eight (size_t i) { (void) i; return 8; }
-static size_t s_varied (size_t i) { return i % 17; }
+static size_t
+s_eight (size_t i)
+{
+    (void)i;
+    return 8;
+}
+static size_t
+s_varied (size_t i)
+{
+    return i % 17;
+}
 
 /* Encodes msg; returns the header's size and decodes into out. */
 static size_t
@@ -890,7 +886,7 @@ s_encode_decode (proto_msg_t *msg, proto_msg_t *out)
     zmsg_t *wire = NULL;
     assert_int_equal (proto_msg_encode (msg, &wire), PROTO_OK);
     size_t header = zframe_size (zmsg_first (wire));
-    char reason [256] = "";
+    char reason[256] = "";
     proto_msg_init (out, 0);
     assert_int_equal (proto_msg_decode (out, &wire, reason, sizeof reason), PROTO_OK);
     return header;
@@ -903,23 +899,23 @@ s_assert_batch (proto_msg_t *out, size_t n, uint64_t first, uint32_t attempt,
     assert_int_equal (out->njobs, n);
     for (size_t i = 0; i < n; i++) {
         uint64_t id = first + i + (i >= gap_at ? 1 : 0);
-        assert_true (out->jobs [i].id == id);
-        assert_int_equal (out->jobs [i].attempt, attempt);
-        assert_int_equal (out->jobs [i].status, status);
-        assert_true (out->jobs [i].useq == 9);
+        assert_true (out->jobs[i].id == id);
+        assert_int_equal (out->jobs[i].attempt, attempt);
+        assert_int_equal (out->jobs[i].status, status);
+        assert_true (out->jobs[i].useq == 9);
         const void *data = NULL;
         size_t len = 0;
         assert_int_equal (proto_msg_payload (out, i, &data, &len), PROTO_OK);
         assert_int_equal (len, size (i));
         for (size_t b = 0; b < len; b++)
-            assert_int_equal (((const uint8_t *) data) [b], (uint8_t) (i * 31 + b));
+            assert_int_equal (((const uint8_t *)data)[b], (uint8_t)(i * 31 + b));
     }
 }
 
 static void
 test_runs_of_jobs_travel_in_a_few_bytes (void **state)
 {
-    (void) state;
+    (void)state;
     enum { N = 1000 };
     proto_msg_t msg, out;
     /* Consecutive ids, one attempt and status, equal sizes: the header does
@@ -946,17 +942,17 @@ test_runs_of_jobs_travel_in_a_few_bytes (void **state)
     /* One gap in the ids, or one other attempt: every entry travels. */
     s_batch (&msg, PROTO_JOB, N, 100, 0, 0, s_eight);
     for (size_t i = N / 2; i < N; i++)
-        msg.jobs [i].id++;
+        msg.jobs[i].id++;
     header = s_encode_decode (&msg, &out);
     assert_true (header >= PROTO_JOB_WIRE_SIZE * N);
     s_assert_batch (&out, N, 100, 0, 0, s_eight, N / 2);
     proto_msg_reset (&msg);
     proto_msg_reset (&out);
     s_batch (&msg, PROTO_JOB, 3, 100, 0, 0, s_eight);
-    msg.jobs [2].attempt = 1;
+    msg.jobs[2].attempt = 1;
     assert_true (s_encode_decode (&msg, &out) >= 3 * PROTO_JOB_WIRE_SIZE);
-    assert_int_equal (out.jobs [2].attempt, 1);
-    assert_int_equal (out.jobs [1].attempt, 0);
+    assert_int_equal (out.jobs[2].attempt, 1);
+    assert_int_equal (out.jobs[1].attempt, 0);
     proto_msg_reset (&msg);
     proto_msg_reset (&out);
 }
@@ -970,30 +966,33 @@ s_run_header (s_hdr_t *h, size_t items)
     s_kv_uint (h, "t", PROTO_SUBMIT);
     s_kv_uint (h, "p", 1);
     s_key (h, "j");
-    msgpack_pack_array (&h->pk, (uint32_t) items);
+    msgpack_pack_array (&h->pk, (uint32_t)items);
 }
 
 static void
 test_bad_job_runs_are_malformed (void **state)
 {
-    (void) state;
-    struct { uint64_t first, count, attempt; int64_t status; } bad [] = {
-        { 1, 0, 0, 0 },                          /* no jobs */
-        { 1, 1, 0, 0 },                          /* a run is two or more */
-        { UINT64_MAX - 1, 3, 0, 0 },             /* ids past the end */
-        { 1, 3, (uint64_t) UINT32_MAX + 1, 0 },  /* attempt too big */
-        { 1, 3, 0, (int64_t) INT32_MIN - 1 },    /* status out of range */
-        { 1, 3, 0, (int64_t) INT32_MAX + 1 },
+    (void)state;
+    struct {
+        uint64_t first, count, attempt;
+        int64_t status;
+    } bad[] = {
+        { 1, 0, 0, 0 },                        /* no jobs */
+        { 1, 1, 0, 0 },                        /* a run is two or more */
+        { UINT64_MAX - 1, 3, 0, 0 },           /* ids past the end */
+        { 1, 3, (uint64_t)UINT32_MAX + 1, 0 }, /* attempt too big */
+        { 1, 3, 0, (int64_t)INT32_MIN - 1 },   /* status out of range */
+        { 1, 3, 0, (int64_t)INT32_MAX + 1 },
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_hdr_t h;
         s_run_header (&h, 5);
-        msgpack_pack_uint64 (&h.pk, bad [i].first);
-        msgpack_pack_uint64 (&h.pk, bad [i].count);
-        msgpack_pack_uint64 (&h.pk, bad [i].attempt);
-        msgpack_pack_int64 (&h.pk, bad [i].status);
+        msgpack_pack_uint64 (&h.pk, bad[i].first);
+        msgpack_pack_uint64 (&h.pk, bad[i].count);
+        msgpack_pack_uint64 (&h.pk, bad[i].attempt);
+        msgpack_pack_int64 (&h.pk, bad[i].status);
         msgpack_pack_uint64 (&h.pk, 0);
-        int frames = bad [i].count <= 3 ? (int) bad [i].count : 3;
+        int frames = bad[i].count <= 3 ? (int)bad[i].count : 3;
         if (s_hdr_decode (&h, frames) != PROTO_EMALFORMED)
             fail_msg ("bad run %zu was accepted", i);
     }
@@ -1024,7 +1023,7 @@ test_bad_job_runs_are_malformed (void **state)
     assert_int_equal (s_hdr_decode (&h, 2), PROTO_EMALFORMED);
     /* ...and a good run decodes, proving the cases above fail on content. */
     s_run_header (&h, 5);
-    msgpack_pack_uint64 (&h.pk, UINT64_MAX - 2);   /* the last id is the last */
+    msgpack_pack_uint64 (&h.pk, UINT64_MAX - 2); /* the last id is the last */
     msgpack_pack_uint64 (&h.pk, 3);
     msgpack_pack_uint64 (&h.pk, UINT32_MAX);
     msgpack_pack_int64 (&h.pk, INT32_MIN);
@@ -1034,10 +1033,10 @@ test_bad_job_runs_are_malformed (void **state)
     assert_int_equal (s_decode_raw_into (&out, h.sbuf.data, h.sbuf.size, 3), PROTO_OK);
     msgpack_sbuffer_destroy (&h.sbuf);
     assert_int_equal (out.njobs, 3);
-    assert_true (out.jobs [2].id == UINT64_MAX);
-    assert_int_equal (out.jobs [2].attempt, UINT32_MAX);
-    assert_int_equal (out.jobs [2].status, INT32_MIN);
-    assert_true (out.jobs [2].useq == 5);
+    assert_true (out.jobs[2].id == UINT64_MAX);
+    assert_int_equal (out.jobs[2].attempt, UINT32_MAX);
+    assert_int_equal (out.jobs[2].status, INT32_MIN);
+    assert_true (out.jobs[2].useq == 5);
     proto_msg_reset (&out);
 }
 
@@ -1053,11 +1052,11 @@ s_uniform_decode_n (uint64_t count, uint32_t size, size_t total)
     msgpack_pack_uint64 (&h.pk, 0);
     msgpack_pack_int64 (&h.pk, 0);
     msgpack_pack_uint64 (&h.pk, 0);
-    uint8_t le [4] = { (uint8_t) size, (uint8_t) (size >> 8), (uint8_t) (size >> 16),
-                       (uint8_t) (size >> 24) };
+    uint8_t le[4] = { (uint8_t)size, (uint8_t)(size >> 8), (uint8_t)(size >> 16),
+                      (uint8_t)(size >> 24) };
     s_kv_bin (&h, "z", le, sizeof le);
     /* the map said 4 entries; this one made it 5 */
-    ((uint8_t *) h.sbuf.data) [0] = 0x85;
+    ((uint8_t *)h.sbuf.data)[0] = 0x85;
     zmsg_t *wire = zmsg_new ();
     zmsg_addmem (wire, h.sbuf.data, h.sbuf.size);
     msgpack_sbuffer_destroy (&h.sbuf);
@@ -1067,7 +1066,7 @@ s_uniform_decode_n (uint64_t count, uint32_t size, size_t total)
     free (bytes);
     proto_msg_t out;
     proto_msg_init (&out, 0);
-    char reason [256] = "";
+    char reason[256] = "";
     int rc = proto_msg_decode (&out, &wire, reason, sizeof reason);
     if (rc == PROTO_OK) {
         for (size_t i = 0; i < 3; i++) {
@@ -1090,7 +1089,7 @@ s_uniform_decode (uint32_t size, size_t total)
 static void
 test_uniform_sizes_must_fill_the_frame (void **state)
 {
-    (void) state;
+    (void)state;
     /* The most jobs a message may carry, and one more, in 40 bytes. */
     assert_int_equal (s_uniform_decode_n (PROTO_JOBS_MAX, 0, 0), PROTO_OK);
     assert_int_equal (s_uniform_decode_n (PROTO_JOBS_MAX + 1, 0, 0), PROTO_EMALFORMED);
@@ -1104,7 +1103,7 @@ test_uniform_sizes_must_fill_the_frame (void **state)
 static void
 test_header_that_is_not_a_map_is_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     s_hdr_t h;
     msgpack_sbuffer_init (&h.sbuf);
     msgpack_packer_init (&h.pk, &h.sbuf, msgpack_sbuffer_write);
@@ -1138,23 +1137,19 @@ test_header_that_is_not_a_map_is_malformed (void **state)
 
     /* Tiny headers that declare huge or deep contents: refused without
        allocating what they declare, and without deep recursion. */
-    static const uint8_t huge_map [] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
-    assert_int_equal (s_decode_raw (huge_map, sizeof huge_map, 0),
-                      PROTO_EMALFORMED);
-    static const uint8_t huge_array [] = { 0x81, 0xa1, 'u', 0xdd, 0xff, 0xff,
-                                           0xff, 0xff };
-    assert_int_equal (s_decode_raw (huge_array, sizeof huge_array, 0),
-                      PROTO_EMALFORMED);
-    static const uint8_t huge_str [] = { 0x81, 0xa1, 'x', 0xdb, 0xff, 0xff,
-                                         0xff, 0xf0, 'a' };
-    assert_int_equal (s_decode_raw (huge_str, sizeof huge_str, 0),
-                      PROTO_EMALFORMED);
-    uint8_t deep [10000];
-    deep [0] = 0x81;
-    deep [1] = 0xa1;
-    deep [2] = 'u';
-    memset (deep + 3, 0x91, sizeof deep - 4);   /* arrays of one array... */
-    deep [sizeof deep - 1] = 0x01;
+    static const uint8_t huge_map[] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
+    assert_int_equal (s_decode_raw (huge_map, sizeof huge_map, 0), PROTO_EMALFORMED);
+    static const uint8_t huge_array[] = { 0x81, 0xa1, 'u', 0xdd, 0xff, 0xff, 0xff, 0xff };
+    assert_int_equal (s_decode_raw (huge_array, sizeof huge_array, 0), PROTO_EMALFORMED);
+    static const uint8_t huge_str[]
+        = { 0x81, 0xa1, 'x', 0xdb, 0xff, 0xff, 0xff, 0xf0, 'a' };
+    assert_int_equal (s_decode_raw (huge_str, sizeof huge_str, 0), PROTO_EMALFORMED);
+    uint8_t deep[10000];
+    deep[0] = 0x81;
+    deep[1] = 0xa1;
+    deep[2] = 'u';
+    memset (deep + 3, 0x91, sizeof deep - 4); /* arrays of one array... */
+    deep[sizeof deep - 1] = 0x01;
     assert_int_equal (s_decode_raw (deep, sizeof deep, 0), PROTO_EMALFORMED);
 
     /* JSON is not msgpack. */
@@ -1165,12 +1160,12 @@ test_header_that_is_not_a_map_is_malformed (void **state)
 static void
 test_other_version_is_refused_with_its_number (void **state)
 {
-    (void) state;
-    uint64_t versions [] = { 0, PROTO_VERSION + 1, 1000, UINT32_MAX };
-    for (size_t i = 0; i < sizeof versions / sizeof versions [0]; i++) {
+    (void)state;
+    uint64_t versions[] = { 0, PROTO_VERSION + 1, 1000, UINT32_MAX };
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
         s_hdr_t h;
         s_hdr_begin (&h, 3);
-        s_kv_uint (&h, "v", versions [i]);
+        s_kv_uint (&h, "v", versions[i]);
         s_kv_uint (&h, "t", PROTO_HELLO);
         /* A field this version does not know: a newer peer may add some. */
         s_kv_uint (&h, "q", 1);
@@ -1178,10 +1173,10 @@ test_other_version_is_refused_with_its_number (void **state)
         proto_msg_init (&out, 0);
         zmsg_t *wire = zmsg_new ();
         zmsg_addmem (wire, h.sbuf.data, h.sbuf.size);
-        char reason [256] = "";
+        char reason[256] = "";
         assert_int_equal (proto_msg_decode (&out, &wire, reason, sizeof reason),
                           PROTO_EVERSION);
-        assert_int_equal (out.version, (uint32_t) versions [i]);
+        assert_int_equal (out.version, (uint32_t)versions[i]);
         assert_non_null (strstr (reason, "version"));
         proto_msg_reset (&out);
         msgpack_sbuffer_destroy (&h.sbuf);
@@ -1209,16 +1204,16 @@ s_rand (uint64_t *state)
 static void
 test_random_bytes_are_malformed_not_a_crash (void **state)
 {
-    (void) state;
+    (void)state;
     uint64_t seed = 0x5eed5eed12345678ULL;
-    uint8_t buf [512];
+    uint8_t buf[512];
     for (int round = 0; round < 20000; round++) {
-        size_t len = (size_t) (s_rand (&seed) % sizeof buf);
+        size_t len = (size_t)(s_rand (&seed) % sizeof buf);
         for (size_t i = 0; i < len; i++)
-            buf [i] = (uint8_t) s_rand (&seed);
+            buf[i] = (uint8_t)s_rand (&seed);
         /* Avoid what would be, by chance, a well-formed other version: a
            fixmap whose first key is "v" (rare, but the seed is fixed). */
-        int frames = (int) (s_rand (&seed) % 4);
+        int frames = (int)(s_rand (&seed) % 4);
         int rc = s_decode_raw (buf, len, frames);
         if (rc != PROTO_EMALFORMED)
             fail_msg ("random round %d (%zu bytes) gave %d", round, len, rc);
@@ -1226,22 +1221,22 @@ test_random_bytes_are_malformed_not_a_crash (void **state)
     /* Mutations of real messages: any outcome but a crash or a leak. */
     for (int t = PROTO_HELLO; t < PROTO_TYPE_COUNT; t++) {
         proto_msg_t msg;
-        s_fill_all (&msg, (proto_type_t) t);
+        s_fill_all (&msg, (proto_type_t)t);
         zmsg_t *wire = NULL;
         assert_int_equal (proto_msg_encode (&msg, &wire), PROTO_OK);
-        int frames = (int) zmsg_size (wire) - 1;
+        int frames = (int)zmsg_size (wire) - 1;
         zframe_t *header = zmsg_pop (wire);
         zmsg_destroy (&wire);
         size_t len = zframe_size (header);
         uint8_t *copy = malloc (len);
         for (int round = 0; round < 2000; round++) {
             memcpy (copy, zframe_data (header), len);
-            int flips = 1 + (int) (s_rand (&seed) % 4);
+            int flips = 1 + (int)(s_rand (&seed) % 4);
             for (int f = 0; f < flips; f++)
-                copy [s_rand (&seed) % len] ^= (uint8_t) (1u << (s_rand (&seed) % 8));
+                copy[s_rand (&seed) % len] ^= (uint8_t)(1u << (s_rand (&seed) % 8));
             int rc = s_decode_raw (copy, len, frames);
             assert_true (rc == PROTO_OK || rc == PROTO_EMALFORMED
-                      || rc == PROTO_EVERSION);
+                         || rc == PROTO_EVERSION);
         }
         free (copy);
         zframe_destroy (&header);
@@ -1254,7 +1249,7 @@ test_random_bytes_are_malformed_not_a_crash (void **state)
 static void
 test_keys_are_derived_from_the_password_alone (void **state)
 {
-    (void) state;
+    (void)state;
     proto_keys_t a, b, c;
     assert_int_equal (proto_keys_derive (&a, "correct horse", false), 0);
     assert_int_equal (proto_keys_derive (&b, "correct horse", false), 0);
@@ -1281,10 +1276,10 @@ test_keys_are_derived_from_the_password_alone (void **state)
 static void
 test_keys_export_import_round_trip (void **state)
 {
-    (void) state;
+    (void)state;
     proto_keys_t keys, back;
     assert_int_equal (proto_keys_derive (&keys, "pw", false), 0);
-    char text [256];
+    char text[256];
     assert_int_equal (proto_keys_export (&keys, text, sizeof text), 0);
     /* The server's secret never leaves the head. */
     assert_null (strstr (text, keys.server_secret));
@@ -1295,7 +1290,7 @@ test_keys_export_import_round_trip (void **state)
     assert_string_equal (back.client_secret, keys.client_secret);
     assert_string_equal (back.server_secret, "");
 
-    char small [40];
+    char small[40];
     assert_int_equal (proto_keys_export (&keys, small, sizeof small), -1);
 
     proto_keys_t insecure;
@@ -1307,18 +1302,18 @@ test_keys_export_import_round_trip (void **state)
     assert_int_equal (proto_keys_import (&back, ""), -1);
     assert_int_equal (proto_keys_import (&back, "garbage"), -1);
     assert_int_equal (proto_keys_export (&keys, text, sizeof text), 0);
-    text [40] = '-';                        /* wrong separator */
+    text[40] = '-'; /* wrong separator */
     assert_int_equal (proto_keys_import (&back, text), -1);
     assert_int_equal (proto_keys_export (&keys, text, sizeof text), 0);
-    text [strlen (text) - 1] = 0;           /* one character short */
+    text[strlen (text) - 1] = 0; /* one character short */
     assert_int_equal (proto_keys_import (&back, text), -1);
 }
 
 static void
 test_endpoint_accepts_host_port_and_rejects_the_rest (void **state)
 {
-    (void) state;
-    char out [256];
+    (void)state;
+    char out[256];
     assert_int_equal (proto_endpoint ("h:1", out, sizeof out), 0);
     assert_string_equal (out, "tcp://h:1");
     assert_int_equal (proto_endpoint ("tcp://h:1", out, sizeof out), 0);
@@ -1326,14 +1321,15 @@ test_endpoint_accepts_host_port_and_rejects_the_rest (void **state)
     assert_int_equal (proto_endpoint ("127.0.0.1:8899", out, sizeof out), 0);
     assert_string_equal (out, "tcp://127.0.0.1:8899");
 
-    const char *bad [] = { "h", ":1", "h:x", "h:", "", "tcp://", "tcp://h",
-                           "tcp://:1", "h:1x", "h:-1", "h:0", "h:65536",
-                           "h:99999", " :1", "a b:1", " ", "127.0.0.1:abc" };
-    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
-        if (proto_endpoint (bad [i], out, sizeof out) == 0)
-            fail_msg ("'%s' was accepted as an endpoint", bad [i]);
+    const char *bad[]
+        = { "h",        ":1",   "h:x",          "h:",  "",        "tcp://",  "tcp://h",
+            "tcp://:1", "h:1x", "h:-1",         "h:0", "h:65536", "h:99999", " :1",
+            "a b:1",    " ",    "127.0.0.1:abc" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (proto_endpoint (bad[i], out, sizeof out) == 0)
+            fail_msg ("'%s' was accepted as an endpoint", bad[i]);
     assert_int_equal (proto_endpoint (NULL, out, sizeof out), -1);
-    char small [8];
+    char small[8];
     assert_int_equal (proto_endpoint ("host:8899", small, sizeof small), -1);
 }
 
@@ -1344,21 +1340,21 @@ test_endpoint_accepts_host_port_and_rejects_the_rest (void **state)
 static void
 test_frame_references_are_sent_and_kept (void **state)
 {
-    (void) state;
+    (void)state;
     zsock_t *in = zsock_new_pair ("@inproc://frame-refs");
     zsock_t *out = zsock_new_pair (">inproc://frame-refs");
     assert_non_null (in);
     assert_non_null (out);
     zframe_t *big = zframe_new (NULL, 300000);
     for (size_t i = 0; i < zframe_size (big); i++)
-        zframe_data (big) [i] = (uint8_t) (i * 31 + 7);
+        zframe_data (big)[i] = (uint8_t)(i * 31 + 7);
     for (int round = 0; round < 2; round++) {
         proto_msg_t msg, got;
         proto_msg_init (&msg, PROTO_JOB);
         proto_msg_set_pool (&msg, 3);
         for (int j = 0; j < 3; j++) {
             proto_job_t *job = proto_msg_add_job (&msg);
-            job->id = (uint64_t) j;
+            job->id = (uint64_t)j;
             assert_int_equal (j == 1 ? proto_msg_add_frame_ref (&msg, big)
                                      : proto_msg_add_borrowed (&msg, "small", 5),
                               PROTO_OK);
@@ -1366,9 +1362,9 @@ test_frame_references_are_sent_and_kept (void **state)
         assert_int_equal (proto_msg_send (&msg, zsock_resolve (out)), PROTO_OK);
         proto_msg_reset (&msg);
         proto_msg_init (&got, 0);
-        char reason [256] = "";
-        assert_int_equal (proto_msg_recv (&got, zsock_resolve (in), reason, sizeof reason),
-                          PROTO_OK);
+        char reason[256] = "";
+        assert_int_equal (
+            proto_msg_recv (&got, zsock_resolve (in), reason, sizeof reason), PROTO_OK);
         assert_int_equal (got.njobs, 3);
         for (size_t j = 0; j < 3; j++) {
             const void *data;
@@ -1377,8 +1373,7 @@ test_frame_references_are_sent_and_kept (void **state)
             if (j == 1) {
                 assert_int_equal (size, zframe_size (big));
                 assert_memory_equal (data, zframe_data (big), size);
-            }
-            else {
+            } else {
                 assert_int_equal (size, 5);
                 assert_memory_equal (data, "small", 5);
             }
@@ -1386,12 +1381,11 @@ test_frame_references_are_sent_and_kept (void **state)
         proto_msg_reset (&got);
     }
     assert_int_equal (zframe_size (big), 300000);
-    assert_int_equal (zframe_data (big) [299999], (uint8_t) (299999 * 31 + 7));
+    assert_int_equal (zframe_data (big)[299999], (uint8_t)(299999 * 31 + 7));
     zframe_destroy (&big);
     zsock_destroy (&out);
     zsock_destroy (&in);
 }
-
 
 /*  Payloads over PROTO_PIECE_MAX go on the wire as several frames and come
     back whole: owned frames, frame references and borrowed bytes, and a
@@ -1401,7 +1395,7 @@ static void
 s_fill (uint8_t *data, size_t size, unsigned seed)
 {
     for (size_t i = 0; i < size; i++)
-        data [i] = (uint8_t) (i * 131 + seed);
+        data[i] = (uint8_t)(i * 131 + seed);
 }
 
 static void
@@ -1420,7 +1414,7 @@ s_send_and_check (zsock_t *out, zsock_t *in, proto_msg_t *msg, size_t njobs,
     zframe_destroy (&last);
     proto_msg_t got;
     proto_msg_init (&got, 0);
-    char reason [256] = "";
+    char reason[256] = "";
     assert_int_equal (proto_msg_decode (&got, &cut, reason, sizeof reason),
                       PROTO_EMALFORMED);
     proto_msg_reset (&got);
@@ -1433,9 +1427,9 @@ s_send_and_check (zsock_t *out, zsock_t *in, proto_msg_t *msg, size_t njobs,
         const void *data;
         size_t size;
         assert_int_equal (proto_msg_payload (&got, j, &data, &size), 0);
-        assert_int_equal (size, sizes [j]);
+        assert_int_equal (size, sizes[j]);
         if (size)
-            assert_memory_equal (data, want [j], size);
+            assert_memory_equal (data, want[j], size);
     }
     proto_msg_reset (&got);
 }
@@ -1443,7 +1437,7 @@ s_send_and_check (zsock_t *out, zsock_t *in, proto_msg_t *msg, size_t njobs,
 static void
 test_big_payloads_travel_in_pieces (void **state)
 {
-    (void) state;
+    (void)state;
     zsock_t *in = zsock_new_pair ("@inproc://pieces");
     zsock_t *out = zsock_new_pair (">inproc://pieces");
     assert_non_null (in);
@@ -1459,11 +1453,11 @@ test_big_payloads_travel_in_pieces (void **state)
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_JOB);
     proto_msg_set_pool (&msg, 1);
-    const uint8_t *want [4] = { a, (const uint8_t *) "small", b, b };
-    size_t sizes [4] = { big, 5, PROTO_PIECE_MAX, PROTO_PIECE_MAX + 1 };
+    const uint8_t *want[4] = { a, (const uint8_t *)"small", b, b };
+    size_t sizes[4] = { big, 5, PROTO_PIECE_MAX, PROTO_PIECE_MAX + 1 };
     for (int j = 0; j < 4; j++) {
-        proto_msg_add_job (&msg)->id = (uint64_t) j;
-        assert_int_equal (proto_msg_add_bytes (&msg, want [j], sizes [j]), PROTO_OK);
+        proto_msg_add_job (&msg)->id = (uint64_t)j;
+        assert_int_equal (proto_msg_add_bytes (&msg, want[j], sizes[j]), PROTO_OK);
     }
     s_send_and_check (out, in, &msg, 4, want, sizes, 1 + 3 + 1 + 1 + 2);
 
@@ -1471,12 +1465,12 @@ test_big_payloads_travel_in_pieces (void **state)
     zframe_t *ref = zframe_new (a, big);
     proto_msg_init (&msg, PROTO_JOB);
     proto_msg_set_pool (&msg, 1);
-    const uint8_t *want2 [3] = { a, b, (const uint8_t *) "tiny" };
-    size_t sizes2 [3] = { big, PROTO_PIECE_MAX + 1, 4 };
+    const uint8_t *want2[3] = { a, b, (const uint8_t *)"tiny" };
+    size_t sizes2[3] = { big, PROTO_PIECE_MAX + 1, 4 };
     proto_msg_add_job (&msg)->id = 0;
     assert_int_equal (proto_msg_add_frame_ref (&msg, ref), PROTO_OK);
     proto_msg_add_job (&msg)->id = 1;
-    assert_int_equal (proto_msg_add_borrowed (&msg, b, sizes2 [1]), PROTO_OK);
+    assert_int_equal (proto_msg_add_borrowed (&msg, b, sizes2[1]), PROTO_OK);
     proto_msg_add_job (&msg)->id = 2;
     assert_int_equal (proto_msg_add_borrowed (&msg, "tiny", 4), PROTO_OK);
     s_send_and_check (out, in, &msg, 3, want2, sizes2, 1 + 3 + 2 + 1);
@@ -1486,15 +1480,15 @@ test_big_payloads_travel_in_pieces (void **state)
 
     /* Many small payloads: one packed frame over the piece size. */
     enum { JOBS = 700, EACH = 3000 };
-    const uint8_t *want3 [JOBS];
-    size_t sizes3 [JOBS];
+    const uint8_t *want3[JOBS];
+    size_t sizes3[JOBS];
     proto_msg_init (&msg, PROTO_RESULT);
     proto_msg_set_pool (&msg, 1);
     for (size_t j = 0; j < JOBS; j++) {
         proto_msg_add_job (&msg)->id = j;
-        want3 [j] = a + j * EACH;
-        sizes3 [j] = EACH;
-        assert_int_equal (proto_msg_add_borrowed (&msg, want3 [j], EACH), PROTO_OK);
+        want3[j] = a + j * EACH;
+        sizes3[j] = EACH;
+        assert_int_equal (proto_msg_add_borrowed (&msg, want3[j], EACH), PROTO_OK);
     }
     s_send_and_check (out, in, &msg, JOBS, want3, sizes3, 1 + 3);
 
@@ -1507,7 +1501,7 @@ test_big_payloads_travel_in_pieces (void **state)
 int
 main (void)
 {
-    const struct CMUnitTest tests [] = {
+    const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_message_type_round_trips_with_fields_and_frames),
         cmocka_unit_test (test_minimal_messages_round_trip),
         cmocka_unit_test (test_type_names_are_known),

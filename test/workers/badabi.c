@@ -9,12 +9,11 @@
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
-    abort ();       /* must never be called */
+    abort (); /* must never be called */
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
     abort ();
 }
@@ -25,6 +24,4 @@ s_destroy (void *self)
     abort ();
 }
 
-const pool_worker_class_t pool_worker = {
-    999, "badabi", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker = { 999, "badabi", s_init, s_run, NULL, s_destroy };

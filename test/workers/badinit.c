@@ -32,7 +32,7 @@ static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
     static int dummy;
-    (void) ctx;
+    (void)ctx;
     if (s_init_is (init_data, "segv"))
         test_segv ();
     if (s_init_is (init_data, "exit0"))
@@ -46,24 +46,23 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
-    (void) self;
-    char text [64];
+    (void)self;
+    char text[64];
     if (input.size == 0 || input.size >= sizeof text)
         goto bad;
     memcpy (text, input.data, input.size);
-    text [input.size] = 0;
+    text[input.size] = 0;
     char *end = NULL;
     errno = 0;
     long long n = strtoll (text, &end, 10);
     if (errno || end == text || *end)
         goto bad;
-    char out [32];
+    char out[32];
     int len = snprintf (out, sizeof out, "%" PRId64,
-                        (int64_t) ((uint64_t) n * (uint64_t) n + 1));
-    return pool_output_set (output, out, (size_t) len);
+                        (int64_t)((uint64_t)n * (uint64_t)n + 1));
+    return pool_output_set (output, out, (size_t)len);
 bad:
     pool_worker_error (ctx, "badinit: cannot parse input");
     return -1;
@@ -72,9 +71,8 @@ bad:
 static void
 s_destroy (void *self)
 {
-    (void) self;
+    (void)self;
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "badinit", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "badinit", s_init, s_run, NULL, s_destroy };

@@ -19,16 +19,15 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
-    char text [64];
+    char text[64];
     if (input.size == 0 || input.size >= sizeof text) {
         pool_worker_error (ctx, "chatty: want N:TAG");
         return -1;
     }
     memcpy (text, input.data, input.size);
-    text [input.size] = 0;
+    text[input.size] = 0;
     char *colon = strchr (text, ':');
     if (!colon) {
         pool_worker_error (ctx, "chatty: want N:TAG");
@@ -37,12 +36,12 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output,
     long lines = strtol (text, NULL, 10);
     const char *tag = colon + 1;
     for (long i = 0; i < lines; i++) {
-        char line [101];
+        char line[101];
         int n = snprintf (line, sizeof line, "%s line %ld ", tag, i);
         if (n < 0 || n > 99)
             n = 0;
-        memset (line + n, '.', (size_t) (99 - n));
-        line [99] = '\n';
+        memset (line + n, '.', (size_t)(99 - n));
+        line[99] = '\n';
         fwrite (line, 1, 100, stdout);
     }
     fflush (stdout);
@@ -54,5 +53,5 @@ s_destroy (void *self)
 {
 }
 
-const pool_worker_class_t pool_worker = { POOL_WORKER_ABI, "chatty", s_init, s_run,
-                                          NULL, s_destroy };
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "chatty", s_init, s_run, NULL, s_destroy };

@@ -26,13 +26,13 @@
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
-    static char dir [512];
+    static char dir[512];
     if (init_data.size == 0 || init_data.size >= sizeof dir) {
         pool_worker_error (ctx, "crash_once: init data is a directory path");
         return NULL;
     }
     memcpy (dir, init_data.data, init_data.size);
-    dir [init_data.size] = 0;
+    dir[init_data.size] = 0;
     if (access (dir, W_OK)) {
         pool_worker_error (ctx, "crash_once: %s: %s", dir, strerror (errno));
         return NULL;
@@ -41,22 +41,21 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
     const char *dir = self;
-    char text [64];
+    char text[64];
     if (input.size == 0 || input.size >= sizeof text)
         goto bad;
     memcpy (text, input.data, input.size);
-    text [input.size] = 0;
+    text[input.size] = 0;
     char *end = NULL;
     errno = 0;
     long long n = strtoll (text, &end, 10);
     if (errno || end == text || (*end && strcmp (end, "!")))
         goto bad;
     if (*end == '!') {
-        char marker [600];
+        char marker[600];
         snprintf (marker, sizeof marker, "%s/%lld", dir, n);
         int fd = open (marker, O_WRONLY | O_CREAT | O_EXCL, 0600);
         if (fd >= 0) {
@@ -69,10 +68,10 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output,
             return -1;
         }
     }
-    char out [32];
+    char out[32];
     int len = snprintf (out, sizeof out, "%" PRId64,
-                        (int64_t) ((uint64_t) n * (uint64_t) n + 1));
-    return pool_output_set (output, out, (size_t) len);
+                        (int64_t)((uint64_t)n * (uint64_t)n + 1));
+    return pool_output_set (output, out, (size_t)len);
 bad:
     pool_worker_error (ctx, "crash_once: cannot parse input");
     return -1;
@@ -81,9 +80,8 @@ bad:
 static void
 s_destroy (void *self)
 {
-    (void) self;
+    (void)self;
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "crash_once", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "crash_once", s_init, s_run, NULL, s_destroy };

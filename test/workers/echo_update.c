@@ -17,8 +17,8 @@
 #include "segv.h"
 
 typedef struct {
-    char  *last;
-    char  *history;
+    char *last;
+    char *history;
 } echo_t;
 
 static void *
@@ -62,11 +62,11 @@ s_update (void *self_, pool_bytes_t update, pool_worker_ctx_t *ctx)
     }
     if (update.size)
         memcpy (last, update.data, update.size);
-    last [update.size] = 0;
+    last[update.size] = 0;
     memcpy (history, self->history, hlen);
     size_t at = hlen;
     if (hlen)
-        history [at++] = ',';
+        history[at++] = ',';
     memcpy (history + at, last, update.size + 1);
     free (self->last);
     free (self->history);
@@ -76,8 +76,7 @@ s_update (void *self_, pool_bytes_t update, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self_, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self_, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
     echo_t *self = self_;
     const char *id = pool_worker_id (ctx);
@@ -106,6 +105,5 @@ s_destroy (void *self_)
     }
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "echo_update", s_init, s_run, s_update, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "echo_update", s_init, s_run, s_update, s_destroy };

@@ -21,17 +21,16 @@ static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
     static int dummy;
-    (void) init_data;
-    (void) ctx;
+    (void)init_data;
+    (void)ctx;
     return &dummy;
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
-    (void) self;
-    (void) input;
+    (void)self;
+    (void)input;
     pid_t pid = fork ();
     if (pid < 0) {
         pool_worker_error (ctx, "forker: fork: %s", strerror (errno));
@@ -41,17 +40,16 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output,
         /* Only async-signal-safe calls here: the parent may have threads. */
         while (1)
             pause ();
-    char out [32];
-    int len = snprintf (out, sizeof out, "%d", (int) pid);
-    return pool_output_set (output, out, (size_t) len);
+    char out[32];
+    int len = snprintf (out, sizeof out, "%d", (int)pid);
+    return pool_output_set (output, out, (size_t)len);
 }
 
 static void
 s_destroy (void *self)
 {
-    (void) self;
+    (void)self;
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "forker", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "forker", s_init, s_run, NULL, s_destroy };

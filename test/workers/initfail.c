@@ -14,10 +14,9 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
-    abort ();       /* init failed: never called */
+    abort (); /* init failed: never called */
 }
 
 static void
@@ -25,6 +24,5 @@ s_destroy (void *self)
 {
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "initfail", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "initfail", s_init, s_run, NULL, s_destroy };

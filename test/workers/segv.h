@@ -11,8 +11,8 @@
 #include <signal.h>
 #include <stddef.h>
 
-__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address"), unused))
-static void
+__attribute__ ((noinline, no_sanitize ("undefined"), no_sanitize ("address"),
+                unused)) static void
 test_segv (void)
 {
     signal (SIGSEGV, SIG_DFL);

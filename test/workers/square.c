@@ -32,7 +32,7 @@
 static int64_t
 s_square (int64_t n)
 {
-    return (int64_t) ((uint64_t) n * (uint64_t) n + 1);
+    return (int64_t)((uint64_t)n * (uint64_t)n + 1);
 }
 
 static void *
@@ -40,19 +40,19 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
     static int dummy;
     if (init_data.size > 6 && memcmp (init_data.data, "count:", 6) == 0) {
-        char path [512];
+        char path[512];
         if (init_data.size - 6 >= sizeof path) {
             pool_worker_error (ctx, "square: count path too long");
             return NULL;
         }
-        memcpy (path, (const char *) init_data.data + 6, init_data.size - 6);
-        path [init_data.size - 6] = 0;
+        memcpy (path, (const char *)init_data.data + 6, init_data.size - 6);
+        path[init_data.size - 6] = 0;
         FILE *f = fopen (path, "a");
         if (!f) {
             pool_worker_error (ctx, "square: cannot append to the count file");
             return NULL;
         }
-        fprintf (f, "init %d\n", (int) getpid ());
+        fprintf (f, "init %d\n", (int)getpid ());
         fclose (f);
         struct timespec ts = { 1, 0 };
         while (nanosleep (&ts, &ts) && errno == EINTR)
@@ -60,14 +60,14 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
         return &dummy;
     }
     if (init_data.size > 0) {
-        char gate [512], marker [600];
+        char gate[512], marker[600];
         if (init_data.size >= sizeof gate) {
             pool_worker_error (ctx, "square: gate path too long");
             return NULL;
         }
         memcpy (gate, init_data.data, init_data.size);
-        gate [init_data.size] = 0;
-        snprintf (marker, sizeof marker, "%s.loading.%d", gate, (int) getpid ());
+        gate[init_data.size] = 0;
+        snprintf (marker, sizeof marker, "%s.loading.%d", gate, (int)getpid ());
         FILE *f = fopen (marker, "w");
         if (f)
             fclose (f);
@@ -80,27 +80,26 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 }
 
 static int
-s_run (void *self, pool_bytes_t input, pool_output_t *output,
-       pool_worker_ctx_t *ctx)
+s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
     const uint8_t *in = input.data;
-    if (input.size == 9 && in [0] == 'b') {
+    if (input.size == 9 && in[0] == 'b') {
         uint64_t n = 0;
         for (int i = 8; i >= 1; i--)
-            n = (n << 8) | in [i];
-        uint64_t r = (uint64_t) s_square ((int64_t) n);
+            n = (n << 8) | in[i];
+        uint64_t r = (uint64_t)s_square ((int64_t)n);
         uint8_t *out = pool_output_alloc (output, 8);
         if (!out)
             return -1;
         for (int i = 0; i < 8; i++)
-            out [i] = (uint8_t) (r >> (8 * i));
+            out[i] = (uint8_t)(r >> (8 * i));
         return 0;
     }
-    char text [64];
+    char text[64];
     if (input.size == 0 || input.size >= sizeof text)
         goto bad;
     memcpy (text, in, input.size);
-    text [input.size] = 0;
+    text[input.size] = 0;
     char *end = NULL;
     errno = 0;
     long long n = strtoll (text, &end, 10);
@@ -126,12 +125,11 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output,
         while (nanosleep (&ts, &ts) && errno == EINTR)
             ;
     }
-    char out [160];
-    int len = want_id
-        ? snprintf (out, sizeof out, "%" PRId64 "@%s", s_square (n),
-                    pool_worker_id (ctx))
-        : snprintf (out, sizeof out, "%" PRId64, s_square (n));
-    return pool_output_set (output, out, (size_t) len);
+    char out[160];
+    int len = want_id ? snprintf (out, sizeof out, "%" PRId64 "@%s", s_square (n),
+                                  pool_worker_id (ctx))
+                      : snprintf (out, sizeof out, "%" PRId64, s_square (n));
+    return pool_output_set (output, out, (size_t)len);
 bad:
     pool_worker_error (ctx, "square: cannot parse input");
     return -1;
@@ -142,6 +140,5 @@ s_destroy (void *self)
 {
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "square", s_init, s_run, NULL, s_destroy
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "square", s_init, s_run, NULL, s_destroy };

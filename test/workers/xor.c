@@ -27,7 +27,7 @@
 #include "pool_worker.h"
 #include "segv.h"
 
-static char s_dir [512];
+static char s_dir[512];
 
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
@@ -37,7 +37,7 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
         return NULL;
     }
     memcpy (s_dir, init_data.data, init_data.size);
-    s_dir [init_data.size] = 0;
+    s_dir[init_data.size] = 0;
     return s_dir;
 }
 
@@ -45,11 +45,11 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 static bool
 s_first_run (const uint8_t *in, size_t size)
 {
-    char path [600];
+    char path[600];
     uint64_t tag = 0;
     for (size_t i = 1; i < 9 && i < size; i++)
-        tag = (tag << 8) | in [i];
-    snprintf (path, sizeof path, "%s/k-%016llx", s_dir, (unsigned long long) tag);
+        tag = (tag << 8) | in[i];
+    snprintf (path, sizeof path, "%s/k-%016llx", s_dir, (unsigned long long)tag);
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         return false;
@@ -60,56 +60,55 @@ s_first_run (const uint8_t *in, size_t size)
 static int
 s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t *ctx)
 {
-    (void) self;
+    (void)self;
     const uint8_t *in = input.data;
     if (input.size == 0) {
         pool_worker_error (ctx, "xor: empty input");
         return -1;
     }
-    switch (in [0]) {
-        case 'A': {
-            uint8_t *out = pool_output_alloc (output, input.size);
-            if (!out)
-                return -1;
-            for (size_t i = 0; i < input.size; i++)
-                out [i] = in [i] ^ 0x5A;
-            return 0;
-        }
-        case 'K':
-        case 'S': {
-            uint8_t *out = malloc (input.size);
-            if (!out)
-                return -1;
-            for (size_t i = 0; i < input.size; i++)
-                out [i] = in [i] ^ 0x5A;
-            int rc = pool_output_set (output, out, input.size);
-            memset (out, 0, input.size);
-            free (out);
-            if (in [0] == 'K' && s_dir [0] && s_first_run (in, input.size))
-                test_segv ();
-            return rc;
-        }
-        case 'C': {
-            uint64_t sum = 0;
-            for (size_t i = 0; i < input.size; i++)
-                sum += in [i];
-            uint8_t le [8];
-            for (int b = 0; b < 8; b++)
-                le [b] = (uint8_t) (sum >> (8 * b));
-            return pool_output_set (output, le, sizeof le);
-        }
-        case 'P': {
-            long page = sysconf (_SC_PAGESIZE);
-            const char *what = ((uintptr_t) input.data % (uintptr_t) page) == 0
-                             ? "page" : "bytes";
-            return pool_output_set (output, what, strlen (what));
-        }
-        default:
-            pool_worker_error (ctx, "xor: unknown mode %d", in [0]);
+    switch (in[0]) {
+    case 'A': {
+        uint8_t *out = pool_output_alloc (output, input.size);
+        if (!out)
             return -1;
+        for (size_t i = 0; i < input.size; i++)
+            out[i] = in[i] ^ 0x5A;
+        return 0;
+    }
+    case 'K':
+    case 'S': {
+        uint8_t *out = malloc (input.size);
+        if (!out)
+            return -1;
+        for (size_t i = 0; i < input.size; i++)
+            out[i] = in[i] ^ 0x5A;
+        int rc = pool_output_set (output, out, input.size);
+        memset (out, 0, input.size);
+        free (out);
+        if (in[0] == 'K' && s_dir[0] && s_first_run (in, input.size))
+            test_segv ();
+        return rc;
+    }
+    case 'C': {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < input.size; i++)
+            sum += in[i];
+        uint8_t le[8];
+        for (int b = 0; b < 8; b++)
+            le[b] = (uint8_t)(sum >> (8 * b));
+        return pool_output_set (output, le, sizeof le);
+    }
+    case 'P': {
+        long page = sysconf (_SC_PAGESIZE);
+        const char *what
+            = ((uintptr_t)input.data % (uintptr_t)page) == 0 ? "page" : "bytes";
+        return pool_output_set (output, what, strlen (what));
+    }
+    default:
+        pool_worker_error (ctx, "xor: unknown mode %d", in[0]);
+        return -1;
     }
 }
 
-const pool_worker_class_t pool_worker = {
-    POOL_WORKER_ABI, "xor", s_init, s_run, NULL, NULL
-};
+const pool_worker_class_t pool_worker
+    = { POOL_WORKER_ABI, "xor", s_init, s_run, NULL, NULL };
