@@ -524,9 +524,9 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         if (worker->inflight.last == job)
             worker->inflight.last = prev;
         worker->inflight.count--;
-        worker->inflight_bytes -= s_job_bytes (job) <= worker->inflight_bytes
-                                      ? s_job_bytes (job)
-                                      : worker->inflight_bytes;
+        uint64_t bytes = s_job_bytes (job);
+        worker->inflight_bytes
+            -= bytes < worker->inflight_bytes ? bytes : worker->inflight_bytes;
         pool->running--;
         pool->done++;
         worker->jobs_done++;
@@ -582,6 +582,24 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         head_sched_rebalance (head); /* the pool went idle */
 }
 
+/*  The worker has its pool loaded (WORKER_READY, or a rejoin): ready, a
+    fresh window, the updates it lacks, jobs; then the demand of every pool
+    (one that opened while it was loading may want a share). */
+static void
+s_worker_serve (head_t *head, head_peer_t *worker)
+{
+    worker->state = WORKER_READY;
+    worker->pool->ready++;
+    worker->prefetch = 2;
+    worker->rate = 0;
+    worker->run_us = 0;
+    worker->rtt_us = -1;
+    worker->last_result = 0;
+    s_send_updates (head, worker);
+    s_feed (head, worker);
+    head_sched_rebalance (head);
+}
+
 void
 head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
 {
@@ -606,23 +624,14 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         }
         return;
     }
-    worker->state = WORKER_READY;
-    pool->ready++;
     pool->init_crashes = 0; /* they count in a row */
-    worker->prefetch = 2;
-    worker->rate = 0;
-    worker->run_us = 0;
-    worker->rtt_us = -1;
-    worker->last_result = 0;
-    s_send_updates (head, worker);
-    s_feed (head, worker);
-    /* A pool that opened while this one was loading may want a share. */
-    head_sched_rebalance (head);
+    s_worker_serve (head, worker);
 }
 
-bool
-head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text,
-                           size_t text_size)
+/*  One more worker lost to update seq (a death in handle_update or a
+    refusal): they count in a row, per update. */
+static void
+s_count_update_failure (head_pool_t *pool, uint64_t seq)
 {
     if (pool->crashed_update == seq)
         pool->update_crashes++;
@@ -630,6 +639,13 @@ head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text
         pool->crashed_update = seq;
         pool->update_crashes = 1;
     }
+}
+
+bool
+head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text,
+                           size_t text_size)
+{
+    s_count_update_failure (pool, seq);
     snprintf (text, text_size,
               "update %llu killed %u worker%s in handle_update "
               "(%s %d); the pool cannot go on",
@@ -646,12 +662,7 @@ head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
     head_pool_t *pool = worker->pool;
     if (!pool || worker->state == WORKER_CLOSED)
         return false;
-    if (pool->crashed_update == seq)
-        pool->update_crashes++;
-    else {
-        pool->crashed_update = seq;
-        pool->update_crashes = 1;
-    }
+    s_count_update_failure (pool, seq);
     zsys_warning ("pool-head: worker %s refused update %llu of pool %llu: %s", worker->id,
                   (unsigned long long)seq, (unsigned long long)pool->id, why);
     /* It runs nothing more: what it held goes back, uncharged.  It leaves
@@ -716,20 +727,11 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
         || !s_eligible (worker, pool))
         return false;
     worker->pool = pool;
-    worker->state = WORKER_READY;
     pool->workers++;
-    pool->ready++;
     worker->useq_sent = useq;
-    worker->prefetch = 2;
-    worker->rate = 0;
-    worker->run_us = 0;
-    worker->rtt_us = -1;
-    worker->last_result = 0;
     zsys_info ("pool-head: worker %s rejoined pool %llu with its library loaded",
                worker->id, (unsigned long long)pool->id);
-    s_send_updates (head, worker);
-    s_feed (head, worker);
-    head_sched_rebalance (head);
+    s_worker_serve (head, worker);
     return true;
 }
 

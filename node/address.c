@@ -38,6 +38,14 @@ s_default_interface (char *name, size_t size)
     return best < 0 ? -1 : 0;
 }
 
+/* An IPv4 address of an interface that is up and not loopback. */
+static bool
+s_usable (const struct ifaddrs *it)
+{
+    return it->ifa_addr && it->ifa_addr->sa_family == AF_INET
+           && !(it->ifa_flags & IFF_LOOPBACK) && (it->ifa_flags & IFF_UP);
+}
+
 void
 node_address_pick (char *out, size_t size, char *others, size_t others_size)
 {
@@ -53,8 +61,7 @@ node_address_pick (char *out, size_t size, char *others, size_t others_size)
     bool found = false;
     for (int pass = 0; pass < 2 && !found; pass++)
         for (struct ifaddrs *it = list; it && !found; it = it->ifa_next) {
-            if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET
-                || (it->ifa_flags & IFF_LOOPBACK) || !(it->ifa_flags & IFF_UP))
+            if (!s_usable (it))
                 continue;
             if (pass == 0 && strcmp (it->ifa_name, route_iface) != 0)
                 continue;
@@ -62,8 +69,7 @@ node_address_pick (char *out, size_t size, char *others, size_t others_size)
             found = inet_ntop (AF_INET, &in->sin_addr, out, (socklen_t)size) != NULL;
         }
     for (struct ifaddrs *it = list; it; it = it->ifa_next) {
-        if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET
-            || (it->ifa_flags & IFF_LOOPBACK) || !(it->ifa_flags & IFF_UP))
+        if (!s_usable (it))
             continue;
         char text[INET_ADDRSTRLEN];
         const struct sockaddr_in *in = (const struct sockaddr_in *)it->ifa_addr;

@@ -783,6 +783,29 @@ s_on_error (worker_t *self, proto_msg_t *msg)
 /* ------------------------------------------------------------------------
     Jobs, updates, results */
 
+/*  Empties the batch of results (what it holds is dropped) and its
+    timings. */
+static void
+s_results_clear (worker_t *self)
+{
+    proto_msg_reset (&self->results);
+    proto_msg_init (&self->results, PROTO_RESULT);
+    self->results_bytes = 0;
+    self->arena_len = 0;
+    self->busy_since_us = 0;
+    self->results_last_arrived_us = 0;
+}
+
+/*  Drops every queued job and update. */
+static void
+s_fifo_clear (worker_t *self)
+{
+    while (self->fifo.head) {
+        action_t *action = s_fifo_pop (&self->fifo);
+        s_action_destroy (&action);
+    }
+}
+
 static void
 s_flush_results (worker_t *self)
 {
@@ -814,12 +837,8 @@ s_flush_results (worker_t *self)
                        self->results_last_arrived_us
                            ? (uint64_t)(now_us - self->results_last_arrived_us)
                            : 0);
-    self->busy_since_us = 0;
-    self->results_last_arrived_us = 0;
     s_send (self, &self->results);
-    proto_msg_init (&self->results, PROTO_RESULT);
-    self->results_bytes = 0;
-    self->arena_len = 0;
+    s_results_clear (self);
 }
 
 /*  Adds one result to the batch (frame consumed).  -1 when out of memory:
@@ -1447,16 +1466,8 @@ s_rejoin (worker_t *self, const char *why)
     zsys_warning ("worker %s: %s; connecting again to rejoin pool %" PRIu64
                   " with its library loaded",
                   self->args.id, why, self->pool);
-    while (self->fifo.head) {
-        action_t *action = s_fifo_pop (&self->fifo);
-        s_action_destroy (&action);
-    }
-    proto_msg_reset (&self->results);
-    proto_msg_init (&self->results, PROTO_RESULT);
-    self->results_bytes = 0;
-    self->arena_len = 0;
-    self->busy_since_us = 0;
-    self->results_last_arrived_us = 0;
+    s_fifo_clear (self);
+    s_results_clear (self);
     s_disconnect (self);
     if (s_connect (self) == 0)
         zsys_info ("worker %s: rejoined pool %" PRIu64, self->args.id, self->pool);
@@ -1625,10 +1636,7 @@ main (int argc, char *argv[])
 
 cleanup:
     s_disconnect (self);
-    while (self->fifo.head) {
-        action_t *action = s_fifo_pop (&self->fifo);
-        s_action_destroy (&action);
-    }
+    s_fifo_clear (self);
     /* A pool still loaded here (head lost, failure): no destroy; the
        process ends and the node starts a fresh one. */
     worker_host_abandon (&self->host);
