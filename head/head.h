@@ -56,8 +56,22 @@ typedef enum {
     WORKER_LOADING,   /* ASSIGN sent, waiting for WORKER_READY */
     WORKER_READY,     /* runs the pool's jobs */
     WORKER_RELEASING, /* gets no new jobs; POOL_CLOSE once drained */
-    WORKER_CLOSED     /* POOL_CLOSE sent; it is exiting */
+    WORKER_CLOSED,    /* POOL_CLOSE sent; it is exiting */
+    WORKER_PARKED     /* came back after a head restart with a pool
+                         loaded: waits for that pool's client to open it
+                         again (see head_sched_worker_park) */
 } head_worker_state_t;
+
+/*  What a parked worker has loaded: the pool (id and head epoch) it was
+    assigned, its library and init data, and the updates it applied. */
+typedef struct {
+    uint64_t pool_id;
+    uint64_t epoch;
+    uint8_t lib_hash[PROTO_HASH_SIZE];
+    uint8_t init_hash[PROTO_HASH_SIZE];
+    uint64_t useq;
+    int64_t since; /* zclock_mono when it parked */
+} head_parked_t;
 
 struct head_peer {
     char key[24];  /* hex of the routing id */
@@ -89,6 +103,7 @@ struct head_peer {
     double rtt_us;           /* round trip to it, without queueing, or -1 */
     int64_t closed_at;       /* zclock_mono of POOL_CLOSE, or 0 */
     bool kill_asked;         /* WORKER_KILL sent to its node */
+    head_parked_t parked;    /* when state is WORKER_PARKED */
     uint64_t jobs_done;
     /* client */
     zlist_t *pools;       /* head_pool_t *, not owned */
@@ -122,6 +137,10 @@ struct head_pool {
     uint64_t submitted;
     uint64_t done;
     bool failed;
+    /* Opened again after a head restart: the pool its client had (id and
+       head epoch), whose parked workers it takes back; 0 otherwise. */
+    uint64_t previous_id;
+    uint64_t previous_epoch;
 };
 
 typedef struct {

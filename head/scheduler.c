@@ -11,6 +11,8 @@
 static void s_feed (head_t *head, head_peer_t *worker);
 static void s_feed_pool (head_t *head, head_pool_t *pool);
 static bool s_eligible (const head_peer_t *worker, const head_pool_t *pool);
+static void s_assign (head_t *head, head_peer_t *worker, head_pool_t *pool);
+static void s_unpark (head_t *head);
 
 head_pool_t *
 head_sched_pool (head_t *head, head_peer_t *client, uint64_t id)
@@ -95,6 +97,8 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->job_timeout_ms = msg->nums[1];
     pool->min_workers = msg->nums[2] <= 100000 ? (uint32_t)msg->nums[2] : 1;
     pool->min_gpu_memory = msg->nnums > 3 ? msg->nums[3] * 1024 * 1024 : 0;
+    pool->previous_id = msg->nnums > 5 ? msg->nums[4] : 0;
+    pool->previous_epoch = msg->nnums > 5 ? msg->nums[5] : 0;
     if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {
         head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
         zlistx_delete (head->pools, zlistx_find (head->pools, pool));
@@ -247,6 +251,8 @@ head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         proto_msg_reset (&out);
         worker->useq_sent = pool->useq;
     }
+    if (pool->previous_id)
+        s_unpark (head); /* a parked worker may wait for this replay */
 }
 
 /* Sends the pool's updates the worker has not been sent yet. */
@@ -736,6 +742,79 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
 }
 
 void
+head_sched_worker_park (head_t *head, head_peer_t *worker, const head_parked_t *what)
+{
+    worker->state = WORKER_PARKED;
+    worker->parked = *what;
+    worker->parked.since = zclock_mono ();
+    zsys_info ("pool-head: worker %s has pool %llu of an earlier head loaded; it "
+               "waits up to %d s for that pool's client to open it again",
+               worker->id, (unsigned long long)what->pool_id, HEAD_PARK_MS / 1000);
+    head_sched_rebalance (head); /* its pool may be open again already */
+}
+
+/*  The pool opened again that takes a parked worker back, or NULL: the same
+    pool of the same earlier head, the same library and init data, and the
+    updates the worker applied replayed by now. */
+static head_pool_t *
+s_parked_pool (head_t *head, const head_peer_t *worker)
+{
+    const head_parked_t *p = &worker->parked;
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        if (pool->previous_id == p->pool_id && pool->previous_epoch == p->epoch
+            && !memcmp (pool->lib_hash, p->lib_hash, PROTO_HASH_SIZE)
+            && !memcmp (pool->init_hash, p->init_hash, PROTO_HASH_SIZE) && !pool->failed
+            && pool->client && pool->useq >= p->useq && s_eligible (worker, pool))
+            return pool;
+    return NULL;
+}
+
+/*  Parked workers whose pool is back serve it: ASSIGN of the new pool id
+    with the same hashes, which a worker with them loaded answers
+    WORKER_READY at once; then the updates after the ones it applied. */
+static void
+s_unpark (head_t *head)
+{
+    for (head_peer_t *worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->state != WORKER_PARKED)
+            continue;
+        head_pool_t *pool = s_parked_pool (head, worker);
+        if (!pool)
+            continue;
+        zsys_info ("pool-head: worker %s takes pool %llu (pool %llu before the "
+                   "restart) back with its library loaded",
+                   worker->id, (unsigned long long)pool->id,
+                   (unsigned long long)worker->parked.pool_id);
+        s_assign (head, worker, pool);
+        worker->useq_sent = worker->parked.useq;
+    }
+}
+
+void
+head_sched_park_expire (head_t *head)
+{
+    int64_t now = zclock_mono ();
+    for (head_peer_t *worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->state != WORKER_PARKED || now - worker->parked.since < HEAD_PARK_MS)
+            continue;
+        zsys_info ("pool-head: worker %s: nobody opened pool %llu again within %d s; "
+                   "it leaves for a fresh worker",
+                   worker->id, (unsigned long long)worker->parked.pool_id,
+                   HEAD_PARK_MS / 1000);
+        proto_msg_t close;
+        proto_msg_init (&close, PROTO_POOL_CLOSE);
+        proto_msg_set_pool (&close, worker->parked.pool_id);
+        head_send (head, worker, &close);
+        proto_msg_reset (&close);
+        worker->state = WORKER_CLOSED;
+        worker->closed_at = now;
+    }
+}
+
+void
 head_sched_worker_join (head_t *head, head_peer_t *worker)
 {
     worker->state = WORKER_IDLE;
@@ -895,6 +974,7 @@ head_sched_rebalance (head_t *head)
 {
     if (head->stopping)
         return;
+    s_unpark (head);
     int total = 0, active = 0;
     head_peer_t *worker;
     for (worker = zhashx_first (head->workers); worker;

@@ -46,7 +46,6 @@ void head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const 
     instead of restarting workers forever. */
 bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char *text,
                                 size_t text_size);
-/*  Fails a pool: ERROR {pool, code, text} to its client, then closes it. */
 /*  A worker that had pool_id loaded says HELLO again (its link was cut, or
     the head declared its node lost): when the pool is still open with the
     same library and the worker may run it, it is ready for it at once,
@@ -56,6 +55,18 @@ bool head_sched_update_crashed (head_pool_t *pool, uint64_t seq, int code, char 
 bool head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
                                const uint8_t *lib_hash, const uint8_t *init_hash,
                                uint64_t useq);
+/*  A worker that had a pool of another head's life loaded says HELLO
+    (this head restarted): it waits, parked, for that pool's client to
+    open the pool again (POOL_OPEN naming the pool and head it had), and
+    then serves the new pool with its library and state as they are,
+    once the client has replayed the updates it applied.  A worker nobody
+    takes back within HEAD_PARK_MS is closed (head_sched_park_expire). */
+void head_sched_worker_park (head_t *head, head_peer_t *worker,
+                             const head_parked_t *what);
+/*  Closes workers parked longer than HEAD_PARK_MS: their pool's client did
+    not come back; they leave and their nodes start fresh workers. */
+void head_sched_park_expire (head_t *head);
+#define HEAD_PARK_MS 30000
 /*  A worker refused update seq of its pool (handle_update failed, why):
     it runs nothing more and what it held is requeued, uncharged.
     Refusals count with deaths in handle_update; the pool fails once
@@ -67,6 +78,7 @@ bool head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
     pool fails with POOL_EWORKER once init has killed max_attempts workers
     and no worker of it is ready. */
 void head_sched_init_crashed (head_t *head, head_peer_t *worker, const char *why);
+/*  Fails a pool: ERROR {pool, code, text} to its client, then closes it. */
 void head_sched_pool_fail (head_t *head, head_pool_t *pool, int code, const char *text);
 /*  Hands idle workers to pools and moves workers between pools toward a
     fair share.  Cheap; called after anything that changes demand. */

@@ -225,6 +225,17 @@ s_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
         if ((msg->present & PROTO_F_POOL) && msg->pool) {
             /* It has a pool loaded and asks to rejoin it. */
             bool ours = msg->nnums > 3 && msg->nums[3] == head->epoch;
+            if (!ours && msg->nnums > 3 && msg->nhashes > 1) {
+                /* A pool of this head's previous life: it waits for the
+                   pool's client to open it again. */
+                head_parked_t what = { .pool_id = msg->pool,
+                                       .epoch = msg->nums[3],
+                                       .useq = msg->nums[2] };
+                memcpy (what.lib_hash, msg->hash[0], PROTO_HASH_SIZE);
+                memcpy (what.init_hash, msg->hash[1], PROTO_HASH_SIZE);
+                head_sched_worker_park (head, peer, &what);
+                break;
+            }
             if (!ours
                 || !head_sched_worker_rejoin (
                     head, peer, msg->pool, msg->nhashes > 1 ? msg->hash[0] : NULL,
@@ -288,7 +299,7 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
                 zlistx_add_end (list, w);
         for (head_peer_t *w = zlistx_first (list); w; w = zlistx_next (list)) {
             static const char *states[]
-                = { "idle", "loading", "ready", "releasing", "closing" };
+                = { "idle", "loading", "ready", "releasing", "closing", "parked" };
             fprintf (out, "  worker %s  %s", w->id, w->text);
             if (w->has_gpu) {
                 fprintf (out, " (%.1f GiB", w->gpu_memory / 1073741824.0);
@@ -300,6 +311,9 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
             fprintf (out, "  %s", states[w->state]);
             if (w->pool)
                 fprintf (out, " pool %llu", (unsigned long long)w->pool->id);
+            if (w->state == WORKER_PARKED)
+                fprintf (out, " (has pool %llu of the head before a restart loaded)",
+                         (unsigned long long)w->parked.pool_id);
             fprintf (out, "  jobs held %zu, done %llu\n", w->inflight.count,
                      (unsigned long long)w->jobs_done);
         }
@@ -693,6 +707,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     head_t *head = arg;
     head_watch_probe (head, true);
     s_kill_overdue (head);
+    head_sched_park_expire (head);
     /* Demand is rebalanced on every event that changes it; this pass only
        makes sure nothing waits on an event that never comes. */
     head_sched_rebalance (head);

@@ -89,13 +89,18 @@ s_code_from_link (int rc)
     dispositions are put back. */
 static int
 s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
-           proto_msg_t *hello, double timeout, char *error, size_t error_size)
+           proto_msg_t *hello, double timeout, uint64_t *epoch, char *error,
+           size_t error_size)
 {
+    proto_msg_t welcome;
+    proto_msg_init (&welcome, 0);
     struct sigaction int_before, term_before, int_after, term_after;
     sigaction (SIGINT, NULL, &int_before);
     sigaction (SIGTERM, NULL, &term_before);
-    int rc = proto_link_connect (link, server, keys, hello, timeout, NULL, error,
+    int rc = proto_link_connect (link, server, keys, hello, timeout, &welcome, error,
                                  error_size);
+    *epoch = welcome.nnums > 2 ? welcome.nums[2] : 0;
+    proto_msg_reset (&welcome);
     sigaction (SIGINT, NULL, &int_after);
     sigaction (SIGTERM, NULL, &term_after);
     if (int_after.sa_handler != int_before.sa_handler)
@@ -123,6 +128,10 @@ pool_open_remote (pool_t *self, int64_t deadline)
     proto_msg_add_hash (&msg, hash);
     for (int i = 0; i < 4; i++)
         proto_msg_add_num (&msg, self->open_nums[i]);
+    /* Opened again after a head restart: the pool we had, so the workers
+       that still have it loaded come back to it (nums [4], [5]). */
+    proto_msg_add_num (&msg, self->has_pool ? self->pool_id : 0);
+    proto_msg_add_num (&msg, self->has_pool ? self->pool_epoch : 0);
     if (proto_msg_add_bytes (&msg, self->lib, self->lib_size) != PROTO_OK
         || proto_msg_add_bytes (&msg, self->init, self->init_size) != PROTO_OK) {
         rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");
@@ -139,6 +148,7 @@ pool_open_remote (pool_t *self, int64_t deadline)
     if (rc)
         goto cleanup;
     self->pool_id = reply.pool;
+    self->pool_epoch = self->head_epoch;
     self->has_pool = true;
 cleanup:
     proto_msg_reset (&msg);
@@ -316,7 +326,7 @@ pool_open (pool_t **pool, const pool_options_t *options)
         self->host[0] = 0;
     const char *server = options->server ? options->server : "127.0.0.1:8899";
     rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
-                    self->error, sizeof self->error);
+                    &self->head_epoch, self->error, sizeof self->error);
     self->keys = keys;
     sodium_memzero (&keys, sizeof keys);
     if (rc != PROTO_OK) {

@@ -33,8 +33,10 @@ struct pool {
     zsock_t *sock;    /* borrowed from link */
     uint64_t pool_id; /* the head's id, valid when has_pool */
     bool has_pool;
-    uint64_t next_id; /* first job id of the next map */
-    int broken;       /* sticky POOL_E* once lost/closed, else 0 */
+    uint64_t head_epoch; /* the head we talk to (WELCOME nums [2]) */
+    uint64_t pool_epoch; /* the head that gave pool_id */
+    uint64_t next_id;    /* first job id of the next map */
+    int broken;          /* sticky POOL_E* once lost/closed, else 0 */
     int64_t heartbeat_ms;
     int64_t reconnect_ms; /* silence after which the head is lost */
     int64_t connect_ms;   /* connect_timeout, for request replies */

@@ -4,8 +4,10 @@
     answers anything from us with ERROR UNKNOWN_PEER.  The client holds what
     it takes to start over: the library and init bytes, the POOL_OPEN
     numbers, every update it sent, and the running map's inputs.  So it says
-    HELLO, opens the pool again (a new pool id), replays the updates in
-    order, and resubmits every job that has no result.  Results the old
+    HELLO, opens the pool again (a new pool id; POOL_OPEN names the pool
+    and head it had, so workers that still have that pool loaded serve the
+    new one as they are), replays the updates in order, and resubmits
+    every job that has no result.  Results the old
     head computed but never delivered are computed again; the map still
     yields exactly one result per input, since it drops ids it already has
     (user code runs at least once per job, as after any failure).
@@ -33,6 +35,7 @@ pool_recover (pool_t *self)
         rc = pool_session_wait (self, PROTO_WELCOME, &reply, deadline);
     if (rc)
         goto cleanup;
+    self->head_epoch = reply.nnums > 2 ? reply.nums[2] : 0;
 
     rc = pool_open_remote (self, deadline);
     if (rc)

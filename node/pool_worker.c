@@ -657,9 +657,32 @@ s_want_block (worker_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_init)
     return 0;
 }
 
+/*  ASSIGN to a worker that has a pool loaded: after a head restart the
+    head gives the pool its client opened again (a new id) to the workers
+    that have its library and init data loaded.  They serve it as they
+    are, with the updates they applied; true when that is the case. */
+static bool
+s_take_back (worker_t *self, proto_msg_t *msg)
+{
+    if (self->state != STATE_READY || msg->nhashes < 2
+        || memcmp (msg->hash[0], self->lib_hash, PROTO_HASH_SIZE)
+        || memcmp (msg->hash[1], self->init_hash, PROTO_HASH_SIZE))
+        return false;
+    zsys_info ("worker %s: serves pool %" PRIu64 " (pool %" PRIu64
+               " before the head restarted) with its library loaded",
+               self->args.id, msg->pool, self->pool);
+    self->pool = msg->pool;
+    self->pool_epoch = self->head_epoch;
+    self->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
+    s_worker_ready (self, 0, NULL);
+    return true;
+}
+
 static void
 s_on_assign (worker_t *self, proto_msg_t *msg)
 {
+    if (s_take_back (self, msg))
+        return;
     if (self->state != STATE_IDLE) {
         zsys_warning ("worker %s: ASSIGN for pool %" PRIu64 " while serving pool %" PRIu64
                       "; ignored",

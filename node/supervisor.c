@@ -52,6 +52,7 @@ struct supervisor {
     int heartbeat_ms;
     int liveness;
     int64_t last_heard; /* zclock_mono of the last message */
+    const char *forgot; /* why the head must be joined again, or NULL */
     int heartbeat_timer;
     int reconnect_timer; /* -1 unless reconnecting */
     int kill_timer;      /* -1 unless draining */
@@ -232,9 +233,13 @@ s_heartbeat (zloop_t *loop, int timer_id, void *arg)
     if (!self->link)
         return 0;
     int64_t quiet = zclock_mono () - self->last_heard;
-    if (quiet > (int64_t)self->liveness * self->heartbeat_ms) {
+    if (self->forgot || quiet > (int64_t)self->liveness * self->heartbeat_ms) {
         char why[128];
-        snprintf (why, sizeof why, "nothing heard for %d ms", (int)quiet);
+        if (self->forgot)
+            snprintf (why, sizeof why, "%s", self->forgot);
+        else
+            snprintf (why, sizeof why, "nothing heard for %d ms", (int)quiet);
+        self->forgot = NULL;
         s_lost_head (self, why);
         return 0;
     }
@@ -295,8 +300,8 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
         break;
     case PROTO_DENIED:
         zsys_warning ("the head refused us: %s", msg.text ? msg.text : "");
-        /* Let the heartbeat timer see it as a lost head and reconnect. */
-        self->last_heard = 0;
+        /* The heartbeat timer reconnects. */
+        self->forgot = "the head refused us";
         break;
     case PROTO_ERROR:
         zsys_warning ("the head answered ERROR %lld: %s", (long long)msg.code,
@@ -304,7 +309,8 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
         /* It restarted or declared us dead: the heartbeat timer reconnects
            and says HELLO again. */
         if (msg.code == PROTO_CODE_UNKNOWN_PEER)
-            self->last_heard = 0;
+            self->forgot = "the head no longer knows us (it restarted, or "
+                           "declared us lost)";
         break;
     case PROTO_WORKER_KILL:
         s_kill_worker (self, &msg);

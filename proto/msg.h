@@ -15,12 +15,18 @@
     Conversation (-> to head, <- from head):
 
     every peer   -> HELLO {role, id, [node], [host], [text], [nums]}
-                 <- WELCOME {nums: [heartbeat_ms, liveness]} | DENIED {text}
+                    (a worker with a pool loaded: pool, hash: [lib, init],
+                     nums [2] updates applied, nums [3] the epoch of the
+                     head that assigned it; see docs/INTERNALS.md)
+                 <- WELCOME {nums: [heartbeat_ms, liveness, epoch]} |
+                    DENIED {text}
                  -> HEARTBEAT (every heartbeat_ms)   <- HEARTBEAT (same)
                  -> BYE (graceful leave)
     client       -> POOL_OPEN {text: library name, hash: [lib, init],
                                nums: [max_attempts, job_timeout_ms,
-                                      min_workers, min_gpu_memory_mb]}
+                                      min_workers, min_gpu_memory_mb,
+                                      pool id had before, its head's
+                                      epoch (0, 0 on a first open)]}
                     frames: [library bytes, init bytes]
                  <- POOL_READY {pool} | ERROR {code, text}
                  -> SUBMIT {pool, jobs: [{id}...]} frames: inputs
@@ -31,7 +37,9 @@
                  -> POOL_CLOSE {pool}
                  <- ERROR {pool, code, text}  (the pool failed: init, ...)
     worker       <- ASSIGN {pool, hash: [lib, init], text: name,
-                            nums: [job_timeout_ms]}
+                            nums: [job_timeout_ms]}   (also to a worker
+                            that has those hashes loaded from before a
+                            head restart: it answers WORKER_READY at once)
                  -> BLOCK_GET {hash}  <- BLOCK {hash} frame | ERROR
                  -> WORKER_READY {pool, code: 0 | <0, [text: reason]}
                  <- UPDATE {pool, seq} frame     (in seq order, before jobs

@@ -7,11 +7,16 @@
     The update "crash" makes handle_update die of SIGSEGV, every time; the
     update "refuse" makes it fail, every time: pool_worker_error
     "update refused: custom" and -1, the update not applied.
+    Init data "count:PATH": init appends a line to PATH and takes 1 s (a
+    slow load a test can count), as square does.
 */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "pool_worker.h"
 #include "segv.h"
@@ -21,9 +26,34 @@ typedef struct {
     char *history;
 } echo_t;
 
+/* "count:PATH": one line more in PATH, then 1 s; -1 when it cannot. */
+static int
+s_count_init (pool_bytes_t init_data)
+{
+    char path[512];
+    if (init_data.size <= 6 || init_data.size - 6 >= sizeof path
+        || memcmp (init_data.data, "count:", 6) != 0)
+        return 0;
+    memcpy (path, (const char *)init_data.data + 6, init_data.size - 6);
+    path[init_data.size - 6] = 0;
+    FILE *f = fopen (path, "a");
+    if (!f)
+        return -1;
+    fprintf (f, "init %d\n", (int)getpid ());
+    fclose (f);
+    struct timespec ts = { 1, 0 };
+    while (nanosleep (&ts, &ts) && errno == EINTR)
+        ;
+    return 0;
+}
+
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
 {
+    if (s_count_init (init_data)) {
+        pool_worker_error (ctx, "echo_update: cannot append to the count file");
+        return NULL;
+    }
     echo_t *self = calloc (1, sizeof *self);
     if (self) {
         self->last = strdup ("");
