@@ -51,6 +51,15 @@ typedef struct {
     size_t count;
 } head_queue_t;
 
+/*  Workers of one kind, linked through the workers themselves: the head's
+    idle and parked workers, and each pool's own (loading, ready or
+    releasing), so that what concerns one pool costs work in proportion
+    to that pool, not to the cluster.  A worker is in at most one list. */
+typedef struct {
+    head_peer_t *first;
+    size_t count;
+} head_worker_list_t;
+
 typedef enum {
     WORKER_IDLE,      /* connected, no pool */
     WORKER_LOADING,   /* ASSIGN sent, waiting for WORKER_READY */
@@ -94,16 +103,19 @@ struct head_peer {
     head_worker_state_t state;
     head_pool_t *pool;
     head_queue_t inflight;
-    uint64_t useq_sent;      /* updates of its pool it was sent */
-    size_t prefetch;         /* jobs it may hold (adaptive) */
-    uint64_t inflight_bytes; /* input bytes of its in-flight jobs */
-    double rate;             /* jobs/s it answers (moving average) */
-    int64_t last_result;     /* zclock_usecs of its last RESULT */
-    double run_us;           /* a job's run time there (average), or 0 */
-    double rtt_us;           /* round trip to it, without queueing, or -1 */
-    int64_t closed_at;       /* zclock_mono of POOL_CLOSE, or 0 */
-    bool kill_asked;         /* WORKER_KILL sent to its node */
-    head_parked_t parked;    /* when state is WORKER_PARKED */
+    uint64_t useq_sent;       /* updates of its pool it was sent */
+    size_t prefetch;          /* jobs it may hold (adaptive) */
+    uint64_t inflight_bytes;  /* input bytes of its in-flight jobs */
+    double rate;              /* jobs/s it answers (moving average) */
+    int64_t last_result;      /* zclock_usecs of its last RESULT */
+    double run_us;            /* a job's run time there (average), or 0 */
+    double rtt_us;            /* round trip to it, without queueing, or -1 */
+    int64_t closed_at;        /* zclock_mono of POOL_CLOSE, or 0 */
+    bool kill_asked;          /* WORKER_KILL sent to its node */
+    head_parked_t parked;     /* when state is WORKER_PARKED */
+    head_worker_list_t *list; /* the one it is in (scheduler.c), or NULL */
+    head_peer_t *list_prev;
+    head_peer_t *list_next;
     uint64_t jobs_done;
     /* client */
     zlist_t *pools;       /* head_pool_t *, not owned */
@@ -123,10 +135,11 @@ struct head_pool {
     uint32_t min_workers;
     uint64_t min_gpu_memory; /* bytes */
     head_queue_t pending;
-    size_t running;   /* jobs in workers' in-flight */
-    uint64_t useq;    /* updates so far */
-    zlist_t *updates; /* zframe_t *, seq = position + 1 */
-    int workers;      /* assigned: loading + ready */
+    head_worker_list_t members; /* its loading, ready, releasing workers */
+    size_t running;             /* jobs in workers' in-flight */
+    uint64_t useq;              /* updates so far */
+    zlist_t *updates;           /* zframe_t *, seq = position + 1 */
+    int workers;                /* assigned: loading + ready */
     int ready;
     int init_failures;
     uint64_t crashed_update; /* update seq that last killed a worker */
@@ -164,24 +177,30 @@ typedef struct {
     zsock_t *zap; /* NULL when insecure */
     zloop_t *loop;
     head_store_t *store;
-    zhashx_t *peers;       /* routing-id hex -> head_peer_t (owns) */
-    zhashx_t *workers;     /* worker id -> head_peer_t */
-    zhashx_t *nodes;       /* node id -> head_peer_t */
-    zhashx_t *clients;     /* client id -> head_peer_t (main links) */
-    zsock_t *watch;        /* ROUTER's monitor (watch.c), or NULL */
-    int watch_timers;      /* probes pending after a disconnect */
-    int64_t last_tick;     /* zclock_mono of the last heartbeat tick */
-    uint64_t epoch;        /* random, this process's: WELCOME nums [2] */
-    zlistx_t *pools;       /* head_pool_t (owns) */
-    uint64_t next_pool_id; /* fallback when Redis is away */
+    zhashx_t *peers;           /* routing-id hex -> head_peer_t (owns) */
+    zhashx_t *workers;         /* worker id -> head_peer_t */
+    zhashx_t *nodes;           /* node id -> head_peer_t */
+    zhashx_t *clients;         /* client id -> head_peer_t (main links) */
+    zsock_t *watch;            /* ROUTER's monitor (watch.c), or NULL */
+    int watch_timers;          /* probes pending after a disconnect */
+    int64_t last_tick;         /* zclock_mono of the last heartbeat tick */
+    uint64_t epoch;            /* random, this process's: WELCOME nums [2] */
+    zlistx_t *pools;           /* head_pool_t (owns) */
+    head_worker_list_t idle;   /* workers with no pool */
+    head_worker_list_t parked; /* workers waiting for their pool */
+    uint64_t next_pool_id;     /* fallback when Redis is away */
     bool stopping;
 } head_t;
 
+/* Sending (head/send.c). */
 /* Sends msg to peer; the message's frames are gone afterwards. */
 int head_send (head_t *head, head_peer_t *peer, proto_msg_t *msg);
 /* Sends an ERROR {pool, code, text} to peer. */
 void head_send_error (head_t *head, head_peer_t *peer, uint64_t pool, int code,
                       const char *format, ...) __attribute__ ((format (printf, 5, 6)));
+/* Sends an ERROR to a connection that may not be a peer (no HELLO yet). */
+void head_send_error_to (head_t *head, zframe_t *rid, uint64_t pool, int code,
+                         const char *text);
 
 /* Job queues (head/queue.c). */
 void head_queue_push (head_queue_t *q, head_job_t *job);

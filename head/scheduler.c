@@ -121,10 +121,43 @@ cleanup:
     s_pool_destroy (&pool);
 }
 
-/* Detaches a worker from its pool's counters. */
+/* Takes the worker out of the list it is in, if any. */
+static void
+s_unlist (head_peer_t *worker)
+{
+    head_worker_list_t *list = worker->list;
+    if (!list)
+        return;
+    if (worker->list_prev)
+        worker->list_prev->list_next = worker->list_next;
+    else
+        list->first = worker->list_next;
+    if (worker->list_next)
+        worker->list_next->list_prev = worker->list_prev;
+    list->count--;
+    worker->list = NULL;
+    worker->list_prev = worker->list_next = NULL;
+}
+
+/* Puts the worker in list (out of any other first). */
+static void
+s_list (head_worker_list_t *list, head_peer_t *worker)
+{
+    s_unlist (worker);
+    worker->list = list;
+    worker->list_prev = NULL;
+    worker->list_next = list->first;
+    if (list->first)
+        list->first->list_prev = worker;
+    list->first = worker;
+    list->count++;
+}
+
+/* Detaches a worker from its pool's counters and list. */
 static void
 s_worker_leave_pool (head_peer_t *worker)
 {
+    s_unlist (worker);
     head_pool_t *pool = worker->pool;
     if (!pool)
         return;
@@ -156,12 +189,10 @@ head_sched_pool_close (head_t *head, head_pool_t *pool)
     zsys_info ("pool-head: pool %llu (%s) closed: %llu jobs done",
                (unsigned long long)pool->id, pool->name, (unsigned long long)pool->done);
     head_peer_t *worker;
-    for (worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers))
-        if (worker->pool == pool) {
-            head_queue_purge (&worker->inflight);
-            s_worker_close (head, worker);
-        }
+    while ((worker = pool->members.first)) {
+        head_queue_purge (&worker->inflight);
+        s_worker_close (head, worker); /* takes it off the list */
+    }
     head_store_pool_forget (head->store, pool->id);
     if (pool->client)
         zlist_remove (pool->client->pools, pool);
@@ -235,11 +266,8 @@ head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     pool->served = true;
     /* Ready workers get it now, in order behind what they were sent;
        loading workers get every update when they report ready. */
-    head_peer_t *worker;
-    for (worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers)) {
-        if (worker->pool != pool
-            || (worker->state != WORKER_READY && worker->state != WORKER_RELEASING))
+    for (head_peer_t *worker = pool->members.first; worker; worker = worker->list_next) {
+        if (worker->state != WORKER_READY && worker->state != WORKER_RELEASING)
             continue;
         proto_msg_t out;
         proto_msg_init (&out, PROTO_UPDATE);
@@ -396,10 +424,9 @@ s_feed_pool (head_t *head, head_pool_t *pool)
 {
     size_t ready = pool->ready > 0 ? (size_t)pool->ready : 1;
     size_t share = (pool->pending.count + ready - 1) / ready;
-    head_peer_t *worker;
-    for (worker = zhashx_first (head->workers); worker && pool->pending.count;
-         worker = zhashx_next (head->workers))
-        if (worker->pool == pool && worker->state == WORKER_READY)
+    for (head_peer_t *worker = pool->members.first; worker && pool->pending.count;
+         worker = worker->list_next)
+        if (worker->state == WORKER_READY)
             s_feed_some (head, worker, share);
 }
 
@@ -734,6 +761,7 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
         return false;
     worker->pool = pool;
     pool->workers++;
+    s_list (&pool->members, worker);
     worker->useq_sent = useq;
     zsys_info ("pool-head: worker %s rejoined pool %llu with its library loaded",
                worker->id, (unsigned long long)pool->id);
@@ -745,6 +773,7 @@ void
 head_sched_worker_park (head_t *head, head_peer_t *worker, const head_parked_t *what)
 {
     worker->state = WORKER_PARKED;
+    s_list (&head->parked, worker);
     worker->parked = *what;
     worker->parked.since = zclock_mono ();
     zsys_info ("pool-head: worker %s has pool %llu of an earlier head loaded; it "
@@ -776,10 +805,9 @@ s_parked_pool (head_t *head, const head_peer_t *worker)
 static void
 s_unpark (head_t *head)
 {
-    for (head_peer_t *worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers)) {
-        if (worker->state != WORKER_PARKED)
-            continue;
+    head_peer_t *next;
+    for (head_peer_t *worker = head->parked.first; worker; worker = next) {
+        next = worker->list_next; /* s_assign moves it to the pool's list */
         head_pool_t *pool = s_parked_pool (head, worker);
         if (!pool)
             continue;
@@ -796,9 +824,10 @@ void
 head_sched_park_expire (head_t *head)
 {
     int64_t now = zclock_mono ();
-    for (head_peer_t *worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers)) {
-        if (worker->state != WORKER_PARKED || now - worker->parked.since < HEAD_PARK_MS)
+    head_peer_t *next;
+    for (head_peer_t *worker = head->parked.first; worker; worker = next) {
+        next = worker->list_next;
+        if (now - worker->parked.since < HEAD_PARK_MS)
             continue;
         zsys_info ("pool-head: worker %s: nobody opened pool %llu again within %d s; "
                    "it leaves for a fresh worker",
@@ -809,6 +838,7 @@ head_sched_park_expire (head_t *head)
         proto_msg_set_pool (&close, worker->parked.pool_id);
         head_send (head, worker, &close);
         proto_msg_reset (&close);
+        s_unlist (worker);
         worker->state = WORKER_CLOSED;
         worker->closed_at = now;
     }
@@ -818,6 +848,7 @@ void
 head_sched_worker_join (head_t *head, head_peer_t *worker)
 {
     worker->state = WORKER_IDLE;
+    s_list (&head->idle, worker);
     head_sched_rebalance (head);
 }
 
@@ -967,6 +998,7 @@ s_assign (head_t *head, head_peer_t *worker, head_pool_t *pool)
     worker->state = WORKER_LOADING;
     worker->useq_sent = 0;
     pool->workers++;
+    s_list (&pool->members, worker);
 }
 
 void
@@ -975,24 +1007,22 @@ head_sched_rebalance (head_t *head)
     if (head->stopping)
         return;
     s_unpark (head);
-    int total = 0, active = 0;
-    head_peer_t *worker;
-    for (worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers))
-        total += worker->state != WORKER_CLOSED;
+    /* Every worker not closing: idle, parked, or some pool's. */
+    int total = (int)(head->idle.count + head->parked.count), active = 0;
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
-         pool = zlistx_next (head->pools))
+         pool = zlistx_next (head->pools)) {
+        total += (int)pool->members.count;
         active += s_active (pool);
+    }
     int share = active ? total / active : total;
     int spare = active ? total % active : 0;
     if (share < 1)
         share = 1;
 
     /* 1. Idle workers go where they are wanted most. */
-    for (worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers)) {
-        if (worker->state != WORKER_IDLE)
-            continue;
+    head_peer_t *worker, *next;
+    for (worker = head->idle.first; worker; worker = next) {
+        next = worker->list_next; /* s_assign moves it to the pool's list */
         head_pool_t *pool = s_pick_pool (head, worker, share);
         if (pool)
             s_assign (head, worker, pool);
@@ -1009,17 +1039,15 @@ head_sched_rebalance (head_t *head)
     if (!starved)
         return;
     head_peer_t *victim = NULL;
-    for (worker = zhashx_first (head->workers); worker;
-         worker = zhashx_next (head->workers)) {
-        head_pool_t *pool = worker->pool;
-        if (!pool || pool == starved || worker->state != WORKER_READY
-            || !s_eligible (worker, starved))
-            continue;
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools)) {
         int keep = s_need (pool, share) + (s_busy (pool) && spare ? 1 : 0);
-        if (pool->workers <= keep)
+        if (pool == starved || pool->workers <= keep)
             continue;
-        if (!victim || worker->inflight.count < victim->inflight.count)
-            victim = worker;
+        for (worker = pool->members.first; worker; worker = worker->list_next)
+            if (worker->state == WORKER_READY && s_eligible (worker, starved)
+                && (!victim || worker->inflight.count < victim->inflight.count))
+                victim = worker;
     }
     if (!victim)
         return;

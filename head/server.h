@@ -14,8 +14,4 @@ int head_port (head_t *head);
 int head_run (head_t *head);
 void head_destroy (head_t **head);
 
-/*  A node or client is gone (why: for the log): a node with its workers,
-    whose jobs go back to the queue; a client with its pools. */
-void head_peer_lost (head_t *head, head_peer_t *peer, const char *why);
-
 #endif

@@ -1,7 +1,7 @@
 /*  head/watch.c - noticing at once that a peer's connection closed.
     See watch.h. */
 #include "watch.h"
-#include "server.h"
+#include "peers.h"
 
 #include <errno.h>
 #include <stdio.h>

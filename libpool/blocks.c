@@ -59,8 +59,7 @@ pool_blocks_put (pool_t *self, const pool_bytes_t *blocks, size_t count,
                 goto cleanup;
             sent++;
         }
-        rc = pool_session_wait (self, PROTO_BLOCK_STORED, &reply,
-                                s_reply_deadline (self));
+        rc = pool_wait (self, PROTO_BLOCK_STORED, &reply, s_reply_deadline (self));
         if (rc == POOL_ETIMEOUT)
             rc = pool_fail (self, POOL_EIO, "the head did not confirm a stored block");
         if (rc)
@@ -104,7 +103,7 @@ pool_blocks_get (pool_t *self, const uint8_t (*hashes)[POOL_HASH_SIZE], size_t c
                 goto cleanup;
             sent++;
         }
-        rc = pool_session_wait (self, PROTO_BLOCK, &reply, s_reply_deadline (self));
+        rc = pool_wait (self, PROTO_BLOCK, &reply, s_reply_deadline (self));
         if (rc == POOL_ETIMEOUT)
             rc = pool_fail (self, POOL_EIO, "the head did not send a block asked for");
         if (rc)

@@ -209,8 +209,8 @@ s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t 
     return 0;
 }
 
-int
-pool_run_accept (pool_run_t *run, proto_msg_t *msg)
+static int
+s_run_accept (pool_run_t *run, proto_msg_t *msg)
 {
     int rc = 0;
     for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
@@ -340,14 +340,17 @@ s_run_submit (pool_run_t *run)
     return 0;
 }
 
-int
-pool_run_resubmit (pool_run_t *run)
+static int
+s_run_resubmit (pool_run_t *run)
 {
     /* Every input sent and not answered goes again, shared ones by the
        same reference; those waiting to go again as bytes are among them. */
     run->shared.nresend = 0;
     return s_send_inputs (run, NULL, run->submitted, true);
 }
+
+/* What the session and the recovery call on the running map. */
+static const pool_run_ops_t s_run_ops = { s_run_accept, s_run_resubmit };
 
 /* Checks what every map call checks before it starts a run. */
 static int
@@ -391,11 +394,12 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t 
     run.base = pool->next_id;
     pool->next_id += count;
     pool->run = &run;
+    pool->run_ops = &s_run_ops;
     while (run.received < count) {
         rc = s_run_submit (&run);
         if (rc)
             break;
-        rc = pool_session_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+        rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
         if (rc)
             break;
     }
@@ -458,6 +462,7 @@ s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **it
     pool->next_id += count;
     if (count) {
         pool->run = &self->run;
+        pool->run_ops = &s_run_ops;
         pool->iter = self;
     } else
         self->run.pool = NULL; /* nothing to run: done already */
@@ -525,7 +530,7 @@ pool_iter_next (pool_iter_t *iter, pool_result_t *result)
         pool_t *pool = iter->run.pool;
         int rc = pool ? s_run_submit (&iter->run) : POOL_ECLOSED;
         if (rc == 0)
-            rc = pool_session_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+            rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
         if (rc) {
             iter->rc = rc;
             s_iter_detach (iter);

@@ -110,46 +110,31 @@ s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
     return rc;
 }
 
-/* Sends POOL_OPEN from what the pool keeps and waits for POOL_READY or
-   ERROR: the first open, and every open again after a head restart. */
-int
-pool_open_remote (pool_t *self, int64_t deadline)
+/* STATUS_REQ, then STATUS: see POOL_STATUS_NUMS. */
+static int
+s_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS])
 {
     proto_msg_t msg, reply;
-    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    proto_msg_init (&msg, PROTO_STATUS_REQ);
     proto_msg_init (&reply, 0);
-    int rc = POOL_ENOMEM;
-    uint8_t hash[PROTO_HASH_SIZE];
-    if (proto_msg_set_text (&msg, "%s", self->name) != PROTO_OK)
+    if (self->has_pool)
+        proto_msg_set_pool (&msg, self->pool_id);
+    int rc = pool_session_send (self, &msg);
+    if (rc)
         goto cleanup;
-    proto_hash (self->lib, self->lib_size, hash);
-    proto_msg_add_hash (&msg, hash);
-    proto_hash (self->init, self->init_size, hash);
-    proto_msg_add_hash (&msg, hash);
-    for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, self->open_nums[i]);
-    /* Opened again after a head restart: the pool we had, so the workers
-       that still have it loaded come back to it (nums [4], [5]). */
-    proto_msg_add_num (&msg, self->has_pool ? self->pool_id : 0);
-    proto_msg_add_num (&msg, self->has_pool ? self->pool_epoch : 0);
-    if (proto_msg_add_bytes (&msg, self->lib, self->lib_size) != PROTO_OK
-        || proto_msg_add_bytes (&msg, self->init, self->init_size) != PROTO_OK) {
-        rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");
+    rc = pool_wait (self, PROTO_STATUS, &reply, zclock_mono () + self->connect_ms);
+    if (rc == POOL_ETIMEOUT)
+        rc = pool_fail (self, POOL_ETIMEOUT,
+                        "the head did not answer STATUS_REQ within %.1f s",
+                        (double)self->connect_ms / 1000.0);
+    if (rc)
+        goto cleanup;
+    if (reply.nnums < 4) {
+        rc = pool_fail (self, POOL_EPROTO, "the head sent STATUS without counts");
         goto cleanup;
     }
-    rc = pool_session_send (self, &msg);
-    if (rc)
-        goto cleanup;
-    rc = pool_session_wait (self, PROTO_POOL_READY, &reply, deadline);
-    if (rc == POOL_ETIMEOUT)
-        rc = pool_fail (self, POOL_ECONNECT,
-                        "the head did not answer POOL_OPEN within %.1f s",
-                        (double)(self->connect_ms) / 1000.0);
-    if (rc)
-        goto cleanup;
-    self->pool_id = reply.pool;
-    self->pool_epoch = self->head_epoch;
-    self->has_pool = true;
+    for (size_t i = 0; i < POOL_STATUS_NUMS; i++)
+        nums[i] = i < reply.nnums ? reply.nums[i] : 0;
 cleanup:
     proto_msg_reset (&msg);
     proto_msg_reset (&reply);
@@ -194,7 +179,7 @@ s_wait_workers (pool_t *self, int count, double timeout)
        when GPU memory is what is missing, say how much the cluster has. */
     uint64_t want = self->open_nums[3] * 1024 * 1024;
     uint64_t nums[POOL_STATUS_NUMS];
-    if (want && pool_session_status (self, nums) == 0 && nums[5] < want)
+    if (want && s_status (self, nums) == 0 && nums[5] < want)
         return pool_fail (self, POOL_ENOWORKERS,
                           "no worker has min_gpu_memory %.1f GiB: the largest GPU seen "
                           "has %.1f GiB (%llu GPU workers)",
@@ -406,7 +391,7 @@ s_status_count (pool_t *pool, size_t which)
     if (!pool)
         return POOL_EINVAL;
     uint64_t nums[POOL_STATUS_NUMS];
-    int rc = pool_session_status (pool, nums);
+    int rc = s_status (pool, nums);
     if (rc)
         return rc;
     return nums[which] > INT32_MAX ? INT32_MAX : (int)nums[which];
@@ -447,7 +432,7 @@ pool_wait_for_workers (pool_t *pool, int count, double timeout)
         /* Poll the head every 50 ms, handling what arrives meanwhile (an
            ERROR for the pool, results of a running iterator). */
         int64_t next = now + 50 < deadline ? now + 50 : deadline;
-        int rc = pool_session_wait (pool, 0, NULL, next);
+        int rc = pool_wait (pool, 0, NULL, next);
         if (rc && rc != POOL_ETIMEOUT)
             return rc;
     }

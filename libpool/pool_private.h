@@ -26,6 +26,23 @@
 
 typedef struct pool_run pool_run_t;
 
+/*  The running map or iterator, as the layers below it see it: map.c sets
+    pool_t.run_ops with pool_t.run, and the session (RESULT batches) and
+    the recovery (jobs sent again) call through them, never into map.c. */
+typedef struct {
+    /* Takes one RESULT batch; drops entries that are not of the run or
+       already received.  0, or POOL_ENOMEM. */
+    int (*accept) (pool_run_t *run, proto_msg_t *msg);
+    /* Sends again every submitted job that has no result (after the pool
+       was opened again under a new id).  0 or <0. */
+    int (*resubmit) (pool_run_t *run);
+} pool_run_ops_t;
+
+/*  What pool_session_wait returns when the head no longer knows us (it
+    restarted, or declared us dead): pool_wait opens the pool again and
+    waits on.  Never returned to the application. */
+#define POOL_EFORGOTTEN -1000
+
 struct pool {
     struct pool *open_prev; /* the process's open pools (pool.c) */
     struct pool *open_next;
@@ -38,12 +55,13 @@ struct pool {
     uint64_t next_id;    /* first job id of the next map */
     int broken;          /* sticky POOL_E* once lost/closed, else 0 */
     int64_t heartbeat_ms;
-    int64_t reconnect_ms; /* silence after which the head is lost */
-    int64_t connect_ms;   /* connect_timeout, for request replies */
-    int64_t last_heard;   /* zclock_mono of the last message in */
-    int64_t last_sent;    /* zclock_mono of the last message out */
-    int64_t left_at;      /* zclock_mono when the last wait ended */
-    pool_run_t *run;      /* the running map or iterator, or NULL */
+    int64_t reconnect_ms;          /* silence after which the head is lost */
+    int64_t connect_ms;            /* connect_timeout, for request replies */
+    int64_t last_heard;            /* zclock_mono of the last message in */
+    int64_t last_sent;             /* zclock_mono of the last message out */
+    int64_t left_at;               /* zclock_mono when the last wait ended */
+    pool_run_t *run;               /* the running map or iterator, or NULL */
+    const pool_run_ops_t *run_ops; /* its operations, set with run */
     /* What it takes to open the pool again on a head that lost it
        (recover.c): the head restarted, or declared us dead. */
     char client_id[PROTO_ID_MAX + 1];
@@ -84,20 +102,22 @@ int pool_session_send (pool_t *self, proto_msg_t *msg);
     to the running map (or are dropped when none).  Returns 0 when a message
     of type `want` arrived (moved into *reply, which may be NULL) or, for
     want == PROTO_RESULT, when a RESULT batch was handled; POOL_ETIMEOUT at
-    the deadline (want 0 pumps until then); <0 on an ERROR from the head,
-    a lost head or a failure to store a result. */
+    the deadline (want 0 pumps until then); POOL_EFORGOTTEN when the head
+    no longer knows us (not while recovering); <0 on an ERROR from the
+    head, a lost head or a failure to store a result.  Callers above
+    recover.c use pool_wait. */
 int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
                        int64_t deadline);
 
-/*  session.c: STATUS_REQ for this pool, then waits for STATUS; 0 with
+/*  recover.c: pool_session_wait that, when the head no longer knows us,
+    opens the pool again (pool_recover) and waits on.  Same returns, never
+    POOL_EFORGOTTEN. */
+int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline);
+
+/*  pool.c: STATUS_REQ for this pool, then waits for STATUS; 0 with
     nums filled (nodes, workers, pools, pool_workers, insecure,
     largest GPU memory in bytes, GPU workers; 0 where the head sent none), or <0. */
 #define POOL_STATUS_NUMS 7
-int pool_session_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS]);
-
-/*  map.c: takes one RESULT batch for the running map; drops entries that
-    are not of it or already received.  0, or POOL_ENOMEM. */
-int pool_run_accept (pool_run_t *run, proto_msg_t *msg);
 
 /*  map.c: detaches a live iterator from a pool being closed. */
 void pool_iter_orphan (pool_iter_t *iter);
@@ -108,7 +128,8 @@ void pool_iter_orphan (pool_iter_t *iter);
 int pool_library_load (const char *path, uint8_t **bytes, size_t *size, char *error,
                        size_t error_size);
 
-/*  pool.c: POOL_OPEN from what the pool keeps, then POOL_READY: 0 or <0. */
+/*  recover.c: POOL_OPEN from what the pool keeps, then POOL_READY: 0 or
+    <0.  The first open, and every open again after a head restart. */
 int pool_open_remote (pool_t *self, int64_t deadline);
 
 /*  recover.c: the head no longer knows us.  Says HELLO again, opens the
@@ -117,10 +138,6 @@ int pool_open_remote (pool_t *self, int64_t deadline);
     broken).  Results are still exactly once: the running map drops ids it
     already has. */
 int pool_recover (pool_t *self);
-
-/*  map.c: sends again every submitted job of the run that has no result
-    (after the pool was opened again under a new id).  0 or <0. */
-int pool_run_resubmit (pool_run_t *run);
 
 /*  liveness.c: a thread that says HELLO on a link of its own naming the
     client, then heartbeats every heartbeat_ms, so the head keeps a client

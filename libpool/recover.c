@@ -52,7 +52,7 @@ pool_recover (pool_t *self)
             rc = pool_session_send (self, &msg);
     }
     if (rc == 0 && self->run)
-        rc = pool_run_resubmit (self->run);
+        rc = self->run_ops->resubmit (self->run);
     if (rc == 0)
         self->recoveries++;
 cleanup:
@@ -67,4 +67,63 @@ cleanup:
     proto_msg_reset (&reply);
     self->recovering = false;
     return rc;
+}
+
+/* Sends POOL_OPEN from what the pool keeps and waits for POOL_READY or
+   ERROR: the first open, and every open again after a head restart. */
+int
+pool_open_remote (pool_t *self, int64_t deadline)
+{
+    proto_msg_t msg, reply;
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    proto_msg_init (&reply, 0);
+    int rc = POOL_ENOMEM;
+    uint8_t hash[PROTO_HASH_SIZE];
+    if (proto_msg_set_text (&msg, "%s", self->name) != PROTO_OK)
+        goto cleanup;
+    proto_hash (self->lib, self->lib_size, hash);
+    proto_msg_add_hash (&msg, hash);
+    proto_hash (self->init, self->init_size, hash);
+    proto_msg_add_hash (&msg, hash);
+    for (int i = 0; i < 4; i++)
+        proto_msg_add_num (&msg, self->open_nums[i]);
+    /* Opened again after a head restart: the pool we had, so the workers
+       that still have it loaded come back to it (nums [4], [5]). */
+    proto_msg_add_num (&msg, self->has_pool ? self->pool_id : 0);
+    proto_msg_add_num (&msg, self->has_pool ? self->pool_epoch : 0);
+    if (proto_msg_add_bytes (&msg, self->lib, self->lib_size) != PROTO_OK
+        || proto_msg_add_bytes (&msg, self->init, self->init_size) != PROTO_OK) {
+        rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");
+        goto cleanup;
+    }
+    rc = pool_session_send (self, &msg);
+    if (rc)
+        goto cleanup;
+    rc = pool_session_wait (self, PROTO_POOL_READY, &reply, deadline);
+    if (rc == POOL_ETIMEOUT)
+        rc = pool_fail (self, POOL_ECONNECT,
+                        "the head did not answer POOL_OPEN within %.1f s",
+                        (double)(self->connect_ms) / 1000.0);
+    if (rc)
+        goto cleanup;
+    self->pool_id = reply.pool;
+    self->pool_epoch = self->head_epoch;
+    self->has_pool = true;
+cleanup:
+    proto_msg_reset (&msg);
+    proto_msg_reset (&reply);
+    return rc;
+}
+
+int
+pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline)
+{
+    while (true) {
+        int rc = pool_session_wait (self, want, reply, deadline);
+        if (rc != POOL_EFORGOTTEN)
+            return rc;
+        rc = pool_recover (self);
+        if (rc)
+            return rc;
+    }
 }

@@ -4,9 +4,13 @@
     the application is inside a libpool call.  Every wait goes through
     pool_session_wait, which sends HEARTBEAT every heartbeat_ms, declares
     the head lost after reconnect_timeout without any message from it, and
-    gives every RESULT batch to the running map, whatever the call is
-    waiting for.  It never says HELLO again on its own: the head treats a
-    second HELLO on a connection as a fresh peer and closes its pools.
+    gives every RESULT batch to the running map (through pool_t.run_ops),
+    whatever the call is waiting for.  It never says HELLO again on its
+    own: the head treats a second HELLO on a connection as a fresh peer
+    and closes its pools.  When the head no longer knows us the wait ends
+    with POOL_EFORGOTTEN and recover.c, the layer above, opens the pool
+    again.  Layers, each calling only down: session.c, recover.c, map.c,
+    pool.c / blocks.c / matrix.c.
 */
 #include "pool_private.h"
 
@@ -68,7 +72,7 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
     switch (msg->type) {
     case PROTO_RESULT:
         if (self->has_pool && msg->pool == self->pool_id && self->run
-            && pool_run_accept (self->run, msg) != 0)
+            && self->run_ops->accept (self->run, msg) != 0)
             return pool_fail (self, POOL_ENOMEM, "out of memory storing a result");
         /* Results outside a map belong to an abandoned one: dropped. */
         return want == PROTO_RESULT ? 0 : 1;
@@ -83,8 +87,7 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
                we sent before our HELLO; they are expected. */
             if (self->recovering || !self->has_pool)
                 return 1;
-            int rc = pool_recover (self);
-            return rc ? rc : 1;
+            return POOL_EFORGOTTEN; /* pool_wait opens the pool again */
         }
         int code = pool_code_from_head (msg->code);
         /* Closed, or failed past opening (its workers cannot serve
@@ -240,36 +243,5 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
 cleanup:
     proto_msg_reset (&msg);
     self->left_at = zclock_mono ();
-    return rc;
-}
-
-int
-pool_session_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS])
-{
-    proto_msg_t msg, reply;
-    proto_msg_init (&msg, PROTO_STATUS_REQ);
-    proto_msg_init (&reply, 0);
-    if (self->has_pool)
-        proto_msg_set_pool (&msg, self->pool_id);
-    int rc = pool_session_send (self, &msg);
-    if (rc)
-        goto cleanup;
-    rc = pool_session_wait (self, PROTO_STATUS, &reply,
-                            zclock_mono () + self->connect_ms);
-    if (rc == POOL_ETIMEOUT)
-        rc = pool_fail (self, POOL_ETIMEOUT,
-                        "the head did not answer STATUS_REQ within %.1f s",
-                        (double)self->connect_ms / 1000.0);
-    if (rc)
-        goto cleanup;
-    if (reply.nnums < 4) {
-        rc = pool_fail (self, POOL_EPROTO, "the head sent STATUS without counts");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < POOL_STATUS_NUMS; i++)
-        nums[i] = i < reply.nnums ? reply.nums[i] : 0;
-cleanup:
-    proto_msg_reset (&msg);
-    proto_msg_reset (&reply);
     return rc;
 }

@@ -1,0 +1,51 @@
+/*  head/blocks.c - blocks in and out of the store (blocks.h). */
+#include "blocks.h"
+
+#include <string.h>
+
+#include "pool.h"
+#include "store.h"
+
+void
+head_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    bool missing = false;
+    zframe_t *frame = head_store_block_get (head->store, msg->hash[0], &missing);
+    if (!frame) {
+        char hex[2 * PROTO_HASH_SIZE + 1];
+        proto_hash_hex (msg->hash[0], hex);
+        head_send_error (head, peer, 0, POOL_EIO, "block %s: %s", hex,
+                         missing ? "not in the store" : head_store_error (head->store));
+        return;
+    }
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_BLOCK);
+    proto_msg_add_hash (&out, msg->hash[0]);
+    proto_msg_add_frame (&out, &frame);
+    head_send (head, peer, &out);
+    proto_msg_reset (&out);
+}
+
+/* Stores a block named by its hash and says so; the hash is checked. */
+void
+head_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    zframe_t *frame = proto_msg_pop_frame (msg);
+    uint8_t hash[PROTO_HASH_SIZE];
+    proto_hash (zframe_data (frame), zframe_size (frame), hash);
+    if (memcmp (hash, msg->hash[0], PROTO_HASH_SIZE) != 0)
+        head_send_error (head, peer, 0, POOL_EINVAL,
+                         "BLOCK_PUT: the bytes do not match their hash");
+    else if (head_store_block_put (head->store, hash, zframe_data (frame),
+                                   zframe_size (frame)))
+        head_send_error (head, peer, 0, POOL_EIO, "cannot store the block: %s",
+                         head_store_error (head->store));
+    else {
+        proto_msg_t out;
+        proto_msg_init (&out, PROTO_BLOCK_STORED);
+        proto_msg_add_hash (&out, hash);
+        head_send (head, peer, &out);
+        proto_msg_reset (&out);
+    }
+    zframe_destroy (&frame);
+}

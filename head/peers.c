@@ -1,0 +1,347 @@
+/*  head/peers.c - the peer table: HELLO, departures, deaths (peers.h). */
+#include "peers.h"
+
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pool.h"
+#include "scheduler.h"
+#include "store.h"
+
+static void s_peer_remove_charged (head_t *head, head_peer_t *peer, int code,
+                                   const char *why, head_charge_t charge,
+                                   const proto_job_t *culprit);
+
+/*  Workers told to close their pool that are still here after the grace
+    are stuck in user code (init, run, handle_update) or ignore the close:
+    their node kills them (and what they forked), so a failed or abandoned
+    pool gives its workers back within a second or two. */
+#define CLOSE_GRACE_MS 1000
+
+/* Where a routing id is turned into a table key. */
+void
+head_peer_key (zframe_t *rid, char key[24])
+{
+    const uint8_t *data = zframe_data (rid);
+    size_t size = zframe_size (rid);
+    if (size <= 11) {
+        sodium_bin2hex (key, 24, data, size);
+        return;
+    }
+    /* A peer may choose a long routing id; its hash keeps keys short. */
+    uint8_t hash[8];
+    crypto_generichash (hash, sizeof hash, data, size, NULL, 0);
+    key[0] = 'h';
+    sodium_bin2hex (key + 1, 23, hash, sizeof hash);
+}
+
+void
+head_peer_free (void **item)
+{
+    head_peer_t *peer = *item;
+    if (!peer)
+        return;
+    zframe_destroy (&peer->rid);
+    head_queue_purge (&peer->inflight);
+    zlist_destroy (&peer->pools);
+    free (peer->text);
+    free (peer);
+    *item = NULL;
+}
+
+/* Forgets a peer: its pools are closed, its jobs requeued. */
+static void
+s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *why,
+                       head_charge_t charge, const proto_job_t *culprit)
+{
+    switch (peer->role) {
+    case PROTO_ROLE_WORKER:
+        /* The worker arms SIGALRM for a pool's job_timeout: dying of it
+           means the job ran out of time, not that the code crashed. */
+        head_sched_worker_lost (
+            head, peer, code, why,
+            code == SIGALRM && peer->pool && peer->pool->job_timeout_ms ? POOL_ETIMEDOUT
+                                                                        : POOL_ECRASHED,
+            charge, culprit);
+        if (zhashx_lookup (head->workers, peer->id) == peer)
+            zhashx_delete (head->workers, peer->id);
+        break;
+    case PROTO_ROLE_NODE:
+        if (zhashx_lookup (head->nodes, peer->id) == peer) {
+            zhashx_delete (head->nodes, peer->id);
+            head_store_node_forget (head->store, peer->id);
+        }
+        break;
+    case PROTO_ROLE_CLIENT: {
+        if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer)
+            zhashx_delete (head->clients, peer->id);
+        /* Popped first: with client cleared, closing the pool does not
+           take it off this list itself. */
+        head_pool_t *pool;
+        while ((pool = zlist_pop (peer->pools))) {
+            pool->client = NULL;
+            head_sched_pool_close (head, pool);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    zhashx_delete (head->peers, peer->key); /* frees it */
+}
+
+/* Forgets a peer; a worker's death is charged to the oldest job it held. */
+void
+head_peer_remove (head_t *head, head_peer_t *peer, int code, const char *why)
+{
+    s_peer_remove_charged (head, peer, code, why, HEAD_CHARGE_OLDEST, NULL);
+}
+
+/* A node is gone: so are the workers it ran. */
+static void
+s_node_lost (head_t *head, head_peer_t *node, const char *why)
+{
+    char node_id[PROTO_ID_MAX + 1];
+    snprintf (node_id, sizeof node_id, "%s", node->id);
+    zsys_warning ("pool-head: node %s lost: %s", node_id, why);
+    zlist_t *doomed = zlist_new ();
+    for (head_peer_t *worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers))
+        if (streq (worker->node, node_id))
+            zlist_append (doomed, worker);
+    head_peer_t *worker;
+    char text[200];
+    snprintf (text, sizeof text, "worker's node was lost (%s)", why);
+    while ((worker = zlist_pop (doomed)))
+        head_peer_remove (head, worker, -1, text);
+    zlist_destroy (&doomed);
+    head_peer_remove (head, node, -1, why);
+}
+
+static void
+s_welcome (head_t *head, head_peer_t *peer)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_WELCOME);
+    proto_msg_add_num (&msg, (uint64_t)head->config.heartbeat_ms);
+    proto_msg_add_num (&msg, (uint64_t)head->config.liveness);
+    /* Which head this is: a worker that rejoins a pool names the head it
+       loaded it from, so pool ids of another head's life never match. */
+    proto_msg_add_num (&msg, head->epoch);
+    head_send (head, peer, &msg);
+    proto_msg_reset (&msg);
+}
+
+void
+head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
+{
+    head_peer_t *old = zhashx_lookup (head->peers, key);
+    if (old) /* the same connection says HELLO again: start over */
+        head_peer_remove (head, old, -1, "peer said HELLO again");
+    if (msg->role == PROTO_ROLE_WORKER) {
+        head_peer_t *stale = zhashx_lookup (head->workers, msg->id);
+        /* The same process coming back (its link was cut, it rejoins) has
+           not crashed: what it held goes back uncharged.  Another process
+           of the slot means the old one died. */
+        bool same = stale && stale->pid && (msg->present & PROTO_F_SEQ)
+                    && stale->pid == msg->seq;
+        if (stale)
+            head_peer_remove (head, stale, same ? 0 : -1,
+                              same ? "worker reconnected" : "worker restarted");
+    } else if (msg->role == PROTO_ROLE_NODE) {
+        head_peer_t *stale = zhashx_lookup (head->nodes, msg->id);
+        if (stale) /* reconnected: its workers are still fine */
+            head_peer_remove (head, stale, 0, "node reconnected");
+    }
+    head_peer_t *peer = calloc (1, sizeof *peer);
+    if (!peer)
+        return;
+    snprintf (peer->key, sizeof peer->key, "%s", key);
+    peer->rid = *rid_p;
+    *rid_p = NULL;
+    peer->role = msg->role;
+    snprintf (peer->id, sizeof peer->id, "%s", msg->id);
+    snprintf (peer->node, sizeof peer->node, "%s", msg->node);
+    snprintf (peer->host, sizeof peer->host, "%s", msg->host);
+    peer->text = strdup (msg->text ? msg->text : "");
+    peer->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    peer->gpu_used = UINT64_MAX;
+    peer->last_seen = zclock_mono ();
+    peer->pools = zlist_new ();
+    if (!peer->text || !peer->pools || zhashx_insert (head->peers, key, peer)) {
+        void *item = peer;
+        head_peer_free (&item);
+        return;
+    }
+    s_welcome (head, peer);
+    switch (peer->role) {
+    case PROTO_ROLE_WORKER:
+        peer->has_gpu = msg->nnums > 0 && msg->nums[0] != UINT64_MAX;
+        peer->gpu_memory = msg->nnums > 1 ? msg->nums[1] : 0;
+        zhashx_update (head->workers, peer->id, peer);
+        if (head->config.verbose)
+            zsys_info ("pool-head: worker %s (%s) joined", peer->id, peer->text);
+        if ((msg->present & PROTO_F_POOL) && msg->pool) {
+            /* It has a pool loaded and asks to rejoin it. */
+            bool ours = msg->nnums > 3 && msg->nums[3] == head->epoch;
+            if (!ours && msg->nnums > 3 && msg->nhashes > 1) {
+                /* A pool of this head's previous life: it waits for the
+                   pool's client to open it again. */
+                head_parked_t what = { .pool_id = msg->pool,
+                                       .epoch = msg->nums[3],
+                                       .useq = msg->nums[2] };
+                memcpy (what.lib_hash, msg->hash[0], PROTO_HASH_SIZE);
+                memcpy (what.init_hash, msg->hash[1], PROTO_HASH_SIZE);
+                head_sched_worker_park (head, peer, &what);
+                break;
+            }
+            if (!ours
+                || !head_sched_worker_rejoin (
+                    head, peer, msg->pool, msg->nhashes > 1 ? msg->hash[0] : NULL,
+                    msg->nhashes > 1 ? msg->hash[1] : NULL, msg->nums[2])) {
+                proto_msg_t close;
+                proto_msg_init (&close, PROTO_POOL_CLOSE);
+                proto_msg_set_pool (&close, msg->pool);
+                head_send (head, peer, &close);
+                proto_msg_reset (&close);
+                peer->state = WORKER_CLOSED;
+                peer->closed_at = zclock_mono ();
+            }
+            break;
+        }
+        head_sched_worker_join (head, peer);
+        break;
+    case PROTO_ROLE_NODE:
+        peer->worker_slots
+            = msg->nnums > 0 && msg->nums[0] < 100000 ? (int)msg->nums[0] : 0;
+        zhashx_update (head->nodes, peer->id, peer);
+        head_store_node_save (head->store, peer->id, peer->text);
+        zsys_info ("pool-head: node %s (%s) joined with %d workers", peer->id, peer->text,
+                   peer->worker_slots);
+        break;
+    case PROTO_ROLE_CLIENT:
+        /* A HELLO that names a client in `node` is that client's
+           liveness link (a thread of libpool that heartbeats while the
+           program is busy outside our calls). */
+        peer->vouching = (msg->present & PROTO_F_NODE) && msg->node[0];
+        if (!peer->vouching)
+            zhashx_update (head->clients, peer->id, peer);
+        break;
+    default:
+        break;
+    }
+}
+
+void
+head_peer_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
+{
+    head_peer_t *worker = zhashx_lookup (head->workers, msg->id);
+    if (!worker || !streq (worker->node, node->id))
+        return; /* already gone (BYE), or not this node's */
+    if ((msg->present & PROTO_F_SEQ) && worker->pid && msg->seq != worker->pid)
+        return; /* an earlier process of that slot */
+    char why[256];
+    if (msg->code == SIGALRM && worker->pool && worker->pool->job_timeout_ms)
+        snprintf (why, sizeof why, "job timed out after %.3g s",
+                  worker->pool->job_timeout_ms / 1000.0);
+    else if (msg->code > 0)
+        snprintf (why, sizeof why, "worker crashed (signal %lld)", (long long)msg->code);
+    else if (msg->code < 0)
+        snprintf (why, sizeof why, "worker exited with status %lld",
+                  (long long)-msg->code);
+    else
+        snprintf (why, sizeof why, "worker exited with status 0");
+    bool in_user_code = msg->njobs >= 1
+                        || (msg->nnums >= 1 && (msg->nums[0] == 2 || msg->nums[0] == 3));
+    if (head->config.verbose || msg->code || in_user_code)
+        zsys_info ("pool-head: %s: %s", worker->id, msg->text ? msg->text : why);
+    /* The node read what it was running from their shared scoreboard: a
+       job entry names the job, nums [2, seq] an update, nums [3] the
+       pool's init, nums [0] nothing; a report with none of these (no
+       scoreboard) charges the oldest job it held.  Whatever its exit
+       status, a worker that left in the middle of user code died. */
+    if (msg->njobs >= 1)
+        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_JOB,
+                               &msg->jobs[0]);
+    else if (msg->nnums >= 1 && msg->nums[0] == 3) {
+        if (worker->pool && worker->pool->id == msg->pool)
+            head_sched_init_crashed (head, worker, why);
+        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
+    } else if (msg->code == -2 && msg->nnums >= 1 && msg->nums[0] == 0)
+        /* It gave up on a silent head while holding jobs (status 2): it
+           was most likely receiving the oldest.  Charged, so that nothing
+           can make a worker leave over and over for free. */
+        s_peer_remove_charged (head, worker, (int)msg->code,
+                               "worker lost the head while receiving the job",
+                               HEAD_CHARGE_OLDEST, NULL);
+    else if (msg->nnums >= 2 && msg->nums[0] == 2) {
+        /* It died in handle_update (nums [2, seq]): no job is charged,
+           but an update that kills every worker must not go on forever. */
+        head_pool_t *pool = worker->pool;
+        char text[256];
+        bool fail = pool && pool->id == msg->pool
+                    && head_sched_update_crashed (pool, msg->nums[1], (int)msg->code,
+                                                  text, sizeof text);
+        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
+        if (fail)
+            head_sched_pool_fail (head, pool, POOL_EWORKER, text);
+    } else if (msg->present & PROTO_F_NUMS)
+        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
+    else
+        head_peer_remove (head, worker, (int)msg->code, why);
+}
+
+/* A node's heartbeat may carry the GPU memory in use behind each of its
+   worker slots: nums [K] for its worker NODEID/wK. */
+void
+head_peer_gpu_usage (head_t *head, head_peer_t *node, proto_msg_t *msg)
+{
+    for (size_t k = 0; k < msg->nnums; k++) {
+        char id[PROTO_ID_MAX + 32];
+        int n = snprintf (id, sizeof id, "%s/w%zu", node->id, k);
+        if (n < 0 || n > PROTO_ID_MAX)
+            continue;
+        head_peer_t *worker = zhashx_lookup (head->workers, id);
+        if (worker)
+            worker->gpu_used = msg->nums[k];
+    }
+}
+
+void
+head_peer_lost (head_t *head, head_peer_t *peer, const char *why)
+{
+    if (peer->role == PROTO_ROLE_NODE)
+        s_node_lost (head, peer, why);
+    else {
+        if (peer->role == PROTO_ROLE_CLIENT && !peer->vouching)
+            zsys_warning ("pool-head: client %s %s: closing its %zu pools", peer->id, why,
+                          zlist_size (peer->pools));
+        head_peer_remove (head, peer, 0, "gone");
+    }
+}
+
+void
+head_peer_kill_overdue (head_t *head)
+{
+    int64_t now = zclock_mono ();
+    for (head_peer_t *worker = zhashx_first (head->workers); worker;
+         worker = zhashx_next (head->workers)) {
+        if (worker->state != WORKER_CLOSED || worker->kill_asked || !worker->closed_at
+            || now - worker->closed_at < CLOSE_GRACE_MS || !worker->pid)
+            continue;
+        head_peer_t *node = zhashx_lookup (head->nodes, worker->node);
+        if (!node)
+            continue;
+        worker->kill_asked = true;
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_WORKER_KILL);
+        proto_msg_set_id (&msg, worker->id);
+        proto_msg_set_seq (&msg, worker->pid);
+        proto_msg_set_text (&msg, "its pool closed %.1f s ago and it is still busy",
+                            (now - worker->closed_at) / 1000.0);
+        head_send (head, node, &msg);
+        proto_msg_reset (&msg);
+    }
+}

@@ -1,0 +1,96 @@
+/*  head/status.c - the status report (status.h). */
+#include "status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static char *
+s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    if (!out)
+        return NULL;
+    *pool_workers = 0;
+    fprintf (out, "head: port %d, %s\n", head->config.port,
+             head->keys.insecure ? "INSECURE (plain TCP, no password check)"
+                                 : "secure (CURVE)");
+    fprintf (out, "nodes: %zu, workers: %zu, pools: %zu\n", zhashx_size (head->nodes),
+             zhashx_size (head->workers), zlistx_size (head->pools));
+    for (head_peer_t *node = zhashx_first (head->nodes); node;
+         node = zhashx_next (head->nodes)) {
+        fprintf (out, "node %s (%s): %d worker slots\n", node->id, node->text,
+                 node->worker_slots);
+        /* zhashx iteration is not re-entrant: collect, then print */
+        zlistx_t *list = zlistx_new ();
+        for (head_peer_t *w = zhashx_first (head->workers); w;
+             w = zhashx_next (head->workers))
+            if (streq (w->node, node->id))
+                zlistx_add_end (list, w);
+        for (head_peer_t *w = zlistx_first (list); w; w = zlistx_next (list)) {
+            static const char *states[]
+                = { "idle", "loading", "ready", "releasing", "closing", "parked" };
+            fprintf (out, "  worker %s  %s", w->id, w->text);
+            if (w->has_gpu) {
+                fprintf (out, " (%.1f GiB", w->gpu_memory / 1073741824.0);
+                if (w->gpu_used != UINT64_MAX)
+                    fprintf (out, ", %.1f GiB in use)", w->gpu_used / 1073741824.0);
+                else
+                    fprintf (out, ")");
+            }
+            fprintf (out, "  %s", states[w->state]);
+            if (w->pool)
+                fprintf (out, " pool %llu", (unsigned long long)w->pool->id);
+            if (w->state == WORKER_PARKED)
+                fprintf (out, " (has pool %llu of the head before a restart loaded)",
+                         (unsigned long long)w->parked.pool_id);
+            fprintf (out, "  jobs held %zu, done %llu\n", w->inflight.count,
+                     (unsigned long long)w->jobs_done);
+        }
+        zlistx_destroy (&list);
+    }
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools)) {
+        fprintf (out,
+                 "pool %llu (%s) of %s: workers %d ready of %d, pending %zu, "
+                 "running %zu, done %llu, updates %llu\n",
+                 (unsigned long long)pool->id, pool->name,
+                 pool->client ? pool->client->id : "?", pool->ready, pool->workers,
+                 pool->pending.count, pool->running, (unsigned long long)pool->done,
+                 (unsigned long long)pool->useq);
+        if (pool->id == pool_id)
+            *pool_workers = pool->ready;
+    }
+    fclose (out);
+    return text;
+}
+
+void
+head_status_answer (head_t *head, head_peer_t *peer, proto_msg_t *req)
+{
+    int pool_workers = 0;
+    char *text = s_status_text (head, (req->present & PROTO_F_POOL) ? req->pool : 0,
+                                &pool_workers);
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_STATUS);
+    proto_msg_add_num (&msg, zhashx_size (head->nodes));
+    proto_msg_add_num (&msg, zhashx_size (head->workers));
+    proto_msg_add_num (&msg, zlistx_size (head->pools));
+    proto_msg_add_num (&msg, (uint64_t)pool_workers);
+    proto_msg_add_num (&msg, head->keys.insecure ? 1 : 0);
+    uint64_t largest_gpu = 0, gpu_workers = 0;
+    for (head_peer_t *w = zhashx_first (head->workers); w;
+         w = zhashx_next (head->workers))
+        if (w->has_gpu) {
+            gpu_workers++;
+            if (w->gpu_memory > largest_gpu)
+                largest_gpu = w->gpu_memory;
+        }
+    proto_msg_add_num (&msg, largest_gpu);
+    proto_msg_add_num (&msg, gpu_workers);
+    proto_msg_set_text (&msg, "%s", text ? text : "(out of memory)\n");
+    head_send (head, peer, &msg);
+    proto_msg_reset (&msg);
+    free (text);
+}
