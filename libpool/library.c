@@ -2,9 +2,13 @@
 
     pool_open ships the library's bytes to the cluster; refusing a file that
     is not a dcpool worker library here gives the user a clear error at once
-    instead of every worker failing later.  The check loads the file with
-    RTLD_LAZY: the pool_output_* / pool_worker_* functions it calls are only
-    provided by pool-worker, so they stay unresolved here.
+    instead of every worker failing later.  The ABI version of its
+    `pool_worker` table is read from the file first (proto_elf_worker_abi):
+    a library for a newer pool_worker.h may call host functions nobody here
+    has heard of, and is refused naming both versions before dlopen could
+    fail on them.  Then the check loads the file with RTLD_LAZY: the
+    pool_output_* / pool_worker_* functions it calls are only provided by
+    pool-worker, so they stay unresolved here.
 */
 #include "pool_private.h"
 #include "pool_worker.h"
@@ -77,6 +81,24 @@ s_only_missing_elsewhere (const char *path, const char *reason)
            && strncmp (reason, path, strlen (path)) != 0;
 }
 
+/*  The refusal of a table declaring a version outside 1..POOL_WORKER_ABI.
+    libpool knows its own dcpool's version, not the nodes': it asks for
+    both to be upgraded (the nodes refuse it the same way). */
+static void
+s_refuse_abi (const char *shown, uint32_t abi_version, char *error, size_t error_size)
+{
+    if (abi_version == 0)
+        snprintf (error, error_size,
+                  "%s declares pool_worker ABI 0, which no dcpool has: "
+                  "set its abi_version to POOL_WORKER_ABI",
+                  shown);
+    else
+        snprintf (error, error_size,
+                  "%s was built for pool_worker ABI %u; this dcpool "
+                  "(libpool) supports ABI 1..%d: upgrade dcpool here and on the nodes",
+                  shown, (unsigned)abi_version, POOL_WORKER_ABI);
+}
+
 static int
 s_check (const char *path, char *error, size_t error_size)
 {
@@ -96,6 +118,14 @@ s_check (const char *path, char *error, size_t error_size)
        ("invalid ELF header", "wrong ELF class") does not say which. */
     if (proto_elf_check (path, shown, error, error_size))
         return POOL_ELIBRARY;
+    /* Before dlopen too: a newer library's host functions are not known
+       here, and one linked with -z now fails on them even with RTLD_LAZY.
+       Unreadable here (no section headers): the table's own check below. */
+    uint32_t abi_version;
+    if (proto_elf_worker_abi (path, &abi_version) == 0 && abi_version > POOL_WORKER_ABI) {
+        s_refuse_abi (shown, abi_version, error, error_size);
+        return POOL_ELIBRARY;
+    }
     dlerror ();
     void *handle = dlopen (path, RTLD_LAZY | RTLD_LOCAL);
     if (!handle) {
@@ -115,11 +145,9 @@ s_check (const char *path, char *error, size_t error_size)
                   shown);
         goto cleanup;
     }
-    if (table->abi_version != POOL_WORKER_ABI) {
-        snprintf (error, error_size,
-                  "%s is built for worker ABI version %u, this libpool speaks "
-                  "version %d",
-                  shown, (unsigned)table->abi_version, POOL_WORKER_ABI);
+    /* Older versions load: what they use is still here, unchanged. */
+    if (table->abi_version == 0 || table->abi_version > POOL_WORKER_ABI) {
+        s_refuse_abi (shown, table->abi_version, error, error_size);
         goto cleanup;
     }
     if (!table->init || !table->run) {

@@ -595,7 +595,8 @@ s_load (worker_t *self)
         init = (pool_bytes_t){ zframe_data (self->init_data),
                                zframe_size (self->init_data) };
     node_scoreboard_enter_init (self->board, self->pool);
-    int rc = worker_host_load (&self->host, path, init, &self->ctx, error, sizeof error);
+    int rc = worker_host_load (&self->host, path, self->pool_name, init, &self->ctx,
+                               error, sizeof error);
     node_scoreboard_leave (self->board);
     /* init has had its bytes: a worker that wants them later keeps a copy. */
     zframe_destroy (&self->init_data);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "elf_check.h"
 #include "worker_ctx.h"
@@ -15,9 +16,28 @@ struct worker_host {
     void *self;                       /* what init returned */
 };
 
+/*  The refusal of a table declaring a version outside 1..POOL_WORKER_ABI:
+    the library was built against a newer pool_worker.h than this
+    pool-worker's (or never set abi_version). */
+static void
+s_refuse_abi (const char *shown, uint32_t abi_version, char *error, size_t error_size)
+{
+    if (abi_version == 0)
+        snprintf (error, error_size,
+                  "%s declares pool_worker ABI 0, which no dcpool has: set its "
+                  "abi_version to POOL_WORKER_ABI",
+                  shown);
+    else
+        snprintf (error, error_size,
+                  "%s was built for pool_worker ABI %u; this dcpool supports ABI "
+                  "1..%d: upgrade dcpool on the nodes",
+                  shown, (unsigned)abi_version, POOL_WORKER_ABI);
+}
+
 int
-worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data,
-                  pool_worker_ctx_t *ctx, char *error, size_t error_size)
+worker_host_load (worker_host_t **host, const char *path, const char *name,
+                  pool_bytes_t init_data, pool_worker_ctx_t *ctx, char *error,
+                  size_t error_size)
 {
     *host = NULL;
     int rc = POOL_ELIBRARY;
@@ -28,15 +48,39 @@ worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data
         rc = POOL_ENOMEM;
         goto cleanup;
     }
+    char shown[160];
+    snprintf (shown, sizeof shown, "worker library%s%s", name && *name ? " " : "",
+              name ? name : "");
     /* The client checked the library on its machine; this one may differ. */
-    if (proto_elf_check (path, "worker library", error, error_size))
+    if (proto_elf_check (path, shown, error, error_size))
         goto cleanup;
+    /*  The version before dlopen: a library for a newer ABI may call host
+        functions this process lacks, and RTLD_NOW (which we want, so that
+        a missing symbol fails here and not in the middle of a job) would
+        fail on them with "undefined symbol".  A file whose version cannot
+        be read there is checked after dlopen, below. */
+    uint32_t abi_version;
+    if (proto_elf_worker_abi (path, &abi_version) == 0 && abi_version > POOL_WORKER_ABI) {
+        s_refuse_abi (shown, abi_version, error, error_size);
+        goto cleanup;
+    }
     dlerror ();
     self->library = dlopen (path, RTLD_NOW | RTLD_LOCAL);
     if (!self->library) {
         const char *why = dlerror ();
-        snprintf (error, error_size, "cannot load worker library: %s",
-                  why ? why : "unknown dlopen error");
+        if (!why)
+            why = "unknown dlopen error";
+        /* A host function this pool-worker lacks, in a library that claims
+           a version it has: built against a newer pool_worker.h. */
+        if (strstr (why, "undefined symbol: pool_"))
+            snprintf (error, error_size,
+                      "cannot load %s: %s (this dcpool's pool-worker, pool_worker ABI "
+                      "%d, does not provide it: a function of a newer pool_worker.h "
+                      "than the library's abi_version says?  upgrade dcpool on the "
+                      "nodes)",
+                      shown, why, POOL_WORKER_ABI);
+        else
+            snprintf (error, error_size, "cannot load %s: %s", shown, why);
         goto cleanup;
     }
     dlerror ();
@@ -47,12 +91,10 @@ worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data
                   "(const pool_worker_class_t pool_worker = {...})");
         goto cleanup;
     }
-    /* The version first: the rest of the table is only meaningful in it. */
-    if (self->klass->abi_version != POOL_WORKER_ABI) {
-        snprintf (error, error_size,
-                  "worker library was built for worker ABI version %u, "
-                  "this pool-worker speaks version %d",
-                  (unsigned)self->klass->abi_version, POOL_WORKER_ABI);
+    /* The version first: the rest of the table is only meaningful in it.
+       Older versions load: everything they use is still here, unchanged. */
+    if (self->klass->abi_version == 0 || self->klass->abi_version > POOL_WORKER_ABI) {
+        s_refuse_abi (shown, self->klass->abi_version, error, error_size);
         goto cleanup;
     }
     if (!self->klass->init || !self->klass->run) {

@@ -3,9 +3,12 @@
     Loads the pool's worker library from the cache (dlopen RTLD_NOW |
     RTLD_LOCAL), finds its `pool_worker` table, checks abi_version before
     touching anything else in it, and calls init; then runs jobs and
-    updates through the table, and destroy at the end.  Every call into
-    the library clears the context's error first, so the message that comes
-    back belongs to that call.
+    updates through the table, and destroy at the end.  The version is
+    also read from the file before dlopen: a library built for a newer ABI
+    is refused naming both versions, instead of failing in dlopen on the
+    host functions it calls that this process lacks ("undefined symbol").
+    Every call into the library clears the context's error first, so the
+    message that comes back belongs to that call.
 */
 #ifndef DCPOOL_NODE_WORKER_HOST_H
 #define DCPOOL_NODE_WORKER_HOST_H
@@ -16,15 +19,21 @@
 
 typedef struct worker_host worker_host_t;
 
-/*  Loads the library at path and calls its init with init_data.
-    Returns 0 with *host set, or with *host NULL and the reason in
-    error[error_size]:
-      POOL_ELIBRARY  dlopen failed, no `pool_worker` symbol, another ABI
-                     version, or a table without init or run;
+/*  Loads the library at path and calls its init with init_data; name
+    (the library's file name on the client, may be NULL) is what messages
+    call it.  Returns 0 with *host set, or with *host NULL and the reason
+    in error[error_size]:
+      POOL_ELIBRARY  not a shared object for this machine, dlopen failed,
+                     no `pool_worker` symbol, an ABI version outside
+                     1..POOL_WORKER_ABI ("worker library NAME was built for
+                     pool_worker ABI 3; this dcpool supports ABI 1..2:
+                     upgrade dcpool on the nodes"), or a table without init
+                     or run;
       POOL_EWORKER   init returned NULL ("init failed: <message>");
       POOL_ENOMEM. */
-int worker_host_load (worker_host_t **host, const char *path, pool_bytes_t init_data,
-                      pool_worker_ctx_t *ctx, char *error, size_t error_size);
+int worker_host_load (worker_host_t **host, const char *path, const char *name,
+                      pool_bytes_t init_data, pool_worker_ctx_t *ctx, char *error,
+                      size_t error_size);
 
 /*  The class name from the table ("" when it has none). */
 const char *worker_host_name (worker_host_t *host);

@@ -9,6 +9,7 @@
 #define DCPOOL_PROTO_ELF_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*  Reads the ELF header of path and compares its class, byte order and
     machine with this process' own executable.  0 when it can be loaded
@@ -17,6 +18,19 @@
     error[error_size]: "not a shared object", "built for aarch64, this
     machine is x86_64", ... */
 int proto_elf_check (const char *path, const char *shown, char *error, size_t error_size);
+
+/*  The abi_version of the `pool_worker` table that the shared object at
+    path defines, read from the file: its section headers, its dynamic
+    symbol table and the first four bytes of the symbol in the section that
+    holds it.  No dlopen: a library built for a newer pool_worker.h may
+    refer to host functions this process lacks, and dlopen fails on those
+    ("undefined symbol") before the version could be read.  0 and
+    *abi_version; -1 when the file cannot be read, is not an ELF shared
+    object of this process' class and byte order, has no section headers,
+    or has no `pool_worker` whose bytes are in the file (a table a
+    constructor fills): then dlopen and dlsym decide.  The file is not
+    trusted: every offset and size in it is checked against its size. */
+int proto_elf_worker_abi (const char *path, uint32_t *abi_version);
 
 /*  The name of an ELF e_machine value ("x86_64", "aarch64", ...; "machine
     N" for one this table lacks) into out[size]. */

@@ -152,3 +152,36 @@ sec_send_pool_open (zsock_t *sock, const char *name, const uint8_t *lib, size_t 
     proto_msg_reset (&msg);
     H_CHECK (rc == PROTO_OK, "POOL_OPEN");
 }
+
+char *
+sec_raw_open_error (const h_proc_t *head, const char *name, const uint8_t *lib,
+                    size_t lib_size, int *code)
+{
+    proto_link_t *link
+        = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT, "raw-open-client");
+    zsock_t *sock = proto_link_sock (link);
+    sec_send_pool_open (sock, name, lib, lib_size);
+    proto_msg_t msg;
+    proto_msg_init (&msg, 0);
+    char *text = NULL;
+    double deadline = h_now () + h_timeout (30);
+    while (!text) {
+        char reason[256] = "";
+        int rc = sec_recv (sock, deadline - h_now (), &msg, reason, sizeof reason);
+        H_CHECK (rc != PROTO_EIO, "no ERROR for the pool of %s", name);
+        H_CHECK (rc == PROTO_OK, "undecodable answer: %s", reason);
+        h_log ("raw POOL_OPEN of %s: got %s", name, proto_type_name (msg.type));
+        if (msg.type == PROTO_ERROR) {
+            text = strdup (msg.text ? msg.text : "");
+            H_CHECK (text, "out of memory");
+            if (code)
+                *code = (int)msg.code;
+        }
+    }
+    proto_msg_reset (&msg);
+    proto_msg_init (&msg, PROTO_BYE);
+    proto_msg_send (&msg, zsock_resolve (sock));
+    proto_msg_reset (&msg);
+    proto_link_destroy (&link);
+    return text;
+}

@@ -46,4 +46,10 @@ const proto_keys_t *sec_keys (const char *password);
 void sec_send_pool_open (zsock_t *sock, const char *name, const uint8_t *lib,
                          size_t lib_size);
 
+/* Opens a pool of that library as a raw client, past libpool's own
+   checks, and waits for the head's ERROR: its text (caller frees), its
+   code into *code when not NULL.  Fails the test when none comes. */
+char *sec_raw_open_error (const h_proc_t *head, const char *name, const uint8_t *lib,
+                          size_t lib_size, int *code);
+
 #endif

@@ -59,35 +59,6 @@ s_write (const char *path, const void *data, size_t size)
     fclose (f);
 }
 
-/* The raw client: POOL_OPEN with the library's bytes; the ERROR's text. */
-static char *
-s_raw_open (const h_proc_t *head, const uint8_t *lib, size_t lib_size)
-{
-    proto_link_t *link
-        = sec_raw_peer (head, h_password (), PROTO_ROLE_CLIENT, "raw-open-client");
-    zsock_t *sock = proto_link_sock (link);
-    sec_send_pool_open (sock, "other-arch", lib, lib_size);
-    proto_msg_t msg;
-    proto_msg_init (&msg, 0);
-    char *text = NULL;
-    double deadline = h_now () + h_timeout (30);
-    while (!text) {
-        char reason[256] = "";
-        int rc = sec_recv (sock, deadline - h_now (), &msg, reason, sizeof reason);
-        H_CHECK (rc != PROTO_EIO, "no ERROR for a pool of another architecture");
-        H_CHECK (rc == PROTO_OK, "undecodable answer: %s", reason);
-        h_log ("raw POOL_OPEN: got %s", proto_type_name (msg.type));
-        if (msg.type == PROTO_ERROR)
-            text = strdup (msg.text ? msg.text : "");
-    }
-    proto_msg_reset (&msg);
-    proto_msg_init (&msg, PROTO_BYE);
-    proto_msg_send (&msg, zsock_resolve (sock));
-    proto_msg_reset (&msg);
-    proto_link_destroy (&link);
-    return text;
-}
-
 static void
 s_body (void)
 {
@@ -119,7 +90,7 @@ s_body (void)
     sec_map_square_ok (head, 2, 100);
 
     /* Past libpool's check: the worker host refuses it itself. */
-    char *error = s_raw_open (head, lib, size);
+    char *error = sec_raw_open_error (head, "other-arch", lib, size, NULL);
     h_log ("raw POOL_OPEN of the %s library: ERROR '%s'", other_name, error);
     H_CHECK (strstr (error, other_name) && strstr (error, un.machine),
              "the worker's error '%s' does not name %s and %s", error, other_name,
