@@ -20,6 +20,9 @@
     are served only with the pool they have loaded; GPU pools get only
     workers with the memory; SUBMITs are spread over the ready workers;
     stale RESULTs are dropped.
+
+    Four cases FAIL ON PURPOSE (each is marked so): they show bugs in the
+    fair share of head/scheduler.c, which this file does not fix.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -696,6 +699,35 @@ test_three_busy_pools_split_six_workers_two_each (void **state)
     assert_int_equal (s_settle (fx), 0);
 }
 
+/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:1018): with workers
+    that do not divide evenly, every busy pool may keep share + 1 ("one
+    spare worker is no excess"), not just `spare` of them.  7 workers:
+    alice and bob settle at 4 and 3; carol's SUBMIT takes one from alice;
+    then alice and bob keep 3 each (share 2 + 1) and carol is stuck with 1
+    while her share is 2.  (min_workers 0: the open itself wants nothing,
+    so no second worker is released before the first has left.) */
+static void
+test_three_busy_pools_split_seven_workers_within_one (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 7);
+    head_pool_t *pools[3];
+    const char *names[3] = { "alice", "bob", "carol" };
+    for (int i = 0; i < 3; i++) {
+        pools[i] = s_open (fx, s_client_new (fx, names[i]), 0);
+        s_submit (fx, pools[i], 1, 200);
+        s_settle (fx);
+    }
+    int most = 0, least = 7;
+    for (int i = 0; i < 3; i++) {
+        int n = s_serving (fx, pools[i]);
+        most = n > most ? n : most;
+        least = n < least ? n : least;
+    }
+    assert_true (least >= 2); /* 3, 2, 2 */
+    assert_true (most - least <= 1);
+}
+
 static void
 test_a_pool_in_pool_open_gets_its_min_workers (void **state)
 {
@@ -741,6 +773,88 @@ test_an_idle_pool_gives_its_workers_to_a_busy_one (void **state)
     s_settle (fx);
     assert_int_equal (s_serving (fx, a), 2);
     assert_int_equal (s_serving (fx, b), 2);
+}
+
+/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:1006, 1018-1019): a
+    releasing worker still counts in its old pool's workers and not yet in
+    the pool it goes to, so every pass before it has finished its job
+    releases one more: with jobs longer than a heartbeat, five passes
+    release all four of alice's workers to give bob his two, and alice
+    must then take two back (each a fresh process that loads her library
+    again). */
+static void
+test_passes_before_a_released_worker_leaves_release_no_more (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 4);
+    head_pool_t *a = s_open (fx, s_client_new (fx, "alice"), 1);
+    s_ready_loading (fx);
+    s_submit (fx, a, 1, 200);
+    head_pool_t *b = s_open (fx, s_client_new (fx, "bob"), 1);
+    s_submit (fx, b, 1, 200);
+    /* alice's jobs take minutes: heartbeats come, nothing finishes. */
+    for (int i = 0; i < 5; i++)
+        head_sched_rebalance (&fx->head);
+    int releasing = 0;
+    for (size_t i = 0; i < fx->npeers; i++)
+        releasing += fx->peers[i]->state == WORKER_RELEASING;
+    assert_in_range (releasing, 1, 2); /* bob's share, no more */
+}
+
+/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:1003-1025): the
+    starved pool is the first with the fewest workers, even one no worker
+    may run; when no worker is eligible for it the pass ends, and a pool
+    any worker could serve (opened after it) gets nothing for as long as
+    the GPU pool waits.  Here: CPU workers only, a GPU pool opened before
+    bob's; bob gets no worker at all while alice keeps four.  (Even with
+    that fixed, the GPU pool still counts in the share, 4 / 3 pools: bob
+    would get 1 and alice 3.) */
+static void
+test_a_pool_no_worker_can_run_does_not_starve_the_others (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 4);
+    head_pool_t *a = s_open (fx, s_client_new (fx, "alice"), 1);
+    s_ready_loading (fx);
+    s_submit (fx, a, 1, 200);
+    head_pool_t *gpu
+        = s_open_with (fx, s_client_new (fx, "gina"),
+                       &(open_t){ .min_workers = 1, .gpu_mb = 1024, .lib = "gpu lib" });
+    assert_non_null (gpu);
+    s_submit (fx, gpu, 1, 200);
+    head_pool_t *b = s_open (fx, s_client_new (fx, "bob"), 1);
+    s_submit (fx, b, 1, 200);
+    s_settle (fx);
+    assert_int_equal (s_serving (fx, gpu), 0); /* nobody can run it */
+    assert_true (s_serving (fx, b) >= 1);
+}
+
+/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:978-986): parked
+    workers count in the total the share is cut from, though they serve no
+    pool until theirs opens again (up to HEAD_PARK_MS).  After a head
+    restart: two free workers, one parked for a client that is not back,
+    two busy pools: alice keeps both (share 3 / 2 = 1, plus one "spare")
+    and bob gets none for 30 s. */
+static void
+test_parked_workers_do_not_count_in_the_fair_share (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 2);
+    head_peer_t *parked = s_peer_new (fx, PROTO_ROLE_WORKER, "w9");
+    head_parked_t what = { .pool_id = 9, .epoch = 0xE1, .useq = 0 };
+    proto_hash ("other lib", 9, what.lib_hash);
+    proto_hash (INIT, strlen (INIT), what.init_hash);
+    head_sched_worker_park (&fx->head, parked, &what);
+
+    head_pool_t *a = s_open (fx, s_client_new (fx, "alice"), 1);
+    s_ready_loading (fx);
+    s_submit (fx, a, 1, 200);
+    head_pool_t *b = s_open (fx, s_client_new (fx, "bob"), 1);
+    s_submit (fx, b, 1, 200);
+    s_settle (fx);
+    assert_int_equal (parked->state, WORKER_PARKED);
+    assert_int_equal (s_serving (fx, a), 1);
+    assert_int_equal (s_serving (fx, b), 1);
 }
 
 /* ---------------------------------------------------------------------
@@ -1520,8 +1634,12 @@ main (void)
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (test_two_busy_pools_split_the_workers_evenly),
         T (test_three_busy_pools_split_six_workers_two_each),
+        T (test_three_busy_pools_split_seven_workers_within_one),
         T (test_a_pool_in_pool_open_gets_its_min_workers),
         T (test_an_idle_pool_gives_its_workers_to_a_busy_one),
+        T (test_passes_before_a_released_worker_leaves_release_no_more),
+        T (test_a_pool_no_worker_can_run_does_not_starve_the_others),
+        T (test_parked_workers_do_not_count_in_the_fair_share),
         T (test_a_lost_worker_charges_only_its_oldest_job),
         T (test_a_lost_worker_charges_the_job_its_node_names),
         T (test_a_worker_that_ran_nothing_charges_nothing),
