@@ -112,6 +112,8 @@ struct head_peer {
     double rtt_us;            /* round trip to it, without queueing, or -1 */
     int64_t closed_at;        /* zclock_mono of POOL_CLOSE, or 0 */
     bool kill_asked;          /* WORKER_KILL sent to its node */
+    bool moving;              /* released by a rebalance for a pool that needs it:
+                                 counted in head_t.moving */
     head_parked_t parked;     /* when state is WORKER_PARKED */
     head_worker_list_t *list; /* the one it is in (scheduler.c), or NULL */
     head_peer_t *list_prev;
@@ -139,7 +141,8 @@ struct head_pool {
     size_t running;             /* jobs in workers' in-flight */
     uint64_t useq;              /* updates so far */
     zlist_t *updates;           /* zframe_t *, seq = position + 1 */
-    int workers;                /* assigned: loading + ready */
+    int workers;                /* assigned: loading + ready (+ releasing) */
+    int releasing;              /* of those, released by a rebalance */
     int ready;
     int init_failures;
     uint64_t crashed_update; /* update seq that last killed a worker */
@@ -188,6 +191,7 @@ typedef struct {
     zlistx_t *pools;           /* head_pool_t (owns) */
     head_worker_list_t idle;   /* workers with no pool */
     head_worker_list_t parked; /* workers waiting for their pool */
+    int moving;                /* workers released by a rebalance, not gone yet */
     uint64_t next_pool_id;     /* fallback when Redis is away */
     bool stopping;
 } head_t;

@@ -166,6 +166,8 @@ s_worker_leave_pool (head_peer_t *worker)
         pool->workers--;
     if (worker->state == WORKER_READY || worker->state == WORKER_RELEASING)
         pool->ready--;
+    if (worker->state == WORKER_RELEASING && worker->moving)
+        pool->releasing--;
     worker->pool = NULL;
 }
 
@@ -422,7 +424,9 @@ s_feed (head_t *head, head_peer_t *worker)
 static void
 s_feed_pool (head_t *head, head_pool_t *pool)
 {
-    size_t ready = pool->ready > 0 ? (size_t)pool->ready : 1;
+    /* The workers that take new jobs: ready, not released. */
+    int taking = pool->ready - pool->releasing;
+    size_t ready = taking > 0 ? (size_t)taking : 1;
     size_t share = (pool->pending.count + ready - 1) / ready;
     for (head_peer_t *worker = pool->members.first; worker && pool->pending.count;
          worker = worker->list_next)
@@ -859,6 +863,10 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
     head_pool_t *pool = worker->pool;
     s_worker_leave_pool (worker);
     worker->state = WORKER_CLOSED;
+    if (worker->moving) { /* gone: its slot comes back as a fresh worker */
+        worker->moving = false;
+        head->moving--;
+    }
     if (!pool) {
         head_queue_purge (&worker->inflight);
         return;
@@ -957,6 +965,13 @@ s_need (const head_pool_t *pool, int share)
     return 0;
 }
 
+/* The workers a pool keeps: those a rebalance released are leaving it. */
+static int
+s_holding (const head_pool_t *pool)
+{
+    return pool->workers - pool->releasing;
+}
+
 /* The pool an idle worker should serve, or NULL. */
 static head_pool_t *
 s_pick_pool (head_t *head, head_peer_t *worker, int share)
@@ -968,7 +983,7 @@ s_pick_pool (head_t *head, head_peer_t *worker, int share)
          pool = zlistx_next (head->pools)) {
         if (pool->failed || !s_eligible (worker, pool))
             continue;
-        int deficit = s_need (pool, share) - pool->workers;
+        int deficit = s_need (pool, share) - s_holding (pool);
         bool active = s_active (pool);
         if (!best || deficit > best_deficit
             || (deficit == best_deficit && active && !best_active)
@@ -1007,13 +1022,17 @@ head_sched_rebalance (head_t *head)
     if (head->stopping)
         return;
     s_unpark (head);
-    /* Every worker not closing: idle, parked, or some pool's. */
-    int total = (int)(head->idle.count + head->parked.count), active = 0;
+    /*  The workers shared out: idle ones, every pool's, and those released
+        for another pool that are on their way back; not the parked (they
+        serve nobody until their pool opens again, or they leave). */
+    int total = (int)head->idle.count, active = 0, releasing = 0;
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
          pool = zlistx_next (head->pools)) {
         total += (int)pool->members.count;
+        releasing += pool->releasing;
         active += s_active (pool);
     }
+    total += head->moving - releasing; /* closed, coming back */
     int share = active ? total / active : total;
     int spare = active ? total % active : 0;
     if (share < 1)
@@ -1028,31 +1047,59 @@ head_sched_rebalance (head_t *head)
             s_assign (head, worker, pool);
     }
     /* 2. A pool below what it needs takes one worker, per pass, from a pool
-          above what it needs (one spare worker is no excess for a busy
-          pool when the workers do not divide evenly). */
-    head_pool_t *starved = NULL;
-    for (head_pool_t *pool = zlistx_first (head->pools); pool;
-         pool = zlistx_next (head->pools))
-        if (pool->workers < s_need (pool, share)
-            && (!starved || pool->workers < starved->workers))
-            starved = pool;
-    if (!starved)
-        return;
-    head_peer_t *victim = NULL;
+          above what it needs.  Workers already released count as given:
+          no more leave than the pools below their need lack.  When the
+          workers do not divide evenly, `spare` busy pools may keep one
+          over their share. */
+    int lacking = 0, over = 0, npools = (int)zlistx_size (head->pools);
     for (head_pool_t *pool = zlistx_first (head->pools); pool;
          pool = zlistx_next (head->pools)) {
-        int keep = s_need (pool, share) + (s_busy (pool) && spare ? 1 : 0);
-        if (pool == starved || pool->workers <= keep)
-            continue;
-        for (worker = pool->members.first; worker; worker = worker->list_next)
-            if (worker->state == WORKER_READY && s_eligible (worker, starved)
-                && (!victim || worker->inflight.count < victim->inflight.count))
-                victim = worker;
+        int need = s_need (pool, share);
+        if (s_holding (pool) < need)
+            lacking += need - s_holding (pool);
+        else if (s_busy (pool) && s_holding (pool) > need)
+            over++;
+    }
+    if (lacking <= head->moving || npools == 0)
+        return;
+    bool may_keep_spare = spare > 0 && over <= spare;
+    /* The neediest pool that some worker could serve: a pool nobody may
+       run (GPU memory) does not stop the others from getting theirs. */
+    head_pool_t *tried[npools];
+    int ntried = 0;
+    head_peer_t *victim = NULL;
+    while (!victim && ntried < npools) {
+        head_pool_t *starved = NULL;
+        for (head_pool_t *pool = zlistx_first (head->pools); pool;
+             pool = zlistx_next (head->pools)) {
+            bool seen = false;
+            for (int k = 0; k < ntried && !seen; k++)
+                seen = tried[k] == pool;
+            if (!seen && s_holding (pool) < s_need (pool, share)
+                && (!starved || s_holding (pool) < s_holding (starved)))
+                starved = pool;
+        }
+        if (!starved)
+            return;
+        tried[ntried++] = starved;
+        for (head_pool_t *pool = zlistx_first (head->pools); pool;
+             pool = zlistx_next (head->pools)) {
+            int keep = s_need (pool, share) + (s_busy (pool) && may_keep_spare ? 1 : 0);
+            if (pool == starved || s_holding (pool) <= keep)
+                continue;
+            for (worker = pool->members.first; worker; worker = worker->list_next)
+                if (worker->state == WORKER_READY && s_eligible (worker, starved)
+                    && (!victim || worker->inflight.count < victim->inflight.count))
+                    victim = worker;
+        }
     }
     if (!victim)
         return;
     /* Let it finish what it holds; it gets nothing new. */
     victim->state = WORKER_RELEASING;
+    victim->moving = true;
+    victim->pool->releasing++;
+    head->moving++;
     if (victim->inflight.count == 0)
         s_worker_close (head, victim);
     else {
@@ -1063,6 +1110,7 @@ head_sched_rebalance (head_t *head)
         pool->running -= victim->inflight.count;
         head_queue_splice_front (&pool->pending, &victim->inflight);
         head_queue_push (&victim->inflight, keep);
+        victim->inflight_bytes = s_job_bytes (keep);
         s_feed_pool (head, pool);
     }
 }

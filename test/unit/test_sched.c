@@ -21,8 +21,10 @@
     workers with the memory; SUBMITs are spread over the ready workers;
     stale RESULTs are dropped.
 
-    Four cases FAIL ON PURPOSE (each is marked so): they show bugs in the
-    fair share of head/scheduler.c, which this file does not fix.
+    Four cases were written against bugs in the fair share and failed
+    until head/scheduler.c was mended: the spare worker of an uneven split,
+    workers released while earlier ones were still leaving, a pool nobody
+    may run, and parked workers in the share.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -699,13 +701,12 @@ test_three_busy_pools_split_six_workers_two_each (void **state)
     assert_int_equal (s_settle (fx), 0);
 }
 
-/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:1018): with workers
-    that do not divide evenly, every busy pool may keep share + 1 ("one
-    spare worker is no excess"), not just `spare` of them.  7 workers:
-    alice and bob settle at 4 and 3; carol's SUBMIT takes one from alice;
-    then alice and bob keep 3 each (share 2 + 1) and carol is stuck with 1
-    while her share is 2.  (min_workers 0: the open itself wants nothing,
-    so no second worker is released before the first has left.) */
+/*  With workers that do not divide evenly, only `spare` busy pools may
+    keep share + 1 (it was every one of them).  7 workers: alice and bob
+    settle at 4 and 3; carol's SUBMIT takes one from alice; alice and bob
+    must not both keep 3 while carol is stuck with 1 and her share is 2.  (min_workers 0:
+   the open itself wants nothing, so no second worker is released before the first has
+   left.) */
 static void
 test_three_busy_pools_split_seven_workers_within_one (void **state)
 {
@@ -775,13 +776,11 @@ test_an_idle_pool_gives_its_workers_to_a_busy_one (void **state)
     assert_int_equal (s_serving (fx, b), 2);
 }
 
-/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:1006, 1018-1019): a
-    releasing worker still counts in its old pool's workers and not yet in
-    the pool it goes to, so every pass before it has finished its job
-    releases one more: with jobs longer than a heartbeat, five passes
-    release all four of alice's workers to give bob his two, and alice
-    must then take two back (each a fresh process that loads her library
-    again). */
+/*  A releasing worker is already given: it used to count in its old
+    pool's workers and not yet in the pool it goes to, so every pass before
+    it had finished its job released one more (with jobs longer than a
+    heartbeat, five passes released all four of alice's workers to give
+    bob his two, and alice took two back as fresh processes). */
 static void
 test_passes_before_a_released_worker_leaves_release_no_more (void **state)
 {
@@ -801,14 +800,11 @@ test_passes_before_a_released_worker_leaves_release_no_more (void **state)
     assert_in_range (releasing, 1, 2); /* bob's share, no more */
 }
 
-/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:1003-1025): the
-    starved pool is the first with the fewest workers, even one no worker
-    may run; when no worker is eligible for it the pass ends, and a pool
-    any worker could serve (opened after it) gets nothing for as long as
-    the GPU pool waits.  Here: CPU workers only, a GPU pool opened before
-    bob's; bob gets no worker at all while alice keeps four.  (Even with
-    that fixed, the GPU pool still counts in the share, 4 / 3 pools: bob
-    would get 1 and alice 3.) */
+/*  A pool no worker may run does not stop the others: the starved pool
+    used to be the first with the fewest workers, even one nobody could
+    serve, and the pass ended there.  Here: CPU workers only, a GPU pool
+    opened before bob's; bob must get a worker while alice has four.  (The
+    GPU pool still counts in the share, 4 / 3 pools, so bob may get 1.) */
 static void
 test_a_pool_no_worker_can_run_does_not_starve_the_others (void **state)
 {
@@ -829,12 +825,11 @@ test_a_pool_no_worker_can_run_does_not_starve_the_others (void **state)
     assert_true (s_serving (fx, b) >= 1);
 }
 
-/*  FAILS ON PURPOSE - SCHEDULER BUG (head/scheduler.c:978-986): parked
-    workers count in the total the share is cut from, though they serve no
-    pool until theirs opens again (up to HEAD_PARK_MS).  After a head
-    restart: two free workers, one parked for a client that is not back,
-    two busy pools: alice keeps both (share 3 / 2 = 1, plus one "spare")
-    and bob gets none for 30 s. */
+/*  Parked workers serve no pool until theirs opens again (up to
+    HEAD_PARK_MS), so they are not in the total the share is cut from.
+    After a head restart: two free workers, one parked for a client that
+    is not back, two busy pools: bob must not wait 30 s with none while
+    alice keeps both. */
 static void
 test_parked_workers_do_not_count_in_the_fair_share (void **state)
 {
