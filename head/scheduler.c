@@ -7,6 +7,7 @@
 
 #include "pool.h"
 #include "store.h"
+#include "views.h"
 
 static void s_feed (head_t *head, head_peer_t *worker);
 static void s_feed_pool (head_t *head, head_pool_t *pool);
@@ -46,9 +47,10 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
 {
     head_pool_t *pool = NULL;
     zframe_t *lib = NULL, *init = NULL;
-    if (msg->nhashes != 2 || msg->nnums < 3) {
-        head_send_error (head, client, 0, POOL_EINVAL,
-                         "POOL_OPEN needs two hashes and three numbers");
+    proto_pool_open_t open;
+    char reason[128];
+    if (proto_pool_open_get (msg, &open, reason, sizeof reason) != PROTO_OK) {
+        head_send_error (head, client, 0, POOL_EINVAL, "%s", reason);
         goto cleanup;
     }
     if (zlist_size (client->pools) >= head->config.max_pools_per_client) {
@@ -61,16 +63,16 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     init = proto_msg_pop_frame (msg);
     uint8_t hash[PROTO_HASH_SIZE];
     proto_hash (zframe_data (lib), zframe_size (lib), hash);
-    bool lib_ok = memcmp (hash, msg->hash[0], PROTO_HASH_SIZE) == 0;
+    bool lib_ok = memcmp (hash, open.lib_hash, PROTO_HASH_SIZE) == 0;
     proto_hash (zframe_data (init), zframe_size (init), hash);
-    if (!lib_ok || memcmp (hash, msg->hash[1], PROTO_HASH_SIZE) != 0) {
+    if (!lib_ok || memcmp (hash, open.init_hash, PROTO_HASH_SIZE) != 0) {
         head_send_error (head, client, 0, POOL_EINVAL,
                          "POOL_OPEN frames do not match their hashes");
         goto cleanup;
     }
-    if (head_store_block_put (head->store, msg->hash[0], zframe_data (lib),
+    if (head_store_block_put (head->store, open.lib_hash, zframe_data (lib),
                               zframe_size (lib))
-        || head_store_block_put (head->store, msg->hash[1], zframe_data (init),
+        || head_store_block_put (head->store, open.init_hash, zframe_data (init),
                                  zframe_size (init))) {
         head_send_error (head, client, 0, POOL_EIO,
                          "the head cannot store the worker library: %s",
@@ -88,17 +90,15 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     else if (pool->id > head->next_pool_id)
         head->next_pool_id = pool->id;
     pool->client = client;
-    snprintf (pool->name, sizeof pool->name, "%s",
-              (msg->present & PROTO_F_TEXT) && msg->text ? msg->text : "worker");
-    memcpy (pool->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
-    memcpy (pool->init_hash, msg->hash[1], PROTO_HASH_SIZE);
-    pool->max_attempts
-        = msg->nums[0] >= 1 && msg->nums[0] <= 1000 ? (uint32_t)msg->nums[0] : 3;
-    pool->job_timeout_ms = msg->nums[1];
-    pool->min_workers = msg->nums[2] <= 100000 ? (uint32_t)msg->nums[2] : 1;
-    pool->min_gpu_memory = msg->nnums > 3 ? msg->nums[3] * 1024 * 1024 : 0;
-    pool->previous_id = msg->nnums > 5 ? msg->nums[4] : 0;
-    pool->previous_epoch = msg->nnums > 5 ? msg->nums[5] : 0;
+    snprintf (pool->name, sizeof pool->name, "%s", open.name);
+    memcpy (pool->lib_hash, open.lib_hash, PROTO_HASH_SIZE);
+    memcpy (pool->init_hash, open.init_hash, PROTO_HASH_SIZE);
+    pool->max_attempts = open.max_attempts;
+    pool->job_timeout_ms = open.job_timeout_ms;
+    pool->min_workers = open.min_workers;
+    pool->min_gpu_memory = open.min_gpu_memory_mb * 1024 * 1024;
+    pool->previous_id = open.previous_pool;
+    pool->previous_epoch = open.previous_epoch;
     if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {
         head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
         zlistx_delete (head->pools, zlistx_find (head->pools, pool));

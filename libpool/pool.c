@@ -160,10 +160,14 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
         return pool_fail (self, POOL_ENOMEM, "out of memory");
     if (self->init_size)
         memcpy (self->init, o->init_data.data, self->init_size);
-    self->open_nums[0] = (uint64_t)o->max_attempts;
-    self->open_nums[1] = (uint64_t)llround (o->job_timeout * 1000.0);
-    self->open_nums[2] = (uint64_t)o->min_workers;
-    self->open_nums[3]
+    proto_pool_open_t *open = &self->open;
+    snprintf (open->name, sizeof open->name, "%s", self->name);
+    proto_hash (self->lib, self->lib_size, open->lib_hash);
+    proto_hash (self->init, self->init_size, open->init_hash);
+    open->max_attempts = (uint32_t)o->max_attempts;
+    open->job_timeout_ms = (uint64_t)llround (o->job_timeout * 1000.0);
+    open->min_workers = (uint32_t)o->min_workers;
+    open->min_gpu_memory_mb
         = o->min_gpu_memory / (1024 * 1024) + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
     return 0;
 }
@@ -177,7 +181,7 @@ s_wait_workers (pool_t *self, int count, double timeout)
         return rc;
     /* The detail ("N of M workers ready after T s") is already recorded;
        when GPU memory is what is missing, say how much the cluster has. */
-    uint64_t want = self->open_nums[3] * 1024 * 1024;
+    uint64_t want = self->open.min_gpu_memory_mb * 1024 * 1024;
     uint64_t nums[POOL_STATUS_NUMS];
     if (want && s_status (self, nums) == 0 && nums[5] < want)
         return pool_fail (self, POOL_ENOWORKERS,

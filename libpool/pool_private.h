@@ -12,6 +12,7 @@
 #include "pool.h"
 #include "proto/link.h"
 #include "proto/msg.h"
+#include "proto/views.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -72,12 +73,12 @@ struct pool {
     size_t lib_size;
     uint8_t *init; /* init data bytes */
     size_t init_size;
-    uint64_t open_nums[4]; /* POOL_OPEN nums */
-    zlist_t *updates;      /* zframe_t *: every update sent, in order */
-    bool recovering;       /* inside pool_recover */
-    int recoveries;        /* times the pool was opened again */
-    zactor_t *liveness;    /* heartbeats while the program is busy */
-    pool_iter_t *iter;     /* the live iterator, or NULL */
+    proto_pool_open_t open; /* POOL_OPEN, less the previous pool */
+    zlist_t *updates;       /* zframe_t *: every update sent, in order */
+    bool recovering;        /* inside pool_recover */
+    int recoveries;         /* times the pool was opened again */
+    zactor_t *liveness;     /* heartbeats while the program is busy */
+    pool_iter_t *iter;      /* the live iterator, or NULL */
     /* Big inputs through shared memory (shared.h) */
     char host[PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
     size_t shared_min;           /* options.shared_memory_min */

@@ -78,19 +78,13 @@ pool_open_remote (pool_t *self, int64_t deadline)
     proto_msg_init (&msg, PROTO_POOL_OPEN);
     proto_msg_init (&reply, 0);
     int rc = POOL_ENOMEM;
-    uint8_t hash[PROTO_HASH_SIZE];
-    if (proto_msg_set_text (&msg, "%s", self->name) != PROTO_OK)
-        goto cleanup;
-    proto_hash (self->lib, self->lib_size, hash);
-    proto_msg_add_hash (&msg, hash);
-    proto_hash (self->init, self->init_size, hash);
-    proto_msg_add_hash (&msg, hash);
-    for (int i = 0; i < 4; i++)
-        proto_msg_add_num (&msg, self->open_nums[i]);
     /* Opened again after a head restart: the pool we had, so the workers
-       that still have it loaded come back to it (nums [4], [5]). */
-    proto_msg_add_num (&msg, self->has_pool ? self->pool_id : 0);
-    proto_msg_add_num (&msg, self->has_pool ? self->pool_epoch : 0);
+       that still have it loaded come back to it. */
+    proto_pool_open_t open = self->open;
+    open.previous_pool = self->has_pool ? self->pool_id : 0;
+    open.previous_epoch = self->has_pool ? self->pool_epoch : 0;
+    if (proto_pool_open_set (&msg, &open) != PROTO_OK)
+        goto cleanup;
     if (proto_msg_add_bytes (&msg, self->lib, self->lib_size) != PROTO_OK
         || proto_msg_add_bytes (&msg, self->init, self->init_size) != PROTO_OK) {
         rc = pool_fail (self, POOL_ENOMEM, "out of memory building POOL_OPEN");

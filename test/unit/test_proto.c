@@ -23,6 +23,7 @@
 #include "keys.h"
 #include "link.h"
 #include "msg.h"
+#include "views.h"
 
 /* Payload frames each type must carry; -1: one per job. */
 static int
@@ -1498,6 +1499,64 @@ test_big_payloads_travel_in_pieces (void **state)
     zsock_destroy (&in);
 }
 
+/*  POOL_OPEN's typed view: what the client sets is what the head reads,
+    through the wire; numbers out of range get the documented defaults; a
+    POOL_OPEN without its hashes is refused with a reason. */
+static void
+test_pool_open_view_round_trips_and_applies_defaults (void **state)
+{
+    (void)state;
+    proto_pool_open_t in = { .name = "square.so",
+                             .max_attempts = 5,
+                             .job_timeout_ms = 2500,
+                             .min_workers = 2,
+                             .min_gpu_memory_mb = 1024,
+                             .previous_pool = 41,
+                             .previous_epoch = 0xE1E1 };
+    proto_hash ("lib", 3, in.lib_hash);
+    proto_hash ("init", 4, in.init_hash);
+    proto_msg_t msg, out;
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    proto_msg_init (&out, 0);
+    assert_int_equal (proto_pool_open_set (&msg, &in), PROTO_OK);
+    assert_int_equal (proto_msg_add_bytes (&msg, "lib", 3), PROTO_OK);
+    assert_int_equal (proto_msg_add_bytes (&msg, "init", 4), PROTO_OK);
+    assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_pool_open_t got;
+    char reason[128];
+    assert_int_equal (proto_pool_open_get (&out, &got, reason, sizeof reason), PROTO_OK);
+    assert_string_equal (got.name, "square.so");
+    assert_memory_equal (got.lib_hash, in.lib_hash, PROTO_HASH_SIZE);
+    assert_memory_equal (got.init_hash, in.init_hash, PROTO_HASH_SIZE);
+    assert_int_equal (got.max_attempts, 5);
+    assert_int_equal (got.job_timeout_ms, 2500);
+    assert_int_equal (got.min_workers, 2);
+    assert_int_equal (got.min_gpu_memory_mb, 1024);
+    assert_int_equal (got.previous_pool, 41);
+    assert_int_equal (got.previous_epoch, 0xE1E1);
+    proto_msg_reset (&out);
+
+    /* Out of range: 0 attempts means 3; a first open names no pool. */
+    in.max_attempts = 0;
+    in.min_workers = 200000;
+    in.previous_pool = in.previous_epoch = 0;
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    assert_int_equal (proto_pool_open_set (&msg, &in), PROTO_OK);
+    assert_int_equal (proto_pool_open_get (&msg, &got, reason, sizeof reason), PROTO_OK);
+    assert_int_equal (got.max_attempts, 3);
+    assert_int_equal (got.min_workers, 1);
+    assert_int_equal (got.previous_pool, 0);
+    proto_msg_reset (&msg);
+
+    /* Without the hashes: refused, saying what is missing. */
+    proto_msg_init (&msg, PROTO_POOL_OPEN);
+    proto_msg_add_num (&msg, 3);
+    assert_int_equal (proto_pool_open_get (&msg, &got, reason, sizeof reason),
+                      PROTO_EMALFORMED);
+    assert_non_null (strstr (reason, "two hashes"));
+    proto_msg_reset (&msg);
+}
+
 int
 main (void)
 {
@@ -1528,6 +1587,7 @@ main (void)
         cmocka_unit_test (test_endpoint_accepts_host_port_and_rejects_the_rest),
         cmocka_unit_test (test_frame_references_are_sent_and_kept),
         cmocka_unit_test (test_big_payloads_travel_in_pieces),
+        cmocka_unit_test (test_pool_open_view_round_trips_and_applies_defaults),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
