@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "pool.h"
 #include "store.h"
 
 void
@@ -14,7 +13,7 @@ head_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     if (!frame) {
         char hex[2 * PROTO_HASH_SIZE + 1];
         proto_hash_hex (msg->hash[0], hex);
-        head_send_error (head, peer, 0, POOL_EIO, "block %s: %s", hex,
+        head_send_error (head, peer, 0, PROTO_CODE_EIO, "block %s: %s", hex,
                          missing ? "not in the store" : head_store_error (head->store));
         return;
     }
@@ -34,11 +33,11 @@ head_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     uint8_t hash[PROTO_HASH_SIZE];
     proto_hash (zframe_data (frame), zframe_size (frame), hash);
     if (memcmp (hash, msg->hash[0], PROTO_HASH_SIZE) != 0)
-        head_send_error (head, peer, 0, POOL_EINVAL,
+        head_send_error (head, peer, 0, PROTO_CODE_EINVAL,
                          "BLOCK_PUT: the bytes do not match their hash");
     else if (head_store_block_put (head->store, hash, zframe_data (frame),
                                    zframe_size (frame)))
-        head_send_error (head, peer, 0, POOL_EIO, "cannot store the block: %s",
+        head_send_error (head, peer, 0, PROTO_CODE_EIO, "cannot store the block: %s",
                          head_store_error (head->store));
     else {
         proto_msg_t out;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pool.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -60,11 +59,12 @@ s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *wh
     case PROTO_ROLE_WORKER:
         /* The worker arms SIGALRM for a pool's job_timeout: dying of it
            means the job ran out of time, not that the code crashed. */
-        head_sched_worker_lost (
-            head, peer, code, why,
-            code == SIGALRM && peer->pool && peer->pool->job_timeout_ms ? POOL_ETIMEDOUT
-                                                                        : POOL_ECRASHED,
-            charge, culprit);
+        head_sched_worker_lost (head, peer, code, why,
+                                code == SIGALRM && peer->pool
+                                        && peer->pool->job_timeout_ms
+                                    ? PROTO_CODE_ETIMEDOUT
+                                    : PROTO_CODE_ECRASHED,
+                                charge, culprit);
         if (zhashx_lookup (head->workers, peer->id) == peer)
             zhashx_delete (head->workers, peer->id);
         break;
@@ -286,7 +286,7 @@ head_peer_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
                                                   text, sizeof text);
         s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
         if (fail)
-            head_sched_pool_fail (head, pool, POOL_EWORKER, text);
+            head_sched_pool_fail (head, pool, PROTO_CODE_EWORKER, text);
     } else if (msg->present & PROTO_F_NUMS)
         s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
     else

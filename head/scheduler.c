@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pool.h"
 #include "store.h"
 #include "views.h"
 
@@ -50,11 +49,11 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     proto_pool_open_t open;
     char reason[128];
     if (proto_pool_open_get (msg, &open, reason, sizeof reason) != PROTO_OK) {
-        head_send_error (head, client, 0, POOL_EINVAL, "%s", reason);
+        head_send_error (head, client, 0, PROTO_CODE_EINVAL, "%s", reason);
         goto cleanup;
     }
     if (zlist_size (client->pools) >= head->config.max_pools_per_client) {
-        head_send_error (head, client, 0, POOL_EDENIED,
+        head_send_error (head, client, 0, PROTO_CODE_EDENIED,
                          "too many pools open on this connection (limit %zu)",
                          head->config.max_pools_per_client);
         goto cleanup;
@@ -66,7 +65,7 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     bool lib_ok = memcmp (hash, open.lib_hash, PROTO_HASH_SIZE) == 0;
     proto_hash (zframe_data (init), zframe_size (init), hash);
     if (!lib_ok || memcmp (hash, open.init_hash, PROTO_HASH_SIZE) != 0) {
-        head_send_error (head, client, 0, POOL_EINVAL,
+        head_send_error (head, client, 0, PROTO_CODE_EINVAL,
                          "POOL_OPEN frames do not match their hashes");
         goto cleanup;
     }
@@ -74,14 +73,14 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
                               zframe_size (lib))
         || head_store_block_put (head->store, open.init_hash, zframe_data (init),
                                  zframe_size (init))) {
-        head_send_error (head, client, 0, POOL_EIO,
+        head_send_error (head, client, 0, PROTO_CODE_EIO,
                          "the head cannot store the worker library: %s",
                          head_store_error (head->store));
         goto cleanup;
     }
     pool = calloc (1, sizeof *pool);
     if (!pool || !(pool->updates = zlist_new ())) {
-        head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
+        head_send_error (head, client, 0, PROTO_CODE_ENOMEM, "head out of memory");
         goto cleanup;
     }
     pool->id = head_store_next_pool_id (head->store);
@@ -100,7 +99,7 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->previous_id = open.previous_pool;
     pool->previous_epoch = open.previous_epoch;
     if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {
-        head_send_error (head, client, 0, POOL_ENOMEM, "head out of memory");
+        head_send_error (head, client, 0, PROTO_CODE_ENOMEM, "head out of memory");
         zlistx_delete (head->pools, zlistx_find (head->pools, pool));
         goto cleanup;
     }
@@ -210,7 +209,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
 {
     if (pool->pending.count + pool->running + msg->njobs
         > head->config.max_pending_per_pool) {
-        head_send_error (head, pool->client, pool->id, POOL_EDENIED,
+        head_send_error (head, pool->client, pool->id, PROTO_CODE_EDENIED,
                          "pool %llu: more than %zu jobs pending",
                          (unsigned long long)pool->id, head->config.max_pending_per_pool);
         return;
@@ -221,7 +220,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     for (size_t i = 0; i < msg->njobs; i++) {
         head_job_t *job = head_job_new ();
         if (!job) {
-            head_send_error (head, pool->client, pool->id, POOL_ENOMEM,
+            head_send_error (head, pool->client, pool->id, PROTO_CODE_ENOMEM,
                              "head out of memory");
             return;
         }
@@ -261,7 +260,8 @@ head_sched_update (head_t *head, head_pool_t *pool, proto_msg_t *msg)
     zframe_t *frame = proto_msg_pop_frame (msg);
     if (!frame || zlist_append (pool->updates, frame)) {
         zframe_destroy (&frame);
-        head_send_error (head, pool->client, pool->id, POOL_ENOMEM, "head out of memory");
+        head_send_error (head, pool->client, pool->id, PROTO_CODE_ENOMEM,
+                         "head out of memory");
         return;
     }
     pool->useq++;
@@ -571,7 +571,7 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         if (reply) {
             reply->id = job->id;
             reply->attempt = job->attempt;
-            reply->status = entry->status < 0 ? POOL_EJOB : 0;
+            reply->status = entry->status < 0 ? PROTO_CODE_EJOB : 0;
             const void *data;
             size_t size;
             if (job->shared && entry->status == PROTO_CODE_RESEND) {
@@ -593,7 +593,7 @@ head_sched_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             if (bad_ref) { /* only a shared input has a memfd to use */
                 static const char text[] = "the worker answered with a "
                                            "shared-memory reference it had no memory for";
-                reply->status = POOL_EJOB;
+                reply->status = PROTO_CODE_EJOB;
                 proto_msg_add_bytes (&out, text, sizeof text - 1);
             } else if (!packed)
                 proto_msg_add_frame (&out, &frame);
@@ -653,8 +653,9 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         pool->init_failures++;
         if (pool->ready == 0 && pool->client) {
             /* No worker could load it: the pool is of no use. */
-            int code = msg->code >= POOL_ETIMEOUT && msg->code < 0 ? (int)msg->code
-                                                                   : POOL_EWORKER;
+            int code = msg->code >= PROTO_CODE_ETIMEOUT && msg->code < 0
+                           ? (int)msg->code
+                           : PROTO_CODE_EWORKER;
             char text[PROTO_TEXT_MAX / 4];
             snprintf (text, sizeof text, "worker %s: %s", worker->id, why);
             head_sched_pool_fail (head, pool, code, text);
@@ -704,7 +705,7 @@ head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
                   (unsigned long long)seq, (unsigned long long)pool->id, why);
     /* It runs nothing more: what it held goes back, uncharged.  It leaves
        now; if its destroy hangs, its node kills it (s_kill_overdue). */
-    head_sched_worker_lost (head, worker, 0, "refused an update", POOL_EWORKER,
+    head_sched_worker_lost (head, worker, 0, "refused an update", PROTO_CODE_EWORKER,
                             HEAD_CHARGE_NONE, NULL);
     worker->closed_at = zclock_mono ();
     if (pool->update_crashes < pool->max_attempts)
@@ -715,7 +716,7 @@ head_sched_update_refused (head_t *head, head_peer_t *worker, uint64_t seq,
               "%s); the pool cannot go on",
               (unsigned long long)seq, pool->update_crashes,
               pool->update_crashes == 1 ? "" : "s", worker->id, why);
-    head_sched_pool_fail (head, pool, POOL_EWORKER, text);
+    head_sched_pool_fail (head, pool, PROTO_CODE_EWORKER, text);
     return true;
 }
 
@@ -735,7 +736,7 @@ head_sched_init_crashed (head_t *head, head_peer_t *worker, const char *why)
               "the worker library's init killed its worker on "
               "%u attempt%s (the last, %s: %s)",
               pool->init_crashes, pool->init_crashes == 1 ? "" : "s", worker->id, why);
-    head_sched_pool_fail (head, pool, POOL_EWORKER, text);
+    head_sched_pool_fail (head, pool, PROTO_CODE_EWORKER, text);
 }
 
 void

@@ -19,7 +19,6 @@
 #include "auth.h"
 #include "blocks.h"
 #include "peers.h"
-#include "pool.h"
 #include "scheduler.h"
 #include "status.h"
 #include "store.h"
@@ -57,7 +56,7 @@ static void
 s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
 {
     if (!s_allowed (peer->role, msg->type)) {
-        head_send_error (head, peer, 0, POOL_EPROTO, "%s is not expected from a %s",
+        head_send_error (head, peer, 0, PROTO_CODE_EPROTO, "%s is not expected from a %s",
                          proto_type_name (msg->type),
                          peer->role == PROTO_ROLE_CLIENT   ? "client"
                          : peer->role == PROTO_ROLE_NODE   ? "node"
@@ -78,7 +77,7 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
         head_status_answer (head, peer, msg);
         break;
     case PROTO_ERROR:
-        if (peer->role == PROTO_ROLE_WORKER && msg->code == POOL_EWORKER
+        if (peer->role == PROTO_ROLE_WORKER && msg->code == PROTO_CODE_EWORKER
             && (msg->present & PROTO_F_SEQ) && peer->pool
             && peer->pool->id == msg->pool) {
             head_sched_update_refused (head, peer, msg->seq,
@@ -95,8 +94,8 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     case PROTO_POOL_CLOSE:
         pool = head_sched_pool (head, peer, msg->pool);
         if (!pool) {
-            head_send_error (head, peer, msg->pool, POOL_ECLOSED, "pool %llu is not open",
-                             (unsigned long long)msg->pool);
+            head_send_error (head, peer, msg->pool, PROTO_CODE_ECLOSED,
+                             "pool %llu is not open", (unsigned long long)msg->pool);
             break;
         }
         if (msg->type == PROTO_SUBMIT)
@@ -153,7 +152,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
                       head->config.max_frames);
             zsys_warning ("pool-head: %s from %s", text,
                           peer ? peer->id : "an unknown peer");
-            head_send_error_to (head, rid, 0, POOL_EDENIED, text);
+            head_send_error_to (head, rid, 0, PROTO_CODE_EDENIED, text);
         } else if (rc == PROTO_EVERSION) {
             char text[200];
             snprintf (text, sizeof text,
@@ -169,7 +168,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         } else if (rc != PROTO_OK) {
             zsys_warning ("pool-head: bad message from %s: %s",
                           peer ? peer->id : "an unknown peer", reason);
-            head_send_error_to (head, rid, 0, POOL_EPROTO, reason);
+            head_send_error_to (head, rid, 0, PROTO_CODE_EPROTO, reason);
         } else if (msg.type == PROTO_HELLO)
             head_peer_hello (head, &rid, key, &msg);
         else if (!peer)

@@ -119,7 +119,7 @@ s_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
 {
     memset (r, 0, sizeof *r);
     r->index = index;
-    r->status = status > 0 ? POOL_EJOB : status;
+    r->status = status == 0 ? 0 : status > 0 ? POOL_EJOB : pool_code_from_head (status);
     if (r->status == 0) {
         void *copy = malloc (size ? size : 1);
         if (!copy)

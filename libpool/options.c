@@ -67,8 +67,34 @@ pool_strerror (int code)
 int
 pool_code_from_head (int64_t code)
 {
-    /* The head speaks POOL_E* codes; anything else is not ours to return. */
-    if (code <= POOL_EINVAL && code >= POOL_ETIMEOUT)
-        return (int)code;
-    return POOL_EPROTO;
+    /* The wire's codes (proto/codes.h), each to the code we return;
+       anything else is not ours to pass on. */
+    switch (code) {
+    case PROTO_CODE_EINVAL:
+        return POOL_EINVAL;
+    case PROTO_CODE_ENOMEM:
+        return POOL_ENOMEM;
+    case PROTO_CODE_EDENIED:
+        return POOL_EDENIED;
+    case PROTO_CODE_ELIBRARY:
+        return POOL_ELIBRARY;
+    case PROTO_CODE_EWORKER:
+        return POOL_EWORKER;
+    case PROTO_CODE_EPROTO:
+        return POOL_EPROTO;
+    case PROTO_CODE_EJOB:
+        return POOL_EJOB;
+    case PROTO_CODE_ECRASHED:
+        return POOL_ECRASHED;
+    case PROTO_CODE_ETIMEDOUT:
+        return POOL_ETIMEDOUT;
+    case PROTO_CODE_ECLOSED:
+        return POOL_ECLOSED;
+    case PROTO_CODE_EIO:
+        return POOL_EIO;
+    case PROTO_CODE_ETIMEOUT:
+        return POOL_ETIMEOUT;
+    default:
+        return POOL_EPROTO;
+    }
 }

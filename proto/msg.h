@@ -64,6 +64,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "codes.h"
+
 #define PROTO_VERSION 3
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
@@ -71,12 +73,6 @@
 #define PROTO_JOBS_MAX 65536 /* jobs in one SUBMIT/JOB/RESULT */
 #define PROTO_HASH_SIZE 32   /* BLAKE2b-256 */
 #define PROTO_HASHES_MAX 2
-
-/*  ERROR.code the head uses for a message from a connection that has not
-    said HELLO (the head restarted, or declared the peer dead): the peer
-    must say HELLO again (a node, an idle worker, a client, which then
-    opens its pool again) or exit (a worker that had a pool loaded). */
-#define PROTO_CODE_UNKNOWN_PEER -100
 
 /*  Small payloads travel packed: when every payload frame of a SUBMIT,
     JOB or RESULT is at most PROTO_PACK_ITEM_MAX bytes, the encoder sends
@@ -178,11 +174,6 @@ typedef struct {
     RESULT the output.  On the wire: "m", a bin of the u32 little-endian
     indexes of such jobs, ascending. */
 #define PROTO_JOB_SHARED 1u
-
-/*  RESULT.status of a job whose shared input the worker could not read,
-    or that the head will not give a worker on another host: the client
-    sends the input again as bytes.  Never a final result. */
-#define PROTO_CODE_RESEND -101
 
 #define PROTO_JOB_WIRE_SIZE 24
 

@@ -1,0 +1,39 @@
+/*  proto/codes.h - the codes that travel: ERROR.code, WORKER_READY.code
+    and a job's RESULT status.  One set, spoken by the head, the nodes and
+    the workers; libpool maps each to the POOL_E* code it returns
+    (pool_code_from_head), and nothing else in the tree uses POOL_E* on
+    the wire.  The values are those of POOL_E* so far: a client and a head
+    of this protocol version agree on them.  Codes of proto's own
+    functions (PROTO_E* in msg.h, PROTO_LINK_E* in link.h) are return
+    values, never sent, and do not overlap these.
+*/
+#ifndef DCPOOL_PROTO_CODES_H
+#define DCPOOL_PROTO_CODES_H
+
+enum {
+    PROTO_CODE_EINVAL = -1,     /* a bad request (fields, hashes) */
+    PROTO_CODE_ENOMEM = -2,     /* the head ran out of memory */
+    PROTO_CODE_EDENIED = -5,    /* refused by a limit */
+    PROTO_CODE_ELIBRARY = -6,   /* the worker library cannot be loaded */
+    PROTO_CODE_EWORKER = -7,    /* init failed, an update was refused */
+    PROTO_CODE_EPROTO = -10,    /* a message not expected from this peer */
+    PROTO_CODE_EJOB = -11,      /* the run returned an error */
+    PROTO_CODE_ECRASHED = -12,  /* the worker died running it */
+    PROTO_CODE_ETIMEDOUT = -13, /* the job ran out of time */
+    PROTO_CODE_ECLOSED = -14,   /* no such pool open */
+    PROTO_CODE_EIO = -15,       /* the store failed */
+    PROTO_CODE_ETIMEOUT = -16   /* the worker's init ran out of time */
+};
+
+/*  ERROR.code the head uses for a message from a connection that has not
+    said HELLO (the head restarted, or declared the peer dead): the peer
+    must say HELLO again (a node, an idle worker, a client, which then
+    opens its pool again) or exit (a worker that had a pool loaded). */
+#define PROTO_CODE_UNKNOWN_PEER -100
+
+/*  RESULT.status of a job whose shared input the worker could not read,
+    or that the head will not give a worker on another host: the client
+    sends the input again as bytes.  Never a final result. */
+#define PROTO_CODE_RESEND -101
+
+#endif
