@@ -4,22 +4,24 @@
 #include <string.h>
 
 #include "store.h"
+#include "views.h"
 
 void
 head_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
 {
     bool missing = false;
-    zframe_t *frame = head_store_block_get (head->store, msg->hash[0], &missing);
+    zframe_t *frame
+        = head_store_block_get (head->store, proto_block_hash (msg), &missing);
     if (!frame) {
         char hex[2 * PROTO_HASH_SIZE + 1];
-        proto_hash_hex (msg->hash[0], hex);
+        proto_hash_hex (proto_block_hash (msg), hex);
         head_send_error (head, peer, 0, PROTO_CODE_EIO, "block %s: %s", hex,
                          missing ? "not in the store" : head_store_error (head->store));
         return;
     }
     proto_msg_t out;
     proto_msg_init (&out, PROTO_BLOCK);
-    proto_msg_add_hash (&out, msg->hash[0]);
+    proto_msg_add_hash (&out, proto_block_hash (msg));
     proto_msg_add_frame (&out, &frame);
     head_send (head, peer, &out);
     proto_msg_reset (&out);
@@ -32,7 +34,7 @@ head_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     zframe_t *frame = proto_msg_pop_frame (msg);
     uint8_t hash[PROTO_HASH_SIZE];
     proto_hash (zframe_data (frame), zframe_size (frame), hash);
-    if (memcmp (hash, msg->hash[0], PROTO_HASH_SIZE) != 0)
+    if (memcmp (hash, proto_block_hash (msg), PROTO_HASH_SIZE) != 0)
         head_send_error (head, peer, 0, PROTO_CODE_EINVAL,
                          "BLOCK_PUT: the bytes do not match their hash");
     else if (head_store_block_put (head->store, hash, zframe_data (frame),

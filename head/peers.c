@@ -8,6 +8,7 @@
 
 #include "scheduler.h"
 #include "store.h"
+#include "views.h"
 
 static void s_peer_remove_charged (head_t *head, head_peer_t *peer, int code,
                                    const char *why, head_charge_t charge,
@@ -125,11 +126,13 @@ s_welcome (head_t *head, head_peer_t *peer)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_WELCOME);
-    proto_msg_add_num (&msg, (uint64_t)head->config.heartbeat_ms);
-    proto_msg_add_num (&msg, (uint64_t)head->config.liveness);
-    /* Which head this is: a worker that rejoins a pool names the head it
-       loaded it from, so pool ids of another head's life never match. */
-    proto_msg_add_num (&msg, head->epoch);
+    /* The epoch says which head this is: a worker that rejoins a pool
+       names the head it loaded it from, so pool ids of another head's
+       life never match. */
+    proto_welcome_t welcome = { .heartbeat_ms = head->config.heartbeat_ms,
+                                .liveness = head->config.liveness,
+                                .epoch = head->epoch };
+    proto_welcome_set (&msg, &welcome);
     head_send (head, peer, &msg);
     proto_msg_reset (&msg);
 }
@@ -137,21 +140,22 @@ s_welcome (head_t *head, head_peer_t *peer)
 void
 head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *msg)
 {
+    proto_hello_t hello;
+    proto_hello_get (msg, &hello);
     head_peer_t *old = zhashx_lookup (head->peers, key);
     if (old) /* the same connection says HELLO again: start over */
         head_peer_remove (head, old, -1, "peer said HELLO again");
-    if (msg->role == PROTO_ROLE_WORKER) {
-        head_peer_t *stale = zhashx_lookup (head->workers, msg->id);
+    if (hello.role == PROTO_ROLE_WORKER) {
+        head_peer_t *stale = zhashx_lookup (head->workers, hello.id);
         /* The same process coming back (its link was cut, it rejoins) has
            not crashed: what it held goes back uncharged.  Another process
            of the slot means the old one died. */
-        bool same = stale && stale->pid && (msg->present & PROTO_F_SEQ)
-                    && stale->pid == msg->seq;
+        bool same = stale && stale->pid && hello.pid && stale->pid == hello.pid;
         if (stale)
             head_peer_remove (head, stale, same ? 0 : -1,
                               same ? "worker reconnected" : "worker restarted");
-    } else if (msg->role == PROTO_ROLE_NODE) {
-        head_peer_t *stale = zhashx_lookup (head->nodes, msg->id);
+    } else if (hello.role == PROTO_ROLE_NODE) {
+        head_peer_t *stale = zhashx_lookup (head->nodes, hello.id);
         if (stale) /* reconnected: its workers are still fine */
             head_peer_remove (head, stale, 0, "node reconnected");
     }
@@ -161,12 +165,12 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
     snprintf (peer->key, sizeof peer->key, "%s", key);
     peer->rid = *rid_p;
     *rid_p = NULL;
-    peer->role = msg->role;
-    snprintf (peer->id, sizeof peer->id, "%s", msg->id);
-    snprintf (peer->node, sizeof peer->node, "%s", msg->node);
-    snprintf (peer->host, sizeof peer->host, "%s", msg->host);
-    peer->text = strdup (msg->text ? msg->text : "");
-    peer->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    peer->role = hello.role;
+    snprintf (peer->id, sizeof peer->id, "%s", hello.id);
+    snprintf (peer->node, sizeof peer->node, "%s", hello.node);
+    snprintf (peer->host, sizeof peer->host, "%s", hello.host);
+    peer->text = strdup (hello.text);
+    peer->pid = hello.pid;
     peer->gpu_used = UINT64_MAX;
     peer->last_seen = zclock_mono ();
     peer->pools = zlist_new ();
@@ -178,32 +182,30 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
     s_welcome (head, peer);
     switch (peer->role) {
     case PROTO_ROLE_WORKER:
-        peer->has_gpu = msg->nnums > 0 && msg->nums[0] != UINT64_MAX;
-        peer->gpu_memory = msg->nnums > 1 ? msg->nums[1] : 0;
+        peer->has_gpu = hello.has_gpu;
+        peer->gpu_memory = hello.gpu_memory;
         zhashx_update (head->workers, peer->id, peer);
         if (head->config.verbose)
             zsys_info ("pool-head: worker %s (%s) joined", peer->id, peer->text);
-        if ((msg->present & PROTO_F_POOL) && msg->pool) {
+        if (hello.rejoin) {
             /* It has a pool loaded and asks to rejoin it. */
-            bool ours = msg->nnums > 3 && msg->nums[3] == head->epoch;
-            if (!ours && msg->nnums > 3 && msg->nhashes > 1) {
+            bool ours = hello.rejoin_complete && hello.epoch == head->epoch;
+            if (hello.rejoin_complete && !ours) {
                 /* A pool of this head's previous life: it waits for the
                    pool's client to open it again. */
-                head_parked_t what = { .pool_id = msg->pool,
-                                       .epoch = msg->nums[3],
-                                       .useq = msg->nums[2] };
-                memcpy (what.lib_hash, msg->hash[0], PROTO_HASH_SIZE);
-                memcpy (what.init_hash, msg->hash[1], PROTO_HASH_SIZE);
+                head_parked_t what
+                    = { .pool_id = hello.pool, .epoch = hello.epoch, .useq = hello.useq };
+                memcpy (what.lib_hash, hello.lib_hash, PROTO_HASH_SIZE);
+                memcpy (what.init_hash, hello.init_hash, PROTO_HASH_SIZE);
                 head_sched_worker_park (head, peer, &what);
                 break;
             }
             if (!ours
-                || !head_sched_worker_rejoin (
-                    head, peer, msg->pool, msg->nhashes > 1 ? msg->hash[0] : NULL,
-                    msg->nhashes > 1 ? msg->hash[1] : NULL, msg->nums[2])) {
+                || !head_sched_worker_rejoin (head, peer, hello.pool, hello.lib_hash,
+                                              hello.init_hash, hello.useq)) {
                 proto_msg_t close;
                 proto_msg_init (&close, PROTO_POOL_CLOSE);
-                proto_msg_set_pool (&close, msg->pool);
+                proto_msg_set_pool (&close, hello.pool);
                 head_send (head, peer, &close);
                 proto_msg_reset (&close);
                 peer->state = WORKER_CLOSED;
@@ -214,8 +216,7 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
         head_sched_worker_join (head, peer);
         break;
     case PROTO_ROLE_NODE:
-        peer->worker_slots
-            = msg->nnums > 0 && msg->nums[0] < 100000 ? (int)msg->nums[0] : 0;
+        peer->worker_slots = hello.worker_slots;
         zhashx_update (head->nodes, peer->id, peer);
         head_store_node_save (head->store, peer->id, peer->text);
         zsys_info ("pool-head: node %s (%s) joined with %d workers", peer->id, peer->text,
@@ -225,7 +226,7 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
         /* A HELLO that names a client in `node` is that client's
            liveness link (a thread of libpool that heartbeats while the
            program is busy outside our calls). */
-        peer->vouching = (msg->present & PROTO_F_NODE) && msg->node[0];
+        peer->vouching = hello.node[0] != 0;
         if (!peer->vouching)
             zhashx_update (head->clients, peer->id, peer);
         break;
@@ -237,60 +238,69 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
 void
 head_peer_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
 {
-    head_peer_t *worker = zhashx_lookup (head->workers, msg->id);
+    proto_died_t died;
+    proto_died_get (msg, &died);
+    head_peer_t *worker = zhashx_lookup (head->workers, died.id);
     if (!worker || !streq (worker->node, node->id))
         return; /* already gone (BYE), or not this node's */
-    if ((msg->present & PROTO_F_SEQ) && worker->pid && msg->seq != worker->pid)
+    if (died.pid && worker->pid && died.pid != worker->pid)
         return; /* an earlier process of that slot */
+    int code = (int)died.code;
     char why[256];
-    if (msg->code == SIGALRM && worker->pool && worker->pool->job_timeout_ms)
+    if (code == SIGALRM && worker->pool && worker->pool->job_timeout_ms)
         snprintf (why, sizeof why, "job timed out after %.3g s",
                   worker->pool->job_timeout_ms / 1000.0);
-    else if (msg->code > 0)
-        snprintf (why, sizeof why, "worker crashed (signal %lld)", (long long)msg->code);
-    else if (msg->code < 0)
-        snprintf (why, sizeof why, "worker exited with status %lld",
-                  (long long)-msg->code);
+    else if (code > 0)
+        snprintf (why, sizeof why, "worker crashed (signal %d)", code);
+    else if (code < 0)
+        snprintf (why, sizeof why, "worker exited with status %d", -code);
     else
         snprintf (why, sizeof why, "worker exited with status 0");
-    bool in_user_code = msg->njobs >= 1
-                        || (msg->nnums >= 1 && (msg->nums[0] == 2 || msg->nums[0] == 3));
-    if (head->config.verbose || msg->code || in_user_code)
-        zsys_info ("pool-head: %s: %s", worker->id, msg->text ? msg->text : why);
-    /* The node read what it was running from their shared scoreboard: a
-       job entry names the job, nums [2, seq] an update, nums [3] the
-       pool's init, nums [0] nothing; a report with none of these (no
-       scoreboard) charges the oldest job it held.  Whatever its exit
-       status, a worker that left in the middle of user code died. */
-    if (msg->njobs >= 1)
-        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_JOB,
-                               &msg->jobs[0]);
-    else if (msg->nnums >= 1 && msg->nums[0] == 3) {
-        if (worker->pool && worker->pool->id == msg->pool)
+    bool in_user_code = died.where == PROTO_DIED_JOB || died.where == PROTO_DIED_UPDATE
+                        || died.where == PROTO_DIED_INIT;
+    if (head->config.verbose || code || in_user_code)
+        zsys_info ("pool-head: %s: %s", worker->id, died.text ? died.text : why);
+    /* The node read where it was from their shared scoreboard.  Whatever
+       its exit status, a worker that left in the middle of user code
+       died; a report without a scoreboard charges the oldest job it
+       held. */
+    switch (died.where) {
+    case PROTO_DIED_JOB:
+        s_peer_remove_charged (head, worker, code, why, HEAD_CHARGE_JOB, &died.job);
+        break;
+    case PROTO_DIED_INIT:
+        if (worker->pool && worker->pool->id == died.pool)
             head_sched_init_crashed (head, worker, why);
-        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
-    } else if (msg->code == -2 && msg->nnums >= 1 && msg->nums[0] == 0)
-        /* It gave up on a silent head while holding jobs (status 2): it
-           was most likely receiving the oldest.  Charged, so that nothing
-           can make a worker leave over and over for free. */
-        s_peer_remove_charged (head, worker, (int)msg->code,
-                               "worker lost the head while receiving the job",
-                               HEAD_CHARGE_OLDEST, NULL);
-    else if (msg->nnums >= 2 && msg->nums[0] == 2) {
-        /* It died in handle_update (nums [2, seq]): no job is charged,
-           but an update that kills every worker must not go on forever. */
+        s_peer_remove_charged (head, worker, code, why, HEAD_CHARGE_NONE, NULL);
+        break;
+    case PROTO_DIED_UPDATE: {
+        /* No job is charged, but an update that kills every worker must
+           not go on forever. */
         head_pool_t *pool = worker->pool;
         char text[256];
-        bool fail = pool && pool->id == msg->pool
-                    && head_sched_update_crashed (pool, msg->nums[1], (int)msg->code,
-                                                  text, sizeof text);
-        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
+        bool fail = pool && pool->id == died.pool
+                    && head_sched_update_crashed (pool, died.update_seq, code, text,
+                                                  sizeof text);
+        s_peer_remove_charged (head, worker, code, why, HEAD_CHARGE_NONE, NULL);
         if (fail)
             head_sched_pool_fail (head, pool, PROTO_CODE_EWORKER, text);
-    } else if (msg->present & PROTO_F_NUMS)
-        s_peer_remove_charged (head, worker, (int)msg->code, why, HEAD_CHARGE_NONE, NULL);
-    else
-        head_peer_remove (head, worker, (int)msg->code, why);
+        break;
+    }
+    case PROTO_DIED_IDLE:
+        if (code == -2)
+            /* It gave up on a silent head while holding jobs (status 2):
+               it was most likely receiving the oldest.  Charged, so that
+               nothing can make a worker leave over and over for free. */
+            s_peer_remove_charged (head, worker, code,
+                                   "worker lost the head while receiving the job",
+                                   HEAD_CHARGE_OLDEST, NULL);
+        else
+            s_peer_remove_charged (head, worker, code, why, HEAD_CHARGE_NONE, NULL);
+        break;
+    default:
+        head_peer_remove (head, worker, code, why);
+        break;
+    }
 }
 
 /* A node's heartbeat may carry the GPU memory in use behind each of its
@@ -298,14 +308,16 @@ head_peer_worker_died (head_t *head, head_peer_t *node, proto_msg_t *msg)
 void
 head_peer_gpu_usage (head_t *head, head_peer_t *node, proto_msg_t *msg)
 {
-    for (size_t k = 0; k < msg->nnums; k++) {
+    uint64_t used[PROTO_NUMS_MAX];
+    size_t n_used = proto_gpu_usage_get (msg, used, PROTO_NUMS_MAX);
+    for (size_t k = 0; k < n_used; k++) {
         char id[PROTO_ID_MAX + 32];
         int n = snprintf (id, sizeof id, "%s/w%zu", node->id, k);
         if (n < 0 || n > PROTO_ID_MAX)
             continue;
         head_peer_t *worker = zhashx_lookup (head->workers, id);
         if (worker)
-            worker->gpu_used = msg->nums[k];
+            worker->gpu_used = used[k];
     }
 }
 
@@ -337,10 +349,12 @@ head_peer_kill_overdue (head_t *head)
         worker->kill_asked = true;
         proto_msg_t msg;
         proto_msg_init (&msg, PROTO_WORKER_KILL);
-        proto_msg_set_id (&msg, worker->id);
-        proto_msg_set_seq (&msg, worker->pid);
-        proto_msg_set_text (&msg, "its pool closed %.1f s ago and it is still busy",
-                            (now - worker->closed_at) / 1000.0);
+        char why[96];
+        snprintf (why, sizeof why, "its pool closed %.1f s ago and it is still busy",
+                  (now - worker->closed_at) / 1000.0);
+        proto_kill_t kill = { .pid = worker->pid, .why = why };
+        snprintf (kill.id, sizeof kill.id, "%s", worker->id);
+        proto_kill_set (&msg, &kill);
         head_send (head, node, &msg);
         proto_msg_reset (&msg);
     }

@@ -476,15 +476,16 @@ s_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int code,
 static void
 s_timing (head_peer_t *worker, const proto_msg_t *msg, int64_t last_sent_us)
 {
-    if (msg->nnums < 2 || msg->njobs == 0)
+    proto_timing_t timing;
+    if (!proto_timing_get (msg, &timing) || msg->njobs == 0)
         return;
-    double run = (double)msg->nums[0] / (double)msg->njobs;
+    double run = (double)timing.busy_us / (double)msg->njobs;
     if (run < 0.05)
         run = 0.05; /* a no-op still costs the worker */
     worker->run_us = worker->run_us > 0 ? 0.7 * worker->run_us + 0.3 * run : run;
     if (!last_sent_us)
         return;
-    double rtt = (double)(zclock_usecs () - last_sent_us) - (double)msg->nums[1];
+    double rtt = (double)(zclock_usecs () - last_sent_us) - (double)timing.residence_us;
     if (rtt < 0)
         rtt = 0;
     /* Quick to fall, slow to rise: a job read late (the worker looks at
@@ -1003,11 +1004,11 @@ s_assign (head_t *head, head_peer_t *worker, head_pool_t *pool)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_ASSIGN);
-    proto_msg_set_pool (&msg, pool->id);
-    proto_msg_add_hash (&msg, pool->lib_hash);
-    proto_msg_add_hash (&msg, pool->init_hash);
-    proto_msg_set_text (&msg, "%s", pool->name);
-    proto_msg_add_num (&msg, pool->job_timeout_ms);
+    proto_assign_t assign = { .pool = pool->id, .job_timeout_ms = pool->job_timeout_ms };
+    snprintf (assign.name, sizeof assign.name, "%s", pool->name);
+    memcpy (assign.lib_hash, pool->lib_hash, PROTO_HASH_SIZE);
+    memcpy (assign.init_hash, pool->init_hash, PROTO_HASH_SIZE);
+    proto_assign_set (&msg, &assign);
     head_send (head, worker, &msg);
     proto_msg_reset (&msg);
     worker->pool = pool;

@@ -22,6 +22,7 @@
 #include "scheduler.h"
 #include "status.h"
 #include "store.h"
+#include "views.h"
 
 /* The type/role matrix: which peer may send what. */
 static bool
@@ -67,7 +68,7 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     head_pool_t *pool = NULL;
     switch (msg->type) {
     case PROTO_HEARTBEAT:
-        if (peer->role == PROTO_ROLE_NODE && msg->nnums)
+        if (peer->role == PROTO_ROLE_NODE)
             head_peer_gpu_usage (head, peer, msg);
         break;
     case PROTO_BYE:
@@ -76,16 +77,18 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     case PROTO_STATUS_REQ:
         head_status_answer (head, peer, msg);
         break;
-    case PROTO_ERROR:
-        if (peer->role == PROTO_ROLE_WORKER && msg->code == PROTO_CODE_EWORKER
-            && (msg->present & PROTO_F_SEQ) && peer->pool
-            && peer->pool->id == msg->pool) {
-            head_sched_update_refused (head, peer, msg->seq,
-                                       msg->text ? msg->text : "no reason given");
+    case PROTO_ERROR: {
+        uint64_t refused_pool, seq;
+        const char *why;
+        if (peer->role == PROTO_ROLE_WORKER
+            && proto_refusal_get (msg, &refused_pool, &seq, &why) && peer->pool
+            && peer->pool->id == refused_pool) {
+            head_sched_update_refused (head, peer, seq, why);
             break;
         }
         zsys_warning ("pool-head: %s reports: %s", peer->id, msg->text ? msg->text : "?");
         break;
+    }
     case PROTO_POOL_OPEN:
         head_sched_pool_open (head, peer, msg);
         break;

@@ -1,5 +1,6 @@
 /*  head/status.c - the status report (status.h). */
 #include "status.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,22 +75,20 @@ head_status_answer (head_t *head, head_peer_t *peer, proto_msg_t *req)
                                 &pool_workers);
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_STATUS);
-    proto_msg_add_num (&msg, zhashx_size (head->nodes));
-    proto_msg_add_num (&msg, zhashx_size (head->workers));
-    proto_msg_add_num (&msg, zlistx_size (head->pools));
-    proto_msg_add_num (&msg, (uint64_t)pool_workers);
-    proto_msg_add_num (&msg, head->keys.insecure ? 1 : 0);
-    uint64_t largest_gpu = 0, gpu_workers = 0;
+    proto_status_t status = { .nodes = zhashx_size (head->nodes),
+                              .workers = zhashx_size (head->workers),
+                              .pools = zlistx_size (head->pools),
+                              .pool_workers = (uint64_t)pool_workers,
+                              .insecure = head->keys.insecure,
+                              .text = text ? text : "(out of memory)\n" };
     for (head_peer_t *w = zhashx_first (head->workers); w;
          w = zhashx_next (head->workers))
         if (w->has_gpu) {
-            gpu_workers++;
-            if (w->gpu_memory > largest_gpu)
-                largest_gpu = w->gpu_memory;
+            status.gpu_workers++;
+            if (w->gpu_memory > status.largest_gpu)
+                status.largest_gpu = w->gpu_memory;
         }
-    proto_msg_add_num (&msg, largest_gpu);
-    proto_msg_add_num (&msg, gpu_workers);
-    proto_msg_set_text (&msg, "%s", text ? text : "(out of memory)\n");
+    proto_status_set (&msg, &status);
     head_send (head, peer, &msg);
     proto_msg_reset (&msg);
     free (text);

@@ -64,9 +64,10 @@ pool_blocks_put (pool_t *self, const pool_bytes_t *blocks, size_t count,
             rc = pool_fail (self, POOL_EIO, "the head did not confirm a stored block");
         if (rc)
             goto cleanup;
-        size_t i = reply.nhashes ? s_match ((const uint8_t (*)[POOL_HASH_SIZE])hashes,
-                                            done, sent, reply.hash[0])
-                                 : SIZE_MAX;
+        size_t i = proto_block_hash (&reply)
+                       ? s_match ((const uint8_t (*)[POOL_HASH_SIZE])hashes, done, sent,
+                                  proto_block_hash (&reply))
+                       : SIZE_MAX;
         if (i != SIZE_MAX) {
             done[i] = 1;
             answered++;
@@ -108,7 +109,9 @@ pool_blocks_get (pool_t *self, const uint8_t (*hashes)[POOL_HASH_SIZE], size_t c
             rc = pool_fail (self, POOL_EIO, "the head did not send a block asked for");
         if (rc)
             goto cleanup;
-        size_t i = reply.nhashes ? s_match (hashes, done, sent, reply.hash[0]) : SIZE_MAX;
+        size_t i = proto_block_hash (&reply)
+                       ? s_match (hashes, done, sent, proto_block_hash (&reply))
+                       : SIZE_MAX;
         zframe_t *frame = i != SIZE_MAX ? proto_msg_pop_frame (&reply) : NULL;
         if (frame) {
             uint8_t actual[POOL_HASH_SIZE];

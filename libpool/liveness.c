@@ -25,10 +25,13 @@ s_hello (zsock_t *sock, const char *client_id)
     proto_new_id (id, NULL);
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_HELLO);
-    proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
-    proto_msg_set_id (&msg, id);
-    proto_msg_set_node (&msg, client_id);
-    int rc = proto_msg_send (&msg, zsock_resolve (sock));
+    /* A HELLO naming the client in `node`: its liveness link. */
+    proto_hello_t hello = { .role = PROTO_ROLE_CLIENT };
+    snprintf (hello.id, sizeof hello.id, "%s", id);
+    snprintf (hello.node, sizeof hello.node, "%s", client_id);
+    int rc = proto_hello_set (&msg, &hello);
+    if (rc == PROTO_OK)
+        rc = proto_msg_send (&msg, zsock_resolve (sock));
     proto_msg_reset (&msg);
     return rc;
 }
@@ -69,9 +72,10 @@ s_actor (zsock_t *pipe, void *arg)
             char reason[128];
             if (proto_msg_recv (&msg, zsock_resolve (sock), reason, sizeof reason)
                 == PROTO_OK) {
-                if (msg.type == PROTO_WELCOME && msg.nnums > 0 && msg.nums[0] >= 10
-                    && msg.nums[0] <= 600000)
-                    heartbeat_ms = (int64_t)msg.nums[0];
+                proto_welcome_t welcome;
+                if (msg.type == PROTO_WELCOME && msg.nnums > 0
+                    && proto_welcome_get (&msg, &welcome) == PROTO_OK)
+                    heartbeat_ms = welcome.heartbeat_ms;
                 else if (msg.type == PROTO_ERROR && msg.code == PROTO_CODE_UNKNOWN_PEER)
                     s_hello (sock, args->client_id); /* a new head */
             }

@@ -99,7 +99,9 @@ s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
     sigaction (SIGTERM, NULL, &term_before);
     int rc = proto_link_connect (link, server, keys, hello, timeout, &welcome, error,
                                  error_size);
-    *epoch = welcome.nnums > 2 ? welcome.nums[2] : 0;
+    proto_welcome_t said;
+    proto_welcome_get (&welcome, &said);
+    *epoch = said.epoch;
     proto_msg_reset (&welcome);
     sigaction (SIGINT, NULL, &int_after);
     sigaction (SIGTERM, NULL, &term_after);
@@ -110,9 +112,10 @@ s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
     return rc;
 }
 
-/* STATUS_REQ, then STATUS: see POOL_STATUS_NUMS. */
+/* STATUS_REQ, then STATUS: 0 with the counts in *counts (its text is
+   not kept), or <0. */
 static int
-s_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS])
+s_status (pool_t *self, proto_status_t *counts)
 {
     proto_msg_t msg, reply;
     proto_msg_init (&msg, PROTO_STATUS_REQ);
@@ -129,12 +132,12 @@ s_status (pool_t *self, uint64_t nums[POOL_STATUS_NUMS])
                         (double)self->connect_ms / 1000.0);
     if (rc)
         goto cleanup;
-    if (reply.nnums < 4) {
-        rc = pool_fail (self, POOL_EPROTO, "the head sent STATUS without counts");
+    char reason[128];
+    if (proto_status_get (&reply, counts, reason, sizeof reason) != PROTO_OK) {
+        rc = pool_fail (self, POOL_EPROTO, "%s", reason);
         goto cleanup;
     }
-    for (size_t i = 0; i < POOL_STATUS_NUMS; i++)
-        nums[i] = i < reply.nnums ? reply.nums[i] : 0;
+    counts->text = NULL; /* it goes with the reply */
 cleanup:
     proto_msg_reset (&msg);
     proto_msg_reset (&reply);
@@ -182,13 +185,13 @@ s_wait_workers (pool_t *self, int count, double timeout)
     /* The detail ("N of M workers ready after T s") is already recorded;
        when GPU memory is what is missing, say how much the cluster has. */
     uint64_t want = self->open.min_gpu_memory_mb * 1024 * 1024;
-    uint64_t nums[POOL_STATUS_NUMS];
-    if (want && s_status (self, nums) == 0 && nums[5] < want)
+    proto_status_t status;
+    if (want && s_status (self, &status) == 0 && status.largest_gpu < want)
         return pool_fail (self, POOL_ENOWORKERS,
                           "no worker has min_gpu_memory %.1f GiB: the largest GPU seen "
                           "has %.1f GiB (%llu GPU workers)",
-                          want / 1073741824.0, nums[5] / 1073741824.0,
-                          (unsigned long long)nums[6]);
+                          want / 1073741824.0, status.largest_gpu / 1073741824.0,
+                          (unsigned long long)status.gpu_workers);
     return POOL_ENOWORKERS;
 }
 
@@ -305,14 +308,14 @@ pool_open (pool_t **pool, const pool_options_t *options)
     }
     char client_id[PROTO_ID_MAX + 1];
     proto_new_id (client_id, NULL);
-    proto_msg_set_role (&hello, PROTO_ROLE_CLIENT);
-    proto_msg_set_id (&hello, client_id);
     self->shared_min = options->shared_memory_min;
     self->spin_us = (int64_t)(options->spin_wait * 1e6);
-    if (self->shared_min && proto_host_key (self->host) == 0)
-        proto_msg_set_host (&hello, self->host);
-    else
+    if (!self->shared_min || proto_host_key (self->host) != 0)
         self->host[0] = 0;
+    proto_hello_t said = { .role = PROTO_ROLE_CLIENT };
+    snprintf (said.id, sizeof said.id, "%s", client_id);
+    snprintf (said.host, sizeof said.host, "%s", self->host);
+    proto_hello_set (&hello, &said);
     const char *server = options->server ? options->server : "127.0.0.1:8899";
     rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
                     &self->head_epoch, self->error, sizeof self->error);
@@ -388,29 +391,31 @@ pool_close (pool_t **pool)
     *pool = NULL;
 }
 
-/* One of the head's STATUS counts, clamped to an int, or <0. */
+/* A count clamped to an int. */
 static int
-s_status_count (pool_t *pool, size_t which)
+s_clamp (uint64_t count)
 {
-    if (!pool)
-        return POOL_EINVAL;
-    uint64_t nums[POOL_STATUS_NUMS];
-    int rc = s_status (pool, nums);
-    if (rc)
-        return rc;
-    return nums[which] > INT32_MAX ? INT32_MAX : (int)nums[which];
+    return count > INT32_MAX ? INT32_MAX : (int)count;
 }
 
 int
 pool_workers_count (pool_t *pool)
 {
-    return s_status_count (pool, 3); /* ready for this pool */
+    if (!pool)
+        return POOL_EINVAL;
+    proto_status_t status;
+    int rc = s_status (pool, &status);
+    return rc ? rc : s_clamp (status.pool_workers); /* ready for this pool */
 }
 
 int
 pool_nodes_count (pool_t *pool)
 {
-    return s_status_count (pool, 0);
+    if (!pool)
+        return POOL_EINVAL;
+    proto_status_t status;
+    int rc = s_status (pool, &status);
+    return rc ? rc : s_clamp (status.nodes);
 }
 
 int

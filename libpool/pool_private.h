@@ -115,11 +115,6 @@ int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     POOL_EFORGOTTEN. */
 int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline);
 
-/*  pool.c: STATUS_REQ for this pool, then waits for STATUS; 0 with
-    nums filled (nodes, workers, pools, pool_workers, insecure,
-    largest GPU memory in bytes, GPU workers; 0 where the head sent none), or <0. */
-#define POOL_STATUS_NUMS 7
-
 /*  map.c: detaches a live iterator from a pool being closed. */
 void pool_iter_orphan (pool_iter_t *iter);
 

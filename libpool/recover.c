@@ -26,16 +26,18 @@ pool_recover (pool_t *self)
     self->recovering = true;
     int64_t deadline = zclock_mono () + self->reconnect_ms;
 
-    proto_msg_set_role (&msg, PROTO_ROLE_CLIENT);
-    proto_msg_set_id (&msg, self->client_id);
-    if (self->host[0])
-        proto_msg_set_host (&msg, self->host);
-    rc = pool_session_send (self, &msg);
+    proto_hello_t hello = { .role = PROTO_ROLE_CLIENT };
+    snprintf (hello.id, sizeof hello.id, "%s", self->client_id);
+    snprintf (hello.host, sizeof hello.host, "%s", self->host);
+    rc = proto_hello_set (&msg, &hello) == PROTO_OK ? pool_session_send (self, &msg)
+                                                    : POOL_ENOMEM;
     if (rc == 0)
         rc = pool_session_wait (self, PROTO_WELCOME, &reply, deadline);
     if (rc)
         goto cleanup;
-    self->head_epoch = reply.nnums > 2 ? reply.nums[2] : 0;
+    proto_welcome_t welcome;
+    proto_welcome_get (&reply, &welcome);
+    self->head_epoch = welcome.epoch;
 
     rc = pool_open_remote (self, deadline);
     if (rc)

@@ -1,5 +1,6 @@
 /*  proto/link.c - DEALER connection to the head with a watched handshake. */
 #include "link.h"
+#include "views.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -292,12 +293,10 @@ proto_link_connect (proto_link_t **link, const char *server, const proto_keys_t 
     if (rc != PROTO_OK)
         goto cleanup;
 
-    self->heartbeat_ms = reply.nnums > 0 ? (int)reply.nums[0] : 1000;
-    self->liveness = reply.nnums > 1 ? (int)reply.nums[1] : 3;
-    if (self->heartbeat_ms < 10 || self->heartbeat_ms > 600000)
-        self->heartbeat_ms = 1000;
-    if (self->liveness < 1 || self->liveness > 1000)
-        self->liveness = 3;
+    proto_welcome_t said; /* its settings, within their ranges */
+    proto_welcome_get (&reply, &said);
+    self->heartbeat_ms = said.heartbeat_ms;
+    self->liveness = said.liveness;
     if (welcome) {
         proto_msg_reset (welcome);
         *welcome = reply;

@@ -47,3 +47,309 @@ proto_pool_open_get (const proto_msg_t *msg, proto_pool_open_t *open, char *reas
     }
     return PROTO_OK;
 }
+
+int
+proto_welcome_set (proto_msg_t *msg, const proto_welcome_t *welcome)
+{
+    int rc = proto_msg_add_num (msg, (uint64_t)welcome->heartbeat_ms);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (msg, (uint64_t)welcome->liveness);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (msg, welcome->epoch);
+    return rc;
+}
+
+int
+proto_welcome_get (const proto_msg_t *msg, proto_welcome_t *welcome)
+{
+    uint64_t beat = msg->nnums > 0 ? msg->nums[0] : 1000;
+    uint64_t liveness = msg->nnums > 1 ? msg->nums[1] : 3;
+    welcome->heartbeat_ms = beat >= 10 && beat <= 600000 ? (int)beat : 1000;
+    welcome->liveness = liveness >= 1 && liveness <= 1000 ? (int)liveness : 3;
+    welcome->epoch = msg->nnums > 2 ? msg->nums[2] : 0;
+    return PROTO_OK;
+}
+
+int
+proto_hello_set (proto_msg_t *msg, const proto_hello_t *hello)
+{
+    proto_msg_set_role (msg, hello->role);
+    int rc = proto_msg_set_id (msg, hello->id);
+    if (rc == PROTO_OK && hello->node[0])
+        rc = proto_msg_set_node (msg, hello->node);
+    if (rc == PROTO_OK && hello->host[0])
+        rc = proto_msg_set_host (msg, hello->host);
+    if (rc == PROTO_OK && hello->text)
+        rc = proto_msg_set_text (msg, "%s", hello->text);
+    if (rc == PROTO_OK && hello->pid)
+        proto_msg_set_seq (msg, hello->pid);
+    if (rc == PROTO_OK && hello->role == PROTO_ROLE_NODE)
+        rc = proto_msg_add_num (msg, (uint64_t)hello->worker_slots);
+    if (rc == PROTO_OK && hello->role == PROTO_ROLE_WORKER) {
+        /* nums: [GPU index or UINT64_MAX, GPU bytes(, useq, epoch)] */
+        rc = proto_msg_add_num (msg, hello->has_gpu ? hello->gpu_index : UINT64_MAX);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (msg, hello->has_gpu ? hello->gpu_memory : 0);
+        if (rc == PROTO_OK && hello->rejoin) {
+            proto_msg_set_pool (msg, hello->pool);
+            rc = proto_msg_add_hash (msg, hello->lib_hash);
+            if (rc == PROTO_OK)
+                rc = proto_msg_add_hash (msg, hello->init_hash);
+            if (rc == PROTO_OK)
+                rc = proto_msg_add_num (msg, hello->useq);
+            if (rc == PROTO_OK)
+                rc = proto_msg_add_num (msg, hello->epoch);
+        }
+    }
+    return rc;
+}
+
+int
+proto_hello_get (const proto_msg_t *msg, proto_hello_t *hello)
+{
+    memset (hello, 0, sizeof *hello);
+    hello->role = (proto_role_t)msg->role;
+    snprintf (hello->id, sizeof hello->id, "%s", msg->id);
+    if (msg->present & PROTO_F_NODE)
+        snprintf (hello->node, sizeof hello->node, "%s", msg->node);
+    if (msg->present & PROTO_F_HOST)
+        snprintf (hello->host, sizeof hello->host, "%s", msg->host);
+    hello->text = msg->text ? msg->text : "";
+    hello->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    if (hello->role == PROTO_ROLE_NODE)
+        hello->worker_slots
+            = msg->nnums > 0 && msg->nums[0] < 100000 ? (int)msg->nums[0] : 0;
+    if (hello->role == PROTO_ROLE_WORKER) {
+        hello->has_gpu = msg->nnums > 0 && msg->nums[0] != UINT64_MAX;
+        hello->gpu_index = hello->has_gpu ? msg->nums[0] : 0;
+        hello->gpu_memory = msg->nnums > 1 ? msg->nums[1] : 0;
+        hello->rejoin = (msg->present & PROTO_F_POOL) && msg->pool;
+        hello->rejoin_complete = hello->rejoin && msg->nhashes > 1 && msg->nnums > 3;
+        hello->pool = hello->rejoin ? msg->pool : 0;
+        if (hello->rejoin_complete) {
+            memcpy (hello->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
+            memcpy (hello->init_hash, msg->hash[1], PROTO_HASH_SIZE);
+            hello->useq = msg->nums[2];
+            hello->epoch = msg->nums[3];
+        }
+    }
+    return PROTO_OK;
+}
+
+int
+proto_assign_set (proto_msg_t *msg, const proto_assign_t *assign)
+{
+    proto_msg_set_pool (msg, assign->pool);
+    int rc = proto_msg_add_hash (msg, assign->lib_hash);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_hash (msg, assign->init_hash);
+    if (rc == PROTO_OK)
+        rc = proto_msg_set_text (msg, "%s", assign->name);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (msg, assign->job_timeout_ms);
+    return rc;
+}
+
+int
+proto_assign_get (const proto_msg_t *msg, proto_assign_t *assign, char *reason,
+                  size_t reason_size)
+{
+    memset (assign, 0, sizeof *assign);
+    if (msg->type != PROTO_ASSIGN || msg->nhashes < 1) {
+        snprintf (reason, reason_size, "ASSIGN names no worker library");
+        return PROTO_EMALFORMED;
+    }
+    assign->pool = msg->pool;
+    snprintf (assign->name, sizeof assign->name, "%s", msg->text ? msg->text : "");
+    memcpy (assign->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
+    if (msg->nhashes > 1)
+        memcpy (assign->init_hash, msg->hash[1], PROTO_HASH_SIZE);
+    else
+        proto_hash ("", 0, assign->init_hash);
+    assign->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
+    return PROTO_OK;
+}
+
+int
+proto_timing_set (proto_msg_t *msg, const proto_timing_t *timing)
+{
+    int rc = proto_msg_add_num (msg, timing->busy_us);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (msg, timing->residence_us);
+    return rc;
+}
+
+bool
+proto_timing_get (const proto_msg_t *msg, proto_timing_t *timing)
+{
+    if (msg->nnums < 2)
+        return false;
+    timing->busy_us = msg->nums[0];
+    timing->residence_us = msg->nums[1];
+    return true;
+}
+
+int
+proto_died_set (proto_msg_t *msg, const proto_died_t *died)
+{
+    int rc = proto_msg_set_id (msg, died->id);
+    proto_msg_set_code (msg, died->code);
+    if (died->pid)
+        proto_msg_set_seq (msg, died->pid);
+    if (rc == PROTO_OK && died->text)
+        rc = proto_msg_set_text (msg, "%s", died->text);
+    if (rc != PROTO_OK)
+        return rc;
+    /* nums [0]: where; [2, seq] for an update; a job entry for a job. */
+    switch (died->where) {
+    case PROTO_DIED_JOB: {
+        proto_job_t *job = proto_msg_add_job (msg);
+        if (!job)
+            return PROTO_EMALFORMED;
+        job->id = died->job.id;
+        job->attempt = died->job.attempt;
+        proto_msg_set_pool (msg, died->pool);
+        break;
+    }
+    case PROTO_DIED_UPDATE:
+        rc = proto_msg_add_num (msg, PROTO_DIED_UPDATE);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (msg, died->update_seq);
+        proto_msg_set_pool (msg, died->pool);
+        break;
+    case PROTO_DIED_INIT:
+        rc = proto_msg_add_num (msg, PROTO_DIED_INIT);
+        proto_msg_set_pool (msg, died->pool);
+        break;
+    case PROTO_DIED_IDLE:
+        rc = proto_msg_add_num (msg, PROTO_DIED_IDLE);
+        break;
+    default:
+        break; /* no scoreboard: nothing said */
+    }
+    return rc;
+}
+
+int
+proto_died_get (const proto_msg_t *msg, proto_died_t *died)
+{
+    memset (died, 0, sizeof *died);
+    snprintf (died->id, sizeof died->id, "%s", msg->id);
+    died->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    died->code = msg->code;
+    died->text = msg->text;
+    died->pool = (msg->present & PROTO_F_POOL) ? msg->pool : 0;
+    if (msg->njobs >= 1) {
+        died->where = PROTO_DIED_JOB;
+        died->job = msg->jobs[0];
+    } else if (msg->nnums >= 2 && msg->nums[0] == PROTO_DIED_UPDATE) {
+        died->where = PROTO_DIED_UPDATE;
+        died->update_seq = msg->nums[1];
+    } else if (msg->nnums >= 1 && msg->nums[0] == PROTO_DIED_INIT)
+        died->where = PROTO_DIED_INIT;
+    else if (msg->nnums >= 1)
+        died->where = PROTO_DIED_IDLE; /* the scoreboard says: nothing */
+    else
+        died->where = PROTO_DIED_UNKNOWN;
+    return PROTO_OK;
+}
+
+int
+proto_status_set (proto_msg_t *msg, const proto_status_t *status)
+{
+    const uint64_t nums[] = { status->nodes,        status->workers,  status->pools,
+                              status->pool_workers, status->insecure, status->largest_gpu,
+                              status->gpu_workers };
+    int rc = PROTO_OK;
+    for (size_t i = 0; rc == PROTO_OK && i < sizeof nums / sizeof nums[0]; i++)
+        rc = proto_msg_add_num (msg, nums[i]);
+    if (rc == PROTO_OK)
+        rc = proto_msg_set_text (msg, "%s", status->text ? status->text : "");
+    return rc;
+}
+
+int
+proto_status_get (const proto_msg_t *msg, proto_status_t *status, char *reason,
+                  size_t reason_size)
+{
+    memset (status, 0, sizeof *status);
+    if (msg->type != PROTO_STATUS || msg->nnums < 4) {
+        snprintf (reason, reason_size, "the head sent STATUS without counts");
+        return PROTO_EMALFORMED;
+    }
+    status->nodes = msg->nums[0];
+    status->workers = msg->nums[1];
+    status->pools = msg->nums[2];
+    status->pool_workers = msg->nums[3];
+    status->insecure = msg->nnums > 4 && msg->nums[4];
+    status->largest_gpu = msg->nnums > 5 ? msg->nums[5] : 0;
+    status->gpu_workers = msg->nnums > 6 ? msg->nums[6] : 0;
+    status->text = msg->text ? msg->text : "";
+    return PROTO_OK;
+}
+
+int
+proto_gpu_usage_set (proto_msg_t *msg, const uint64_t *used, size_t n)
+{
+    int rc = PROTO_OK;
+    for (size_t k = 0; rc == PROTO_OK && k < n && k < PROTO_NUMS_MAX; k++)
+        rc = proto_msg_add_num (msg, used[k]);
+    return rc;
+}
+
+size_t
+proto_gpu_usage_get (const proto_msg_t *msg, uint64_t *used, size_t max)
+{
+    size_t n = msg->nnums < max ? msg->nnums : max;
+    for (size_t k = 0; k < n; k++)
+        used[k] = msg->nums[k];
+    return n;
+}
+
+int
+proto_kill_set (proto_msg_t *msg, const proto_kill_t *kill)
+{
+    int rc = proto_msg_set_id (msg, kill->id);
+    proto_msg_set_seq (msg, kill->pid);
+    if (rc == PROTO_OK && kill->why)
+        rc = proto_msg_set_text (msg, "%s", kill->why);
+    return rc;
+}
+
+int
+proto_kill_get (const proto_msg_t *msg, proto_kill_t *kill)
+{
+    memset (kill, 0, sizeof *kill);
+    snprintf (kill->id, sizeof kill->id, "%s", msg->id);
+    kill->pid = msg->seq;
+    kill->why = msg->text ? msg->text : "";
+    return PROTO_OK;
+}
+
+int
+proto_refusal_set (proto_msg_t *msg, uint64_t pool, uint64_t seq, const char *why)
+{
+    proto_msg_set_pool (msg, pool);
+    proto_msg_set_seq (msg, seq);
+    proto_msg_set_code (msg, PROTO_CODE_EWORKER);
+    return proto_msg_set_text (msg, "%s", why);
+}
+
+bool
+proto_refusal_get (const proto_msg_t *msg, uint64_t *pool, uint64_t *seq,
+                   const char **why)
+{
+    if (msg->type != PROTO_ERROR || msg->code != PROTO_CODE_EWORKER
+        || !(msg->present & PROTO_F_SEQ) || !(msg->present & PROTO_F_POOL))
+        return false;
+    *pool = msg->pool;
+    *seq = msg->seq;
+    *why = msg->text && *msg->text ? msg->text : "no reason given";
+    return true;
+}
+
+const uint8_t *
+proto_block_hash (const proto_msg_t *msg)
+{
+    return msg->nhashes > 0 ? msg->hash[0] : NULL;
+}

@@ -1557,6 +1557,191 @@ test_pool_open_view_round_trips_and_applies_defaults (void **state)
     proto_msg_reset (&msg);
 }
 
+/*  The views of HELLO, WELCOME and ASSIGN: a worker that rejoins says its
+    pool, hashes, updates and head epoch, and the head reads them back;
+    WELCOME settings out of range get the defaults every peer would use. */
+static void
+test_hello_welcome_assign_views_round_trip (void **state)
+{
+    (void)state;
+    proto_hello_t in = { .role = PROTO_ROLE_WORKER,
+                         .id = "n1/w0",
+                         .node = "n1",
+                         .text = "GPU 0 H200",
+                         .pid = 4242,
+                         .has_gpu = true,
+                         .gpu_index = 0,
+                         .gpu_memory = 1ull << 37,
+                         .rejoin = true,
+                         .pool = 7,
+                         .useq = 3,
+                         .epoch = 0xABCDEF };
+    proto_hash ("lib", 3, in.lib_hash);
+    proto_hash ("init", 4, in.init_hash);
+    proto_msg_t msg, out;
+    proto_msg_init (&msg, PROTO_HELLO);
+    proto_msg_init (&out, 0);
+    assert_int_equal (proto_hello_set (&msg, &in), PROTO_OK);
+    assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_hello_t got;
+    assert_int_equal (proto_hello_get (&out, &got), PROTO_OK);
+    assert_int_equal (got.role, PROTO_ROLE_WORKER);
+    assert_string_equal (got.id, "n1/w0");
+    assert_string_equal (got.node, "n1");
+    assert_string_equal (got.text, "GPU 0 H200");
+    assert_int_equal (got.pid, 4242);
+    assert_true (got.has_gpu);
+    assert_int_equal (got.gpu_memory, 1ull << 37);
+    assert_true (got.rejoin && got.rejoin_complete);
+    assert_int_equal (got.pool, 7);
+    assert_int_equal (got.useq, 3);
+    assert_int_equal (got.epoch, 0xABCDEF);
+    assert_memory_equal (got.init_hash, in.init_hash, PROTO_HASH_SIZE);
+    proto_msg_reset (&out);
+
+    /* A node says how many workers it runs; a CPU worker has no GPU. */
+    proto_hello_t node = { .role = PROTO_ROLE_NODE, .id = "n1", .worker_slots = 4 };
+    proto_msg_init (&msg, PROTO_HELLO);
+    assert_int_equal (proto_hello_set (&msg, &node), PROTO_OK);
+    assert_int_equal (proto_hello_get (&msg, &got), PROTO_OK);
+    assert_int_equal (got.worker_slots, 4);
+    assert_false (got.has_gpu);
+    assert_false (got.rejoin);
+    proto_msg_reset (&msg);
+
+    proto_welcome_t welcome = { .heartbeat_ms = 5, .liveness = 0, .epoch = 99 };
+    proto_msg_init (&msg, PROTO_WELCOME);
+    assert_int_equal (proto_welcome_set (&msg, &welcome), PROTO_OK);
+    proto_welcome_t said;
+    assert_int_equal (proto_welcome_get (&msg, &said), PROTO_OK);
+    assert_int_equal (said.heartbeat_ms, 1000);
+    assert_int_equal (said.liveness, 3);
+    assert_int_equal (said.epoch, 99);
+    proto_msg_reset (&msg);
+
+    proto_assign_t assign = { .pool = 12, .name = "square.so", .job_timeout_ms = 900 };
+    proto_hash ("lib", 3, assign.lib_hash);
+    proto_hash ("init", 4, assign.init_hash);
+    proto_msg_init (&msg, PROTO_ASSIGN);
+    assert_int_equal (proto_assign_set (&msg, &assign), PROTO_OK);
+    assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_assign_t task;
+    char reason[128];
+    assert_int_equal (proto_assign_get (&out, &task, reason, sizeof reason), PROTO_OK);
+    assert_int_equal (task.pool, 12);
+    assert_string_equal (task.name, "square.so");
+    assert_int_equal (task.job_timeout_ms, 900);
+    assert_memory_equal (task.lib_hash, assign.lib_hash, PROTO_HASH_SIZE);
+    proto_msg_reset (&out);
+}
+
+/*  WORKER_DIED says where the worker was: in a job (which), an update
+    (which), init, nothing, or the node cannot tell. */
+static void
+test_worker_died_view_says_where_it_died (void **state)
+{
+    (void)state;
+    const proto_died_where_t wheres[]
+        = { PROTO_DIED_JOB, PROTO_DIED_UPDATE, PROTO_DIED_INIT, PROTO_DIED_IDLE,
+            PROTO_DIED_UNKNOWN };
+    for (size_t i = 0; i < sizeof wheres / sizeof wheres[0]; i++) {
+        proto_died_t in = { .id = "n1/w1",
+                            .pid = 77,
+                            .code = 11,
+                            .text = "worker n1/w1 killed by signal 11",
+                            .where = wheres[i],
+                            .pool = 5,
+                            .job = { .id = 1234, .attempt = 2 },
+                            .update_seq = 9 };
+        proto_msg_t msg, out;
+        proto_msg_init (&msg, PROTO_WORKER_DIED);
+        proto_msg_init (&out, 0);
+        assert_int_equal (proto_died_set (&msg, &in), PROTO_OK);
+        assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+        proto_died_t got;
+        assert_int_equal (proto_died_get (&out, &got), PROTO_OK);
+        assert_int_equal (got.where, wheres[i]);
+        assert_string_equal (got.id, "n1/w1");
+        assert_int_equal (got.pid, 77);
+        assert_int_equal (got.code, 11);
+        if (wheres[i] == PROTO_DIED_JOB) {
+            assert_int_equal (got.job.id, 1234);
+            assert_int_equal (got.job.attempt, 2);
+        }
+        if (wheres[i] == PROTO_DIED_UPDATE)
+            assert_int_equal (got.update_seq, 9);
+        if (wheres[i] != PROTO_DIED_IDLE && wheres[i] != PROTO_DIED_UNKNOWN)
+            assert_int_equal (got.pool, 5);
+        proto_msg_reset (&out);
+    }
+}
+
+/*  STATUS counts, a refused update, a kill and a RESULT's timings read
+    back as they were set; an ERROR that is not a refusal is not read as
+    one. */
+static void
+test_status_refusal_kill_timing_views_round_trip (void **state)
+{
+    (void)state;
+    proto_status_t in = { .nodes = 2,
+                          .workers = 8,
+                          .pools = 1,
+                          .pool_workers = 4,
+                          .insecure = true,
+                          .largest_gpu = 80ull << 30,
+                          .gpu_workers = 3,
+                          .text = "report" };
+    proto_msg_t msg, out;
+    proto_msg_init (&msg, PROTO_STATUS);
+    proto_msg_init (&out, 0);
+    assert_int_equal (proto_status_set (&msg, &in), PROTO_OK);
+    assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_status_t got;
+    char reason[128];
+    assert_int_equal (proto_status_get (&out, &got, reason, sizeof reason), PROTO_OK);
+    assert_int_equal (got.nodes, 2);
+    assert_int_equal (got.pool_workers, 4);
+    assert_true (got.insecure);
+    assert_int_equal (got.largest_gpu, 80ull << 30);
+    assert_int_equal (got.gpu_workers, 3);
+    assert_string_equal (got.text, "report");
+    proto_msg_reset (&out);
+
+    proto_msg_init (&msg, PROTO_ERROR);
+    assert_int_equal (proto_refusal_set (&msg, 4, 2, "update refused: custom"), PROTO_OK);
+    uint64_t pool = 0, seq = 0;
+    const char *why = NULL;
+    assert_true (proto_refusal_get (&msg, &pool, &seq, &why));
+    assert_int_equal (pool, 4);
+    assert_int_equal (seq, 2);
+    assert_string_equal (why, "update refused: custom");
+    proto_msg_reset (&msg);
+    proto_msg_init (&msg, PROTO_ERROR);
+    proto_msg_set_code (&msg, PROTO_CODE_EWORKER);
+    proto_msg_set_text (&msg, "init failed");
+    assert_false (proto_refusal_get (&msg, &pool, &seq, &why));
+    proto_msg_reset (&msg);
+
+    proto_kill_t kill = { .id = "n1/w2", .pid = 31337, .why = "stuck" };
+    proto_msg_init (&msg, PROTO_WORKER_KILL);
+    assert_int_equal (proto_kill_set (&msg, &kill), PROTO_OK);
+    proto_kill_t order;
+    assert_int_equal (proto_kill_get (&msg, &order), PROTO_OK);
+    assert_string_equal (order.id, "n1/w2");
+    assert_int_equal (order.pid, 31337);
+    assert_string_equal (order.why, "stuck");
+    proto_msg_reset (&msg);
+
+    proto_timing_t timing = { .busy_us = 1500, .residence_us = 40 }, took;
+    proto_msg_init (&msg, PROTO_RESULT);
+    assert_false (proto_timing_get (&msg, &took));
+    assert_int_equal (proto_timing_set (&msg, &timing), PROTO_OK);
+    assert_true (proto_timing_get (&msg, &took));
+    assert_int_equal (took.busy_us, 1500);
+    assert_int_equal (took.residence_us, 40);
+    proto_msg_reset (&msg);
+}
+
 int
 main (void)
 {
@@ -1588,6 +1773,9 @@ main (void)
         cmocka_unit_test (test_frame_references_are_sent_and_kept),
         cmocka_unit_test (test_big_payloads_travel_in_pieces),
         cmocka_unit_test (test_pool_open_view_round_trips_and_applies_defaults),
+        cmocka_unit_test (test_hello_welcome_assign_views_round_trip),
+        cmocka_unit_test (test_worker_died_view_says_where_it_died),
+        cmocka_unit_test (test_status_refusal_kill_timing_views_round_trip),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
