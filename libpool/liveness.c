@@ -42,7 +42,9 @@ s_actor (zsock_t *pipe, void *arg)
     s_args_t *args = arg;
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     zpoller_t *poller = NULL;
-    int64_t heartbeat_ms = 1000;
+    /* It only speaks: the head's silence is the main link's to judge. */
+    proto_heartbeat_t beat;
+    proto_heartbeat_init (&beat, 1000, INT64_MAX / 4, zclock_mono ());
     if (!sock)
         goto done;
     zsock_set_linger (sock, 0);
@@ -56,9 +58,9 @@ s_actor (zsock_t *pipe, void *arg)
     if (!poller)
         goto done;
     zsock_signal (pipe, 0);
-    int64_t next = zclock_mono () + heartbeat_ms;
     while (true) {
-        int64_t wait = next - zclock_mono ();
+        int64_t now = zclock_mono ();
+        int64_t wait = proto_heartbeat_wake (&beat, now + beat.heartbeat_ms) - now;
         void *which = zpoller_wait (poller, wait > 0 ? (int)wait : 0);
         if (which == pipe) {
             char *command = zstr_recv (pipe);
@@ -75,19 +77,19 @@ s_actor (zsock_t *pipe, void *arg)
                 proto_welcome_t welcome;
                 if (msg.type == PROTO_WELCOME && msg.nnums > 0
                     && proto_welcome_get (&msg, &welcome) == PROTO_OK)
-                    heartbeat_ms = welcome.heartbeat_ms;
+                    beat.heartbeat_ms = welcome.heartbeat_ms;
                 else if (msg.type == PROTO_ERROR && msg.code == PROTO_CODE_UNKNOWN_PEER)
                     s_hello (sock, args->client_id); /* a new head */
             }
             proto_msg_reset (&msg);
         } else if (zpoller_terminated (poller))
             break;
-        if (zclock_mono () >= next) {
-            proto_msg_t beat;
-            proto_msg_init (&beat, PROTO_HEARTBEAT);
-            proto_msg_send (&beat, zsock_resolve (sock));
-            proto_msg_reset (&beat);
-            next = zclock_mono () + heartbeat_ms;
+        if (proto_heartbeat_due (&beat, zclock_mono ())) {
+            proto_msg_t msg;
+            proto_msg_init (&msg, PROTO_HEARTBEAT);
+            proto_msg_send (&msg, zsock_resolve (sock));
+            proto_msg_reset (&msg);
+            proto_heartbeat_sent (&beat, zclock_mono ());
         }
     }
     proto_msg_t bye;

@@ -326,12 +326,12 @@ pool_open (pool_t **pool, const pool_options_t *options)
         goto cleanup;
     }
     self->sock = proto_link_sock (self->link);
-    self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
-    self->reconnect_ms = (int64_t)(options->reconnect_timeout * 1000.0);
-    if (self->reconnect_ms < self->heartbeat_ms)
-        self->reconnect_ms = self->heartbeat_ms;
+    int64_t heartbeat_ms = proto_link_heartbeat_ms (self->link);
+    int64_t reconnect_ms = (int64_t)(options->reconnect_timeout * 1000.0);
+    if (reconnect_ms < heartbeat_ms)
+        reconnect_ms = heartbeat_ms;
+    proto_heartbeat_init (&self->beat, heartbeat_ms, reconnect_ms, zclock_mono ());
     self->connect_ms = (int64_t)(options->connect_timeout * 1000.0);
-    self->last_heard = self->last_sent = zclock_mono ();
     snprintf (self->client_id, sizeof self->client_id, "%s", client_id);
     rc = s_keep (self, options, server, &lib, lib_size);
     if (rc)

@@ -12,6 +12,7 @@
 #include "pool.h"
 #include "proto/link.h"
 #include "proto/msg.h"
+#include "proto/heartbeat.h"
 #include "proto/views.h"
 
 #include <stdbool.h>
@@ -51,16 +52,12 @@ struct pool {
     zsock_t *sock;    /* borrowed from link */
     uint64_t pool_id; /* the head's id, valid when has_pool */
     bool has_pool;
-    uint64_t head_epoch; /* the head we talk to (WELCOME nums [2]) */
-    uint64_t pool_epoch; /* the head that gave pool_id */
-    uint64_t next_id;    /* first job id of the next map */
-    int broken;          /* sticky POOL_E* once lost/closed, else 0 */
-    int64_t heartbeat_ms;
-    int64_t reconnect_ms;          /* silence after which the head is lost */
+    uint64_t head_epoch;           /* the head we talk to (WELCOME nums [2]) */
+    uint64_t pool_epoch;           /* the head that gave pool_id */
+    uint64_t next_id;              /* first job id of the next map */
+    int broken;                    /* sticky POOL_E* once lost/closed, else 0 */
+    proto_heartbeat_t beat;        /* heartbeats; silence_ms: reconnect_timeout */
     int64_t connect_ms;            /* connect_timeout, for request replies */
-    int64_t last_heard;            /* zclock_mono of the last message in */
-    int64_t last_sent;             /* zclock_mono of the last message out */
-    int64_t left_at;               /* zclock_mono when the last wait ended */
     pool_run_t *run;               /* the running map or iterator, or NULL */
     const pool_run_ops_t *run_ops; /* its operations, set with run */
     /* What it takes to open the pool again on a head that lost it

@@ -24,7 +24,7 @@ pool_recover (pool_t *self)
     proto_msg_init (&msg, PROTO_HELLO);
     proto_msg_init (&reply, 0);
     self->recovering = true;
-    int64_t deadline = zclock_mono () + self->reconnect_ms;
+    int64_t deadline = zclock_mono () + self->beat.silence_ms;
 
     proto_hello_t hello = { .role = PROTO_ROLE_CLIENT };
     snprintf (hello.id, sizeof hello.id, "%s", self->client_id);
@@ -62,7 +62,7 @@ cleanup:
         rc = pool_fail (self, POOL_ELOST,
                         "the head restarted, and opening the pool "
                         "again did not finish within reconnect_timeout (%.1f s)",
-                        (double)self->reconnect_ms / 1000.0);
+                        (double)self->beat.silence_ms / 1000.0);
     if (rc)
         self->broken = rc == POOL_ETIMEOUT ? POOL_ELOST : rc;
     proto_msg_reset (&msg);

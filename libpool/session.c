@@ -38,7 +38,7 @@ pool_session_send (pool_t *self, proto_msg_t *msg)
     if (rc != PROTO_OK)
         return pool_fail (self, POOL_ELOST, "cannot send %s to the head: %s",
                           proto_type_name (msg->type), zmq_strerror (zmq_errno ()));
-    self->last_sent = zclock_mono ();
+    proto_heartbeat_sent (&self->beat, zclock_mono ());
     return 0;
 }
 
@@ -48,12 +48,6 @@ s_send_heartbeat (pool_t *self)
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_HEARTBEAT);
     return pool_session_send (self, &msg);
-}
-
-static int64_t
-s_min (int64_t a, int64_t b)
-{
-    return a < b ? a : b;
 }
 
 /*  Handles one decoded message: 0 when the wait is over (the wanted
@@ -175,21 +169,17 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
     /* Silence counts only while we listen: the time the application spent
        outside libpool calls (with the head's heartbeats queued, unread)
        must not make the head look lost. */
-    if (self->left_at) {
-        int64_t gap = zclock_mono () - self->left_at;
-        if (gap > 0)
-            self->last_heard += gap;
-    }
+    proto_heartbeat_resume (&self->beat, zclock_mono ());
     while (true) {
         int64_t now = zclock_mono ();
-        if (now - self->last_heard >= self->reconnect_ms) {
+        if (proto_heartbeat_lost (&self->beat, now)) {
             self->broken = POOL_ELOST;
             rc = pool_fail (self, POOL_ELOST,
                             "no word from the head for %.1f s: connection lost",
-                            (double)(now - self->last_heard) / 1000.0);
+                            (double)proto_heartbeat_silence (&self->beat, now) / 1000.0);
             goto cleanup;
         }
-        if (now - self->last_sent >= self->heartbeat_ms) {
+        if (proto_heartbeat_due (&self->beat, now)) {
             rc = s_send_heartbeat (self);
             if (rc)
                 goto cleanup;
@@ -198,8 +188,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
             rc = POOL_ETIMEOUT;
             goto cleanup;
         }
-        int64_t wake = s_min (deadline, self->last_sent + self->heartbeat_ms);
-        wake = s_min (wake, self->last_heard + self->reconnect_ms);
+        int64_t wake = proto_heartbeat_wake (&self->beat, deadline);
         long timeout = wake > now ? (long)(wake - now) : 0;
 
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
@@ -224,7 +213,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
         zmsg_t *raw = zmsg_recv (handle);
         if (!raw)
             continue;
-        self->last_heard = zclock_mono ();
+        proto_heartbeat_heard (&self->beat, zclock_mono ());
         char reason[256];
         int drc = proto_msg_decode (&msg, &raw, reason, sizeof reason);
         if (drc == PROTO_EVERSION) {
@@ -242,6 +231,6 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
     }
 cleanup:
     proto_msg_reset (&msg);
-    self->left_at = zclock_mono ();
+    proto_heartbeat_pause (&self->beat, zclock_mono ());
     return rc;
 }
