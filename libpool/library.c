@@ -87,16 +87,8 @@ s_only_missing_elsewhere (const char *path, const char *reason)
 static void
 s_refuse_abi (const char *shown, uint32_t abi_version, char *error, size_t error_size)
 {
-    if (abi_version == 0)
-        snprintf (error, error_size,
-                  "%s declares pool_worker ABI 0, which no dcpool has: "
-                  "set its abi_version to POOL_WORKER_ABI",
-                  shown);
-    else
-        snprintf (error, error_size,
-                  "%s was built for pool_worker ABI %u; this dcpool "
-                  "(libpool) supports ABI 1..%d: upgrade dcpool here and on the nodes",
-                  shown, (unsigned)abi_version, POOL_WORKER_ABI);
+    proto_elf_abi_refusal (shown, abi_version, POOL_WORKER_ABI, "this dcpool (libpool)",
+                           "here and on the nodes", error, error_size);
 }
 
 static int

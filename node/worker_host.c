@@ -22,16 +22,8 @@ struct worker_host {
 static void
 s_refuse_abi (const char *shown, uint32_t abi_version, char *error, size_t error_size)
 {
-    if (abi_version == 0)
-        snprintf (error, error_size,
-                  "%s declares pool_worker ABI 0, which no dcpool has: set its "
-                  "abi_version to POOL_WORKER_ABI",
-                  shown);
-    else
-        snprintf (error, error_size,
-                  "%s was built for pool_worker ABI %u; this dcpool supports ABI "
-                  "1..%d: upgrade dcpool on the nodes",
-                  shown, (unsigned)abi_version, POOL_WORKER_ABI);
+    proto_elf_abi_refusal (shown, abi_version, POOL_WORKER_ABI, "this dcpool",
+                           "on the nodes", error, error_size);
 }
 
 int

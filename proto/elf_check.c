@@ -287,3 +287,20 @@ cleanup:
     close (fd);
     return rc;
 }
+
+void
+proto_elf_abi_refusal (const char *shown, uint32_t abi_version, int supported,
+                       const char *who, const char *upgrade, char *error,
+                       size_t error_size)
+{
+    if (abi_version == 0)
+        snprintf (error, error_size,
+                  "%s declares pool_worker ABI 0, which no dcpool has: set its "
+                  "abi_version to POOL_WORKER_ABI",
+                  shown);
+    else
+        snprintf (error, error_size,
+                  "%s was built for pool_worker ABI %u; %s supports ABI 1..%d: "
+                  "upgrade dcpool %s",
+                  shown, (unsigned)abi_version, who, supported, upgrade);
+}

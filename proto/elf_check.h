@@ -36,4 +36,12 @@ int proto_elf_worker_abi (const char *path, uint32_t *abi_version);
     N" for one this table lacks) into out[size]. */
 void proto_elf_machine_name (unsigned machine, char *out, size_t size);
 
+/*  The refusal of a worker library whose table declares abi_version
+    outside 1..supported (shown: how to name the library; who: the host
+    that refuses it; upgrade: where dcpool must be upgraded), into
+    error[error_size]. */
+void proto_elf_abi_refusal (const char *shown, uint32_t abi_version, int supported,
+                            const char *who, const char *upgrade, char *error,
+                            size_t error_size);
+
 #endif

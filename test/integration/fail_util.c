@@ -187,3 +187,16 @@ fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what)
     pool_iter_destroy (&iter);
     h_log ("%s: %zu results, each once, in %.2f s", what, count, h_now () - started);
 }
+
+int
+fu_count_lines (const char *path)
+{
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return 0;
+    int lines = 0, c;
+    while ((c = fgetc (f)) != EOF)
+        lines += c == '\n';
+    fclose (f);
+    return lines;
+}

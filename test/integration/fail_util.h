@@ -55,6 +55,9 @@ void fu_once_check (const fu_once_t *once);
    how long it took, as `what`. */
 void fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what);
 
+/* Lines in the file at path (0 when it cannot be read): how often a
+   counted init ran. */
+int fu_count_lines (const char *path);
 /* The worker id after '@' in a value ("" when none), into id[size]. */
 void fu_worker_of (const pool_result_t *result, char *id, size_t size);
 /* True when the worker id belongs to node (its id, then '/'). */

@@ -185,3 +185,17 @@ sec_raw_open_error (const h_proc_t *head, const char *name, const uint8_t *lib,
     proto_link_destroy (&link);
     return text;
 }
+
+uint8_t *
+sec_read_file (const char *path, size_t *size)
+{
+    FILE *f = fopen (path, "rb");
+    H_CHECK (f, "open %s", path);
+    fseek (f, 0, SEEK_END);
+    *size = (size_t)ftell (f);
+    fseek (f, 0, SEEK_SET);
+    uint8_t *data = malloc (*size);
+    H_CHECK (data && fread (data, 1, *size, f) == *size, "read %s", path);
+    fclose (f);
+    return data;
+}

@@ -52,4 +52,8 @@ void sec_send_pool_open (zsock_t *sock, const char *name, const uint8_t *lib,
 char *sec_raw_open_error (const h_proc_t *head, const char *name, const uint8_t *lib,
                           size_t lib_size, int *code);
 
+/* The bytes of the file at path (malloc'd, caller frees) and their
+   count; fails the test when it cannot be read. */
+uint8_t *sec_read_file (const char *path, size_t *size);
+
 #endif

@@ -16,19 +16,6 @@
 enum { WORKERS = 2, N = 200 };
 
 static int
-s_lines (const char *path)
-{
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return 0;
-    int lines = 0, c;
-    while ((c = fgetc (f)) != EOF)
-        lines += c == '\n';
-    fclose (f);
-    return lines;
-}
-
-static int
 s_pid_cmp (const void *a, const void *b)
 {
     pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -90,8 +77,8 @@ s_body (void)
     H_CHECK (pool_update_workers (pool, (pool_bytes_t){ "a", 1 }) == 0, "update a");
     H_CHECK (pool_update_workers (pool, (pool_bytes_t){ "b", 1 }) == 0, "update b");
     s_check_map (pool, "before the restart");
-    H_CHECK (s_lines (count) == WORKERS, "init ran %d times for %d workers",
-             s_lines (count), WORKERS);
+    H_CHECK (fu_count_lines (count) == WORKERS, "init ran %d times for %d workers",
+             fu_count_lines (count), WORKERS);
     pid_t before[WORKERS];
     s_worker_pids (node, before);
 
@@ -117,7 +104,7 @@ s_body (void)
                  "worker processes were restarted across the head restart "
                  "(pid %d before is gone)",
                  (int)before[i]);
-    int inits = s_lines (count);
+    int inits = fu_count_lines (count);
     h_log ("init ran %d times for %d workers across a head restart", inits, WORKERS);
     H_CHECK (inits == WORKERS,
              "init ran %d times for %d workers: workers loaded the pool again "

@@ -49,20 +49,6 @@ s_expect_refused (const h_proc_t *head, const char *worker, int library_abi)
     s_check_names_both (worker, error, library_abi);
 }
 
-static uint8_t *
-s_read (const char *path, size_t *size)
-{
-    FILE *f = fopen (path, "rb");
-    H_CHECK (f, "open %s", path);
-    fseek (f, 0, SEEK_END);
-    *size = (size_t)ftell (f);
-    fseek (f, 0, SEEK_SET);
-    uint8_t *data = malloc (*size);
-    H_CHECK (data && fread (data, 1, *size, f) == *size, "read %s", path);
-    fclose (f);
-    return data;
-}
-
 /* oldabi answers "abi1:" and the input. */
 static void
 s_map_oldabi_ok (const h_proc_t *head)
@@ -101,7 +87,7 @@ s_body (void)
 
     /* Past libpool's check: the workers read the version themselves. */
     size_t size;
-    uint8_t *lib = s_read (h_worker_path ("newabi"), &size);
+    uint8_t *lib = sec_read_file (h_worker_path ("newabi"), &size);
     int code = 0;
     char *error = sec_raw_open_error (head, "newabi.so", lib, size, &code);
     h_log ("raw POOL_OPEN of newabi: ERROR %d '%s'", code, error);

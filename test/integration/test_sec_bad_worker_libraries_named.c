@@ -37,20 +37,6 @@ s_expect (const h_proc_t *head, const char *path, int want_rc, const char *want_
              error ? error : "(null)", want_a, want_b ? ", " : "", want_b ? want_b : "");
 }
 
-static uint8_t *
-s_read (const char *path, size_t *size)
-{
-    FILE *f = fopen (path, "rb");
-    H_CHECK (f, "open %s", path);
-    fseek (f, 0, SEEK_END);
-    *size = (size_t)ftell (f);
-    fseek (f, 0, SEEK_SET);
-    uint8_t *data = malloc (*size);
-    H_CHECK (data && fread (data, 1, *size, f) == *size, "read %s", path);
-    fclose (f);
-    return data;
-}
-
 static void
 s_write (const char *path, const void *data, size_t size)
 {
@@ -71,7 +57,7 @@ s_body (void)
 
     /* Another machine: aarch64 (x86_64 when this is an aarch64 machine). */
     size_t size;
-    uint8_t *lib = s_read (h_worker_path ("square"), &size);
+    uint8_t *lib = sec_read_file (h_worker_path ("square"), &size);
     H_CHECK (size > sizeof (Elf64_Ehdr) && memcmp (lib, ELFMAG, SELFMAG) == 0,
              "square.so is not ELF");
     uint16_t machine;

@@ -17,19 +17,6 @@
 enum { NODE1 = 1 };
 enum { N = 300 };
 
-static int
-s_lines (const char *path)
-{
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return 0;
-    int lines = 0, c;
-    while ((c = fgetc (f)) != EOF)
-        lines += c == '\n';
-    fclose (f);
-    return lines;
-}
-
 static void
 s_body (void)
 {
@@ -49,7 +36,8 @@ s_body (void)
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
-    H_CHECK (s_lines (count) == 2, "init ran %d times for 2 workers", s_lines (count));
+    H_CHECK (fu_count_lines (count) == 2, "init ran %d times for 2 workers",
+             fu_count_lines (count));
 
     pool_iter_t *iter = NULL;
     rc = pool_imap_unordered (pool, fu_inputs (N, "@s10"), N, &iter);
@@ -98,7 +86,7 @@ s_body (void)
         pool_results_release (pool, results, 40);
     }
     H_CHECK (served, "node1's worker ran no job after the blip");
-    int inits = s_lines (count);
+    int inits = fu_count_lines (count);
     h_log ("init ran %d times for 2 workers across a 3 s blip", inits);
     H_CHECK (inits == 2,
              "init ran %d times: the cut node's worker loaded the pool "

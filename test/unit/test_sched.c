@@ -704,9 +704,9 @@ test_three_busy_pools_split_six_workers_two_each (void **state)
 /*  With workers that do not divide evenly, only `spare` busy pools may
     keep share + 1 (it was every one of them).  7 workers: alice and bob
     settle at 4 and 3; carol's SUBMIT takes one from alice; alice and bob
-    must not both keep 3 while carol is stuck with 1 and her share is 2.  (min_workers 0:
-   the open itself wants nothing, so no second worker is released before the first has
-   left.) */
+    must not both keep 3 while carol is stuck with 1 and her share is 2.
+    (min_workers 0: the open itself wants nothing, so no second worker is
+    released before the first has left.) */
 static void
 test_three_busy_pools_split_seven_workers_within_one (void **state)
 {
