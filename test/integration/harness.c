@@ -107,7 +107,14 @@ h_log (const char *format, ...)
 const char *
 h_password (void)
 {
-    return "dcpool-test-password";
+    /* One per test process (set in h_main, before any fork): two suites
+       run at once on one machine never join each other's clusters, even
+       when a head restarted on a port the other suite has just taken. */
+    static char password[64];
+    if (!password[0])
+        snprintf (password, sizeof password, "dcpool-test-password-%d",
+                  (int)(s_main_pid ? s_main_pid : getpid ()));
+    return password;
 }
 
 const char *
@@ -1118,6 +1125,7 @@ h_main (const char *name, void (*body) (void))
 {
     s_test_name = name;
     s_main_pid = getpid ();
+    (void)h_password (); /* fixed before anything forks */
     setvbuf (stdout, NULL, _IOLBF, 0);
     const char *start_node = getenv ("DCPOOL_START_NODE");
     const char *workers = getenv ("DCPOOL_TEST_WORKERS");
