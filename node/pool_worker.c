@@ -38,6 +38,7 @@
 
 #include "link.h"
 #include "msg.h"
+#include "parse.h"
 #include "pool_worker.h"
 #include "scoreboard.h"
 #include "shm.h"
@@ -79,20 +80,6 @@ s_usage (FILE *out)
              "env: DCPOOL_KEYS (the node's keys). Spawned by start_node only.\n");
 }
 
-static int
-s_parse_u64 (const char *text, uint64_t *value)
-{
-    char *end = NULL;
-    errno = 0;
-    if (!text || !*text || *text == '-')
-        return -1;
-    unsigned long long v = strtoull (text, &end, 10);
-    if (errno || *end)
-        return -1;
-    *value = v;
-    return 0;
-}
-
 /* 0, or -1 after printing what is wrong. */
 static int
 s_parse_args (args_t *args, int argc, char *argv[])
@@ -113,7 +100,7 @@ s_parse_args (args_t *args, int argc, char *argv[])
     args->gpu_index = -1;
     args->scoreboard_fd = -1;
     int c;
-    uint64_t value;
+    long long value;
     while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -135,31 +122,30 @@ s_parse_args (args_t *args, int argc, char *argv[])
             args->gpu_uuid = optarg;
             break;
         case 'g':
-            if (s_parse_u64 (optarg, &value) || value > INT_MAX) {
+            if (proto_parse_int (optarg, 0, INT_MAX, &value)) {
                 fprintf (stderr, "pool-worker: --gpu wants an index, not '%s'\n", optarg);
                 return -1;
             }
             args->gpu_index = (int)value;
             break;
         case 'M':
-            if (s_parse_u64 (optarg, &args->gpu_memory)) {
+            if (proto_parse_int (optarg, 0, LLONG_MAX, &value)) {
                 fprintf (stderr, "pool-worker: --gpu-memory wants bytes, not '%s'\n",
                          optarg);
                 return -1;
             }
+            args->gpu_memory = (uint64_t)value;
             break;
-        case 'B': {
-            uint64_t fd;
-            if (s_parse_u64 (optarg, &fd) || fd > 65535) {
+        case 'B':
+            if (proto_parse_int (optarg, 0, 65535, &value)) {
                 fprintf (stderr,
                          "pool-worker: --scoreboard-fd wants a descriptor, "
                          "not '%s'\n",
                          optarg);
                 return -1;
             }
-            args->scoreboard_fd = (int)fd;
+            args->scoreboard_fd = (int)value;
             break;
-        }
         case 'h':
             s_usage (stdout);
             exit (EXIT_CLEAN);

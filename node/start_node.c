@@ -16,6 +16,7 @@
 #include "proto/keys.h"
 #include "proto/link.h"
 #include "proto/msg.h"
+#include "proto/parse.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -132,37 +133,27 @@ s_usage (FILE *out)
         DEFAULT_PORT);
 }
 
-/*  Parses a whole decimal number in [min, max]: 0, or -1 after printing
-    why. */
-static int
-s_parse_int (const char *text, const char *flag, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long value = strtol (text, &end, 10);
-    if (errno || end == text || *end || value < min || value > max) {
-        fprintf (stderr, "start_node: %s wants a number from %ld to %ld, not '%s'\n",
-                 flag, min, max, text);
-        return -1;
-    }
-    *out = (int)value;
-    return 0;
-}
-
-/*  The same for a 64-bit number. */
+/*  A number for flag (or an environment variable) in [min, max]: 0, or -1
+    after saying what the flag wants. */
 static int
 s_parse_ll (const char *text, const char *flag, long long min, long long max,
             long long *out)
 {
-    char *end;
-    errno = 0;
-    long long value = strtoll (text, &end, 10);
-    if (errno || end == text || *end || value < min || value > max) {
-        fprintf (stderr, "start_node: %s wants a number from %lld to %lld, not '%s'\n",
-                 flag, min, max, text);
+    if (proto_parse_int (text, min, max, out) == 0)
+        return 0;
+    fprintf (stderr, "start_node: %s wants a number from %lld to %lld, not '%s'\n", flag,
+             min, max, text);
+    return -1;
+}
+
+/*  The same into an int. */
+static int
+s_parse_int (const char *text, const char *flag, int min, int max, int *out)
+{
+    long long value;
+    if (s_parse_ll (text, flag, min, max, &value))
         return -1;
-    }
-    *out = value;
+    *out = (int)value;
     return 0;
 }
 
@@ -278,10 +269,8 @@ s_parse (int argc, char *argv[], s_options_t *options)
                 return -1;
             break;
         case OPT_TIMEOUT: {
-            char *end;
-            options->timeout = strtod (optarg, &end);
-            if (end == optarg || *end || !(options->timeout > 0)
-                || options->timeout > 3600) {
+            if (proto_parse_double (optarg, 0, 3600, &options->timeout)
+                || !(options->timeout > 0)) {
                 fprintf (stderr,
                          "start_node: --timeout wants seconds (0 < s <= "
                          "3600), not '%s'\n",
