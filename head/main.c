@@ -13,6 +13,7 @@
 
 #include "server.h"
 #include "msg.h"
+#include "parse.h"
 
 static void
 s_usage (FILE *out)
@@ -43,15 +44,17 @@ s_usage (FILE *out)
         "unix:///PATH?password=PW)\n");
 }
 
+/*  A number for flag in [min, max]: 0, or -1 after saying what the flag
+    wants. */
 static int
-s_int_arg (const char *text, long min, long max, long *out)
+s_int_arg (const char *text, const char *flag, long long min, long long max,
+           long long *out)
 {
-    char *end;
-    long value = strtol (text, &end, 10);
-    if (!*text || *end || value < min || value > max)
-        return -1;
-    *out = value;
-    return 0;
+    if (proto_parse_int (text, min, max, out) == 0)
+        return 0;
+    fprintf (stderr, "pool-head: %s wants a number from %lld to %lld, not '%s'\n", flag,
+             min, max, text);
+    return -1;
 }
 
 int
@@ -97,12 +100,12 @@ main (int argc, char *argv[])
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
     int opt;
-    long value;
+    long long value = 0;
     while ((opt = getopt_long (argc, argv, "p:b:d:vh", options, NULL)) != -1) {
         int bad = 0;
         switch (opt) {
         case 'p':
-            bad = s_int_arg (optarg, 0, 65535, &value);
+            bad = s_int_arg (optarg, "--port", 0, 65535, &value);
             config.port = (int)value;
             break;
         case 'b':
@@ -114,35 +117,35 @@ main (int argc, char *argv[])
             config.insecure = true;
             break;
         case O_HEARTBEAT:
-            bad = s_int_arg (optarg, 10, 600000, &value);
+            bad = s_int_arg (optarg, "--heartbeat", 10, 600000, &value);
             config.heartbeat_ms = (int)value;
             break;
         case O_LIVENESS:
-            bad = s_int_arg (optarg, 1, 1000, &value);
+            bad = s_int_arg (optarg, "--liveness", 1, 1000, &value);
             config.liveness = (int)value;
             break;
         case O_PREFETCH:
-            bad = s_int_arg (optarg, 1, PROTO_JOBS_MAX, &value);
+            bad = s_int_arg (optarg, "--prefetch", 1, PROTO_JOBS_MAX, &value);
             config.prefetch = (int)value;
             break;
         case O_MAXMSG:
-            bad = s_int_arg (optarg, 1024, (1L << 40), &value);
+            bad = s_int_arg (optarg, "--max-message", 1024, 1LL << 40, &value);
             config.max_message = (uint64_t)value;
             break;
         case O_MAXPOOLS:
-            bad = s_int_arg (optarg, 1, 1000000, &value);
+            bad = s_int_arg (optarg, "--max-pools", 1, 1000000, &value);
             config.max_pools_per_client = (size_t)value;
             break;
         case O_MAXPENDING:
-            bad = s_int_arg (optarg, 1, (1L << 40), &value);
+            bad = s_int_arg (optarg, "--max-pending", 1, 1LL << 40, &value);
             config.max_pending_per_pool = (size_t)value;
             break;
         case O_MAXFRAMES:
-            bad = s_int_arg (optarg, 2, PROTO_JOBS_MAX + 2, &value);
+            bad = s_int_arg (optarg, "--max-frames", 2, PROTO_JOBS_MAX + 2, &value);
             config.max_frames = (size_t)value;
             break;
         case O_READY:
-            bad = s_int_arg (optarg, 0, 1 << 20, &value);
+            bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);
             ready_fd = (int)value;
             break;
         case 'v':
@@ -155,12 +158,8 @@ main (int argc, char *argv[])
             s_usage (stderr);
             return 2;
         }
-        if (bad) {
-            fprintf (stderr, "pool-head: bad value '%s' for --%s\n", optarg,
-                     opt < 256 ? (opt == 'p' ? "port" : "?")
-                               : options[opt - 256 + 3].name);
+        if (bad)
             return 2;
-        }
     }
     const char *password = getenv ("DCPOOL_PASSWORD");
     const char *redis_url = getenv ("DCPOOL_REDIS_URL");

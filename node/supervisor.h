@@ -1,11 +1,13 @@
 /*  node/supervisor.h - the node proper.
 
-    Holds the link to the head (HELLO as role NODE, HEARTBEAT every
-    heartbeat_ms, reconnection when the head goes quiet), one slot per
-    worker (pool-worker started with fork/exec, respawned with backoff,
-    every exit reported at once as WORKER_DIED), and the signals: child
-    exits, SIGTERM and SIGINT arrive on a signalfd watched by the zloop.
-    In head mode it also watches pool-head and redis-server (launch.h).
+    Holds the link to the head (node_link.h: HELLO as role NODE, HEARTBEAT
+    every heartbeat_ms, reconnection when the head goes quiet), one slot
+    per worker (node_workers.h: pool-worker started with fork/exec,
+    respawned with backoff, every exit reported at once as WORKER_DIED),
+    and the signals (node_signals.h: child exits, SIGTERM and SIGINT
+    arrive on a signalfd watched by the zloop).  In head mode it also
+    watches pool-head and redis-server (launch.h).  One per process: the
+    signals are the process's.
 */
 #ifndef DCPOOL_NODE_SUPERVISOR_H
 #define DCPOOL_NODE_SUPERVISOR_H
@@ -32,20 +34,19 @@ typedef struct {
     bool verbose;
 } supervisor_config_t;
 
-/*  Blocks SIGTERM, SIGINT and SIGCHLD in the calling thread; call first in
-    main, before any thread exists (ZeroMQ's included) and before any child
-    is started, so they can only arrive on the supervisor's signalfd. */
-void supervisor_block_signals (void);
-
-/*  Connects to the head (unless server_only) and starts the workers.  NULL
-    with a message in error[error_size] when the head cannot be reached or
-    refuses us (a wrong password is never retried). */
+/*  Connects to the head (unless server_only) and starts the workers; call
+    node_signals_block first, in main.  config is copied (its strings
+    borrowed, its slots copied).  NULL with a message in error[error_size]
+    when the head cannot be reached or refuses us (a wrong password is
+    never retried). */
 supervisor_t *supervisor_new (const supervisor_config_t *config, char *error,
                               size_t error_size);
 
 /*  Runs until SIGTERM or SIGINT (then drains: BYE, SIGTERM to workers,
-    SIGKILL after 5 s) or until a head-mode child dies on its own.  Returns
-    the process exit code: 0 for a requested stop, 1 for a failure. */
+    SIGKILL after 5 s), or until a head-mode child that died on its own
+    cannot be started again or keeps dying (6 times within a minute).
+    Returns the process exit code: 0 for a requested stop, 1 for a
+    failure. */
 int supervisor_run (supervisor_t *self);
 
 /*  Kills workers still alive, closes the link; nulls *self. */

@@ -1,0 +1,445 @@
+/*  node/node_workers.c - the node's worker slots.  See node_workers.h. */
+#include "node_workers.h"
+#include "node_log.h"
+#include "scoreboard.h"
+#include "spawn.h"
+#include "gpu/discover.h"
+#include "proto/link.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BACKOFF_FIRST_MS 100 /* first delay of a slot that dies young */
+#define BACKOFF_MAX_MS 5000
+#define YOUNG_MS 1000 /* dying sooner than this means backoff */
+
+/*  Every few seconds a node with GPU workers adds to its heartbeat the
+    device memory in use behind each worker slot (nums [K] for slot K, from
+    NVML through the same discovery as at start), for `start_node --status`.
+    Slots past PROTO_NUMS_MAX, and simulated devices, are not reported. */
+#define GPU_USAGE_EVERY_MS 5000
+
+typedef struct {
+    node_workers_t *owner; /* for its respawn timer */
+    int slot;              /* 0, 1, ... */
+    node_slot_t plan;
+    char id[PROTO_ID_MAX + 1]; /* NODEID/wK, stable over respawns */
+    char **argv;
+    spawn_env_t *env;
+    pid_t pid;       /* 0 when not running */
+    int64_t started; /* zclock_mono at spawn */
+    int backoff_ms;
+    int respawn_timer; /* pending respawn, or -1 */
+    int board_fd;      /* the scoreboard page it gets as fd 3, or -1 */
+    node_scoreboard_t *board;
+    bool killed; /* this process was killed on the head's word */
+} node_worker_t;
+
+struct node_workers {
+    const supervisor_config_t *config; /* borrowed */
+    zloop_t *loop;                     /* borrowed */
+    node_link_t *link;                 /* borrowed */
+    node_log_t *log;
+    node_worker_t *workers;
+    int count;
+    int kill_timer; /* -1 unless draining */
+    bool stopping;
+    int64_t gpu_usage_at; /* zclock_mono of the last GPU memory report */
+};
+
+/*  The slot's command line and environment, and its scoreboard page:
+    0, or -1 when out of memory. */
+static int
+s_prepare (node_workers_t *self, node_worker_t *worker, const char *keys,
+           const char *endpoint)
+{
+    const supervisor_config_t *config = self->config;
+    snprintf (worker->id, sizeof worker->id, "%s/w%d", config->node_id, worker->slot);
+    worker->respawn_timer = -1;
+    worker->board_fd = -1;
+    worker->backoff_ms = BACKOFF_FIRST_MS;
+    worker->env = spawn_env_new ();
+    worker->argv = calloc (20, sizeof (char *));
+    if (!worker->env || !worker->argv)
+        return -1;
+    /* Workers run user code: they get the keys, never the password. */
+    spawn_env_unset (worker->env, "DCPOOL_PASSWORD");
+    if (spawn_env_set (worker->env, PROTO_KEYS_ENV, keys))
+        return -1;
+    if (worker->plan.gpu) {
+        if (spawn_env_set (worker->env, "CUDA_VISIBLE_DEVICES", worker->plan.uuid)
+            || spawn_env_set (worker->env, "CUDA_DEVICE_ORDER", "PCI_BUS_ID"))
+            return -1;
+    } else if (spawn_env_set (worker->env, "CUDA_VISIBLE_DEVICES", ""))
+        return -1;
+
+    worker->board_fd = node_scoreboard_create (&worker->board);
+    if (worker->board_fd < 0)
+        return -1;
+    char index[32], memory[32];
+    snprintf (index, sizeof index, "%d", worker->plan.index);
+    snprintf (memory, sizeof memory, "%llu", (unsigned long long)worker->plan.memory);
+    const char *args[]
+        = { config->worker_bin, "--server", endpoint, "--node", config->node_id, "--id",
+            worker->id, "--data-dir", config->data_dir, "--scoreboard-fd", "3",
+            /* GPU slots only, from here */
+            "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
+            worker->plan.uuid, "--gpu-memory", memory };
+    size_t count = sizeof args / sizeof args[0];
+    if (!worker->plan.gpu)
+        count -= 8;
+    assert (count < 20);
+    for (size_t i = 0; i < count; i++)
+        if (!(worker->argv[i] = strdup (args[i])))
+            return -1;
+    return 0;
+}
+
+node_workers_t *
+node_workers_new (const supervisor_config_t *config, zloop_t *loop, node_link_t *link,
+                  char *error, size_t error_size)
+{
+    node_workers_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->config = config;
+    self->loop = loop;
+    self->link = link;
+    self->kill_timer = -1;
+    self->count = config->nslots;
+    self->workers = calloc (self->count ? self->count : 1, sizeof *self->workers);
+    char keys[256];
+    char endpoint[300];
+    if (!self->workers || proto_keys_export (config->keys, keys, sizeof keys)
+        || proto_endpoint (config->server, endpoint, sizeof endpoint)) {
+        snprintf (error, error_size, "cannot prepare the workers");
+        goto failed;
+    }
+    for (int i = 0; i < self->count; i++) {
+        self->workers[i].owner = self;
+        self->workers[i].slot = i;
+        self->workers[i].plan = config->slots[i];
+        if (s_prepare (self, &self->workers[i], keys, endpoint)) {
+            snprintf (error, error_size, "out of memory");
+            goto failed;
+        }
+    }
+    self->log = node_log_new (config->data_dir, config->log_max, loop, error, error_size);
+    if (!self->log)
+        goto failed;
+    return self;
+failed:
+    node_workers_destroy (&self);
+    return NULL;
+}
+
+void
+node_workers_destroy (node_workers_t **self_p)
+{
+    if (!*self_p)
+        return;
+    node_workers_t *self = *self_p;
+    for (int i = 0; self->workers && i < self->count; i++) {
+        node_worker_t *worker = &self->workers[i];
+        if (worker->pid > 0) {
+            kill (worker->pid, SIGKILL);
+            int status;
+            spawn_wait (worker->pid, 2000, &status);
+        }
+        if (worker->argv)
+            for (char **arg = worker->argv; *arg; arg++)
+                free (*arg);
+        free (worker->argv);
+        spawn_env_destroy (&worker->env);
+        if (worker->board)
+            munmap (worker->board, sizeof *worker->board);
+        if (worker->board_fd >= 0)
+            close (worker->board_fd);
+    }
+    free (self->workers);
+    node_log_destroy (&self->log);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_spawn (node_workers_t *self, node_worker_t *worker)
+{
+    node_scoreboard_leave (worker->board); /* nothing runs in a new process */
+    worker->killed = false;
+    worker->pid = spawn_start (self->config->worker_bin, worker->argv,
+                               spawn_env_array (worker->env), node_log_fd (self->log),
+                               worker->board_fd);
+    worker->started = zclock_mono ();
+    if (worker->pid < 0) {
+        /* fork failed (out of processes?): count it as a young death. */
+        zsys_error ("cannot start worker %s: %s", worker->id, strerror (errno));
+        worker->pid = 0;
+    } else if (self->config->verbose)
+        zsys_debug ("worker %s started (pid %d)", worker->id, (int)worker->pid);
+}
+
+/*  Starts the worker again now, or after its backoff when it died young. */
+static int s_respawn (zloop_t *loop, int timer_id, void *arg);
+
+static void
+s_schedule_respawn (node_workers_t *self, node_worker_t *worker, int64_t lived, bool own)
+{
+    int delay = 0;
+    if (lived >= YOUNG_MS || !own)
+        worker->backoff_ms = BACKOFF_FIRST_MS;
+    else {
+        delay = worker->backoff_ms;
+        worker->backoff_ms *= 2;
+        if (worker->backoff_ms > BACKOFF_MAX_MS)
+            worker->backoff_ms = BACKOFF_MAX_MS;
+    }
+    if (delay == 0) {
+        s_spawn (self, worker);
+        if (worker->pid)
+            return;
+        delay = worker->backoff_ms; /* fork failed: try later */
+    }
+    if (lived < YOUNG_MS && own)
+        zsys_info ("worker %s died %lld ms after its start: restarts in %d ms (back-off)",
+                   worker->id, (long long)lived, delay);
+    else if (self->config->verbose)
+        zsys_info ("worker %s restarts in %d ms", worker->id, delay);
+    worker->respawn_timer = zloop_timer (self->loop, (size_t)delay, 1, s_respawn, worker);
+}
+
+static int
+s_respawn (zloop_t *loop, int timer_id, void *arg)
+{
+    node_worker_t *worker = arg;
+    node_workers_t *self = worker->owner;
+    worker->respawn_timer = -1;
+    if (self->stopping || worker->pid)
+        return 0;
+    s_spawn (self, worker);
+    if (!worker->pid)
+        s_schedule_respawn (self, worker, 0, true);
+    return 0;
+}
+
+void
+node_workers_start (node_workers_t *self)
+{
+    for (int i = 0; i < self->count; i++)
+        s_spawn (self, &self->workers[i]);
+    for (int i = 0; i < self->count; i++)
+        if (!self->workers[i].pid)
+            s_schedule_respawn (self, &self->workers[i], 0, true);
+    zsys_info ("%d worker(s) started, logging to %s", self->count,
+               node_log_path (self->log));
+}
+
+/*  The worker left: report it to the head.  Returns true when it died on
+    its own (a crash, a failed load, an exit in the middle of user code),
+    false when it left as asked: an exit 0 between jobs (its pool closed,
+    SIGTERM), a job timeout (its own alarm, armed on purpose) or a kill on
+    the head's word.  Only the first backs off before the slot restarts. */
+static bool
+s_exited (node_workers_t *self, node_worker_t *worker, int status)
+{
+    int64_t lived = zclock_mono () - worker->started;
+    pid_t pid = worker->pid;
+    worker->pid = 0;
+    char how[160];
+    spawn_describe (status, how, sizeof how);
+    int64_t code = WIFSIGNALED (status) ? WTERMSIG (status)
+                   : WIFEXITED (status) ? -(int64_t)WEXITSTATUS (status)
+                                        : 0;
+    if (self->stopping || (WIFEXITED (status) && WEXITSTATUS (status) == 0))
+        zsys_info ("worker %s %s", worker->id, how);
+    else
+        zsys_warning ("worker %s %s after %lld ms", worker->id, how, (long long)lived);
+
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_WORKER_DIED);
+    proto_msg_set_id (&msg, worker->id);
+    proto_msg_set_node (&msg, self->config->node_id);
+    proto_msg_set_code (&msg, code);
+    /*  The process id tells the head which process of the slot died, so a
+        late report never retires the slot's next process. */
+    proto_msg_set_seq (&msg, (uint64_t)pid);
+    /*  The job it was running, from the scoreboard: only that one is
+        charged an attempt; none when it died between jobs. */
+    uint64_t pool, job_id;
+    uint32_t attempt;
+    int running = node_scoreboard_read (worker->board, &pool, &job_id, &attempt);
+    if (running == 2) {
+        /* it died in handle_update: nums [2, seq] */
+        proto_msg_add_num (&msg, 2);
+        proto_msg_add_num (&msg, job_id);
+        proto_msg_set_pool (&msg, pool);
+    } else if (running == 3) {
+        /* it died loading the pool (dlopen, init): nums [3] */
+        proto_msg_add_num (&msg, 3);
+        proto_msg_set_pool (&msg, pool);
+    } else if (running == 1) {
+        proto_job_t *job = proto_msg_add_job (&msg);
+        if (job) {
+            job->id = job_id;
+            job->attempt = attempt;
+            proto_msg_set_pool (&msg, pool);
+        }
+    } else
+        proto_msg_add_num (&msg, 0); /* says: it was running nothing */
+    proto_msg_set_text (&msg, "worker %s %s%s", worker->id, how,
+                        running == 1   ? " while running a job"
+                        : running == 2 ? " in handle_update"
+                        : running == 3 ? " while loading its pool"
+                                       : "");
+    node_link_send (self->link, &msg);
+    if (worker->killed || self->stopping)
+        return false;
+    if (WIFSIGNALED (status))
+        return WTERMSIG (status) != SIGALRM;
+    return !(WIFEXITED (status) && WEXITSTATUS (status) == 0 && running == 0);
+}
+
+static node_worker_t *
+s_find (node_workers_t *self, pid_t pid)
+{
+    for (int i = 0; i < self->count; i++)
+        if (self->workers[i].pid == pid)
+            return &self->workers[i];
+    return NULL;
+}
+
+bool
+node_workers_kill_group (node_workers_t *self, pid_t pid)
+{
+    if (!s_find (self, pid))
+        return false;
+    kill (-pid, SIGKILL);
+    return true;
+}
+
+void
+node_workers_reaped (node_workers_t *self, pid_t pid, int status)
+{
+    node_worker_t *worker = s_find (self, pid);
+    if (!worker)
+        return;
+    int64_t lived = zclock_mono () - worker->started;
+    bool own = s_exited (self, worker, status);
+    if (!self->stopping)
+        s_schedule_respawn (self, worker, lived, own);
+}
+
+/*  SIGKILL to a worker's process group and to the worker. */
+static void
+s_kill (const node_worker_t *worker)
+{
+    kill (-worker->pid, SIGKILL);
+    kill (worker->pid, SIGKILL);
+}
+
+/*  WORKER_KILL: the head closed the worker's pool and the worker did not
+    leave within the grace (its code is stuck in init, run or
+    handle_update, or ignores the close).  Its whole process group goes:
+    nothing of one pool's code outlives the pool.  Only the process the
+    head named (seq: its pid): a late request never hits the slot's next
+    process. */
+void
+node_workers_kill (node_workers_t *self, const proto_msg_t *msg)
+{
+    for (int i = 0; i < self->count; i++) {
+        node_worker_t *worker = &self->workers[i];
+        if (!streq (worker->id, msg->id))
+            continue;
+        if (worker->pid <= 0 || (uint64_t)worker->pid != msg->seq)
+            return;
+        zsys_warning ("worker %s (pid %d): %s; killing it", worker->id, (int)worker->pid,
+                      msg->text ? msg->text : "the head asked");
+        worker->killed = true;
+        s_kill (worker);
+        return;
+    }
+}
+
+int
+node_workers_live (const node_workers_t *self)
+{
+    int live = 0;
+    for (int i = 0; i < self->count; i++)
+        live += self->workers[i].pid > 0;
+    return live;
+}
+
+void
+node_workers_kill_all (node_workers_t *self)
+{
+    for (int i = 0; i < self->count; i++)
+        if (self->workers[i].pid > 0)
+            s_kill (&self->workers[i]);
+}
+
+static int
+s_kill_stragglers (zloop_t *loop, int timer_id, void *arg)
+{
+    node_workers_t *self = arg;
+    self->kill_timer = -1;
+    for (int i = 0; i < self->count; i++)
+        if (self->workers[i].pid > 0) {
+            zsys_warning ("worker %s did not stop within %d ms: SIGKILL",
+                          self->workers[i].id, NODE_WORKERS_DRAIN_MS);
+            s_kill (&self->workers[i]);
+        }
+    return 0;
+}
+
+void
+node_workers_stop (node_workers_t *self)
+{
+    self->stopping = true;
+    for (int i = 0; i < self->count; i++) {
+        node_worker_t *worker = &self->workers[i];
+        if (worker->respawn_timer >= 0) {
+            zloop_timer_end (self->loop, worker->respawn_timer);
+            worker->respawn_timer = -1;
+        }
+        if (worker->pid > 0)
+            kill (worker->pid, SIGTERM);
+    }
+    if (node_workers_live (self))
+        self->kill_timer
+            = zloop_timer (self->loop, NODE_WORKERS_DRAIN_MS, 1, s_kill_stragglers, self);
+}
+
+void
+node_workers_gpu_usage (node_workers_t *self, proto_msg_t *msg)
+{
+    int64_t now = zclock_mono ();
+    if (now - self->gpu_usage_at < GPU_USAGE_EVERY_MS)
+        return;
+    self->gpu_usage_at = now;
+    bool any = false;
+    for (int i = 0; i < self->count && !any; i++)
+        any = self->workers[i].plan.gpu;
+    if (!any)
+        return;
+    gpu_device_t devices[PROTO_NUMS_MAX];
+    char error[256];
+    int found = gpu_discover (devices, PROTO_NUMS_MAX, error, sizeof error);
+    if (found <= 0)
+        return;
+    for (int i = 0; i < self->count && i < PROTO_NUMS_MAX; i++) {
+        uint64_t used = UINT64_MAX; /* unknown */
+        for (int d = 0; d < found && d < PROTO_NUMS_MAX; d++)
+            if (self->workers[i].plan.gpu
+                && streq (devices[d].uuid, self->workers[i].plan.uuid))
+                used = devices[d].memory_total - devices[d].memory_free;
+        proto_msg_add_num (msg, used);
+    }
+}

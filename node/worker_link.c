@@ -1,0 +1,304 @@
+/*  node/worker_link.c - a pool-worker's connection to the head.
+    See worker_link.h. */
+#include "worker_link.h"
+#include "link.h"
+#include "shm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_S 10.0
+
+struct worker_link {
+    const worker_args_t *args; /* borrowed */
+    proto_keys_t keys;
+    const volatile sig_atomic_t *stop;      /* borrowed: SIGTERM's flag */
+    char host_key[PROTO_HOST_KEY_SIZE + 1]; /* "" when not sharing */
+    proto_link_t *link;                     /* NULL while not connected */
+    zsock_t *sock;                          /* the link's, borrowed */
+    zpoller_t *poller;
+    int heartbeat_ms;
+    int liveness;
+    uint64_t head_epoch; /* the head we talk to (WELCOME nums [2]) */
+    int64_t last_sent;   /* zclock_mono of the last send */
+    int64_t last_heard;  /* ... of the last receive */
+};
+
+/*  User code that calls exit() ends the process from inside a run: the
+    link is let go before CZMQ's own exit handler (registered earlier, so
+    run later) would report it as a dangling socket.  Nothing is sent:
+    the node reports the exit, and the head charges the run.  atexit takes
+    no argument: the process's one link is kept here. */
+static worker_link_t *s_exiting_link;
+
+static void
+s_at_exit (void)
+{
+    worker_link_t *self = s_exiting_link;
+    if (!self || !self->link)
+        return;
+    zpoller_destroy (&self->poller);
+    /* A short linger, not 0: a pipe dropped at once while a multi-frame
+       message is on its way can trip an assertion in libzmq 4.3.4. */
+    zsock_set_linger (proto_link_sock (self->link), 100);
+    proto_link_destroy (&self->link);
+    self->sock = NULL;
+}
+
+worker_link_t *
+worker_link_new (const worker_args_t *args, const volatile sig_atomic_t *stop,
+                 char *error, size_t error_size)
+{
+    worker_link_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    const char *keys = getenv (PROTO_KEYS_ENV);
+    if (!keys || proto_keys_import (&self->keys, keys)) {
+        snprintf (error, error_size, "%s is %s", PROTO_KEYS_ENV,
+                  keys ? "malformed" : "not set (pool-worker is started by start_node)");
+        free (self);
+        return NULL;
+    }
+    self->args = args;
+    self->stop = stop;
+    if (proto_host_key (self->host_key))
+        self->host_key[0] = 0;
+    return self;
+}
+
+void
+worker_link_destroy (worker_link_t **self)
+{
+    if (!*self)
+        return;
+    worker_link_disconnect (*self);
+    if (s_exiting_link == *self)
+        s_exiting_link = NULL;
+    free (*self);
+    *self = NULL;
+}
+
+/*  HELLO of a worker: id, node, text "cpu" or "GPU <index> <name>",
+    nums [gpu index or UINT64_MAX, gpu memory]. */
+static int
+s_build_hello (worker_link_t *self, const worker_rejoin_t *rejoin, proto_msg_t *hello)
+{
+    const worker_args_t *args = self->args;
+    bool gpu = args->gpu_index >= 0;
+    proto_msg_set_role (hello, PROTO_ROLE_WORKER);
+    int rc = proto_msg_set_id (hello, args->id);
+    if (rc == PROTO_OK)
+        rc = proto_msg_set_node (hello, args->node);
+    if (rc == PROTO_OK && gpu)
+        rc = proto_msg_set_text (hello, "GPU %d %s", args->gpu_index, args->gpu_name);
+    if (rc == PROTO_OK && !gpu)
+        rc = proto_msg_set_text (hello, "cpu");
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (hello, gpu ? (uint64_t)args->gpu_index : UINT64_MAX);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (hello, gpu ? args->gpu_memory : 0);
+    /* A worker with a pool loaded asks to rejoin it: the pool, its
+       library's hash, and the updates it applied (nums [2]). */
+    if (rc == PROTO_OK && rejoin) {
+        proto_msg_set_pool (hello, rejoin->pool);
+        rc = proto_msg_add_hash (hello, rejoin->lib_hash);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_hash (hello, rejoin->init_hash);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (hello, rejoin->useq_applied);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (hello, rejoin->pool_epoch);
+    }
+    /* The pid tells the head which process of this slot a WORKER_DIED
+       from the node is about. */
+    proto_msg_set_seq (hello, (uint64_t)getpid ());
+    /* The host key lets the head send inputs of clients on this host by
+       shared memory. */
+    if (rc == PROTO_OK && self->host_key[0])
+        rc = proto_msg_set_host (hello, self->host_key);
+    return rc;
+}
+
+int
+worker_link_connect (worker_link_t *self, const worker_rejoin_t *rejoin)
+{
+    const char *id = self->args->id;
+    while (!*self->stop) {
+        proto_msg_t hello;
+        proto_msg_init (&hello, PROTO_HELLO);
+        int rc = s_build_hello (self, rejoin, &hello);
+        if (rc != PROTO_OK) {
+            proto_msg_reset (&hello);
+            zsys_error ("worker %s: cannot build HELLO", id);
+            return WORKER_LINK_EFAILED;
+        }
+        char error[512] = "";
+        proto_msg_t welcome;
+        proto_msg_init (&welcome, 0);
+        rc = proto_link_connect (&self->link, self->args->server, &self->keys, &hello,
+                                 CONNECT_TIMEOUT_S, &welcome, error, sizeof error);
+        proto_msg_reset (&hello);
+        self->head_epoch = welcome.nnums > 2 ? welcome.nums[2] : 0;
+        proto_msg_reset (&welcome);
+        if (rc == PROTO_OK) {
+            self->sock = proto_link_sock (self->link);
+            self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
+            self->liveness = proto_link_liveness (self->link);
+            self->poller = zpoller_new (self->sock, NULL);
+            if (!self->poller) {
+                zsys_error ("worker %s: cannot create a poller", id);
+                return WORKER_LINK_EFAILED;
+            }
+            self->last_sent = self->last_heard = zclock_mono ();
+            if (!s_exiting_link) {
+                /* After the first socket: CZMQ's handler is in place. */
+                s_exiting_link = self;
+                atexit (s_at_exit);
+            }
+            zsys_info ("worker %s: connected to %s (heartbeat %d ms, liveness %d)", id,
+                       self->args->server, self->heartbeat_ms, self->liveness);
+            return 0;
+        }
+        zsys_error ("worker %s: %s", id, error);
+        if (rc == PROTO_LINK_EAUTH)
+            return WORKER_LINK_EAUTH;
+        if (rc == PROTO_LINK_EREFUSED) {
+            /* The head's machine answers, the head does not (it is being
+               restarted): a second, then again. */
+            for (int i = 0; i < 10 && !*self->stop; i++)
+                zclock_sleep (100);
+            continue;
+        }
+        if (rc != PROTO_LINK_ECONNECT)
+            return WORKER_LINK_EFAILED;
+        /* ECONNECT already waited CONNECT_TIMEOUT_S (or was interrupted by
+           a signal, which the loop condition sees): try again. */
+    }
+    return WORKER_LINK_ESTOPPED;
+}
+
+void
+worker_link_disconnect (worker_link_t *self)
+{
+    zpoller_destroy (&self->poller);
+    proto_link_destroy (&self->link);
+    self->sock = NULL;
+}
+
+bool
+worker_link_connected (const worker_link_t *self)
+{
+    return self->sock != NULL;
+}
+
+int
+worker_link_send (worker_link_t *self, proto_msg_t *msg)
+{
+    int rc = proto_msg_send (msg, zsock_resolve (self->sock));
+    proto_msg_reset (msg);
+    if (rc != PROTO_OK) {
+        zsys_error ("worker %s: cannot send %s (%d)", self->args->id,
+                    proto_type_name (msg->type), rc);
+        return -1;
+    }
+    self->last_sent = zclock_mono ();
+    return 0;
+}
+
+int
+worker_link_send_bare (worker_link_t *self, proto_type_t type)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, type);
+    return worker_link_send (self, &msg);
+}
+
+int
+worker_link_send_error (worker_link_t *self, int64_t code, const char *text)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_ERROR);
+    proto_msg_set_code (&msg, code);
+    if (proto_msg_set_text (&msg, "%s", text) != PROTO_OK)
+        proto_msg_set_text (&msg, "(reason too long)");
+    return worker_link_send (self, &msg);
+}
+
+int
+worker_link_heartbeat (worker_link_t *self, int64_t now)
+{
+    if (now - self->last_sent < self->heartbeat_ms)
+        return 0;
+    return worker_link_send_bare (self, PROTO_HEARTBEAT) ? -1 : 1;
+}
+
+int64_t
+worker_link_heartbeat_in (const worker_link_t *self, int64_t now)
+{
+    return self->heartbeat_ms - (now - self->last_sent);
+}
+
+bool
+worker_link_readable (worker_link_t *self)
+{
+    return (zsock_events (self->sock) & ZMQ_POLLIN) != 0;
+}
+
+int
+worker_link_recv (worker_link_t *self, proto_msg_t *msg, char *reason, size_t reason_size)
+{
+    int rc = proto_msg_recv (msg, zsock_resolve (self->sock), reason, reason_size);
+    if (rc != PROTO_EIO)
+        self->last_heard = zclock_mono ();
+    return rc;
+}
+
+void
+worker_link_wait (worker_link_t *self, int ms)
+{
+    zpoller_wait (self->poller, ms);
+}
+
+int64_t
+worker_link_silence (const worker_link_t *self, int64_t now)
+{
+    return now - self->last_heard;
+}
+
+bool
+worker_link_still_receiving (worker_link_t *self, int64_t now)
+{
+    int quiet = proto_link_quiet_ms (self->link);
+    if (quiet < 0 || quiet >= self->heartbeat_ms)
+        return false;
+    self->last_heard = now - quiet;
+    return true;
+}
+
+void
+worker_link_expire (worker_link_t *self)
+{
+    self->last_heard = 0;
+}
+
+int
+worker_link_heartbeat_ms (const worker_link_t *self)
+{
+    return self->heartbeat_ms;
+}
+
+int
+worker_link_liveness (const worker_link_t *self)
+{
+    return self->liveness;
+}
+
+uint64_t
+worker_link_head_epoch (const worker_link_t *self)
+{
+    return self->head_epoch;
+}

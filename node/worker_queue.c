@@ -1,0 +1,145 @@
+/*  node/worker_queue.c - the updates and jobs a worker holds, in arrival
+    order.  See worker_queue.h. */
+#include "worker_queue.h"
+
+#include <stdlib.h>
+
+struct worker_batch {
+    proto_msg_t msg;
+    size_t refs; /* its jobs not yet destroyed */
+    worker_action_t actions[];
+};
+
+struct worker_queue {
+    worker_action_t *head;
+    worker_action_t *tail;
+    size_t jobs; /* JOB actions queued */
+};
+
+worker_queue_t *
+worker_queue_new (void)
+{
+    return calloc (1, sizeof (worker_queue_t));
+}
+
+void
+worker_queue_destroy (worker_queue_t **self)
+{
+    if (!*self)
+        return;
+    worker_queue_clear (*self);
+    free (*self);
+    *self = NULL;
+}
+
+static void
+s_push (worker_queue_t *self, worker_action_t *action)
+{
+    action->next = NULL;
+    if (self->tail)
+        self->tail->next = action;
+    else
+        self->head = action;
+    self->tail = action;
+    if (action->kind == WORKER_ACTION_JOB)
+        self->jobs++;
+}
+
+int
+worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
+{
+    /* The codec checked one payload per job.  The message moves into a
+       batch that its jobs share. */
+    size_t njobs = msg->njobs;
+    int64_t arrived_us = zclock_usecs ();
+    worker_batch_t *batch = calloc (1, sizeof *batch + njobs * sizeof (worker_action_t));
+    if (!batch)
+        return -1;
+    batch->msg = *msg;
+    proto_msg_init (msg, PROTO_JOB);
+    batch->refs = njobs;
+    for (size_t i = 0; i < njobs; i++) {
+        worker_action_t *action = &batch->actions[i];
+        action->kind = WORKER_ACTION_JOB;
+        action->id = batch->msg.jobs[i].id;
+        action->attempt = batch->msg.jobs[i].attempt;
+        action->seq = batch->msg.jobs[i].useq;
+        action->shared = (batch->msg.jobs[i].flags & PROTO_JOB_SHARED) != 0;
+        action->batch = batch;
+        action->arrived_us = arrived_us;
+        proto_msg_payload (&batch->msg, i, &action->data, &action->size);
+        s_push (self, action);
+    }
+    return 0;
+}
+
+int
+worker_queue_push_update (worker_queue_t *self, proto_msg_t *msg)
+{
+    worker_action_t *action = calloc (1, sizeof *action);
+    zframe_t *frame = proto_msg_pop_frame (msg);
+    if (!action || !frame) {
+        free (action);
+        zframe_destroy (&frame);
+        return -1;
+    }
+    action->kind = WORKER_ACTION_UPDATE;
+    action->seq = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
+    action->frame = frame;
+    s_push (self, action);
+    return 0;
+}
+
+worker_action_t *
+worker_queue_pop (worker_queue_t *self)
+{
+    worker_action_t *action = self->head;
+    if (!action)
+        return NULL;
+    self->head = action->next;
+    if (!self->head)
+        self->tail = NULL;
+    if (action->kind == WORKER_ACTION_JOB)
+        self->jobs--;
+    action->next = NULL;
+    return action;
+}
+
+void
+worker_action_destroy (worker_action_t **action)
+{
+    if (!*action)
+        return;
+    worker_batch_t *batch = (*action)->batch;
+    if (batch) {
+        if (--batch->refs == 0) {
+            proto_msg_reset (&batch->msg);
+            free (batch);
+        }
+    } else {
+        zframe_destroy (&(*action)->frame);
+        free (*action);
+    }
+    *action = NULL;
+}
+
+bool
+worker_queue_empty (const worker_queue_t *self)
+{
+    return self->head == NULL;
+}
+
+size_t
+worker_queue_jobs (const worker_queue_t *self)
+{
+    return self->jobs;
+}
+
+void
+worker_queue_clear (worker_queue_t *self)
+{
+    while (self->head) {
+        worker_action_t *action = worker_queue_pop (self);
+        worker_action_destroy (&action);
+    }
+}

@@ -1,0 +1,235 @@
+/*  node/worker_results.c - the results of a worker's jobs, batched.
+    See worker_results.h. */
+#include "worker_results.h"
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*  A batch goes when no job is left queued (the caller's test), every
+    RESULTS_MAX results, past RESULTS_BYTES_MAX, or when it is
+    RESULTS_AGE_MS old: tiny jobs still batch, while the results of jobs of
+    a few ms each do not wait for the whole queue (the head refills this
+    worker's prefetch from them). */
+#define RESULTS_MAX 64                      /* results per RESULT message */
+#define RESULTS_BYTES_MAX (16u << 20)       /* flush sooner for big outputs */
+#define RESULTS_AGE_MS PROTO_RESULTS_AGE_MS /* ... or when the first is older */
+
+struct worker_results {
+    worker_link_t *link; /* borrowed */
+    const char *id;      /* borrowed: the worker's, for log lines */
+    proto_msg_t msg;     /* the RESULT being batched */
+    size_t bytes;        /* of its outputs */
+    int64_t since;       /* zclock_mono when its first was added */
+    /* For the head's window (RESULT nums [busy_us, residence_us]): since
+       when this worker runs jobs without a pause (results go out whenever
+       its queue empties, so a batch's jobs ran back to back: one clock
+       read per batch, not two per job), and when the last job of the
+       batch was read from the socket. */
+    int64_t busy_since_us;
+    int64_t last_arrived_us;
+    uint8_t *arena; /* the batched outputs, back to back */
+    size_t arena_len, arena_cap;
+    size_t *offs; /* where result k starts in the arena */
+    size_t offs_cap;
+};
+
+worker_results_t *
+worker_results_new (worker_link_t *link, const char *id)
+{
+    worker_results_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->link = link;
+    self->id = id;
+    proto_msg_init (&self->msg, PROTO_RESULT);
+    return self;
+}
+
+void
+worker_results_destroy (worker_results_t **self)
+{
+    if (!*self)
+        return;
+    proto_msg_reset (&(*self)->msg);
+    free ((*self)->arena);
+    free ((*self)->offs);
+    free (*self);
+    *self = NULL;
+}
+
+void
+worker_results_clear (worker_results_t *self)
+{
+    proto_msg_reset (&self->msg);
+    proto_msg_init (&self->msg, PROTO_RESULT);
+    self->bytes = 0;
+    self->arena_len = 0;
+    self->busy_since_us = 0;
+    self->last_arrived_us = 0;
+}
+
+int
+worker_results_flush (worker_results_t *self, uint64_t pool)
+{
+    if (self->msg.njobs == 0) {
+        /* Nothing batched (big outputs went on their own, or nothing ran):
+           the next batch's run time starts with its first job. */
+        self->busy_since_us = 0;
+        return 0;
+    }
+    /* The outputs wait in the arena, which no longer moves: by reference. */
+    size_t n = self->msg.njobs;
+    self->offs[n] = self->arena_len;
+    for (size_t k = 0; k < n; k++)
+        if (proto_msg_add_borrowed (&self->msg, self->arena + self->offs[k],
+                                    self->offs[k + 1] - self->offs[k])
+            != PROTO_OK) {
+            zsys_error ("worker %s: out of memory sending results", self->id);
+            return -1;
+        }
+    proto_msg_set_pool (&self->msg, pool);
+    /* How long the jobs ran, and how long the last one was here. */
+    int64_t now_us = zclock_usecs ();
+    proto_msg_add_num (
+        &self->msg, self->busy_since_us ? (uint64_t)(now_us - self->busy_since_us) : 0);
+    proto_msg_add_num (&self->msg, self->last_arrived_us
+                                       ? (uint64_t)(now_us - self->last_arrived_us)
+                                       : 0);
+    int rc = worker_link_send (self->link, &self->msg);
+    worker_results_clear (self);
+    return rc;
+}
+
+/*  A RESULT of its own for one job (its output in frame, taken, or in
+    data[size]), after the batch so far. */
+static int
+s_send_alone (worker_results_t *self, uint64_t pool, const proto_job_t *job,
+              zframe_t **frame, const void *data, size_t size)
+{
+    proto_msg_t big;
+    proto_msg_init (&big, PROTO_RESULT);
+    proto_msg_set_pool (&big, pool);
+    proto_job_t *slot = proto_msg_add_job (&big);
+    if (!slot
+        || (frame ? proto_msg_add_frame (&big, frame)
+                  : proto_msg_add_bytes (&big, data, size))
+               != PROTO_OK) {
+        proto_msg_reset (&big);
+        zsys_error ("worker %s: out of memory for a result", self->id);
+        return -1;
+    }
+    slot->id = job->id;
+    slot->attempt = job->attempt;
+    slot->status = job->status;
+    slot->flags = job->flags;
+    return worker_link_send (self->link, &big);
+}
+
+/*  Makes room in the arena for size more bytes and in offs for one more
+    result: 0, or -1 when out of memory. */
+static int
+s_reserve (worker_results_t *self, size_t size)
+{
+    size_t k = self->msg.njobs;
+    if (self->arena_len + size <= self->arena_cap && k + 1 < self->offs_cap)
+        return 0;
+    size_t cap = self->arena_cap ? self->arena_cap : 64 * 1024;
+    while (cap < self->arena_len + size)
+        cap *= 2;
+    size_t offs_cap = self->offs_cap ? self->offs_cap : 256;
+    while (offs_cap < k + 2)
+        offs_cap *= 2;
+    uint8_t *arena = realloc (self->arena, cap);
+    if (arena)
+        self->arena = arena;
+    size_t *offs = realloc (self->offs, offs_cap * sizeof *offs);
+    if (offs)
+        self->offs = offs;
+    if (!arena || !offs)
+        return -1;
+    self->arena_cap = cap;
+    self->offs_cap = offs_cap;
+    return 0;
+}
+
+int
+worker_results_add (worker_results_t *self, uint64_t pool, const proto_job_t *job,
+                    const void *data, size_t size)
+{
+    if (size > PROTO_PACK_ITEM_MAX) {
+        int rc = worker_results_flush (self, pool);
+        /* As before the split: the big one is tried even when the batch
+           could not go (the worker ends either way). */
+        return s_send_alone (self, pool, job, NULL, data, size) || rc ? -1 : 0;
+    }
+    proto_job_t *slot = NULL;
+    if (s_reserve (self, size) == 0)
+        slot = proto_msg_add_job (&self->msg);
+    if (!slot) {
+        zsys_error ("worker %s: out of memory batching results", self->id);
+        return -1;
+    }
+    slot->id = job->id;
+    slot->attempt = job->attempt;
+    slot->status = job->status;
+    slot->flags = job->flags;
+    size_t k = self->msg.njobs - 1;
+    self->offs[k] = self->arena_len;
+    if (size)
+        memcpy (self->arena + self->arena_len, data, size);
+    self->arena_len += size;
+    if (self->msg.njobs == 1)
+        self->since = zclock_mono ();
+    self->bytes += size;
+    return 0;
+}
+
+int
+worker_results_add_frame (worker_results_t *self, uint64_t pool, uint64_t id,
+                          uint32_t attempt, zframe_t **frame)
+{
+    int rc = worker_results_flush (self, pool);
+    proto_job_t job = { .id = id, .attempt = attempt };
+    return s_send_alone (self, pool, &job, frame, NULL, 0) || rc ? -1 : 0;
+}
+
+bool
+worker_results_due (const worker_results_t *self, int64_t now)
+{
+    return self->msg.njobs >= RESULTS_MAX || self->bytes >= RESULTS_BYTES_MAX
+           || (self->msg.njobs && now - self->since >= RESULTS_AGE_MS);
+}
+
+void
+worker_results_busy (worker_results_t *self)
+{
+    if (!self->busy_since_us)
+        self->busy_since_us = zclock_usecs ();
+}
+
+void
+worker_results_arrived (worker_results_t *self, int64_t arrived_us)
+{
+    self->last_arrived_us = arrived_us;
+}
+
+int
+worker_results_refuse (worker_results_t *self, const proto_msg_t *job_msg,
+                       const char *reason)
+{
+    proto_msg_t reply;
+    proto_msg_init (&reply, PROTO_RESULT);
+    proto_msg_set_pool (&reply, job_msg->pool);
+    for (size_t i = 0; i < job_msg->njobs; i++) {
+        proto_job_t *job = proto_msg_add_job (&reply);
+        if (!job || proto_msg_add_bytes (&reply, reason, strlen (reason)) != PROTO_OK) {
+            proto_msg_reset (&reply);
+            return 0;
+        }
+        job->id = job_msg->jobs[i].id;
+        job->attempt = job_msg->jobs[i].attempt;
+        job->status = POOL_EJOB;
+    }
+    return worker_link_send (self->link, &reply);
+}
