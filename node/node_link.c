@@ -1,6 +1,8 @@
 /*  node/node_link.c - start_node's link to the head.  See node_link.h. */
 #include "node_link.h"
 #include "proto/link.h"
+#include "views.h"
+#include "heartbeat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,10 @@ struct node_link {
     zloop_t *loop;                     /* borrowed */
     node_link_events_t events;
     proto_link_t *link; /* NULL while the head is away */
-    int heartbeat_ms;
     int liveness;
-    int64_t last_heard; /* zclock_mono of the last message */
-    const char *forgot; /* why the head must be joined again, or NULL */
+    proto_heartbeat_t beat; /* silence_ms: liveness x heartbeat; the
+                               zloop timer sends the beats */
+    const char *forgot;     /* why the head must be joined again, or NULL */
     int heartbeat_timer;
     int reconnect_timer; /* -1 unless reconnecting */
     char reconnect_error[512];
@@ -34,8 +36,8 @@ node_link_new (const supervisor_config_t *config, zloop_t *loop,
     self->config = config;
     self->loop = loop;
     self->events = *events;
-    self->heartbeat_ms = 1000;
     self->liveness = 3;
+    proto_heartbeat_init (&self->beat, 1000, 3000, zclock_mono ());
     self->heartbeat_timer = -1;
     self->reconnect_timer = -1;
     return self;
@@ -60,18 +62,20 @@ node_link_connect (node_link_t *self, double timeout, char *error, size_t error_
 
     proto_msg_t hello;
     proto_msg_init (&hello, PROTO_HELLO);
-    proto_msg_set_role (&hello, PROTO_ROLE_NODE);
-    proto_msg_set_id (&hello, self->config->node_id);
-    proto_msg_set_text (&hello, "%s", hostname);
-    proto_msg_add_num (&hello, (uint64_t)self->config->nslots);
+    proto_hello_t said = { .role = PROTO_ROLE_NODE,
+                           .text = hostname,
+                           .worker_slots = self->config->nslots };
+    snprintf (said.id, sizeof said.id, "%s", self->config->node_id);
+    proto_hello_set (&hello, &said);
     int rc = proto_link_connect (&self->link, self->config->server, self->config->keys,
                                  &hello, timeout, NULL, error, error_size);
     proto_msg_reset (&hello);
     if (rc != PROTO_OK)
         return rc;
-    self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
+    int heartbeat_ms = proto_link_heartbeat_ms (self->link);
     self->liveness = proto_link_liveness (self->link);
-    self->last_heard = zclock_mono ();
+    proto_heartbeat_init (&self->beat, heartbeat_ms,
+                          (int64_t)heartbeat_ms * self->liveness, zclock_mono ());
     return 0;
 }
 
@@ -96,7 +100,7 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
         proto_msg_reset (&msg);
         return 0;
     }
-    self->last_heard = zclock_mono ();
+    proto_heartbeat_heard (&self->beat, zclock_mono ());
     if (rc != PROTO_OK) {
         zsys_warning ("bad message from the head: %s", reason);
         proto_msg_reset (&msg);
@@ -143,7 +147,7 @@ node_link_up (node_link_t *self)
     if (self->heartbeat_timer >= 0)
         zloop_timer_end (self->loop, self->heartbeat_timer);
     self->heartbeat_timer
-        = zloop_timer (self->loop, (size_t)self->heartbeat_ms, 0, s_heartbeat, self);
+        = zloop_timer (self->loop, (size_t)self->beat.heartbeat_ms, 0, s_heartbeat, self);
     return self->heartbeat_timer >= 0 ? 0 : -1;
 }
 
@@ -210,8 +214,9 @@ s_heartbeat (zloop_t *loop, int timer_id, void *arg)
     node_link_t *self = arg;
     if (!self->link)
         return 0;
-    int64_t quiet = zclock_mono () - self->last_heard;
-    if (self->forgot || quiet > (int64_t)self->liveness * self->heartbeat_ms) {
+    int64_t now = zclock_mono ();
+    int64_t quiet = proto_heartbeat_silence (&self->beat, now);
+    if (self->forgot || proto_heartbeat_lost (&self->beat, now)) {
         char why[128];
         if (self->forgot)
             snprintf (why, sizeof why, "%s", self->forgot);
@@ -244,7 +249,7 @@ node_link_stop (node_link_t *self)
 int
 node_link_heartbeat_ms (const node_link_t *self)
 {
-    return self->heartbeat_ms;
+    return (int)self->beat.heartbeat_ms;
 }
 
 int

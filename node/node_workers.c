@@ -5,6 +5,7 @@
 #include "spawn.h"
 #include "gpu/discover.h"
 #include "proto/link.h"
+#include "views.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -265,40 +266,30 @@ s_exited (node_workers_t *self, node_worker_t *worker, int status)
 
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_WORKER_DIED);
-    proto_msg_set_id (&msg, worker->id);
-    proto_msg_set_node (&msg, self->config->node_id);
-    proto_msg_set_code (&msg, code);
     /*  The process id tells the head which process of the slot died, so a
-        late report never retires the slot's next process. */
-    proto_msg_set_seq (&msg, (uint64_t)pid);
-    /*  The job it was running, from the scoreboard: only that one is
-        charged an attempt; none when it died between jobs. */
-    uint64_t pool, job_id;
-    uint32_t attempt;
+        late report never retires the slot's next process.  Where it was,
+        from the scoreboard: only the job it was running is charged an
+        attempt; none when it died between jobs. */
+    uint64_t pool = 0, job_id = 0;
+    uint32_t attempt = 0;
     int running = node_scoreboard_read (worker->board, &pool, &job_id, &attempt);
-    if (running == 2) {
-        /* it died in handle_update: nums [2, seq] */
-        proto_msg_add_num (&msg, 2);
-        proto_msg_add_num (&msg, job_id);
-        proto_msg_set_pool (&msg, pool);
-    } else if (running == 3) {
-        /* it died loading the pool (dlopen, init): nums [3] */
-        proto_msg_add_num (&msg, 3);
-        proto_msg_set_pool (&msg, pool);
-    } else if (running == 1) {
-        proto_job_t *job = proto_msg_add_job (&msg);
-        if (job) {
-            job->id = job_id;
-            job->attempt = attempt;
-            proto_msg_set_pool (&msg, pool);
-        }
-    } else
-        proto_msg_add_num (&msg, 0); /* says: it was running nothing */
-    proto_msg_set_text (&msg, "worker %s %s%s", worker->id, how,
-                        running == 1   ? " while running a job"
-                        : running == 2 ? " in handle_update"
-                        : running == 3 ? " while loading its pool"
-                                       : "");
+    proto_died_t died = { .pid = (uint64_t)pid, .code = code, .pool = pool };
+    snprintf (died.id, sizeof died.id, "%s", worker->id);
+    died.where = running == 1   ? PROTO_DIED_JOB
+                 : running == 2 ? PROTO_DIED_UPDATE
+                 : running == 3 ? PROTO_DIED_INIT
+                                : PROTO_DIED_IDLE;
+    died.job.id = job_id;
+    died.job.attempt = attempt;
+    died.update_seq = job_id; /* the scoreboard's slot for an update's seq */
+    char text[512];
+    snprintf (text, sizeof text, "worker %s %s%s", worker->id, how,
+              running == 1   ? " while running a job"
+              : running == 2 ? " in handle_update"
+              : running == 3 ? " while loading its pool"
+                             : "");
+    died.text = text;
+    proto_died_set (&msg, &died);
     node_link_send (self->link, &msg);
     if (worker->killed || self->stopping)
         return false;
@@ -354,14 +345,16 @@ s_kill (const node_worker_t *worker)
 void
 node_workers_kill (node_workers_t *self, const proto_msg_t *msg)
 {
+    proto_kill_t kill;
+    proto_kill_get (msg, &kill);
     for (int i = 0; i < self->count; i++) {
         node_worker_t *worker = &self->workers[i];
-        if (!streq (worker->id, msg->id))
+        if (!streq (worker->id, kill.id))
             continue;
-        if (worker->pid <= 0 || (uint64_t)worker->pid != msg->seq)
+        if (worker->pid <= 0 || (uint64_t)worker->pid != kill.pid)
             return;
         zsys_warning ("worker %s (pid %d): %s; killing it", worker->id, (int)worker->pid,
-                      msg->text ? msg->text : "the head asked");
+                      kill.why[0] ? kill.why : "the head asked");
         worker->killed = true;
         s_kill (worker);
         return;
@@ -434,12 +427,14 @@ node_workers_gpu_usage (node_workers_t *self, proto_msg_t *msg)
     int found = gpu_discover (devices, PROTO_NUMS_MAX, error, sizeof error);
     if (found <= 0)
         return;
-    for (int i = 0; i < self->count && i < PROTO_NUMS_MAX; i++) {
-        uint64_t used = UINT64_MAX; /* unknown */
+    uint64_t used[PROTO_NUMS_MAX];
+    int n = self->count < PROTO_NUMS_MAX ? self->count : PROTO_NUMS_MAX;
+    for (int i = 0; i < n; i++) {
+        used[i] = UINT64_MAX; /* unknown */
         for (int d = 0; d < found && d < PROTO_NUMS_MAX; d++)
             if (self->workers[i].plan.gpu
                 && streq (devices[d].uuid, self->workers[i].plan.uuid))
-                used = devices[d].memory_total - devices[d].memory_free;
-        proto_msg_add_num (msg, used);
+                used[i] = devices[d].memory_total - devices[d].memory_free;
     }
+    proto_gpu_usage_set (msg, used, (size_t)n);
 }

@@ -19,6 +19,7 @@
 #include "proto/keys.h"
 #include "proto/link.h"
 #include "proto/msg.h"
+#include "views.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -180,16 +181,20 @@ s_run_status (const start_node_options_t *options, const proto_keys_t *keys)
             continue; /* timed out: the loop says so */
         if (rc != PROTO_OK)
             continue; /* not for us */
-        if (msg.type == PROTO_STATUS) {
-            if (msg.text && *msg.text) {
-                fputs (msg.text, stdout);
-                if (msg.text[msg.text_size - 1] != '\n')
+        proto_status_t status;
+        char why[128];
+        if (msg.type == PROTO_STATUS
+            && proto_status_get (&msg, &status, why, sizeof why) == PROTO_OK) {
+            size_t len = strlen (status.text);
+            if (len) {
+                fputs (status.text, stdout);
+                if (status.text[len - 1] != '\n')
                     fputc ('\n', stdout);
             } else
                 printf ("nodes: %llu\nworkers: %llu\npools: %llu\n",
-                        (unsigned long long)(msg.nnums > 0 ? msg.nums[0] : 0),
-                        (unsigned long long)(msg.nnums > 1 ? msg.nums[1] : 0),
-                        (unsigned long long)(msg.nnums > 2 ? msg.nums[2] : 0));
+                        (unsigned long long)status.nodes,
+                        (unsigned long long)status.workers,
+                        (unsigned long long)status.pools);
             fflush (stdout);
             exit_code = 0;
             break;

@@ -101,7 +101,7 @@ s_request (worker_blocks_t *self, proto_msg_t *req, proto_type_t want,
         if (drc == PROTO_EIO)
             continue;
         if (drc != PROTO_OK) {
-            if (worker_link_send_error (link, POOL_EPROTO, reason))
+            if (worker_link_send_error (link, PROTO_CODE_EPROTO, reason))
                 self->events.failed (self->events.arg);
             continue;
         }
@@ -115,7 +115,8 @@ s_request (worker_blocks_t *self, proto_msg_t *req, proto_type_t want,
             /* The head answers a failed BLOCK_GET/PUT with an ERROR naming
                no pool; we have one request out at a time. */
             snprintf (error, error_size, "%s", msg.text ? msg.text : "block store error");
-            rc = msg.code < 0 && msg.code > -100 ? (int)msg.code : POOL_EIO;
+            /* The head's code, as the worker API says it. */
+            rc = msg.code == PROTO_CODE_EINVAL ? POOL_EINVAL : POOL_EIO;
         } else {
             self->events.message (self->events.arg, &msg);
             if (*self->ending) {

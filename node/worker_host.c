@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codes.h"
 #include "elf_check.h"
 #include "worker_ctx.h"
 
@@ -32,12 +33,12 @@ worker_host_load (worker_host_t **host, const char *path, const char *name,
                   size_t error_size)
 {
     *host = NULL;
-    int rc = POOL_ELIBRARY;
+    int rc = PROTO_CODE_ELIBRARY;
     bool init_called = false;
     worker_host_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (error, error_size, "out of memory");
-        rc = POOL_ENOMEM;
+        rc = PROTO_CODE_ENOMEM;
         goto cleanup;
     }
     char shown[160];
@@ -101,7 +102,7 @@ worker_host_load (worker_host_t **host, const char *path, const char *name,
     if (!self->self) {
         const char *why = worker_ctx_error (ctx);
         snprintf (error, error_size, "init failed: %s", why ? why : "init returned NULL");
-        rc = POOL_EWORKER;
+        rc = PROTO_CODE_EWORKER;
         goto cleanup;
     }
     *host = self;

@@ -23,14 +23,15 @@ typedef struct worker_host worker_host_t;
     (the library's file name on the client, may be NULL) is what messages
     call it.  Returns 0 with *host set, or with *host NULL and the reason
     in error[error_size]:
-      POOL_ELIBRARY  not a shared object for this machine, dlopen failed,
+    (wire codes, proto/codes.h: they go to the head in WORKER_READY)
+      PROTO_CODE_ELIBRARY  not a shared object for this machine, dlopen failed,
                      no `pool_worker` symbol, an ABI version outside
                      1..POOL_WORKER_ABI ("worker library NAME was built for
                      pool_worker ABI 3; this dcpool supports ABI 1..2:
                      upgrade dcpool on the nodes"), or a table without init
                      or run;
-      POOL_EWORKER   init returned NULL ("init failed: <message>");
-      POOL_ENOMEM. */
+      PROTO_CODE_EWORKER   init returned NULL ("init failed: <message>");
+      PROTO_CODE_ENOMEM. */
 int worker_host_load (worker_host_t **host, const char *path, const char *name,
                       pool_bytes_t init_data, pool_worker_ctx_t *ctx, char *error,
                       size_t error_size);

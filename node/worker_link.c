@@ -3,6 +3,8 @@
 #include "worker_link.h"
 #include "link.h"
 #include "shm.h"
+#include "views.h"
+#include "heartbeat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +21,9 @@ struct worker_link {
     proto_link_t *link;                     /* NULL while not connected */
     zsock_t *sock;                          /* the link's, borrowed */
     zpoller_t *poller;
-    int heartbeat_ms;
+    proto_heartbeat_t beat; /* silence_ms: liveness x heartbeat */
     int liveness;
-    uint64_t head_epoch; /* the head we talk to (WELCOME nums [2]) */
-    int64_t last_sent;   /* zclock_mono of the last send */
-    int64_t last_heard;  /* ... of the last receive */
+    uint64_t head_epoch; /* the head we talk to (its WELCOME's epoch) */
 };
 
 /*  User code that calls exit() ends the process from inside a run: the
@@ -82,45 +82,42 @@ worker_link_destroy (worker_link_t **self)
     *self = NULL;
 }
 
-/*  HELLO of a worker: id, node, text "cpu" or "GPU <index> <name>",
-    nums [gpu index or UINT64_MAX, gpu memory]. */
+/*  HELLO of a worker (proto_hello_t): id, node, text "cpu" or "GPU <index> <name>",
+    its GPU, its pid and host key, and the pool it would rejoin. */
 static int
 s_build_hello (worker_link_t *self, const worker_rejoin_t *rejoin, proto_msg_t *hello)
 {
     const worker_args_t *args = self->args;
     bool gpu = args->gpu_index >= 0;
-    proto_msg_set_role (hello, PROTO_ROLE_WORKER);
-    int rc = proto_msg_set_id (hello, args->id);
-    if (rc == PROTO_OK)
-        rc = proto_msg_set_node (hello, args->node);
-    if (rc == PROTO_OK && gpu)
-        rc = proto_msg_set_text (hello, "GPU %d %s", args->gpu_index, args->gpu_name);
-    if (rc == PROTO_OK && !gpu)
-        rc = proto_msg_set_text (hello, "cpu");
-    if (rc == PROTO_OK)
-        rc = proto_msg_add_num (hello, gpu ? (uint64_t)args->gpu_index : UINT64_MAX);
-    if (rc == PROTO_OK)
-        rc = proto_msg_add_num (hello, gpu ? args->gpu_memory : 0);
-    /* A worker with a pool loaded asks to rejoin it: the pool, its
-       library's hash, and the updates it applied (nums [2]). */
-    if (rc == PROTO_OK && rejoin) {
-        proto_msg_set_pool (hello, rejoin->pool);
-        rc = proto_msg_add_hash (hello, rejoin->lib_hash);
-        if (rc == PROTO_OK)
-            rc = proto_msg_add_hash (hello, rejoin->init_hash);
-        if (rc == PROTO_OK)
-            rc = proto_msg_add_num (hello, rejoin->useq_applied);
-        if (rc == PROTO_OK)
-            rc = proto_msg_add_num (hello, rejoin->pool_epoch);
-    }
+    char text[PROTO_ID_MAX + 32];
+    if (gpu)
+        snprintf (text, sizeof text, "GPU %d %s", args->gpu_index, args->gpu_name);
+    else
+        snprintf (text, sizeof text, "cpu");
     /* The pid tells the head which process of this slot a WORKER_DIED
-       from the node is about. */
-    proto_msg_set_seq (hello, (uint64_t)getpid ());
-    /* The host key lets the head send inputs of clients on this host by
-       shared memory. */
-    if (rc == PROTO_OK && self->host_key[0])
-        rc = proto_msg_set_host (hello, self->host_key);
-    return rc;
+       from the node is about; the host key lets it send inputs of
+       clients on this host by shared memory. */
+    proto_hello_t said = { .role = PROTO_ROLE_WORKER,
+                           .text = text,
+                           .pid = (uint64_t)getpid (),
+                           .has_gpu = gpu,
+                           .gpu_index = gpu ? (uint64_t)args->gpu_index : 0,
+                           .gpu_memory = gpu ? args->gpu_memory : 0 };
+    snprintf (said.id, sizeof said.id, "%s", args->id);
+    snprintf (said.node, sizeof said.node, "%s", args->node);
+    snprintf (said.host, sizeof said.host, "%s", self->host_key);
+    /* A worker with a pool loaded asks to rejoin it: the pool, its
+       library's and init data's hashes, the updates it applied and the
+       head that assigned it. */
+    if (rejoin) {
+        said.rejoin = true;
+        said.pool = rejoin->pool;
+        memcpy (said.lib_hash, rejoin->lib_hash, PROTO_HASH_SIZE);
+        memcpy (said.init_hash, rejoin->init_hash, PROTO_HASH_SIZE);
+        said.useq = rejoin->useq_applied;
+        said.epoch = rejoin->pool_epoch;
+    }
+    return proto_hello_set (hello, &said);
 }
 
 int
@@ -142,25 +139,28 @@ worker_link_connect (worker_link_t *self, const worker_rejoin_t *rejoin)
         rc = proto_link_connect (&self->link, self->args->server, &self->keys, &hello,
                                  CONNECT_TIMEOUT_S, &welcome, error, sizeof error);
         proto_msg_reset (&hello);
-        self->head_epoch = welcome.nnums > 2 ? welcome.nums[2] : 0;
+        proto_welcome_t said;
+        proto_welcome_get (&welcome, &said);
+        self->head_epoch = said.epoch;
         proto_msg_reset (&welcome);
         if (rc == PROTO_OK) {
             self->sock = proto_link_sock (self->link);
-            self->heartbeat_ms = proto_link_heartbeat_ms (self->link);
+            int heartbeat_ms = proto_link_heartbeat_ms (self->link);
             self->liveness = proto_link_liveness (self->link);
+            proto_heartbeat_init (&self->beat, heartbeat_ms,
+                                  (int64_t)heartbeat_ms * self->liveness, zclock_mono ());
             self->poller = zpoller_new (self->sock, NULL);
             if (!self->poller) {
                 zsys_error ("worker %s: cannot create a poller", id);
                 return WORKER_LINK_EFAILED;
             }
-            self->last_sent = self->last_heard = zclock_mono ();
             if (!s_exiting_link) {
                 /* After the first socket: CZMQ's handler is in place. */
                 s_exiting_link = self;
                 atexit (s_at_exit);
             }
             zsys_info ("worker %s: connected to %s (heartbeat %d ms, liveness %d)", id,
-                       self->args->server, self->heartbeat_ms, self->liveness);
+                       self->args->server, heartbeat_ms, self->liveness);
             return 0;
         }
         zsys_error ("worker %s: %s", id, error);
@@ -205,7 +205,7 @@ worker_link_send (worker_link_t *self, proto_msg_t *msg)
                     proto_type_name (msg->type), rc);
         return -1;
     }
-    self->last_sent = zclock_mono ();
+    proto_heartbeat_sent (&self->beat, zclock_mono ());
     return 0;
 }
 
@@ -231,7 +231,7 @@ worker_link_send_error (worker_link_t *self, int64_t code, const char *text)
 int
 worker_link_heartbeat (worker_link_t *self, int64_t now)
 {
-    if (now - self->last_sent < self->heartbeat_ms)
+    if (!proto_heartbeat_due (&self->beat, now))
         return 0;
     return worker_link_send_bare (self, PROTO_HEARTBEAT) ? -1 : 1;
 }
@@ -239,7 +239,7 @@ worker_link_heartbeat (worker_link_t *self, int64_t now)
 int64_t
 worker_link_heartbeat_in (const worker_link_t *self, int64_t now)
 {
-    return self->heartbeat_ms - (now - self->last_sent);
+    return self->beat.last_sent + self->beat.heartbeat_ms - now;
 }
 
 bool
@@ -253,7 +253,7 @@ worker_link_recv (worker_link_t *self, proto_msg_t *msg, char *reason, size_t re
 {
     int rc = proto_msg_recv (msg, zsock_resolve (self->sock), reason, reason_size);
     if (rc != PROTO_EIO)
-        self->last_heard = zclock_mono ();
+        proto_heartbeat_heard (&self->beat, zclock_mono ());
     return rc;
 }
 
@@ -266,29 +266,29 @@ worker_link_wait (worker_link_t *self, int ms)
 int64_t
 worker_link_silence (const worker_link_t *self, int64_t now)
 {
-    return now - self->last_heard;
+    return proto_heartbeat_silence (&self->beat, now);
 }
 
 bool
 worker_link_still_receiving (worker_link_t *self, int64_t now)
 {
     int quiet = proto_link_quiet_ms (self->link);
-    if (quiet < 0 || quiet >= self->heartbeat_ms)
+    if (quiet < 0 || quiet >= self->beat.heartbeat_ms)
         return false;
-    self->last_heard = now - quiet;
+    proto_heartbeat_heard (&self->beat, now - quiet);
     return true;
 }
 
 void
 worker_link_expire (worker_link_t *self)
 {
-    self->last_heard = 0;
+    proto_heartbeat_lose (&self->beat);
 }
 
 int
 worker_link_heartbeat_ms (const worker_link_t *self)
 {
-    return self->heartbeat_ms;
+    return (int)self->beat.heartbeat_ms;
 }
 
 int

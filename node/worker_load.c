@@ -3,6 +3,7 @@
 #include "worker_load.h"
 #include "pool.h"
 #include "worker_cache.h"
+#include "views.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -99,7 +100,7 @@ s_load (worker_load_t *self)
     char path[PATH_MAX];
     char error[1024] = "";
     if (worker_cache_path (self->cache_dir, self->lib_hash, ".so", path, sizeof path))
-        return s_ready (self, POOL_ELIBRARY, "cache path too long");
+        return s_ready (self, PROTO_CODE_ELIBRARY, "cache path too long");
     pool_bytes_t init = { NULL, 0 };
     if (self->init_data)
         init = (pool_bytes_t){ zframe_data (self->init_data),
@@ -128,7 +129,7 @@ s_want_block (worker_load_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_
         if (memcmp (empty, hash, PROTO_HASH_SIZE) == 0) {
             self->init_data = zframe_new (NULL, 0);
             if (!self->init_data) {
-                s_ready (self, POOL_ENOMEM, "out of memory");
+                s_ready (self, PROTO_CODE_ENOMEM, "out of memory");
                 return -1;
             }
             return 0;
@@ -136,13 +137,13 @@ s_want_block (worker_load_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_
     }
     if (worker_cache_path (self->cache_dir, hash, is_init ? "" : ".so", path,
                            sizeof path)) {
-        s_ready (self, POOL_EWORKER, "cache path too long");
+        s_ready (self, PROTO_CODE_EWORKER, "cache path too long");
         return -1;
     }
     zframe_t *bytes = NULL;
     int rc = worker_cache_read (path, hash, &bytes, error, sizeof error);
     if (rc < 0) {
-        s_ready (self, POOL_EWORKER, error);
+        s_ready (self, PROTO_CODE_EWORKER, error);
         return -1;
     }
     if (rc == 0) {
@@ -156,7 +157,7 @@ s_want_block (worker_load_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_
     proto_msg_init (&get, PROTO_BLOCK_GET);
     if (proto_msg_add_hash (&get, hash) != PROTO_OK) {
         proto_msg_reset (&get);
-        s_ready (self, POOL_EWORKER, "cannot build BLOCK_GET");
+        s_ready (self, PROTO_CODE_EWORKER, "cannot build BLOCK_GET");
         return -1;
     }
     if (worker_link_send (self->link, &get))
@@ -168,14 +169,14 @@ s_want_block (worker_load_t *self, const uint8_t hash[PROTO_HASH_SIZE], bool is_
     return 0;
 }
 
-/*  True when msg, an ASSIGN, names the library and init data this worker
-    has loaded and ready. */
+/*  True when the ASSIGN names the library and init data this worker has
+    loaded and ready. */
 static bool
-s_has_loaded (const worker_load_t *self, const proto_msg_t *msg)
+s_has_loaded (const worker_load_t *self, const proto_assign_t *assign)
 {
-    return self->state == WORKER_READY && msg->nhashes >= 2
-           && memcmp (msg->hash[0], self->lib_hash, PROTO_HASH_SIZE) == 0
-           && memcmp (msg->hash[1], self->init_hash, PROTO_HASH_SIZE) == 0;
+    return self->state == WORKER_READY
+           && memcmp (assign->lib_hash, self->lib_hash, PROTO_HASH_SIZE) == 0
+           && memcmp (assign->init_hash, self->init_hash, PROTO_HASH_SIZE) == 0;
 }
 
 /*  ASSIGN to a worker that has a pool loaded: after a head restart the
@@ -183,41 +184,41 @@ s_has_loaded (const worker_load_t *self, const proto_msg_t *msg)
     that have its library and init data loaded.  They serve it as they
     are, with the updates they applied.  WORKER_READY's result. */
 static int
-s_take_back (worker_load_t *self, const proto_msg_t *msg)
+s_take_back (worker_load_t *self, const proto_assign_t *assign)
 {
     zsys_info ("worker %s: serves pool %" PRIu64 " (pool %" PRIu64
                " before the head restarted) with its library loaded",
-               self->id, msg->pool, self->pool);
-    self->pool = msg->pool;
+               self->id, assign->pool, self->pool);
+    self->pool = assign->pool;
     self->pool_epoch = worker_link_head_epoch (self->link);
-    self->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
+    self->job_timeout_ms = assign->job_timeout_ms;
     return s_ready (self, 0, NULL);
 }
 
 int
 worker_load_assign (worker_load_t *self, const proto_msg_t *msg)
 {
-    if (s_has_loaded (self, msg))
-        return s_take_back (self, msg);
+    proto_assign_t assign;
+    char reason[128];
+    bool named = proto_assign_get (msg, &assign, reason, sizeof reason) == PROTO_OK;
+    if (named && s_has_loaded (self, &assign))
+        return s_take_back (self, &assign);
     if (self->state != WORKER_IDLE) {
         zsys_warning ("worker %s: ASSIGN for pool %" PRIu64 " while serving pool %" PRIu64
                       "; ignored",
                       self->id, msg->pool, self->pool);
-        return worker_link_send_error (self->link, POOL_EPROTO,
+        return worker_link_send_error (self->link, PROTO_CODE_EPROTO,
                                        "worker already has a pool");
     }
     self->state = WORKER_LOADING;
     self->pool = msg->pool;
     self->pool_epoch = worker_link_head_epoch (self->link);
-    snprintf (self->pool_name, sizeof self->pool_name, "%s", msg->text ? msg->text : "");
-    self->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
-    if (msg->nhashes < 1)
-        return s_ready (self, POOL_ELIBRARY, "ASSIGN names no worker library");
-    memcpy (self->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
-    if (msg->nhashes > 1)
-        memcpy (self->init_hash, msg->hash[1], PROTO_HASH_SIZE);
-    else
-        proto_hash ("", 0, self->init_hash);
+    if (!named)
+        return s_ready (self, PROTO_CODE_ELIBRARY, reason);
+    snprintf (self->pool_name, sizeof self->pool_name, "%s", assign.name);
+    self->job_timeout_ms = assign.job_timeout_ms;
+    memcpy (self->lib_hash, assign.lib_hash, PROTO_HASH_SIZE);
+    memcpy (self->init_hash, assign.init_hash, PROTO_HASH_SIZE);
     zsys_info ("worker %s: assigned pool %" PRIu64 " (%s)", self->id, self->pool,
                self->pool_name);
     if (s_want_block (self, self->lib_hash, false)
@@ -231,11 +232,11 @@ worker_load_assign (worker_load_t *self, const proto_msg_t *msg)
 int
 worker_load_block (worker_load_t *self, proto_msg_t *msg)
 {
-    if (self->state != WORKER_LOADING || msg->nhashes < 1) {
+    const uint8_t *hash = proto_block_hash (msg);
+    if (self->state != WORKER_LOADING || !hash) {
         zsys_warning ("worker %s: unexpected BLOCK ignored", self->id);
         return 0;
     }
-    const uint8_t *hash = msg->hash[0];
     bool is_lib
         = self->lib_pending && memcmp (hash, self->lib_hash, PROTO_HASH_SIZE) == 0;
     bool is_init = !is_lib && self->init_pending
@@ -246,27 +247,27 @@ worker_load_block (worker_load_t *self, proto_msg_t *msg)
     }
     zframe_t *frame = proto_msg_pop_frame (msg);
     if (!frame)
-        return s_ready (self, POOL_EWORKER, "BLOCK without its bytes");
+        return s_ready (self, PROTO_CODE_EWORKER, "BLOCK without its bytes");
     char error[1024] = "";
     uint8_t actual[PROTO_HASH_SIZE];
     proto_hash (zframe_data (frame), zframe_size (frame), actual);
     if (memcmp (actual, hash, PROTO_HASH_SIZE) != 0) {
         zframe_destroy (&frame);
-        return s_ready (self, POOL_EWORKER,
+        return s_ready (self, PROTO_CODE_EWORKER,
                         "block from the head does not match its hash");
     }
     char path[PATH_MAX];
     if (worker_cache_path (self->cache_dir, hash, is_lib ? ".so" : "", path,
                            sizeof path)) {
         zframe_destroy (&frame);
-        return s_ready (self, POOL_EWORKER, "cache path too long");
+        return s_ready (self, PROTO_CODE_EWORKER, "cache path too long");
     }
     if (worker_cache_write (path, zframe_data (frame), zframe_size (frame), error,
                             sizeof error)) {
         zframe_destroy (&frame);
         /* The library must be on disk to be loaded; init data need not be. */
         if (is_lib)
-            return s_ready (self, POOL_EWORKER, error);
+            return s_ready (self, PROTO_CODE_EWORKER, error);
         zsys_warning ("worker %s: %s", self->id, error);
     }
     if (is_lib) {
@@ -294,7 +295,7 @@ worker_load_fetch_failed (worker_load_t *self, const char *text)
     char reason[1024];
     snprintf (reason, sizeof reason, "cannot fetch the %s block: %s",
               self->lib_pending ? "library" : "init data", text);
-    s_ready (self, POOL_EWORKER, reason);
+    s_ready (self, PROTO_CODE_EWORKER, reason);
     return -1;
 }
 

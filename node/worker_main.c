@@ -247,7 +247,7 @@ s_drain (worker_t *self)
         if (rc != PROTO_OK) {
             zsys_warning ("worker %s: bad message from the head: %s", self->args.id,
                           reason);
-            if (worker_link_send_error (self->link, POOL_EPROTO, reason))
+            if (worker_link_send_error (self->link, PROTO_CODE_EPROTO, reason))
                 s_finish (self, EXIT_FAILED);
         } else
             s_on_message (self, &msg);

@@ -2,6 +2,7 @@
     See worker_results.h. */
 #include "worker_results.h"
 #include "pool.h"
+#include "views.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,11 +92,11 @@ worker_results_flush (worker_results_t *self, uint64_t pool)
     proto_msg_set_pool (&self->msg, pool);
     /* How long the jobs ran, and how long the last one was here. */
     int64_t now_us = zclock_usecs ();
-    proto_msg_add_num (
-        &self->msg, self->busy_since_us ? (uint64_t)(now_us - self->busy_since_us) : 0);
-    proto_msg_add_num (&self->msg, self->last_arrived_us
-                                       ? (uint64_t)(now_us - self->last_arrived_us)
-                                       : 0);
+    proto_timing_t timing
+        = { .busy_us = self->busy_since_us ? (uint64_t)(now_us - self->busy_since_us) : 0,
+            .residence_us
+            = self->last_arrived_us ? (uint64_t)(now_us - self->last_arrived_us) : 0 };
+    proto_timing_set (&self->msg, &timing);
     int rc = worker_link_send (self->link, &self->msg);
     worker_results_clear (self);
     return rc;
@@ -229,7 +230,7 @@ worker_results_refuse (worker_results_t *self, const proto_msg_t *job_msg,
         }
         job->id = job_msg->jobs[i].id;
         job->attempt = job_msg->jobs[i].attempt;
-        job->status = POOL_EJOB;
+        job->status = PROTO_CODE_EJOB;
     }
     return worker_link_send (self->link, &reply);
 }

@@ -3,6 +3,7 @@
 #include "worker_run.h"
 #include "pool.h"
 #include "shm.h"
+#include "views.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -92,10 +93,7 @@ s_apply_update (worker_run_t *self, const worker_action_t *action)
     worker_results_flush (self->results, pool);
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_ERROR);
-    proto_msg_set_pool (&msg, pool);
-    proto_msg_set_seq (&msg, seq);
-    proto_msg_set_code (&msg, POOL_EWORKER);
-    if (proto_msg_set_text (&msg, "%s", why ? why : "handle_update returned non-zero")
+    if (proto_refusal_set (&msg, pool, seq, why ? why : "handle_update returned non-zero")
         != PROTO_OK)
         proto_msg_set_text (&msg, "handle_update refused it (reason too long)");
     worker_link_send (self->link, &msg);
@@ -253,7 +251,7 @@ s_run_job (worker_run_t *self, const worker_action_t *action)
             job.flags = PROTO_JOB_SHARED;
         }
     } else {
-        job.status = POOL_EJOB;
+        job.status = PROTO_CODE_EJOB;
         const char *why = worker_ctx_error (self->ctx);
         if (!why) {
             snprintf (text, sizeof text, "run returned %d", rc);

@@ -63,3 +63,9 @@ proto_heartbeat_resume (proto_heartbeat_t *self, int64_t now)
         self->last_heard += now - self->paused_at;
     self->paused_at = 0;
 }
+
+void
+proto_heartbeat_lose (proto_heartbeat_t *self)
+{
+    self->last_heard = INT64_MIN / 2; /* any silence check fails now */
+}

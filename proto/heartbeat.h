@@ -37,6 +37,8 @@ bool proto_heartbeat_lost (const proto_heartbeat_t *self, int64_t now);
 /* The next moment something is due (a HEARTBEAT, or the loss), at most
    deadline: how long a wait may sleep. */
 int64_t proto_heartbeat_wake (const proto_heartbeat_t *self, int64_t deadline);
+/* The other side is given up now (it said it does not know us). */
+void proto_heartbeat_lose (proto_heartbeat_t *self);
 /*  Listening stops (the application left the library) / starts again:
     the time in between is not silence, since nobody listened. */
 void proto_heartbeat_pause (proto_heartbeat_t *self, int64_t now);

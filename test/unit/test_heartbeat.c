@@ -36,6 +36,10 @@ test_the_other_side_is_lost_after_silence_ms (void **state)
     assert_false (proto_heartbeat_lost (&beat, 2600));
     assert_int_equal (proto_heartbeat_silence (&beat, 2600), 800);
     assert_true (proto_heartbeat_lost (&beat, 2700));
+    /* Told it is forgotten: lost at once, whatever was heard. */
+    proto_heartbeat_heard (&beat, 2700);
+    proto_heartbeat_lose (&beat);
+    assert_true (proto_heartbeat_lost (&beat, 2700));
 }
 
 static void
