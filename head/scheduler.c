@@ -654,9 +654,7 @@ head_sched_worker_ready (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         pool->init_failures++;
         if (pool->ready == 0 && pool->client) {
             /* No worker could load it: the pool is of no use. */
-            int code = msg->code >= PROTO_CODE_ETIMEOUT && msg->code < 0
-                           ? (int)msg->code
-                           : PROTO_CODE_EWORKER;
+            int code = proto_code_known (msg->code) ? (int)msg->code : PROTO_CODE_EWORKER;
             char text[PROTO_TEXT_MAX / 4];
             snprintf (text, sizeof text, "worker %s: %s", worker->id, why);
             head_sched_pool_fail (head, pool, code, text);

@@ -75,7 +75,7 @@ s_actor (zsock_t *pipe, void *arg)
             if (proto_msg_recv (&msg, zsock_resolve (sock), reason, sizeof reason)
                 == PROTO_OK) {
                 proto_welcome_t welcome;
-                if (msg.type == PROTO_WELCOME && msg.nnums > 0
+                if (msg.type == PROTO_WELCOME
                     && proto_welcome_get (&msg, &welcome) == PROTO_OK)
                     beat.heartbeat_ms = welcome.heartbeat_ms;
                 else if (msg.type == PROTO_ERROR && msg.code == PROTO_CODE_UNKNOWN_PEER)

@@ -2,6 +2,7 @@
     See worker_blocks.h. */
 #include "worker_blocks.h"
 #include "pool.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +106,8 @@ s_request (worker_blocks_t *self, proto_msg_t *req, proto_type_t want,
                 self->events.failed (self->events.arg);
             continue;
         }
-        if (msg.type == want && msg.nhashes >= 1
-            && memcmp (msg.hash[0], hash, PROTO_HASH_SIZE) == 0)
+        if (msg.type == want && proto_block_hash (&msg)
+            && memcmp (proto_block_hash (&msg), hash, PROTO_HASH_SIZE) == 0)
             rc = frame ? s_take_bytes (&msg, hash, hex, frame, error, error_size) : 0;
         else if (msg.type == PROTO_BLOCK || msg.type == PROTO_BLOCK_STORED)
             ; /* an answer to an earlier request that gave up: stale */

@@ -10,6 +10,9 @@
 #ifndef DCPOOL_PROTO_CODES_H
 #define DCPOOL_PROTO_CODES_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 enum {
     PROTO_CODE_EINVAL = -1,     /* a bad request (fields, hashes) */
     PROTO_CODE_ENOMEM = -2,     /* the head ran out of memory */
@@ -24,6 +27,29 @@ enum {
     PROTO_CODE_EIO = -15,       /* the store failed */
     PROTO_CODE_ETIMEOUT = -16   /* the worker's init ran out of time */
 };
+
+/* True when code is one of the set above. */
+static inline bool
+proto_code_known (int64_t code)
+{
+    switch (code) {
+    case PROTO_CODE_EINVAL:
+    case PROTO_CODE_ENOMEM:
+    case PROTO_CODE_EDENIED:
+    case PROTO_CODE_ELIBRARY:
+    case PROTO_CODE_EWORKER:
+    case PROTO_CODE_EPROTO:
+    case PROTO_CODE_EJOB:
+    case PROTO_CODE_ECRASHED:
+    case PROTO_CODE_ETIMEDOUT:
+    case PROTO_CODE_ECLOSED:
+    case PROTO_CODE_EIO:
+    case PROTO_CODE_ETIMEOUT:
+        return true;
+    default:
+        return false;
+    }
+}
 
 /*  ERROR.code the head uses for a message from a connection that has not
     said HELLO (the head restarted, or declared the peer dead): the peer

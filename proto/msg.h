@@ -4,13 +4,15 @@
     header: a msgpack map with "v" (protocol version), "t" (type) and the
     type's fields.  Frames 1..n are raw payloads (job inputs, outputs,
     blocks, updates), never packed into msgpack.  The head's ROUTER adds a
-    routing-id frame in front; proto_recv_router / proto_send_router deal
-    with it.
+    routing-id frame in front; proto_msg_recv_router / proto_msg_send_router
+    deal with it.
 
-    This file is the one place where a message is defined; nothing else
-    encodes or decodes one.  The decoder validates every field and length and
-    returns PROTO_EMALFORMED (with a reason) on anything off: callers log,
-    answer ERROR where they can, and carry on.
+    This file defines every message; codec.c alone encodes and decodes
+    them, wire.c alone puts them on a socket, and views.h gives each
+    message whose numbered slots carry meaning its named fields (nothing
+    outside proto/ reads nums [k]).  The decoder validates every field
+    and length and returns PROTO_EMALFORMED (with a reason) on anything
+    off: callers log, answer ERROR where they can, and carry on.
 
     Conversation (-> to head, <- from head):
 
