@@ -4,8 +4,8 @@
     (pool_code_from_head), and nothing else in the tree uses POOL_E* on
     the wire.  The values are those of POOL_E* so far: a client and a head
     of this protocol version agree on them.  Codes of proto's own
-    functions (PROTO_E* in msg.h, PROTO_LINK_E* in link.h) are return
-    values, never sent, and do not overlap these.
+    functions are return values, never sent: PROTO_E* (msg.h, -2..-5, the
+    decoder's, as malamute's) and PROTO_LINK_E* (link.h, -20..-24).
 */
 #ifndef DCPOOL_PROTO_CODES_H
 #define DCPOOL_PROTO_CODES_H

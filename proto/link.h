@@ -13,14 +13,13 @@
 
 typedef struct proto_link proto_link_t;
 
-/* Results of proto_link_connect, beside PROTO_OK. */
-#define PROTO_LINK_ECONNECT -10 /* nothing answered within the timeout */
-#define PROTO_LINK_EAUTH -11    /* CURVE handshake refused */
-#define PROTO_LINK_EDENIED -12  /* the head answered DENIED */
-#define PROTO_LINK_EINVAL -13   /* bad server address */
-#define PROTO_LINK_EREFUSED                                                              \
-    -14 /* connections refused (or no route): no                                         \
-           head listens there */
+/* Results of proto_link_connect, beside PROTO_OK: a range of their own,
+   apart from msg.h's PROTO_E* and the wire's PROTO_CODE_* (codes.h). */
+#define PROTO_LINK_ECONNECT -20 /* nothing answered within the timeout */
+#define PROTO_LINK_EAUTH -21    /* CURVE handshake refused */
+#define PROTO_LINK_EDENIED -22  /* the head answered DENIED */
+#define PROTO_LINK_EINVAL -23   /* bad server address */
+#define PROTO_LINK_EREFUSED -24 /* connections refused (or no route): no head listens */
 
 /*  Connects to server ("host:port" or "tcp://host:port"), sends hello
     (consumed: its frames go, the message is reset) and waits up to timeout
