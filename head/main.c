@@ -50,11 +50,7 @@ static int
 s_int_arg (const char *text, const char *flag, long long min, long long max,
            long long *out)
 {
-    if (proto_parse_int (text, min, max, out) == 0)
-        return 0;
-    fprintf (stderr, "pool-head: %s wants a number from %lld to %lld, not '%s'\n", flag,
-             min, max, text);
-    return -1;
+    return proto_parse_flag ("pool-head", flag, text, min, max, out);
 }
 
 int

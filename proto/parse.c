@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int
@@ -32,4 +33,15 @@ proto_parse_double (const char *text, double min, double max, double *out)
         return -1;
     *out = value;
     return 0;
+}
+
+int
+proto_parse_flag (const char *program, const char *flag, const char *text, long long min,
+                  long long max, long long *out)
+{
+    if (proto_parse_int (text, min, max, out) == 0)
+        return 0;
+    fprintf (stderr, "%s: %s wants a number from %lld to %lld, not '%s'\n", program, flag,
+             min, max, text ? text : "");
+    return -1;
 }
