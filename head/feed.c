@@ -1,0 +1,361 @@
+/*  head/feed.c - jobs and updates to workers, results back to clients:
+    each worker's window (how many jobs it may hold), feeding it from its
+    pool's queue, and what a RESULT means for both. */
+#include "feed.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "members.h"
+#include "views.h"
+
+/*  Input bytes a worker may hold in its window, whatever its prefetch: a
+    long round trip times many jobs of big inputs must not move the head's
+    memory into one worker. */
+#define WINDOW_BYTES_MAX (64ULL << 20)
+
+/*  Adapts how many jobs the worker may hold (its window) so that it never
+    waits for work: the job it runs, plus enough to cover the round trip
+    to it and PREFETCH_AHEAD_US more, at its run time per job.  Tiny jobs
+    get hundreds (batches amortise the messages), slow jobs one (no job
+    waits behind another on one worker while a second worker idles at the
+    end of a map), and a link with milliseconds of delay gets the jobs that
+    fill it.
+
+    The worker says in each RESULT how long its jobs ran and how long the
+    last one was in its hands; the head knows when it sent that job, so the
+    round trip is measured without the time jobs queue on the worker (the
+    window would otherwise inflate what it measures).  A worker that
+    answers with nothing left in flight while jobs wait was starved: its
+    window doubles.  Workers that send no timings get the older estimate,
+    their answer rate times PREFETCH_AHEAD_US. */
+#define PREFETCH_AHEAD_US 5000.0
+
+/* Sends the pool's updates the worker has not been sent yet. */
+static void
+s_send_updates (head_t *head, head_peer_t *worker)
+{
+    head_pool_t *pool = worker->pool;
+    uint64_t seq = 0;
+    for (zframe_t *frame = zlist_first (pool->updates); frame;
+         frame = zlist_next (pool->updates)) {
+        if (++seq <= worker->useq_sent)
+            continue;
+        proto_msg_t out;
+        proto_msg_init (&out, PROTO_UPDATE);
+        proto_msg_set_pool (&out, pool->id);
+        proto_msg_set_seq (&out, seq);
+        zframe_t *copy = zframe_dup (frame);
+        proto_msg_add_frame (&out, &copy);
+        head_send (head, worker, &out);
+        proto_msg_reset (&out);
+        worker->useq_sent = seq;
+    }
+}
+
+/*  Whether the worker can read inputs the pool's client shares through
+    memory (proto/shm.h): same host key, and no failure so far. */
+static bool
+s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
+{
+    return !worker->no_shm && worker->host[0] && pool->client
+           && strcmp (worker->host, pool->client->host) == 0;
+}
+
+uint64_t
+head_feed_job_bytes (const head_job_t *job)
+{
+    return job->input ? zframe_size (job->input) : job->inline_size;
+}
+
+/*  Sends the worker as many pending jobs as its prefetch allows, and at
+    most `most` of them. */
+static void
+s_feed_some (head_t *head, head_peer_t *worker, size_t most)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool || worker->state != WORKER_READY)
+        return;
+    size_t prefetch = worker->prefetch ? worker->prefetch : 1;
+    if (worker->inflight.count >= prefetch || pool->pending.count == 0)
+        return;
+    /* Top up only when a worthwhile batch can go: one message per job
+       would cost more than the jobs when they are tiny. */
+    if (worker->inflight.count > 0 && prefetch - worker->inflight.count < prefetch / 4
+        && pool->pending.count >= prefetch / 4)
+        return;
+    proto_msg_t out, resend; /* resend: set up on the first bounce */
+    bool resending = false;
+    int64_t now_us = zclock_usecs ();
+    proto_msg_init (&out, PROTO_JOB);
+    proto_msg_set_pool (&out, pool->id);
+    if (worker->inflight.count == 0)
+        worker->inflight_bytes = 0;
+    size_t sent = 0;
+    while (
+        worker->inflight.count < prefetch && pool->pending.first && sent < most
+        && pool->pending.first->useq <= worker->useq_sent
+        && (worker->inflight.count == 0 || worker->inflight_bytes < WINDOW_BYTES_MAX)) {
+        head_job_t *job = head_queue_pop (&pool->pending);
+        if (job->shared && !s_shares_memory (worker, pool)) {
+            /* Its input is in the client's memory, which this worker
+               cannot read: the client sends it again as bytes. */
+            if (!resending) {
+                proto_msg_init (&resend, PROTO_RESULT);
+                proto_msg_set_pool (&resend, pool->id);
+                resending = true;
+            }
+            proto_job_t *entry = proto_msg_add_job (&resend);
+            if (!entry) {
+                head_queue_push_front (&pool->pending, job);
+                break;
+            }
+            entry->id = job->id;
+            entry->status = PROTO_CODE_RESEND;
+            proto_msg_add_bytes (&resend, "", 0);
+            pool->submitted--;
+            head_job_destroy (&job);
+            continue;
+        }
+        proto_job_t *entry = proto_msg_add_job (&out);
+        /* By reference: the job stays in the worker's in-flight list until
+           it is answered, so its input outlives the send; a big one goes
+           as a shared copy of its frame (never copied in the head). */
+        int added = !entry       ? PROTO_EIO
+                    : job->input ? proto_msg_add_frame_ref (&out, job->input)
+                                 : proto_msg_add_borrowed (&out, job->inline_data,
+                                                           job->inline_size);
+        if (added != PROTO_OK) {
+            head_queue_push_front (&pool->pending, job);
+            if (entry)
+                out.njobs--;
+            break;
+        }
+        entry->id = job->id;
+        entry->attempt = job->attempt;
+        entry->useq = job->useq;
+        entry->flags = job->shared ? PROTO_JOB_SHARED : 0;
+        job->sent_us = now_us;
+        sent++;
+        worker->inflight_bytes += head_feed_job_bytes (job);
+        head_queue_push (&worker->inflight, job);
+        pool->running++;
+    }
+    if (out.njobs)
+        head_send (head, worker, &out);
+    proto_msg_reset (&out);
+    if (resending) {
+        if (resend.njobs && pool->client)
+            head_send (head, pool->client, &resend);
+        proto_msg_reset (&resend);
+    }
+}
+
+/* Sends the worker as many pending jobs as its prefetch allows. */
+void
+head_feed_worker (head_t *head, head_peer_t *worker)
+{
+    s_feed_some (head, worker, SIZE_MAX);
+}
+
+/* Feeds every ready worker of the pool: after jobs were submitted, or came
+   back to the queue from a worker that died or was released.  The jobs
+   there are shared out evenly: with windows of thousands, the first
+   worker would otherwise take a whole SUBMIT and the others wait. */
+void
+head_feed_pool (head_t *head, head_pool_t *pool)
+{
+    /* The workers that take new jobs: ready, not released. */
+    int taking = pool->ready - pool->releasing;
+    size_t ready = taking > 0 ? (size_t)taking : 1;
+    size_t share = (pool->pending.count + ready - 1) / ready;
+    for (head_peer_t *worker = pool->members.first; worker && pool->pending.count;
+         worker = worker->list_next)
+        if (worker->state == WORKER_READY)
+            s_feed_some (head, worker, share);
+}
+
+/* Sends one job's final error to its client and frees it. */
+void
+head_feed_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int code,
+                    const char *text)
+{
+    head_job_t *job = *job_p;
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_RESULT);
+    proto_msg_set_pool (&out, pool->id);
+    proto_job_t *entry = proto_msg_add_job (&out);
+    if (entry) {
+        entry->id = job->id;
+        entry->attempt = job->attempt;
+        entry->status = code;
+        proto_msg_add_bytes (&out, text, strlen (text));
+        head_send (head, pool->client, &out);
+    }
+    proto_msg_reset (&out);
+    pool->done++;
+    head_job_destroy (job_p);
+}
+
+static void
+s_timing (head_peer_t *worker, const proto_msg_t *msg, int64_t last_sent_us)
+{
+    proto_timing_t timing;
+    if (!proto_timing_get (msg, &timing) || msg->njobs == 0)
+        return;
+    double run = (double)timing.busy_us / (double)msg->njobs;
+    if (run < 0.05)
+        run = 0.05; /* a no-op still costs the worker */
+    worker->run_us = worker->run_us > 0 ? 0.7 * worker->run_us + 0.3 * run : run;
+    if (!last_sent_us)
+        return;
+    double rtt = (double)(zclock_usecs () - last_sent_us) - (double)timing.residence_us;
+    if (rtt < 0)
+        rtt = 0;
+    /* Quick to fall, slow to rise: a job read late (the worker looks at
+       its socket between runs) only ever adds to a sample. */
+    if (worker->rtt_us < 0 || rtt < worker->rtt_us)
+        worker->rtt_us = rtt;
+    else
+        worker->rtt_us += (rtt - worker->rtt_us) / 16;
+}
+
+static void
+s_adapt (head_t *head, head_peer_t *worker, size_t answered)
+{
+    int64_t now = zclock_usecs ();
+    if (worker->last_result && answered) {
+        double span = (double)(now - worker->last_result);
+        double rate = span > 0 ? answered * 1e6 / span : 1e6;
+        worker->rate = worker->rate ? 0.7 * worker->rate + 0.3 * rate : rate;
+    }
+    worker->last_result = now;
+    double want;
+    if (worker->run_us > 0)
+        want = 1
+               + ((worker->rtt_us > 0 ? worker->rtt_us : 0) + PREFETCH_AHEAD_US
+                  + PROTO_RESULTS_AGE_MS * 1000.0)
+                     / worker->run_us;
+    else {
+        want = worker->rate * PREFETCH_AHEAD_US / 1e6;
+        if (worker->pool && worker->inflight.count == 0 && worker->pool->pending.count
+            && want < 2.0 * (double)worker->prefetch)
+            want = 2.0 * (double)worker->prefetch; /* it was starved */
+    }
+    size_t cap = (size_t)head->config.prefetch;
+    size_t target = want < 1 ? 1 : want > (double)cap ? cap : (size_t)want;
+    /* Without timings, grow at most twofold per answer: one fast batch
+       proves little.  Measured run times and round trips are trusted. */
+    if (worker->run_us <= 0 && target > 2 * worker->prefetch)
+        target = 2 * worker->prefetch;
+    worker->prefetch = target ? target : 1;
+}
+
+bool
+head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
+{
+    head_pool_t *pool = worker->pool;
+    if (!pool || pool->id != msg->pool) {
+        /* Results for a pool the worker no longer serves: late, dropped. */
+        return false;
+    }
+    proto_msg_t out;
+    proto_msg_init (&out, PROTO_RESULT);
+    proto_msg_set_pool (&out, pool->id);
+    /* Small results came packed: they go on by reference, copied once into
+       the client's packed frame.  Big ones are frames: moved, not copied. */
+    bool packed = msg->packed != NULL;
+    int64_t last_sent_us = 0; /* of the message's last job */
+    for (size_t i = 0; i < msg->njobs; i++) {
+        zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
+        const proto_job_t *entry = &msg->jobs[i];
+        /* Jobs run in the order sent, so the match is nearly always first. */
+        head_job_t *prev = NULL, *job = worker->inflight.first;
+        while (job && !(job->id == entry->id && job->attempt == entry->attempt)) {
+            prev = job;
+            job = job->next;
+        }
+        if (!job) {
+            zframe_destroy (&frame);
+            continue;
+        }
+        if (prev)
+            prev->next = job->next;
+        else
+            worker->inflight.first = job->next;
+        if (worker->inflight.last == job)
+            worker->inflight.last = prev;
+        worker->inflight.count--;
+        uint64_t bytes = head_feed_job_bytes (job);
+        worker->inflight_bytes
+            -= bytes < worker->inflight_bytes ? bytes : worker->inflight_bytes;
+        pool->running--;
+        pool->done++;
+        worker->jobs_done++;
+        proto_job_t *reply = proto_msg_add_job (&out);
+        if (reply) {
+            reply->id = job->id;
+            reply->attempt = job->attempt;
+            reply->status = entry->status < 0 ? PROTO_CODE_EJOB : 0;
+            const void *data;
+            size_t size;
+            if (job->shared && entry->status == PROTO_CODE_RESEND) {
+                /* It could not read the client's memory: neither will it
+                   next time.  The client sends the input as bytes. */
+                if (!worker->no_shm)
+                    zsys_warning ("pool-head: worker %s cannot read inputs in "
+                                  "shared memory; it gets them as bytes",
+                                  worker->id);
+                worker->no_shm = true;
+                reply->status = PROTO_CODE_RESEND;
+                pool->done--;
+                pool->submitted--;
+            }
+            bool bad_ref = (entry->flags & PROTO_JOB_SHARED)
+                           && (!job->shared || reply->status != 0);
+            if ((entry->flags & PROTO_JOB_SHARED) && !bad_ref)
+                reply->flags = PROTO_JOB_SHARED;
+            if (bad_ref) { /* only a shared input has a memfd to use */
+                static const char text[] = "the worker answered with a "
+                                           "shared-memory reference it had no memory for";
+                reply->status = PROTO_CODE_EJOB;
+                proto_msg_add_bytes (&out, text, sizeof text - 1);
+            } else if (!packed)
+                proto_msg_add_frame (&out, &frame);
+            else if (proto_msg_payload (msg, i, &data, &size) == 0)
+                proto_msg_add_borrowed (&out, data, size);
+        }
+        zframe_destroy (&frame);
+        if (i + 1 == msg->njobs)
+            last_sent_us = job->sent_us;
+        head_job_destroy (&job);
+    }
+    s_timing (worker, msg, last_sent_us);
+    if (out.njobs && pool->client)
+        head_send (head, pool->client, &out);
+    proto_msg_reset (&out);
+
+    s_adapt (head, worker, msg->njobs);
+    if (worker->state == WORKER_RELEASING && worker->inflight.count == 0)
+        head_members_close (head, worker);
+    else
+        head_feed_worker (head, worker);
+    return pool->pending.count == 0 && pool->running == 0; /* it went idle */
+}
+
+/*  The worker has its pool loaded (WORKER_READY, or a rejoin): ready, a
+    fresh window, the updates it lacks, jobs.  The caller rebalances (a
+    pool that opened while it was loading may want a share). */
+void
+head_feed_serve (head_t *head, head_peer_t *worker)
+{
+    worker->state = WORKER_READY;
+    worker->pool->ready++;
+    worker->prefetch = 2;
+    worker->rate = 0;
+    worker->run_us = 0;
+    worker->rtt_us = -1;
+    worker->last_result = 0;
+    s_send_updates (head, worker);
+    head_feed_worker (head, worker);
+}
