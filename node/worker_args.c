@@ -14,8 +14,8 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "usage: pool-worker --server tcp://HOST:PORT --node NODEID --id WORKERID\n"
-             "                   --data-dir DIR [--gpu INDEX --gpu-name NAME\n"
-             "                   --gpu-uuid UUID --gpu-memory BYTES]\n"
+             "                   --data-dir DIR [--scoreboard-fd FD] [--gpu INDEX\n"
+             "                   --gpu-name NAME --gpu-uuid UUID --gpu-memory BYTES]\n"
              "env: DCPOOL_KEYS (the node's keys). Spawned by start_node only.\n");
 }
 
