@@ -1522,6 +1522,7 @@ test_pool_open_view_round_trips_and_applies_defaults (void **state)
     assert_int_equal (proto_msg_add_bytes (&msg, "lib", 3), PROTO_OK);
     assert_int_equal (proto_msg_add_bytes (&msg, "init", 4), PROTO_OK);
     assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_msg_reset (&msg); /* its fields; the frames went */
     proto_pool_open_t got;
     char reason[128];
     assert_int_equal (proto_pool_open_get (&out, &got, reason, sizeof reason), PROTO_OK);
@@ -1583,6 +1584,7 @@ test_hello_welcome_assign_views_round_trip (void **state)
     proto_msg_init (&out, 0);
     assert_int_equal (proto_hello_set (&msg, &in), PROTO_OK);
     assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_msg_reset (&msg); /* its fields; the frames went */
     proto_hello_t got;
     assert_int_equal (proto_hello_get (&out, &got), PROTO_OK);
     assert_int_equal (got.role, PROTO_ROLE_WORKER);
@@ -1625,6 +1627,7 @@ test_hello_welcome_assign_views_round_trip (void **state)
     proto_msg_init (&msg, PROTO_ASSIGN);
     assert_int_equal (proto_assign_set (&msg, &assign), PROTO_OK);
     assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_msg_reset (&msg); /* its fields; the frames went */
     proto_assign_t task;
     char reason[128];
     assert_int_equal (proto_assign_get (&out, &task, reason, sizeof reason), PROTO_OK);
@@ -1658,6 +1661,7 @@ test_worker_died_view_says_where_it_died (void **state)
         proto_msg_init (&out, 0);
         assert_int_equal (proto_died_set (&msg, &in), PROTO_OK);
         assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+        proto_msg_reset (&msg); /* its fields; the frames went */
         proto_died_t got;
         assert_int_equal (proto_died_get (&out, &got), PROTO_OK);
         assert_int_equal (got.where, wheres[i]);
@@ -1696,6 +1700,7 @@ test_status_refusal_kill_timing_views_round_trip (void **state)
     proto_msg_init (&out, 0);
     assert_int_equal (proto_status_set (&msg, &in), PROTO_OK);
     assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    proto_msg_reset (&msg); /* its fields; the frames went */
     proto_status_t got;
     char reason[128];
     assert_int_equal (proto_status_get (&out, &got, reason, sizeof reason), PROTO_OK);
