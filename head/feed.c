@@ -269,23 +269,11 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
         const proto_job_t *entry = &msg->jobs[i];
-        /* Jobs run in the order sent, so the match is nearly always first. */
-        head_job_t *prev = NULL, *job = worker->inflight.first;
-        while (job && !(job->id == entry->id && job->attempt == entry->attempt)) {
-            prev = job;
-            job = job->next;
-        }
+        head_job_t *job = head_queue_take (&worker->inflight, entry->id, entry->attempt);
         if (!job) {
             zframe_destroy (&frame);
             continue;
         }
-        if (prev)
-            prev->next = job->next;
-        else
-            worker->inflight.first = job->next;
-        if (worker->inflight.last == job)
-            worker->inflight.last = prev;
-        worker->inflight.count--;
         uint64_t bytes = head_feed_job_bytes (job);
         worker->inflight_bytes
             -= bytes < worker->inflight_bytes ? bytes : worker->inflight_bytes;

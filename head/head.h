@@ -216,6 +216,9 @@ head_job_t *head_job_new (void);
 void head_job_cache_free (void);
 void head_job_destroy (head_job_t **job);
 void head_queue_purge (head_queue_t *q);
+/*  Takes the job (id, attempt) out of q, wherever it is, or NULL.  Jobs
+    are answered in the order sent, so it is nearly always the first. */
+head_job_t *head_queue_take (head_queue_t *q, uint64_t id, uint32_t attempt);
 /* Moves every job of front, in order, before q's first; front is emptied. */
 void head_queue_splice_front (head_queue_t *q, head_queue_t *front);
 

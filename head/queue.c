@@ -106,3 +106,24 @@ head_queue_splice_front (head_queue_t *q, head_queue_t *front)
     front->first = front->last = NULL;
     front->count = 0;
 }
+
+head_job_t *
+head_queue_take (head_queue_t *q, uint64_t id, uint32_t attempt)
+{
+    head_job_t *prev = NULL, *job = q->first;
+    while (job && !(job->id == id && job->attempt == attempt)) {
+        prev = job;
+        job = job->next;
+    }
+    if (!job)
+        return NULL;
+    if (prev)
+        prev->next = job->next;
+    else
+        q->first = job->next;
+    if (q->last == job)
+        q->last = prev;
+    q->count--;
+    job->next = NULL;
+    return job;
+}

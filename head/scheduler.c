@@ -392,24 +392,8 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
     head_job_t *running = NULL;
     if (charge == HEAD_CHARGE_OLDEST)
         running = head_queue_pop (&worker->inflight);
-    else if (charge == HEAD_CHARGE_JOB && culprit) {
-        head_job_t *prev = NULL, *job = worker->inflight.first;
-        while (job && !(job->id == culprit->id && job->attempt == culprit->attempt)) {
-            prev = job;
-            job = job->next;
-        }
-        if (job) {
-            if (prev)
-                prev->next = job->next;
-            else
-                worker->inflight.first = job->next;
-            if (worker->inflight.last == job)
-                worker->inflight.last = prev;
-            worker->inflight.count--;
-            job->next = NULL;
-            running = job;
-        }
-    }
+    else if (charge == HEAD_CHARGE_JOB && culprit)
+        running = head_queue_take (&worker->inflight, culprit->id, culprit->attempt);
     pool->running -= worker->inflight.count + (running ? 1 : 0);
     head_queue_splice_front (&pool->pending, &worker->inflight);
     if (running) {
