@@ -41,7 +41,7 @@ s_need (const head_pool_t *pool, int share)
 static int
 s_holding (const head_pool_t *pool)
 {
-    return pool->workers - pool->releasing;
+    return (int)pool->members.count - pool->releasing;
 }
 
 /* The pool an idle worker should serve, or NULL. */
@@ -60,7 +60,7 @@ s_pick_pool (head_t *head, head_peer_t *worker, int share)
         if (!best || deficit > best_deficit
             || (deficit == best_deficit && active && !best_active)
             || (deficit == best_deficit && active == best_active
-                && pool->workers < best->workers)) {
+                && pool->members.count < best->members.count)) {
             best = pool;
             best_deficit = deficit;
             best_active = active;

@@ -137,11 +137,11 @@ struct head_pool {
     uint32_t min_workers;
     uint64_t min_gpu_memory; /* bytes */
     head_queue_t pending;
-    head_worker_list_t members; /* its loading, ready, releasing workers */
+    head_worker_list_t members; /* its loading, ready, releasing workers:
+                                   members.count is how many it has */
     size_t running;             /* jobs in workers' in-flight */
     uint64_t useq;              /* updates so far */
     zlist_t *updates;           /* zframe_t *, seq = position + 1 */
-    int workers;                /* assigned: loading + ready (+ releasing) */
     int releasing;              /* of those, released by a rebalance */
     int ready;
     int init_failures;

@@ -49,9 +49,6 @@ head_members_leave (head_peer_t *worker)
     head_pool_t *pool = worker->pool;
     if (!pool)
         return;
-    if (worker->state == WORKER_LOADING || worker->state == WORKER_READY
-        || worker->state == WORKER_RELEASING)
-        pool->workers--;
     if (worker->state == WORKER_READY || worker->state == WORKER_RELEASING)
         pool->ready--;
     if (worker->state == WORKER_RELEASING && worker->moving)
@@ -101,9 +98,14 @@ head_members_assign (head_t *head, head_peer_t *worker, head_pool_t *pool)
     proto_assign_set (&msg, &assign);
     head_send (head, worker, &msg);
     proto_msg_reset (&msg);
-    worker->pool = pool;
+    head_members_join (worker, pool);
     worker->state = WORKER_LOADING;
     worker->useq_sent = 0;
-    pool->workers++;
+}
+
+void
+head_members_join (head_peer_t *worker, head_pool_t *pool)
+{
+    worker->pool = pool;
     head_members_list (&pool->members, worker);
 }

@@ -10,6 +10,8 @@ void head_members_list (head_worker_list_t *list, head_peer_t *worker);
 void head_members_unlist (head_peer_t *worker);
 /* Detaches a worker from its pool's counters and list. */
 void head_members_leave (head_peer_t *worker);
+/* The worker serves pool from now on (its state is the caller's). */
+void head_members_join (head_peer_t *worker, head_pool_t *pool);
 /* Sends POOL_CLOSE: the worker exits and its node starts a fresh one. */
 void head_members_close (head_t *head, head_peer_t *worker);
 /* Sends ASSIGN: the worker loads the pool (WORKER_LOADING). */

@@ -350,9 +350,7 @@ head_sched_worker_rejoin (head_t *head, head_peer_t *worker, uint64_t pool_id,
         || pool->failed || !pool->client || useq > pool->useq
         || !head_members_eligible (worker, pool))
         return false;
-    worker->pool = pool;
-    pool->workers++;
-    head_members_list (&pool->members, worker);
+    head_members_join (worker, pool);
     worker->useq_sent = useq;
     zsys_info ("pool-head: worker %s rejoined pool %llu with its library loaded",
                worker->id, (unsigned long long)pool->id);

@@ -57,9 +57,9 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
                  "pool %llu (%s) of %s: workers %d ready of %d, pending %zu, "
                  "running %zu, done %llu, updates %llu\n",
                  (unsigned long long)pool->id, pool->name,
-                 pool->client ? pool->client->id : "?", pool->ready, pool->workers,
-                 pool->pending.count, pool->running, (unsigned long long)pool->done,
-                 (unsigned long long)pool->useq);
+                 pool->client ? pool->client->id : "?", pool->ready,
+                 (int)pool->members.count, pool->pending.count, pool->running,
+                 (unsigned long long)pool->done, (unsigned long long)pool->useq);
         if (pool->id == pool_id)
             *pool_workers = pool->ready;
     }

@@ -1295,7 +1295,7 @@ test_a_rejoining_worker_with_the_pool_loaded_is_served_without_assign (void **st
     char trace[256];
     s_trace (w1, trace, sizeof trace);
     assert_string_equal (trace, "U2:u2 J3@2 J4@2");
-    assert_int_equal (pool->workers, 2);
+    assert_int_equal (pool->members.count, 2);
 }
 
 static void
@@ -1318,7 +1318,7 @@ test_a_rejoining_worker_with_other_init_data_is_refused (void **state)
     assert_false (head_sched_worker_rejoin (&fx->head, w1, pool->id + 1, pool->lib_hash,
                                             pool->init_hash, 1));
     assert_null (w1->pool);
-    assert_int_equal (pool->workers, 0);
+    assert_int_equal (pool->members.count, 0);
     assert_int_equal (s_count (w1, PROTO_UPDATE) + s_count (w1, PROTO_JOB), 0);
     /* With everything right it is taken. */
     assert_true (head_sched_worker_rejoin (&fx->head, w1, pool->id, pool->lib_hash,
