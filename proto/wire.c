@@ -175,18 +175,26 @@ s_check_size (void *sock, zmsg_t **msg, char *reason, size_t reason_size)
                            total, (long long)max);
 }
 
+/* Checks the whole message's size, then decodes it into self. */
+static int
+s_check_and_decode (proto_msg_t *self, void *sock, zmsg_t **msg, char *reason,
+                    size_t reason_size)
+{
+    if (s_check_size (sock, msg, reason, reason_size)) {
+        proto_msg_reset (self);
+        self->type = 0;
+        return PROTO_EMALFORMED;
+    }
+    return proto_msg_decode (self, msg, reason, reason_size);
+}
+
 int
 proto_msg_recv (proto_msg_t *self, void *sock, char *reason, size_t reason_size)
 {
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return proto_msg_fail (reason, reason_size, PROTO_EIO, "receive failed");
-    if (s_check_size (sock, &msg, reason, reason_size)) {
-        proto_msg_reset (self);
-        self->type = 0;
-        return PROTO_EMALFORMED;
-    }
-    return proto_msg_decode (self, &msg, reason, reason_size);
+    return s_check_and_decode (self, sock, &msg, reason, reason_size);
 }
 
 int
@@ -211,12 +219,7 @@ proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing
                                "message of %zu frames, more than %zu", frames,
                                max_frames);
     }
-    if (s_check_size (sock, &msg, reason, reason_size)) {
-        proto_msg_reset (self);
-        self->type = 0;
-        return PROTO_EMALFORMED;
-    }
-    return proto_msg_decode (self, &msg, reason, reason_size);
+    return s_check_and_decode (self, sock, &msg, reason, reason_size);
 }
 
 int

@@ -200,3 +200,22 @@ fu_count_lines (const char *path)
     fclose (f);
     return lines;
 }
+
+bool
+fu_node_serves (pool_t *pool, const h_proc_t *node, const char *suffix, const char *what)
+{
+    bool served = false;
+    for (int round = 0; round < 20 && !served; round++) {
+        static pool_result_t results[40];
+        int rc = pool_map (pool, fu_inputs (40, suffix), 40, results);
+        H_CHECK (rc == 0, "%s: %s", what, pool_strerror (rc));
+        for (size_t i = 0; i < 40; i++) {
+            fu_check_value (&results[i], (long long)i, what);
+            char id[128];
+            fu_worker_of (&results[i], id, sizeof id);
+            served |= fu_on_node (id, node);
+        }
+        pool_results_release (pool, results, 40);
+    }
+    return served;
+}

@@ -55,6 +55,11 @@ void fu_once_check (const fu_once_t *once);
    how long it took, as `what`. */
 void fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what);
 
+/* Maps 40 inputs "<i><suffix>" up to 20 times, checking every value
+   (`what` names the maps in a failure), until a worker of node ran one:
+   true when one did. */
+bool fu_node_serves (pool_t *pool, const h_proc_t *node, const char *suffix,
+                     const char *what);
 /* Lines in the file at path (0 when it cannot be read): how often a
    counted init ran. */
 int fu_count_lines (const char *path);

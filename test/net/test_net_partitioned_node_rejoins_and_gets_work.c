@@ -70,21 +70,8 @@ s_body (void)
     H_CHECK (pool_wait_for_workers (pool, 2, h_timeout (60)) == 0,
              "the pool does not get node1's worker back: %d workers",
              pool_workers_count (pool));
-    bool served = false;
-    for (int round = 0; round < 20 && !served; round++) {
-        pool_bytes_t *inputs = fu_inputs (40, "@s20");
-        static pool_result_t results[40];
-        rc = pool_map (pool, inputs, 40, results);
-        H_CHECK (rc == 0, "map after the heal: %s", pool_strerror (rc));
-        for (size_t i = 0; i < 40; i++) {
-            fu_check_value (&results[i], (long long)i, "after the heal");
-            char id[128];
-            fu_worker_of (&results[i], id, sizeof id);
-            served |= fu_on_node (id, node1);
-        }
-        pool_results_release (pool, results, 40);
-    }
-    H_CHECK (served, "node1's worker got no job after it rejoined");
+    H_CHECK (fu_node_serves (pool, node1, "@s20", "map after the heal"),
+             "node1's worker got no job after it rejoined");
     h_log ("node1 rejoined without a restart and ran jobs");
     pool_close (&pool);
 }
