@@ -10,7 +10,7 @@ pool_options_default (pool_options_t *options)
     if (!options)
         return;
     memset (options, 0, sizeof *options);
-    options->server = "127.0.0.1:8899";
+    options->server = NULL;
     options->max_attempts = 3;
     options->min_workers = 1;
     options->connect_timeout = 10;
@@ -19,6 +19,9 @@ pool_options_default (pool_options_t *options)
     options->insecure = 0;
     options->shared_memory_min = (size_t)64 << 10;
     options->spin_wait = 0.001;
+    options->progress_interval = 0.5;
+    options->forward_output = 1;
+    options->cancel_grace = 1.0;
 }
 
 const char *
@@ -59,6 +62,10 @@ pool_strerror (int code)
         return "input/output error";
     case POOL_ETIMEOUT:
         return "timed out";
+    case POOL_ECANCELED:
+        return "cancelled";
+    case POOL_ENOSPACE:
+        return "the block store is full";
     default:
         return "unknown error";
     }
@@ -94,6 +101,10 @@ pool_code_from_head (int64_t code)
         return POOL_EIO;
     case PROTO_CODE_ETIMEOUT:
         return POOL_ETIMEOUT;
+    case PROTO_CODE_ECANCELED:
+        return POOL_ECANCELED;
+    case PROTO_CODE_ENOSPACE:
+        return POOL_ENOSPACE;
     default:
         return POOL_EPROTO;
     }

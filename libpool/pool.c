@@ -65,6 +65,10 @@ s_check_options (const pool_options_t *o)
         return s_open_fail (POOL_EINVAL, "spin_wait must be from 0 to 1 second");
     if (o->init_data.size && !o->init_data.data)
         return s_open_fail (POOL_EINVAL, "init_data has a size but no data");
+    if (!(o->progress_interval >= 0) || o->progress_interval > 1e9)
+        return s_open_fail (POOL_EINVAL, "progress_interval must be 0 or more seconds");
+    if (!(o->cancel_grace >= 0) || o->cancel_grace > 3600)
+        return s_open_fail (POOL_EINVAL, "cancel_grace must be from 0 to 3600 seconds");
     return 0;
 }
 
@@ -172,6 +176,8 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
     open->min_workers = (uint32_t)o->min_workers;
     open->min_gpu_memory_mb
         = o->min_gpu_memory / (1024 * 1024) + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
+    open->cancel_grace_ms = (uint64_t)llround (o->cancel_grace * 1000.0);
+    open->forward_output = o->forward_output != 0;
     return 0;
 }
 

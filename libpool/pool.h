@@ -48,7 +48,9 @@ enum {
     POOL_ETIMEDOUT = -13, /* timed out, max_attempts times */
     POOL_ECLOSED = -14,   /* the pool was closed by the head */
     POOL_EIO = -15,       /* a local file could not be read */
-    POOL_ETIMEOUT = -16   /* a wait ran out of time */
+    POOL_ETIMEOUT = -16,  /* a wait ran out of time */
+    POOL_ECANCELED = -17, /* the input was cancelled */
+    POOL_ENOSPACE = -18   /* the block store is full */
 };
 
 typedef struct pool pool_t;
@@ -67,9 +69,28 @@ typedef struct {
     const char *error;  /* message when status != 0, else NULL */
 } pool_result_t;
 
+/*  Progress of the running map or iterator (pool_options_t.progress). */
 typedef struct {
-    const char *server;         /* "host:port", default "127.0.0.1:8899" */
-    const char *password;       /* required */
+    size_t done;       /* results received, failures included */
+    size_t failed;     /* of which status != 0 */
+    size_t total;      /* inputs; 0 while a stream's end is unknown */
+    double elapsed;    /* seconds since it started */
+    double per_second; /* results per second so far */
+} pool_progress_t;
+typedef void (pool_progress_fn) (const pool_progress_t *progress, void *arg);
+/*  One line a worker wrote (pool_options_t.output): stream 1 stdout, 2
+    stderr; line is size bytes without its newline, NUL-terminated. */
+typedef void (pool_output_line_fn) (const char *worker_id, int stream, const char *line,
+                                    size_t size, void *arg);
+
+typedef struct {
+    /* "host:port".  Default NULL, local mode: $DCPOOL_SERVER when set,
+       else a head on 127.0.0.1:8899 when one answers (with password),
+       else a private cluster on this machine that pool_open starts and
+       the process's last pool_close stops (see pool_open). */
+    const char *server;
+    const char *password; /* required with server; NULL in local mode:
+                             $DCPOOL_PASSWORD, else a private cluster */
     const char *worker_library; /* path of the worker .so, shipped to nodes */
     pool_bytes_t init_data;     /* given to the worker's init, once each */
     double job_timeout;         /* seconds, 0 = none */
@@ -90,6 +111,25 @@ typedef struct {
        virtual machine, several per hop).  Default 0.001, at most 1; 0:
        sleep at once, for a client that shares few cores with busy workers. */
     double spin_wait;
+    /* Called from the thread that waits (pool_map, pool_iter_next, the
+       future waits, pool_poll), at most every progress_interval seconds
+       while results come and once when a map or iterator ends.  total is
+       0 while a stream's length is unknown. */
+    pool_progress_fn *progress;
+    void *progress_arg;
+    double progress_interval; /* seconds, default 0.5 */
+    /* What the pool's workers write to stdout and stderr, in init, run or
+       update, reaches this client line by line (default 1): to output
+       when set, else to our stderr as "(worker-id) line".  Rate-limited
+       per worker; what is dropped is counted in a "[N lines dropped]"
+       line.  0: it stays in the nodes' logs only. */
+    int forward_output;
+    pool_output_line_fn *output;
+    void *output_arg;
+    /* Seconds a worker may go on running a cancelled job (it can see it
+       with pool_worker_cancelled) before its node kills it and starts a
+       fresh one.  Default 1. */
+    double cancel_grace;
     /* more fields may follow; always start from pool_options_default */
 } pool_options_t;
 
@@ -132,6 +172,69 @@ POOL_API int pool_wait_for_workers (pool_t *pool, int count, double timeout);
     (exit, a return from main) with pools still open has them closed for
     it at exit, provided no other thread is inside a call on them then. */
 POOL_API void pool_close (pool_t **pool);
+
+/*  Futures: single calls, like CluPy's parallel and Ray's remote calls.
+    pool_submit copies the input and returns at once; the job goes out as
+    the pool's window allows.  Futures may be outstanding while a map or
+    iterator runs on the same pool.  A future belongs to its pool: destroy
+    it before closing the pool (pool_close cancels and frees the ones
+    left).  Results and callbacks are delivered only inside calls that
+    wait (pool_future_wait, pool_wait_all, pool_wait_any, pool_poll,
+    pool_map, pool_iter_next), in the calling thread, one at a time. */
+typedef struct pool_future pool_future_t;
+POOL_API int pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future);
+/*  Waits until the future has its result: 0, or POOL_ETIMEOUT after
+    timeout seconds (< 0 is POOL_EINVAL; use a large value for "ever");
+    <0 when the head is lost for good (the future then holds that error). */
+POOL_API int pool_future_wait (pool_future_t *future, double timeout);
+/*  0: *result holds the result (status 0 or a POOL_E* code, POOL_ECANCELED
+    when cancelled), valid until the future is destroyed; POOL_ETIMEOUT:
+    not yet.  Does not wait. */
+POOL_API int pool_future_result (pool_future_t *future, pool_result_t *result);
+/*  Cancels the job: dropped at the head if queued, stopped if running
+    (see cancel_grace).  The future's result is then POOL_ECANCELED.
+    POOL_EINVAL when it already has a result or was cancelled before. */
+POOL_API int pool_future_cancel (pool_future_t *future);
+/*  Frees the future, cancelling its job when it has no result yet;
+    *future becomes NULL.  From inside the future's own callback the free
+    happens when the callback returns. */
+POOL_API void pool_future_destroy (pool_future_t **future);
+/*  Waits until every future has its result: 0, or POOL_ETIMEOUT (nothing
+    is lost: a later wait gets the rest). */
+POOL_API int pool_wait_all (pool_future_t **futures, size_t count, double timeout);
+/*  Waits until one of the futures has its result: 0 with *index the
+    lowest such, or POOL_ETIMEOUT. */
+POOL_API int pool_wait_any (pool_future_t **futures, size_t count, double timeout,
+                            size_t *index);
+typedef void (pool_future_fn) (pool_future_t *future, const pool_result_t *result,
+                               void *arg);
+/*  on_success runs when the result's status is 0, on_failure otherwise
+    (either may be NULL), exactly once, in the thread that waits, after
+    the result came (or at the next wait if it came already).  Once per
+    future: a second call is POOL_EINVAL. */
+POOL_API int pool_future_then (pool_future_t *future, pool_future_fn *on_success,
+                               pool_future_fn *on_failure, void *arg);
+/*  Takes in what the head sent and runs the callbacks that are due,
+    waiting at most timeout seconds for the first result: the number of
+    callbacks run, or <0. */
+POOL_API int pool_poll (pool_t *pool, double timeout);
+
+/*  Cancellation.  Each input cancelled yields exactly one result, with
+    status POOL_ECANCELED; inputs that had their result keep it.  Queued
+    jobs are dropped at the head at once; a running one is stopped (see
+    cancel_grace).  The pool stays usable. */
+POOL_API int pool_iter_cancel (pool_iter_t *iter);
+/*  Every map, iterator and future of the pool. */
+POOL_API int pool_cancel_all (pool_t *pool);
+
+/*  Streaming inputs: next gives one input (returns 1), the end (0) or an
+    error (<0, which ends the iteration with that code once every input
+    already sent has its result).  The input's bytes are copied before
+    next is called again.  At most a window of inputs is held, so an
+    endless stream runs in bounded memory. */
+typedef int (pool_input_fn) (void *arg, pool_bytes_t *input);
+POOL_API int pool_imap_stream (pool_t *pool, pool_input_fn *next, void *arg, int ordered,
+                               pool_iter_t **iter);
 
 POOL_API const char *pool_strerror (int code);
 /*  Detail of the last failure on this pool; "" when none. */

@@ -116,6 +116,11 @@ POOL_API int pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, si
     it, or NULL on a CPU worker. */
 POOL_API const char *pool_worker_gpu_uuid (pool_worker_ctx_t *ctx);
 
+/*  1 when the client cancelled the job this run is running, else 0.  A
+    long run may look now and then and return early (its result is
+    dropped); one that runs on past the pool's cancel_grace is killed. */
+POOL_API int pool_worker_cancelled (pool_worker_ctx_t *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,7 +25,9 @@ enum {
     PROTO_CODE_ETIMEDOUT = -13, /* the job ran out of time */
     PROTO_CODE_ECLOSED = -14,   /* no such pool open */
     PROTO_CODE_EIO = -15,       /* the store failed */
-    PROTO_CODE_ETIMEOUT = -16   /* the worker's init ran out of time */
+    PROTO_CODE_ETIMEOUT = -16,  /* the worker's init ran out of time */
+    PROTO_CODE_ECANCELED = -17, /* the client cancelled the job */
+    PROTO_CODE_ENOSPACE = -18   /* the block store is full */
 };
 
 /* True when code is one of the set above. */
@@ -45,6 +47,8 @@ proto_code_known (int64_t code)
     case PROTO_CODE_ECLOSED:
     case PROTO_CODE_EIO:
     case PROTO_CODE_ETIMEOUT:
+    case PROTO_CODE_ECANCELED:
+    case PROTO_CODE_ENOSPACE:
         return true;
     default:
         return false;

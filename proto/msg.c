@@ -35,6 +35,8 @@ const proto_type_spec_t proto_msg_types[PROTO_TYPE_COUNT] = {
     [PROTO_BYE] = { "BYE", 0, FR_NONE },
     [PROTO_BLOCK_STORED] = { "BLOCK_STORED", PROTO_F_HASH, FR_NONE },
     [PROTO_WORKER_KILL] = { "WORKER_KILL", PROTO_F_ID | PROTO_F_SEQ, FR_NONE },
+    [PROTO_CANCEL] = { "CANCEL", PROTO_F_POOL | PROTO_F_NUMS, FR_NONE },
+    [PROTO_OUTPUT] = { "OUTPUT", PROTO_F_ID | PROTO_F_CODE | PROTO_F_TEXT, FR_NONE },
 };
 
 const char *

@@ -36,6 +36,11 @@
                     or the error text when status != 0
                  -> UPDATE {pool} frame: update bytes (seq given by the head)
                  -> STATUS_REQ {[pool]}   <- STATUS {nums, text}
+                 -> CANCEL {pool, nums: [from, to]}  (jobs with ids in
+                    [from, to) are cancelled: dropped where queued,
+                    stopped where running; no RESULT need follow)
+                 <- OUTPUT {pool, id: worker id, code: 1 stdout | 2 stderr,
+                            text: whole lines, each ending in a newline}
                  -> POOL_CLOSE {pool}
                  <- ERROR {pool, code, text}  (the pool failed: init, ...)
     worker       <- ASSIGN {pool, hash: [lib, init], text: name,
@@ -49,6 +54,9 @@
                  <- JOB {pool, jobs: [{id, attempt, useq}...]} frames
                  -> RESULT {pool, jobs: [{id, attempt, status}...]} frames
                  <- POOL_CLOSE {pool}: exit; the node starts a fresh worker
+                 <- CANCEL {pool, nums: [from, to]}: drop queued jobs with
+                    ids in [from, to), answering each with status
+                    ECANCELED
     client or    -> BLOCK_PUT {hash} frame  <- BLOCK_STORED {hash} | ERROR
     worker       -> BLOCK_GET {hash}        <- BLOCK {hash} frame | ERROR
     node         -> WORKER_DIED {id: worker id, code: signal or -exit code,
@@ -56,6 +64,13 @@
                  <- WORKER_KILL {id: worker id, seq: its pid, text: why}
                     (a worker that did not leave its closed pool within
                     the grace: the node kills its process group)
+                 <- CANCEL {pool, id: worker id, seq: its pid,
+                            nums: [from, to, grace_ms]}: the worker's job
+                    with an id in [from, to), if it runs one, is cancelled
+                    (pool_worker_cancelled says so); still running after
+                    grace_ms, the node kills the worker
+                 -> OUTPUT {id: worker id, code: 1 | 2, text: lines}
+                    what the worker wrote, cut into lines, rate-limited
                  -> STATUS_REQ            <- STATUS
     head         <- ERROR {code, text} in answer to anything malformed
 */
@@ -68,7 +83,7 @@
 
 #include "codes.h"
 
-#define PROTO_VERSION 3
+#define PROTO_VERSION 4
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */
@@ -131,6 +146,8 @@ typedef enum {
     PROTO_BYE,
     PROTO_BLOCK_STORED,
     PROTO_WORKER_KILL,
+    PROTO_CANCEL,
+    PROTO_OUTPUT,
     PROTO_TYPE_COUNT /* one past the last type */
 } proto_type_t;
 

@@ -14,7 +14,8 @@ proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open)
         rc = proto_msg_add_hash (msg, open->init_hash);
     const uint64_t nums[]
         = { open->max_attempts,      open->job_timeout_ms, open->min_workers,
-            open->min_gpu_memory_mb, open->previous_pool,  open->previous_epoch };
+            open->min_gpu_memory_mb, open->previous_pool,  open->previous_epoch,
+            open->cancel_grace_ms,   open->forward_output };
     for (size_t i = 0; rc == PROTO_OK && i < sizeof nums / sizeof nums[0]; i++)
         rc = proto_msg_add_num (msg, nums[i]);
     return rc;
@@ -45,6 +46,10 @@ proto_pool_open_get (const proto_msg_t *msg, proto_pool_open_t *open, char *reas
         open->previous_pool = msg->nums[4];
         open->previous_epoch = msg->nums[5];
     }
+    open->cancel_grace_ms = 1000;
+    if (msg->nnums > 6 && msg->nums[6] <= 3600000)
+        open->cancel_grace_ms = msg->nums[6];
+    open->forward_output = msg->nnums > 7 ? msg->nums[7] != 0 : true;
     return PROTO_OK;
 }
 
@@ -352,4 +357,71 @@ const uint8_t *
 proto_block_hash (const proto_msg_t *msg)
 {
     return msg->nhashes > 0 ? msg->hash[0] : NULL;
+}
+
+int
+proto_cancel_set (proto_msg_t *msg, const proto_cancel_t *cancel)
+{
+    proto_msg_set_pool (msg, cancel->pool);
+    int rc = proto_msg_add_num (msg, cancel->from);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (msg, cancel->to);
+    if (rc == PROTO_OK && cancel->id[0]) {
+        rc = proto_msg_set_id (msg, cancel->id);
+        proto_msg_set_seq (msg, cancel->pid);
+        if (rc == PROTO_OK)
+            rc = proto_msg_add_num (msg, cancel->grace_ms);
+    }
+    return rc;
+}
+
+int
+proto_cancel_get (const proto_msg_t *msg, proto_cancel_t *cancel, char *reason,
+                  size_t reason_size)
+{
+    memset (cancel, 0, sizeof *cancel);
+    if (msg->type != PROTO_CANCEL || msg->nnums < 2 || msg->nums[0] > msg->nums[1]) {
+        snprintf (reason, reason_size, "CANCEL needs a range of job ids [from, to)");
+        return PROTO_EMALFORMED;
+    }
+    cancel->pool = msg->pool;
+    cancel->from = msg->nums[0];
+    cancel->to = msg->nums[1];
+    if (msg->present & PROTO_F_ID) {
+        snprintf (cancel->id, sizeof cancel->id, "%s", msg->id);
+        cancel->pid = msg->seq;
+    }
+    cancel->grace_ms = msg->nnums > 2 && msg->nums[2] <= 3600000 ? msg->nums[2] : 1000;
+    return PROTO_OK;
+}
+
+int
+proto_output_set (proto_msg_t *msg, const proto_output_t *output)
+{
+    int rc = proto_msg_set_id (msg, output->id);
+    if (output->pool)
+        proto_msg_set_pool (msg, output->pool);
+    proto_msg_set_code (msg, output->stream);
+    if (rc == PROTO_OK)
+        rc = proto_msg_set_text (msg, "%.*s", (int)output->size, output->text);
+    return rc;
+}
+
+int
+proto_output_get (const proto_msg_t *msg, proto_output_t *output, char *reason,
+                  size_t reason_size)
+{
+    memset (output, 0, sizeof *output);
+    if (msg->type != PROTO_OUTPUT
+        || (msg->code != PROTO_OUTPUT_STDOUT && msg->code != PROTO_OUTPUT_STDERR)
+        || !msg->text || !*msg->text) {
+        snprintf (reason, reason_size, "OUTPUT needs stream 1 or 2 and some text");
+        return PROTO_EMALFORMED;
+    }
+    snprintf (output->id, sizeof output->id, "%s", msg->id);
+    output->pool = (msg->present & PROTO_F_POOL) ? msg->pool : 0;
+    output->stream = (int)msg->code;
+    output->text = msg->text;
+    output->size = strlen (msg->text);
+    return PROTO_OK;
 }

@@ -25,6 +25,10 @@ typedef struct {
     uint64_t min_gpu_memory_mb; /* 0: any worker, CPU included */
     uint64_t previous_pool;     /* opened again after a head restart: */
     uint64_t previous_epoch;    /* the pool and head it had; else 0, 0 */
+    uint64_t cancel_grace_ms;   /* a cancelled run this long, then killed;
+                                   1000 when absent, at most 3600000 */
+    bool forward_output;        /* workers' output goes to the client;
+                                   true when absent */
 } proto_pool_open_t;
 
 int proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open);
@@ -149,6 +153,42 @@ typedef struct {
 
 int proto_kill_set (proto_msg_t *msg, const proto_kill_t *kill);
 int proto_kill_get (const proto_msg_t *msg, proto_kill_t *kill);
+
+/*  CANCEL: jobs of pool with ids in [from, to) are cancelled.
+    client -> head and head -> worker: pool and the range;
+    head -> node: also the worker (id, pid) and grace_ms. */
+typedef struct {
+    uint64_t pool;
+    uint64_t from, to;
+    char id[PROTO_ID_MAX + 1]; /* head -> node: the worker, else "" */
+    uint64_t pid;
+    uint64_t grace_ms;
+} proto_cancel_t;
+
+int proto_cancel_set (proto_msg_t *msg, const proto_cancel_t *cancel);
+/* PROTO_EMALFORMED without a range, or with from > to. */
+int proto_cancel_get (const proto_msg_t *msg, proto_cancel_t *cancel, char *reason,
+                      size_t reason_size);
+
+/*  OUTPUT: lines a worker wrote (node -> head; head -> the client that
+    owns pool).  text holds whole lines, each ending in '\n', at most
+    PROTO_TEXT_MAX bytes in all; a NUL a worker wrote is sent as '?'. */
+#define PROTO_OUTPUT_STDOUT 1
+#define PROTO_OUTPUT_STDERR 2
+#define PROTO_OUTPUT_LINE_MAX 4096 /* longer runs are cut into lines this long */
+
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* the worker */
+    uint64_t pool;             /* head -> client; 0 from a node */
+    int stream;                /* PROTO_OUTPUT_STDOUT or _STDERR */
+    const char *text;          /* borrowed */
+    size_t size;
+} proto_output_t;
+
+int proto_output_set (proto_msg_t *msg, const proto_output_t *output);
+/* PROTO_EMALFORMED for another stream or an empty text. */
+int proto_output_get (const proto_msg_t *msg, proto_output_t *output, char *reason,
+                      size_t reason_size);
 
 /*  BLOCK_GET, BLOCK_PUT, BLOCK, BLOCK_STORED: the block's name (its
     hash); NULL when the message names none. */
