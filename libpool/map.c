@@ -11,21 +11,55 @@
 
     The inputs (array and bytes) of an iterator are read as jobs go out:
     they must stay valid until the iterator is done or destroyed.
+
+    A stream (pool_imap_stream) has no array: its inputs are pulled from
+    the application's callback as the window allows and copied, each copy
+    kept until its result comes (a head restart sends it again).  Its
+    length is unknown (count is SIZE_MAX) until the callback says the end;
+    its bitmap of received ids is a ring over the ids from the oldest
+    without a result, and no input goes out further than POOL_STREAM_SPAN
+    ids past that one, so an endless stream runs in bounded memory.
+
+    Cancelling (pool_iter_cancel, pool_cancel_all) sends CANCEL for the
+    ids sent and stops sending; from then on every input without a result
+    yields one result with status POOL_ECANCELED, and results still
+    arriving are dropped: exactly one result per input.
 */
 #include "pool_private.h"
+#include "results.h"
 #include "shared.h"
-#include "values.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Ids a stream may have out past its oldest without a result. */
+#define POOL_STREAM_SPAN ((size_t)4 * POOL_WINDOW)
+#define STREAM_WORDS (POOL_STREAM_SPAN / 64)
 
 typedef enum { RUN_MAP, RUN_ORDERED, RUN_UNORDERED } run_mode_t;
 
 struct pool_run {
     pool_t *pool; /* NULL once detached */
     run_mode_t mode;
-    const pool_bytes_t *inputs; /* borrowed */
-    size_t count;
+    const pool_bytes_t *inputs; /* borrowed; NULL for a stream */
+    size_t count;               /* SIZE_MAX while a stream's end is unknown */
+    /* A stream: its callback, the copies of inputs without a result
+       (index -> pool_bytes_t + bytes), and how it ended. */
+    pool_input_fn *next;
+    void *next_arg;
+    zhashx_t *held;
+    uint64_t seen_base; /* a stream's seen ring starts at this index */
+    int stream_rc;      /* the callback's error, 0 while none */
+    bool ended;         /* the callback said the end (or failed) */
+    /* Cancelled: results still coming are dropped; inputs without one
+       yield POOL_ECANCELED, the unordered ones from cursor up. */
+    bool cancelled;
+    size_t cursor;
+    /* Progress (pool_options_t.progress) */
+    size_t failed;
+    int64_t started_ms;
+    int64_t progress_at;    /* next call due, zclock_mono ms */
+    bool progress_final;    /* the last call was made */
     uint64_t base;          /* job id of inputs [0] */
     size_t submitted;       /* inputs sent */
     size_t received;        /* results received */
@@ -46,15 +80,6 @@ struct pool_iter {
     int rc;                /* sticky error, 0 while fine */
 };
 
-static void
-s_result_free (pool_result_t *result)
-{
-    if (!pool_values_release (result->value.data))
-        free ((void *)result->value.data);
-    free ((void *)result->error);
-    memset (result, 0, sizeof *result);
-}
-
 void
 pool_results_release (pool_t *pool, pool_result_t *results, size_t count)
 {
@@ -62,20 +87,105 @@ pool_results_release (pool_t *pool, pool_result_t *results, size_t count)
     if (!results)
         return;
     for (size_t i = 0; i < count; i++)
-        s_result_free (&results[i]);
+        pool_result_free (&results[i]);
+}
+
+/* ---- the ids that have a result --------------------------------------- */
+
+static bool
+s_is_stream (const pool_run_t *run)
+{
+    return run->inputs == NULL && run->next != NULL;
+}
+
+static uint64_t *
+s_seen_word (const pool_run_t *run, size_t index)
+{
+    size_t word = index / 64;
+    return s_is_stream (run) ? &run->seen[word % STREAM_WORDS] : &run->seen[word];
+}
+
+static bool
+s_seen (const pool_run_t *run, size_t index)
+{
+    if (s_is_stream (run) && index < run->seen_base)
+        return true;
+    return (*s_seen_word (run, index) >> (index % 64)) & 1;
+}
+
+/* Marks index received; a stream's ring moves past words all received. */
+static void
+s_mark (pool_run_t *run, size_t index)
+{
+    *s_seen_word (run, index) |= (uint64_t)1 << (index % 64);
+    if (!s_is_stream (run))
+        return;
+    while (run->seen_base + 64 <= run->submitted) {
+        uint64_t *word = s_seen_word (run, (size_t)run->seen_base);
+        if (*word != UINT64_MAX)
+            break;
+        *word = 0;
+        run->seen_base += 64;
+    }
+}
+
+/* ---- inputs ---------------------------------------------------------- */
+
+static size_t
+s_index_hash (const void *key)
+{
+    return (size_t)((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull);
+}
+
+static int
+s_index_compare (const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+s_held_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+/* Input index: from the array, or a stream's copy (NULL once answered). */
+static const pool_bytes_t *
+s_input (const pool_run_t *run, size_t index)
+{
+    if (run->inputs)
+        return &run->inputs[index];
+    return zhashx_lookup (run->held, (void *)(uintptr_t)index);
 }
 
 static int
 s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *inputs,
-            size_t count)
+            size_t count, pool_input_fn *next, void *next_arg)
 {
     memset (run, 0, sizeof *run);
     run->pool = pool;
     run->mode = mode;
     run->inputs = inputs;
     run->count = count;
+    run->next = next;
+    run->next_arg = next_arg;
+    run->started_ms = zclock_mono ();
+    run->progress_at = run->started_ms + pool->progress_ms;
     pool_shared_init (&run->shared);
-    run->seen = calloc (count / 64 + 1, sizeof *run->seen);
+    if (next) {
+        run->seen = calloc (STREAM_WORDS, sizeof *run->seen);
+        run->held = zhashx_new ();
+        if (!run->held)
+            return POOL_ENOMEM;
+        zhashx_set_key_hasher (run->held, s_index_hash);
+        zhashx_set_key_comparator (run->held, s_index_compare);
+        zhashx_set_key_duplicator (run->held, NULL);
+        zhashx_set_key_destructor (run->held, NULL);
+        zhashx_set_destructor (run->held, s_held_free);
+    } else
+        run->seen = calloc (count / 64 + 1, sizeof *run->seen);
     if (!run->seen)
         return POOL_ENOMEM;
     if (mode != RUN_MAP) {
@@ -95,47 +205,44 @@ s_run_free (pool_run_t *run)
     if (run->mode == RUN_ORDERED && run->slots)
         for (size_t i = 0; i < run->cap; i++)
             if (run->filled[i])
-                s_result_free (&run->slots[i]);
+                pool_result_free (&run->slots[i]);
     if (run->mode == RUN_UNORDERED && run->slots)
         for (size_t i = 0; i < run->queued; i++)
-            s_result_free (&run->slots[(run->head + i) % run->cap]);
+            pool_result_free (&run->slots[(run->head + i) % run->cap]);
     free (run->seen);
     free (run->slots);
     free (run->filled);
+    zhashx_destroy (&run->held);
     pool_shared_free (&run->shared);
     memset (run, 0, sizeof *run);
 }
 
-static bool
-s_seen (const pool_run_t *run, size_t index)
+/* ---- progress --------------------------------------------------------- */
+
+/*  Calls the pool's progress callback when one is due (final: the last,
+    once).  Not from inside a future's callback: callbacks never nest. */
+static void
+s_progress (pool_run_t *run, bool final)
 {
-    return (run->seen[index / 64] >> (index % 64)) & 1;
+    pool_t *pool = run->pool;
+    if (!pool || !pool->progress || pool->in_callback || run->progress_final)
+        return;
+    int64_t now = zclock_mono ();
+    if (!final && now < run->progress_at)
+        return;
+    run->progress_at = now + pool->progress_ms;
+    run->progress_final = final;
+    pool_progress_t progress = { .done = run->received, .failed = run->failed };
+    progress.total = run->count == SIZE_MAX ? 0 : run->count;
+    progress.elapsed = (double)(now - run->started_ms) / 1000.0;
+    progress.per_second
+        = progress.elapsed > 0 ? (double)run->received / progress.elapsed : 0;
+    pool->in_callback = true;
+    pool->progress (&progress, pool->progress_arg);
+    pool->in_callback = false;
 }
 
-/* Builds a result from a RESULT entry and its frame: 0 or POOL_ENOMEM. */
-static int
-s_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
-               size_t size)
-{
-    memset (r, 0, sizeof *r);
-    r->index = index;
-    r->status = status == 0 ? 0 : status > 0 ? POOL_EJOB : pool_code_from_head (status);
-    if (r->status == 0) {
-        void *copy = malloc (size ? size : 1);
-        if (!copy)
-            return POOL_ENOMEM;
-        if (size)
-            memcpy (copy, data, size);
-        r->value.data = copy;
-        r->value.size = size;
-    } else {
-        char *text = size ? strndup (data, size) : strdup (pool_strerror (r->status));
-        if (!text)
-            return POOL_ENOMEM;
-        r->error = text;
-    }
-    return 0;
-}
+/* ---- results ----------------------------------------------------------- */
 
 /*  A result whose output a worker left in the input's shared memory. */
 static int
@@ -153,29 +260,37 @@ s_result_shared (pool_run_t *run, pool_result_t *r, size_t index, const void *re
     return r->error ? 0 : POOL_ENOMEM;
 }
 
-/*  A result whose output came as a frame of its own: big ones keep the
-    frame (*frame taken), small ones are copied. */
-static int
-s_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **frame)
+/* Stores result r of input index (taken), counted and marked. */
+static void
+s_store (pool_run_t *run, size_t index, pool_result_t *r)
 {
-    size_t size = zframe_size (*frame);
-    if (status == 0 && size >= POOL_VALUES_FRAME_MIN) {
-        memset (r, 0, sizeof *r);
-        r->index = index;
-        r->value = (pool_bytes_t){ zframe_data (*frame), size };
-        if (pool_values_keep_frame (frame) == 0)
-            return 0;
+    s_mark (run, index);
+    if (run->held)
+        zhashx_delete (run->held, (void *)(uintptr_t)index);
+    run->received++;
+    if (r->status)
+        run->failed++;
+    if (run->mode == RUN_MAP)
+        run->results[index] = *r;
+    else if (run->mode == RUN_ORDERED) {
+        run->slots[index % run->cap] = *r;
+        run->filled[index % run->cap] = true;
+    } else {
+        run->slots[(run->head + run->queued) % run->cap] = *r;
+        run->queued++;
     }
-    return s_result_fill (r, index, status, zframe_data (*frame), size);
+    memset (r, 0, sizeof *r);
 }
 
 /*  Takes one RESULT entry and its payload into the run. */
 static int
-s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t size,
-              zframe_t **frame)
+s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
+          zframe_t **frame)
 {
+    pool_run_t *run = sink;
     uint64_t index = job->id - run->base;
-    if (job->id < run->base || index >= run->submitted || s_seen (run, (size_t)index))
+    if (run->cancelled || job->id < run->base || index >= run->submitted
+        || s_seen (run, (size_t)index))
         return 0;
     if (job->status == PROTO_CODE_RESEND) {
         /* Its input went by reference to where it cannot be read. */
@@ -190,52 +305,23 @@ s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t 
         rc = s_result_shared (run, &r, (size_t)index, data, size);
     else {
         pool_shared_release (&run->shared, index);
-        rc = *frame ? s_result_frame (&r, (size_t)index, job->status, frame)
-                    : s_result_fill (&r, (size_t)index, job->status, data, size);
+        rc = *frame ? pool_result_frame (&r, (size_t)index, job->status, frame)
+                    : pool_result_fill (&r, (size_t)index, job->status, data, size);
     }
     if (rc)
         return rc;
-    run->seen[index / 64] |= (uint64_t)1 << (index % 64);
-    run->received++;
-    if (run->mode == RUN_MAP)
-        run->results[index] = r;
-    else if (run->mode == RUN_ORDERED) {
-        run->slots[index % run->cap] = r;
-        run->filled[index % run->cap] = true;
-    } else {
-        run->slots[(run->head + run->queued) % run->cap] = r;
-        run->queued++;
-    }
+    s_store (run, (size_t)index, &r);
     return 0;
 }
 
-static int
-s_run_accept (pool_run_t *run, proto_msg_t *msg)
-{
-    int rc = 0;
-    for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
-        /* Packed payloads are read in place; frames are taken, so a big
-           output becomes its result's value without a copy. */
-        const void *data = NULL;
-        size_t size = 0;
-        zframe_t *frame = msg->packed ? NULL : proto_msg_pop_frame (msg);
-        if (frame) {
-            data = zframe_data (frame);
-            size = zframe_size (frame);
-        } else
-            proto_msg_payload (msg, i, &data, &size);
-        rc = s_accept_one (run, &msg->jobs[i], data, size, &frame);
-        zframe_destroy (&frame);
-    }
-    return rc;
-}
+/* ---- sending inputs ------------------------------------------------------ */
 
 /*  Adds input index to a SUBMIT: by reference when ref, else its bytes
     (borrowed: the inputs outlive the send).  0, or POOL_ENOMEM. */
 static int
 s_add_input (pool_run_t *run, proto_msg_t *msg, uint64_t index, const uint8_t *ref)
 {
-    const pool_bytes_t *input = &run->inputs[index];
+    const pool_bytes_t *input = s_input (run, (size_t)index);
     proto_job_t *job = proto_msg_add_job (msg);
     if (!job
         || proto_msg_add_borrowed (msg, ref ? ref : input->data,
@@ -264,7 +350,7 @@ s_send_inputs (pool_run_t *run, const uint64_t *indexes, size_t count, bool skip
         if (skip_seen && s_seen (run, (size_t)index))
             continue;
         const uint8_t *ref = pool_shared_ref (&run->shared, index);
-        size_t cost = ref ? PROTO_SHM_REF_SIZE : run->inputs[index].size;
+        size_t cost = ref ? PROTO_SHM_REF_SIZE : s_input (run, (size_t)index)->size;
         if (msg.njobs
             && (msg.njobs == POOL_SUBMIT_BATCH || bytes + cost > POOL_SUBMIT_BYTES)) {
             proto_msg_set_pool (&msg, pool->pool_id);
@@ -284,11 +370,50 @@ s_send_inputs (pool_run_t *run, const uint64_t *indexes, size_t count, bool skip
     return rc;
 }
 
+/*  A stream's next input, copied and held under index: 1, 0 at the end,
+    <0 (the callback's error, or POOL_ENOMEM). */
+static int
+s_pull (pool_run_t *run, size_t index)
+{
+    pool_bytes_t input = { NULL, 0 };
+    int rc = run->next (run->next_arg, &input);
+    if (rc <= 0) {
+        run->ended = true;
+        run->count = index;
+        if (rc < 0) {
+            run->stream_rc = rc;
+            pool_fail (run->pool, rc, "the input callback failed with %d (%s)", rc,
+                       pool_strerror (rc));
+        }
+        return rc;
+    }
+    if (input.size && !input.data) {
+        run->ended = true;
+        run->count = index;
+        run->stream_rc = POOL_EINVAL;
+        return pool_fail (run->pool, POOL_EINVAL, "input %zu has a size but no data",
+                          index);
+    }
+    pool_bytes_t *copy = malloc (sizeof *copy + input.size);
+    if (!copy || zhashx_insert (run->held, (void *)(uintptr_t)index, copy) != 0) {
+        free (copy);
+        return pool_fail (run->pool, POOL_ENOMEM, "out of memory copying input %zu",
+                          index);
+    }
+    copy->data = copy + 1;
+    copy->size = input.size;
+    if (input.size)
+        memcpy (copy + 1, input.data, input.size);
+    return 1;
+}
+
 /* Sends SUBMIT batches while the window (and shared memory) allows. */
 static int
 s_run_submit (pool_run_t *run)
 {
     pool_t *pool = run->pool;
+    if (run->cancelled)
+        return 0;
     if (run->shared.nresend) {
         /* Inputs the head sent back go again, as bytes. */
         int rc = s_send_inputs (run, run->shared.resend, run->shared.nresend, true);
@@ -298,6 +423,8 @@ s_run_submit (pool_run_t *run)
     }
     size_t done = run->mode == RUN_MAP ? run->received : run->consumed;
     size_t limit = run->count - done > POOL_WINDOW ? done + POOL_WINDOW : run->count;
+    if (s_is_stream (run) && limit > run->seen_base + POOL_STREAM_SPAN)
+        limit = (size_t)run->seen_base + POOL_STREAM_SPAN;
     bool stalled = false;
     while (run->submitted < limit && !stalled) {
         proto_msg_t msg;
@@ -305,6 +432,31 @@ s_run_submit (pool_run_t *run)
         proto_msg_set_pool (&msg, pool->pool_id);
         size_t next = run->submitted, bytes = 0;
         while (next < limit && msg.njobs < POOL_SUBMIT_BATCH) {
+            if (s_is_stream (run)) {
+                /* Streams go as bytes: their copies are small and ours. */
+                if (!run->ended && !s_input (run, next)) {
+                    int pulled = s_pull (run, next);
+                    if (pulled == POOL_ENOMEM) {
+                        proto_msg_reset (&msg);
+                        return pulled;
+                    }
+                    if (pulled <= 0) {
+                        stalled = true;
+                        break;
+                    }
+                }
+                const pool_bytes_t *input = s_input (run, next);
+                if (msg.njobs && bytes + input->size > POOL_SUBMIT_BYTES)
+                    break;
+                int rc = s_add_input (run, &msg, next, NULL);
+                if (rc) {
+                    proto_msg_reset (&msg);
+                    return rc;
+                }
+                bytes += input->size;
+                next++;
+                continue;
+            }
             const pool_bytes_t *input = &run->inputs[next];
             int admit = pool_shared_admits (&run->shared, input->size, pool->shared_min,
                                             pool->shared_off || !pool->host[0]);
@@ -341,16 +493,78 @@ s_run_submit (pool_run_t *run)
 }
 
 static int
-s_run_resubmit (pool_run_t *run)
+s_resubmit (void *sink)
 {
+    pool_run_t *run = sink;
     /* Every input sent and not answered goes again, shared ones by the
        same reference; those waiting to go again as bytes are among them. */
     run->shared.nresend = 0;
-    return s_send_inputs (run, NULL, run->submitted, true);
+    if (run->cancelled)
+        return 0;
+    if (!s_is_stream (run))
+        return s_send_inputs (run, NULL, run->submitted, true);
+    size_t n = 0, have = zhashx_size (run->held);
+    uint64_t *indexes = malloc ((have ? have : 1) * sizeof *indexes);
+    if (!indexes)
+        return pool_fail (run->pool, POOL_ENOMEM, "out of memory sending inputs again");
+    for (void *item = zhashx_first (run->held); item; item = zhashx_next (run->held)) {
+        uint64_t index = (uint64_t)(uintptr_t)zhashx_cursor (run->held);
+        if (index < run->submitted)
+            indexes[n++] = index;
+    }
+    int rc = s_send_inputs (run, indexes, n, true);
+    free (indexes);
+    return rc;
 }
 
 /* What the session and the recovery call on the running map. */
-static const pool_run_ops_t s_run_ops = { s_run_accept, s_run_resubmit };
+static const pool_sink_ops_t s_run_ops = { s_accept, s_resubmit };
+
+/* ---- cancelling ---------------------------------------------------------- */
+
+/*  Stops the run: CANCEL for what the head has, nothing more sent, and
+    every input without a result from now on yields POOL_ECANCELED. */
+static int
+s_run_cancel (pool_run_t *run)
+{
+    if (run->cancelled)
+        return 0;
+    run->cancelled = true;
+    if (s_is_stream (run) && !run->ended) {
+        run->ended = true;
+        run->count = run->submitted;
+    }
+    int rc = 0;
+    if (run->pool && run->submitted)
+        rc = pool_cancel_send (run->pool, run->base, run->base + run->submitted);
+    return rc;
+}
+
+/*  The next input of a cancelled run without a result, at or after from,
+    or the run's count when none is left. */
+static size_t
+s_unseen_from (const pool_run_t *run, size_t from)
+{
+    while (from < run->count && s_seen (run, from))
+        from++;
+    return from;
+}
+
+/*  A cancelled map: every input without a result gets POOL_ECANCELED. */
+static int
+s_map_cancelled (pool_run_t *run)
+{
+    for (size_t i = s_unseen_from (run, 0); i < run->count;
+         i = s_unseen_from (run, i + 1)) {
+        pool_result_t r;
+        if (pool_result_error (&r, i, POOL_ECANCELED, "cancelled"))
+            return POOL_ENOMEM;
+        s_store (run, i, &r);
+    }
+    return 0;
+}
+
+/* ---- maps -------------------------------------------------------------- */
 
 /* Checks what every map call checks before it starts a run. */
 static int
@@ -370,6 +584,17 @@ s_can_start (pool_t *pool, const pool_bytes_t *inputs, size_t count)
     return 0;
 }
 
+/*  Between waits: held futures go out, due callbacks run; and the
+    progress of the run.  A callback may cancel the run. */
+static int
+s_between (pool_run_t *run)
+{
+    pool_t *pool = run->pool;
+    int rc = pool ? pool_futures_pump (pool) : 0;
+    s_progress (run, false);
+    return rc < 0 ? rc : 0;
+}
+
 int
 pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t *results)
 {
@@ -385,7 +610,7 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t 
     for (size_t i = 0; i < count; i++)
         results[i] = (pool_result_t){ .index = i };
     pool_run_t run;
-    rc = s_run_init (&run, pool, RUN_MAP, inputs, count);
+    rc = s_run_init (&run, pool, RUN_MAP, inputs, count, NULL, NULL);
     if (rc) {
         rc = pool_fail (pool, rc, "out of memory starting a map of %zu inputs", count);
         goto cleanup;
@@ -396,10 +621,16 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t 
     pool->run = &run;
     pool->run_ops = &s_run_ops;
     while (run.received < count) {
+        if (run.cancelled) {
+            rc = s_map_cancelled (&run);
+            break;
+        }
         rc = s_run_submit (&run);
         if (rc)
             break;
         rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+        if (rc == 0)
+            rc = s_between (&run);
         if (rc)
             break;
     }
@@ -412,10 +643,14 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t 
                 results[i].error
                     = strdup (pool->error[0] ? pool->error : pool_strerror (rc));
             }
+    s_progress (&run, true);
+    pool_futures_pump (pool);
 cleanup:
     s_run_free (&run);
     return rc;
 }
+
+/* ---- iterators ------------------------------------------------------------ */
 
 /* Lets go of the pool: later results of this map are dropped by id. */
 static void
@@ -424,6 +659,9 @@ s_iter_detach (pool_iter_t *iter)
     pool_t *pool = iter->run.pool;
     if (!pool)
         return;
+    /* A stream's ids end where it ended: the next map starts after. */
+    if (s_is_stream (&iter->run) && pool->next_id < iter->run.base + iter->run.submitted)
+        pool->next_id = iter->run.base + iter->run.submitted;
     if (pool->run == &iter->run)
         pool->run = NULL;
     if (pool->iter == iter)
@@ -438,28 +676,29 @@ pool_iter_orphan (pool_iter_t *iter)
 }
 
 static int
-s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **iter,
-        run_mode_t mode)
+s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_input_fn *next,
+        void *next_arg, pool_iter_t **iter, run_mode_t mode)
 {
     if (!iter)
         return pool ? pool_fail (pool, POOL_EINVAL, "iter is NULL") : POOL_EINVAL;
     *iter = NULL;
     if (!pool)
         return POOL_EINVAL;
-    int rc = s_can_start (pool, inputs, count);
+    int rc = s_can_start (pool, inputs, next ? 0 : count);
     if (rc)
         return rc;
     pool_iter_t *self = calloc (1, sizeof *self);
     if (!self)
         return pool_fail (pool, POOL_ENOMEM, "out of memory");
-    rc = s_run_init (&self->run, pool, mode, inputs, count);
+    rc = s_run_init (&self->run, pool, mode, inputs, count, next, next_arg);
     if (rc) {
         s_run_free (&self->run);
         free (self);
         return pool_fail (pool, rc, "out of memory starting a map of %zu inputs", count);
     }
     self->run.base = pool->next_id;
-    pool->next_id += count;
+    /* A stream takes ids from base up until it ends (s_iter_detach). */
+    pool->next_id += next ? 0 : count;
     if (count) {
         pool->run = &self->run;
         pool->run_ops = &s_run_ops;
@@ -473,14 +712,56 @@ s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **it
 int
 pool_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **iter)
 {
-    return s_imap (pool, inputs, count, iter, RUN_ORDERED);
+    return s_imap (pool, inputs, count, NULL, NULL, iter, RUN_ORDERED);
 }
 
 int
 pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs, size_t count,
                      pool_iter_t **iter)
 {
-    return s_imap (pool, inputs, count, iter, RUN_UNORDERED);
+    return s_imap (pool, inputs, count, NULL, NULL, iter, RUN_UNORDERED);
+}
+
+int
+pool_imap_stream (pool_t *pool, pool_input_fn *next, void *arg, int ordered,
+                  pool_iter_t **iter)
+{
+    if (pool && !next) {
+        if (iter)
+            *iter = NULL;
+        return pool_fail (pool, POOL_EINVAL, "the input callback is NULL");
+    }
+    return s_imap (pool, NULL, SIZE_MAX, next, arg, iter,
+                   ordered ? RUN_ORDERED : RUN_UNORDERED);
+}
+
+/*  A cancelled iterator's next input without a result, as POOL_ECANCELED
+    (ordered: the one due next; unordered: the lowest).  true when made. */
+static bool
+s_iter_cancelled (pool_iter_t *iter, pool_result_t *out)
+{
+    pool_run_t *run = &iter->run;
+    if (!run->cancelled)
+        return false;
+    size_t index;
+    if (run->mode == RUN_ORDERED)
+        index = run->consumed;
+    else {
+        if (run->queued)
+            return false;
+        index = run->cursor = s_unseen_from (run, run->cursor);
+    }
+    if (index >= run->count || s_seen (run, index))
+        return false;
+    if (pool_result_error (out, index, POOL_ECANCELED, "cancelled"))
+        return false;
+    s_mark (run, index);
+    if (run->held)
+        zhashx_delete (run->held, (void *)(uintptr_t)index);
+    run->received++;
+    run->failed++;
+    run->consumed++;
+    return true;
 }
 
 /* Moves the next result to hand out into *out: true, or false if none yet. */
@@ -493,13 +774,13 @@ s_iter_pop (pool_iter_t *iter, pool_result_t *out)
     if (run->mode == RUN_ORDERED) {
         size_t slot = run->consumed % run->cap;
         if (!run->filled[slot])
-            return false;
+            return s_iter_cancelled (iter, out);
         *out = run->slots[slot];
         memset (&run->slots[slot], 0, sizeof run->slots[slot]);
         run->filled[slot] = false;
     } else {
         if (!run->queued)
-            return false;
+            return s_iter_cancelled (iter, out);
         *out = run->slots[run->head];
         memset (&run->slots[run->head], 0, sizeof run->slots[run->head]);
         run->head = (run->head + 1) % run->cap;
@@ -509,34 +790,74 @@ s_iter_pop (pool_iter_t *iter, pool_result_t *out)
     return true;
 }
 
+/* The iterator's end: the last progress call, and the stream's error. */
+static int
+s_iter_end (pool_iter_t *iter)
+{
+    s_progress (&iter->run, true);
+    int rc = iter->run.stream_rc;
+    s_iter_detach (iter);
+    return rc;
+}
+
 int
 pool_iter_next (pool_iter_t *iter, pool_result_t *result)
 {
     if (!iter || !result)
         return POOL_EINVAL;
     memset (result, 0, sizeof *result);
-    s_result_free (&iter->current);
+    pool_result_free (&iter->current);
     while (true) {
         if (s_iter_pop (iter, &iter->current)) {
             *result = iter->current;
             return 1;
         }
-        if (iter->run.consumed >= iter->run.count) {
-            s_iter_detach (iter);
-            return 0;
-        }
+        if (iter->run.consumed >= iter->run.count)
+            return s_iter_end (iter);
         if (iter->rc)
             return iter->rc;
         pool_t *pool = iter->run.pool;
         int rc = pool ? s_run_submit (&iter->run) : POOL_ECLOSED;
-        if (rc == 0)
+        if (rc == 0 && iter->run.consumed >= iter->run.count)
+            continue; /* a stream that just ended */
+        if (rc == 0 && !iter->run.cancelled)
             rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+        if (rc == 0)
+            rc = s_between (&iter->run);
         if (rc) {
             iter->rc = rc;
+            s_progress (&iter->run, true);
             s_iter_detach (iter);
             return rc;
         }
     }
+}
+
+int
+pool_iter_cancel (pool_iter_t *iter)
+{
+    if (!iter)
+        return POOL_EINVAL;
+    pool_run_t *run = &iter->run;
+    if (run->cancelled)
+        return run->pool ? pool_fail (run->pool, POOL_EINVAL,
+                                      "the iterator was cancelled already")
+                         : POOL_EINVAL;
+    if (!run->pool) {
+        run->cancelled = true; /* done, failed or its pool closed */
+        return 0;
+    }
+    return s_run_cancel (run);
+}
+
+int
+pool_cancel_all (pool_t *pool)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    int rc = pool->run ? s_run_cancel (pool->run) : 0;
+    int frc = pool_futures_cancel_all (pool);
+    return rc ? rc : frc;
 }
 
 void
@@ -546,7 +867,7 @@ pool_iter_destroy (pool_iter_t **iter)
         return;
     pool_iter_t *self = *iter;
     s_iter_detach (self);
-    s_result_free (&self->current);
+    pool_result_free (&self->current);
     s_run_free (&self->run);
     free (self);
     *iter = NULL;

@@ -177,6 +177,10 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
     open->min_gpu_memory_mb
         = o->min_gpu_memory / (1024 * 1024) + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
     open->cancel_grace_ms = (uint64_t)llround (o->cancel_grace * 1000.0);
+    self->cancel_grace_ms = (int64_t)open->cancel_grace_ms;
+    self->progress = o->progress;
+    self->progress_arg = o->progress_arg;
+    self->progress_ms = (int64_t)llround (o->progress_interval * 1000.0);
     open->forward_output = o->forward_output != 0;
     return 0;
 }
@@ -383,6 +387,7 @@ pool_close (pool_t **pool)
     s_open_remove (self);
     if (self->iter)
         pool_iter_orphan (self->iter);
+    pool_futures_orphan (self);
     s_disconnect (self);
     if (self->updates) {
         zframe_t *update;

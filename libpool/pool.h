@@ -89,8 +89,8 @@ typedef struct {
        else a private cluster on this machine that pool_open starts and
        the process's last pool_close stops (see pool_open). */
     const char *server;
-    const char *password; /* required with server; NULL in local mode:
-                             $DCPOOL_PASSWORD, else a private cluster */
+    const char *password;       /* required with server; NULL in local mode:
+                                   $DCPOOL_PASSWORD, else a private cluster */
     const char *worker_library; /* path of the worker .so, shipped to nodes */
     pool_bytes_t init_data;     /* given to the worker's init, once each */
     double job_timeout;         /* seconds, 0 = none */

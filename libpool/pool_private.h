@@ -27,18 +27,27 @@
 #define POOL_FOREVER INT64_MAX
 
 typedef struct pool_run pool_run_t;
+typedef struct pool_futures pool_futures_t;
 
-/*  The running map or iterator, as the layers below it see it: map.c sets
-    pool_t.run_ops with pool_t.run, and the session (RESULT batches) and
-    the recovery (jobs sent again) call through them, never into map.c. */
+/*  Job ids: a map or iterator takes a range of them from pool_t.next_id,
+    each future one from pool_t.next_future, which starts here, so the
+    session tells a future's result from a map's by its id alone. */
+#define POOL_FUTURE_ID_BASE ((uint64_t)1 << 63)
+
+/*  Where RESULT entries go, as the layers below it see it: map.c sets
+    pool_t.run with run_ops, futures.c pool_t.futures with futures_ops;
+    the session (RESULT entries) and the recovery (jobs sent again) call
+    through them, never into map.c or futures.c. */
 typedef struct {
-    /* Takes one RESULT batch; drops entries that are not of the run or
-       already received.  0, or POOL_ENOMEM. */
-    int (*accept) (pool_run_t *run, proto_msg_t *msg);
+    /* Takes one RESULT entry: its payload is data/size, or *frame when it
+       came as a frame of its own (which accept may take).  Drops entries
+       that are not of the sink or already received.  0, or POOL_ENOMEM. */
+    int (*accept) (void *sink, const proto_job_t *job, const void *data, size_t size,
+                   zframe_t **frame);
     /* Sends again every submitted job that has no result (after the pool
        was opened again under a new id).  0 or <0. */
-    int (*resubmit) (pool_run_t *run);
-} pool_run_ops_t;
+    int (*resubmit) (void *sink);
+} pool_sink_ops_t;
 
 /*  What pool_session_wait returns when the head no longer knows us (it
     restarted, or declared us dead): pool_wait opens the pool again and
@@ -52,14 +61,23 @@ struct pool {
     zsock_t *sock;    /* borrowed from link */
     uint64_t pool_id; /* the head's id, valid when has_pool */
     bool has_pool;
-    uint64_t head_epoch;           /* the head we talk to (WELCOME nums [2]) */
-    uint64_t pool_epoch;           /* the head that gave pool_id */
-    uint64_t next_id;              /* first job id of the next map */
-    int broken;                    /* sticky POOL_E* once lost/closed, else 0 */
-    proto_heartbeat_t beat;        /* heartbeats; silence_ms: reconnect_timeout */
-    int64_t connect_ms;            /* connect_timeout, for request replies */
-    pool_run_t *run;               /* the running map or iterator, or NULL */
-    const pool_run_ops_t *run_ops; /* its operations, set with run */
+    uint64_t head_epoch;                /* the head we talk to (WELCOME nums [2]) */
+    uint64_t pool_epoch;                /* the head that gave pool_id */
+    uint64_t next_id;                   /* first job id of the next map */
+    int broken;                         /* sticky POOL_E* once lost/closed, else 0 */
+    proto_heartbeat_t beat;             /* heartbeats; silence_ms: reconnect_timeout */
+    int64_t connect_ms;                 /* connect_timeout, for request replies */
+    pool_run_t *run;                    /* the running map or iterator, or NULL */
+    const pool_sink_ops_t *run_ops;     /* its operations, set with run */
+    pool_futures_t *futures;            /* futures.c, made at the first submit */
+    const pool_sink_ops_t *futures_ops; /* set with futures */
+    uint64_t next_future;               /* id of the next future */
+    bool in_callback;                   /* a future's callback runs */
+    /* options.progress (map.c) */
+    pool_progress_fn *progress;
+    void *progress_arg;
+    int64_t progress_ms;
+    int64_t cancel_grace_ms; /* options.cancel_grace */
     /* What it takes to open the pool again on a head that lost it
        (recover.c): the head restarted, or declared us dead. */
     char client_id[PROTO_ID_MAX + 1];
@@ -114,6 +132,20 @@ int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t dead
 
 /*  map.c: detaches a live iterator from a pool being closed. */
 void pool_iter_orphan (pool_iter_t *iter);
+
+/*  cancel.c: sends CANCEL for the pool's jobs with ids in [from, to).
+    0, or <0 (POOL_ELOST, POOL_ENOMEM). */
+int pool_cancel_send (pool_t *self, uint64_t from, uint64_t to);
+
+/*  futures.c: sends the futures the window holds back, then runs the
+    callbacks that are due (not from inside a callback): the number run,
+    or <0 when sending failed.  Every call that waits calls it. */
+int pool_futures_pump (pool_t *self);
+/*  futures.c: cancels every future of the pool that has no result. */
+int pool_futures_cancel_all (pool_t *self);
+/*  futures.c: a pool being closed: every future without a result gets
+    POOL_ECLOSED, and all of them let go of the pool. */
+void pool_futures_orphan (pool_t *self);
 
 /*  library.c: reads the worker library at path into *bytes (malloc'd,
     caller frees) and checks it exports a pool_worker table of our ABI.

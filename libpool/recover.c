@@ -55,6 +55,8 @@ pool_recover (pool_t *self)
     }
     if (rc == 0 && self->run)
         rc = self->run_ops->resubmit (self->run);
+    if (rc == 0 && self->futures)
+        rc = self->futures_ops->resubmit (self->futures);
     if (rc == 0)
         self->recoveries++;
 cleanup:

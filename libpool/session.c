@@ -50,6 +50,34 @@ s_send_heartbeat (pool_t *self)
     return pool_session_send (self, &msg);
 }
 
+/*  Gives each entry of a RESULT batch to the future or the map it is
+    for; entries of neither (an abandoned map, a destroyed future) are
+    dropped.  Packed payloads are read in place; frames are offered, so a
+    big output becomes its result's value without a copy. */
+static int
+s_dispatch (pool_t *self, proto_msg_t *msg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
+        const void *data = NULL;
+        size_t size = 0;
+        zframe_t *frame = msg->packed ? NULL : proto_msg_pop_frame (msg);
+        if (frame) {
+            data = zframe_data (frame);
+            size = zframe_size (frame);
+        } else
+            proto_msg_payload (msg, i, &data, &size);
+        const proto_job_t *job = &msg->jobs[i];
+        if (job->id >= POOL_FUTURE_ID_BASE) {
+            if (self->futures)
+                rc = self->futures_ops->accept (self->futures, job, data, size, &frame);
+        } else if (self->run)
+            rc = self->run_ops->accept (self->run, job, data, size, &frame);
+        zframe_destroy (&frame);
+    }
+    return rc;
+}
+
 /*  Handles one decoded message: 0 when the wait is over (the wanted
     message moved into reply), 1 to keep waiting, <0 to fail the call. */
 static int
@@ -65,10 +93,8 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
     }
     switch (msg->type) {
     case PROTO_RESULT:
-        if (self->has_pool && msg->pool == self->pool_id && self->run
-            && self->run_ops->accept (self->run, msg) != 0)
+        if (self->has_pool && msg->pool == self->pool_id && s_dispatch (self, msg) != 0)
             return pool_fail (self, POOL_ENOMEM, "out of memory storing a result");
-        /* Results outside a map belong to an abandoned one: dropped. */
         return want == PROTO_RESULT ? 0 : 1;
     case PROTO_ERROR: {
         /* Each pool has its own connection: an ERROR naming another

@@ -1,0 +1,663 @@
+/*  libpool/futures.c - single calls: pool_submit, the waits on futures,
+    their callbacks, pool_poll.
+
+    Each future is one job whose id comes from pool_t.next_future (ids
+    from POOL_FUTURE_ID_BASE up, apart from the maps' ids).  It keeps a
+    copy of its input until its result comes, so the job can be sent again
+    after a head restart.  At most POOL_WINDOW futures of a pool are at
+    the head at once; the rest wait here, in submit order, and go out as
+    results come in (pool_futures_pump, called by every call that waits).
+    A map's window is its own: a pool with futures and a map running has
+    at most two windows of jobs at the head.
+
+    Callbacks (pool_future_then) run only inside calls that wait, in the
+    calling thread, one at a time: a result that arrives puts its future
+    on the pool's due list, and the waiting call runs the list before it
+    returns.  A wait called from inside a callback takes in results but
+    leaves the callbacks they make due to the outer wait.
+*/
+#include "pool_private.h"
+#include "results.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { FUTURE_HELD, FUTURE_SENT, FUTURE_DONE } future_state_t;
+
+struct pool_future {
+    pool_t *pool; /* NULL once the pool is closed */
+    uint64_t id;
+    future_state_t state;
+    uint8_t *input; /* copy, until the result comes */
+    size_t size;
+    pool_result_t result; /* FUTURE_DONE */
+    bool cancelled;
+    pool_future_fn *on_success;
+    pool_future_fn *on_failure;
+    void *arg;
+    bool has_then;                        /* pool_future_then was called */
+    bool due;                             /* on the due list */
+    bool in_callback;                     /* its callback runs now */
+    bool destroy_pending;                 /* destroyed from its own callback */
+    pool_future_t *prev, *next;           /* every future of the pool */
+    pool_future_t *held_prev, *held_next; /* FUTURE_HELD, in submit order */
+    bool on_held;
+    pool_future_t *due_prev, *due_next; /* callbacks to run */
+};
+
+struct pool_futures {
+    pool_t *pool;
+    zhashx_t *sent; /* id -> FUTURE_SENT future */
+    pool_future_t *all;
+    pool_future_t *held_head, *held_tail;
+    pool_future_t *due_head, *due_tail;
+};
+
+/* ---- the sets a future is on ---------------------------------------- */
+
+static size_t
+s_id_hash (const void *key)
+{
+    uint64_t id = (uint64_t)(uintptr_t)key;
+    return (size_t)(id * 0x9E3779B97F4A7C15ull);
+}
+
+static int
+s_id_compare (const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+s_due_add (pool_futures_t *set, pool_future_t *f)
+{
+    if (f->due || !f->has_then)
+        return;
+    f->due = true;
+    f->due_next = NULL;
+    f->due_prev = set->due_tail;
+    if (set->due_tail)
+        set->due_tail->due_next = f;
+    else
+        set->due_head = f;
+    set->due_tail = f;
+}
+
+static void
+s_due_remove (pool_futures_t *set, pool_future_t *f)
+{
+    if (!f->due)
+        return;
+    if (f->due_prev)
+        f->due_prev->due_next = f->due_next;
+    else
+        set->due_head = f->due_next;
+    if (f->due_next)
+        f->due_next->due_prev = f->due_prev;
+    else
+        set->due_tail = f->due_prev;
+    f->due = false;
+    f->due_prev = f->due_next = NULL;
+}
+
+static void
+s_held_add (pool_futures_t *set, pool_future_t *f)
+{
+    f->on_held = true;
+    f->held_next = NULL;
+    f->held_prev = set->held_tail;
+    if (set->held_tail)
+        set->held_tail->held_next = f;
+    else
+        set->held_head = f;
+    set->held_tail = f;
+}
+
+static void
+s_held_remove (pool_futures_t *set, pool_future_t *f)
+{
+    if (!f->on_held)
+        return;
+    if (f->held_prev)
+        f->held_prev->held_next = f->held_next;
+    else
+        set->held_head = f->held_next;
+    if (f->held_next)
+        f->held_next->held_prev = f->held_prev;
+    else
+        set->held_tail = f->held_prev;
+    f->on_held = false;
+    f->held_prev = f->held_next = NULL;
+}
+
+/* Gives f its result (taken from *r) and lets go of its input. */
+static void
+s_finish (pool_futures_t *set, pool_future_t *f, pool_result_t *r)
+{
+    if (f->state == FUTURE_SENT)
+        zhashx_delete (set->sent, (void *)(uintptr_t)f->id);
+    s_held_remove (set, f);
+    f->state = FUTURE_DONE;
+    f->result = *r;
+    memset (r, 0, sizeof *r);
+    free (f->input);
+    f->input = NULL;
+    s_due_add (set, f);
+}
+
+/* Finishes f with an error code and text: 0 or POOL_ENOMEM. */
+static int
+s_finish_error (pool_futures_t *set, pool_future_t *f, int code, const char *text)
+{
+    pool_result_t r;
+    int rc = pool_result_error (&r, 0, code, text);
+    s_finish (set, f, &r);
+    return rc;
+}
+
+static void
+s_free (pool_futures_t *set, pool_future_t *f)
+{
+    if (set) {
+        s_due_remove (set, f);
+        s_held_remove (set, f);
+        if (f->state == FUTURE_SENT)
+            zhashx_delete (set->sent, (void *)(uintptr_t)f->id);
+        if (f->prev)
+            f->prev->next = f->next;
+        else
+            set->all = f->next;
+        if (f->next)
+            f->next->prev = f->prev;
+    }
+    pool_result_free (&f->result);
+    free (f->input);
+    free (f);
+}
+
+/* ---- the sink the session and the recovery call --------------------- */
+
+static int
+s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
+          zframe_t **frame)
+{
+    pool_futures_t *set = sink;
+    pool_future_t *f = zhashx_lookup (set->sent, (void *)(uintptr_t)job->id);
+    if (!f || job->status == PROTO_CODE_RESEND)
+        return 0; /* destroyed, cancelled, or already here */
+    pool_result_t r;
+    int rc = *frame ? pool_result_frame (&r, 0, job->status, frame)
+                    : pool_result_fill (&r, 0, job->status, data, size);
+    if (rc)
+        return rc;
+    s_finish (set, f, &r);
+    return 0;
+}
+
+/* Adds f's input to a SUBMIT (borrowed: f outlives the send). */
+static int
+s_add (pool_t *pool, proto_msg_t *msg, pool_future_t *f)
+{
+    proto_job_t *job = proto_msg_add_job (msg);
+    if (!job || proto_msg_add_borrowed (msg, f->input, f->size) != PROTO_OK)
+        return pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
+    job->id = f->id;
+    return 0;
+}
+
+/* Sends SUBMIT batches of what add_next yields, as map.c does. */
+static int
+s_send_batch (pool_t *pool, proto_msg_t *msg, size_t *bytes)
+{
+    int rc = 0;
+    if (msg->njobs) {
+        proto_msg_set_pool (msg, pool->pool_id);
+        rc = pool_session_send (pool, msg);
+    }
+    proto_msg_init (msg, PROTO_SUBMIT);
+    *bytes = 0;
+    return rc;
+}
+
+static int
+s_resubmit (void *sink)
+{
+    pool_futures_t *set = sink;
+    pool_t *pool = set->pool;
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_SUBMIT);
+    size_t bytes = 0;
+    int rc = 0;
+    for (pool_future_t *f = zhashx_first (set->sent); f && rc == 0;
+         f = zhashx_next (set->sent)) {
+        if (msg.njobs == POOL_SUBMIT_BATCH || bytes + f->size > POOL_SUBMIT_BYTES)
+            rc = s_send_batch (pool, &msg, &bytes);
+        if (rc == 0)
+            rc = s_add (pool, &msg, f);
+        bytes += f->size;
+    }
+    if (rc == 0)
+        rc = s_send_batch (pool, &msg, &bytes);
+    proto_msg_reset (&msg);
+    return rc;
+}
+
+static const pool_sink_ops_t s_ops = { s_accept, s_resubmit };
+
+/* Sends held futures while the window has room: 0 or <0. */
+static int
+s_send_held (pool_futures_t *set)
+{
+    pool_t *pool = set->pool;
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_SUBMIT);
+    size_t bytes = 0;
+    int rc = 0;
+    while (set->held_head && rc == 0 && zhashx_size (set->sent) < POOL_WINDOW) {
+        pool_future_t *f = set->held_head;
+        s_held_remove (set, f);
+        if (msg.njobs == POOL_SUBMIT_BATCH || bytes + f->size > POOL_SUBMIT_BYTES)
+            rc = s_send_batch (pool, &msg, &bytes);
+        if (rc)
+            break;
+        if (zhashx_insert (set->sent, (void *)(uintptr_t)f->id, f) != 0) {
+            rc = pool_fail (pool, POOL_ENOMEM, "out of memory sending a future");
+            break;
+        }
+        f->state = FUTURE_SENT;
+        rc = s_add (pool, &msg, f);
+        bytes += f->size;
+    }
+    if (rc == 0)
+        rc = s_send_batch (pool, &msg, &bytes);
+    proto_msg_reset (&msg);
+    return rc;
+}
+
+static pool_futures_t *
+s_set (pool_t *pool)
+{
+    if (pool->futures)
+        return pool->futures;
+    pool_futures_t *set = calloc (1, sizeof *set);
+    if (!set)
+        return NULL;
+    set->sent = zhashx_new ();
+    if (!set->sent) {
+        free (set);
+        return NULL;
+    }
+    zhashx_set_key_hasher (set->sent, s_id_hash);
+    zhashx_set_key_comparator (set->sent, s_id_compare);
+    zhashx_set_key_duplicator (set->sent, NULL);
+    zhashx_set_key_destructor (set->sent, NULL);
+    set->pool = pool;
+    pool->futures = set;
+    pool->futures_ops = &s_ops;
+    if (!pool->next_future)
+        pool->next_future = POOL_FUTURE_ID_BASE;
+    return set;
+}
+
+/* Runs the due callbacks, unless one runs already: how many ran. */
+static int
+s_run_callbacks (pool_t *pool)
+{
+    pool_futures_t *set = pool->futures;
+    if (!set || pool->in_callback)
+        return 0;
+    int ran = 0;
+    while (set->due_head) {
+        pool_future_t *f = set->due_head;
+        s_due_remove (set, f);
+        pool_future_fn *fn = f->result.status == 0 ? f->on_success : f->on_failure;
+        if (!fn)
+            continue;
+        pool->in_callback = true;
+        f->in_callback = true;
+        fn (f, &f->result, f->arg);
+        f->in_callback = false;
+        pool->in_callback = false;
+        ran++;
+        if (f->destroy_pending)
+            s_free (set, f);
+    }
+    return ran;
+}
+
+int
+pool_futures_pump (pool_t *self)
+{
+    if (!self->futures)
+        return 0;
+    int rc = self->broken ? 0 : s_send_held (self->futures);
+    int ran = s_run_callbacks (self);
+    return rc ? rc : ran;
+}
+
+/* The head is lost for good: every future without a result gets rc. */
+static void
+s_fail_all (pool_t *pool, int rc)
+{
+    pool_futures_t *set = pool->futures;
+    if (!set)
+        return;
+    for (pool_future_t *f = set->all; f; f = f->next)
+        if (f->state != FUTURE_DONE)
+            s_finish_error (set, f, rc, pool->error[0] ? pool->error : NULL);
+}
+
+/* Cancels f (which has no result): 0 or <0. */
+static int
+s_cancel (pool_futures_t *set, pool_future_t *f)
+{
+    int rc = 0;
+    if (f->state == FUTURE_SENT)
+        rc = pool_cancel_send (set->pool, f->id, f->id + 1);
+    f->cancelled = true;
+    int frc = s_finish_error (set, f, POOL_ECANCELED, "cancelled");
+    return rc ? rc : frc;
+}
+
+int
+pool_futures_cancel_all (pool_t *self)
+{
+    pool_futures_t *set = self->futures;
+    if (!set)
+        return 0;
+    /* One CANCEL for every future at the head. */
+    int rc = pool_cancel_send (self, POOL_FUTURE_ID_BASE, self->next_future);
+    for (pool_future_t *f = set->all; f; f = f->next)
+        if (f->state != FUTURE_DONE) {
+            f->cancelled = true;
+            int frc = s_finish_error (set, f, POOL_ECANCELED, "cancelled");
+            if (rc == 0)
+                rc = frc;
+        }
+    return rc;
+}
+
+void
+pool_futures_orphan (pool_t *self)
+{
+    pool_futures_t *set = self->futures;
+    if (!set)
+        return;
+    for (pool_future_t *f = set->all; f; f = f->next)
+        if (f->state != FUTURE_DONE)
+            s_finish_error (set, f, POOL_ECLOSED, "the pool was closed");
+    for (pool_future_t *f = set->all, *next; f; f = next) {
+        next = f->next;
+        f->pool = NULL;
+        f->prev = f->next = NULL;
+        f->due = f->on_held = false;
+        f->due_prev = f->due_next = f->held_prev = f->held_next = NULL;
+    }
+    zhashx_destroy (&set->sent);
+    free (set);
+    self->futures = NULL;
+}
+
+/* ---- the public calls ------------------------------------------------ */
+
+int
+pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
+{
+    if (!future)
+        return pool ? pool_fail (pool, POOL_EINVAL, "future is NULL") : POOL_EINVAL;
+    *future = NULL;
+    if (!pool)
+        return POOL_EINVAL;
+    if (pool->broken)
+        return pool->broken;
+    if (input.size && !input.data)
+        return pool_fail (pool, POOL_EINVAL, "input has a size but no data");
+    pool_futures_t *set = s_set (pool);
+    pool_future_t *f = set ? calloc (1, sizeof *f) : NULL;
+    uint8_t *copy = f ? malloc (input.size ? input.size : 1) : NULL;
+    if (!copy) {
+        free (f);
+        return pool_fail (pool, POOL_ENOMEM, "out of memory submitting a job");
+    }
+    if (input.size)
+        memcpy (copy, input.data, input.size);
+    f->pool = pool;
+    f->id = pool->next_future++;
+    f->input = copy;
+    f->size = input.size;
+    f->state = FUTURE_HELD;
+    f->next = set->all;
+    if (set->all)
+        set->all->prev = f;
+    set->all = f;
+    s_held_add (set, f);
+    /* Out at once while the window has room. */
+    int rc = s_send_held (set);
+    if (rc) {
+        s_fail_all (pool, rc);
+        return rc;
+    }
+    *future = f;
+    return 0;
+}
+
+/* Milliseconds on zclock_mono when timeout seconds have passed. */
+static int64_t
+s_deadline (double timeout)
+{
+    if (isinf (timeout) || timeout > 1e12)
+        return POOL_FOREVER;
+    return zclock_mono () + (int64_t)ceil (timeout * 1000.0);
+}
+
+/* Takes in what comes from pool's head until deadline or a RESULT
+   batch, then sends held futures and runs due callbacks: 0, POOL_ETIMEOUT,
+   or <0 when the head is lost for good (futures without a result then
+   get the code). */
+static int
+s_wait_step (pool_t *pool, int64_t deadline)
+{
+    int rc = pool_futures_pump (pool);
+    if (rc >= 0)
+        rc = pool_wait (pool, PROTO_RESULT, NULL, deadline);
+    if (rc < 0 && rc != POOL_ETIMEOUT) {
+        s_fail_all (pool, rc);
+        s_run_callbacks (pool);
+        return rc;
+    }
+    int prc = pool_futures_pump (pool);
+    return prc < 0 ? prc : rc;
+}
+
+static int
+s_check (const pool_future_t *f)
+{
+    if (!f)
+        return POOL_EINVAL;
+    return 0;
+}
+
+int
+pool_future_wait (pool_future_t *future, double timeout)
+{
+    if (s_check (future))
+        return POOL_EINVAL;
+    pool_t *pool = future->pool;
+    if (!(timeout >= 0))
+        return pool ? pool_fail (pool, POOL_EINVAL, "timeout must be 0 or more seconds")
+                    : POOL_EINVAL;
+    if (!pool)
+        return 0; /* the pool closed: it holds POOL_ECLOSED */
+    int64_t deadline = s_deadline (timeout);
+    while (future->state != FUTURE_DONE) {
+        int rc = s_wait_step (pool, deadline);
+        if (rc == POOL_ETIMEOUT)
+            return future->state == FUTURE_DONE ? 0 : POOL_ETIMEOUT;
+        if (rc < 0)
+            return rc;
+    }
+    pool_futures_pump (pool);
+    return 0;
+}
+
+int
+pool_future_result (pool_future_t *future, pool_result_t *result)
+{
+    if (s_check (future) || !result)
+        return POOL_EINVAL;
+    if (future->state != FUTURE_DONE)
+        return POOL_ETIMEOUT;
+    *result = future->result;
+    return 0;
+}
+
+int
+pool_future_cancel (pool_future_t *future)
+{
+    if (s_check (future))
+        return POOL_EINVAL;
+    pool_t *pool = future->pool;
+    if (future->cancelled)
+        return pool ? pool_fail (pool, POOL_EINVAL, "the future was cancelled already")
+                    : POOL_EINVAL;
+    if (future->state == FUTURE_DONE)
+        return pool ? pool_fail (pool, POOL_EINVAL,
+                                 "the future has its result already: nothing to cancel")
+                    : POOL_EINVAL;
+    return s_cancel (pool->futures, future);
+}
+
+void
+pool_future_destroy (pool_future_t **future)
+{
+    if (!future || !*future)
+        return;
+    pool_future_t *f = *future;
+    *future = NULL;
+    if (f->in_callback) {
+        f->destroy_pending = true; /* freed when its callback returns */
+        return;
+    }
+    pool_futures_t *set = f->pool ? f->pool->futures : NULL;
+    if (set && f->state != FUTURE_DONE)
+        s_cancel (set, f);
+    s_free (set, f);
+}
+
+int
+pool_wait_all (pool_future_t **futures, size_t count, double timeout)
+{
+    if (count && !futures)
+        return POOL_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!futures[i])
+            return POOL_EINVAL;
+    if (!(timeout >= 0))
+        return POOL_EINVAL;
+    int64_t deadline = s_deadline (timeout);
+    for (size_t i = 0; i < count; i++) {
+        pool_future_t *f = futures[i];
+        while (f->state != FUTURE_DONE && f->pool) {
+            int rc = s_wait_step (f->pool, deadline);
+            if (rc == POOL_ETIMEOUT && f->state != FUTURE_DONE)
+                return POOL_ETIMEOUT;
+            if (rc < 0 && rc != POOL_ETIMEOUT)
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        if (futures[i]->pool)
+            pool_futures_pump (futures[i]->pool);
+    return 0;
+}
+
+/* The lowest index of a future with its result, or count. */
+static size_t
+s_first_done (pool_future_t **futures, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (futures[i]->state == FUTURE_DONE)
+            return i;
+    return count;
+}
+
+int
+pool_wait_any (pool_future_t **futures, size_t count, double timeout, size_t *index)
+{
+    if (!futures || !count || !index)
+        return POOL_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!futures[i])
+            return POOL_EINVAL;
+    if (!(timeout >= 0))
+        return POOL_EINVAL;
+    int64_t deadline = s_deadline (timeout);
+    /* Futures of one pool wait on its socket; of several, in turns of a
+       few milliseconds each. */
+    pool_t *one = futures[0]->pool;
+    for (size_t i = 1; i < count; i++)
+        if (futures[i]->pool != one)
+            one = NULL;
+    while (true) {
+        size_t done = s_first_done (futures, count);
+        if (done < count) {
+            *index = done;
+            return 0;
+        }
+        int64_t now = zclock_mono ();
+        if (now >= deadline)
+            return POOL_ETIMEOUT;
+        for (size_t i = 0; i < count; i++) {
+            pool_t *pool = futures[i]->pool;
+            if (!pool || (i > 0 && futures[i - 1]->pool == pool))
+                continue;
+            int64_t until = one ? deadline : now + 5 < deadline ? now + 5 : deadline;
+            int rc = s_wait_step (pool, until);
+            if (rc < 0 && rc != POOL_ETIMEOUT)
+                return rc;
+            if (one)
+                break;
+        }
+    }
+}
+
+int
+pool_future_then (pool_future_t *future, pool_future_fn *on_success,
+                  pool_future_fn *on_failure, void *arg)
+{
+    if (s_check (future))
+        return POOL_EINVAL;
+    pool_t *pool = future->pool;
+    if (future->has_then)
+        return pool
+                   ? pool_fail (pool, POOL_EINVAL, "the future has its callbacks already")
+                   : POOL_EINVAL;
+    future->on_success = on_success;
+    future->on_failure = on_failure;
+    future->arg = arg;
+    future->has_then = true;
+    if (future->state == FUTURE_DONE && pool && pool->futures)
+        s_due_add (pool->futures, future); /* runs at the next wait */
+    return 0;
+}
+
+int
+pool_poll (pool_t *pool, double timeout)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    if (!(timeout >= 0))
+        return pool_fail (pool, POOL_EINVAL, "timeout must be 0 or more seconds");
+    int ran = pool_futures_pump (pool);
+    if (ran != 0)
+        return ran;
+    int rc = pool_wait (pool, PROTO_RESULT, NULL, s_deadline (timeout));
+    if (rc < 0 && rc != POOL_ETIMEOUT) {
+        s_fail_all (pool, rc);
+        s_run_callbacks (pool);
+        return rc;
+    }
+    return pool_futures_pump (pool);
+}

@@ -1,0 +1,64 @@
+/*  libpool/results.c - a pool_result_t built from a RESULT entry. */
+#include "results.h"
+#include "pool_private.h"
+#include "values.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+pool_result_free (pool_result_t *result)
+{
+    if (!pool_values_release (result->value.data))
+        free ((void *)result->value.data);
+    free ((void *)result->error);
+    memset (result, 0, sizeof *result);
+}
+
+int
+pool_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
+                  size_t size)
+{
+    memset (r, 0, sizeof *r);
+    r->index = index;
+    r->status = status == 0 ? 0 : status > 0 ? POOL_EJOB : pool_code_from_head (status);
+    if (r->status == 0) {
+        void *copy = malloc (size ? size : 1);
+        if (!copy)
+            return POOL_ENOMEM;
+        if (size)
+            memcpy (copy, data, size);
+        r->value.data = copy;
+        r->value.size = size;
+    } else {
+        char *text = size ? strndup (data, size) : strdup (pool_strerror (r->status));
+        if (!text)
+            return POOL_ENOMEM;
+        r->error = text;
+    }
+    return 0;
+}
+
+int
+pool_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **frame)
+{
+    size_t size = zframe_size (*frame);
+    if (status == 0 && size >= POOL_VALUES_FRAME_MIN) {
+        memset (r, 0, sizeof *r);
+        r->index = index;
+        r->value = (pool_bytes_t){ zframe_data (*frame), size };
+        if (pool_values_keep_frame (frame) == 0)
+            return 0;
+    }
+    return pool_result_fill (r, index, status, zframe_data (*frame), size);
+}
+
+int
+pool_result_error (pool_result_t *r, size_t index, int code, const char *text)
+{
+    memset (r, 0, sizeof *r);
+    r->index = index;
+    r->status = code;
+    r->error = strdup (text ? text : pool_strerror (code));
+    return r->error ? 0 : POOL_ENOMEM;
+}

@@ -1,0 +1,31 @@
+/*  libpool/results.h - a pool_result_t built from a RESULT entry, and
+    freed again; shared by maps and iterators (map.c) and futures
+    (futures.c).
+*/
+#ifndef DCPOOL_LIBPOOL_RESULTS_H
+#define DCPOOL_LIBPOOL_RESULTS_H
+
+#include <czmq.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
+
+/*  Frees the value (however the pool holds it) and the error text, and
+    zeroes the result. */
+void pool_result_free (pool_result_t *result);
+
+/*  Fills *r from an entry's status (a wire code, 0 or > 0 for a run's own
+    error) and its payload, copied: 0 or POOL_ENOMEM. */
+int pool_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
+                      size_t size);
+
+/*  The same from a payload that came as a frame of its own: a big output
+    keeps the frame (*frame taken), a small one is copied. */
+int pool_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **frame);
+
+/*  A result with status code and text (or pool_strerror (code) when NULL)
+    as its error: 0 or POOL_ENOMEM. */
+int pool_result_error (pool_result_t *r, size_t index, int code, const char *text);
+
+#endif
