@@ -131,6 +131,13 @@ s_mark (pool_run_t *run, size_t index)
 
 /* ---- inputs ---------------------------------------------------------- */
 
+/* A stream's input index as a key of held (zhashx keys are not NULL). */
+static void *
+s_key (size_t index)
+{
+    return (void *)(uintptr_t)(index + 1);
+}
+
 static size_t
 s_index_hash (const void *key)
 {
@@ -157,7 +164,7 @@ s_input (const pool_run_t *run, size_t index)
 {
     if (run->inputs)
         return &run->inputs[index];
-    return zhashx_lookup (run->held, (void *)(uintptr_t)index);
+    return zhashx_lookup (run->held, s_key (index));
 }
 
 static int
@@ -266,7 +273,7 @@ s_store (pool_run_t *run, size_t index, pool_result_t *r)
 {
     s_mark (run, index);
     if (run->held)
-        zhashx_delete (run->held, (void *)(uintptr_t)index);
+        zhashx_delete (run->held, s_key (index));
     run->received++;
     if (r->status)
         run->failed++;
@@ -395,7 +402,7 @@ s_pull (pool_run_t *run, size_t index)
                           index);
     }
     pool_bytes_t *copy = malloc (sizeof *copy + input.size);
-    if (!copy || zhashx_insert (run->held, (void *)(uintptr_t)index, copy) != 0) {
+    if (!copy || zhashx_insert (run->held, s_key (index), copy) != 0) {
         free (copy);
         return pool_fail (run->pool, POOL_ENOMEM, "out of memory copying input %zu",
                           index);
@@ -508,7 +515,7 @@ s_resubmit (void *sink)
     if (!indexes)
         return pool_fail (run->pool, POOL_ENOMEM, "out of memory sending inputs again");
     for (void *item = zhashx_first (run->held); item; item = zhashx_next (run->held)) {
-        uint64_t index = (uint64_t)(uintptr_t)zhashx_cursor (run->held);
+        uint64_t index = (uint64_t)(uintptr_t)zhashx_cursor (run->held) - 1;
         if (index < run->submitted)
             indexes[n++] = index;
     }
@@ -757,7 +764,7 @@ s_iter_cancelled (pool_iter_t *iter, pool_result_t *out)
         return false;
     s_mark (run, index);
     if (run->held)
-        zhashx_delete (run->held, (void *)(uintptr_t)index);
+        zhashx_delete (run->held, s_key (index));
     run->received++;
     run->failed++;
     run->consumed++;
