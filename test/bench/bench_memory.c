@@ -9,6 +9,12 @@
     caller's own arrays, measured before the map starts and subtracted.
     Both peaks are reset just before the map (clear_refs), so they are the
     map's own and not the key derivation's at start.
+
+    Then the same N inputs through pool_imap_stream (a callback, no array),
+    unordered and ordered: the client's peak beyond its resident size
+    before the stream ("beyond its own state").  And 100,000 futures
+    outstanding at once (pool_submit all, then pool_wait_all) against a
+    pool_map of the same 100,000 inputs: client and head peaks of each.
 */
 #include <getopt.h>
 #include <stdio.h>
@@ -51,6 +57,130 @@ s_status_kib (const char *pid, const char *field)
         }
     fclose (f);
     return kib;
+}
+
+static double
+s_seconds (const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+typedef struct {
+    uint64_t next, n;
+} source_t;
+
+static int
+s_next (void *arg, pool_bytes_t *input)
+{
+    static uint64_t value;
+    source_t *src = arg;
+    if (src->next == src->n)
+        return 0;
+    value = src->next++;
+    *input = (pool_bytes_t){ &value, sizeof value };
+    return 1;
+}
+
+/*  n inputs from a callback: the client's peak beyond what it held
+    before, and the head's. */
+static int
+s_stream (pool_t *pool, size_t n, int ordered, const char *head_pid)
+{
+    s_reset_peak ("self");
+    s_reset_peak (head_pid);
+    long before = s_status_kib ("self", "VmRSS");
+    struct timespec t0;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    source_t src = { 0, n };
+    pool_iter_t *iter = NULL;
+    int rc = pool_imap_stream (pool, s_next, &src, ordered, &iter);
+    size_t got = 0, bad = 0;
+    pool_result_t result;
+    while (rc == 0 && (rc = pool_iter_next (iter, &result)) == 1) {
+        uint64_t want = result.index;
+        got++;
+        if (result.status != 0 || result.value.size != 8
+            || memcmp (result.value.data, &want, 8) != 0
+            || (ordered && result.index != got - 1))
+            bad++;
+        rc = 0;
+    }
+    pool_iter_destroy (&iter);
+    double s = s_seconds (&t0);
+    long peak = s_status_kib ("self", "VmHWM");
+    printf ("{\"measure\":\"stream_callback_memory\",\"ordered\":%d,\"n\":%zu,"
+            "\"results\":%zu,\"bad\":%zu,\"seconds\":%.2f,\"tasks_per_s\":%.0f,"
+            "\"client_peak_beyond_state_mib\":%.1f,\"head_peak_mib\":%.1f}\n",
+            ordered, n, got, bad, s, got / s, (peak - before) / 1024.0,
+            s_status_kib (head_pid, "VmHWM") / 1024.0);
+    fflush (stdout);
+    return got == n && bad == 0 ? 0 : 1;
+}
+
+/*  n futures outstanding at once against a map of n: client and head
+    peaks beyond their sizes before each. */
+static int
+s_futures_vs_map (pool_t *pool, size_t n, const char *head_pid)
+{
+    uint64_t *values = malloc (n * sizeof *values);
+    pool_bytes_t *inputs = malloc (n * sizeof *inputs);
+    pool_result_t *results = calloc (n, sizeof *results);
+    pool_future_t **futures = calloc (n, sizeof *futures);
+    if (!values || !inputs || !results || !futures)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        values[i] = i;
+        inputs[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
+    }
+    int bad = 0;
+    for (int futures_run = 0; futures_run < 2; futures_run++) {
+        s_reset_peak ("self");
+        s_reset_peak (head_pid);
+        long before = s_status_kib ("self", "VmRSS");
+        long head_before = s_status_kib (head_pid, "VmRSS");
+        struct timespec t0;
+        clock_gettime (CLOCK_MONOTONIC, &t0);
+        if (futures_run) {
+            for (size_t i = 0; i < n; i++)
+                if (pool_submit (pool, inputs[i], &futures[i]) != 0)
+                    return 1;
+            if (pool_wait_all (futures, n, 600) != 0)
+                return 1;
+            for (size_t i = 0; i < n; i++) {
+                pool_result_t r;
+                if (pool_future_result (futures[i], &r) != 0 || r.status != 0
+                    || r.value.size != 8 || memcmp (r.value.data, &values[i], 8) != 0)
+                    bad++;
+            }
+        } else {
+            if (pool_map (pool, inputs, n, results) != 0)
+                return 1;
+            for (size_t i = 0; i < n; i++)
+                if (results[i].status != 0 || results[i].value.size != 8
+                    || memcmp (results[i].value.data, &values[i], 8) != 0)
+                    bad++;
+        }
+        double s = s_seconds (&t0);
+        long peak = s_status_kib ("self", "VmHWM");
+        long head_peak = s_status_kib (head_pid, "VmHWM");
+        if (futures_run)
+            for (size_t i = 0; i < n; i++)
+                pool_future_destroy (&futures[i]);
+        else
+            pool_results_release (pool, results, n);
+        printf ("{\"measure\":\"%s_memory\",\"n\":%zu,\"bad\":%d,\"seconds\":%.2f,"
+                "\"client_peak_beyond_state_mib\":%.1f,\"head_peak_beyond_mib\":%.1f}\n",
+                futures_run ? "futures" : "map", n, bad, s, (peak - before) / 1024.0,
+                (head_peak - head_before) / 1024.0);
+        fflush (stdout);
+    }
+    free (values);
+    free (inputs);
+    free (results);
+    free (futures);
+    return bad ? 1 : 0;
 }
 
 int
@@ -144,6 +274,11 @@ main (int argc, char *argv[])
             arrays_kib / 1024.0, head_before / 1024.0, head_peak / 1024.0);
     free (values);
     free (inputs);
+    int ok = got == n && bad == 0;
+    for (int ordered = 0; ordered < 2 && ok; ordered++)
+        ok = s_stream (pool, n, ordered, head_pid) == 0;
+    if (ok)
+        ok = s_futures_vs_map (pool, 100000, head_pid) == 0;
     pool_close (&pool);
-    return got == n && bad == 0 ? 0 : 1;
+    return ok ? 0 : 1;
 }

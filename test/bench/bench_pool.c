@@ -19,6 +19,8 @@
       noop      map of N 8-byte inputs, each returned as is: tasks/s
       rtt       N sequential maps of one 8-byte input: rtt_p50 and rtt_p99 (us);
                 --as NAME names them NAME_p50 and NAME_p99
+      rtt_future  the same as N sequential pool_submit + pool_future_wait:
+                rtt_future_p50 and rtt_future_p99 (us)
       bw        one input of BYTES (default 64 MiB) echoed back:
                 GB/s = (BYTES in + BYTES out) / seconds, 1 GB = 1e9 bytes;
                 --no-shared-memory sends it through the head and sockets
@@ -40,6 +42,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,8 +186,22 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
     return rc;
 }
 
+/*  One 8-byte input there and back: a map of one input, or a future. */
 static int
-s_rtt (pool_t *pool, size_t n, int reps, const char *name)
+s_one (pool_t *pool, pool_bytes_t in, bool future, pool_result_t *res, pool_future_t **f)
+{
+    if (!future)
+        return pool_map (pool, &in, 1, res);
+    int rc = pool_submit (pool, in, f);
+    if (rc == 0)
+        rc = pool_future_wait (*f, 60);
+    if (rc == 0)
+        rc = pool_future_result (*f, res);
+    return rc;
+}
+
+static int
+s_rtt (pool_t *pool, size_t n, int reps, const char *name, bool future)
 {
     char p50[64], p99[64];
     snprintf (p50, sizeof p50, "%s_p50", name);
@@ -198,8 +215,9 @@ s_rtt (pool_t *pool, size_t n, int reps, const char *name)
             uint64_t v = i;
             pool_bytes_t in = { &v, sizeof v };
             pool_result_t res;
+            pool_future_t *f = NULL;
             double t0 = s_now ();
-            int rc = pool_map (pool, &in, 1, &res);
+            int rc = s_one (pool, in, future, &res, &f);
             lat[i] = (s_now () - t0) * 1e6;
             if (rc < 0 || res.status != 0 || res.value.size != sizeof v
                 || memcmp (res.value.data, &v, sizeof v)) {
@@ -208,7 +226,10 @@ s_rtt (pool_t *pool, size_t n, int reps, const char *name)
                 free (lat);
                 return -1;
             }
-            pool_results_release (pool, &res, 1);
+            if (future)
+                pool_future_destroy (&f);
+            else
+                pool_results_release (pool, &res, 1);
         }
         if (rep == 0)
             continue;
@@ -617,7 +638,9 @@ main (int argc, char **argv)
     else if (strcmp (s_measure, "ms") == 0)
         rc = s_noop (pool, n, reps, "ms_efficiency", spin_us, workers);
     else if (strcmp (s_measure, "rtt") == 0)
-        rc = s_rtt (pool, n, reps, as_name ? as_name : "rtt");
+        rc = s_rtt (pool, n, reps, as_name ? as_name : "rtt", false);
+    else if (strcmp (s_measure, "rtt_future") == 0)
+        rc = s_rtt (pool, n, reps, "rtt_future", true);
     else if (strcmp (argv[1], "bw") == 0)
         rc = s_bw (pool, size, reps, as_name ? as_name : "bw");
     else if (strcmp (s_measure, "recovery") == 0) {

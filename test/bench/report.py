@@ -34,6 +34,10 @@ MEASURES = [
      ["mp", "dask", "gearman", "zmq-1"]),
     ("rtt_p99", "one task round trip p99, us (lower better)", False,
      ["mp", "dask", "gearman", "zmq-1"]),
+    ("rtt_future_p50", "one future round trip p50 (pool_submit + wait), us", False,
+     ["mp", "dask", "gearman", "zmq-1"]),
+    ("rtt_future_p99", "one future round trip p99 (pool_submit + wait), us", False,
+     ["mp", "dask", "gearman", "zmq-1"]),
     ("rtt_sleep_p50", "round trip p50, client sleeps at once (spin_wait 0), us", False,
      ["mp", "gearman", "zmq-1"]),
     ("rtt_sleep_p99", "round trip p99, client sleeps at once (spin_wait 0), us", False,
@@ -47,11 +51,13 @@ MEASURES = [
 ]
 
 # a dcpool variant compared with the peers' figure of its plain measure
-PEER_OF = {"bw_net": "bw", "rtt_sleep_p50": "rtt_p50", "rtt_sleep_p99": "rtt_p99"}
+PEER_OF = {"bw_net": "bw", "rtt_sleep_p50": "rtt_p50", "rtt_sleep_p99": "rtt_p99",
+           "rtt_future_p50": "rtt_p50", "rtt_future_p99": "rtt_p99"}
 
 # which group of runs a measure belongs to (for --only and "not run")
 GROUP = {"noop": "noop", "noop_1m": "noop", "rtt_p50": "rtt", "rtt_p99": "rtt", "bw": "bw",
-         "rtt_sleep_p50": "rtt", "rtt_sleep_p99": "rtt", "bw_net": "bw",
+         "rtt_sleep_p50": "rtt", "rtt_sleep_p99": "rtt", "rtt_future_p50": "rtt",
+         "rtt_future_p99": "rtt", "bw_net": "bw",
          "ms_efficiency": "ms", "recovery_ms": "recovery"}
 
 
@@ -71,7 +77,8 @@ def size_note(n, measure):
     if measure in ("bw", "bw_net") and n and n != 64 << 20:
         return " [%g MiB]" % (n / (1 << 20))
     if measure in ("noop", "ms_efficiency", "rtt_p50", "rtt_p99",
-                   "rtt_sleep_p50", "rtt_sleep_p99") and n:
+                   "rtt_sleep_p50", "rtt_sleep_p99", "rtt_future_p50",
+                   "rtt_future_p99") and n:
         return " [n=%s]" % "{:,}".format(n)
     return ""
 
