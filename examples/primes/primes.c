@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "progress_bar.h"
 
 #define MAX_REPORTED 5 /* errors and mismatches printed in full */
 
@@ -196,6 +197,7 @@ main (int argc, char **argv)
     options.password = password;
     options.worker_library = library;
     options.insecure = insecure;
+    progress_bar_attach (&options); /* on a terminal only */
 
     double t0 = now ();
     int err = pool_open (&pool, &options);
@@ -209,6 +211,7 @@ main (int argc, char **argv)
 
     err = pool_map (pool, inputs, count, results);
     double elapsed = now () - t1;
+    progress_bar_end ();
     if (err < 0) {
         fprintf (stderr, "primes: map failed: %s (%s)\n", pool_strerror (err),
                  pool_last_error (pool));

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "progress_bar.h"
 #include "sweep.h"
 
 /* The line the synthetic data set is drawn from. */
@@ -178,6 +179,7 @@ main (int argc, char **argv)
     options.worker_library = library;
     options.init_data = (pool_bytes_t){ init, sizeof init };
     options.insecure = insecure;
+    progress_bar_attach (&options); /* on a terminal only */
 
     int rc = 1;
     pool_t *pool = NULL;
@@ -204,6 +206,7 @@ main (int argc, char **argv)
         results++;
         if (r.status != 0 || r.value.size != SWEEP_OUTPUT_SIZE) {
             errors++;
+            progress_bar_clear ();
             fprintf (stderr, "sweep: set %zu: %s: %s\n", r.index,
                      pool_strerror (r.status ? r.status : POOL_EPROTO),
                      r.error ? r.error : "output of the wrong size");
@@ -222,6 +225,7 @@ main (int argc, char **argv)
             best_w = sweep_get_f64 (p + 24);
             best_b = sweep_get_f64 (p + 32);
             const params_t *g = &grid[r.index];
+            progress_bar_clear ();
             printf ("sweep: new best MSE %.8f: lr=%g epochs=%" PRIu64 " l2=%g"
                     " (after %zu results)\n",
                     best, g->lr, g->epochs, g->l2, results);
@@ -235,6 +239,7 @@ main (int argc, char **argv)
                          pool_last_error (pool));
         }
     }
+    progress_bar_end ();
     if (err < 0) {
         fprintf (stderr, "sweep: results stopped: %s (%s)\n", pool_strerror (err),
                  pool_last_error (pool));
