@@ -39,6 +39,7 @@
            pool_worker_error, pool_worker_id, pool_worker_gpu.
     ABI 2: pool_worker_block_get, pool_worker_block_put,
            pool_worker_gpu_uuid.
+    ABI 3: pool_worker_cancelled.
 */
 #ifndef DCPOOL_POOL_WORKER_H
 #define DCPOOL_POOL_WORKER_H
@@ -52,7 +53,7 @@ extern "C" {
 #endif
 
 /* The version of this header; see "Versions" above. */
-#define POOL_WORKER_ABI 2
+#define POOL_WORKER_ABI 3
 
 typedef struct pool_worker_ctx pool_worker_ctx_t;
 typedef struct pool_output pool_output_t;
@@ -116,7 +117,7 @@ POOL_API int pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, si
     it, or NULL on a CPU worker. */
 POOL_API const char *pool_worker_gpu_uuid (pool_worker_ctx_t *ctx);
 
-/*  1 when the client cancelled the job this run is running, else 0.  A
+/*  (ABI 3) 1 when the client cancelled the job this run is running, else 0.  A
     long run may look now and then and return early (its result is
     dropped); one that runs on past the pool's cancel_grace is killed. */
 POOL_API int pool_worker_cancelled (pool_worker_ctx_t *ctx);
