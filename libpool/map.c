@@ -44,13 +44,13 @@ struct pool_run {
     const pool_bytes_t *inputs; /* borrowed; NULL for a stream */
     size_t count;               /* SIZE_MAX while a stream's end is unknown */
     /* A stream: its callback, the copies of inputs without a result
-       (index -> pool_bytes_t + bytes), and how it ended. */
+       (a ring over the ids a stream may have out), and how it ended. */
     pool_input_fn *next;
     void *next_arg;
-    zhashx_t *held;
-    uint64_t seen_base; /* a stream's seen ring starts at this index */
-    int stream_rc;      /* the callback's error, 0 while none */
-    bool ended;         /* the callback said the end (or failed) */
+    pool_bytes_t **held; /* ring of POOL_STREAM_SPAN: [index % span] */
+    uint64_t seen_base;  /* a stream's seen ring starts at this index */
+    int stream_rc;       /* the callback's error, 0 while none */
+    bool ended;          /* the callback said the end (or failed) */
     /* Cancelled: results still coming are dropped; inputs without one
        yield POOL_ECANCELED, the unordered ones from cursor up. */
     bool cancelled;
@@ -131,31 +131,14 @@ s_mark (pool_run_t *run, size_t index)
 
 /* ---- inputs ---------------------------------------------------------- */
 
-/* A stream's input index as a key of held (zhashx keys are not NULL). */
-static void *
-s_key (size_t index)
-{
-    return (void *)(uintptr_t)(index + 1);
-}
-
-static size_t
-s_index_hash (const void *key)
-{
-    return (size_t)((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull);
-}
-
-static int
-s_index_compare (const void *a, const void *b)
-{
-    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
+/* Frees a stream's copy of input index, if it holds one. */
 static void
-s_held_free (void **item)
+s_held_drop (pool_run_t *run, size_t index)
 {
-    free (*item);
-    *item = NULL;
+    if (!run->held)
+        return;
+    free (run->held[index % POOL_STREAM_SPAN]);
+    run->held[index % POOL_STREAM_SPAN] = NULL;
 }
 
 /* Input index: from the array, or a stream's copy (NULL once answered). */
@@ -164,7 +147,7 @@ s_input (const pool_run_t *run, size_t index)
 {
     if (run->inputs)
         return &run->inputs[index];
-    return zhashx_lookup (run->held, s_key (index));
+    return run->held[index % POOL_STREAM_SPAN];
 }
 
 static int
@@ -183,14 +166,9 @@ s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *
     pool_shared_init (&run->shared);
     if (next) {
         run->seen = calloc (STREAM_WORDS, sizeof *run->seen);
-        run->held = zhashx_new ();
+        run->held = calloc (POOL_STREAM_SPAN, sizeof *run->held);
         if (!run->held)
             return POOL_ENOMEM;
-        zhashx_set_key_hasher (run->held, s_index_hash);
-        zhashx_set_key_comparator (run->held, s_index_compare);
-        zhashx_set_key_duplicator (run->held, NULL);
-        zhashx_set_key_destructor (run->held, NULL);
-        zhashx_set_destructor (run->held, s_held_free);
     } else
         run->seen = calloc (count / 64 + 1, sizeof *run->seen);
     if (!run->seen)
@@ -219,7 +197,10 @@ s_run_free (pool_run_t *run)
     free (run->seen);
     free (run->slots);
     free (run->filled);
-    zhashx_destroy (&run->held);
+    if (run->held)
+        for (size_t i = 0; i < POOL_STREAM_SPAN; i++)
+            free (run->held[i]);
+    free (run->held);
     pool_shared_free (&run->shared);
     memset (run, 0, sizeof *run);
 }
@@ -272,8 +253,7 @@ static void
 s_store (pool_run_t *run, size_t index, pool_result_t *r)
 {
     s_mark (run, index);
-    if (run->held)
-        zhashx_delete (run->held, s_key (index));
+    s_held_drop (run, index);
     run->received++;
     if (r->status)
         run->failed++;
@@ -402,11 +382,10 @@ s_pull (pool_run_t *run, size_t index)
                           index);
     }
     pool_bytes_t *copy = malloc (sizeof *copy + input.size);
-    if (!copy || zhashx_insert (run->held, s_key (index), copy) != 0) {
-        free (copy);
+    if (!copy)
         return pool_fail (run->pool, POOL_ENOMEM, "out of memory copying input %zu",
                           index);
-    }
+    run->held[index % POOL_STREAM_SPAN] = copy;
     copy->data = copy + 1;
     copy->size = input.size;
     if (input.size)
@@ -510,15 +489,13 @@ s_resubmit (void *sink)
         return 0;
     if (!s_is_stream (run))
         return s_send_inputs (run, NULL, run->submitted, true);
-    size_t n = 0, have = zhashx_size (run->held);
+    size_t n = 0, have = run->submitted - (size_t)run->seen_base;
     uint64_t *indexes = malloc ((have ? have : 1) * sizeof *indexes);
     if (!indexes)
         return pool_fail (run->pool, POOL_ENOMEM, "out of memory sending inputs again");
-    for (void *item = zhashx_first (run->held); item; item = zhashx_next (run->held)) {
-        uint64_t index = (uint64_t)(uintptr_t)zhashx_cursor (run->held) - 1;
-        if (index < run->submitted)
+    for (size_t index = (size_t)run->seen_base; index < run->submitted; index++)
+        if (run->held[index % POOL_STREAM_SPAN])
             indexes[n++] = index;
-    }
     int rc = s_send_inputs (run, indexes, n, true);
     free (indexes);
     return rc;
@@ -763,8 +740,7 @@ s_iter_cancelled (pool_iter_t *iter, pool_result_t *out)
     if (pool_result_error (out, index, POOL_ECANCELED, "cancelled"))
         return false;
     s_mark (run, index);
-    if (run->held)
-        zhashx_delete (run->held, s_key (index));
+    s_held_drop (run, index);
     run->received++;
     run->failed++;
     run->consumed++;
