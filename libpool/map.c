@@ -38,12 +38,15 @@ struct pool_run {
     size_t head;          /* RUN_UNORDERED: oldest queued slot */
     size_t queued;        /* RUN_UNORDERED: results queued */
     pool_shared_t shared; /* inputs in shared memory (shared.h) */
+    bool cancelled;       /* iterators: inputs without a result are cancelled */
+    size_t cancel_next;   /* RUN_UNORDERED: where to look for the next one */
 };
 
 struct pool_iter {
     pool_run_t run;
     pool_result_t current; /* what the last next returned */
     int rc;                /* sticky error, 0 while fine */
+    pool_t *owner;         /* its pool, until the pool is closed */
 };
 
 static void
@@ -175,6 +178,8 @@ s_accept_one (pool_run_t *run, const proto_job_t *job, const void *data, size_t 
               zframe_t **frame)
 {
     uint64_t index = job->id - run->base;
+    if (run->cancelled) /* its inputs without a result have ECANCELED */
+        return 0;
     if (job->id < run->base || index >= run->submitted || s_seen (run, (size_t)index))
         return 0;
     if (job->status == PROTO_CODE_RESEND) {
@@ -417,18 +422,26 @@ cleanup:
     return rc;
 }
 
-/* Lets go of the pool: later results of this map are dropped by id. */
+/*  Stops the run: later results of this map are dropped by id, and the
+    pool may start the next map.  The iterator stays the pool's live one
+    (pool.iter, owner) until s_iter_detach. */
+static void
+s_iter_stop (pool_iter_t *iter)
+{
+    pool_t *pool = iter->run.pool;
+    if (pool && pool->run == &iter->run)
+        pool->run = NULL;
+    iter->run.pool = NULL;
+}
+
+/* Lets go of the pool for good. */
 static void
 s_iter_detach (pool_iter_t *iter)
 {
-    pool_t *pool = iter->run.pool;
-    if (!pool)
-        return;
-    if (pool->run == &iter->run)
-        pool->run = NULL;
-    if (pool->iter == iter)
-        pool->iter = NULL;
-    iter->run.pool = NULL;
+    s_iter_stop (iter);
+    if (iter->owner && iter->owner->iter == iter)
+        iter->owner->iter = NULL;
+    iter->owner = NULL;
 }
 
 void
@@ -461,9 +474,12 @@ s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_iter_t **it
     self->run.base = pool->next_id;
     pool->next_id += count;
     if (count) {
+        if (pool->iter) /* a cancelled one, still handing out results */
+            s_iter_detach (pool->iter);
         pool->run = &self->run;
         pool->run_ops = &s_run_ops;
         pool->iter = self;
+        self->owner = pool;
     } else
         self->run.pool = NULL; /* nothing to run: done already */
     *iter = self;
@@ -483,6 +499,30 @@ pool_imap_unordered (pool_t *pool, const pool_bytes_t *inputs, size_t count,
     return s_imap (pool, inputs, count, iter, RUN_UNORDERED);
 }
 
+/*  The result of a cancelled input: 0, or POOL_ENOMEM. */
+static int
+s_result_cancelled (pool_result_t *out, size_t index)
+{
+    memset (out, 0, sizeof *out);
+    out->index = index;
+    out->status = POOL_ECANCELED;
+    out->error = strdup ("cancelled");
+    return out->error ? 0 : POOL_ENOMEM;
+}
+
+/*  The next input of a cancelled unordered run that has no result, once
+    the results received before the cancel are handed out: true with its
+    result in *out, false when out of memory. */
+static bool
+s_iter_pop_cancelled (pool_run_t *run, size_t index, pool_result_t *out)
+{
+    if (s_result_cancelled (out, index))
+        return false;
+    run->seen[index / 64] |= (uint64_t)1 << (index % 64);
+    run->consumed++;
+    return true;
+}
+
 /* Moves the next result to hand out into *out: true, or false if none yet. */
 static bool
 s_iter_pop (pool_iter_t *iter, pool_result_t *out)
@@ -492,12 +532,20 @@ s_iter_pop (pool_iter_t *iter, pool_result_t *out)
         return false;
     if (run->mode == RUN_ORDERED) {
         size_t slot = run->consumed % run->cap;
+        if (!run->filled[slot] && run->cancelled)
+            return s_iter_pop_cancelled (run, run->consumed, out);
         if (!run->filled[slot])
             return false;
         *out = run->slots[slot];
         memset (&run->slots[slot], 0, sizeof run->slots[slot]);
         run->filled[slot] = false;
     } else {
+        if (!run->queued && run->cancelled) {
+            while (run->cancel_next < run->count && s_seen (run, run->cancel_next))
+                run->cancel_next++;
+            return run->cancel_next < run->count
+                   && s_iter_pop_cancelled (run, run->cancel_next, out);
+        }
         if (!run->queued)
             return false;
         *out = run->slots[run->head];
@@ -550,4 +598,44 @@ pool_iter_destroy (pool_iter_t **iter)
     s_run_free (&self->run);
     free (self);
     *iter = NULL;
+}
+
+/*  Cancels the iterator here: every input without a result gets
+    POOL_ECANCELED as pool_iter_next reaches it, results of the run that
+    arrive later are dropped, nothing more is sent, and the pool is free
+    for the next map at once.  Its CANCEL to the head is the caller's. */
+static void
+s_iter_cancel_here (pool_iter_t *iter)
+{
+    iter->run.cancelled = true;
+    s_iter_stop (iter);
+}
+
+int
+pool_iter_cancel (pool_iter_t *iter)
+{
+    if (!iter)
+        return POOL_EINVAL;
+    pool_t *pool = iter->owner; /* NULL once it let go of its pool */
+    if (iter->run.cancelled)
+        return pool ? pool_fail (pool, POOL_EINVAL, "this iterator was cancelled already")
+                    : POOL_EINVAL;
+    bool running = iter->run.pool != NULL;
+    s_iter_cancel_here (iter);
+    /* A run that finished (or failed) has nothing at the head to stop. */
+    if (!running || !pool || pool->broken)
+        return 0;
+    return pool_cancel_send (pool, iter->run.base, iter->run.base + iter->run.count);
+}
+
+int
+pool_cancel_all (pool_t *pool)
+{
+    if (!pool)
+        return POOL_EINVAL;
+    if (pool->iter && !pool->iter->run.cancelled && pool->iter->run.pool)
+        s_iter_cancel_here (pool->iter);
+    if (pool->broken)
+        return 0;
+    return pool_cancel_send (pool, 0, pool->next_id);
 }
