@@ -55,7 +55,7 @@ cu_open (const h_proc_t *head, const char *dir, double grace, int max_attempts,
 }
 
 int
-cu_count (const char *dir, const char *prefix)
+cu_count (const char *dir, const char *part)
 {
     DIR *d = opendir (dir);
     if (!d)
@@ -63,18 +63,18 @@ cu_count (const char *dir, const char *prefix)
     int count = 0;
     struct dirent *entry;
     while ((entry = readdir (d)))
-        count += strncmp (entry->d_name, prefix, strlen (prefix)) == 0;
+        count += strstr (entry->d_name, part) != NULL;
     closedir (d);
     return count;
 }
 
 void
-cu_wait_files (const char *dir, const char *prefix, int count, double timeout)
+cu_wait_files (const char *dir, const char *part, int count, double timeout)
 {
     double deadline = h_now () + h_timeout (timeout);
-    while (cu_count (dir, prefix) < count) {
-        H_CHECK (h_now () < deadline, "%d files %s* in %s after %.0f s, want %d",
-                 cu_count (dir, prefix), prefix, dir, timeout, count);
+    while (cu_count (dir, part) < count) {
+        H_CHECK (h_now () < deadline, "%d files *%s* in %s after %.0f s, want %d",
+                 cu_count (dir, part), part, dir, timeout, count);
         usleep (5000);
     }
 }
@@ -111,7 +111,9 @@ cu_drain_cancelled (pool_iter_t *iter, size_t count, const char *text,
     int rc;
     while ((rc = pool_iter_next (iter, &result)) == 1) {
         fu_once_add (&once, &result);
-        if (result.status == 0) {
+        if (result.status == 0 && !text)
+            done++;
+        else if (result.status == 0) {
             size_t len = strlen (text);
             H_CHECK (result.value.size > len && memcmp (result.value.data, text, len) == 0
                          && ((const char *)result.value.data)[len] == '@',

@@ -18,16 +18,18 @@ const char *cu_dir (const char *name);
     the cancel grace and max_attempts given, and waits for workers ready. */
 pool_t *cu_open (const h_proc_t *head, const char *dir, double grace, int max_attempts,
                  int workers);
-/*  Files in dir whose name starts with prefix. */
-int cu_count (const char *dir, const char *prefix);
-/*  Waits until dir holds at least count files starting with prefix, or
-    fails the test after timeout seconds (a generous, hang-only bound). */
-void cu_wait_files (const char *dir, const char *prefix, int count, double timeout);
+/*  Files in dir whose name contains part. */
+int cu_count (const char *dir, const char *part);
+/*  Waits until dir holds at least count files whose name contains part,
+    or fails the test after timeout seconds (a generous, hang-only
+    bound). */
+void cu_wait_files (const char *dir, const char *part, int count, double timeout);
 /*  The pid after '@' in a sleepy value, or -1. */
 pid_t cu_pid_of (const pool_result_t *result);
 /*  Takes every result of a cancelled iterator of count inputs, of which
     the indexes taken[ntaken] were handed out before: each index exactly
-    once, status 0 (a right value for the sleepy input text) or
+    once, status 0 (a right value for the sleepy input text; any value
+    when text is NULL) or
     POOL_ECANCELED with the error "cancelled".  How many had status 0. */
 size_t cu_drain_cancelled (pool_iter_t *iter, size_t count, const char *text,
                            const size_t *taken, size_t ntaken);
