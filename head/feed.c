@@ -280,6 +280,16 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         pool->running--;
         pool->done++;
         worker->jobs_done++;
+        if (i + 1 == msg->njobs)
+            last_sent_us = job->sent_us;
+        if (job->cancelled) {
+            /* Its client has its POOL_ECANCELED already: whatever the
+               worker answered (ECANCELED, or a run that ended anyway)
+               only frees the slot. */
+            zframe_destroy (&frame);
+            head_job_destroy (&job);
+            continue;
+        }
         proto_job_t *reply = proto_msg_add_job (&out);
         if (reply) {
             reply->id = job->id;
@@ -314,8 +324,6 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 proto_msg_add_borrowed (&out, data, size);
         }
         zframe_destroy (&frame);
-        if (i + 1 == msg->njobs)
-            last_sent_us = job->sent_us;
         head_job_destroy (&job);
     }
     s_timing (worker, msg, last_sent_us);

@@ -40,6 +40,9 @@ typedef struct head_job {
     char *cause;          /* why the last attempt failed, or NULL */
     int cause_code;       /* POOL_ECRASHED / POOL_ETIMEDOUT */
     bool shared;          /* the input is a proto_shm_ref_t */
+    bool cancelled;       /* its client cancelled it while a worker held it:
+                             its result is dropped, its worker's death not
+                             charged to it (head/cancel.c) */
     int64_t sent_us;      /* zclock_usecs when sent to its worker */
     struct head_job *next;
     uint8_t inline_data[HEAD_JOB_INLINE];
@@ -134,6 +137,7 @@ struct head_pool {
     uint8_t init_hash[PROTO_HASH_SIZE];
     uint32_t max_attempts;
     uint64_t job_timeout_ms;
+    uint64_t cancel_grace_ms; /* a cancelled run this long, then killed */
     uint32_t min_workers;
     uint64_t min_gpu_memory; /* bytes */
     head_queue_t pending;
@@ -219,6 +223,9 @@ void head_queue_purge (head_queue_t *q);
 /*  Takes the job (id, attempt) out of q, wherever it is, or NULL.  Jobs
     are answered in the order sent, so it is nearly always the first. */
 head_job_t *head_queue_take (head_queue_t *q, uint64_t id, uint32_t attempt);
+/*  Moves the jobs of q that match (in order) to the end of out: how many. */
+size_t head_queue_extract (head_queue_t *q, bool (*match) (const head_job_t *, void *),
+                           void *arg, head_queue_t *out);
 /* Moves every job of front, in order, before q's first; front is emptied. */
 void head_queue_splice_front (head_queue_t *q, head_queue_t *front);
 

@@ -127,3 +127,21 @@ head_queue_take (head_queue_t *q, uint64_t id, uint32_t attempt)
     job->next = NULL;
     return job;
 }
+
+size_t
+head_queue_extract (head_queue_t *q, bool (*match) (const head_job_t *, void *),
+                    void *arg, head_queue_t *out)
+{
+    head_queue_t kept = { 0 };
+    size_t moved = 0;
+    head_job_t *job;
+    while ((job = head_queue_pop (q))) {
+        if (match (job, arg)) {
+            head_queue_push (out, job);
+            moved++;
+        } else
+            head_queue_push (&kept, job);
+    }
+    *q = kept;
+    return moved;
+}

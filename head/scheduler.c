@@ -97,6 +97,7 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     memcpy (pool->init_hash, open.init_hash, PROTO_HASH_SIZE);
     pool->max_attempts = open.max_attempts;
     pool->job_timeout_ms = open.job_timeout_ms;
+    pool->cancel_grace_ms = open.cancel_grace_ms;
     pool->min_workers = open.min_workers;
     pool->min_gpu_memory = open.min_gpu_memory_mb * 1024 * 1024;
     pool->previous_id = open.previous_pool;
@@ -367,6 +368,13 @@ head_sched_worker_join (head_t *head, head_peer_t *worker)
     head_sched_rebalance (head);
 }
 
+static bool
+s_cancelled (const head_job_t *job, void *arg)
+{
+    (void)arg;
+    return job->cancelled;
+}
+
 void
 head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char *why,
                         int job_error, head_charge_t charge, const proto_job_t *culprit)
@@ -393,6 +401,16 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
     else if (charge == HEAD_CHARGE_JOB && culprit)
         running = head_queue_take (&worker->inflight, culprit->id, culprit->attempt);
     pool->running -= worker->inflight.count + (running ? 1 : 0);
+    /* Jobs its client cancelled are done with: not charged (a worker
+       killed for running on past the cancel grace dies in one), not run
+       again. */
+    head_queue_t cancelled = { 0 };
+    pool->done += head_queue_extract (&worker->inflight, s_cancelled, NULL, &cancelled);
+    head_queue_purge (&cancelled);
+    if (running && running->cancelled) {
+        pool->done++;
+        head_job_destroy (&running);
+    }
     head_queue_splice_front (&pool->pending, &worker->inflight);
     if (running) {
         if (code == 0 && charge == HEAD_CHARGE_OLDEST) {

@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "blocks.h"
+#include "cancel.h"
 #include "peers.h"
 #include "scheduler.h"
 #include "status.h"
@@ -37,6 +38,7 @@ s_allowed (proto_role_t role, proto_type_t type)
     case PROTO_SUBMIT:
     case PROTO_UPDATE:
     case PROTO_POOL_CLOSE:
+    case PROTO_CANCEL:
         return role == PROTO_ROLE_CLIENT;
     case PROTO_RESULT:
     case PROTO_WORKER_READY:
@@ -51,6 +53,19 @@ s_allowed (proto_role_t role, proto_type_t type)
     default:
         return false;
     }
+}
+
+/* A client's CANCEL of a range of its pool's jobs. */
+static void
+s_cancel (head_t *head, head_peer_t *client, head_pool_t *pool, const proto_msg_t *msg)
+{
+    proto_cancel_t cancel;
+    char reason[128];
+    if (proto_cancel_get (msg, &cancel, reason, sizeof reason) != PROTO_OK) {
+        head_send_error (head, client, pool->id, PROTO_CODE_EINVAL, "%s", reason);
+        return;
+    }
+    head_cancel (head, pool, cancel.from, cancel.to);
 }
 
 static void
@@ -95,6 +110,7 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     case PROTO_SUBMIT:
     case PROTO_UPDATE:
     case PROTO_POOL_CLOSE:
+    case PROTO_CANCEL:
         pool = head_sched_pool (head, peer, msg->pool);
         if (!pool) {
             head_send_error (head, peer, msg->pool, PROTO_CODE_ECLOSED,
@@ -105,6 +121,8 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
             head_sched_submit (head, pool, msg);
         else if (msg->type == PROTO_UPDATE)
             head_sched_update (head, pool, msg);
+        else if (msg->type == PROTO_CANCEL)
+            s_cancel (head, peer, pool, msg);
         else
             head_sched_pool_close (head, pool);
         break;

@@ -76,6 +76,8 @@ struct pool_run {
 
 struct pool_iter {
     pool_run_t run;
+    pool_t *owner;         /* its pool (pool.iter), until detached: a cancelled
+                              iterator keeps it, but not the pool's run */
     pool_result_t current; /* what the last next returned */
     int rc;                /* sticky error, 0 while fine */
 };
@@ -636,9 +638,11 @@ cleanup:
 
 /* ---- iterators ------------------------------------------------------------ */
 
-/* Lets go of the pool: later results of this map are dropped by id. */
+/*  Stops the run: later results of this map are dropped by id, and the
+    pool may start the next map (a cancelled iterator hands out its
+    POOL_ECANCELED results without the pool). */
 static void
-s_iter_detach (pool_iter_t *iter)
+s_iter_stop (pool_iter_t *iter)
 {
     pool_t *pool = iter->run.pool;
     if (!pool)
@@ -648,9 +652,17 @@ s_iter_detach (pool_iter_t *iter)
         pool->next_id = iter->run.base + iter->run.submitted;
     if (pool->run == &iter->run)
         pool->run = NULL;
-    if (pool->iter == iter)
-        pool->iter = NULL;
     iter->run.pool = NULL;
+}
+
+/* Lets go of the pool for good. */
+static void
+s_iter_detach (pool_iter_t *iter)
+{
+    s_iter_stop (iter);
+    if (iter->owner && iter->owner->iter == iter)
+        iter->owner->iter = NULL;
+    iter->owner = NULL;
 }
 
 void
@@ -684,9 +696,12 @@ s_imap (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_input_fn *n
     /* A stream takes ids from base up until it ends (s_iter_detach). */
     pool->next_id += next ? 0 : count;
     if (count) {
+        if (pool->iter) /* a cancelled one, still handing out results */
+            s_iter_detach (pool->iter);
         pool->run = &self->run;
         pool->run_ops = &s_run_ops;
         pool->iter = self;
+        self->owner = pool;
     } else
         self->run.pool = NULL; /* nothing to run: done already */
     *iter = self;
@@ -799,11 +814,13 @@ pool_iter_next (pool_iter_t *iter, pool_result_t *result)
             return s_iter_end (iter);
         if (iter->rc)
             return iter->rc;
+        if (iter->run.cancelled)
+            return POOL_ENOMEM; /* its cancelled result could not be made */
         pool_t *pool = iter->run.pool;
         int rc = pool ? s_run_submit (&iter->run) : POOL_ECLOSED;
         if (rc == 0 && iter->run.consumed >= iter->run.count)
             continue; /* a stream that just ended */
-        if (rc == 0 && !iter->run.cancelled)
+        if (rc == 0)
             rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
         if (rc == 0)
             rc = s_between (&iter->run);
@@ -823,14 +840,16 @@ pool_iter_cancel (pool_iter_t *iter)
         return POOL_EINVAL;
     pool_run_t *run = &iter->run;
     if (run->cancelled)
-        return run->pool ? pool_fail (run->pool, POOL_EINVAL,
-                                      "the iterator was cancelled already")
-                         : POOL_EINVAL;
+        return iter->owner ? pool_fail (iter->owner, POOL_EINVAL,
+                                        "the iterator was cancelled already")
+                           : POOL_EINVAL;
     if (!run->pool) {
         run->cancelled = true; /* done, failed or its pool closed */
         return 0;
     }
-    return s_run_cancel (run);
+    int rc = s_run_cancel (run);
+    s_iter_stop (iter);
+    return rc;
 }
 
 int
@@ -838,7 +857,11 @@ pool_cancel_all (pool_t *pool)
 {
     if (!pool)
         return POOL_EINVAL;
-    int rc = pool->run ? s_run_cancel (pool->run) : 0;
+    int rc = 0;
+    if (pool->iter && pool->run == &pool->iter->run)
+        rc = pool_iter_cancel (pool->iter);
+    else if (pool->run) /* a pool_map: its loop ends it */
+        rc = s_run_cancel (pool->run);
     int frc = pool_futures_cancel_all (pool);
     return rc ? rc : frc;
 }

@@ -130,12 +130,14 @@ int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     POOL_EFORGOTTEN. */
 int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline);
 
+/*  cancel.c: sends CANCEL for the pool's jobs with ids in [from, to): the
+    head drops those queued and stops those running; no RESULT need
+    follow (the caller gives those inputs POOL_ECANCELED itself).  0, or
+    <0 (POOL_ELOST when the socket refuses it). */
+int pool_cancel_send (pool_t *pool, uint64_t from, uint64_t to);
+
 /*  map.c: detaches a live iterator from a pool being closed. */
 void pool_iter_orphan (pool_iter_t *iter);
-
-/*  cancel.c: sends CANCEL for the pool's jobs with ids in [from, to).
-    0, or <0 (POOL_ELOST, POOL_ENOMEM). */
-int pool_cancel_send (pool_t *self, uint64_t from, uint64_t to);
 
 /*  futures.c: sends the futures the window holds back, then runs the
     callbacks that are due (not from inside a callback): the number run,

@@ -127,6 +127,9 @@ s_head_message (zloop_t *loop, zsock_t *sock, void *arg)
     case PROTO_WORKER_KILL:
         self->events.kill (self->events.arg, &msg);
         break;
+    case PROTO_CANCEL:
+        self->events.cancel (self->events.arg, &msg);
+        break;
     default:
         if (self->config->verbose)
             zsys_debug ("ignoring %s from the head", proto_type_name (msg.type));

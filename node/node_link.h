@@ -22,6 +22,8 @@ typedef struct {
     void *arg;
     /* WORKER_KILL from the head. */
     void (*kill) (void *arg, const proto_msg_t *msg);
+    /* CANCEL from the head (for one of the node's workers). */
+    void (*cancel) (void *arg, const proto_msg_t *msg);
     /* A HEARTBEAT is about to go: add what the node reports in it. */
     void (*heartbeat) (void *arg, proto_msg_t *msg);
 } node_link_events_t;

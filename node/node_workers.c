@@ -40,6 +40,14 @@ typedef struct {
     int board_fd;      /* the scoreboard page it gets as fd 3, or -1 */
     node_scoreboard_t *board;
     bool killed; /* this process was killed on the head's word */
+    /* A cancelled job it was running when its node heard (pid, pool, id,
+       attempt): killed if still running it when cancel_timer fires. */
+    int cancel_timer; /* or -1 */
+    pid_t cancel_pid;
+    uint64_t cancel_pool;
+    uint64_t cancel_job;
+    uint32_t cancel_attempt;
+    uint64_t cancel_grace_ms;
 } node_worker_t;
 
 struct node_workers {
@@ -63,6 +71,7 @@ s_prepare (node_workers_t *self, node_worker_t *worker, const char *keys,
     const supervisor_config_t *config = self->config;
     snprintf (worker->id, sizeof worker->id, "%s/w%d", config->node_id, worker->slot);
     worker->respawn_timer = -1;
+    worker->cancel_timer = -1;
     worker->board_fd = -1;
     worker->backoff_ms = BACKOFF_FIRST_MS;
     worker->env = spawn_env_new ();
@@ -150,6 +159,8 @@ node_workers_destroy (node_workers_t **self_p)
     node_workers_t *self = *self_p;
     for (int i = 0; self->workers && i < self->count; i++) {
         node_worker_t *worker = &self->workers[i];
+        if (worker->cancel_timer >= 0)
+            zloop_timer_end (self->loop, worker->cancel_timer);
         if (worker->pid > 0) {
             kill (worker->pid, SIGKILL);
             int status;
@@ -357,6 +368,75 @@ node_workers_kill (node_workers_t *self, const proto_msg_t *msg)
                       kill.why[0] ? kill.why : "the head asked");
         worker->killed = true;
         s_kill (worker);
+        return;
+    }
+}
+
+/*  The grace of a cancelled run is over: a worker still running that job
+    (same process, same pool, id and attempt on its scoreboard) is killed
+    like on WORKER_KILL; its WORKER_DIED names the cancelled job, which
+    the head charges nothing, and the slot restarts at once. */
+static int
+s_cancel_due (zloop_t *loop, int timer_id, void *arg)
+{
+    node_worker_t *worker = arg;
+    worker->cancel_timer = -1;
+    uint64_t pool = 0, id = 0;
+    uint32_t attempt = 0;
+    if (worker->pid <= 0 || worker->pid != worker->cancel_pid
+        || node_scoreboard_read (worker->board, &pool, &id, &attempt) != 1
+        || pool != worker->cancel_pool || id != worker->cancel_job
+        || attempt != worker->cancel_attempt)
+        return 0; /* it returned in time */
+    zsys_warning ("worker %s (pid %d): job %llu of pool %llu was cancelled and still "
+                  "runs after the grace of %llu ms; killing it",
+                  worker->id, (int)worker->pid, (unsigned long long)id,
+                  (unsigned long long)pool, (unsigned long long)worker->cancel_grace_ms);
+    worker->killed = true;
+    s_kill (worker);
+    return 0;
+}
+
+void
+node_workers_cancel (node_workers_t *self, const proto_msg_t *msg)
+{
+    proto_cancel_t cancel;
+    char reason[128];
+    if (proto_cancel_get (msg, &cancel, reason, sizeof reason) != PROTO_OK
+        || !cancel.id[0]) {
+        zsys_warning ("bad CANCEL from the head ignored");
+        return;
+    }
+    for (int i = 0; i < self->count; i++) {
+        node_worker_t *worker = &self->workers[i];
+        if (!streq (worker->id, cancel.id))
+            continue;
+        if (worker->pid <= 0 || (uint64_t)worker->pid != cancel.pid)
+            return; /* that process is gone already */
+        uint64_t pool = 0, id = 0;
+        uint32_t attempt = 0;
+        int running = node_scoreboard_cancel (worker->board, cancel.pool, cancel.from,
+                                              cancel.to, &pool, &id, &attempt);
+        if (running != 1 || pool != cancel.pool || id < cancel.from || id >= cancel.to)
+            return; /* it will not start a job of the range (it looks first) */
+        if (worker->cancel_timer >= 0) {
+            if (worker->cancel_pid == worker->pid && worker->cancel_pool == pool
+                && worker->cancel_job == id && worker->cancel_attempt == attempt)
+                return; /* that run's grace is counting already */
+            zloop_timer_end (self->loop, worker->cancel_timer);
+        }
+        if (self->config->verbose)
+            zsys_info ("worker %s: job %llu of pool %llu cancelled while it runs: "
+                       "%llu ms to return",
+                       worker->id, (unsigned long long)id, (unsigned long long)pool,
+                       (unsigned long long)cancel.grace_ms);
+        worker->cancel_pid = worker->pid;
+        worker->cancel_pool = pool;
+        worker->cancel_job = id;
+        worker->cancel_attempt = attempt;
+        worker->cancel_grace_ms = cancel.grace_ms;
+        worker->cancel_timer
+            = zloop_timer (self->loop, (size_t)cancel.grace_ms, 1, s_cancel_due, worker);
         return;
     }
 }

@@ -55,6 +55,12 @@ void node_workers_reaped (node_workers_t *self, pid_t pid, int status);
 
 /*  WORKER_KILL from the head: kills the process it names (id and pid). */
 void node_workers_kill (node_workers_t *self, const proto_msg_t *msg);
+/*  CANCEL from the head for one worker (id and pid): the cancelled range
+    goes on its scoreboard (pool_worker_cancelled; a job of it not yet
+    started is not run), and a job of it that the worker runs now gets
+    grace_ms to return before the node kills the worker's process group
+    (the slot restarts at once). */
+void node_workers_cancel (node_workers_t *self, const proto_msg_t *msg);
 /*  Adds to a heartbeat what the workers' GPUs have in use (every few
     seconds, for GPU slots only). */
 void node_workers_gpu_usage (node_workers_t *self, proto_msg_t *msg);

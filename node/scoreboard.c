@@ -84,3 +84,43 @@ node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool, uint64_t *
     *attempt = board->attempt;
     return board->update == 2 ? 3 : board->update ? 2 : 1;
 }
+
+int
+node_scoreboard_cancel (node_scoreboard_t *board, uint64_t pool, uint64_t from,
+                        uint64_t to, uint64_t *running_pool, uint64_t *id,
+                        uint32_t *attempt)
+{
+    if (!board)
+        return 0;
+    uint64_t seq = __atomic_load_n (&board->cancel_seq, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancel_seq, seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence (__ATOMIC_RELEASE);
+    __atomic_store_n (&board->cancel_pool, pool, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancel_from, from, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancel_to, to, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancel_seq, seq + 2, __ATOMIC_RELEASE);
+    /* The range is out before the job is read (see the header). */
+    __atomic_thread_fence (__ATOMIC_SEQ_CST);
+    return node_scoreboard_read (board, running_pool, id, attempt);
+}
+
+bool
+node_scoreboard_cancelled (const node_scoreboard_t *board)
+{
+    if (!board)
+        return false;
+    /* The job is out before the range is read (see the header). */
+    __atomic_thread_fence (__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n (&board->running, __ATOMIC_ACQUIRE) || board->update)
+        return false;
+    uint64_t pool, from, to, before, after;
+    do {
+        before = __atomic_load_n (&board->cancel_seq, __ATOMIC_ACQUIRE);
+        pool = __atomic_load_n (&board->cancel_pool, __ATOMIC_RELAXED);
+        from = __atomic_load_n (&board->cancel_from, __ATOMIC_RELAXED);
+        to = __atomic_load_n (&board->cancel_to, __ATOMIC_RELAXED);
+        __atomic_thread_fence (__ATOMIC_ACQUIRE);
+        after = __atomic_load_n (&board->cancel_seq, __ATOMIC_RELAXED);
+    } while (before != after || (before & 1));
+    return pool == board->pool && board->job_id >= from && board->job_id < to;
+}

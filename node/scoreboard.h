@@ -6,10 +6,21 @@
     shared page (a memfd the node made and passed as fd 3); the node reads
     it when the worker dies and names that job in WORKER_DIED, so only the
     job that crashed (or timed out) is charged an attempt.
+
+    The node writes the other way one range of cancelled jobs (pool,
+    [from, to)), the last its head sent it for this worker.  The worker
+    looks at it after entering a job and before running it, the node at
+    the job after writing the range, each behind a full fence: either the
+    worker sees the range (and answers the job ECANCELED without running
+    it) or the node sees the job (and kills the worker if it still runs it
+    after the grace).  pool_worker_cancelled reads the same range.  The
+    range is written under a sequence count (odd while being written), so
+    a reader never takes half of one range with half of another.
 */
 #ifndef DCPOOL_NODE_SCOREBOARD_H
 #define DCPOOL_NODE_SCOREBOARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -20,6 +31,11 @@ typedef struct {
     uint32_t update;  /* 1: handle_update of update job_id runs;
                          2: the pool is being loaded (dlopen, init) */
     uint32_t reserved;
+    /* Written by the node only (node_scoreboard_cancel). */
+    uint64_t cancel_seq; /* odd while the range below is being written */
+    uint64_t cancel_pool;
+    uint64_t cancel_from;
+    uint64_t cancel_to;
 } node_scoreboard_t;
 
 /* A new shared page: the fd (close-on-exec) and its mapping, or -1. */
@@ -38,5 +54,15 @@ void node_scoreboard_leave (node_scoreboard_t *board);
    its seq in id), 3 the pool's init (pool), 0 nothing. */
 int node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool, uint64_t *id,
                           uint32_t *attempt);
+
+/*  The node: jobs of pool with ids in [from, to) are cancelled (replaces
+    the range written before).  Then, behind a full fence, what the worker
+    runs, as node_scoreboard_read. */
+int node_scoreboard_cancel (node_scoreboard_t *board, uint64_t pool, uint64_t from,
+                            uint64_t to, uint64_t *running_pool, uint64_t *id,
+                            uint32_t *attempt);
+/*  The worker: true when the job it entered (node_scoreboard_enter) is in
+    the cancelled range.  Looks behind a full fence (see above). */
+bool node_scoreboard_cancelled (const node_scoreboard_t *board);
 
 #endif

@@ -148,6 +148,12 @@ s_on_kill (void *arg, const proto_msg_t *msg)
 }
 
 static void
+s_on_cancel (void *arg, const proto_msg_t *msg)
+{
+    node_workers_cancel (((supervisor_t *)arg)->workers, msg);
+}
+
+static void
 s_on_heartbeat (void *arg, proto_msg_t *msg)
 {
     node_workers_gpu_usage (((supervisor_t *)arg)->workers, msg);
@@ -218,7 +224,7 @@ supervisor_new (const supervisor_config_t *config, char *error, size_t error_siz
     if (config->server_only)
         return self;
 
-    node_link_events_t link_events = { self, s_on_kill, s_on_heartbeat };
+    node_link_events_t link_events = { self, s_on_kill, s_on_cancel, s_on_heartbeat };
     self->link = node_link_new (&self->config, self->loop, &link_events);
     if (!self->link) {
         snprintf (error, error_size, "out of memory");

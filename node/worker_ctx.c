@@ -220,6 +220,21 @@ pool_worker_gpu (pool_worker_ctx_t *ctx, int *index, const char **name, uint64_t
     return 0;
 }
 
+void
+worker_ctx_set_board (pool_worker_ctx_t *ctx, const node_scoreboard_t *board)
+{
+    ctx->board = board;
+}
+
+/*  The node writes the cancelled range into the scoreboard when the head
+    says so, so this sees it while the run is in progress (the worker's
+    own thread is inside the run and reads no messages). */
+int
+pool_worker_cancelled (pool_worker_ctx_t *ctx)
+{
+    return ctx && node_scoreboard_cancelled (ctx->board) ? 1 : 0;
+}
+
 /* ------------------------------------------------------------------------
     Blocks: pool_worker_block_get / pool_worker_block_put, with a cache of
     what this process has seen, so the blocks a worker needs job after job

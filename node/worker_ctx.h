@@ -17,6 +17,7 @@
 #include <czmq.h>
 
 #include "pool_worker.h"
+#include "scoreboard.h"
 
 #define WORKER_CTX_ID_MAX 64
 #define WORKER_CTX_NAME_MAX 96
@@ -52,6 +53,9 @@ struct pool_worker_ctx {
     size_t blocks_bytes;
     size_t blocks_budget; /* bytes; DCPOOL_BLOCK_CACHE_MB, default 2048 MiB */
     uint64_t generation;  /* bumped before each init, run or update */
+    /* The page shared with the node (scoreboard.h): the running job and
+       the range of cancelled ones; NULL without one. */
+    const node_scoreboard_t *board;
 };
 
 struct pool_output {
@@ -76,6 +80,8 @@ struct pool_output {
     when id or name does not fit. */
 int worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
                      const char *gpu_name, uint64_t gpu_memory);
+/*  Gives pool_worker_cancelled the scoreboard to read (borrowed). */
+void worker_ctx_set_board (pool_worker_ctx_t *ctx, const node_scoreboard_t *board);
 /*  Connects pool_worker_block_get/put to the head. */
 void worker_ctx_set_block_io (pool_worker_ctx_t *ctx, const worker_block_io_t *io);
 /*  Frees the block cache. */

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "views.h"
 #include "worker_args.h"
 #include "worker_blocks.h"
 #include "worker_ctx.h"
@@ -161,6 +162,24 @@ s_on_job (worker_t *self, proto_msg_t *msg)
     }
 }
 
+/*  CANCEL: the queued jobs of the range are not run; each is answered
+    ECANCELED (the head then frees its window slot).  A job of the range
+    running now is the node's concern (scoreboard.h). */
+static void
+s_on_cancel (worker_t *self, proto_msg_t *msg)
+{
+    proto_cancel_t cancel;
+    char reason[128];
+    if (proto_cancel_get (msg, &cancel, reason, sizeof reason) != PROTO_OK) {
+        zsys_warning ("worker %s: %s", self->args.id, reason);
+        return;
+    }
+    if (!worker_load_serves (self->load, cancel.pool))
+        return; /* nothing of that pool is queued here */
+    if (worker_run_cancel (self->run, cancel.from, cancel.to))
+        s_finish (self, EXIT_FAILED);
+}
+
 static void
 s_on_update (worker_t *self, proto_msg_t *msg)
 {
@@ -198,6 +217,9 @@ s_on_message (void *arg, proto_msg_t *msg)
         break;
     case PROTO_UPDATE:
         s_on_update (self, msg);
+        break;
+    case PROTO_CANCEL:
+        s_on_cancel (self, msg);
         break;
     case PROTO_POOL_CLOSE:
         if (worker_load_state (self->load) != WORKER_IDLE
@@ -434,6 +456,7 @@ s_prepare (worker_t *self)
         zsys_error ("worker %s: bad worker id or GPU name", args->id);
         return -1;
     }
+    worker_ctx_set_board (&self->ctx, self->board);
     if (args->gpu_uuid)
         snprintf (self->ctx.gpu_uuid, sizeof self->ctx.gpu_uuid, "%s", args->gpu_uuid);
     self->load = worker_load_new (args->id, args->data_dir, &self->ctx, self->board,

@@ -135,6 +135,31 @@ worker_queue_jobs (const worker_queue_t *self)
     return self->jobs;
 }
 
+worker_action_t *
+worker_queue_take_range (worker_queue_t *self, uint64_t from, uint64_t to)
+{
+    worker_action_t *taken = NULL, **taken_tail = &taken;
+    worker_action_t *prev = NULL, *action = self->head;
+    while (action) {
+        worker_action_t *next = action->next;
+        if (action->kind == WORKER_ACTION_JOB && action->id >= from && action->id < to) {
+            if (prev)
+                prev->next = next;
+            else
+                self->head = next;
+            if (self->tail == action)
+                self->tail = prev;
+            self->jobs--;
+            action->next = NULL;
+            *taken_tail = action;
+            taken_tail = &action->next;
+        } else
+            prev = action;
+        action = next;
+    }
+    return taken;
+}
+
 void
 worker_queue_clear (worker_queue_t *self)
 {

@@ -60,6 +60,11 @@ void worker_action_destroy (worker_action_t **action);
 bool worker_queue_empty (const worker_queue_t *self);
 /*  How many jobs (not updates) are queued. */
 size_t worker_queue_jobs (const worker_queue_t *self);
+/*  Takes the queued jobs with ids in [from, to) out of the queue (updates
+    stay): they are the caller's, chained through next in queue order (each
+    to worker_action_destroy), or NULL when none. */
+worker_action_t *worker_queue_take_range (worker_queue_t *self, uint64_t from,
+                                          uint64_t to);
 /*  Drops every queued job and update. */
 void worker_queue_clear (worker_queue_t *self);
 

@@ -192,6 +192,35 @@ s_alarm (uint64_t ms)
     setitimer (ITIMER_REAL, &timer, NULL);
 }
 
+/*  Answers a cancelled job that did not run: PROTO_CODE_ECANCELED (the
+    head drops it, freeing the job's window slot).  0, or -1 when memory
+    or the link failed. */
+static int
+s_answer_cancelled (worker_run_t *self, uint64_t pool, const worker_action_t *action)
+{
+    static const char text[] = "cancelled";
+    proto_job_t job = { .id = action->id,
+                        .attempt = action->attempt,
+                        .status = PROTO_CODE_ECANCELED };
+    return worker_results_add (self->results, pool, &job, text, sizeof text - 1);
+}
+
+int
+worker_run_cancel (worker_run_t *self, uint64_t from, uint64_t to)
+{
+    uint64_t pool = worker_load_pool (self->load);
+    worker_action_t *taken = worker_queue_take_range (self->queue, from, to);
+    int rc = 0;
+    while (taken) {
+        worker_action_t *action = taken;
+        taken = action->next;
+        if (rc == 0)
+            rc = s_answer_cancelled (self, pool, action);
+        worker_action_destroy (&action);
+    }
+    return rc;
+}
+
 /*  Runs one job and adds its result: 0, or -1 when memory or the link
     failed. */
 static int
@@ -215,9 +244,16 @@ s_run_job (worker_run_t *self, const worker_action_t *action)
     pool_bytes_t input = { shared.data, shared.ref.size };
     if (!action->shared && s_aligned_input (self, action, &input))
         return -1;
+    node_scoreboard_enter (self->board, pool, action->id, action->attempt);
+    if (node_scoreboard_cancelled (self->board)) {
+        /* Cancelled before it started (the node wrote the range before
+           this worker read the head's CANCEL): not run. */
+        node_scoreboard_leave (self->board);
+        s_close_shared (&shared);
+        return s_answer_cancelled (self, pool, action);
+    }
     if (timeout_ms)
         s_alarm (timeout_ms);
-    node_scoreboard_enter (self->board, pool, action->id, action->attempt);
     worker_results_busy (self->results);
     int rc = worker_host_run (worker_load_host (self->load), input, &self->output,
                               self->ctx);

@@ -15,7 +15,10 @@
     pool's job_timeout is enforced here, by the kernel (SIGALRM).
 
     While it runs, the scoreboard the node shares (scoreboard.h) names the
-    job or update: should the process die, only that one is charged.
+    job or update: should the process die, only that one is charged.  A
+    job whose id the node marked there as cancelled is not run but
+    answered PROTO_CODE_ECANCELED; the library may look at the same mark
+    during its run (pool_worker_cancelled).
 */
 #ifndef DCPOOL_NODE_WORKER_RUN_H
 #define DCPOOL_NODE_WORKER_RUN_H
@@ -44,5 +47,10 @@ void worker_run_destroy (worker_run_t **self);
     -1 when the worker must end: an update was refused (the head was told
     why and the class destroyed), or memory or the link failed. */
 int worker_run_next (worker_run_t *self);
+
+/*  The head cancelled the jobs with ids in [from, to): those queued are
+    taken out and answered PROTO_CODE_ECANCELED without running.  0, or -1
+    when memory or the link failed (the worker must end). */
+int worker_run_cancel (worker_run_t *self, uint64_t from, uint64_t to);
 
 #endif

@@ -1,7 +1,8 @@
 /*  test/unit/test_sched.c - the head's scheduler (head/scheduler.c) driven
     through a fake send.
 
-    Only head/scheduler.c and head/queue.c are linked: this file defines
+    Only the scheduler (head/scheduler.c, balance.c, feed.c, members.c,
+    cancel.c) and head/queue.c are linked: this file defines
     head_send and head_send_error (head/server.c) and the head_store_*
     calls the scheduler makes (head/store.c).  The fake send encodes each
     message and decodes it again, as its peer would, and keeps it in a log
@@ -16,7 +17,9 @@
     lends its workers out; a lost worker's running job is charged and the
     rest requeued in order; jobs fail with the cause once out of attempts;
     updates reach every worker in order and before the jobs that need
-    them; closed pools free their workers; rejoining and parked workers
+    them; a CANCEL drops queued jobs, tells the workers holding others and
+    their nodes, drops those jobs' answers and charges nothing for a
+    worker killed in one; closed pools free their workers; rejoining and parked workers
     are served only with the pool they have loaded; GPU pools get only
     workers with the memory; SUBMITs are spread over the ready workers;
     stale RESULTs are dropped.
@@ -38,6 +41,7 @@
 
 #include "head.h"
 #include "pool.h"
+#include "cancel.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -934,6 +938,92 @@ test_a_lost_worker_charges_the_job_its_node_names (void **state)
     assert_int_equal (pool->done, 10);
 }
 
+/* The worker's node, in the head's table, and the worker's pid. */
+static head_peer_t *
+s_node_of (fx_t *fx, head_peer_t *worker)
+{
+    head_peer_t *node = s_peer_new (fx, PROTO_ROLE_NODE, "node1");
+    zhashx_update (fx->head.nodes, node->id, node);
+    worker->pid = 4321;
+    return node;
+}
+
+static void
+test_cancel_drops_queued_jobs_and_stops_held_ones (void **state)
+{
+    fx_t *fx = *state;
+    head_pool_t *pool;
+    head_peer_t *w1 = s_worker_holding_2_to_5 (fx, &pool, 3);
+    head_peer_t *node = s_node_of (fx, w1);
+    head_peer_t *client = pool->client;
+    pool->cancel_grace_ms = 700;
+    head_cancel (&fx->head, pool, 4, 8);
+    /* 6 and 7 were queued: gone.  4 and 5 are held: the worker and its
+       node are told, with the worker's pid and the pool's grace. */
+    assert_int_equal (pool->pending.count, 3);
+    assert_int_equal (pool->pending.first->id, 8);
+    const sent_t *to_worker = s_nth (w1, PROTO_CANCEL, 0);
+    assert_non_null (to_worker);
+    assert_int_equal (to_worker->msg.pool, pool->id);
+    assert_int_equal (to_worker->msg.nnums, 2);
+    assert_int_equal (to_worker->msg.nums[0], 4);
+    assert_int_equal (to_worker->msg.nums[1], 8);
+    const sent_t *to_node = s_nth (node, PROTO_CANCEL, 0);
+    assert_non_null (to_node);
+    assert_string_equal (to_node->msg.id, "w1");
+    assert_int_equal (to_node->msg.seq, 4321);
+    assert_int_equal (to_node->msg.nnums, 3);
+    assert_int_equal (to_node->msg.nums[2], 700);
+    /* Cancelling the same range again tells nobody anything new. */
+    head_cancel (&fx->head, pool, 4, 8);
+    assert_int_equal (s_count (w1, PROTO_CANCEL), 1);
+    /* The worker answers all four (4 and 5 ECANCELED): only 2 and 3 reach
+       the client, and the window slots of all four are free. */
+    size_t before = s_results (client);
+    s_result (fx, w1, pool->id, 2, 0, 0, "out:2");
+    s_result (fx, w1, pool->id, 3, 0, 0, "out:3");
+    s_result (fx, w1, pool->id, 4, 0, PROTO_CODE_ECANCELED, "cancelled");
+    s_result (fx, w1, pool->id, 5, 0, 0, "ran anyway");
+    assert_int_equal (s_results (client) - before, 2);
+    for (int i = 0; i < 100 && s_answer (fx, w1, SIZE_MAX, 0); i++)
+        ;
+    /* 1, 2, 3, 8, 9, 10 answered; the four cancelled ones never. */
+    assert_int_equal (s_results (client), 6);
+    assert_int_equal (pool->done, 10);
+    assert_int_equal (pool->running, 0);
+    assert_int_equal (w1->inflight.count, 0);
+}
+
+static void
+test_a_worker_killed_in_a_cancelled_job_charges_nothing (void **state)
+{
+    fx_t *fx = *state;
+    head_pool_t *pool;
+    /* One attempt: a charge would fail the job with POOL_ECRASHED. */
+    head_peer_t *w1 = s_worker_holding_2_to_5 (fx, &pool, 1);
+    s_node_of (fx, w1);
+    head_peer_t *client = pool->client;
+    head_cancel (&fx->head, pool, 2, 4);
+    /* Its node killed it in job 2 after the grace. */
+    proto_job_t culprit = { .id = 2, .attempt = 0 };
+    s_worker_lost (fx, w1, 9, "worker crashed (signal 9)", POOL_ECRASHED, HEAD_CHARGE_JOB,
+                   &culprit);
+    proto_job_t jobs[32];
+    size_t count = s_drain_with_fresh_worker (fx, "w2", jobs, 32);
+    /* 2 and 3 are not run again; 4 and 5 go back uncharged, in order. */
+    assert_int_equal (count, 7);
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal (jobs[i].id, 4 + i);
+        assert_int_equal (jobs[i].attempt, 0);
+    }
+    for (size_t i = 0; i < s_nlog; i++)
+        if (streq (s_log[i].to, client->key) && s_log[i].msg.type == PROTO_RESULT)
+            for (size_t k = 0; k < s_log[i].msg.njobs; k++)
+                assert_int_equal (s_log[i].msg.jobs[k].status, 0);
+    assert_int_equal (s_results (client), 8);
+    assert_int_equal (pool->done, 10);
+}
+
 static void
 test_a_worker_that_ran_nothing_charges_nothing (void **state)
 {
@@ -1638,6 +1728,8 @@ main (void)
         T (test_a_lost_worker_charges_only_its_oldest_job),
         T (test_a_lost_worker_charges_the_job_its_node_names),
         T (test_a_worker_that_ran_nothing_charges_nothing),
+        T (test_cancel_drops_queued_jobs_and_stops_held_ones),
+        T (test_a_worker_killed_in_a_cancelled_job_charges_nothing),
         T (test_a_job_out_of_attempts_fails_with_its_cause),
         T (test_a_job_that_times_out_on_its_only_attempt_fails_with_etimedout),
         T (test_updates_reach_ready_workers_in_order_before_later_jobs),
