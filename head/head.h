@@ -150,6 +150,7 @@ struct head_pool {
     uint32_t init_crashes;   /* workers that died in its init
                                 since one last became ready */
     bool served;             /* its client is past pool_open */
+    bool forward_output;     /* its workers' output goes to its client */
     uint64_t submitted;
     uint64_t done;
     bool failed;
