@@ -178,6 +178,8 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
         = o->min_gpu_memory / (1024 * 1024) + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
     open->cancel_grace_ms = (uint64_t)llround (o->cancel_grace * 1000.0);
     open->forward_output = o->forward_output != 0;
+    self->output = o->output;
+    self->output_arg = o->output_arg;
     return 0;
 }
 
