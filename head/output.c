@@ -3,6 +3,25 @@
 #include "output.h"
 #include "views.h"
 
+#include <string.h>
+
+/*  The pool that worker process (id, pid) left within HEAD_DEPARTED_MS,
+    or NULL. */
+static head_pool_t *
+s_departed_from (head_t *head, const char *id, uint64_t pid)
+{
+    int64_t now = zclock_mono ();
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        for (size_t i = 0; i < HEAD_POOL_DEPARTED; i++) {
+            const head_departed_t *departed = &pool->departed[i];
+            if (departed->at && now - departed->at <= HEAD_DEPARTED_MS
+                && departed->pid == pid && streq (departed->id, id))
+                return pool;
+        }
+    return NULL;
+}
+
 void
 head_output_forward (head_t *head, head_peer_t *node, const proto_msg_t *msg)
 {
@@ -12,12 +31,17 @@ head_output_forward (head_t *head, head_peer_t *node, const proto_msg_t *msg)
         zsys_warning ("pool-head: %s: %s", node->id, reason);
         return;
     }
+    /* Only the node's own workers: their ids are "NODEID/wK". */
+    size_t prefix = strlen (node->id);
+    if (strncmp (output.id, node->id, prefix) || output.id[prefix] != '/')
+        return;
     head_peer_t *worker = zhashx_lookup (head->workers, output.id);
-    if (!worker || worker->role != PROTO_ROLE_WORKER || !streq (worker->node, node->id))
-        return; /* gone, or not this node's */
-    if (output.pid && worker->pid && output.pid != worker->pid)
-        return; /* an earlier process of that slot, maybe of another pool */
-    head_pool_t *pool = worker->pool;
+    head_pool_t *pool = NULL;
+    if (worker && worker->role == PROTO_ROLE_WORKER && streq (worker->node, node->id)
+        && (!output.pid || !worker->pid || output.pid == worker->pid))
+        pool = worker->pool;
+    if (!pool && output.pid)
+        pool = s_departed_from (head, output.id, output.pid);
     if (!pool || !pool->client || !pool->forward_output)
         return;
     proto_msg_t forward;

@@ -75,8 +75,8 @@ s_body (void)
     H_CHECK (ou_count (&lines, "alpha init out", 1) == WORKERS
                  && ou_count (&lines, "alpha init err", 2) == WORKERS,
              "init lines: %zu on stdout, %zu on stderr, for %d workers",
-             ou_count (&lines, "alpha init out", 1), ou_count (&lines, "alpha init err", 2),
-             WORKERS);
+             ou_count (&lines, "alpha init out", 1),
+             ou_count (&lines, "alpha init err", 2), WORKERS);
     H_CHECK (ou_count (&lines, "alpha update out u1", 1) == WORKERS
                  && ou_count (&lines, "alpha update err u1", 2) == WORKERS,
              "update lines: %zu on stdout, %zu on stderr",
