@@ -129,6 +129,18 @@ struct head_peer {
     const char *lost_why; /* watch.c: why it is being dropped */
 };
 
+/*  A worker process that left a pool (closed, released, died): its last
+    lines of output come through its node and may arrive after its last
+    RESULT and even after its connection is gone; they still go to the
+    pool (head/output.c) for HEAD_DEPARTED_MS. */
+#define HEAD_POOL_DEPARTED 64
+#define HEAD_DEPARTED_MS 10000
+typedef struct {
+    char id[PROTO_ID_MAX + 1];
+    uint64_t pid;
+    int64_t at; /* zclock_mono when it left; 0: unused */
+} head_departed_t;
+
 struct head_pool {
     uint64_t id;
     head_peer_t *client;
@@ -154,6 +166,7 @@ struct head_pool {
     uint32_t init_crashes;   /* workers that died in its init
                                 since one last became ready */
     bool served;             /* its client is past pool_open */
+    bool forward_output;     /* its workers' output goes to its client */
     uint64_t submitted;
     uint64_t done;
     bool failed;
@@ -161,6 +174,9 @@ struct head_pool {
        head epoch), whose parked workers it takes back; 0 otherwise. */
     uint64_t previous_id;
     uint64_t previous_epoch;
+    /* The last worker processes that left it (a ring). */
+    head_departed_t departed[HEAD_POOL_DEPARTED];
+    unsigned departed_next;
 };
 
 typedef struct {

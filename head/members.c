@@ -53,6 +53,13 @@ head_members_leave (head_peer_t *worker)
         pool->ready--;
     if (worker->state == WORKER_RELEASING && worker->moving)
         pool->releasing--;
+    if (worker->pid) {
+        head_departed_t *departed
+            = &pool->departed[pool->departed_next++ % HEAD_POOL_DEPARTED];
+        snprintf (departed->id, sizeof departed->id, "%s", worker->id);
+        departed->pid = worker->pid;
+        departed->at = zclock_mono ();
+    }
     worker->pool = NULL;
 }
 

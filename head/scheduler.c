@@ -100,6 +100,7 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->cancel_grace_ms = open.cancel_grace_ms;
     pool->min_workers = open.min_workers;
     pool->min_gpu_memory = open.min_gpu_memory_mb * 1024 * 1024;
+    pool->forward_output = open.forward_output;
     pool->previous_id = open.previous_pool;
     pool->previous_epoch = open.previous_epoch;
     if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {

@@ -1,7 +1,7 @@
 /*  head/server.c - pool-head's event loop: the ROUTER, dispatch of each
     decoded message (to the peer table, peers.c; the scheduler; the
-    status report, status.c; the block store, blocks.c) and the heartbeat
-    tick.
+    status report, status.c; the block store, blocks.c; workers' output,
+    output.c) and the heartbeat tick.
 
     Nothing from the network is asserted on: a message that does not decode
     is answered with ERROR (or DENIED for another protocol version), logged,
@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "blocks.h"
 #include "cancel.h"
+#include "output.h"
 #include "peers.h"
 #include "scheduler.h"
 #include "status.h"
@@ -47,6 +48,7 @@ s_allowed (proto_role_t role, proto_type_t type)
     case PROTO_BLOCK_PUT:
         return role == PROTO_ROLE_WORKER || role == PROTO_ROLE_CLIENT;
     case PROTO_WORKER_DIED:
+    case PROTO_OUTPUT:
         return role == PROTO_ROLE_NODE;
     case PROTO_ERROR:
         return true;
@@ -140,6 +142,9 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
         break;
     case PROTO_WORKER_DIED:
         head_peer_worker_died (head, peer, msg);
+        break;
+    case PROTO_OUTPUT:
+        head_output_forward (head, peer, msg);
         break;
     default:
         break;

@@ -182,6 +182,8 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
     self->progress_arg = o->progress_arg;
     self->progress_ms = (int64_t)llround (o->progress_interval * 1000.0);
     open->forward_output = o->forward_output != 0;
+    self->output = o->output;
+    self->output_arg = o->output_arg;
     return 0;
 }
 

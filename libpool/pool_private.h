@@ -98,9 +98,11 @@ struct pool {
     char host[PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
     size_t shared_min;           /* options.shared_memory_min */
     bool shared_off;             /* it failed or did not pay: bytes */
-    int64_t spin_us;             /* options.spin_wait (session.c) */
-    int spin_misses;             /* spins in a row that ran out */
-    unsigned spin_skips;         /* waits that did not spin */
+    pool_output_line_fn *output; /* options.output, or NULL: stderr */
+    void *output_arg;
+    int64_t spin_us;     /* options.spin_wait (session.c) */
+    int spin_misses;     /* spins in a row that ran out */
+    unsigned spin_skips; /* waits that did not spin */
     char error[POOL_ERROR_MAX];
 };
 
@@ -135,6 +137,10 @@ int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t dead
     follow (the caller gives those inputs POOL_ECANCELED itself).  0, or
     <0 (POOL_ELOST when the socket refuses it). */
 int pool_cancel_send (pool_t *pool, uint64_t from, uint64_t to);
+/*  output.c: OUTPUT from the head (msg borrowed; its text is put back as
+    it was): each line to the pool's output callback, else to stderr as
+    "(worker-id) line".  Malformed ones are dropped. */
+void pool_output_deliver (pool_t *self, proto_msg_t *msg);
 
 /*  map.c: detaches a live iterator from a pool being closed. */
 void pool_iter_orphan (pool_iter_t *iter);

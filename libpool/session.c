@@ -4,13 +4,12 @@
     the application is inside a libpool call.  Every wait goes through
     pool_session_wait, which sends HEARTBEAT every heartbeat_ms, declares
     the head lost after reconnect_timeout without any message from it, and
-    gives every RESULT batch to the running map (through pool_t.run_ops),
-    whatever the call is waiting for.  It never says HELLO again on its
-    own: the head treats a second HELLO on a connection as a fresh peer
-    and closes its pools.  When the head no longer knows us the wait ends
-    with POOL_EFORGOTTEN and recover.c, the layer above, opens the pool
-    again.  Layers, each calling only down: session.c, recover.c, map.c,
-    pool.c / blocks.c / matrix.c.
+    gives every RESULT batch to the running map (through pool_t.run_ops)
+    and every OUTPUT to output.c, whatever the call is waiting for.  It never says HELLO
+   again on its own: the head treats a second HELLO on a connection as a fresh peer and
+   closes its pools.  When the head no longer knows us the wait ends with POOL_EFORGOTTEN
+   and recover.c, the layer above, opens the pool again.  Layers, each calling only down:
+   session.c, recover.c, map.c, pool.c / blocks.c / matrix.c.
 */
 #include "pool_private.h"
 
@@ -119,6 +118,10 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
                           msg->text && *msg->text ? msg->text
                                                   : "the head reported an error");
     }
+    case PROTO_OUTPUT:
+        if (self->has_pool && msg->pool == self->pool_id)
+            pool_output_deliver (self, msg);
+        return 1;
     case PROTO_DENIED:
         self->broken = POOL_EDENIED;
         return pool_fail (self, POOL_EDENIED, "the head refused us: %s",

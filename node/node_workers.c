@@ -3,6 +3,7 @@
 #include "node_log.h"
 #include "scoreboard.h"
 #include "spawn.h"
+#include "worker_output.h"
 #include "gpu/discover.h"
 #include "proto/link.h"
 #include "views.h"
@@ -26,6 +27,10 @@
     Slots past PROTO_NUMS_MAX, and simulated devices, are not reported. */
 #define GPU_USAGE_EVERY_MS 5000
 
+/*  How often a worker's dropped output lines are looked at, to report
+    them when its output has stopped (worker_output_tick). */
+#define OUTPUT_TICK_MS 1000
+
 typedef struct {
     node_workers_t *owner; /* for its respawn timer */
     int slot;              /* 0, 1, ... */
@@ -48,6 +53,7 @@ typedef struct {
     uint64_t cancel_job;
     uint32_t cancel_attempt;
     uint64_t cancel_grace_ms;
+    worker_output_t *output; /* its stdout and stderr */
 } node_worker_t;
 
 struct node_workers {
@@ -57,7 +63,8 @@ struct node_workers {
     node_log_t *log;
     node_worker_t *workers;
     int count;
-    int kill_timer; /* -1 unless draining */
+    int kill_timer;   /* -1 unless draining */
+    int output_timer; /* worker_output_tick, or -1 */
     bool stopping;
     int64_t gpu_usage_at; /* zclock_mono of the last GPU memory report */
 };
@@ -75,7 +82,7 @@ s_prepare (node_workers_t *self, node_worker_t *worker, const char *keys,
     worker->board_fd = -1;
     worker->backoff_ms = BACKOFF_FIRST_MS;
     worker->env = spawn_env_new ();
-    worker->argv = calloc (20, sizeof (char *));
+    worker->argv = calloc (24, sizeof (char *));
     if (!worker->env || !worker->argv)
         return -1;
     /* Workers run user code: they get the keys, never the password. */
@@ -92,22 +99,38 @@ s_prepare (node_workers_t *self, node_worker_t *worker, const char *keys,
     worker->board_fd = node_scoreboard_create (&worker->board);
     if (worker->board_fd < 0)
         return -1;
+    worker->output
+        = worker_output_new (self->loop, self->link, worker->id, node_log_fd (self->log));
+    if (!worker->output)
+        return -1;
     char index[32], memory[32];
     snprintf (index, sizeof index, "%d", worker->plan.index);
     snprintf (memory, sizeof memory, "%llu", (unsigned long long)worker->plan.memory);
-    const char *args[]
-        = { config->worker_bin, "--server", endpoint, "--node", config->node_id, "--id",
-            worker->id, "--data-dir", config->data_dir, "--scoreboard-fd", "3",
-            /* GPU slots only, from here */
-            "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
-            worker->plan.uuid, "--gpu-memory", memory };
+    const char *args[] = { config->worker_bin, "--server", endpoint, "--node",
+                           config->node_id, "--id", worker->id, "--data-dir",
+                           config->data_dir, "--scoreboard-fd", "3", "--log-fd", "4",
+                           /* GPU slots only, from here */
+                           "--gpu", index, "--gpu-name", worker->plan.name, "--gpu-uuid",
+                           worker->plan.uuid, "--gpu-memory", memory };
     size_t count = sizeof args / sizeof args[0];
     if (!worker->plan.gpu)
         count -= 8;
-    assert (count < 20);
+    assert (count < 24);
     for (size_t i = 0; i < count; i++)
         if (!(worker->argv[i] = strdup (args[i])))
             return -1;
+    return 0;
+}
+
+/*  Every OUTPUT_TICK_MS: each worker's dropped lines, reported when the
+    rate allows. */
+static int
+s_output_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    node_workers_t *self = arg;
+    for (int i = 0; i < self->count; i++)
+        if (self->workers[i].output)
+            worker_output_tick (self->workers[i].output);
     return 0;
 }
 
@@ -124,6 +147,7 @@ node_workers_new (const supervisor_config_t *config, zloop_t *loop, node_link_t 
     self->loop = loop;
     self->link = link;
     self->kill_timer = -1;
+    self->output_timer = -1;
     self->count = config->nslots;
     self->workers = calloc (self->count ? self->count : 1, sizeof *self->workers);
     char keys[256];
@@ -133,6 +157,9 @@ node_workers_new (const supervisor_config_t *config, zloop_t *loop, node_link_t 
         snprintf (error, error_size, "cannot prepare the workers");
         goto failed;
     }
+    self->log = node_log_new (config->data_dir, config->log_max, loop, error, error_size);
+    if (!self->log)
+        goto failed;
     for (int i = 0; i < self->count; i++) {
         self->workers[i].owner = self;
         self->workers[i].slot = i;
@@ -142,9 +169,11 @@ node_workers_new (const supervisor_config_t *config, zloop_t *loop, node_link_t 
             goto failed;
         }
     }
-    self->log = node_log_new (config->data_dir, config->log_max, loop, error, error_size);
-    if (!self->log)
+    self->output_timer = zloop_timer (loop, OUTPUT_TICK_MS, 0, s_output_tick, self);
+    if (self->output_timer < 0) {
+        snprintf (error, error_size, "cannot arm a timer");
         goto failed;
+    }
     return self;
 failed:
     node_workers_destroy (&self);
@@ -175,7 +204,10 @@ node_workers_destroy (node_workers_t **self_p)
             munmap (worker->board, sizeof *worker->board);
         if (worker->board_fd >= 0)
             close (worker->board_fd);
+        worker_output_destroy (&worker->output);
     }
+    if (self->output_timer >= 0)
+        zloop_timer_end (self->loop, self->output_timer);
     free (self->workers);
     node_log_destroy (&self->log);
     free (self);
@@ -187,9 +219,20 @@ s_spawn (node_workers_t *self, node_worker_t *worker)
 {
     node_scoreboard_leave (worker->board); /* nothing runs in a new process */
     worker->killed = false;
-    worker->pid = spawn_start (self->config->worker_bin, worker->argv,
-                               spawn_env_array (worker->env), node_log_fd (self->log),
-                               worker->board_fd);
+    /*  Its stdout and stderr: pipes the node reads (worker_output.h); its
+        own log lines: node.log, as fd 4 (--log-fd). */
+    int log_fd = node_log_fd (self->log);
+    spawn_io_t io = { .out_fd = log_fd,
+                      .err_fd = log_fd,
+                      .pass_fds = { worker->board_fd, log_fd } };
+    int pipes[2];
+    if (worker_output_open (worker->output, pipes) == 0) {
+        io.out_fd = pipes[0];
+        io.err_fd = pipes[1];
+    }
+    worker->pid = spawn_start_io (self->config->worker_bin, worker->argv,
+                                  spawn_env_array (worker->env), &io);
+    worker_output_started (worker->output, worker->pid);
     worker->started = zclock_mono ();
     if (worker->pid < 0) {
         /* fork failed (out of processes?): count it as a young death. */
@@ -263,6 +306,8 @@ static bool
 s_exited (node_workers_t *self, node_worker_t *worker, int status)
 {
     int64_t lived = zclock_mono () - worker->started;
+    /* Its last lines go before the news of its end. */
+    worker_output_ended (worker->output);
     pid_t pid = worker->pid;
     worker->pid = 0;
     char how[160];

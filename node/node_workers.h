@@ -2,8 +2,10 @@
 
     One slot per GPU (or CPU worker) the node planned (slots.h); each runs
     one pool-worker at a time, started with fork/exec (spawn.h) with the
-    node's keys in its environment and its GPU alone visible, its output
-    into DATA/node.log (node_log.h).  Every exit is reported to the head at
+    node's keys in its environment and its GPU alone visible, its own log
+    lines into DATA/node.log (node_log.h) and its stdout and stderr into
+    pipes the node reads (worker_output.h: logged, and forwarded to the
+    client of its pool).  Every exit is reported to the head at
     once as WORKER_DIED, naming the job or update it was running (read
     from the scoreboard the slot shares with its process, scoreboard.h);
     the slot then starts a fresh process, after a back-off when the last

@@ -195,6 +195,18 @@ pid_t
 spawn_start (const char *path, char *const argv[], char *const envp[], int log_fd,
              int pass_fd)
 {
+    spawn_io_t io = { .out_fd = log_fd, .err_fd = log_fd, .pass_fds = { pass_fd, -1 } };
+    return spawn_start_io (path, argv, envp, &io);
+}
+
+/*  Lowest descriptor the passed ones are moved to before they take 3 and
+    4, so that one never overwrites the other. */
+#define SPAWN_FD_PARK 64
+
+pid_t
+spawn_start_io (const char *path, char *const argv[], char *const envp[],
+                const spawn_io_t *io)
+{
     int devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
     pid_t parent = getpid ();
     pid_t pid = fork ();
@@ -214,16 +226,19 @@ spawn_start (const char *path, char *const argv[], char *const envp[], int log_f
     signal (SIGPIPE, SIG_DFL);
     if (devnull >= 0)
         dup2 (devnull, 0);
-    if (log_fd >= 0) {
-        dup2 (log_fd, 1);
-        dup2 (log_fd, 2);
-    }
+    if (io->out_fd >= 0)
+        dup2 (io->out_fd, 1);
+    if (io->err_fd >= 0)
+        dup2 (io->err_fd, 2);
+    int parked[2] = { -1, -1 };
+    for (int i = 0; i < 2; i++)
+        if (io->pass_fds[i] >= 0)
+            parked[i] = fcntl (io->pass_fds[i], F_DUPFD, SPAWN_FD_PARK);
     unsigned int first_closed = 3;
-    if (pass_fd >= 0) {
-        if (pass_fd != 3)
-            dup2 (pass_fd, 3);
-        fcntl (3, F_SETFD, 0);
-        first_closed = 4;
+    for (int i = 0; i < 2 && parked[i] >= 0; i++) {
+        dup2 (parked[i], 3 + i);
+        fcntl (3 + i, F_SETFD, 0);
+        first_closed = 4 + (unsigned int)i;
     }
     close_range (first_closed, ~0U, 0);
     execve (path, argv, envp);

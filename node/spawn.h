@@ -6,7 +6,7 @@
     PR_SET_PDEATHSIG SIGKILL (so kill -9 of start_node takes the child with
     it), its own process group (so a terminal's Ctrl-C reaches start_node
     alone, which then stops everything in order), the signal mask cleared,
-    stdout and stderr to a log file, stdin from /dev/null, every other file
+    stdout and stderr to a log file (or pipes), stdin from /dev/null, every other file
     descriptor closed, exec.
 */
 #ifndef DCPOOL_NODE_SPAWN_H
@@ -39,6 +39,19 @@ char *const *spawn_env_array (spawn_env_t *self);
     is written to the log and the child exits with status 127. */
 pid_t spawn_start (const char *path, char *const argv[], char *const envp[], int log_fd,
                    int pass_fd);
+
+/*  What a child gets as its descriptors (spawn_start_io). */
+typedef struct {
+    int out_fd;      /* its stdout; -1: ours */
+    int err_fd;      /* its stderr; -1: ours */
+    int pass_fds[2]; /* become its fd 3 and 4, in that order; -1: none
+                        (the second only with the first) */
+} spawn_io_t;
+
+/*  spawn_start with the child's stdout and stderr apart and up to two
+    descriptors passed: the pid, or -1 with errno set. */
+pid_t spawn_start_io (const char *path, char *const argv[], char *const envp[],
+                      const spawn_io_t *io);
 
 /*  Opens (creates) a log file for appending: the fd, or -1. */
 int spawn_open_log (const char *path);

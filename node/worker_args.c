@@ -14,7 +14,8 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "usage: pool-worker --server tcp://HOST:PORT --node NODEID --id WORKERID\n"
-             "                   --data-dir DIR [--scoreboard-fd FD] [--gpu INDEX\n"
+             "                   --data-dir DIR [--scoreboard-fd FD] [--log-fd FD]\n"
+             "                   [--gpu INDEX\n"
              "                   --gpu-name NAME --gpu-uuid UUID --gpu-memory BYTES]\n"
              "env: DCPOOL_KEYS (the node's keys). Spawned by start_node only.\n");
 }
@@ -32,11 +33,13 @@ worker_args_parse (worker_args_t *args, int argc, char *argv[])
             { "gpu-uuid", required_argument, NULL, 'U' },
             { "gpu-memory", required_argument, NULL, 'M' },
             { "scoreboard-fd", required_argument, NULL, 'B' },
+            { "log-fd", required_argument, NULL, 'L' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
     memset (args, 0, sizeof *args);
     args->gpu_index = -1;
     args->scoreboard_fd = -1;
+    args->log_fd = -1;
     int c;
     long long value;
     while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
@@ -83,6 +86,14 @@ worker_args_parse (worker_args_t *args, int argc, char *argv[])
                 return -1;
             }
             args->scoreboard_fd = (int)value;
+            break;
+        case 'L':
+            if (proto_parse_int (optarg, 0, 65535, &value)) {
+                fprintf (stderr, "pool-worker: --log-fd wants a descriptor, not '%s'\n",
+                         optarg);
+                return -1;
+            }
+            args->log_fd = (int)value;
             break;
         case 'h':
             s_usage (stdout);

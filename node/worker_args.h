@@ -2,7 +2,9 @@
 
     start_node spawns each pool-worker with the head's address, who it is
     (node and worker id), the data directory, the scoreboard page it gets
-    as fd 3 and, on a GPU slot, the device it owns.  The keys come in the
+    as fd 3, the log its own lines go to as fd 4 (its stdout and stderr
+    are the user code's, read by the node: worker_output.h) and, on a GPU
+    slot, the device it owns.  The keys come in the
     environment (DCPOOL_KEYS), never on the command line.
 */
 #ifndef DCPOOL_NODE_WORKER_ARGS_H
@@ -20,6 +22,7 @@ typedef struct {
     const char *gpu_uuid;
     uint64_t gpu_memory;
     int scoreboard_fd; /* -1: none (started by hand) */
+    int log_fd;        /* -1: log to stderr (started by hand) */
 } worker_args_t;
 
 /*  Fills args from argv.  0; 1 after printing the help on stdout (the

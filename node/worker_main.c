@@ -480,6 +480,17 @@ s_prepare (worker_t *self)
     return 0;
 }
 
+/*  The stream our own log lines go to: --log-fd, else stderr. */
+static FILE *
+s_log_stream (const worker_args_t *args)
+{
+    FILE *log = args->log_fd >= 0 ? fdopen (args->log_fd, "a") : NULL;
+    if (!log)
+        return stderr;
+    setvbuf (log, NULL, _IOLBF, 0);
+    return log;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -499,8 +510,14 @@ main (int argc, char *argv[])
         fprintf (stderr, "pool-worker: cannot install signal handlers\n");
         goto cleanup;
     }
-    zsys_set_logstream (stderr);
+    /*  Our own log lines go to the node's log straight; stdout and stderr
+        belong to the user code (the node forwards them to the client).
+        stdout is a pipe: line-buffered, so that each line goes out when
+        written, not when a buffer fills or the process ends. */
+    FILE *log = s_log_stream (&self->args);
+    zsys_set_logstream (log);
     zsys_set_logident ("pool-worker");
+    setvbuf (stdout, NULL, _IOLBF, 0);
     if (s_prepare (self))
         goto cleanup;
     if (s_connect (self) == 0)

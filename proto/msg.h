@@ -69,7 +69,8 @@
                     with an id in [from, to), if it runs one, is cancelled
                     (pool_worker_cancelled says so); still running after
                     grace_ms, the node kills the worker
-                 -> OUTPUT {id: worker id, code: 1 | 2, text: lines}
+                 -> OUTPUT {id: worker id, seq: its pid, code: 1 | 2,
+                            text: lines}
                     what the worker wrote, cut into lines, rate-limited
                  -> STATUS_REQ            <- STATUS
     head         <- ERROR {code, text} in answer to anything malformed

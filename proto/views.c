@@ -402,6 +402,8 @@ proto_output_set (proto_msg_t *msg, const proto_output_t *output)
     if (output->pool)
         proto_msg_set_pool (msg, output->pool);
     proto_msg_set_code (msg, output->stream);
+    if (output->pid)
+        proto_msg_set_seq (msg, output->pid);
     if (rc == PROTO_OK)
         rc = proto_msg_set_text (msg, "%.*s", (int)output->size, output->text);
     return rc;
@@ -421,6 +423,7 @@ proto_output_get (const proto_msg_t *msg, proto_output_t *output, char *reason,
     snprintf (output->id, sizeof output->id, "%s", msg->id);
     output->pool = (msg->present & PROTO_F_POOL) ? msg->pool : 0;
     output->stream = (int)msg->code;
+    output->pid = (msg->present & PROTO_F_SEQ) ? msg->seq : 0;
     output->text = msg->text;
     output->size = strlen (msg->text);
     return PROTO_OK;

@@ -183,6 +183,9 @@ typedef struct {
     int stream;                /* PROTO_OUTPUT_STDOUT or _STDERR */
     const char *text;          /* borrowed */
     size_t size;
+    uint64_t pid; /* node -> head: the worker's process (seq), so that
+                     a late batch never reaches the pool of the slot's
+                     next process; 0 when absent */
 } proto_output_t;
 
 int proto_output_set (proto_msg_t *msg, const proto_output_t *output);
