@@ -3,6 +3,7 @@
     every call waits in is in session.c.
 */
 #include "pool_private.h"
+#include "local.h"
 #include "proto/shm.h"
 
 #include <math.h>
@@ -45,8 +46,6 @@ s_open_fail (int code, const char *format, ...)
 static int
 s_check_options (const pool_options_t *o)
 {
-    if (!o->insecure && (!o->password || !*o->password))
-        return s_open_fail (POOL_EINVAL, "a password is required (or insecure = 1)");
     if (!o->worker_library || !*o->worker_library)
         return s_open_fail (POOL_EINVAL, "worker_library is required");
     if (o->max_attempts < 1)
@@ -257,6 +256,8 @@ s_close_at_exit (void)
             pool->broken = POOL_ECLOSED;
     }
     pthread_mutex_unlock (&s_open_lock);
+    /* Then the private cluster, with nobody left talking to it. */
+    pool_local_exit ();
 }
 
 static void
@@ -287,6 +288,72 @@ s_open_remove (pool_t *self)
     pthread_mutex_unlock (&s_open_lock);
 }
 
+/*  A non-empty environment variable, or NULL. */
+static const char *
+s_env (const char *name)
+{
+    const char *value = getenv (name);
+    return value && *value ? value : NULL;
+}
+
+/*  Where pool_open connects, and with what password (pool.h, "server"):
+    options.server; else $DCPOOL_SERVER; else, when a password is at hand
+    (options.password, $DCPOOL_PASSWORD) or insecure is set,
+    127.0.0.1:8899 with *probe set (nothing listening there means a
+    private cluster); else *server NULL: a private cluster.  With a server
+    the password comes from options.password, in local mode else from
+    $DCPOOL_PASSWORD.  0, or POOL_EINVAL when a server has no password. */
+static int
+s_target (const pool_options_t *o, const char **server, const char **password,
+          bool *probe)
+{
+    *server = o->server;
+    *password = o->password && *o->password ? o->password : NULL;
+    *probe = false;
+    if (!*server) {
+        if (!*password)
+            *password = s_env ("DCPOOL_PASSWORD");
+        *server = s_env ("DCPOOL_SERVER");
+        if (!*server && (*password || o->insecure)) {
+            *server = "127.0.0.1:8899";
+            *probe = true;
+        }
+    }
+    if (*server && !*password && !o->insecure)
+        return s_open_fail (POOL_EINVAL,
+                            "a password is required with server %s (options.password"
+                            "%s, or insecure = 1)",
+                            *server, o->server ? "" : " or $DCPOOL_PASSWORD");
+    return 0;
+}
+
+/*  HELLO as client_id to server, with keys derived from password: 0 with
+    self->link, its socket, self->keys and self->head_epoch set, or a
+    POOL_E* code with the reason in self->error; *refused says that
+    nothing listens at server. */
+static int
+s_link (pool_t *self, const char *server, const char *password, bool insecure,
+        const char *client_id, double timeout, bool *refused)
+{
+    *refused = false;
+    if (proto_keys_derive (&self->keys, password ? password : "", insecure))
+        return pool_fail (self, POOL_ENOMEM,
+                          "cannot derive keys from the password (out of memory?)");
+    proto_msg_t hello;
+    proto_msg_init (&hello, PROTO_HELLO);
+    proto_hello_t said = { .role = PROTO_ROLE_CLIENT };
+    snprintf (said.id, sizeof said.id, "%s", client_id);
+    snprintf (said.host, sizeof said.host, "%s", self->host);
+    proto_hello_set (&hello, &said);
+    int rc = s_connect (&self->link, server, &self->keys, &hello, timeout,
+                        &self->head_epoch, self->error, sizeof self->error);
+    proto_msg_reset (&hello);
+    if (rc == PROTO_OK)
+        return 0;
+    *refused = rc == PROTO_LINK_EREFUSED;
+    return s_code_from_link (rc);
+}
+
 int
 pool_open (pool_t **pool, const pool_options_t *options)
 {
@@ -299,9 +366,11 @@ pool_open (pool_t **pool, const pool_options_t *options)
         return rc;
     uint8_t *lib = NULL;
     size_t lib_size = 0;
-    proto_keys_t keys;
-    proto_msg_t hello;
-    proto_msg_init (&hello, PROTO_HELLO);
+    const char *server, *password;
+    bool probe;
+    rc = s_target (options, &server, &password, &probe);
+    if (rc)
+        return rc;
     pool_t *self = calloc (1, sizeof *self);
     if (!self) {
         rc = s_open_fail (POOL_ENOMEM, "out of memory");
@@ -311,31 +380,44 @@ pool_open (pool_t **pool, const pool_options_t *options)
                             sizeof self->error);
     if (rc)
         goto cleanup;
-    if (proto_keys_derive (&keys, options->password ? options->password : "",
-                           options->insecure != 0)) {
-        rc = pool_fail (self, POOL_ENOMEM,
-                        "cannot derive keys from the password "
-                        "(out of memory?)");
-        goto cleanup;
-    }
     char client_id[PROTO_ID_MAX + 1];
     proto_new_id (client_id, NULL);
     self->shared_min = options->shared_memory_min;
     self->spin_us = (int64_t)(options->spin_wait * 1e6);
     if (!self->shared_min || proto_host_key (self->host) != 0)
         self->host[0] = 0;
-    proto_hello_t said = { .role = PROTO_ROLE_CLIENT };
-    snprintf (said.id, sizeof said.id, "%s", client_id);
-    snprintf (said.host, sizeof said.host, "%s", self->host);
-    proto_hello_set (&hello, &said);
-    const char *server = options->server ? options->server : "127.0.0.1:8899";
-    rc = s_connect (&self->link, server, &keys, &hello, options->connect_timeout,
-                    &self->head_epoch, self->error, sizeof self->error);
-    self->keys = keys;
-    sodium_memzero (&keys, sizeof keys);
-    if (rc != PROTO_OK) {
-        rc = s_code_from_link (rc);
-        goto cleanup;
+    bool refused = false;
+    if (server) {
+        rc = s_link (self, server, password, options->insecure != 0, client_id,
+                     options->connect_timeout, &refused);
+        if (rc && probe && refused) {
+            server = NULL; /* no head on 8899: a private cluster */
+            self->error[0] = 0;
+        } else if (rc == POOL_EAUTH && probe) {
+            rc = pool_fail (self, POOL_EAUTH,
+                            "local mode: a head answers on %s but refused the password "
+                            "from %s; give that head's password, or unset it for a "
+                            "private cluster",
+                            server,
+                            options->password ? "options.password" : "$DCPOOL_PASSWORD");
+            goto cleanup;
+        } else if (rc)
+            goto cleanup;
+    }
+    char local_server[64];
+    if (!server) {
+        char local_password[128];
+        rc = pool_local_acquire (local_server, sizeof local_server, local_password,
+                                 sizeof local_password, self->error, sizeof self->error);
+        if (rc)
+            goto cleanup;
+        self->local = true;
+        server = local_server;
+        rc = s_link (self, server, local_password, false, client_id,
+                     options->connect_timeout, &refused);
+        sodium_memzero (local_password, sizeof local_password);
+        if (rc)
+            goto cleanup;
     }
     self->sock = proto_link_sock (self->link);
     int64_t heartbeat_ms = proto_link_heartbeat_ms (self->link);
@@ -368,7 +450,6 @@ pool_open (pool_t **pool, const pool_options_t *options)
     *pool = self;
     self = NULL;
 cleanup:
-    proto_msg_reset (&hello);
     free (lib);
     if (self) {
         if (self->error[0])
@@ -391,6 +472,10 @@ pool_close (pool_t **pool)
         pool_iter_orphan (self->iter);
     pool_futures_orphan (self);
     s_disconnect (self);
+    if (self->local) {
+        self->local = false;
+        pool_local_release ();
+    }
     if (self->updates) {
         zframe_t *update;
         while ((update = zlist_pop (self->updates)))

@@ -84,13 +84,15 @@ typedef void (pool_output_line_fn) (const char *worker_id, int stream, const cha
                                     size_t size, void *arg);
 
 typedef struct {
-    /* "host:port".  Default NULL, local mode: $DCPOOL_SERVER when set,
-       else a head on 127.0.0.1:8899 when one answers (with password),
-       else a private cluster on this machine that pool_open starts and
-       the process's last pool_close stops (see pool_open). */
+    /* "host:port".  Default NULL, local mode: $DCPOOL_SERVER when set;
+       else, when a password is at hand (below) or insecure is set, a
+       head on 127.0.0.1:8899 if one listens (one that refuses the
+       password is POOL_EAUTH, not a fall-back); else a private cluster
+       on this machine (see pool_open). */
     const char *server;
-    const char *password;       /* required with server; NULL in local mode:
-                                   $DCPOOL_PASSWORD, else a private cluster */
+    const char *password;       /* required with server; in local mode NULL
+                                   means $DCPOOL_PASSWORD, and with neither no
+                                   head on 8899 is tried */
     const char *worker_library; /* path of the worker .so, shipped to nodes */
     pool_bytes_t init_data;     /* given to the worker's init, once each */
     double job_timeout;         /* seconds, 0 = none */
@@ -137,7 +139,16 @@ POOL_API void pool_options_default (pool_options_t *options);
 
 /*  Connects, ships the worker library and init data, and waits until
     min_workers workers have loaded it.  On failure *pool stays NULL and
-    the return code says why; pool_open_error gives the detail. */
+    the return code says why; pool_open_error gives the detail.
+
+    Local mode's private cluster (server NULL, no $DCPOOL_SERVER, no head
+    on 8899): pool_open starts `start_node --head` (found in
+    $DCPOOL_START_NODE, the build tree, the install's bindir, then PATH)
+    with a head, Redis and a worker per GPU or per core, a random password
+    and a temporary data directory under $TMPDIR (or /tmp), on a free
+    port; about half a second.  Every pool of the process shares it; the
+    last pool_close stops it (and exit does), leaving no process and no
+    file, also when the program is killed with SIGKILL. */
 POOL_API int pool_open (pool_t **pool, const pool_options_t *options);
 
 /*  Runs every input; results[i] is the result of inputs[i].  Returns 0 when

@@ -92,6 +92,7 @@ struct pool {
     zlist_t *updates;       /* zframe_t *: every update sent, in order */
     bool recovering;        /* inside pool_recover */
     int recoveries;         /* times the pool was opened again */
+    bool local;             /* holds a reference on the private cluster (local.h) */
     zactor_t *liveness;     /* heartbeats while the program is busy */
     pool_iter_t *iter;      /* the live iterator, or NULL */
     /* Big inputs through shared memory (shared.h) */

@@ -19,6 +19,7 @@
 #include "proto/keys.h"
 #include "proto/link.h"
 #include "proto/msg.h"
+#include "proto/tree.h"
 #include "views.h"
 
 #include <arpa/inet.h>
@@ -368,6 +369,7 @@ main (int argc, char *argv[])
     memset (&keys, 0, sizeof keys);
     static node_slot_t slots[NODE_SLOTS_MAX];
     char data_dir[PATH_MAX];
+    bool remove_data_dir = false; /* set once the directory is ours */
     char error[1024];
 
     int rc = start_node_args_parse (&options, argc, argv);
@@ -394,6 +396,7 @@ main (int argc, char *argv[])
         fprintf (stderr, "start_node: %s\n", error);
         goto cleanup;
     }
+    remove_data_dir = options.remove_data_dir;
     int nslots = s_plan_slots (&options, slots);
     if (nslots < 0)
         goto cleanup;
@@ -428,11 +431,17 @@ main (int argc, char *argv[])
             .server_only = options.server_only,
             .launch = launch,
             .log_max = (uint64_t)options.log_max_mb << 20,
+            .stdin_lifeline = options.stdin_lifeline,
             .verbose = options.verbose };
     exit_code = s_run_node (&options, &config);
 cleanup:
     launch_stop (&launch);
     node_lock_release (&lock);
+    /*  Only a directory we were given (never the default ~/.dcpool: the
+        options refuse that) and held the lock of. */
+    if (remove_data_dir && proto_remove_tree (data_dir))
+        fprintf (stderr, "start_node: cannot remove the data directory %s: %s\n",
+                 data_dir, strerror (errno));
     start_node_args_clear (&options);
     sodium_memzero (&keys, sizeof keys);
     return exit_code;

@@ -73,6 +73,10 @@ s_usage (FILE *out)
         "      --simulate-gpus N TEST ONLY: act as if N GPUs were found (1 GiB each;\n"
         "                        no real device behind them); also env\n"
         "                        DCPOOL_SIMULATE_GPUS\n"
+        "      --stdin-lifeline  stop (as on SIGTERM) when stdin reaches end of file:\n"
+        "                        the program that started us on a pipe is gone\n"
+        "      --remove-data-dir remove --data-dir and all in it when stopping (with\n"
+        "                        --data-dir only); libpool's private cluster uses both\n"
         "  -v, --verbose         log more (and run pool-head with -v)\n"
         "  -h, --help            show this help and exit\n"
         "\n"
@@ -121,7 +125,9 @@ enum {
     OPT_MAX_FRAMES,
     OPT_MAX_PENDING,
     OPT_LOG_MAX_MB,
-    OPT_ADVERTISE
+    OPT_ADVERTISE,
+    OPT_STDIN_LIFELINE,
+    OPT_REMOVE_DATA_DIR
 };
 
 int
@@ -150,6 +156,8 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
             { "log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB },
             { "advertise", required_argument, NULL, OPT_ADVERTISE },
+            { "stdin-lifeline", no_argument, NULL, OPT_STDIN_LIFELINE },
+            { "remove-data-dir", no_argument, NULL, OPT_REMOVE_DATA_DIR },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
@@ -252,6 +260,12 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             if (s_parse_ll (optarg, "--max-pending", 1, 1LL << 40, &options->max_pending))
                 return -1;
             break;
+        case OPT_STDIN_LIFELINE:
+            options->stdin_lifeline = true;
+            break;
+        case OPT_REMOVE_DATA_DIR:
+            options->remove_data_dir = true;
+            break;
         case 'v':
             options->verbose = true;
             break;
@@ -283,6 +297,8 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
                  || options->max_frames))
         problem
             = "--max-message, --max-pools, --max-pending and --max-frames go with --head";
+    else if (options->remove_data_dir && (!options->data_dir || options->status))
+        problem = "--remove-data-dir needs --data-dir (it never removes ~/.dcpool)";
     else if (!options->head && options->port == 0)
         problem = "-p 0 (any free port) only makes sense with --head";
     if (problem) {

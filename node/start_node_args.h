@@ -34,6 +34,8 @@ typedef struct {
     long long log_max_mb;  /* node.log cap; 0: the default */
     const char *advertise; /* the address in the join line, or NULL */
     double timeout;        /* seconds */
+    bool stdin_lifeline;   /* stop when stdin reaches end of file */
+    bool remove_data_dir;  /* remove --data-dir when stopping */
 } start_node_options_t;
 
 /*  Fills options from argv (strings point into argv, except the password,

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define FIRST_ATTEMPT_S 2.0 /* one connection attempt while waiting */
 #define WAITING_LOG_MS 10000
@@ -31,6 +32,7 @@ struct supervisor {
     node_signals_t *signals;
     node_link_t *link;       /* NULL when server_only */
     node_workers_t *workers; /* NULL when server_only */
+    zmq_pollitem_t lifeline; /* stdin, with stdin_lifeline */
     bool stopping;
     int exit_code;
     int restarts;           /* of pool-head / redis-server ... */
@@ -140,6 +142,24 @@ s_on_stop (void *arg, int signo)
     }
 }
 
+/*  stdin readable: data is dropped; its end means the program that
+    started us (libpool's private cluster) is gone, however it died: stop
+    as on SIGTERM. */
+static int
+s_on_lifeline (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    supervisor_t *self = arg;
+    char buffer[256];
+    ssize_t got = read (item->fd, buffer, sizeof buffer);
+    if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR)))
+        return 0;
+    zloop_poller_end (loop, item);
+    if (!self->stopping)
+        zsys_info ("stdin closed: the program that started us is gone; stopping");
+    s_begin_stop (self, 0);
+    return self->stopping && s_live_workers (self) == 0 ? -1 : 0;
+}
+
 /* What the link brings for the workers. */
 static void
 s_on_kill (void *arg, const proto_msg_t *msg)
@@ -221,6 +241,15 @@ supervisor_new (const supervisor_config_t *config, char *error, size_t error_siz
     self->signals = node_signals_new (self->loop, &signal_events, error, error_size);
     if (!self->signals)
         goto failed;
+    if (config->stdin_lifeline) {
+        self->lifeline = (zmq_pollitem_t){ .socket = NULL,
+                                           .fd = STDIN_FILENO,
+                                           .events = ZMQ_POLLIN };
+        if (zloop_poller (self->loop, &self->lifeline, s_on_lifeline, self)) {
+            snprintf (error, error_size, "cannot watch stdin");
+            goto failed;
+        }
+    }
     if (config->server_only)
         return self;
 

@@ -31,6 +31,7 @@ typedef struct {
     launch_t *launch;       /* head mode children, or NULL;
                                borrowed, stopped by the caller */
     uint64_t log_max;       /* bytes DATA/node.log may reach (0: 64 MiB) */
+    bool stdin_lifeline;    /* end of file on stdin stops it like SIGTERM */
     bool verbose;
 } supervisor_config_t;
 
@@ -42,7 +43,8 @@ typedef struct {
 supervisor_t *supervisor_new (const supervisor_config_t *config, char *error,
                               size_t error_size);
 
-/*  Runs until SIGTERM or SIGINT (then drains: BYE, SIGTERM to workers,
+/*  Runs until SIGTERM or SIGINT (or, with stdin_lifeline, the end of
+    stdin: the program that started us is gone), then drains: BYE, SIGTERM to workers,
     SIGKILL after 5 s), or until a head-mode child that died on its own
     cannot be started again or keeps dying (6 times within a minute).
     Returns the process exit code: 0 for a requested stop, 1 for a

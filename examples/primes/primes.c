@@ -29,7 +29,10 @@ usage (FILE *out)
 {
     fprintf (out, "usage: primes [-s HOST:PORT] [-r PASSWORD] [-n COUNT] [-l LIBRARY] "
                   "[--insecure]\n"
-                  "  -s, --server HOST:PORT  head to connect to (127.0.0.1:8899)\n"
+                  "  -s, --server HOST:PORT  head to connect to (default: local mode:\n"
+                  "                          $DCPOOL_SERVER, else a head on\n"
+                  "                          127.0.0.1:8899 when a password is set,\n"
+                  "                          else a private cluster started here)\n"
                   "  -r, --password PW       cluster password (or DCPOOL_PASSWORD)\n"
                   "  -n, --count N           inputs 2..N+1 (10000)\n"
                   "  -l, --library PATH      worker library (primes_worker.so next to "
@@ -111,8 +114,8 @@ now (void)
 int
 main (int argc, char **argv)
 {
-    const char *server = "127.0.0.1:8899";
-    const char *password = getenv ("DCPOOL_PASSWORD");
+    const char *server = NULL;   /* local mode (pool.h) */
+    const char *password = NULL; /* libpool reads DCPOOL_PASSWORD */
     const char *library = NULL;
     char library_buf[PATH_MAX];
     size_t count = 10000;
@@ -165,10 +168,8 @@ main (int argc, char **argv)
         usage (stderr);
         return 2;
     }
-    if (!password && !insecure) {
-        fprintf (stderr, "primes: a password is needed (-r or DCPOOL_PASSWORD)\n");
-        return 2;
-    }
+    if (server && !password)
+        password = getenv ("DCPOOL_PASSWORD");
     if (!library) {
         if (default_library (library_buf, sizeof library_buf) != 0) {
             fprintf (stderr, "primes: cannot locate primes_worker.so; use -l\n");
@@ -202,8 +203,9 @@ main (int argc, char **argv)
     double t0 = now ();
     int err = pool_open (&pool, &options);
     if (err < 0) {
-        fprintf (stderr, "primes: cannot open a pool on %s: %s (%s)\n", server,
-                 pool_strerror (err), pool_open_error ());
+        fprintf (stderr, "primes: cannot open a pool on %s: %s (%s)\n",
+                 server ? server : "the local cluster", pool_strerror (err),
+                 pool_open_error ());
         goto cleanup;
     }
     double t1 = now ();

@@ -49,7 +49,10 @@ usage (FILE *out)
 {
     fprintf (out, "usage: sweep [-s HOST:PORT] [-r PASSWORD] [-l LIBRARY] [--points N] "
                   "[--seed N] [--insecure]\n"
-                  "  -s, --server HOST:PORT  head to connect to (127.0.0.1:8899)\n"
+                  "  -s, --server HOST:PORT  head to connect to (default: local mode:\n"
+                  "                          $DCPOOL_SERVER, else a head on\n"
+                  "                          127.0.0.1:8899 when a password is set,\n"
+                  "                          else a private cluster started here)\n"
                   "  -r, --password PW       cluster password (or DCPOOL_PASSWORD)\n"
                   "  -l, --library PATH      worker library (sweep_worker.so next to "
                   "this program)\n"
@@ -86,8 +89,8 @@ parse_u64 (const char *text, uint64_t *value)
 int
 main (int argc, char **argv)
 {
-    const char *server = "127.0.0.1:8899";
-    const char *password = getenv ("DCPOOL_PASSWORD");
+    const char *server = NULL;   /* local mode (pool.h) */
+    const char *password = NULL; /* libpool reads DCPOOL_PASSWORD */
     const char *library = NULL;
     char library_buf[PATH_MAX];
     uint64_t points = 20000, seed = 1;
@@ -137,10 +140,8 @@ main (int argc, char **argv)
         usage (stderr);
         return 2;
     }
-    if (!password && !insecure) {
-        fprintf (stderr, "sweep: a password is needed (-r or DCPOOL_PASSWORD)\n");
-        return 2;
-    }
+    if (server && !password)
+        password = getenv ("DCPOOL_PASSWORD");
     if (!library) {
         if (default_library (library_buf, sizeof library_buf) != 0) {
             fprintf (stderr, "sweep: cannot locate sweep_worker.so; use -l\n");
@@ -186,8 +187,9 @@ main (int argc, char **argv)
     pool_iter_t *iter = NULL;
     int err = pool_open (&pool, &options);
     if (err < 0) {
-        fprintf (stderr, "sweep: cannot open a pool on %s: %s (%s)\n", server,
-                 pool_strerror (err), pool_open_error ());
+        fprintf (stderr, "sweep: cannot open a pool on %s: %s (%s)\n",
+                 server ? server : "the local cluster", pool_strerror (err),
+                 pool_open_error ());
         goto cleanup;
     }
     printf ("sweep: %zu parameter sets on %d workers\n", (size_t)N_SETS,
