@@ -187,10 +187,10 @@ POOL_API void pool_close (pool_t **pool);
 /*  Futures: single calls, like CluPy's parallel and Ray's remote calls.
     pool_submit copies the input and returns at once; the job goes out as
     the pool's window allows.  Futures may be outstanding while a map or
-    iterator runs on the same pool.  A future belongs to its pool: destroy
-    it before closing the pool (pool_close cancels and frees the ones
-    left).  Results and callbacks are delivered only inside calls that
-    wait (pool_future_wait, pool_wait_all, pool_wait_any, pool_poll,
+    iterator runs on the same pool.  pool_close gives the futures of the
+    pool that have no result POOL_ECLOSED; each future is still the
+    caller's to destroy, before or after pool_close.  Results and callbacks are delivered
+   only inside calls that wait (pool_future_wait, pool_wait_all, pool_wait_any, pool_poll,
     pool_map, pool_iter_next), in the calling thread, one at a time. */
 typedef struct pool_future pool_future_t;
 POOL_API int pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future);
