@@ -95,9 +95,11 @@ node_scoreboard_cancel (node_scoreboard_t *board, uint64_t pool, uint64_t from,
     uint64_t seq = __atomic_load_n (&board->cancel_seq, __ATOMIC_RELAXED);
     __atomic_store_n (&board->cancel_seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence (__ATOMIC_RELEASE);
-    __atomic_store_n (&board->cancel_pool, pool, __ATOMIC_RELAXED);
-    __atomic_store_n (&board->cancel_from, from, __ATOMIC_RELAXED);
-    __atomic_store_n (&board->cancel_to, to, __ATOMIC_RELAXED);
+    uint64_t slot = board->cancels % SCOREBOARD_CANCELS;
+    __atomic_store_n (&board->cancel[slot].pool, pool, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancel[slot].from, from, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancel[slot].to, to, __ATOMIC_RELAXED);
+    __atomic_store_n (&board->cancels, board->cancels + 1, __ATOMIC_RELAXED);
     __atomic_store_n (&board->cancel_seq, seq + 2, __ATOMIC_RELEASE);
     /* The range is out before the job is read (see the header). */
     __atomic_thread_fence (__ATOMIC_SEQ_CST);
@@ -113,14 +115,20 @@ node_scoreboard_cancelled (const node_scoreboard_t *board)
     __atomic_thread_fence (__ATOMIC_SEQ_CST);
     if (!__atomic_load_n (&board->running, __ATOMIC_ACQUIRE) || board->update)
         return false;
-    uint64_t pool, from, to, before, after;
+    uint64_t before, after;
+    bool hit;
     do {
+        hit = false;
         before = __atomic_load_n (&board->cancel_seq, __ATOMIC_ACQUIRE);
-        pool = __atomic_load_n (&board->cancel_pool, __ATOMIC_RELAXED);
-        from = __atomic_load_n (&board->cancel_from, __ATOMIC_RELAXED);
-        to = __atomic_load_n (&board->cancel_to, __ATOMIC_RELAXED);
+        for (int k = 0; k < SCOREBOARD_CANCELS; k++) {
+            uint64_t pool = __atomic_load_n (&board->cancel[k].pool, __ATOMIC_RELAXED);
+            uint64_t from = __atomic_load_n (&board->cancel[k].from, __ATOMIC_RELAXED);
+            uint64_t to = __atomic_load_n (&board->cancel[k].to, __ATOMIC_RELAXED);
+            if (pool == board->pool && board->job_id >= from && board->job_id < to)
+                hit = true;
+        }
         __atomic_thread_fence (__ATOMIC_ACQUIRE);
         after = __atomic_load_n (&board->cancel_seq, __ATOMIC_RELAXED);
     } while (before != after || (before & 1));
-    return pool == board->pool && board->job_id >= from && board->job_id < to;
+    return hit;
 }

@@ -7,21 +7,26 @@
     it when the worker dies and names that job in WORKER_DIED, so only the
     job that crashed (or timed out) is charged an attempt.
 
-    The node writes the other way one range of cancelled jobs (pool,
-    [from, to)), the last its head sent it for this worker.  The worker
+    The node writes the other way the ranges of cancelled jobs (pool,
+    [from, to)), the last SCOREBOARD_CANCELS its head sent it for this
+    worker (a client that cancels futures one by one sends one range
+    each; an older range falling off only means a run not told, killed
+    after the grace instead).  The worker
     looks at it after entering a job and before running it, the node at
     the job after writing the range, each behind a full fence: either the
     worker sees the range (and answers the job ECANCELED without running
     it) or the node sees the job (and kills the worker if it still runs it
-    after the grace).  pool_worker_cancelled reads the same range.  The
-    range is written under a sequence count (odd while being written), so
-    a reader never takes half of one range with half of another.
+    after the grace).  pool_worker_cancelled reads the same ranges.  The
+    ranges are written under a sequence count (odd while being written),
+    so a reader never takes half of one range with half of another.
 */
 #ifndef DCPOOL_NODE_SCOREBOARD_H
 #define DCPOOL_NODE_SCOREBOARD_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#define SCOREBOARD_CANCELS 16 /* cancelled ranges a worker's page keeps */
 
 typedef struct {
     uint64_t pool;
@@ -32,10 +37,11 @@ typedef struct {
                          2: the pool is being loaded (dlopen, init) */
     uint32_t reserved;
     /* Written by the node only (node_scoreboard_cancel). */
-    uint64_t cancel_seq; /* odd while the range below is being written */
-    uint64_t cancel_pool;
-    uint64_t cancel_from;
-    uint64_t cancel_to;
+    uint64_t cancel_seq; /* odd while a range below is being written */
+    uint64_t cancels;    /* ranges written so far; the last go round */
+    struct {
+        uint64_t pool, from, to;
+    } cancel[SCOREBOARD_CANCELS];
 } node_scoreboard_t;
 
 /* A new shared page: the fd (close-on-exec) and its mapping, or -1. */
@@ -55,14 +61,14 @@ void node_scoreboard_leave (node_scoreboard_t *board);
 int node_scoreboard_read (const node_scoreboard_t *board, uint64_t *pool, uint64_t *id,
                           uint32_t *attempt);
 
-/*  The node: jobs of pool with ids in [from, to) are cancelled (replaces
-    the range written before).  Then, behind a full fence, what the worker
+/*  The node: jobs of pool with ids in [from, to) are cancelled (in place
+    of the oldest range kept).  Then, behind a full fence, what the worker
     runs, as node_scoreboard_read. */
 int node_scoreboard_cancel (node_scoreboard_t *board, uint64_t pool, uint64_t from,
                             uint64_t to, uint64_t *running_pool, uint64_t *id,
                             uint32_t *attempt);
 /*  The worker: true when the job it entered (node_scoreboard_enter) is in
-    the cancelled range.  Looks behind a full fence (see above). */
+    a cancelled range.  Looks behind a full fence (see above). */
 bool node_scoreboard_cancelled (const node_scoreboard_t *board);
 
 #endif
