@@ -39,7 +39,10 @@ struct pool_future {
     bool has_then;                        /* pool_future_then was called */
     bool due;                             /* on the due list */
     bool in_callback;                     /* its callback runs now */
-    bool destroy_pending;                 /* destroyed from its own callback */
+    bool destroy_pending;                 /* destroyed while it ran its callback
+                                             or was waited on: freed when both
+                                             are over */
+    int waiters;                          /* waits on it now (s_pin) */
     pool_future_t *prev, *next;           /* every future of the pool */
     pool_future_t *held_prev, *held_next; /* FUTURE_HELD, in submit order */
     bool on_held;
@@ -177,6 +180,22 @@ s_free (pool_futures_t *set, pool_future_t *f)
     free (f);
 }
 
+/*  Waits pin the futures they wait on, so a callback that destroys one
+    (its own, or another) does not free it under the wait: the free then
+    happens at the unpin. */
+static void
+s_pin (pool_future_t *f)
+{
+    f->waiters++;
+}
+
+static void
+s_unpin (pool_future_t *f)
+{
+    if (--f->waiters == 0 && f->destroy_pending && !f->in_callback)
+        s_free (f->pool ? f->pool->futures : NULL, f);
+}
+
 /* ---- the sink the session and the recovery call --------------------- */
 
 static int
@@ -301,12 +320,16 @@ s_set (pool_t *pool)
     return set;
 }
 
+_Thread_local bool pool_in_callback;
+
+static void s_fail_all (pool_t *pool, int rc);
+
 /* Runs the due callbacks, unless one runs already: how many ran. */
 static int
 s_run_callbacks (pool_t *pool)
 {
     pool_futures_t *set = pool->futures;
-    if (!set || pool->in_callback)
+    if (!set || pool_in_callback)
         return 0;
     int ran = 0;
     while (set->due_head) {
@@ -315,13 +338,13 @@ s_run_callbacks (pool_t *pool)
         pool_future_fn *fn = f->result.status == 0 ? f->on_success : f->on_failure;
         if (!fn)
             continue;
-        pool->in_callback = true;
+        pool_in_callback = true;
         f->in_callback = true;
         fn (f, &f->result, f->arg);
         f->in_callback = false;
-        pool->in_callback = false;
+        pool_in_callback = false;
         ran++;
-        if (f->destroy_pending)
+        if (f->destroy_pending && !f->waiters)
             s_free (set, f);
     }
     return ran;
@@ -333,6 +356,8 @@ pool_futures_pump (pool_t *self)
     if (!self->futures)
         return 0;
     int rc = self->broken ? 0 : s_send_held (self->futures);
+    if (rc)
+        s_fail_all (self, rc); /* none is left half sent */
     int ran = s_run_callbacks (self);
     return rc ? rc : ran;
 }
@@ -437,6 +462,7 @@ pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
     int rc = s_send_held (set);
     if (rc) {
         s_fail_all (pool, rc);
+        s_free (set, f); /* the others of the pool hold the error */
         return rc;
     }
     *future = f;
@@ -491,15 +517,19 @@ pool_future_wait (pool_future_t *future, double timeout)
     if (!pool)
         return 0; /* the pool closed: it holds POOL_ECLOSED */
     int64_t deadline = s_deadline (timeout);
+    int rc = 0;
+    s_pin (future);
     while (future->state != FUTURE_DONE) {
-        int rc = s_wait_step (pool, deadline);
-        if (rc == POOL_ETIMEOUT)
-            return future->state == FUTURE_DONE ? 0 : POOL_ETIMEOUT;
+        rc = s_wait_step (pool, deadline);
+        if (rc == POOL_ETIMEOUT && future->state == FUTURE_DONE)
+            rc = 0;
         if (rc < 0)
-            return rc;
+            break;
     }
-    pool_futures_pump (pool);
-    return 0;
+    if (rc == 0)
+        pool_futures_pump (pool);
+    s_unpin (future);
+    return rc;
 }
 
 int
@@ -536,41 +566,73 @@ pool_future_destroy (pool_future_t **future)
         return;
     pool_future_t *f = *future;
     *future = NULL;
-    if (f->in_callback) {
-        f->destroy_pending = true; /* freed when its callback returns */
-        return;
-    }
     pool_futures_t *set = f->pool ? f->pool->futures : NULL;
     if (set && f->state != FUTURE_DONE)
         s_cancel (set, f);
-    s_free (set, f);
+    if (f->in_callback || f->waiters)
+        f->destroy_pending = true; /* freed when those are over */
+    else
+        s_free (set, f);
 }
 
-int
-pool_wait_all (pool_future_t **futures, size_t count, double timeout)
+/*  Pins a copy of the futures array (a callback may destroy any of
+    them, nulling the caller's slot): NULL when out of memory. */
+static pool_future_t **
+s_pin_all (pool_future_t **futures, size_t count)
+{
+    pool_future_t **pinned = malloc ((count ? count : 1) * sizeof *pinned);
+    if (!pinned)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        pinned[i] = futures[i];
+        s_pin (pinned[i]);
+    }
+    return pinned;
+}
+
+static void
+s_unpin_all (pool_future_t **pinned, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        s_unpin (pinned[i]);
+    free (pinned);
+}
+
+/* Checks a futures array: 0 or POOL_EINVAL. */
+static int
+s_check_all (pool_future_t **futures, size_t count, double timeout)
 {
     if (count && !futures)
         return POOL_EINVAL;
     for (size_t i = 0; i < count; i++)
         if (!futures[i])
             return POOL_EINVAL;
-    if (!(timeout >= 0))
+    return timeout >= 0 ? 0 : POOL_EINVAL;
+}
+
+int
+pool_wait_all (pool_future_t **futures, size_t count, double timeout)
+{
+    if (s_check_all (futures, count, timeout))
         return POOL_EINVAL;
     int64_t deadline = s_deadline (timeout);
-    for (size_t i = 0; i < count; i++) {
-        pool_future_t *f = futures[i];
-        while (f->state != FUTURE_DONE && f->pool) {
-            int rc = s_wait_step (f->pool, deadline);
-            if (rc == POOL_ETIMEOUT && f->state != FUTURE_DONE)
-                return POOL_ETIMEOUT;
-            if (rc < 0 && rc != POOL_ETIMEOUT)
-                return rc;
+    pool_future_t **pinned = s_pin_all (futures, count);
+    if (!pinned)
+        return POOL_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        pool_future_t *f = pinned[i];
+        while (f->state != FUTURE_DONE && f->pool && rc == 0) {
+            rc = s_wait_step (f->pool, deadline);
+            if (rc == POOL_ETIMEOUT && f->state == FUTURE_DONE)
+                rc = 0;
         }
     }
-    for (size_t i = 0; i < count; i++)
-        if (futures[i]->pool)
-            pool_futures_pump (futures[i]->pool);
-    return 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        if (pinned[i]->pool)
+            pool_futures_pump (pinned[i]->pool);
+    s_unpin_all (pinned, count);
+    return rc;
 }
 
 /* The lowest index of a future with its result, or count. */
@@ -586,41 +648,46 @@ s_first_done (pool_future_t **futures, size_t count)
 int
 pool_wait_any (pool_future_t **futures, size_t count, double timeout, size_t *index)
 {
-    if (!futures || !count || !index)
-        return POOL_EINVAL;
-    for (size_t i = 0; i < count; i++)
-        if (!futures[i])
-            return POOL_EINVAL;
-    if (!(timeout >= 0))
+    if (!count || !index || s_check_all (futures, count, timeout))
         return POOL_EINVAL;
     int64_t deadline = s_deadline (timeout);
+    pool_future_t **pinned = s_pin_all (futures, count);
+    if (!pinned)
+        return POOL_ENOMEM;
     /* Futures of one pool wait on its socket; of several, in turns of a
-       few milliseconds each. */
-    pool_t *one = futures[0]->pool;
+       few milliseconds each (every pool looks at least once a turn). */
+    pool_t *one = pinned[0]->pool;
     for (size_t i = 1; i < count; i++)
-        if (futures[i]->pool != one)
+        if (pinned[i]->pool != one)
             one = NULL;
-    while (true) {
-        size_t done = s_first_done (futures, count);
+    int rc = 0;
+    bool looked = false; /* a timeout of 0 still looks once */
+    while (rc == 0) {
+        size_t done = s_first_done (pinned, count);
         if (done < count) {
             *index = done;
-            return 0;
+            break;
         }
-        int64_t now = zclock_mono ();
-        if (now >= deadline)
-            return POOL_ETIMEOUT;
-        for (size_t i = 0; i < count; i++) {
-            pool_t *pool = futures[i]->pool;
-            if (!pool || (i > 0 && futures[i - 1]->pool == pool))
+        if (looked && zclock_mono () >= deadline) {
+            rc = POOL_ETIMEOUT;
+            break;
+        }
+        looked = true;
+        for (size_t i = 0; i < count && rc == 0; i++) {
+            pool_t *pool = pinned[i]->pool;
+            if (!pool || (i > 0 && pinned[i - 1]->pool == pool))
                 continue;
-            int64_t until = one ? deadline : now + 5 < deadline ? now + 5 : deadline;
-            int rc = s_wait_step (pool, until);
-            if (rc < 0 && rc != POOL_ETIMEOUT)
-                return rc;
+            int64_t now = zclock_mono ();
+            int64_t until = one || now + 5 >= deadline ? deadline : now + 5;
+            rc = s_wait_step (pool, until);
+            if (rc == POOL_ETIMEOUT)
+                rc = 0; /* the deadline is looked at above */
             if (one)
                 break;
         }
     }
+    s_unpin_all (pinned, count);
+    return rc;
 }
 
 int

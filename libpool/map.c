@@ -215,7 +215,7 @@ static void
 s_progress (pool_run_t *run, bool final)
 {
     pool_t *pool = run->pool;
-    if (!pool || !pool->progress || pool->in_callback || run->progress_final)
+    if (!pool || !pool->progress || pool_in_callback || run->progress_final)
         return;
     int64_t now = zclock_mono ();
     if (!final && now < run->progress_at)
@@ -227,9 +227,9 @@ s_progress (pool_run_t *run, bool final)
     progress.elapsed = (double)(now - run->started_ms) / 1000.0;
     progress.per_second
         = progress.elapsed > 0 ? (double)run->received / progress.elapsed : 0;
-    pool->in_callback = true;
+    pool_in_callback = true;
     pool->progress (&progress, pool->progress_arg);
-    pool->in_callback = false;
+    pool_in_callback = false;
 }
 
 /* ---- results ----------------------------------------------------------- */
@@ -424,7 +424,7 @@ s_run_submit (pool_run_t *run)
                 /* Streams go as bytes: their copies are small and ours. */
                 if (!run->ended && !s_input (run, next)) {
                     int pulled = s_pull (run, next);
-                    if (pulled == POOL_ENOMEM) {
+                    if (pulled < 0 && !run->stream_rc) { /* ours, not the callback's */
                         proto_msg_reset (&msg);
                         return pulled;
                     }
@@ -517,8 +517,9 @@ s_run_cancel (pool_run_t *run)
         return 0;
     run->cancelled = true;
     if (s_is_stream (run) && !run->ended) {
+        /* An input pulled but not sent yet has its result too. */
         run->ended = true;
-        run->count = run->submitted;
+        run->count = s_input (run, run->submitted) ? run->submitted + 1 : run->submitted;
     }
     int rc = 0;
     if (run->pool && run->submitted)
@@ -844,7 +845,13 @@ pool_iter_cancel (pool_iter_t *iter)
                                         "the iterator was cancelled already")
                            : POOL_EINVAL;
     if (!run->pool) {
-        run->cancelled = true; /* done, failed or its pool closed */
+        /* Done, failed or its pool closed: a stream ends where it is. */
+        run->cancelled = true;
+        if (s_is_stream (run) && !run->ended) {
+            run->ended = true;
+            run->count
+                = s_input (run, run->submitted) ? run->submitted + 1 : run->submitted;
+        }
         return 0;
     }
     int rc = s_run_cancel (run);
@@ -872,6 +879,10 @@ pool_iter_destroy (pool_iter_t **iter)
     if (!iter || !*iter)
         return;
     pool_iter_t *self = *iter;
+    /* Jobs it sent and no longer wants: the head drops or stops them. */
+    pool_run_t *run = &self->run;
+    if (run->pool && !run->cancelled && run->received < run->submitted)
+        pool_cancel_send (run->pool, run->base, run->base + run->submitted);
     s_iter_detach (self);
     pool_result_free (&self->current);
     s_run_free (&self->run);

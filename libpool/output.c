@@ -28,7 +28,13 @@ pool_output_deliver (pool_t *self, proto_msg_t *msg)
             char *at = msg->text + (line - output.text) + size;
             char saved = *at;
             *at = 0;
-            self->output (output.id, output.stream, line, size, self->output_arg);
+            {
+                /* No future's callback runs inside it (pool_in_callback). */
+                bool outer = pool_in_callback;
+                pool_in_callback = true;
+                self->output (output.id, output.stream, line, size, self->output_arg);
+                pool_in_callback = outer;
+            }
             *at = saved;
         } else
             fprintf (stderr, "(%s) %.*s\n", output.id, (int)size, line);

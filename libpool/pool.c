@@ -467,6 +467,12 @@ pool_close (pool_t **pool)
     if (!pool || !*pool)
         return;
     pool_t *self = *pool;
+    if (pool_in_callback) {
+        /* Its waits are still on the stack: refused, the pool stays. */
+        fprintf (stderr, "libpool: pool_close called from a callback is ignored; "
+                         "close the pool after the wait returns\n");
+        return;
+    }
     s_open_remove (self);
     if (self->iter)
         pool_iter_orphan (self->iter);
@@ -523,9 +529,8 @@ pool_wait_for_workers (pool_t *pool, int count, double timeout)
         return POOL_EINVAL;
     if (!(timeout >= 0))
         return pool_fail (pool, POOL_EINVAL, "timeout must not be negative");
-    int64_t deadline = zclock_mono () + (int64_t)(timeout * 1000.0);
-    if (timeout > 1e9)
-        deadline = POOL_FOREVER;
+    int64_t deadline
+        = timeout > 1e9 ? POOL_FOREVER : zclock_mono () + (int64_t)(timeout * 1000.0);
     while (true) {
         int have = pool_workers_count (pool);
         if (have < 0)

@@ -72,7 +72,6 @@ struct pool {
     pool_futures_t *futures;            /* futures.c, made at the first submit */
     const pool_sink_ops_t *futures_ops; /* set with futures */
     uint64_t next_future;               /* id of the next future */
-    bool in_callback;                   /* a future's callback runs */
     /* options.progress (map.c) */
     pool_progress_fn *progress;
     void *progress_arg;
@@ -145,6 +144,10 @@ void pool_output_deliver (pool_t *self, proto_msg_t *msg);
 
 /*  map.c: detaches a live iterator from a pool being closed. */
 void pool_iter_orphan (pool_iter_t *iter);
+
+/*  futures.c: true while this thread runs a callback of libpool's
+    (a future's, progress): callbacks never nest, whatever their pool. */
+extern _Thread_local bool pool_in_callback;
 
 /*  futures.c: sends the futures the window holds back, then runs the
     callbacks that are due (not from inside a callback): the number run,

@@ -36,8 +36,8 @@ pool_recover (pool_t *self)
     if (rc)
         goto cleanup;
     proto_welcome_t welcome;
-    proto_welcome_get (&reply, &welcome);
-    self->head_epoch = welcome.epoch;
+    if (proto_welcome_get (&reply, &welcome) == PROTO_OK)
+        self->head_epoch = welcome.epoch;
 
     rc = pool_open_remote (self, deadline);
     if (rc)

@@ -57,7 +57,7 @@ static int
 s_dispatch (pool_t *self, proto_msg_t *msg)
 {
     int rc = 0;
-    for (size_t i = 0; i < msg->njobs && rc == 0; i++) {
+    for (size_t i = 0; i < msg->njobs; i++) {
         const void *data = NULL;
         size_t size = 0;
         zframe_t *frame = msg->packed ? NULL : proto_msg_pop_frame (msg);
@@ -67,12 +67,15 @@ s_dispatch (pool_t *self, proto_msg_t *msg)
         } else
             proto_msg_payload (msg, i, &data, &size);
         const proto_job_t *job = &msg->jobs[i];
+        int erc = 0;
         if (job->id >= POOL_FUTURE_ID_BASE) {
             if (self->futures)
-                rc = self->futures_ops->accept (self->futures, job, data, size, &frame);
+                erc = self->futures_ops->accept (self->futures, job, data, size, &frame);
         } else if (self->run)
-            rc = self->run_ops->accept (self->run, job, data, size, &frame);
+            erc = self->run_ops->accept (self->run, job, data, size, &frame);
         zframe_destroy (&frame);
+        if (rc == 0)
+            rc = erc; /* the first failure; the other entries still go */
     }
     return rc;
 }
@@ -199,6 +202,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
        outside libpool calls (with the head's heartbeats queued, unread)
        must not make the head look lost. */
     proto_heartbeat_resume (&self->beat, zclock_mono ());
+    bool looked = false;
     while (true) {
         int64_t now = zclock_mono ();
         if (proto_heartbeat_lost (&self->beat, now)) {
@@ -213,10 +217,13 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
             if (rc)
                 goto cleanup;
         }
-        if (now >= deadline) {
+        /* A wait of 0 (or a deadline passed) still takes in what is
+           there: one look at the socket first. */
+        if (now >= deadline && looked) {
             rc = POOL_ETIMEOUT;
             goto cleanup;
         }
+        looked = true;
         int64_t wake = proto_heartbeat_wake (&self->beat, deadline);
         long timeout = wake > now ? (long)(wake - now) : 0;
 

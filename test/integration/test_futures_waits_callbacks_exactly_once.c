@@ -9,6 +9,9 @@
     - futures run while an iterator runs on the same pool, and both get
       all their results right;
     - 100,000 futures outstanding at once all get their result;
+    - a timeout of 0 takes in what came; pool_wait_any over futures of
+      two pools sees the second's; a callback may destroy the future its
+      wait waits on;
     - bad input gets POOL_EINVAL: NULL futures, a negative timeout,
       callbacks set twice; a future destroyed from its own callback is
       freed when the callback returns (no leak under ASan).
@@ -245,6 +248,48 @@ s_many (pool_t *pool)
 }
 
 static void
+s_destroy_waited (pool_future_t *future, const pool_result_t *result, void *arg)
+{
+    pool_future_destroy ((pool_future_t **)arg);
+}
+
+/*  Timeouts of 0 still take in what came; wait_any over two pools sees
+    the second; a callback may destroy the future being waited on. */
+static void
+s_edges (pool_t *pool, h_proc_t *head)
+{
+    pool_future_t *f = NULL;
+    H_CHECK (pool_submit (pool, (pool_bytes_t){ "3", 1 }, &f) == 0, "submit");
+    double deadline = h_now () + h_timeout (30);
+    int rc;
+    while ((rc = pool_future_wait (f, 0)) == POOL_ETIMEOUT && h_now () < deadline)
+        ; /* busy elsewhere, looking now and then */
+    H_CHECK (rc == 0, "pool_future_wait (f, 0) never took the result in: %d", rc);
+    pool_future_destroy (&f);
+
+    pool_t *other = h_open (head, "square", 1);
+    pool_future_t *two[2] = { NULL, NULL };
+    H_CHECK (pool_submit (pool, (pool_bytes_t){ "1s4000", 6 }, &two[0]) == 0, "submit");
+    H_CHECK (pool_submit (other, (pool_bytes_t){ "4", 1 }, &two[1]) == 0, "submit");
+    size_t index = 9;
+    rc = pool_wait_any (two, 2, h_timeout (30), &index);
+    H_CHECK (rc == 0 && index == 1, "wait_any over two pools: rc %d, index %zu", rc,
+             index);
+    pool_future_destroy (&two[0]);
+    pool_future_destroy (&two[1]);
+    pool_close (&other);
+
+    pool_future_t *waited = NULL;
+    H_CHECK (pool_submit (pool, (pool_bytes_t){ "5", 1 }, &waited) == 0, "submit");
+    H_CHECK (pool_future_then (waited, s_destroy_waited, s_destroy_waited, &waited) == 0,
+             "then");
+    pool_future_t *alias = waited;
+    rc = pool_future_wait (alias, h_timeout (30));
+    H_CHECK (rc == 0 && waited == NULL,
+             "a future destroyed by its callback inside its own wait: rc %d", rc);
+}
+
+static void
 s_bad_input (pool_t *pool)
 {
     pool_future_t *f = NULL;
@@ -284,6 +329,7 @@ s_body (void)
     s_callbacks (pool);
     s_beside_an_iterator (pool);
     s_many (pool);
+    s_edges (pool, head);
     s_bad_input (pool);
     /* A future left undestroyed at pool_close gets POOL_ECLOSED and
        stays the caller's to destroy. */
