@@ -20,10 +20,22 @@
 #include "results.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef enum { FUTURE_HELD, FUTURE_SENT, FUTURE_DONE } future_state_t;
+
+/*  A future's place on one of the pool's lists (held, due). */
+typedef struct {
+    pool_future_t *prev, *next;
+    bool on;
+} future_link_t;
+
+typedef struct {
+    pool_future_t *head, *tail;
+    size_t link; /* offsetof (pool_future_t, its future_link_t) */
+} future_list_t;
 
 struct pool_future {
     pool_t *pool; /* NULL once the pool is closed */
@@ -36,25 +48,23 @@ struct pool_future {
     pool_future_fn *on_success;
     pool_future_fn *on_failure;
     void *arg;
-    bool has_then;                        /* pool_future_then was called */
-    bool due;                             /* on the due list */
-    bool in_callback;                     /* its callback runs now */
-    bool destroy_pending;                 /* destroyed while it ran its callback
-                                             or was waited on: freed when both
-                                             are over */
-    int waiters;                          /* waits on it now (s_pin) */
-    pool_future_t *prev, *next;           /* every future of the pool */
-    pool_future_t *held_prev, *held_next; /* FUTURE_HELD, in submit order */
-    bool on_held;
-    pool_future_t *due_prev, *due_next; /* callbacks to run */
+    bool has_then;              /* pool_future_then was called */
+    bool in_callback;           /* its callback runs now */
+    bool destroy_pending;       /* destroyed while it ran its callback
+                                   or was waited on: freed when both
+                                   are over */
+    int waiters;                /* waits on it now (s_pin) */
+    pool_future_t *prev, *next; /* every future of the pool */
+    future_link_t held;         /* FUTURE_HELD, in submit order */
+    future_link_t due;          /* its callback is to run */
 };
 
 struct pool_futures {
     pool_t *pool;
     zhashx_t *sent; /* id -> FUTURE_SENT future */
     pool_future_t *all;
-    pool_future_t *held_head, *held_tail;
-    pool_future_t *due_head, *due_tail;
+    future_list_t held; /* waiting for room in the window */
+    future_list_t due;  /* callbacks to run */
 };
 
 /* ---- the sets a future is on ---------------------------------------- */
@@ -73,66 +83,51 @@ s_id_compare (const void *a, const void *b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
+static future_link_t *
+s_link (const future_list_t *list, pool_future_t *f)
+{
+    return (future_link_t *)((char *)f + list->link);
+}
+
+static void
+s_list_add (future_list_t *list, pool_future_t *f)
+{
+    future_link_t *link = s_link (list, f);
+    if (link->on)
+        return;
+    link->on = true;
+    link->next = NULL;
+    link->prev = list->tail;
+    if (list->tail)
+        s_link (list, list->tail)->next = f;
+    else
+        list->head = f;
+    list->tail = f;
+}
+
+static void
+s_list_remove (future_list_t *list, pool_future_t *f)
+{
+    future_link_t *link = s_link (list, f);
+    if (!link->on)
+        return;
+    if (link->prev)
+        s_link (list, link->prev)->next = link->next;
+    else
+        list->head = link->next;
+    if (link->next)
+        s_link (list, link->next)->prev = link->prev;
+    else
+        list->tail = link->prev;
+    memset (link, 0, sizeof *link);
+}
+
+/* A future with callbacks whose result came: its callback is due. */
 static void
 s_due_add (pool_futures_t *set, pool_future_t *f)
 {
-    if (f->due || !f->has_then)
-        return;
-    f->due = true;
-    f->due_next = NULL;
-    f->due_prev = set->due_tail;
-    if (set->due_tail)
-        set->due_tail->due_next = f;
-    else
-        set->due_head = f;
-    set->due_tail = f;
-}
-
-static void
-s_due_remove (pool_futures_t *set, pool_future_t *f)
-{
-    if (!f->due)
-        return;
-    if (f->due_prev)
-        f->due_prev->due_next = f->due_next;
-    else
-        set->due_head = f->due_next;
-    if (f->due_next)
-        f->due_next->due_prev = f->due_prev;
-    else
-        set->due_tail = f->due_prev;
-    f->due = false;
-    f->due_prev = f->due_next = NULL;
-}
-
-static void
-s_held_add (pool_futures_t *set, pool_future_t *f)
-{
-    f->on_held = true;
-    f->held_next = NULL;
-    f->held_prev = set->held_tail;
-    if (set->held_tail)
-        set->held_tail->held_next = f;
-    else
-        set->held_head = f;
-    set->held_tail = f;
-}
-
-static void
-s_held_remove (pool_futures_t *set, pool_future_t *f)
-{
-    if (!f->on_held)
-        return;
-    if (f->held_prev)
-        f->held_prev->held_next = f->held_next;
-    else
-        set->held_head = f->held_next;
-    if (f->held_next)
-        f->held_next->held_prev = f->held_prev;
-    else
-        set->held_tail = f->held_prev;
-    f->on_held = false;
-    f->held_prev = f->held_next = NULL;
+    if (f->has_then)
+        s_list_add (&set->due, f);
 }
 
 /* Gives f its result (taken from *r) and lets go of its input. */
@@ -141,7 +136,7 @@ s_finish (pool_futures_t *set, pool_future_t *f, pool_result_t *r)
 {
     if (f->state == FUTURE_SENT)
         zhashx_delete (set->sent, (void *)(uintptr_t)f->id);
-    s_held_remove (set, f);
+    s_list_remove (&set->held, f);
     f->state = FUTURE_DONE;
     f->result = *r;
     memset (r, 0, sizeof *r);
@@ -164,8 +159,8 @@ static void
 s_free (pool_futures_t *set, pool_future_t *f)
 {
     if (set) {
-        s_due_remove (set, f);
-        s_held_remove (set, f);
+        s_list_remove (&set->due, f);
+        s_list_remove (&set->held, f);
         if (f->state == FUTURE_SENT)
             zhashx_delete (set->sent, (void *)(uintptr_t)f->id);
         if (f->prev)
@@ -274,9 +269,9 @@ s_send_held (pool_futures_t *set)
     proto_msg_init (&msg, PROTO_SUBMIT);
     size_t bytes = 0;
     int rc = 0;
-    while (set->held_head && rc == 0 && zhashx_size (set->sent) < POOL_WINDOW) {
-        pool_future_t *f = set->held_head;
-        s_held_remove (set, f);
+    while (set->held.head && rc == 0 && zhashx_size (set->sent) < POOL_WINDOW) {
+        pool_future_t *f = set->held.head;
+        s_list_remove (&set->held, f);
         if (msg.njobs == POOL_SUBMIT_BATCH || bytes + f->size > POOL_SUBMIT_BYTES)
             rc = s_send_batch (pool, &msg, &bytes);
         if (rc)
@@ -312,6 +307,8 @@ s_set (pool_t *pool)
     zhashx_set_key_comparator (set->sent, s_id_compare);
     zhashx_set_key_duplicator (set->sent, NULL);
     zhashx_set_key_destructor (set->sent, NULL);
+    set->held.link = offsetof (pool_future_t, held);
+    set->due.link = offsetof (pool_future_t, due);
     set->pool = pool;
     pool->futures = set;
     pool->futures_ops = &s_ops;
@@ -332,9 +329,9 @@ s_run_callbacks (pool_t *pool)
     if (!set || pool_in_callback)
         return 0;
     int ran = 0;
-    while (set->due_head) {
-        pool_future_t *f = set->due_head;
-        s_due_remove (set, f);
+    while (set->due.head) {
+        pool_future_t *f = set->due.head;
+        s_list_remove (&set->due, f);
         pool_future_fn *fn = f->result.status == 0 ? f->on_success : f->on_failure;
         if (!fn)
             continue;
@@ -417,8 +414,8 @@ pool_futures_orphan (pool_t *self)
         next = f->next;
         f->pool = NULL;
         f->prev = f->next = NULL;
-        f->due = f->on_held = false;
-        f->due_prev = f->due_next = f->held_prev = f->held_next = NULL;
+        memset (&f->held, 0, sizeof f->held);
+        memset (&f->due, 0, sizeof f->due);
     }
     zhashx_destroy (&set->sent);
     free (set);
@@ -457,7 +454,7 @@ pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
     if (set->all)
         set->all->prev = f;
     set->all = f;
-    s_held_add (set, f);
+    s_list_add (&set->held, f);
     /* Out at once while the window has room. */
     int rc = s_send_held (set);
     if (rc) {
