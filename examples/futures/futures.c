@@ -16,13 +16,13 @@
 */
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "next_to_me.h"
 #include "pool.h"
 
 #define BLOCK_SIZE 200000
@@ -57,18 +57,6 @@ on_failure (pool_future_t *future, const pool_result_t *result, void *arg)
     printf ("futures: a block failed: %s (%s)\n", pool_strerror (result->status),
             result->error ? result->error : "");
     tally->failed++;
-}
-
-static int
-default_library (char *path, size_t size)
-{
-    char exe[PATH_MAX];
-    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (len < 0)
-        return -1;
-    exe[len] = '\0';
-    int n = snprintf (path, size, "%s/collatz_worker.so", dirname (exe));
-    return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 static pool_bytes_t
@@ -119,7 +107,7 @@ main (int argc, char *argv[])
     }
     char library_buf[PATH_MAX];
     if (!library) {
-        if (default_library (library_buf, sizeof library_buf) != 0) {
+        if (next_to_me ("collatz_worker.so", library_buf, sizeof library_buf) != 0) {
             fprintf (stderr, "futures: cannot locate collatz_worker.so; use -l\n");
             return 2;
         }

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "next_to_me.h"
 #include "pool.h"
 #include "progress_bar.h"
 
@@ -89,20 +89,6 @@ result_matches (uint64_t n, pool_bytes_t value)
     return 1;
 }
 
-/*  The worker library that sits next to this executable: the build puts
-    primes and primes_worker.so in the same directory. */
-static int
-default_library (char *path, size_t size)
-{
-    char exe[PATH_MAX];
-    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (len < 0)
-        return -1;
-    exe[len] = '\0';
-    int n = snprintf (path, size, "%s/primes_worker.so", dirname (exe));
-    return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
 static double
 now (void)
 {
@@ -171,7 +157,7 @@ main (int argc, char **argv)
     if (server && !password)
         password = getenv ("DCPOOL_PASSWORD");
     if (!library) {
-        if (default_library (library_buf, sizeof library_buf) != 0) {
+        if (next_to_me ("primes_worker.so", library_buf, sizeof library_buf) != 0) {
             fprintf (stderr, "primes: cannot locate primes_worker.so; use -l\n");
             return 2;
         }

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "next_to_me.h"
 #include "pool.h"
 #include "progress_bar.h"
 #include "sweep.h"
@@ -60,18 +60,6 @@ usage (FILE *out)
                   "      --seed N            seed of the synthetic data set (1)\n"
                   "      --insecure          plain TCP, for a head started with "
                   "--insecure\n");
-}
-
-static int
-default_library (char *path, size_t size)
-{
-    char exe[PATH_MAX];
-    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (len < 0)
-        return -1;
-    exe[len] = '\0';
-    int n = snprintf (path, size, "%s/sweep_worker.so", dirname (exe));
-    return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 static int
@@ -143,7 +131,7 @@ main (int argc, char **argv)
     if (server && !password)
         password = getenv ("DCPOOL_PASSWORD");
     if (!library) {
-        if (default_library (library_buf, sizeof library_buf) != 0) {
+        if (next_to_me ("sweep_worker.so", library_buf, sizeof library_buf) != 0) {
             fprintf (stderr, "sweep: cannot locate sweep_worker.so; use -l\n");
             return 2;
         }
