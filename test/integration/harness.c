@@ -129,6 +129,15 @@ h_square (int64_t n)
     return (int64_t)((uint64_t)n * (uint64_t)n + 1);
 }
 
+bool
+h_is_square (const pool_result_t *r, int64_t n)
+{
+    char want[32];
+    int len = snprintf (want, sizeof want, "%" PRId64, h_square (n));
+    return r->status == 0 && r->value.size == (size_t)len
+           && memcmp (r->value.data, want, (size_t)len) == 0;
+}
+
 const char *
 h_worker_path (const char *worker)
 {

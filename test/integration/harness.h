@@ -153,6 +153,9 @@ void h_log (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 
 /* What the square test worker computes, and its text form of n. */
 int64_t h_square (int64_t n);
+/* True when r is a value that is h_square (n) as text (the square
+   worker's output for input "n"). */
+bool h_is_square (const pool_result_t *r, int64_t n);
 
 /* Fails the test (the body's process exits 1): prints where, what was
    checked (when not NULL) and the message, and what start_node printed. */

@@ -34,21 +34,12 @@ s_text (char *buf, size_t size, const char *format, long long n)
     return (pool_bytes_t){ buf, (size_t)len };
 }
 
-static bool
-s_is_square (const pool_result_t *r, long long n)
-{
-    char want[32];
-    int len = snprintf (want, sizeof want, "%" PRId64, h_square (n));
-    return r->status == 0 && r->value.size == (size_t)len
-           && memcmp (r->value.data, want, (size_t)len) == 0;
-}
-
 static void
 s_on_success (pool_future_t *future, const pool_result_t *result, void *arg)
 {
     if (!pthread_equal (pthread_self (), s_main_thread))
         s_wrong_thread++;
-    if (!s_is_square (result, (long long)(intptr_t)arg))
+    if (!h_is_square (result, (long long)(intptr_t)arg))
         s_wrong_value++;
     s_ok_calls++;
 }
@@ -95,9 +86,9 @@ s_timeouts (pool_t *pool)
              "pool_future_result before the result came must say POOL_ETIMEOUT");
     rc = pool_wait_all (slow, 2, h_timeout (60));
     H_CHECK (rc == 0, "pool_wait_all after a timeout: %s", pool_strerror (rc));
-    H_CHECK (pool_future_result (slow[0], &r) == 0 && s_is_square (&r, 7),
+    H_CHECK (pool_future_result (slow[0], &r) == 0 && h_is_square (&r, 7),
              "future 7: status %d", r.status);
-    H_CHECK (pool_future_result (slow[1], &r) == 0 && s_is_square (&r, 8),
+    H_CHECK (pool_future_result (slow[1], &r) == 0 && h_is_square (&r, 8),
              "future 8: status %d", r.status);
     pool_future_destroy (&slow[0]);
     pool_future_destroy (&slow[1]);
@@ -111,12 +102,12 @@ s_timeouts (pool_t *pool)
     rc = pool_wait_any (two, 2, h_timeout (60), &index);
     H_CHECK (rc == 0 && index == 1, "pool_wait_any: rc %d, index %zu (want 1)", rc,
              index);
-    H_CHECK (pool_future_result (two[1], &r) == 0 && s_is_square (&r, 6), "future 6");
+    H_CHECK (pool_future_result (two[1], &r) == 0 && h_is_square (&r, 6), "future 6");
     rc = pool_wait_any (two, 1, 0.1, &index);
     H_CHECK (rc == POOL_ETIMEOUT, "pool_wait_any (0.1 s) on a 3 s job: %s",
              pool_strerror (rc));
     H_CHECK (pool_future_wait (two[0], h_timeout (60)) == 0, "pool_future_wait");
-    H_CHECK (pool_future_result (two[0], &r) == 0 && s_is_square (&r, 5), "future 5");
+    H_CHECK (pool_future_result (two[0], &r) == 0 && h_is_square (&r, 5), "future 5");
     pool_future_destroy (&two[0]);
     pool_future_destroy (&two[1]);
 }
@@ -203,7 +194,7 @@ s_beside_an_iterator (pool_t *pool)
     pool_result_t r;
     char text[32];
     while ((rc = pool_iter_next (iter, &r)) == 1) {
-        H_CHECK (r.index == (size_t)count && s_is_square (&r, count),
+        H_CHECK (r.index == (size_t)count && h_is_square (&r, count),
                  "imap result %d wrong (index %zu, status %d)", count, r.index, r.status);
         count++;
         if (nside < NSIDE && count % 5 == 0) {
@@ -219,7 +210,7 @@ s_beside_an_iterator (pool_t *pool)
     pool_iter_destroy (&iter);
     H_CHECK (pool_wait_all (side, (size_t)nside, h_timeout (60)) == 0, "wait_all side");
     for (int i = 0; i < nside; i++) {
-        H_CHECK (pool_future_result (side[i], &r) == 0 && s_is_square (&r, 100000 + i),
+        H_CHECK (pool_future_result (side[i], &r) == 0 && h_is_square (&r, 100000 + i),
                  "side future %d wrong", i);
         pool_future_destroy (&side[i]);
     }
@@ -240,7 +231,7 @@ s_many (pool_t *pool)
     H_CHECK (rc == 0, "pool_wait_all of %d: %s", NMANY, pool_strerror (rc));
     pool_result_t r;
     for (int i = 0; i < NMANY; i++) {
-        H_CHECK (pool_future_result (many[i], &r) == 0 && s_is_square (&r, i),
+        H_CHECK (pool_future_result (many[i], &r) == 0 && h_is_square (&r, i),
                  "future %d of %d wrong: status %d", i, NMANY, r.status);
         pool_future_destroy (&many[i]);
     }

@@ -38,15 +38,6 @@ s_next (void *arg, pool_bytes_t *input)
     return 1;
 }
 
-static bool
-s_is_square (const pool_result_t *r, long long n)
-{
-    char want[32];
-    int len = snprintf (want, sizeof want, "%" PRId64, h_square (n));
-    return r->status == 0 && r->value.size == (size_t)len
-           && memcmp (r->value.data, want, (size_t)len) == 0;
-}
-
 enum { N = 20000 };
 
 static void
@@ -67,7 +58,7 @@ s_ordered_and_unordered (pool_t *pool)
             if (ordered)
                 H_CHECK (r.index == (size_t)count, "ordered stream: index %zu as #%lld",
                          r.index, count);
-            H_CHECK (s_is_square (&r, (long long)r.index), "result %zu wrong (status %d)",
+            H_CHECK (h_is_square (&r, (long long)r.index), "result %zu wrong (status %d)",
                      r.index, r.status);
             seen[r.index] = 1;
             count++;
@@ -88,7 +79,7 @@ s_callback_error (pool_t *pool)
     pool_result_t r;
     int rc;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
-        H_CHECK (s_is_square (&r, (long long)r.index), "result %zu wrong", r.index);
+        H_CHECK (h_is_square (&r, (long long)r.index), "result %zu wrong", r.index);
         count++;
     }
     H_CHECK (rc == POOL_EIO, "a stream whose callback fails must end with its code: %d",
@@ -189,7 +180,7 @@ s_cancel_stream (pool_t *pool)
         if (r.status == POOL_ECANCELED)
             cancelled++;
         else
-            H_CHECK (s_is_square (&r, (long long)r.index), "result %zu wrong (status %d)",
+            H_CHECK (h_is_square (&r, (long long)r.index), "result %zu wrong (status %d)",
                      r.index, r.status);
         if (++count == 1000) {
             H_CHECK (pool_iter_cancel (iter) == 0, "pool_iter_cancel: %s",
@@ -233,7 +224,7 @@ s_body (void)
     pool_bytes_t in[3] = { { "1", 1 }, { "2", 1 }, { "3", 1 } };
     H_CHECK (pool_map (pool, in, 3, r) == 0, "map after streams");
     for (int i = 0; i < 3; i++)
-        H_CHECK (s_is_square (&r[i], i + 1), "map after streams: result %d", i);
+        H_CHECK (h_is_square (&r[i], i + 1), "map after streams: result %d", i);
     pool_results_release (pool, r, 3);
     pool_close (&pool);
     s_progress_reported (head);
