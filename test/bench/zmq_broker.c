@@ -14,7 +14,8 @@
     Between machines (scripts/bench net) the three parts run apart:
     "broker" binds both of its sockets on IP (default 127.0.0.1), prints
     "zmq_broker ready FRONTEND BACKEND KEY" (KEY: the broker's CURVE public
-    key, or "-") and runs until killed; "worker" connects to BACKEND and
+    key, or "-"), then "zmq_broker worker ready" for each worker that
+    comes, and runs until killed; "worker" connects to BACKEND and
     runs until killed (--spin-us: the busy-wait of each job; 1000 for the
     ms measure); a MEASURE with --connect runs only the client, against
     the broker's FRONTEND, and --workers W must say how many workers wait.
@@ -158,10 +159,13 @@ s_forward_rest (void *from, void *to)
 }
 
 /*  The broker: binds its two sockets on bind_ip (CURVE servers when curve
-    is set, both with one key pair), writes its ready line to ready_fd and
-    closes it, then passes jobs and results until killed.  Never returns. */
+    is set, both with one key pair), writes its ready line to ready_fd,
+    then passes jobs and results until killed.  Never returns.  ready_fd
+    is closed after the ready line unless report_workers is set; then it
+    stays open and gets "zmq_broker worker ready" for each worker that
+    says READY (the script that runs it apart waits for its workers). */
 static void
-s_broker (int ready_fd, const char *bind_ip, bool curve)
+s_broker (int ready_fd, bool report_workers, const char *bind_ip, bool curve)
 {
     void *ctx = zmq_ctx_new ();
     void *front = zmq_socket (ctx, ZMQ_ROUTER);
@@ -194,7 +198,8 @@ s_broker (int ready_fd, const char *bind_ip, bool curve)
     int n = snprintf (line, sizeof line, "zmq_broker ready %s %s %s\n", fe, be, key);
     if (write (ready_fd, line, n) != n)
         _exit (1);
-    close (ready_fd);
+    if (!report_workers)
+        close (ready_fd);
 
     size_t cap = 1 << 16, head = 0, count = 0;
     ident_t *credits = calloc (cap, sizeof *credits);
@@ -223,6 +228,10 @@ s_broker (int ready_fd, const char *bind_ip, bool curve)
                 size_t sz = zmq_msg_size (&first) - 5;
                 memcpy (num, (char *)zmq_msg_data (&first) + 5, sz < 15 ? sz : 15);
                 credit = atoi (num);
+                static const char worker_ready[] = "zmq_broker worker ready\n";
+                if (report_workers
+                    && write (ready_fd, worker_ready, sizeof worker_ready - 1) < 0)
+                    _exit (1);
                 zmq_msg_close (&first);
             } else {
                 /* first = client identity: route the rest to it */
@@ -408,7 +417,7 @@ main (int argc, char **argv)
         return 2;
     }
     if (strcmp (s_measure, "broker") == 0)
-        s_broker (1, bind_ip, curve);
+        s_broker (1, true, bind_ip, curve);
     if (strcmp (s_measure, "worker") == 0) {
         if (!connect_to) {
             fprintf (stderr, "zmq_broker worker: --connect BACKEND is required\n");
@@ -441,7 +450,7 @@ main (int argc, char **argv)
         if (broker == 0) {
             prctl (PR_SET_PDEATHSIG, SIGKILL);
             close (fds[0]);
-            s_broker (fds[1], "127.0.0.1", curve);
+            s_broker (fds[1], false, "127.0.0.1", curve);
         }
         kids[nkids++] = broker;
         close (fds[1]);
