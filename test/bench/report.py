@@ -83,8 +83,9 @@ def size_note(n, measure):
     return ""
 
 
-def main():
-    records_path, json_out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(records_path):
+    """(meta, records) of a JSON-lines file: {"meta"} lines merged, lines
+    that are not JSON objects skipped (also used by net_report.py)."""
     meta, recs = {}, []
     with open(records_path) as f:
         for line in f:
@@ -99,6 +100,12 @@ def main():
                 meta.update(r["meta"])
             else:
                 recs.append(r)
+    return meta, recs
+
+
+def main():
+    records_path, json_out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    meta, recs = load(records_path)
     ran = set(meta.get("measures", []))
 
     values, errors, ns, units = {}, {}, {}, {}
