@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import fmt, load  # noqa: E402  (the path above first)
 
