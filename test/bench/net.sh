@@ -1,39 +1,94 @@
 #!/bin/sh
-# test/bench/net.sh BUILD - dcpool between machines: the head, two nodes
-# (one CPU worker each) and the client each in a network namespace of their
-# own, joined by test/net/netswitch (the one-way delay is added to every
-# frame; shared memory is off by construction: the client passes
-# --no-shared-memory).  Run by `scripts/bench net`, as root.
+# test/bench/net.sh BUILD [JSON_OUT] - dcpool and the raw ZeroMQ broker
+# between machines: the head (or the broker), two nodes (one CPU worker
+# each, or one broker worker each) and the client each in a network
+# namespace of their own, joined by test/net/netswitch (a user-space
+# switch that adds the one-way delay to every frame and can cap every
+# port's rate).  The links' MTU is 9000 (jumbo frames, as in many
+# clusters; NET_MTU=1500 for plain Ethernet): the switch moves every frame
+# through two system calls, and at 1500 bytes it, not the systems
+# measured, sets the 64 MiB figures on a small machine.  Shared memory is
+# off by construction (the client also passes --no-shared-memory).  Run by
+# `scripts/bench net`, as root.
 #
-# For each one-way delay (0, 0.5, 1 and 10 ms) it measures, median of 3:
-#   noop   20,000 tiny jobs (8-byte no-op), tasks/s
+# Systems: dcpool (default CURVE), dcpool --insecure, the raw ZeroMQ
+# broker of test/bench/zmq_broker.c (broker in the head's namespace,
+# workers in the nodes', 64 jobs in flight per worker) insecure and with
+# CURVE on every socket.  Link settings: one-way delay 0, one-way delay
+# 1 ms, and every port at 1 Gbit/s with no delay.  Measures, at each
+# setting, for each system:
+#   bw     64 MiB in + 64 MiB out (an echo), GB/s; 1 repetition
+#   rtt    one task round trip, p50 and p99 over 200, us; median of 3
 #   ms     400 jobs of 1 ms busy work on the 2 workers, share of the ideal
-#          (2,000 jobs/s)
-# and prints them with each delay's share of the 0-delay figure.  Nothing
-# here asserts a time.  Everything it makes (namespaces dcpb<PID>-*, the
-# switch, the cluster) is removed on exit.  Addresses 10.203.1.0/24 exist
-# only inside those namespaces.
-set -u
+#          (2,000 jobs/s); median of 3
+#   noop   20,000 tiny jobs (8-byte echo), tasks/s; median of 3
+# (fewer repetitions and smaller counts than scripts/bench, to stay under
+# 5 minutes) and prints them with the ratios dcpool / broker through
+# test/bench/net_report.py, which also writes them as JSON to JSON_OUT
+# (default BUILD/bench-net.json).  Nothing here asserts a time.
+#
+# Everything it makes (namespaces dcpb<PID>-*, the switch, the clusters,
+# the brokers) is stopped and removed on exit.  Addresses 10.203.1.0/24
+# exist only inside those namespaces.
+set -uf   # -f: a Z85 key has * and ? in it
 build="$1"
+json_out="${2:-$build/bench-net.json}"
+here="$(cd "$(dirname "$0")" && pwd)"
 start_node="$build/node/start_node"
 bench_pool="$build/test/bench/bench_pool"
 bench_lib="$build/test/bench/bench_worker.so"
+zmq_broker="$build/test/bench/zmq_broker"
 netswitch="$build/test/net/netswitch"
-for f in "$start_node" "$bench_pool" "$bench_lib" "$netswitch"; do
+for f in "$start_node" "$bench_pool" "$bench_lib" "$zmq_broker" "$netswitch"; do
     [ -e "$f" ] || { echo "bench net: $f was not built" >&2; exit 1; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench net: needs root (network namespaces)" >&2; exit 1; }
 
+# link settings: name, one-way delay (ms), rate (Mbit/s, 0: none)
+settings="0ms:0:0 1ms:1:0 1gbit:0:1000"
+mtu="${NET_MTU:-9000}"
+bw_size=$((64 << 20))
+bw_reps=1
+reps=3
+n_rtt=200
+n_ms=400
+n_noop=20000
+started=$(date +%s)
+
 tag="dcpb$$"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/dcpool-bench-net.XXXXXX")"
 ctl="$tmp/switch.ctl"
-pids=""
+switch_pid=""
+pids=""        # what runs now on the hosts (a cluster or a broker)
 hosts="head node1 node2 client"
+records="$tmp/records.jsonl"
+: >"$records"
+
+say () { echo "bench net: $*" >&2; }
+
+# stop_pids SECONDS: SIGTERM to everything in $pids, SIGKILL to what is
+# left after SECONDS, then waits for them
+stop_pids () {
+    for p in $pids; do kill "$p" 2>/dev/null; done
+    deadline=$(($(date +%s) + $1))
+    for p in $pids; do
+        while kill -0 "$p" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+            sleep 0.1
+        done
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    pids=""
+}
 
 cleanup () {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    sleep 1
-    for p in $pids; do kill -9 "$p" 2>/dev/null; done
+    # start_node drains its workers (SIGKILL after 5 s), then stops the
+    # head and Redis
+    stop_pids 15
+    if [ -n "$switch_pid" ]; then
+        kill "$switch_pid" 2>/dev/null
+        wait "$switch_pid" 2>/dev/null
+    fi
     for h in $hosts; do ip netns delete "$tag-$h" 2>/dev/null; done
     rm -rf "$tmp"
 }
@@ -41,84 +96,187 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# note MEASURE SYSTEM TEXT: an error record for the table
+note () {
+    python3 -c 'import json,sys; print(json.dumps({"measure": sys.argv[1], "system": sys.argv[2], "error": sys.argv[3]}))' \
+        "$1" "$2" "$3" >>"$records"
+}
+
+# wait_for FILE PATTERN COUNT SECONDS: until FILE has COUNT lines matching
+wait_for () {
+    deadline=$(($(date +%s) + $4))
+    while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# --- the hosts and the switch ---------------------------------------------------
 ports=""
 i=0
 for h in $hosts; do
-    ip netns add "$tag-$h" || { echo "bench net: cannot make namespaces" >&2; exit 1; }
+    ip netns add "$tag-$h" || { say "cannot make namespaces"; exit 1; }
     ip -n "$tag-$h" link set lo up
     ports="$ports ${tag}t$i"
     i=$((i + 1))
 done
+# shellcheck disable=SC2086  # one TAP name per word
 "$netswitch" --control "$ctl" $ports >"$tmp/switch.out" 2>"$tmp/switch.err" &
-pids="$pids $!"
-for _ in $(seq 100); do grep -q ready "$tmp/switch.out" && break; sleep 0.05; done
+switch_pid=$!
+wait_for "$tmp/switch.out" "netswitch ready" 1 10 || { say "the switch did not start"; exit 1; }
 i=0
 for h in $hosts; do
     ip link set "${tag}t$i" netns "$tag-$h"
     ip -n "$tag-$h" addr add "10.203.1.$((i + 1))/24" dev "${tag}t$i"
-    ip -n "$tag-$h" link set "${tag}t$i" up
+    ip -n "$tag-$h" link set "${tag}t$i" mtu "$mtu" up
     i=$((i + 1))
 done
 
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+python3 -c 'import json,sys; print(json.dumps({"meta": {"date": sys.argv[1], "nproc": int(sys.argv[2]), "cpu": sys.argv[3], "kernel": sys.argv[4], "settings": sys.argv[5].split(), "reps": int(sys.argv[6]), "bw_reps": int(sys.argv[7]), "mtu": int(sys.argv[8])}}))' \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$cpu" "$(uname -sr)" "$settings" \
+    "$reps" "$bw_reps" "$mtu" >>"$records"
+
+# set_link DELAY RATE: the switch's settings for frames from now on
+set_link () {
+    printf 'delay %s\nrate %s\n' "$1" "$2" >"$ctl"
+}
+
+# client MEASURE SYSTEM/SETTING SECONDS CMD...: runs one benchmark client in
+# the client's namespace, bounded, keeps its JSON lines, and records a
+# failure that printed no error itself
+client () {
+    measure="$1" label="$2" limit="$3"
+    shift 3
+    say "$measure / $label"
+    rc=0
+    timeout -k 5 "$limit" ip netns exec "$tag-client" "$@" >"$tmp/run.out" \
+        2>>"$tmp/client.err" || rc=$?
+    grep '^{' "$tmp/run.out" >>"$records"
+    if [ "$rc" -ne 0 ] && ! grep -q '"error"' "$tmp/run.out"; then
+        why="exit status $rc"
+        [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && why="timed out after $limit s"
+        note "$measure" "$label" "$why"
+    fi
+}
+
+# --- dcpool ---------------------------------------------------------------------
 password="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-export DCPOOL_PASSWORD="$password"
+export DCPOOL_PASSWORD="$password"   # never on a command line
 
-ip netns exec "$tag-head" "$start_node" --head --server-only -p 0 \
-    --data-dir "$tmp/head" >"$tmp/head.out" 2>&1 &
-pids="$! $pids"
-port=""
-for _ in $(seq 300); do
-    port="$(sed -n 's/^dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/head.out")"
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "bench net: the head did not start" >&2; cat "$tmp/head.out" >&2; exit 1; }
-for n in node1 node2; do
-    ip netns exec "$tag-$n" "$start_node" -a 10.203.1.1 -p "$port" --cpu-workers 1 \
-        --data-dir "$tmp/$n" >"$tmp/$n.out" 2>&1 &
+# start_cluster NAME [--insecure]: a head (server only) in the head's
+# namespace, a node of one CPU worker in each node's; sets $port
+start_cluster () {
+    name="$1"
+    shift
+    ip netns exec "$tag-head" "$start_node" --head --server-only -p 0 "$@" \
+        --data-dir "$tmp/$name-head" >"$tmp/$name-head.out" 2>&1 &
     pids="$! $pids"
-done
-for n in node1 node2; do
-    for _ in $(seq 300); do grep -q "node ready" "$tmp/$n.out" && break; sleep 0.1; done
-done
-
-records="$tmp/records.jsonl"
-: >"$records"
-for delay in 0 0.5 1 10; do
-    echo "delay $delay" >"$ctl"
-    for measure in noop ms; do
-        n=20000
-        [ "$measure" = ms ] && n=400
-        echo "bench net: $measure at $delay ms one-way" >&2
-        timeout -k 5 240 ip netns exec "$tag-client" "$bench_pool" "$measure" \
-            -s "10.203.1.1:$port" -l "$bench_lib" -n "$n" --reps 3 --no-shared-memory \
-            --label "delay=$delay" --timeout 230 2>>"$tmp/client.err" \
-            | grep '^{' >>"$records"
+    wait_for "$tmp/$name-head.out" "dcpool head ready" 1 30 || return 1
+    port="$(sed -n 's/^dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/$name-head.out")"
+    for n in node1 node2; do
+        ip netns exec "$tag-$n" "$start_node" -a 10.203.1.1 -p "$port" --cpu-workers 1 "$@" \
+            --data-dir "$tmp/$name-$n" >"$tmp/$name-$n.out" 2>&1 &
+        pids="$! $pids"
     done
-done
+    for n in node1 node2; do
+        wait_for "$tmp/$name-$n.out" "node ready" 1 30 || return 1
+    done
+}
 
-python3 - "$records" <<'EOF'
-import json, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if "value" not in r or r["measure"] not in ("noop", "ms_efficiency"):
-        continue
-    rows.setdefault((r["measure"], r["system"]), []).append(r["value"])
-med = {k: statistics.median(v) for k, v in rows.items()}
-print("dcpool between namespaces (head, 2 nodes x 1 CPU worker, client), CURVE, shared memory off")
-print("%-10s %18s %10s %22s %10s" % ("one-way", "20,000 tiny jobs", "of 0 ms", "400 x 1 ms jobs", "of 0 ms"))
-base_noop = med.get(("noop", "delay=0"))
-base_ms = med.get(("ms_efficiency", "delay=0"))
-for d in ("0", "0.5", "1", "10"):
-    key = "delay=" + d
-    noop = med.get(("noop", key))
-    ms = med.get(("ms_efficiency", key))
-    def fmt(v, unit):
-        return "n/a" if v is None else unit % v
-    print("%-10s %18s %10s %22s %10s" % (
-        d + " ms", fmt(noop, "%.0f tasks/s"),
-        fmt(noop / base_noop * 100 if noop and base_noop else None, "%.0f%%"),
-        fmt(ms * 100 if ms else None, "%.1f%% of ideal"),
-        fmt(ms / base_ms * 100 if ms and base_ms else None, "%.0f%%")))
-EOF
+dcpool_runs () {   # system, extra flags...
+    system="$1"
+    shift
+    if ! start_cluster "$system" "$@"; then
+        say "$system: the cluster did not start"
+        note "*" "$system" "the cluster did not start"
+        stop_pids 15
+        return
+    fi
+    for s in $settings; do
+        name="${s%%:*}" rest="${s#*:}"
+        set_link "${rest%%:*}" "${rest#*:}"
+        label="$system/$name"
+        common="-s 10.203.1.1:$port -l $bench_lib --no-shared-memory --label $label $*"
+        # shellcheck disable=SC2086  # $common: words without spaces
+        {
+            client bw "$label" 120 "$bench_pool" bw $common --size "$bw_size" --reps "$bw_reps" \
+                --timeout 110
+            client rtt "$label" 60 "$bench_pool" rtt $common -n "$n_rtt" --reps "$reps" --timeout 55
+            client ms "$label" 60 "$bench_pool" ms $common -n "$n_ms" --reps "$reps" --timeout 55
+            client noop "$label" 60 "$bench_pool" noop $common -n "$n_noop" --reps "$reps" \
+                --timeout 55
+        }
+    done
+    stop_pids 15
+}
+
+dcpool_runs dcpool
+dcpool_runs dcpool-insecure --insecure
+
+# --- the raw ZeroMQ broker --------------------------------------------------------
+# start_broker NAME SPIN_US [--curve]: the broker in the head's namespace,
+# a worker (64 jobs in flight) in each node's; sets $front and $key_args
+start_broker () {
+    name="$1" spin="$2"
+    shift 2
+    out="$tmp/$name-broker-$spin.out"
+    ip netns exec "$tag-head" "$zmq_broker" broker --bind 10.203.1.1 "$@" >"$out" 2>&1 &
+    pids="$! $pids"
+    wait_for "$out" "^zmq_broker ready" 1 10 || return 1
+    line="$(sed -n 's/^zmq_broker ready //p' "$out")"
+    front="${line%% *}" rest="${line#* }"
+    back="${rest%% *}" key="${rest#* }"
+    key_args=""
+    [ "$key" = "-" ] || key_args="--server-key $key"
+    for n in node1 node2; do
+        # shellcheck disable=SC2086  # a Z85 key has no spaces
+        ip netns exec "$tag-$n" "$zmq_broker" worker --connect "$back" $key_args \
+            --inflight 64 --spin-us "$spin" >"$tmp/$name-$n-$spin.out" 2>&1 &
+        pids="$! $pids"
+    done
+    wait_for "$out" "^zmq_broker worker ready" 2 10
+}
+
+zmq_runs () {   # system, extra flags...
+    system="$1"
+    shift
+    # the busy-wait is the worker's: workers without it for bw, rtt and
+    # noop, then with 1 ms for ms
+    for spin in 0 1000; do
+        if ! start_broker "$system" "$spin" "$@"; then
+            say "$system: the broker or its workers did not start"
+            note "*" "$system" "the broker or its workers did not start"
+            stop_pids 5
+            return
+        fi
+        for s in $settings; do
+            name="${s%%:*}" rest="${s#*:}"
+            set_link "${rest%%:*}" "${rest#*:}"
+            label="$system/$name"
+            common="--connect $front $key_args --workers 2 --inflight 64 --label $label"
+            # shellcheck disable=SC2086  # $common: words without spaces
+            if [ "$spin" -eq 0 ]; then
+                client bw "$label" 120 "$zmq_broker" bw $common --size "$bw_size" \
+                    --reps "$bw_reps" --timeout 110
+                client rtt "$label" 60 "$zmq_broker" rtt $common -n "$n_rtt" --reps "$reps" \
+                    --timeout 55
+                client noop "$label" 60 "$zmq_broker" noop $common -n "$n_noop" \
+                    --reps "$reps" --timeout 55
+            else
+                client ms "$label" 60 "$zmq_broker" ms $common -n "$n_ms" --reps "$reps" \
+                    --timeout 55
+            fi
+        done
+        stop_pids 5
+    done
+}
+
+zmq_runs zmq
+zmq_runs zmq-curve --curve
+
+# --- the table ----------------------------------------------------------------------
+mkdir -p "$(dirname "$json_out")"
+echo
+python3 "$here/net_report.py" "$records" "$json_out"
+say "done in $(($(date +%s) - started)) s"

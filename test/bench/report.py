@@ -24,6 +24,7 @@ PEERS = {
     "gearman": "Gearman (C client, 2 C workers)",
     "zmq-1": "ZeroMQ LRU broker (C), 1 job/worker in flight",
     "zmq-64": "ZeroMQ LRU broker (C), 64 jobs/worker in flight",
+    "zmq-1-curve": "ZeroMQ LRU broker (C), CURVE on every socket",
 }
 
 # measure, title, unit, higher is better, peers compared
@@ -31,21 +32,21 @@ MEASURES = [
     ("noop", "no-op map, tasks/s", True,
      ["mp-1", "mp-default", "dask", "gearman", "zmq-1", "zmq-64"]),
     ("rtt_p50", "one task round trip p50, us (lower better)", False,
-     ["mp", "dask", "gearman", "zmq-1"]),
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("rtt_p99", "one task round trip p99, us (lower better)", False,
-     ["mp", "dask", "gearman", "zmq-1"]),
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("rtt_future_p50", "one future round trip p50 (pool_submit + wait), us", False,
-     ["mp", "dask", "gearman", "zmq-1"]),
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("rtt_future_p99", "one future round trip p99 (pool_submit + wait), us", False,
-     ["mp", "dask", "gearman", "zmq-1"]),
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("rtt_sleep_p50", "round trip p50, client sleeps at once (spin_wait 0), us", False,
-     ["mp", "gearman", "zmq-1"]),
+     ["mp", "gearman", "zmq-1", "zmq-1-curve"]),
     ("rtt_sleep_p99", "round trip p99, client sleeps at once (spin_wait 0), us", False,
-     ["mp", "gearman", "zmq-1"]),
+     ["mp", "gearman", "zmq-1", "zmq-1-curve"]),
     ("bw", "64 MiB in + 64 MiB out, GB/s", True,
-     ["mp", "dask", "gearman", "zmq-1"]),
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("bw_net", "64 MiB in + out through the head (as between hosts), GB/s", True,
-     ["mp", "dask", "gearman", "zmq-1"]),
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("ms_efficiency", "1 ms-job map, efficiency vs 2 x 1000 jobs/s", True,
      ["mp-1", "mp-default", "dask", "gearman", "zmq-1", "zmq-64"]),
 ]
@@ -83,8 +84,9 @@ def size_note(n, measure):
     return ""
 
 
-def main():
-    records_path, json_out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(records_path):
+    """(meta, records) of a JSON-lines file: {"meta"} lines merged, lines
+    that are not JSON objects skipped (also used by net_report.py)."""
     meta, recs = {}, []
     with open(records_path) as f:
         for line in f:
@@ -99,6 +101,12 @@ def main():
                 meta.update(r["meta"])
             else:
                 recs.append(r)
+    return meta, recs
+
+
+def main():
+    records_path, json_out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    meta, recs = load(records_path)
     ran = set(meta.get("measures", []))
 
     values, errors, ns, units = {}, {}, {}, {}

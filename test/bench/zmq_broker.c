@@ -1,11 +1,29 @@
 /*  test/bench/zmq_broker.c - the "plain ZeroMQ load-balancing broker" peer.
 
     zmq_broker MEASURE [--inflight K] [-n N] [--reps R] [--size BYTES]
-               [--workers W] [--label NAME] [--timeout SECONDS]
+               [--workers W] [--label NAME] [--timeout SECONDS] [--curve]
+               [--connect FRONTEND [--server-key KEY]]
+    zmq_broker broker [--bind IP] [--curve]
+    zmq_broker worker --connect BACKEND [--server-key KEY] [--inflight K]
+               [--spin-us US]
 
     One run forks a broker process and W (default 2) worker processes,
     talks to them over TCP on 127.0.0.1 (ephemeral ports) as the client,
     prints JSON lines like bench_pool's, and stops its children.
+
+    Between machines (scripts/bench net) the three parts run apart:
+    "broker" binds both of its sockets on IP (default 127.0.0.1), prints
+    "zmq_broker ready FRONTEND BACKEND KEY" (KEY: the broker's CURVE public
+    key, or "-"), then "zmq_broker worker ready" for each worker that
+    comes, and runs until killed; "worker" connects to BACKEND and
+    runs until killed (--spin-us: the busy-wait of each job; 1000 for the
+    ms measure); a MEASURE with --connect runs only the client, against
+    the broker's FRONTEND, and --workers W must say how many workers wait.
+
+    --curve puts CURVE on every socket: the broker's two are servers with a
+    key pair from zmq_curve_keypair, the workers and the client are
+    clients, each with a key pair of its own, that know the broker's public
+    key (--server-key when started apart).
 
     Broker: a ROUTER for clients and a ROUTER for workers, least-recently-
     used: a worker (DEALER) announces K credits ("READY" + K) and gets at
@@ -25,6 +43,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +114,23 @@ s_unlimited (void *socket)
     zmq_setsockopt (socket, ZMQ_LINGER, &zero, sizeof zero);
 }
 
+/*  Makes socket a CURVE client of the server whose public key is
+    server_key (Z85), with a key pair of its own.  A NULL server_key leaves
+    the socket plain.  0 or -1. */
+static int
+s_curve_client (void *socket, const char *server_key)
+{
+    if (!server_key)
+        return 0;
+    char public_key[41], secret_key[41];
+    if (strlen (server_key) != 40 || zmq_curve_keypair (public_key, secret_key) < 0
+        || zmq_setsockopt (socket, ZMQ_CURVE_SERVERKEY, server_key, 40) < 0
+        || zmq_setsockopt (socket, ZMQ_CURVE_PUBLICKEY, public_key, 40) < 0
+        || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY, secret_key, 40) < 0)
+        return -1;
+    return 0;
+}
+
 /* --- broker ------------------------------------------------------------ */
 
 typedef struct {
@@ -122,16 +158,36 @@ s_forward_rest (void *from, void *to)
     return 0;
 }
 
+/*  The broker: binds its two sockets on bind_ip (CURVE servers when curve
+    is set, both with one key pair), writes its ready line to ready_fd,
+    then passes jobs and results until killed.  Never returns.  ready_fd
+    is closed after the ready line unless report_workers is set; then it
+    stays open and gets "zmq_broker worker ready" for each worker that
+    says READY (the script that runs it apart waits for its workers). */
 static void
-s_broker (int ready_fd)
+s_broker (int ready_fd, bool report_workers, const char *bind_ip, bool curve)
 {
     void *ctx = zmq_ctx_new ();
     void *front = zmq_socket (ctx, ZMQ_ROUTER);
     void *back = zmq_socket (ctx, ZMQ_ROUTER);
     s_unlimited (front);
     s_unlimited (back);
-    if (zmq_bind (front, "tcp://127.0.0.1:*") < 0
-        || zmq_bind (back, "tcp://127.0.0.1:*") < 0)
+    char key[41] = "-";
+    if (curve) {
+        char secret_key[41];
+        int yes = 1;
+        if (zmq_curve_keypair (key, secret_key) < 0)
+            _exit (1);
+        for (int i = 0; i < 2; i++) {
+            void *socket = i ? back : front;
+            if (zmq_setsockopt (socket, ZMQ_CURVE_SERVER, &yes, sizeof yes) < 0
+                || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY, secret_key, 40) < 0)
+                _exit (1);
+        }
+    }
+    char endpoint[300];
+    snprintf (endpoint, sizeof endpoint, "tcp://%s:*", bind_ip);
+    if (zmq_bind (front, endpoint) < 0 || zmq_bind (back, endpoint) < 0)
         _exit (1);
     char fe[256], be[256];
     size_t len = sizeof fe;
@@ -139,10 +195,11 @@ s_broker (int ready_fd)
     len = sizeof be;
     zmq_getsockopt (back, ZMQ_LAST_ENDPOINT, be, &len);
     char line[600];
-    int n = snprintf (line, sizeof line, "%s %s\n", fe, be);
+    int n = snprintf (line, sizeof line, "zmq_broker ready %s %s %s\n", fe, be, key);
     if (write (ready_fd, line, n) != n)
         _exit (1);
-    close (ready_fd);
+    if (!report_workers)
+        close (ready_fd);
 
     size_t cap = 1 << 16, head = 0, count = 0;
     ident_t *credits = calloc (cap, sizeof *credits);
@@ -171,6 +228,10 @@ s_broker (int ready_fd)
                 size_t sz = zmq_msg_size (&first) - 5;
                 memcpy (num, (char *)zmq_msg_data (&first) + 5, sz < 15 ? sz : 15);
                 credit = atoi (num);
+                static const char worker_ready[] = "zmq_broker worker ready\n";
+                if (report_workers
+                    && write (ready_fd, worker_ready, sizeof worker_ready - 1) < 0)
+                    _exit (1);
                 zmq_msg_close (&first);
             } else {
                 /* first = client identity: route the rest to it */
@@ -193,13 +254,16 @@ s_broker (int ready_fd)
 
 /* --- worker ------------------------------------------------------------ */
 
+/*  A worker: connects to the broker's backend (a CURVE client of
+    server_key unless NULL), offers credits jobs in flight and echoes each
+    job after spin_us of busy-waiting, until killed.  Never returns. */
 static void
-s_worker (const char *endpoint, int credits, int spin_us)
+s_worker (const char *endpoint, const char *server_key, int credits, int spin_us)
 {
     void *ctx = zmq_ctx_new ();
     void *sock = zmq_socket (ctx, ZMQ_DEALER);
     s_unlimited (sock);
-    if (zmq_connect (sock, endpoint) < 0)
+    if (s_curve_client (sock, server_key) < 0 || zmq_connect (sock, endpoint) < 0)
         _exit (1);
     char ready[32];
     int n = snprintf (ready, sizeof ready, "READY%d", credits);
@@ -277,9 +341,11 @@ s_batch (void *sock, size_t count, size_t window, const unsigned char *data, siz
 int
 main (int argc, char **argv)
 {
-    int inflight = 1, reps = 3, workers = 2;
+    int inflight = 1, reps = 3, workers = 2, spin_us = 0;
     size_t n = 20000, size = (size_t)64 << 20;
     double timeout = 120;
+    bool curve = false;
+    const char *bind_ip = "127.0.0.1", *connect_to = NULL, *server_key = NULL;
     static const struct option longopts[]
         = { { "inflight", required_argument, NULL, 'k' },
             { "reps", required_argument, NULL, 'R' },
@@ -287,10 +353,18 @@ main (int argc, char **argv)
             { "workers", required_argument, NULL, 'w' },
             { "label", required_argument, NULL, 'L' },
             { "timeout", required_argument, NULL, 'T' },
+            { "curve", no_argument, NULL, 'C' },
+            { "bind", required_argument, NULL, 'B' },
+            { "connect", required_argument, NULL, 'c' },
+            { "server-key", required_argument, NULL, 'K' },
+            { "spin-us", required_argument, NULL, 's' },
             { NULL, 0, NULL, 0 } };
     if (argc < 2) {
-        fprintf (stderr, "usage: zmq_broker noop|rtt|bw|ms [--inflight K] "
-                         "[-n N] [--reps R] [--size BYTES]\n");
+        fprintf (stderr, "usage: zmq_broker noop|rtt|bw|ms [--inflight K] [-n N] "
+                         "[--reps R] [--size BYTES] [--curve] [--connect FRONTEND]\n"
+                         "       zmq_broker broker [--bind IP] [--curve]\n"
+                         "       zmq_broker worker --connect BACKEND [--server-key KEY] "
+                         "[--inflight K] [--spin-us US]\n");
         return 2;
     }
     s_measure = argv[1];
@@ -319,13 +393,42 @@ main (int argc, char **argv)
         case 'T':
             timeout = atof (optarg);
             break;
+        case 'C':
+            curve = true;
+            break;
+        case 'B':
+            bind_ip = optarg;
+            break;
+        case 'c':
+            connect_to = optarg;
+            break;
+        case 'K':
+            server_key = optarg;
+            break;
+        case 's':
+            spin_us = atoi (optarg);
+            break;
         default:
             return 2;
         }
     }
-    int spin_us = strcmp (s_measure, "ms") == 0 ? 1000 : 0;
+    if ((curve || server_key) && !zmq_has ("curve")) {
+        fprintf (stderr, "zmq_broker: this libzmq has no CURVE\n");
+        return 2;
+    }
+    if (strcmp (s_measure, "broker") == 0)
+        s_broker (1, true, bind_ip, curve);
+    if (strcmp (s_measure, "worker") == 0) {
+        if (!connect_to) {
+            fprintf (stderr, "zmq_broker worker: --connect BACKEND is required\n");
+            return 2;
+        }
+        s_worker (connect_to, server_key, inflight, spin_us);
+    }
+    bool ms = strcmp (s_measure, "ms") == 0;
+    spin_us = ms ? 1000 : 0;
     if (strcmp (s_measure, "noop") && strcmp (s_measure, "rtt")
-        && strcmp (s_measure, "bw") && strcmp (s_measure, "ms")) {
+        && strcmp (s_measure, "bw") && !ms) {
         fprintf (stderr, "zmq_broker: unknown measure '%s'\n", s_measure);
         return 2;
     }
@@ -335,46 +438,57 @@ main (int argc, char **argv)
 
     pid_t kids[65];
     int nkids = 0;
-    int fds[2];
-    if (pipe (fds) < 0)
-        return 1;
-    pid_t broker = fork ();
-    if (broker == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        close (fds[0]);
-        s_broker (fds[1]);
-    }
-    kids[nkids++] = broker;
-    close (fds[1]);
-    char line[600] = "";
-    ssize_t got = 0, r;
-    while ((r = read (fds[0], line + got, sizeof line - 1 - got)) > 0)
-        got += r;
-    close (fds[0]);
-    line[got] = 0;
-    char fe[256], be[256];
-    if (sscanf (line, "%255s %255s", fe, be) != 2) {
-        s_fail ("the broker did not start");
-        kill (broker, SIGKILL);
-        return 1;
-    }
-    for (int i = 0; i < workers && i < 64; i++) {
-        pid_t pid = fork ();
-        if (pid == 0) {
+    char fe[256], be[256], key[41];
+    if (connect_to) {
+        /* broker and workers started apart (another host) */
+        snprintf (fe, sizeof fe, "%s", connect_to);
+    } else {
+        int fds[2];
+        if (pipe (fds) < 0)
+            return 1;
+        pid_t broker = fork ();
+        if (broker == 0) {
             prctl (PR_SET_PDEATHSIG, SIGKILL);
-            s_worker (be, inflight, spin_us);
+            close (fds[0]);
+            s_broker (fds[1], false, "127.0.0.1", curve);
         }
-        kids[nkids++] = pid;
+        kids[nkids++] = broker;
+        close (fds[1]);
+        char line[600] = "";
+        ssize_t got = 0, r;
+        while ((r = read (fds[0], line + got, sizeof line - 1 - got)) > 0)
+            got += r;
+        close (fds[0]);
+        line[got] = 0;
+        if (sscanf (line, "zmq_broker ready %255s %255s %40s", fe, be, key) != 3) {
+            s_fail ("the broker did not start");
+            kill (broker, SIGKILL);
+            return 1;
+        }
+        server_key = curve ? key : NULL;
+        for (int i = 0; i < workers && i < 64; i++) {
+            pid_t pid = fork ();
+            if (pid == 0) {
+                prctl (PR_SET_PDEATHSIG, SIGKILL);
+                s_worker (be, server_key, inflight, spin_us);
+            }
+            kids[nkids++] = pid;
+        }
     }
 
     void *ctx = zmq_ctx_new ();
     void *sock = zmq_socket (ctx, ZMQ_DEALER);
     s_unlimited (sock);
-    zmq_connect (sock, fe);
+    if (s_curve_client (sock, server_key) < 0 || zmq_connect (sock, fe) < 0) {
+        s_fail ("cannot connect to the broker");
+        for (int i = 0; i < nkids; i++)
+            kill (kids[i], SIGKILL);
+        return 1;
+    }
 
     int rc = 0;
     uint64_t next_id = 0;
-    if (strcmp (s_measure, "noop") == 0 || spin_us) {
+    if (strcmp (s_measure, "noop") == 0 || ms) {
         size_t window = 1000;
         for (int rep = 0; rep <= reps && rc == 0; rep++) {
             size_t count = rep == 0 ? (n < 200 ? n : 200) : n;
@@ -384,7 +498,7 @@ main (int argc, char **argv)
             next_id += count;
             if (rc < 0)
                 s_fail ("a reply was lost or wrong");
-            else if (rep > 0 && spin_us) {
+            else if (rep > 0 && ms) {
                 s_emit ("ms_jobs_per_s", count, rep, count / t, "jobs/s");
                 s_emit ("ms_efficiency", count, rep,
                         count / t / (workers * 1e6 / spin_us), "fraction");

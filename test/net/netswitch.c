@@ -330,8 +330,13 @@ main (int argc, char *argv[])
         if (s_gone == s_nports)
             break; /* every device went with its namespace */
         fds[s_nports] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
-        int timeout = next_us < 0 ? 200 : (int)((next_us + 999) / 1000);
-        if (poll (fds, (nfds_t)s_nports + 1, timeout) < 0 && errno != EINTR)
+        /* ppoll, not poll: a wait rounded up to whole milliseconds would
+           add up to 1 ms to every delay and hold rate-paced frames back */
+        struct timespec timeout = { 0, 200 * 1000000 };
+        if (next_us >= 0)
+            timeout = (struct timespec){ .tv_sec = next_us / 1000000,
+                                         .tv_nsec = (long)(next_us % 1000000) * 1000 };
+        if (ppoll (fds, (nfds_t)s_nports + 1, &timeout, NULL) < 0 && errno != EINTR)
             break;
         for (int p = 0; p < s_nports; p++) {
             if (s_ports[p].fd >= 0 && (fds[p].revents & (POLLERR | POLLHUP | POLLNVAL))) {
