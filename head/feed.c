@@ -31,6 +31,10 @@
     their answer rate times PREFETCH_AHEAD_US. */
 #define PREFETCH_AHEAD_US 5000.0
 
+/*  The smallest top-up worth a message to a worker that still holds jobs
+    (a quarter of its window when that is less). */
+#define FEED_BATCH_MIN 64
+
 /* Sends the pool's updates the worker has not been sent yet. */
 static void
 s_send_updates (head_t *head, head_peer_t *worker)
@@ -79,10 +83,20 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
     size_t prefetch = worker->prefetch ? worker->prefetch : 1;
     if (worker->inflight.count >= prefetch || pool->pending.count == 0)
         return;
-    /* Top up only when a worthwhile batch can go: one message per job
-       would cost more than the jobs when they are tiny. */
-    if (worker->inflight.count > 0 && prefetch - worker->inflight.count < prefetch / 4
-        && pool->pending.count >= prefetch / 4)
+    /* A worker that holds jobs is topped up only with a worthwhile batch:
+       one message per job would cost more than the jobs when they are
+       tiny.  The batch counts what can go now (free slots, the queue, the
+       caller's share), not free slots alone: with many workers, each
+       SUBMIT spread over all of them would otherwise go out one job per
+       message.  Jobs left queued go with the next answer of any worker,
+       or to the first whose window empties. */
+    size_t batch = prefetch - worker->inflight.count;
+    if (batch > pool->pending.count)
+        batch = pool->pending.count;
+    if (batch > most)
+        batch = most;
+    size_t worthwhile = prefetch / 4 < FEED_BATCH_MIN ? prefetch / 4 : FEED_BATCH_MIN;
+    if (worker->inflight.count > 0 && batch < worthwhile)
         return;
     proto_msg_t out, resend; /* resend: set up on the first bounce */
     bool resending = false;

@@ -3,10 +3,13 @@
     One map runs on a pool at a time (pool->run).  Its n inputs get job ids
     base..base+n-1 from the pool's counter, so a late result of an earlier,
     abandoned map is recognised by its id and dropped.  Inputs go out in
-    SUBMIT batches of POOL_SUBMIT_BATCH while at most POOL_WINDOW jobs are
+    SUBMIT batches of POOL_SUBMIT_BATCH while at most a window of jobs are
     unfinished; for iterators "unfinished" counts up to the results the
-    application has taken, so an ordered iterator buffers at most
-    POOL_WINDOW results however slow one job is.  A bitmap of received ids
+    application has taken, so an ordered iterator buffers at most a window
+    of results however slow one job is.  The window is POOL_WINDOW; a map
+    or iterator of more inputs asks the head how many workers the pool has
+    and takes POOL_WINDOW_PER_WORKER each, up to POOL_WINDOW_MAX (streams
+    keep POOL_WINDOW: they copy their inputs).  A bitmap of received ids
     makes each input yield exactly one result here.
 
     The inputs (array and bytes) of an iterator are read as jobs go out:
@@ -69,6 +72,7 @@ struct pool_run {
     pool_result_t *slots;   /* iterators: ring of cap results */
     bool *filled;           /* RUN_ORDERED: slot holds a result */
     size_t cap;
+    size_t window;        /* unfinished jobs at most (s_window) */
     size_t head;          /* RUN_UNORDERED: oldest queued slot */
     size_t queued;        /* RUN_UNORDERED: results queued */
     pool_shared_t shared; /* inputs in shared memory (shared.h) */
@@ -133,6 +137,23 @@ s_mark (pool_run_t *run, size_t index)
 
 /* ---- inputs ---------------------------------------------------------- */
 
+/*  The most jobs a run of count inputs keeps unfinished: POOL_WINDOW, or
+    for more inputs (not a stream) POOL_WINDOW_PER_WORKER per worker the
+    head says the pool has, within [POOL_WINDOW, POOL_WINDOW_MAX].  A
+    failed question costs only the bigger window: the run meets the same
+    trouble itself and deals with it. */
+static size_t
+s_window (pool_t *pool, size_t count, bool stream)
+{
+    if (stream || count <= POOL_WINDOW)
+        return POOL_WINDOW;
+    int workers = pool_workers_count (pool);
+    size_t window = workers > 0 ? (size_t)workers * POOL_WINDOW_PER_WORKER : 0;
+    if (window < POOL_WINDOW)
+        window = POOL_WINDOW;
+    return window < POOL_WINDOW_MAX ? window : POOL_WINDOW_MAX;
+}
+
 /* Frees a stream's copy of input index, if it holds one. */
 static void
 s_held_drop (pool_run_t *run, size_t index)
@@ -163,6 +184,7 @@ s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *
     run->count = count;
     run->next = next;
     run->next_arg = next_arg;
+    run->window = s_window (pool, count, next != NULL);
     run->started_ms = zclock_mono ();
     run->progress_at = run->started_ms + pool->progress_ms;
     pool_shared_init (&run->shared);
@@ -176,7 +198,7 @@ s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *
     if (!run->seen)
         return POOL_ENOMEM;
     if (mode != RUN_MAP) {
-        run->cap = count < POOL_WINDOW ? count : POOL_WINDOW;
+        run->cap = count < run->window ? count : run->window;
         run->slots = calloc (run->cap + 1, sizeof *run->slots);
         run->filled = calloc (run->cap + 1, sizeof *run->filled);
         if (!run->slots || !run->filled)
@@ -410,7 +432,7 @@ s_run_submit (pool_run_t *run)
             return rc;
     }
     size_t done = run->mode == RUN_MAP ? run->received : run->consumed;
-    size_t limit = run->count - done > POOL_WINDOW ? done + POOL_WINDOW : run->count;
+    size_t limit = run->count - done > run->window ? done + run->window : run->count;
     if (s_is_stream (run) && limit > run->seen_base + POOL_STREAM_SPAN)
         limit = (size_t)run->seen_base + POOL_STREAM_SPAN;
     bool stalled = false;

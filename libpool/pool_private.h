@@ -21,8 +21,14 @@
 #define POOL_SUBMIT_BATCH 1024        /* jobs in one SUBMIT */
 #define POOL_SUBMIT_BYTES (16u << 20) /* input bytes in one SUBMIT */
 #define POOL_WINDOW                                                                      \
-    32768                   /* unfinished jobs per pool: covers tens of ms of            \
-                               round trip at a few hundred thousand jobs/s */
+    32768 /* unfinished jobs per pool: covers tens of ms of                              \
+             round trip at a few hundred thousand jobs/s */
+/*  A map or iterator of more than POOL_WINDOW inputs may have this many
+    unfinished jobs per worker of its pool, up to POOL_WINDOW_MAX: with many
+    workers a fixed window leaves each so few jobs that every message
+    carries a handful (map.c). */
+#define POOL_WINDOW_PER_WORKER 1024
+#define POOL_WINDOW_MAX (4 * POOL_WINDOW)
 #define POOL_ERROR_MAX 1024 /* bytes of an error detail */
 #define POOL_FOREVER INT64_MAX
 

@@ -13,6 +13,10 @@
                         returns its worker id
       anything else     init fails
 
+    An update "mark:DIR" (any mode) makes the worker write DIR/<pid>
+    holding the CLOCK_MONOTONIC nanoseconds at which it applied it: the
+    scale benchmark's time for an update to reach every worker.
+
     Links against nothing of dcpool's (pool_output_* and pool_worker_* come
     from pool-worker).
 */
@@ -118,6 +122,32 @@ s_run (void *self_, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t
     return pool_output_set (output, id, strlen (id));
 }
 
+static int
+s_update (void *self, pool_bytes_t update, pool_worker_ctx_t *ctx)
+{
+    (void)self;
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    char dir[520];
+    if (update.size < 5 || update.size - 5 >= sizeof dir
+        || memcmp (update.data, "mark:", 5) != 0)
+        return 0; /* other updates: nothing to record */
+    memcpy (dir, (const char *)update.data + 5, update.size - 5);
+    dir[update.size - 5] = 0;
+    char path[600], text[32];
+    snprintf (path, sizeof path, "%s/%ld", dir, (long)getpid ());
+    int len = snprintf (text, sizeof text, "%lld",
+                        (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        pool_worker_error (ctx, "bench_worker: cannot write %s", path);
+        return -1;
+    }
+    ssize_t rc = write (fd, text, (size_t)len);
+    close (fd);
+    return rc == len ? 0 : -1;
+}
+
 static void
 s_destroy (void *self)
 {
@@ -125,4 +155,4 @@ s_destroy (void *self)
 }
 
 const pool_worker_class_t pool_worker
-    = { POOL_WORKER_ABI, "bench", s_init, s_run, NULL, s_destroy };
+    = { POOL_WORKER_ABI, "bench", s_init, s_run, s_update, s_destroy };
