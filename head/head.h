@@ -38,7 +38,8 @@ typedef struct head_peer head_peer_t;
 typedef struct {
     size_t refs;
     zframe_t *frame;
-    size_t *off; /* payload i is frame [off [i], off [i + 1]) */
+    const uint8_t *data; /* zframe_data (frame) */
+    size_t *off;         /* payload i is data [off [i], off [i + 1]) */
 } head_blob_t;
 
 /*  A job record: a run of `count` jobs with consecutive ids from `id`, of

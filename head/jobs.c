@@ -66,6 +66,7 @@ head_blob_take (proto_msg_t *msg)
         free (blob);
         return NULL;
     }
+    blob->data = zframe_data (blob->frame);
     blob->refs = 1;
     return blob;
 }
@@ -115,7 +116,7 @@ head_job_input (const head_job_t *job, uint32_t i, const void **data, size_t *si
 {
     if (job->blob) {
         const size_t *off = job->blob->off + job->first + i;
-        *data = (const uint8_t *)zframe_data (job->blob->frame) + off[0];
+        *data = job->blob->data + off[0];
         *size = off[1] - off[0];
     } else if (job->input) {
         *data = zframe_data (job->input);

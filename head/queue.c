@@ -145,10 +145,11 @@ head_queue_done (head_queue_t *q, uint64_t id, uint32_t attempt, head_done_t *do
         prev = job;
         job = job->next;
     }
-    const void *data;
-    size_t size;
-    head_job_input (job, id == job->id ? 0 : job->count - 1, &data, &size);
-    done->bytes = size;
+    if (job->blob) {
+        const size_t *off = job->blob->off + job->first + (id - job->id);
+        done->bytes = off[1] - off[0];
+    } else
+        done->bytes = head_job_bytes (job);
     done->sent_us = job->sent_us;
     done->cancelled = job->cancelled;
     done->shared = job->shared;
