@@ -160,11 +160,13 @@ head_sched_rebalance (head_t *head)
         /* Its queued jobs go back to its pool at once; only the one it is
            running stays with it. */
         head_pool_t *pool = victim->pool;
-        head_job_t *keep = head_queue_pop (&victim->inflight);
+        head_job_t *keep = head_queue_pop_upto (&victim->inflight, 1);
+        if (!keep)
+            return; /* memory is short: it finishes them all */
         pool->running -= victim->inflight.count;
         head_queue_splice_front (&pool->pending, &victim->inflight);
         head_queue_push (&victim->inflight, keep);
-        victim->inflight_bytes = head_feed_job_bytes (keep);
+        victim->inflight_bytes = head_job_bytes (keep);
         head_feed_pool (head, pool);
     }
 }

@@ -21,11 +21,29 @@ typedef struct {
     uint64_t from, to;
 } range_t;
 
+/*  Whether the record lies in the range (after s_cut, a record lies in it
+    or out of it). */
 static bool
 s_in_range (const head_job_t *job, void *arg)
 {
     const range_t *range = arg;
-    return job->id >= range->from && job->id < range->to;
+    return job->id >= range->from && job->id + job->count - 1 < range->to;
+}
+
+/*  Cuts the records of q at the range's ends, so that each lies wholly in
+    it or out of it: 0, or -1 when memory is short (a record across an end
+    is then left as it is: not cancelled). */
+static int
+s_cut (head_queue_t *q, const range_t *range)
+{
+    int rc = head_queue_cut (q, range->from);
+    if (head_queue_cut (q, range->to))
+        rc = -1;
+    if (rc)
+        zsys_error ("pool-head: out of memory cancelling jobs [%llu, %llu): some "
+                    "run on",
+                    (unsigned long long)range->from, (unsigned long long)range->to);
+    return rc;
 }
 
 /*  Marks the worker's jobs in the range cancelled: how many were not
@@ -34,10 +52,11 @@ static size_t
 s_mark (head_peer_t *worker, const range_t *range)
 {
     size_t marked = 0;
+    s_cut (&worker->inflight, range);
     for (head_job_t *job = worker->inflight.first; job; job = job->next)
         if (!job->cancelled && s_in_range (job, (void *)range)) {
             job->cancelled = true;
-            marked++;
+            marked += job->count;
         }
     return marked;
 }
@@ -71,6 +90,7 @@ head_cancel (head_t *head, head_pool_t *pool, uint64_t from, uint64_t to)
     if (from >= to)
         return;
     head_queue_t dropped = { 0 };
+    s_cut (&pool->pending, &range);
     size_t queued = head_queue_extract (&pool->pending, s_in_range, &range, &dropped);
     head_queue_purge (&dropped);
     pool->done += queued;

@@ -66,14 +66,68 @@ s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
            && strcmp (worker->host, pool->client->host) == 0;
 }
 
-uint64_t
-head_feed_job_bytes (const head_job_t *job)
+/*  Tells the client to send the record's inputs again as bytes (they are
+    in its memory, which the worker cannot read); frees the record.  0, or
+    -1 when memory is short (the record untouched). */
+static int
+s_resend (head_pool_t *pool, head_job_t **job_p, proto_msg_t *resend, bool *resending)
 {
-    return job->input ? zframe_size (job->input) : job->inline_size;
+    head_job_t *job = *job_p;
+    if (!*resending) {
+        proto_msg_init (resend, PROTO_RESULT);
+        proto_msg_set_pool (resend, pool->id);
+        *resending = true;
+    }
+    size_t before = resend->njobs;
+    for (uint32_t i = 0; i < job->count; i++) {
+        proto_job_t *entry = proto_msg_add_job (resend);
+        if (!entry || proto_msg_add_bytes (resend, "", 0) != PROTO_OK) {
+            resend->njobs = before; /* a payload may be left over: see below */
+            return -1;
+        }
+        entry->id = job->id + i;
+        entry->status = PROTO_CODE_RESEND;
+    }
+    pool->submitted -= job->count;
+    head_job_destroy (job_p);
+    return 0;
+}
+
+/*  Adds the record's jobs (entries and inputs) to the JOB message out: 0,
+    or -1 when memory is short. */
+static int
+s_add (proto_msg_t *out, const head_job_t *job)
+{
+    for (uint32_t i = 0; i < job->count; i++) {
+        proto_job_t *entry = proto_msg_add_job (out);
+        if (!entry)
+            return -1;
+        entry->id = job->id + i;
+        entry->attempt = job->attempt;
+        entry->useq = job->useq;
+        entry->flags = job->shared ? PROTO_JOB_SHARED : 0;
+        /* By reference: the record stays in the worker's in-flight list
+           until its jobs are answered, so its inputs outlive the send; a
+           big one goes as a shared copy of its frame (never copied in the
+           head). */
+        int added;
+        if (job->input)
+            added = proto_msg_add_frame_ref (out, job->input);
+        else {
+            const void *data;
+            size_t size;
+            head_job_input (job, i, &data, &size);
+            added = proto_msg_add_borrowed (out, data, size);
+        }
+        if (added != PROTO_OK)
+            return -1;
+    }
+    return 0;
 }
 
 /*  Sends the worker as many pending jobs as its prefetch allows, and at
-    most `most` of them. */
+    most `most` of them: whole records where they fit, else the front of
+    one (the rest stays first in the queue). */
 static void
 s_feed_some (head_t *head, head_peer_t *worker, size_t most)
 {
@@ -105,61 +159,63 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
     proto_msg_set_pool (&out, pool->id);
     if (worker->inflight.count == 0)
         worker->inflight_bytes = 0;
-    size_t sent = 0;
-    while (
-        worker->inflight.count < prefetch && pool->pending.first && sent < most
-        && pool->pending.first->useq <= worker->useq_sent
-        && (worker->inflight.count == 0 || worker->inflight_bytes < WINDOW_BYTES_MAX)) {
-        head_job_t *job = head_queue_pop (&pool->pending);
+    /* The records go to batch first: if the message cannot be made, they
+       go back to the queue as they were. */
+    head_queue_t batch = { 0 };
+    uint64_t bytes = 0;
+    bool failed = false;
+    while (worker->inflight.count + batch.count < prefetch && pool->pending.first
+           && batch.count < most && out.njobs < PROTO_JOBS_MAX
+           && pool->pending.first->useq <= worker->useq_sent
+           && (worker->inflight.count + batch.count == 0
+               || worker->inflight_bytes + bytes < WINDOW_BYTES_MAX)) {
+        size_t room = prefetch - worker->inflight.count - batch.count;
+        if (most - batch.count < room)
+            room = most - batch.count;
+        if (PROTO_JOBS_MAX - out.njobs < room)
+            room = PROTO_JOBS_MAX - out.njobs;
+        head_job_t *job = head_queue_pop_upto (&pool->pending, room);
+        if (!job)
+            break;
         if (job->shared && !s_shares_memory (worker, pool)) {
-            /* Its input is in the client's memory, which this worker
-               cannot read: the client sends it again as bytes. */
-            if (!resending) {
-                proto_msg_init (&resend, PROTO_RESULT);
-                proto_msg_set_pool (&resend, pool->id);
-                resending = true;
-            }
-            proto_job_t *entry = proto_msg_add_job (&resend);
-            if (!entry) {
+            if (s_resend (pool, &job, &resend, &resending)) {
                 head_queue_push_front (&pool->pending, job);
                 break;
             }
-            entry->id = job->id;
-            entry->status = PROTO_CODE_RESEND;
-            proto_msg_add_bytes (&resend, "", 0);
-            pool->submitted--;
-            head_job_destroy (&job);
             continue;
         }
-        proto_job_t *entry = proto_msg_add_job (&out);
-        /* By reference: the job stays in the worker's in-flight list until
-           it is answered, so its input outlives the send; a big one goes
-           as a shared copy of its frame (never copied in the head). */
-        int added = !entry       ? PROTO_EIO
-                    : job->input ? proto_msg_add_frame_ref (&out, job->input)
-                                 : proto_msg_add_borrowed (&out, job->inline_data,
-                                                           job->inline_size);
-        if (added != PROTO_OK) {
+        if (s_add (&out, job)) {
             head_queue_push_front (&pool->pending, job);
-            if (entry)
-                out.njobs--;
+            failed = true;
             break;
         }
-        entry->id = job->id;
-        entry->attempt = job->attempt;
-        entry->useq = job->useq;
-        entry->flags = job->shared ? PROTO_JOB_SHARED : 0;
         job->sent_us = now_us;
-        sent++;
-        worker->inflight_bytes += head_feed_job_bytes (job);
-        head_queue_push (&worker->inflight, job);
-        pool->running++;
+        bytes += head_job_bytes (job);
+        head_queue_push (&batch, job);
     }
-    if (out.njobs)
-        head_send (head, worker, &out);
+    if (failed) {
+        head_queue_splice_front (&pool->pending, &batch);
+        zsys_warning ("pool-head: out of memory making a JOB for worker %s", worker->id);
+    } else if (batch.count) {
+        if (out.njobs)
+            head_send (head, worker, &out);
+        worker->inflight_bytes += bytes;
+        pool->running += batch.count;
+        head_queue_t *inflight = &worker->inflight;
+        if (inflight->last)
+            inflight->last->next = batch.first;
+        else
+            inflight->first = batch.first;
+        inflight->last = batch.last;
+        inflight->count += batch.count;
+    }
     proto_msg_reset (&out);
     if (resending) {
-        if (resend.njobs && pool->client)
+        if (proto_msg_frames (&resend) != resend.njobs)
+            zsys_error ("pool-head: out of memory asking pool %llu's client to resend "
+                        "inputs",
+                        (unsigned long long)pool->id);
+        else if (resend.njobs && pool->client)
             head_send (head, pool->client, &resend);
         proto_msg_reset (&resend);
     }
@@ -283,35 +339,37 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
         const proto_job_t *entry = &msg->jobs[i];
-        head_job_t *job = head_queue_take (&worker->inflight, entry->id, entry->attempt);
-        if (!job) {
+        head_done_t job;
+        int found = head_queue_done (&worker->inflight, entry->id, entry->attempt, &job);
+        if (found != 1) {
+            if (found < 0) /* it stays held: the worker's death requeues it */
+                zsys_error ("pool-head: out of memory taking job %llu's result",
+                            (unsigned long long)entry->id);
             zframe_destroy (&frame);
             continue;
         }
-        uint64_t bytes = head_feed_job_bytes (job);
         worker->inflight_bytes
-            -= bytes < worker->inflight_bytes ? bytes : worker->inflight_bytes;
+            -= job.bytes < worker->inflight_bytes ? job.bytes : worker->inflight_bytes;
         pool->running--;
         pool->done++;
         worker->jobs_done++;
         if (i + 1 == msg->njobs)
-            last_sent_us = job->sent_us;
-        if (job->cancelled) {
+            last_sent_us = job.sent_us;
+        if (job.cancelled) {
             /* Its client has its POOL_ECANCELED already: whatever the
                worker answered (ECANCELED, or a run that ended anyway)
                only frees the slot. */
             zframe_destroy (&frame);
-            head_job_destroy (&job);
             continue;
         }
         proto_job_t *reply = proto_msg_add_job (&out);
         if (reply) {
-            reply->id = job->id;
-            reply->attempt = job->attempt;
+            reply->id = entry->id;
+            reply->attempt = entry->attempt;
             reply->status = entry->status < 0 ? PROTO_CODE_EJOB : 0;
             const void *data;
             size_t size;
-            if (job->shared && entry->status == PROTO_CODE_RESEND) {
+            if (job.shared && entry->status == PROTO_CODE_RESEND) {
                 /* It could not read the client's memory: neither will it
                    next time.  The client sends the input as bytes. */
                 if (!worker->no_shm)
@@ -324,7 +382,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 pool->submitted--;
             }
             bool bad_ref = (entry->flags & PROTO_JOB_SHARED)
-                           && (!job->shared || reply->status != 0);
+                           && (!job.shared || reply->status != 0);
             if ((entry->flags & PROTO_JOB_SHARED) && !bad_ref)
                 reply->flags = PROTO_JOB_SHARED;
             if (bad_ref) { /* only a shared input has a memfd to use */
@@ -338,7 +396,6 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 proto_msg_add_borrowed (&out, data, size);
         }
         zframe_destroy (&frame);
-        head_job_destroy (&job);
     }
     s_timing (worker, msg, last_sent_us);
     if (out.njobs && pool->client)

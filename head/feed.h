@@ -16,7 +16,5 @@ bool head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg);
 /* Sends one job's final error to its client and frees it. */
 void head_feed_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int code,
                          const char *text);
-/* The input bytes of a job (its share of a window's byte limit). */
-uint64_t head_feed_job_bytes (const head_job_t *job);
 
 #endif

@@ -10,8 +10,10 @@
     - A pool belongs to one client peer; it has a FIFO of pending jobs and
       the updates sent so far.
     - A job is in exactly one place: the pool's pending FIFO, or the
-      in-flight FIFO of the worker it was sent to.  The intrusive `next`
-      link serves both, so moving a job never allocates.
+      in-flight FIFO of the worker it was sent to.  Consecutive jobs of
+      one SUBMIT are one record (head_job_t) in those FIFOs, cut only
+      where their fates part.  The intrusive `next` link serves both
+      FIFOs, so moving a record never allocates.
 */
 #ifndef DCPOOL_HEAD_H
 #define DCPOOL_HEAD_H
@@ -31,15 +33,35 @@ typedef struct head_peer head_peer_t;
     their own (the common case of small parameter sets). */
 #define HEAD_JOB_INLINE 120
 
+/*  The packed payload frame of one SUBMIT, kept as it came (no copy per
+    job), shared by the records cut from it; freed with the last one. */
+typedef struct {
+    size_t refs;
+    zframe_t *frame;
+    const uint8_t *data; /* zframe_data (frame) */
+    size_t *off;         /* payload i is data [off [i], off [i + 1]) */
+} head_blob_t;
+
+/*  A job record: a run of `count` jobs with consecutive ids from `id`, of
+    one SUBMIT, in the same state (attempt, useq, flags, where it is).  A
+    map's jobs stay one record from SUBMIT to their worker; a record is cut
+    in two (head_job_split) where a worker takes part of it, a job of it is
+    charged, answered out of order or cancelled, so the head's work is per
+    record, not per job.  Inputs: a record cut from a packed SUBMIT reads
+    them in its blob (payloads first .. first + count - 1); any other is
+    one job (count 1) with its input inline or in a frame. */
 typedef struct head_job {
-    uint64_t id;
+    uint64_t id;    /* the first of the run */
+    uint32_t count; /* jobs in the run, at least 1 */
     uint32_t attempt;
-    uint32_t inline_size; /* bytes in inline_data when !input */
-    uint64_t useq;        /* updates the job must see applied */
+    uint32_t inline_size; /* bytes in inline_data when !input and !blob */
+    uint64_t useq;        /* updates the jobs must see applied */
     zframe_t *input;      /* a bigger input, or NULL */
+    head_blob_t *blob;    /* the SUBMIT's packed inputs, or NULL */
+    size_t first;         /* the run's first payload in blob */
     char *cause;          /* why the last attempt failed, or NULL */
     int cause_code;       /* POOL_ECRASHED / POOL_ETIMEDOUT */
-    bool shared;          /* the input is a proto_shm_ref_t */
+    bool shared;          /* the inputs are proto_shm_ref_t */
     bool cancelled;       /* its client cancelled it while a worker held it:
                              its result is dropped, its worker's death not
                              charged to it (head/cancel.c) */
@@ -48,6 +70,8 @@ typedef struct head_job {
     uint8_t inline_data[HEAD_JOB_INLINE];
 } head_job_t;
 
+/*  A FIFO of records; count is the jobs in them (what windows and limits
+    count), not the records. */
 typedef struct {
     head_job_t *first;
     head_job_t *last;
@@ -226,23 +250,60 @@ void head_send_error (head_t *head, head_peer_t *peer, uint64_t pool, int code,
 void head_send_error_to (head_t *head, zframe_t *rid, uint64_t pool, int code,
                          const char *text);
 
+/* Job records (head/jobs.c). */
+/* A zeroed record of one job (recycled when one was dropped before), or
+   NULL. */
+head_job_t *head_job_new (void);
+/* Frees the recycled records: at exit, for a clean valgrind report. */
+void head_job_cache_free (void);
+void head_job_destroy (head_job_t **job);
+/*  A blob of a decoded packed message's payloads (taken out of msg), with
+    one reference, or NULL when msg has none or memory is short. */
+head_blob_t *head_blob_take (proto_msg_t *msg);
+/* Drops a reference; frees the blob with the last. */
+void head_blob_unref (head_blob_t **blob);
+/*  Cuts job after its first n jobs (0 < n < count): job keeps them, the
+    rest comes back as a new record (same state, not queued), or NULL when
+    memory is short (job untouched). */
+head_job_t *head_job_split (head_job_t *job, uint32_t n);
+/* The input of the record's i'th job (i < count). */
+void head_job_input (const head_job_t *job, uint32_t i, const void **data, size_t *size);
+/* Input bytes of the whole record. */
+uint64_t head_job_bytes (const head_job_t *job);
+
 /* Job queues (head/queue.c). */
 void head_queue_push (head_queue_t *q, head_job_t *job);
 void head_queue_push_front (head_queue_t *q, head_job_t *job);
+/* Takes the first record out of q, or NULL. */
 head_job_t *head_queue_pop (head_queue_t *q);
-/* A zeroed job (recycled when one was dropped before), or NULL. */
-head_job_t *head_job_new (void);
-/* Frees the recycled jobs: at exit, for a clean valgrind report. */
-void head_job_cache_free (void);
-void head_job_destroy (head_job_t **job);
+/*  Takes out of q the first record, cut to its first `most` jobs (the rest
+    stays first in q); NULL when q is empty or memory is short. */
+head_job_t *head_queue_pop_upto (head_queue_t *q, size_t most);
 void head_queue_purge (head_queue_t *q);
-/*  Takes the job (id, attempt) out of q, wherever it is, or NULL.  Jobs
-    are answered in the order sent, so it is nearly always the first. */
+/*  Takes the job (id, attempt) out of q as a record of its own, wherever
+    it is, or NULL (not there, or memory short).  Jobs are answered in the
+    order sent, so it is nearly always the first. */
 head_job_t *head_queue_take (head_queue_t *q, uint64_t id, uint32_t attempt);
-/*  Moves the jobs of q that match (in order) to the end of out: how many. */
+/*  What head_queue_done says of the job it took out. */
+typedef struct {
+    uint64_t bytes;  /* its input */
+    int64_t sent_us; /* when it was sent */
+    bool cancelled;
+    bool shared;
+} head_done_t;
+/*  Removes the job (id, attempt) from q without making a record of it (an
+    answered job): 1 and what it was in *done, 0 when it is not there, -1
+    when memory is short (a job in the middle of a record needs a cut). */
+int head_queue_done (head_queue_t *q, uint64_t id, uint32_t attempt, head_done_t *done);
+/*  Makes id start a record in q, if a record of q holds it after its
+    first: 0, or -1 when memory is short. */
+int head_queue_cut (head_queue_t *q, uint64_t id);
+/*  Moves the records of q that match (in order) to the end of out: how
+    many jobs. */
 size_t head_queue_extract (head_queue_t *q, bool (*match) (const head_job_t *, void *),
                            void *arg, head_queue_t *out);
-/* Moves every job of front, in order, before q's first; front is emptied. */
+/* Moves every record of front, in order, before q's first; front is
+   emptied. */
 void head_queue_splice_front (head_queue_t *q, head_queue_t *front);
 
 #endif

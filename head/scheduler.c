@@ -156,40 +156,53 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         return;
     }
     bool was_idle = pool->pending.count == 0 && pool->running == 0;
-    bool packed = msg->packed != NULL;
     pool->served = true; /* its client is past pool_open */
+    /* Small inputs came packed: the packed frame is kept as it came, and
+       each run of consecutive ids is one record reading its inputs there. */
+    head_blob_t *blob = msg->packed ? head_blob_take (msg) : NULL;
+    head_job_t *run = NULL; /* the record being extended */
     for (size_t i = 0; i < msg->njobs; i++) {
+        const proto_job_t *entry = &msg->jobs[i];
+        bool shared = (entry->flags & PROTO_JOB_SHARED) != 0;
+        if (blob && run && entry->id == run->id + run->count && shared == run->shared
+            && run->count < UINT32_MAX) {
+            run->count++;
+            pool->pending.count++;
+            pool->submitted++;
+            continue;
+        }
         head_job_t *job = head_job_new ();
         if (!job) {
+            head_blob_unref (&blob);
             head_send_error (head, pool->client, pool->id, PROTO_CODE_ENOMEM,
                              "head out of memory");
             return;
         }
-        job->id = msg->jobs[i].id;
+        job->id = entry->id;
         job->useq = pool->useq;
-        job->shared = (msg->jobs[i].flags & PROTO_JOB_SHARED) != 0;
-        /* Small inputs are copied into the job; a big one keeps its frame
-           (moved, not copied, when it came as a frame of its own). */
-        const void *data = NULL;
-        size_t size = 0;
-        zframe_t *frame = NULL;
-        if (packed)
-            proto_msg_payload (msg, i, &data, &size);
-        else {
-            frame = proto_msg_pop_frame (msg);
-            data = frame ? zframe_data (frame) : NULL;
-            size = frame ? zframe_size (frame) : 0;
+        job->shared = shared;
+        if (blob) {
+            job->blob = blob;
+            blob->refs++;
+            job->first = i;
+            run = job;
+        } else {
+            /* Big inputs came as frames: a small one is copied into the
+               job, a big one keeps its frame (moved, not copied). */
+            zframe_t *frame = proto_msg_pop_frame (msg);
+            size_t size = frame ? zframe_size (frame) : 0;
+            if (size <= HEAD_JOB_INLINE) {
+                if (size)
+                    memcpy (job->inline_data, zframe_data (frame), size);
+                job->inline_size = (uint32_t)size;
+                zframe_destroy (&frame);
+            } else
+                job->input = frame;
         }
-        if (size <= HEAD_JOB_INLINE) {
-            if (size)
-                memcpy (job->inline_data, data, size);
-            job->inline_size = (uint32_t)size;
-            zframe_destroy (&frame);
-        } else
-            job->input = frame ? frame : zframe_new (data, size);
         head_queue_push (&pool->pending, job);
         pool->submitted++;
     }
+    head_blob_unref (&blob); /* the records hold it now */
     if (was_idle)
         head_sched_rebalance (head);
     head_feed_pool (head, pool);
@@ -398,7 +411,7 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
        the front of the queue. */
     head_job_t *running = NULL;
     if (charge == HEAD_CHARGE_OLDEST)
-        running = head_queue_pop (&worker->inflight);
+        running = head_queue_pop_upto (&worker->inflight, 1);
     else if (charge == HEAD_CHARGE_JOB && culprit)
         running = head_queue_take (&worker->inflight, culprit->id, culprit->attempt);
     pool->running -= worker->inflight.count + (running ? 1 : 0);

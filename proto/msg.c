@@ -323,6 +323,18 @@ proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *s
     return 0;
 }
 
+int
+proto_msg_take_packed (proto_msg_t *self, zframe_t **frame, size_t **off)
+{
+    if (!self->packed || self->packed_next)
+        return -1;
+    *frame = self->packed;
+    *off = self->packed_off;
+    self->packed = NULL;
+    self->packed_off = NULL;
+    return 0;
+}
+
 void
 proto_hash (const void *data, size_t size, uint8_t hash[PROTO_HASH_SIZE])
 {

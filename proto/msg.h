@@ -277,6 +277,11 @@ zframe_t *proto_msg_pop_frame (proto_msg_t *self);
     pointer lives as long as the message.  0, or -1 past the end.  Walking
     the frames in order is O(1) per step. */
 int proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *size);
+/*  Takes a decoded packed message's payload frame and its njobs + 1
+    offsets (payload i is frame [off [i], off [i + 1])) out of it: the
+    caller owns both (zframe_destroy, free).  0, or -1 when the message
+    has no packed payloads or some were popped already. */
+int proto_msg_take_packed (proto_msg_t *self, zframe_t **frame, size_t **off);
 
 /*  Encodes the header and moves the payload frames into a new zmsg_t.
     The message's frames are gone afterwards (NULL); other fields stay. */

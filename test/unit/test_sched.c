@@ -419,16 +419,16 @@ s_answer (fx_t *fx, head_peer_t *worker, size_t most, int64_t run_us)
     proto_msg_init (&msg, PROTO_RESULT);
     proto_msg_set_pool (&msg, worker->pool->id);
     size_t count = 0;
-    for (head_job_t *job = worker->inflight.first; job && count < most;
-         job = job->next, count++) {
-        proto_job_t *entry = proto_msg_add_job (&msg);
-        assert_non_null (entry);
-        entry->id = job->id;
-        entry->attempt = job->attempt;
-        char out[32];
-        snprintf (out, sizeof out, "out:%llu", (unsigned long long)job->id);
-        proto_msg_add_bytes (&msg, out, strlen (out));
-    }
+    for (head_job_t *job = worker->inflight.first; job && count < most; job = job->next)
+        for (uint32_t i = 0; i < job->count && count < most; i++, count++) {
+            proto_job_t *entry = proto_msg_add_job (&msg);
+            assert_non_null (entry);
+            entry->id = job->id + i;
+            entry->attempt = job->attempt;
+            char out[32];
+            snprintf (out, sizeof out, "out:%llu", (unsigned long long)(job->id + i));
+            proto_msg_add_bytes (&msg, out, strlen (out));
+        }
     if (run_us >= 0) {
         proto_msg_add_num (&msg, (uint64_t)run_us * count);
         proto_msg_add_num (&msg, 0);
@@ -553,6 +553,12 @@ s_submit (fx_t *fx, head_pool_t *pool, uint64_t first, size_t count)
         snprintf (in, sizeof in, "in:%llu", (unsigned long long)(first + i));
         proto_msg_add_bytes (&msg, in, strlen (in));
     }
+    /* Through the codec, as from a client: small inputs arrive packed,
+       and the head keeps consecutive jobs as one record. */
+    zmsg_t *wire = NULL;
+    assert_int_equal (proto_msg_encode (&msg, &wire), PROTO_OK);
+    char reason[128];
+    assert_int_equal (proto_msg_decode (&msg, &wire, reason, sizeof reason), PROTO_OK);
     head_sched_submit (&fx->head, pool, &msg);
     proto_msg_reset (&msg);
 }
@@ -1204,7 +1210,8 @@ test_an_update_every_worker_refuses_fails_the_pool (void **state)
     /* One refusal: the worker goes, its jobs go back uncharged. */
     head_peer_t *w0 = s_worker (fx, "w0");
     assert_int_equal (w0->inflight.count, 2);
-    uint64_t held[2] = { w0->inflight.first->id, w0->inflight.last->id };
+    uint64_t held[2] = { w0->inflight.first->id,
+                         w0->inflight.last->id + w0->inflight.last->count - 1 };
     assert_false (head_sched_update_refused (&fx->head, w0, 1, "bad update"));
     assert_int_equal (s_count (alice, PROTO_ERROR), 0);
     s_respawn_closed (fx);
@@ -1756,6 +1763,186 @@ test_shared_inputs_go_back_to_the_client_for_a_worker_on_another_host (void **st
     assert_int_equal (jobs[0].id, 2);
 }
 
+/* ---------------------------------------------------------------------
+   Job ranges: a SUBMIT's consecutive jobs are one record, cut where their
+   fates part
+   --------------------------------------------------------------------- */
+
+/* Records in q, and whether their jobs total q's count. */
+static size_t
+s_records (const head_queue_t *q)
+{
+    size_t records = 0, jobs = 0;
+    for (const head_job_t *job = q->first; job; job = job->next) {
+        records++;
+        jobs += job->count;
+    }
+    assert_int_equal (jobs, q->count);
+    return records;
+}
+
+/* The inputs sent to peer in JOB messages are "in:ID" of their jobs. */
+static void
+s_assert_inputs_match (const head_peer_t *peer)
+{
+    for (size_t i = 0; i < s_nlog; i++) {
+        const sent_t *sent = &s_log[i];
+        if (!streq (sent->to, peer->key) || sent->msg.type != PROTO_JOB)
+            continue;
+        assert_int_equal (sent->npayload, sent->msg.njobs);
+        for (size_t k = 0; k < sent->msg.njobs; k++) {
+            char in[32];
+            snprintf (in, sizeof in, "in:%llu", (unsigned long long)sent->msg.jobs[k].id);
+            assert_string_equal (sent->payload[k], in);
+        }
+    }
+}
+
+static void
+test_a_submit_is_one_record_cut_where_a_worker_takes_part (void **state)
+{
+    fx_t *fx = *state;
+    fx->head.config.prefetch = 64;
+    head_peer_t *worker = s_worker_new (fx, "w1");
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 1);
+    s_worker_ready (fx, worker);
+    s_submit (fx, pool, 1, 1000);
+    /* The fresh worker's window (2) is cut off the front; the rest stays
+       one record. */
+    assert_int_equal (worker->inflight.count, 2);
+    assert_int_equal (s_records (&worker->inflight), 1);
+    assert_int_equal (pool->pending.count, 998);
+    assert_int_equal (s_records (&pool->pending), 1);
+    assert_int_equal (pool->pending.first->id, 3);
+    /* Answered in batches, it gets ever bigger cuts, one JOB each, every
+       job once, in order, with its own input. */
+    for (int i = 0; i < 1000 && s_answer (fx, worker, SIZE_MAX, 0); i++)
+        assert_true (s_records (&worker->inflight) <= 1);
+    proto_job_t jobs[1100];
+    size_t count = s_jobs_sent (worker, jobs, 1100);
+    assert_int_equal (count, 1000);
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal (jobs[i].id, 1 + i);
+    s_assert_inputs_match (worker);
+    assert_true (s_count (worker, PROTO_JOB) < 40);
+    assert_int_equal (pool->done, 1000);
+    assert_int_equal (pool->running, 0);
+    assert_int_equal (s_results (pool->client), 1000);
+}
+
+static void
+test_a_result_out_of_order_cuts_the_record_and_each_job_ends_once (void **state)
+{
+    fx_t *fx = *state;
+    head_pool_t *pool;
+    head_peer_t *w1 = s_worker_holding_2_to_5 (fx, &pool, 3);
+    /* What is left of its first cut (2), and its top-up (3..5). */
+    assert_int_equal (s_records (&w1->inflight), 2);
+    /* 4 first: the record 3..5 becomes 3 and 5 (and 6 tops it up). */
+    s_result (fx, w1, pool->id, 4, 0, 0, "out:4");
+    assert_int_equal (w1->inflight.count, 4);
+    assert_int_equal (s_records (&w1->inflight), 4);
+    /* Again, or for an attempt it does not hold: dropped. */
+    size_t before = s_results (pool->client);
+    s_result (fx, w1, pool->id, 4, 0, 0, "out:4");
+    s_result (fx, w1, pool->id, 3, 1, 0, "out:3");
+    assert_int_equal (s_results (pool->client), before);
+    /* The last of a record, then the first. */
+    s_result (fx, w1, pool->id, 3, 0, 0, "out:3");
+    s_result (fx, w1, pool->id, 2, 0, 0, "out:2");
+    assert_int_equal (s_results (pool->client), before + 2);
+    for (int i = 0; i < 100 && s_answer (fx, w1, SIZE_MAX, 0); i++)
+        ;
+    assert_int_equal (s_results (pool->client), 10);
+    assert_int_equal (pool->done, 10);
+    assert_int_equal (pool->running, 0);
+    assert_int_equal (w1->inflight.count, 0);
+}
+
+static void
+test_a_lost_worker_holding_a_range_requeues_it_exactly (void **state)
+{
+    fx_t *fx = *state;
+    fx->head.config.prefetch = 64;
+    head_peer_t *w1 = s_worker_new (fx, "w1");
+    head_pool_t *pool = s_open_with (fx, s_client_new (fx, "alice"),
+                                     &(open_t){ .min_workers = 1, .max_attempts = 3 });
+    assert_non_null (pool);
+    s_worker_ready (fx, w1);
+    s_submit (fx, pool, 1, 100);
+    s_answer (fx, w1, 1, 0); /* its window grows: it holds a range */
+    size_t held = w1->inflight.count;
+    assert_true (held > 4);
+    assert_int_equal (s_records (&w1->inflight), 2); /* 2, then 3.. */
+    /* It answers one in the middle, then its node names the next as the
+       one it died in: that one is charged, nothing else. */
+    uint64_t first = w1->inflight.first->id; /* 2 */
+    s_result (fx, w1, pool->id, first + 2, 0, 0, "out");
+    proto_job_t culprit = { .id = first + 3, .attempt = 0 };
+    s_worker_lost (fx, w1, 11, "worker crashed (signal 11)", POOL_ECRASHED,
+                   HEAD_CHARGE_JOB, &culprit);
+    assert_int_equal (pool->running, 0);
+    assert_int_equal (pool->pending.count, 100 - 2);
+    proto_job_t jobs[128];
+    size_t count = s_drain_with_fresh_worker (fx, "w2", jobs, 128);
+    assert_int_equal (count, 98);
+    size_t charged = 0;
+    uint64_t expect = first;
+    for (size_t i = 0; i < count; i++) {
+        if (jobs[i].id == first + 3) {
+            assert_int_equal (jobs[i].attempt, 1);
+            charged++;
+            continue;
+        }
+        if (expect == first + 2 || expect == first + 3)
+            expect = first + 4;
+        assert_int_equal (jobs[i].id, expect++);
+        assert_int_equal (jobs[i].attempt, 0);
+    }
+    assert_int_equal (charged, 1);
+    assert_int_equal (expect, 101);
+    s_assert_inputs_match (s_worker (fx, "w2"));
+    assert_int_equal (pool->done, 100);
+    assert_int_equal (s_results (pool->client), 100);
+}
+
+static void
+test_cancel_inside_ranges_drops_and_stops_exactly_its_ids (void **state)
+{
+    fx_t *fx = *state;
+    fx->head.config.prefetch = 16;
+    head_peer_t *w1 = s_worker_new (fx, "w1");
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 1);
+    s_node_of (fx, w1);
+    s_worker_ready (fx, w1);
+    s_submit (fx, pool, 1, 50);
+    s_answer (fx, w1, 1, 0);
+    size_t held = w1->inflight.count;
+    uint64_t last_held = w1->inflight.first->id + held - 1;
+    assert_true (held >= 4 && last_held < 45);
+    /* From the middle of what it holds to the middle of the queue. */
+    uint64_t from = 3, to = last_held + 3;
+    head_cancel (&fx->head, pool, from, to);
+    assert_int_equal (pool->pending.count, 50 - 1 - held - 2);
+    assert_int_equal (pool->pending.first->id, to);
+    assert_int_equal (s_count (w1, PROTO_CANCEL), 1);
+    /* The worker answers everything (the cancelled too): the client gets
+       exactly the others, each once. */
+    for (int i = 0; i < 100 && s_answer (fx, w1, SIZE_MAX, 0); i++)
+        ;
+    size_t results = 0;
+    for (size_t i = 0; i < s_nlog; i++) {
+        const sent_t *sent = &s_log[i];
+        if (!streq (sent->to, pool->client->key) || sent->msg.type != PROTO_RESULT)
+            continue;
+        for (size_t k = 0; k < sent->msg.njobs; k++, results++)
+            assert_true (sent->msg.jobs[k].id < from || sent->msg.jobs[k].id >= to);
+    }
+    assert_int_equal (results, 50 - (to - from));
+    assert_int_equal (pool->done, 50);
+    assert_int_equal (pool->running, 0);
+}
+
 int
 main (void)
 {
@@ -1802,6 +1989,10 @@ main (void)
         T (test_a_result_from_a_worker_not_serving_the_pool_is_dropped),
         T (test_a_result_for_an_earlier_attempt_is_dropped),
         T (test_shared_inputs_go_back_to_the_client_for_a_worker_on_another_host),
+        T (test_a_submit_is_one_record_cut_where_a_worker_takes_part),
+        T (test_a_result_out_of_order_cuts_the_record_and_each_job_ends_once),
+        T (test_a_lost_worker_holding_a_range_requeues_it_exactly),
+        T (test_cancel_inside_ranges_drops_and_stops_exactly_its_ids),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
