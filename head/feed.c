@@ -144,13 +144,13 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
        SUBMIT spread over all of them would otherwise go out one job per
        message.  Jobs left queued go with the next answer of any worker,
        or to the first whose window empties. */
-    size_t batch = prefetch - worker->inflight.count;
-    if (batch > pool->pending.count)
-        batch = pool->pending.count;
-    if (batch > most)
-        batch = most;
+    size_t can_go = prefetch - worker->inflight.count;
+    if (can_go > pool->pending.count)
+        can_go = pool->pending.count;
+    if (can_go > most)
+        can_go = most;
     size_t worthwhile = prefetch / 4 < FEED_BATCH_MIN ? prefetch / 4 : FEED_BATCH_MIN;
-    if (worker->inflight.count > 0 && batch < worthwhile)
+    if (worker->inflight.count > 0 && can_go < worthwhile)
         return;
     proto_msg_t out, resend; /* resend: set up on the first bounce */
     bool resending = false;
