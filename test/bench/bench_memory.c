@@ -23,41 +23,7 @@
 #include <time.h>
 
 #include "pool.h"
-
-/*  Resets a process's peak resident size (VmHWM) to its current size, so
-    the peak read later is the map's, not the 64 MiB that Argon2id (the
-    password's key derivation, once at start) briefly takes. */
-static void
-s_reset_peak (const char *pid)
-{
-    char path[64];
-    snprintf (path, sizeof path, "/proc/%s/clear_refs", pid);
-    FILE *f = fopen (path, "w");
-    if (f) {
-        fputs ("5", f);
-        fclose (f);
-    }
-}
-
-/* A field of /proc/PID/status in KiB ("VmHWM", "VmRSS"), or -1. */
-static long
-s_status_kib (const char *pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%s/status", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    long kib = -1;
-    size_t len = strlen (field);
-    while (fgets (line, sizeof line, f))
-        if (strncmp (line, field, len) == 0 && line[len] == ':') {
-            kib = atol (line + len + 1);
-            break;
-        }
-    fclose (f);
-    return kib;
-}
+#include "proc_memory.h"
 
 static double
 s_seconds (const struct timespec *t0)
@@ -88,9 +54,9 @@ s_next (void *arg, pool_bytes_t *input)
 static int
 s_stream (pool_t *pool, size_t n, int ordered, const char *head_pid)
 {
-    s_reset_peak ("self");
-    s_reset_peak (head_pid);
-    long before = s_status_kib ("self", "VmRSS");
+    proc_reset_peak ("self");
+    proc_reset_peak (head_pid);
+    long before = proc_status_kib ("self", "VmRSS");
     struct timespec t0;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     source_t src = { 0, n };
@@ -109,12 +75,12 @@ s_stream (pool_t *pool, size_t n, int ordered, const char *head_pid)
     }
     pool_iter_destroy (&iter);
     double s = s_seconds (&t0);
-    long peak = s_status_kib ("self", "VmHWM");
+    long peak = proc_status_kib ("self", "VmHWM");
     printf ("{\"measure\":\"stream_callback_memory\",\"ordered\":%d,\"n\":%zu,"
             "\"results\":%zu,\"bad\":%zu,\"seconds\":%.2f,\"tasks_per_s\":%.0f,"
             "\"client_peak_beyond_state_mib\":%.1f,\"head_peak_mib\":%.1f}\n",
             ordered, n, got, bad, s, got / s, (peak - before) / 1024.0,
-            s_status_kib (head_pid, "VmHWM") / 1024.0);
+            proc_status_kib (head_pid, "VmHWM") / 1024.0);
     fflush (stdout);
     return got == n && bad == 0 ? 0 : 1;
 }
@@ -136,10 +102,10 @@ s_futures_vs_map (pool_t *pool, size_t n, const char *head_pid)
     }
     int bad = 0;
     for (int futures_run = 0; futures_run < 2; futures_run++) {
-        s_reset_peak ("self");
-        s_reset_peak (head_pid);
-        long before = s_status_kib ("self", "VmRSS");
-        long head_before = s_status_kib (head_pid, "VmRSS");
+        proc_reset_peak ("self");
+        proc_reset_peak (head_pid);
+        long before = proc_status_kib ("self", "VmRSS");
+        long head_before = proc_status_kib (head_pid, "VmRSS");
         struct timespec t0;
         clock_gettime (CLOCK_MONOTONIC, &t0);
         if (futures_run) {
@@ -163,8 +129,8 @@ s_futures_vs_map (pool_t *pool, size_t n, const char *head_pid)
                     bad++;
         }
         double s = s_seconds (&t0);
-        long peak = s_status_kib ("self", "VmHWM");
-        long head_peak = s_status_kib (head_pid, "VmHWM");
+        long peak = proc_status_kib ("self", "VmHWM");
+        long head_peak = proc_status_kib (head_pid, "VmHWM");
         if (futures_run)
             for (size_t i = 0; i < n; i++)
                 pool_future_destroy (&futures[i]);
@@ -244,10 +210,10 @@ main (int argc, char *argv[])
         values[i] = i;
         inputs[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
     }
-    s_reset_peak ("self");
-    s_reset_peak (head_pid);
-    long arrays_kib = s_status_kib ("self", "VmRSS");
-    long head_before = s_status_kib (head_pid, "VmRSS");
+    proc_reset_peak ("self");
+    proc_reset_peak (head_pid);
+    long arrays_kib = proc_status_kib ("self", "VmRSS");
+    long head_before = proc_status_kib (head_pid, "VmRSS");
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     pool_iter_t *iter = NULL;
@@ -264,8 +230,8 @@ main (int argc, char *argv[])
     clock_gettime (CLOCK_MONOTONIC, &t1);
     pool_iter_destroy (&iter);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    long client_peak = s_status_kib ("self", "VmHWM");
-    long head_peak = s_status_kib (head_pid, "VmHWM");
+    long client_peak = proc_status_kib ("self", "VmHWM");
+    long head_peak = proc_status_kib (head_pid, "VmHWM");
     printf ("{\"measure\":\"stream_memory\",\"n\":%zu,\"results\":%zu,\"bad\":%zu,"
             "\"seconds\":%.2f,\"tasks_per_s\":%.0f,"
             "\"client_peak_beyond_arrays_mib\":%.1f,\"client_arrays_mib\":%.1f,"

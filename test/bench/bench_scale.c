@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "proc_memory.h"
 
 static int s_workers;
 
@@ -85,40 +86,6 @@ s_cpu_seconds (const char *pid)
         != 2)
         return -1;
     return (double)(utime + stime) / (double)sysconf (_SC_CLK_TCK);
-}
-
-/*  Resets the peak resident memory (VmHWM) of PID to what it holds now:
-    the head's start (Argon2 takes 64 MiB) is not the pool's. */
-static void
-s_reset_peak (const char *pid)
-{
-    char path[64];
-    snprintf (path, sizeof path, "/proc/%s/clear_refs", pid);
-    FILE *f = fopen (path, "w");
-    if (f) {
-        fputs ("5", f);
-        fclose (f);
-    }
-}
-
-/* A field of /proc/PID/status in KiB ("VmHWM"), or -1. */
-static long
-s_status_kib (const char *pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%s/status", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    long kib = -1;
-    size_t len = strlen (field);
-    while (fgets (line, sizeof line, f))
-        if (strncmp (line, field, len) == 0 && line[len] == ':') {
-            kib = atol (line + len + 1);
-            break;
-        }
-    fclose (f);
-    return kib;
 }
 
 /*  Files in dir and the latest time (ns) written in them. */
@@ -315,7 +282,7 @@ main (int argc, char **argv)
     opt.connect_timeout = 30;
 
     if (head_pid)
-        s_reset_peak (head_pid);
+        proc_reset_peak (head_pid);
     pool_t *pool = NULL;
     double t0 = s_now ();
     int rc = pool_open (&pool, &opt);
@@ -338,7 +305,7 @@ main (int argc, char **argv)
         s_emit ("update_ms", update_ms, "ms");
     rc = s_noop (pool, n, reps, head_pid);
     if (head_pid)
-        s_emit ("head_rss_mib", s_status_kib (head_pid, "VmHWM") / 1024.0, "MiB");
+        s_emit ("head_rss_mib", proc_status_kib (head_pid, "VmHWM") / 1024.0, "MiB");
     alarm (30);
     pool_close (&pool);
     return rc < 0 || update_ms < 0 ? 1 : 0;
