@@ -147,8 +147,10 @@ s_window (pool_t *pool, size_t count, bool stream)
 {
     if (stream || count <= POOL_WINDOW)
         return POOL_WINDOW;
-    int workers = pool_workers_count (pool);
-    size_t window = workers > 0 ? (size_t)workers * POOL_WINDOW_PER_WORKER : 0;
+    proto_status_t status;
+    size_t window = pool_status (pool, &status) == 0
+                        ? (size_t)status.pool_workers * POOL_WINDOW_PER_WORKER
+                        : 0;
     if (window < POOL_WINDOW)
         window = POOL_WINDOW;
     return window < POOL_WINDOW_MAX ? window : POOL_WINDOW_MAX;

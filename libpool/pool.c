@@ -115,38 +115,6 @@ s_connect (proto_link_t **link, const char *server, const proto_keys_t *keys,
     return rc;
 }
 
-/* STATUS_REQ, then STATUS: 0 with the counts in *counts (its text is
-   not kept), or <0. */
-static int
-s_status (pool_t *self, proto_status_t *counts)
-{
-    proto_msg_t msg, reply;
-    proto_msg_init (&msg, PROTO_STATUS_REQ);
-    proto_msg_init (&reply, 0);
-    if (self->has_pool)
-        proto_msg_set_pool (&msg, self->pool_id);
-    int rc = pool_session_send (self, &msg);
-    if (rc)
-        goto cleanup;
-    rc = pool_wait (self, PROTO_STATUS, &reply, zclock_mono () + self->connect_ms);
-    if (rc == POOL_ETIMEOUT)
-        rc = pool_fail (self, POOL_ETIMEOUT,
-                        "the head did not answer STATUS_REQ within %.1f s",
-                        (double)self->connect_ms / 1000.0);
-    if (rc)
-        goto cleanup;
-    char reason[128];
-    if (proto_status_get (&reply, counts, reason, sizeof reason) != PROTO_OK) {
-        rc = pool_fail (self, POOL_EPROTO, "%s", reason);
-        goto cleanup;
-    }
-    counts->text = NULL; /* it goes with the reply */
-cleanup:
-    proto_msg_reset (&msg);
-    proto_msg_reset (&reply);
-    return rc;
-}
-
 /* Keeps what opening the pool again needs: 0 or POOL_ENOMEM. */
 static int
 s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib,
@@ -197,7 +165,7 @@ s_wait_workers (pool_t *self, int count, double timeout)
        when GPU memory is what is missing, say how much the cluster has. */
     uint64_t want = self->open.min_gpu_memory_mb * 1024 * 1024;
     proto_status_t status;
-    if (want && s_status (self, &status) == 0 && status.largest_gpu < want)
+    if (want && pool_status (self, &status) == 0 && status.largest_gpu < want)
         return pool_fail (self, POOL_ENOWORKERS,
                           "no worker has min_gpu_memory %.1f GiB: the largest GPU seen "
                           "has %.1f GiB (%llu GPU workers)",
@@ -508,7 +476,7 @@ pool_workers_count (pool_t *pool)
     if (!pool)
         return POOL_EINVAL;
     proto_status_t status;
-    int rc = s_status (pool, &status);
+    int rc = pool_status (pool, &status);
     return rc ? rc : s_clamp (status.pool_workers); /* ready for this pool */
 }
 
@@ -518,7 +486,7 @@ pool_nodes_count (pool_t *pool)
     if (!pool)
         return POOL_EINVAL;
     proto_status_t status;
-    int rc = s_status (pool, &status);
+    int rc = pool_status (pool, &status);
     return rc ? rc : s_clamp (status.nodes);
 }
 

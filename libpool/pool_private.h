@@ -138,6 +138,11 @@ int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     POOL_EFORGOTTEN. */
 int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline);
 
+/*  status.c: asks the head for its counts (STATUS_REQ, this pool's
+    ready workers among them) and waits up to connect_timeout: 0 with
+    *counts filled (its text NULL), or <0. */
+int pool_status (pool_t *self, proto_status_t *counts);
+
 /*  cancel.c: sends CANCEL for the pool's jobs with ids in [from, to): the
     head drops those queued and stops those running; no RESULT need
     follow (the caller gives those inputs POOL_ECANCELED itself).  0, or
