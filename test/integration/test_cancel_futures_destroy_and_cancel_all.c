@@ -43,9 +43,11 @@ s_cancel_and_destroy (pool_t *pool, const char *dir)
 {
     /* Runs that look at pool_worker_cancelled: a worker killed and
        replaced would make the barrier below wait for its successor. */
-    pool_future_t *polite = NULL, *stubborn = NULL;
-    H_CHECK (pool_submit (pool, (pool_bytes_t){ "60000c", 6 }, &polite) == 0, "submit");
-    H_CHECK (pool_submit (pool, (pool_bytes_t){ "60000c", 6 }, &stubborn) == 0, "submit");
+    pool_future_t *cancelled = NULL, *destroyed = NULL;
+    H_CHECK (pool_submit (pool, (pool_bytes_t){ "60000c", 6 }, &cancelled) == 0,
+             "submit");
+    H_CHECK (pool_submit (pool, (pool_bytes_t){ "60000c", 6 }, &destroyed) == 0,
+             "submit");
     /* One runs at least (the head may hand both to one worker, whose
        queue then holds the other); pool_poll takes in what the head
        says meanwhile. */
@@ -55,23 +57,23 @@ s_cancel_and_destroy (pool_t *pool, const char *dir)
     H_CHECK (cu_count (dir, "run-") >= 1, "the 60 s jobs did not start");
 
     double at = h_now ();
-    H_CHECK (pool_future_cancel (polite) == 0, "pool_future_cancel: %s",
+    H_CHECK (pool_future_cancel (cancelled) == 0, "pool_future_cancel: %s",
              pool_last_error (pool));
     pool_result_t r;
-    H_CHECK (pool_future_result (polite, &r) == 0 && r.status == POOL_ECANCELED,
+    H_CHECK (pool_future_result (cancelled, &r) == 0 && r.status == POOL_ECANCELED,
              "a cancelled future has POOL_ECANCELED at once (status %d)", r.status);
-    H_CHECK (pool_future_cancel (polite) == POOL_EINVAL
+    H_CHECK (pool_future_cancel (cancelled) == POOL_EINVAL
                  && strstr (pool_last_error (pool), "cancelled"),
              "cancelling twice: POOL_EINVAL with a reason, not '%s'",
              pool_last_error (pool));
-    pool_future_destroy (&stubborn); /* pending: cancels its job */
-    H_CHECK (stubborn == NULL, "pool_future_destroy must null the pointer");
+    pool_future_destroy (&destroyed); /* pending: cancels its job */
+    H_CHECK (destroyed == NULL, "pool_future_destroy must null the pointer");
     double took = s_workers_free_after (pool, at, "one");
     h_log ("both workers free %.3f s after cancelling two 60 s futures (grace %.1f s)",
            took, GRACE);
     H_CHECK (took <= h_timeout (GRACE + 0.5), "workers free only %.3f s after the cancel",
              took);
-    pool_future_destroy (&polite);
+    pool_future_destroy (&cancelled);
 
     pool_future_t *quick = NULL;
     H_CHECK (pool_submit (pool, (pool_bytes_t){ "0", 1 }, &quick) == 0, "submit");
