@@ -144,7 +144,6 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
     open->min_gpu_memory_mb
         = o->min_gpu_memory / (1024 * 1024) + (o->min_gpu_memory % (1024 * 1024) ? 1 : 0);
     open->cancel_grace_ms = (uint64_t)llround (o->cancel_grace * 1000.0);
-    self->cancel_grace_ms = (int64_t)open->cancel_grace_ms;
     self->progress = o->progress;
     self->progress_arg = o->progress_arg;
     self->progress_ms = (int64_t)llround (o->progress_interval * 1000.0);

@@ -82,7 +82,6 @@ struct pool {
     pool_progress_fn *progress;
     void *progress_arg;
     int64_t progress_ms;
-    int64_t cancel_grace_ms; /* options.cancel_grace */
     /* What it takes to open the pool again on a head that lost it
        (recover.c): the head restarted, or declared us dead. */
     char client_id[PROTO_ID_MAX + 1];
