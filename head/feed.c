@@ -66,6 +66,15 @@ s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
            && strcmp (worker->host, pool->client->host) == 0;
 }
 
+/*  Whether the worker may fetch the pool's big inputs from its client's
+    data endpoint (proto/direct.h): the client has one, and the worker has
+    not failed to reach it. */
+static bool
+s_reaches_client (const head_peer_t *worker, const head_pool_t *pool)
+{
+    return !worker->no_direct && pool->data_endpoint[0] && pool->client;
+}
+
 /*  Tells the client to send the record's inputs again as bytes (they are
     in its memory, which the worker cannot read); frees the record.  0, or
     -1 when memory is short (the record untouched). */
@@ -105,7 +114,9 @@ s_add (proto_msg_t *out, const head_job_t *job)
         entry->id = job->id + i;
         entry->attempt = job->attempt;
         entry->useq = job->useq;
-        entry->flags = job->shared ? PROTO_JOB_SHARED : 0;
+        entry->flags = !job->shared  ? 0
+                       : job->direct ? PROTO_JOB_DIRECT
+                                     : PROTO_JOB_SHARED;
         /* By reference: the record stays in the worker's in-flight list
            until its jobs are answered, so its inputs outlive the send; a
            big one goes as a shared copy of its frame (never copied in the
@@ -177,7 +188,12 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
         head_job_t *job = head_queue_pop_upto (&pool->pending, room);
         if (!job)
             break;
-        if (job->shared && !s_shares_memory (worker, pool)) {
+        /* A big input stays in its client: a worker on the same host maps
+           it, one elsewhere fetches it on the data plane; one that can do
+           neither gets the bytes through here. */
+        bool local = job->shared && s_shares_memory (worker, pool);
+        job->direct = job->shared && !local && s_reaches_client (worker, pool);
+        if (job->shared && !local && !job->direct) {
             if (s_resend (pool, &job, &resend, &resending)) {
                 head_queue_push_front (&pool->pending, job);
                 break;
@@ -370,21 +386,34 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             const void *data;
             size_t size;
             if (job.shared && entry->status == PROTO_CODE_RESEND) {
-                /* It could not read the client's memory: neither will it
-                   next time.  The client sends the input as bytes. */
-                if (!worker->no_shm)
+                /* It could not read the client's memory, or reach its data
+                   endpoint: neither will it next time.  The client sends
+                   the input as bytes. */
+                if (job.direct && !worker->no_direct)
+                    zsys_warning ("pool-head: worker %s cannot reach pool %llu's "
+                                  "client at %s; it gets big inputs through the head",
+                                  worker->id, (unsigned long long)pool->id,
+                                  pool->data_endpoint);
+                else if (!job.direct && !worker->no_shm)
                     zsys_warning ("pool-head: worker %s cannot read inputs in "
                                   "shared memory; it gets them as bytes",
                                   worker->id);
-                worker->no_shm = true;
+                if (job.direct)
+                    worker->no_direct = true;
+                else
+                    worker->no_shm = true;
                 reply->status = PROTO_CODE_RESEND;
                 pool->done--;
                 pool->submitted--;
             }
+            /* An output the worker put on the data plane goes on as its
+               reference: the client has the bytes already. */
             bool bad_ref = (entry->flags & PROTO_JOB_SHARED)
-                           && (!job.shared || reply->status != 0);
+                           && (!job.shared || job.direct || reply->status != 0);
             if ((entry->flags & PROTO_JOB_SHARED) && !bad_ref)
                 reply->flags = PROTO_JOB_SHARED;
+            if ((entry->flags & PROTO_JOB_DIRECT) && reply->status == 0)
+                reply->flags = PROTO_JOB_DIRECT;
             if (bad_ref) { /* only a shared input has a memfd to use */
                 static const char text[] = "the worker answered with a "
                                            "shared-memory reference it had no memory for";

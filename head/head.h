@@ -62,6 +62,7 @@ typedef struct head_job {
     char *cause;          /* why the last attempt failed, or NULL */
     int cause_code;       /* POOL_ECRASHED / POOL_ETIMEDOUT */
     bool shared;          /* the inputs are proto_shm_ref_t */
+    bool direct;          /* ... sent to its worker on the data plane */
     bool cancelled;       /* its client cancelled it while a worker held it:
                              its result is dropped, its worker's death not
                              charged to it (head/cancel.c) */
@@ -126,7 +127,8 @@ struct head_peer {
     uint64_t gpu_used;   /* bytes in use, as its node last
                             said; UINT64_MAX: unknown */
     bool has_gpu;
-    bool no_shm; /* failed to read a shared input */
+    bool no_shm;    /* failed to read a shared input */
+    bool no_direct; /* failed to reach its pool's client's data endpoint */
     head_worker_state_t state;
     head_pool_t *pool;
     head_queue_t inflight;
@@ -173,7 +175,10 @@ struct head_pool {
     uint8_t init_hash[PROTO_HASH_SIZE];
     uint32_t max_attempts;
     uint64_t job_timeout_ms;
-    uint64_t cancel_grace_ms; /* a cancelled run this long, then killed */
+    uint64_t cancel_grace_ms;             /* a cancelled run this long, then killed */
+    char data_endpoint[PROTO_ID_MAX + 1]; /* its client's (proto/direct.h),
+                                             or "" */
+    uint64_t direct_min;
     uint32_t min_workers;
     uint64_t min_gpu_memory; /* bytes */
     head_queue_t pending;
@@ -290,6 +295,7 @@ typedef struct {
     int64_t sent_us; /* when it was sent */
     bool cancelled;
     bool shared;
+    bool direct;
 } head_done_t;
 /*  Removes the job (id, attempt) from q without making a record of it (an
     answered job): 1 and what it was in *done, 0 when it is not there, -1

@@ -105,6 +105,7 @@ head_job_split (head_job_t *job, uint32_t n)
     rest->first = job->first + n;
     rest->cause_code = job->cause_code;
     rest->shared = job->shared;
+    rest->direct = job->direct;
     rest->cancelled = job->cancelled;
     rest->sent_us = job->sent_us;
     job->count = n;

@@ -102,12 +102,16 @@ head_members_assign (head_t *head, head_peer_t *worker, head_pool_t *pool)
     snprintf (assign.name, sizeof assign.name, "%s", pool->name);
     memcpy (assign.lib_hash, pool->lib_hash, PROTO_HASH_SIZE);
     memcpy (assign.init_hash, pool->init_hash, PROTO_HASH_SIZE);
+    snprintf (assign.data_endpoint, sizeof assign.data_endpoint, "%s",
+              pool->data_endpoint);
+    assign.direct_min = pool->direct_min;
     proto_assign_set (&msg, &assign);
     head_send (head, worker, &msg);
     proto_msg_reset (&msg);
     head_members_join (worker, pool);
     worker->state = WORKER_LOADING;
     worker->useq_sent = 0;
+    worker->no_direct = false; /* another client, maybe reachable */
 }
 
 void

@@ -153,6 +153,7 @@ head_queue_done (head_queue_t *q, uint64_t id, uint32_t attempt, head_done_t *do
     done->sent_us = job->sent_us;
     done->cancelled = job->cancelled;
     done->shared = job->shared;
+    done->direct = job->direct;
     if (job->count == 1) {
         s_unlink (q, prev, job);
         head_job_destroy (&job);

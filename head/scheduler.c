@@ -98,6 +98,8 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->max_attempts = open.max_attempts;
     pool->job_timeout_ms = open.job_timeout_ms;
     pool->cancel_grace_ms = open.cancel_grace_ms;
+    snprintf (pool->data_endpoint, sizeof pool->data_endpoint, "%s", open.data_endpoint);
+    pool->direct_min = open.direct_min;
     pool->min_workers = open.min_workers;
     pool->min_gpu_memory = open.min_gpu_memory_mb * 1024 * 1024;
     pool->forward_output = open.forward_output;

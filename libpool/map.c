@@ -190,6 +190,7 @@ s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *
     run->started_ms = zclock_mono ();
     run->progress_at = run->started_ms + pool->progress_ms;
     pool_shared_init (&run->shared);
+    run->shared.direct = pool->direct;
     if (next) {
         run->seen = calloc (STREAM_WORDS, sizeof *run->seen);
         run->held = calloc (POOL_STREAM_SPAN, sizeof *run->held);
@@ -316,7 +317,11 @@ s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
     int rc;
     if (job->status == 0 && (job->flags & PROTO_JOB_SHARED))
         rc = s_result_shared (run, &r, (size_t)index, data, size);
-    else {
+    else if (job->status == 0 && (job->flags & PROTO_JOB_DIRECT)) {
+        pool_shared_release (&run->shared, index);
+        rc = pool_result_direct (run->pool ? run->pool->direct : NULL, &r, (size_t)index,
+                                 job, data, size);
+    } else {
         pool_shared_release (&run->shared, index);
         rc = *frame ? pool_result_frame (&r, (size_t)index, job->status, frame)
                     : pool_result_fill (&r, (size_t)index, job->status, data, size);
@@ -470,8 +475,16 @@ s_run_submit (pool_run_t *run)
                 continue;
             }
             const pool_bytes_t *input = &run->inputs[next];
-            int admit = pool_shared_admits (&run->shared, input->size, pool->shared_min,
-                                            pool->shared_off || !pool->host[0]);
+            /* A big input stays here, in a memfd: workers on this host map
+               it, others fetch it from the data endpoint. */
+            bool local = pool->host[0] && pool->shared_min;
+            size_t min = !pool->direct ? pool->shared_min
+                         : local && pool->shared_min < pool->direct_min
+                             ? pool->shared_min
+                             : pool->direct_min;
+            int admit
+                = pool_shared_admits (&run->shared, input->size, min,
+                                      pool->shared_off || (!local && !pool->direct));
             if (admit == 0) { /* wait for a shared input to come back */
                 stalled = true;
                 break;
@@ -678,6 +691,7 @@ s_iter_stop (pool_iter_t *iter)
     if (pool->run == &iter->run)
         pool->run = NULL;
     iter->run.pool = NULL;
+    pool_shared_detach (&iter->run.shared); /* the pool may go first */
 }
 
 /* Lets go of the pool for good. */

@@ -22,6 +22,7 @@ pool_options_default (pool_options_t *options)
     options->progress_interval = 0.5;
     options->forward_output = 1;
     options->cancel_grace = 1.0;
+    options->direct_min = (size_t)64 << 10;
 }
 
 const char *

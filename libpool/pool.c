@@ -148,6 +148,22 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
     self->progress_arg = o->progress_arg;
     self->progress_ms = (int64_t)llround (o->progress_interval * 1000.0);
     open->forward_output = o->forward_output != 0;
+    /* The data endpoint: without one, big payloads go through the head
+       as before (said once, since it costs speed). */
+    self->direct_min = o->direct_min;
+    if (self->direct_min) {
+        char why[192];
+        self->direct = pool_direct_new (server, &self->keys, why, sizeof why);
+        if (self->direct) {
+            snprintf (open->data_endpoint, sizeof open->data_endpoint, "%s",
+                      pool_direct_endpoint (self->direct));
+            open->direct_min = self->direct_min;
+        } else
+            fprintf (stderr,
+                     "libpool: no data endpoint (%s): big inputs and outputs go "
+                     "through the head\n",
+                     why);
+    }
     self->output = o->output;
     self->output_arg = o->output_arg;
     return 0;
@@ -445,6 +461,7 @@ pool_close (pool_t **pool)
         pool_iter_orphan (self->iter);
     pool_futures_orphan (self);
     s_disconnect (self);
+    pool_direct_destroy (&self->direct);
     if (self->local) {
         self->local = false;
         pool_local_release ();

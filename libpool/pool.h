@@ -132,6 +132,14 @@ typedef struct {
        with pool_worker_cancelled) before its node kills it and starts a
        fresh one.  Default 1. */
     double cancel_grace;
+    /* Inputs and outputs of at least this many bytes travel between this
+       client and a worker on another host directly, encrypted once, never
+       through the head (DESIGN.md section 13): the pool serves them on a
+       data endpoint of its own, on the address it reaches the head from
+       ($DCPOOL_DATA_ADDRESS: another to advertise, behind a NAT).  A
+       worker that cannot reach it gets them through the head.  Default
+       64 KiB; 0: always through the head. */
+    size_t direct_min;
     /* more fields may follow; always start from pool_options_default */
 } pool_options_t;
 

@@ -9,6 +9,7 @@
 #ifndef DCPOOL_POOL_PRIVATE_H
 #define DCPOOL_POOL_PRIVATE_H
 
+#include "direct_server.h"
 #include "pool.h"
 #include "proto/link.h"
 #include "proto/msg.h"
@@ -103,6 +104,9 @@ struct pool {
     char host[PROTO_ID_MAX + 1]; /* host key; "" shares nothing */
     size_t shared_min;           /* options.shared_memory_min */
     bool shared_off;             /* it failed or did not pay: bytes */
+    /* Big inputs and outputs to and from workers elsewhere (direct_server.h) */
+    pool_direct_t *direct;       /* the data endpoint, or NULL: through the head */
+    size_t direct_min;           /* options.direct_min */
     pool_output_line_fn *output; /* options.output, or NULL: stderr */
     void *output_arg;
     int64_t spin_us;     /* options.spin_wait (session.c) */

@@ -1,6 +1,7 @@
 /*  libpool/results.c - a pool_result_t built from a RESULT entry. */
 #include "results.h"
 #include "pool_private.h"
+#include "proto/shm.h"
 #include "values.h"
 
 #include <stdlib.h>
@@ -51,6 +52,23 @@ pool_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **fr
             return 0;
     }
     return pool_result_fill (r, index, status, zframe_data (*frame), size);
+}
+
+int
+pool_result_direct (pool_direct_t *direct, pool_result_t *r, size_t index,
+                    const proto_job_t *job, const void *ref, size_t size)
+{
+    proto_shm_ref_t out;
+    zframe_t *frame = NULL;
+    if (direct && proto_shm_ref_decode (ref, size, &out) == 0
+        && pool_direct_take (direct, job->id, job->attempt, out.size, &frame) == 0) {
+        int rc = pool_result_frame (r, index, 0, &frame);
+        zframe_destroy (&frame);
+        return rc;
+    }
+    return pool_result_error (r, index, POOL_EIO,
+                              "the worker's output did not reach this client's data "
+                              "endpoint");
 }
 
 int

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "direct_server.h"
 #include "pool.h"
 
 /*  Frees the value (however the pool holds it) and the error text, and
@@ -24,6 +25,12 @@ int pool_result_fill (pool_result_t *r, size_t index, int32_t status, const void
     keeps the frame (*frame taken), a small one is copied. */
 int pool_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **frame);
 
+/*  The output a worker put at the pool's data endpoint (direct, or NULL)
+    for the entry job, whose payload ref[size] names its size: the value
+    keeps the frame it arrived in.  Should it not be there, the result is
+    POOL_EIO saying so.  0 or POOL_ENOMEM. */
+int pool_result_direct (pool_direct_t *direct, pool_result_t *r, size_t index,
+                        const proto_job_t *job, const void *ref, size_t size);
 /*  A result with status code and text (or pool_strerror (code) when NULL)
     as its error: 0 or POOL_ENOMEM. */
 int pool_result_error (pool_result_t *r, size_t index, int code, const char *text);

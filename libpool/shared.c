@@ -18,8 +18,18 @@ pool_shared_init (pool_shared_t *self)
 }
 
 void
+pool_shared_detach (pool_shared_t *self)
+{
+    for (size_t i = 0; self->direct && i < POOL_SHARED_MAX; i++)
+        if (self->slots[i].fd >= 0)
+            pool_direct_withdraw (self->direct, self->slots[i].key);
+    self->direct = NULL;
+}
+
+void
 pool_shared_free (pool_shared_t *self)
 {
+    pool_shared_detach (self);
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
         if (self->slots[i].fd >= 0)
             close (self->slots[i].fd);
@@ -65,7 +75,12 @@ pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
         return POOL_EIO;
     slot->index = index;
     slot->fd = fd;
+    slot->key = where.ino;
     slot->size = input.size;
+    /* A worker elsewhere fetches it from the data endpoint; should the
+       offer fail, that worker answers RESEND and gets the bytes. */
+    if (self->direct)
+        pool_direct_offer (self->direct, where.ino, fd, input.size);
     proto_shm_ref_encode (&where, slot->ref);
     self->used++;
     self->bytes += input.size;
@@ -84,6 +99,8 @@ pool_shared_ref (const pool_shared_t *self, uint64_t index)
 static void
 s_release (pool_shared_t *self, pool_shared_slot_t *slot)
 {
+    if (self->direct)
+        pool_direct_withdraw (self->direct, slot->key);
     close (slot->fd);
     slot->fd = -1;
     self->used--;

@@ -12,6 +12,7 @@
 #ifndef DCPOOL_LIBPOOL_SHARED_H
 #define DCPOOL_LIBPOOL_SHARED_H
 
+#include "direct_server.h"
 #include "pool.h"
 #include "proto/shm.h"
 
@@ -25,6 +26,7 @@
 typedef struct {
     uint64_t index; /* the input's index in its map */
     int fd;         /* the memfd; -1: slot free */
+    uint64_t key;   /* its inode: what the data endpoint serves it as */
     size_t size;
     uint8_t ref[PROTO_SHM_REF_SIZE];
 } pool_shared_slot_t;
@@ -35,16 +37,23 @@ typedef struct {
     size_t bytes;     /* their sizes */
     uint64_t *resend; /* indexes to send again as bytes */
     size_t nresend, resend_cap;
-    size_t sent;    /* inputs sent by reference */
-    size_t bounced; /* ... that came back PROTO_CODE_RESEND */
+    size_t sent;           /* inputs sent by reference */
+    size_t bounced;        /* ... that came back PROTO_CODE_RESEND */
+    pool_direct_t *direct; /* the pool's data endpoint (borrowed), which
+                              serves every memfd here to workers on other
+                              hosts; NULL: none */
 } pool_shared_t;
 
 void pool_shared_init (pool_shared_t *self);
 /*  Closes every memfd; forgets the resend list. */
 void pool_shared_free (pool_shared_t *self);
+/*  The pool goes: its data endpoint stops serving these inputs and is
+    forgotten. */
+void pool_shared_detach (pool_shared_t *self);
 
-/*  Whether an input of size bytes may go by reference now: 1 yes, 0 not
-    now (a slot must free up first), -1 never (send the bytes). */
+/*  Whether an input of size bytes may go by reference now (min: the
+    smallest that may, 0 for none; off: none may): 1 yes, 0 not now (a
+    slot must free up first), -1 never (send the bytes). */
 int pool_shared_admits (const pool_shared_t *self, size_t size, size_t min, bool off);
 /*  Copies the input into a new memfd: 0 with *ref (PROTO_SHM_REF_SIZE
     bytes, valid until the slot is released), or <0 (send the bytes). */

@@ -302,3 +302,9 @@ worker_link_head_epoch (const worker_link_t *self)
 {
     return self->head_epoch;
 }
+
+const proto_keys_t *
+worker_link_keys (const worker_link_t *self)
+{
+    return &self->keys;
+}

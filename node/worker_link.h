@@ -107,5 +107,7 @@ void worker_link_expire (worker_link_t *self);
 int worker_link_heartbeat_ms (const worker_link_t *self);
 int worker_link_liveness (const worker_link_t *self);
 uint64_t worker_link_head_epoch (const worker_link_t *self);
+/*  The keys start_node handed down (the data plane uses them too). */
+const proto_keys_t *worker_link_keys (const worker_link_t *self);
 
 #endif

@@ -23,6 +23,8 @@ struct worker_load {
     char pool_name[128];
     uint64_t pool_epoch;     /* the head that assigned our pool */
     uint64_t job_timeout_ms; /* 0, or SIGALRM ends the process (worker_run.c) */
+    char data_endpoint[PROTO_ID_MAX + 1]; /* the pool's client's, or "" */
+    uint64_t direct_min;
     uint8_t lib_hash[PROTO_HASH_SIZE];
     uint8_t init_hash[PROTO_HASH_SIZE];
     bool lib_pending; /* BLOCK_GET sent, BLOCK awaited */
@@ -192,6 +194,9 @@ s_take_back (worker_load_t *self, const proto_assign_t *assign)
     self->pool = assign->pool;
     self->pool_epoch = worker_link_head_epoch (self->link);
     self->job_timeout_ms = assign->job_timeout_ms;
+    snprintf (self->data_endpoint, sizeof self->data_endpoint, "%s",
+              assign->data_endpoint);
+    self->direct_min = assign->direct_min;
     return s_ready (self, 0, NULL);
 }
 
@@ -217,6 +222,9 @@ worker_load_assign (worker_load_t *self, const proto_msg_t *msg)
         return s_ready (self, PROTO_CODE_ELIBRARY, reason);
     snprintf (self->pool_name, sizeof self->pool_name, "%s", assign.name);
     self->job_timeout_ms = assign.job_timeout_ms;
+    snprintf (self->data_endpoint, sizeof self->data_endpoint, "%s",
+              assign.data_endpoint);
+    self->direct_min = assign.direct_min;
     memcpy (self->lib_hash, assign.lib_hash, PROTO_HASH_SIZE);
     memcpy (self->init_hash, assign.init_hash, PROTO_HASH_SIZE);
     zsys_info ("worker %s: assigned pool %" PRIu64 " (%s)", self->id, self->pool,
@@ -321,6 +329,13 @@ uint64_t
 worker_load_job_timeout_ms (const worker_load_t *self)
 {
     return self->job_timeout_ms;
+}
+
+const char *
+worker_load_data_endpoint (const worker_load_t *self, uint64_t *direct_min)
+{
+    *direct_min = self->direct_min;
+    return self->data_endpoint;
 }
 
 worker_host_t *

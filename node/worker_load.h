@@ -67,6 +67,9 @@ bool worker_load_serves (const worker_load_t *self, uint64_t pool);
 uint64_t worker_load_pool (const worker_load_t *self);
 /*  The pool's job_timeout in ms (0: none). */
 uint64_t worker_load_job_timeout_ms (const worker_load_t *self);
+/*  The pool's client's data endpoint ("" when it has none), and in
+ *direct_min the size from which outputs go there (proto/direct.h). */
+const char *worker_load_data_endpoint (const worker_load_t *self, uint64_t *direct_min);
 /*  The loaded library (NULL unless READY, or after worker_load_unload). */
 worker_host_t *worker_load_host (worker_load_t *self);
 /*  The last update applied to the loaded instance (0: none), and its

@@ -65,6 +65,7 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
         action->attempt = batch->msg.jobs[i].attempt;
         action->seq = batch->msg.jobs[i].useq;
         action->shared = (batch->msg.jobs[i].flags & PROTO_JOB_SHARED) != 0;
+        action->direct = (batch->msg.jobs[i].flags & PROTO_JOB_DIRECT) != 0;
         action->batch = batch;
         action->arrived_us = arrived_us;
         proto_msg_payload (&batch->msg, i, &action->data, &action->size);

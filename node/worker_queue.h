@@ -27,6 +27,8 @@ typedef struct worker_action {
     uint64_t id;           /* JOB */
     uint32_t attempt;      /* JOB */
     bool shared;           /* JOB: data is a proto_shm_ref_t of the input */
+    bool direct;           /* JOB: ... of an input at the client's data
+                              endpoint (proto/direct.h) */
     zframe_t *frame;       /* UPDATE: its bytes; owned */
     worker_batch_t *batch; /* JOB: the message its input lives in */
     const void *data;      /* JOB: its input, inside batch */

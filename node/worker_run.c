@@ -2,6 +2,7 @@
     See worker_run.h. */
 #include "worker_run.h"
 #include "pool.h"
+#include "worker_data.h"
 #include "shm.h"
 #include "views.h"
 
@@ -25,6 +26,7 @@ struct worker_run {
     struct pool_output output; /* the current job's, reused */
     void *aligned;             /* 16-byte aligned copy of a misaligned input */
     size_t aligned_cap;
+    worker_data_t *data; /* the data plane (proto/direct.h) */
 };
 
 worker_run_t *
@@ -43,6 +45,9 @@ worker_run_new (const char *id, pool_worker_ctx_t *ctx, node_scoreboard_t *board
     self->results = results;
     self->link = link;
     self->output.sink_fd = -1;
+    self->data = worker_data_new (id, worker_link_keys (link));
+    if (!self->data)
+        worker_run_destroy (&self);
     return self;
 }
 
@@ -52,6 +57,7 @@ worker_run_destroy (worker_run_t **self)
     if (!*self)
         return;
     free ((*self)->aligned);
+    worker_data_destroy (&(*self)->data);
     worker_output_free (&(*self)->output);
     free (*self);
     *self = NULL;
@@ -153,6 +159,61 @@ s_open_shared (worker_run_t *self, const worker_action_t *action, shared_input_t
                : 1;
 }
 
+/*  Fetches an input from the client's data endpoint: 0 with *input; 1
+    after answering the job PROTO_CODE_RESEND (the client then sends the
+    bytes through the head, which sends this worker no more such inputs);
+    -1 when that answer failed. */
+static int
+s_fetch_direct (worker_run_t *self, const worker_action_t *action, pool_bytes_t *input)
+{
+    uint64_t direct_min;
+    const char *endpoint = worker_load_data_endpoint (self->load, &direct_min);
+    proto_shm_ref_t ref;
+    char why[256];
+    const void *data = NULL;
+    if (proto_shm_ref_decode (action->data, action->size, &ref))
+        snprintf (why, sizeof why, "malformed reference");
+    else if (!endpoint[0])
+        snprintf (why, sizeof why, "the pool's client named no data endpoint");
+    else if (worker_data_fetch (self->data, endpoint, ref.ino, ref.size, &data, why,
+                                sizeof why)
+             == 0) {
+        *input = (pool_bytes_t){ data, (size_t)ref.size };
+        return 0;
+    }
+    zsys_warning ("worker %s: job %" PRIu64 ": cannot fetch its input: %s", self->id,
+                  action->id, why);
+    proto_job_t job
+        = { .id = action->id, .attempt = action->attempt, .status = PROTO_CODE_RESEND };
+    return worker_results_add (self->results, worker_load_pool (self->load), &job, why,
+                               strlen (why))
+               ? -1
+               : 1;
+}
+
+/*  Puts a big output at the client's data endpoint when the pool has one:
+    true with *ref (the RESULT's payload), false when it goes as bytes
+    (too small, no endpoint, or the put failed: logged). */
+static bool
+s_put_direct (worker_run_t *self, const worker_action_t *action, const void *data,
+              size_t size, uint8_t ref[PROTO_SHM_REF_SIZE])
+{
+    uint64_t direct_min;
+    const char *endpoint = worker_load_data_endpoint (self->load, &direct_min);
+    if (!endpoint[0] || !direct_min || size < direct_min)
+        return false;
+    char why[256];
+    if (worker_data_put (self->data, endpoint, action->id, action->attempt, data, size,
+                         why, sizeof why)) {
+        zsys_warning ("worker %s: job %" PRIu64 ": output goes through the head: %s",
+                      self->id, action->id, why);
+        return false;
+    }
+    proto_shm_ref_t out = { .pid = (uint32_t)getpid (), .size = size };
+    proto_shm_ref_encode (&out, ref);
+    return true;
+}
+
 /*  The input as user code sees it: read in place from the JOB message,
     where a packed one may sit at any offset; user code may cast
     input.data to a double *, so it always gets 16-byte aligned bytes
@@ -242,7 +303,11 @@ s_run_job (worker_run_t *self, const worker_action_t *action)
     }
     worker_output_reset (&self->output, shared.fd);
     pool_bytes_t input = { shared.data, shared.ref.size };
-    if (!action->shared && s_aligned_input (self, action, &input))
+    if (action->direct) {
+        int rc = s_fetch_direct (self, action, &input);
+        if (rc)
+            return rc < 0 ? -1 : 0;
+    } else if (!action->shared && s_aligned_input (self, action, &input))
         return -1;
     node_scoreboard_enter (self->board, pool, action->id, action->attempt);
     if (node_scoreboard_cancelled (self->board)) {
@@ -285,6 +350,12 @@ s_run_job (worker_run_t *self, const worker_action_t *action)
             data = ref;
             size = sizeof ref;
             job.flags = PROTO_JOB_SHARED;
+        } else if (shared.fd < 0 && size
+                   && s_put_direct (self, action, data, size, ref)) {
+            /* The client has it: the RESULT names it. */
+            data = ref;
+            size = sizeof ref;
+            job.flags = PROTO_JOB_DIRECT;
         }
     } else {
         job.status = PROTO_CODE_EJOB;

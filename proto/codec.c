@@ -43,6 +43,22 @@ s_put_le32 (uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/*  Packs key with a bin of the u32 little-endian indexes of the jobs that
+    have flag (count of them), ascending. */
+static void
+s_pack_marks (msgpack_packer *pk, msgpack_sbuffer *sbuf, const proto_msg_t *self,
+              const char *key, uint32_t flag, size_t count)
+{
+    s_pack_key (pk, key);
+    msgpack_pack_bin (pk, count * 4);
+    for (size_t i = 0; i < self->njobs; i++)
+        if (self->jobs[i].flags & flag) {
+            uint8_t index[4];
+            s_put_le32 (index, (uint32_t)i);
+            msgpack_sbuffer_write (sbuf, (const char *)index, sizeof index);
+        }
+}
+
 static uint64_t
 s_get_le64 (const uint8_t *p)
 {
@@ -140,9 +156,11 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         self->nborrowed = 0;
         self->frames = owned;
     }
-    size_t shared = 0;
-    for (size_t i = 0; (self->present & PROTO_F_JOBS) && i < self->njobs; i++)
+    size_t shared = 0, direct = 0;
+    for (size_t i = 0; (self->present & PROTO_F_JOBS) && i < self->njobs; i++) {
         shared += (self->jobs[i].flags & PROTO_JOB_SHARED) != 0;
+        direct += (self->jobs[i].flags & PROTO_JOB_DIRECT) != 0;
+    }
     /* Payload frames over PROTO_PIECE_MAX, as they will go on the wire:
        the packed frame, or one frame per payload. */
     size_t wire = pack ? 1 : frames, big = 0;
@@ -154,7 +172,7 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         big += size > PROTO_PIECE_MAX;
     }
     msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0)
-                               + (shared ? 1 : 0) + (big ? 1 : 0));
+                               + (shared ? 1 : 0) + (direct ? 1 : 0) + (big ? 1 : 0));
     s_pack_key (&pk, "v");
     msgpack_pack_uint32 (&pk, PROTO_VERSION);
     s_pack_key (&pk, "t");
@@ -222,16 +240,10 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
             msgpack_sbuffer_write (&sbuf, (const char *)entry, sizeof entry);
         }
     }
-    if (shared) {
-        s_pack_key (&pk, "m");
-        msgpack_pack_bin (&pk, shared * 4);
-        for (size_t i = 0; i < self->njobs; i++)
-            if (self->jobs[i].flags & PROTO_JOB_SHARED) {
-                uint8_t index[4];
-                s_put_le32 (index, (uint32_t)i);
-                msgpack_sbuffer_write (&sbuf, (const char *)index, sizeof index);
-            }
-    }
+    if (shared)
+        s_pack_marks (&pk, &sbuf, self, "m", PROTO_JOB_SHARED, shared);
+    if (direct)
+        s_pack_marks (&pk, &sbuf, self, "d", PROTO_JOB_DIRECT, direct);
     if (big) {
         s_pack_key (&pk, "w");
         msgpack_pack_bin (&pk, big * 8);
@@ -387,7 +399,7 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key, const msgpack_obje
         return proto_msg_fail (reason, reason_size, PROTO_EMALFORMED,
                                "header key is not a one-letter string");
     char k = key->via.str.ptr[0];
-    if (k == 'z' || k == 'm' || k == 'w')
+    if (k == 'z' || k == 'm' || k == 'd' || k == 'w')
         return PROTO_OK; /* read once the jobs and frames are */
     static const char keys[] = "rinpscxhujk";
     const char *at = k ? strchr (keys, k) : NULL;
@@ -751,26 +763,30 @@ s_join (zmsg_t *msg, const msgpack_object *pieces, const proto_type_spec_t *spec
     return PROTO_OK;
 }
 
-/*  Reads "m", the ascending indexes of jobs whose payload is shared. */
+/*  Reads "m" or "d" (key), the ascending indexes of jobs whose payload is
+    a reference (proto/shm.h): flag PROTO_JOB_SHARED or PROTO_JOB_DIRECT.
+    A job cannot be both. */
 static int
-s_marks (proto_msg_t *self, const msgpack_object *marks, const proto_type_spec_t *spec,
-         char *reason, size_t reason_size)
+s_marks (proto_msg_t *self, const msgpack_object *marks, char key, uint32_t flag,
+         const proto_type_spec_t *spec, char *reason, size_t reason_size)
 {
     if (spec->frames != FR_JOBS || marks->type != MSGPACK_OBJECT_BIN
         || marks->via.bin.size == 0 || marks->via.bin.size % 4
         || marks->via.bin.size / 4 > self->njobs)
         return proto_msg_fail (reason, reason_size, PROTO_EMALFORMED,
-                               "%s: header field 'm' has a wrong type or length",
-                               spec->name);
+                               "%s: header field '%c' has a wrong type or length",
+                               spec->name, key);
     const uint8_t *p = (const uint8_t *)marks->via.bin.ptr;
     size_t count = marks->via.bin.size / 4;
     for (size_t i = 0; i < count; i++) {
         uint32_t index = s_get_le32 (p + 4 * i);
-        if (index >= self->njobs || (i && index <= s_get_le32 (p + 4 * (i - 1))))
+        if (index >= self->njobs || (i && index <= s_get_le32 (p + 4 * (i - 1)))
+            || (self->jobs[index].flags & (PROTO_JOB_SHARED | PROTO_JOB_DIRECT)))
             return proto_msg_fail (reason, reason_size, PROTO_EMALFORMED,
-                                   "%s: shared job indexes are not ascending jobs",
-                                   spec->name);
-        self->jobs[index].flags |= PROTO_JOB_SHARED;
+                                   "%s: '%c' job indexes are not ascending jobs, or "
+                                   "name a job marked already",
+                                   spec->name, key);
+        self->jobs[index].flags |= flag;
     }
     return PROTO_OK;
 }
@@ -856,7 +872,7 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_si
         goto cleanup;
     }
     /* Packed payloads: cut the one frame back into one per job. */
-    const msgpack_object *sizes = NULL, *marks = NULL, *pieces = NULL;
+    const msgpack_object *sizes = NULL, *marks = NULL, *directs = NULL, *pieces = NULL;
     for (uint32_t i = 0; i < map->size; i++) {
         const msgpack_object *key = &map->ptr[i].key;
         if (key->type != MSGPACK_OBJECT_STR || key->via.str.size != 1)
@@ -864,6 +880,7 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_si
         char k = key->via.str.ptr[0];
         const msgpack_object **slot = k == 'z'   ? &sizes
                                       : k == 'm' ? &marks
+                                      : k == 'd' ? &directs
                                       : k == 'w' ? &pieces
                                                  : NULL;
         if (!slot)
@@ -881,7 +898,12 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_si
             goto cleanup;
     }
     if (marks) {
-        rc = s_marks (self, marks, spec, reason, reason_size);
+        rc = s_marks (self, marks, 'm', PROTO_JOB_SHARED, spec, reason, reason_size);
+        if (rc != PROTO_OK)
+            goto cleanup;
+    }
+    if (directs) {
+        rc = s_marks (self, directs, 'd', PROTO_JOB_DIRECT, spec, reason, reason_size);
         if (rc != PROTO_OK)
             goto cleanup;
     }
@@ -921,11 +943,11 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_si
     }
     /* A shared payload is a reference, of its exact size.  (Payloads are
        walked in order: frames are found by a cursor.) */
-    for (size_t i = 0; marks && i < self->njobs; i++) {
+    for (size_t i = 0; (marks || directs) && i < self->njobs; i++) {
         const void *data;
         size_t size = 0;
         int found = proto_msg_payload (self, i, &data, &size);
-        if ((self->jobs[i].flags & PROTO_JOB_SHARED)
+        if ((self->jobs[i].flags & (PROTO_JOB_SHARED | PROTO_JOB_DIRECT))
             && (found || size != PROTO_SHM_REF_SIZE)) {
             rc = proto_msg_fail (reason, reason_size, PROTO_EMALFORMED,
                                  "%s: shared payload %zu is %zu bytes, not a reference",

@@ -28,7 +28,10 @@
                                nums: [max_attempts, job_timeout_ms,
                                       min_workers, min_gpu_memory_mb,
                                       pool id had before, its head's
-                                      epoch (0, 0 on a first open)]}
+                                      epoch (0, 0 on a first open),
+                                      cancel_grace_ms, forward_output,
+                                      direct_min],
+                               host: the client's data endpoint or none}
                     frames: [library bytes, init bytes]
                  <- POOL_READY {pool} | ERROR {code, text}
                  -> SUBMIT {pool, jobs: [{id}...]} frames: inputs
@@ -44,7 +47,8 @@
                  -> POOL_CLOSE {pool}
                  <- ERROR {pool, code, text}  (the pool failed: init, ...)
     worker       <- ASSIGN {pool, hash: [lib, init], text: name,
-                            nums: [job_timeout_ms]}   (also to a worker
+                            nums: [job_timeout_ms, direct_min],
+                            host: the client's data endpoint or none}   (also to a worker
                             that has those hashes loaded from before a
                             head restart: it answers WORKER_READY at once)
                  -> BLOCK_GET {hash}  <- BLOCK {hash} frame | ERROR
@@ -52,6 +56,9 @@
                  <- UPDATE {pool, seq} frame     (in seq order, before jobs
                                                   that need them)
                  <- JOB {pool, jobs: [{id, attempt, useq}...]} frames
+                    (an input marked PROTO_JOB_SHARED is in the client's
+                     memory, one marked PROTO_JOB_DIRECT at its data
+                     endpoint: proto/shm.h, proto/direct.h)
                  -> RESULT {pool, jobs: [{id, attempt, status}...]} frames
                  <- POOL_CLOSE {pool}: exit; the node starts a fresh worker
                  <- CANCEL {pool, nums: [from, to]}: drop queued jobs with
@@ -84,7 +91,7 @@
 
 #include "codes.h"
 
-#define PROTO_VERSION 4
+#define PROTO_VERSION 5
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */
@@ -194,6 +201,13 @@ typedef struct {
     RESULT the output.  On the wire: "m", a bin of the u32 little-endian
     indexes of such jobs, ascending. */
 #define PROTO_JOB_SHARED 1u
+
+/*  The payload is a proto_shm_ref_t too, but of bytes that travel on the
+    data plane (proto/direct.h): in JOB, an input the worker fetches from
+    its client's data endpoint; in RESULT, an output the worker put there
+    (only its size is set).  On the wire: "d", like "m".  A job is never
+    both. */
+#define PROTO_JOB_DIRECT 2u
 
 #define PROTO_JOB_WIRE_SIZE 24
 

@@ -4,6 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/*  The data endpoint a message names in its host field, and the size from
+    which payloads take it: an endpoint that is not "tcp://..." or a
+    direct_min of 0 means none. */
+static void
+s_data_endpoint (const proto_msg_t *msg, uint64_t min, char *endpoint,
+                 uint64_t *direct_min)
+{
+    endpoint[0] = 0;
+    *direct_min = 0;
+    if (!(msg->present & PROTO_F_HOST) || strncmp (msg->host, "tcp://", 6) != 0 || !min)
+        return;
+    snprintf (endpoint, PROTO_ID_MAX + 1, "%s", msg->host);
+    *direct_min = min;
+}
+
 int
 proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open)
 {
@@ -15,9 +30,11 @@ proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open)
     const uint64_t nums[]
         = { open->max_attempts,      open->job_timeout_ms, open->min_workers,
             open->min_gpu_memory_mb, open->previous_pool,  open->previous_epoch,
-            open->cancel_grace_ms,   open->forward_output };
+            open->cancel_grace_ms,   open->forward_output, open->direct_min };
     for (size_t i = 0; rc == PROTO_OK && i < sizeof nums / sizeof nums[0]; i++)
         rc = proto_msg_add_num (msg, nums[i]);
+    if (rc == PROTO_OK && open->data_endpoint[0])
+        rc = proto_msg_set_host (msg, open->data_endpoint);
     return rc;
 }
 
@@ -50,6 +67,8 @@ proto_pool_open_get (const proto_msg_t *msg, proto_pool_open_t *open, char *reas
     if (msg->nnums > 6 && msg->nums[6] <= 3600000)
         open->cancel_grace_ms = msg->nums[6];
     open->forward_output = msg->nnums > 7 ? msg->nums[7] != 0 : true;
+    s_data_endpoint (msg, msg->nnums > 8 ? msg->nums[8] : 0, open->data_endpoint,
+                     &open->direct_min);
     return PROTO_OK;
 }
 
@@ -152,6 +171,10 @@ proto_assign_set (proto_msg_t *msg, const proto_assign_t *assign)
         rc = proto_msg_set_text (msg, "%s", assign->name);
     if (rc == PROTO_OK)
         rc = proto_msg_add_num (msg, assign->job_timeout_ms);
+    if (rc == PROTO_OK)
+        rc = proto_msg_add_num (msg, assign->direct_min);
+    if (rc == PROTO_OK && assign->data_endpoint[0])
+        rc = proto_msg_set_host (msg, assign->data_endpoint);
     return rc;
 }
 
@@ -172,6 +195,8 @@ proto_assign_get (const proto_msg_t *msg, proto_assign_t *assign, char *reason,
     else
         proto_hash ("", 0, assign->init_hash);
     assign->job_timeout_ms = msg->nnums > 0 ? msg->nums[0] : 0;
+    s_data_endpoint (msg, msg->nnums > 1 ? msg->nums[1] : 0, assign->data_endpoint,
+                     &assign->direct_min);
     return PROTO_OK;
 }
 

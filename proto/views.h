@@ -19,16 +19,21 @@ typedef struct {
     char name[PROTO_ID_MAX + 1]; /* library's file name */
     uint8_t lib_hash[PROTO_HASH_SIZE];
     uint8_t init_hash[PROTO_HASH_SIZE];
-    uint32_t max_attempts;      /* 1..1000; 3 when out of range */
-    uint64_t job_timeout_ms;    /* 0: none */
-    uint32_t min_workers;       /* 0..100000; 1 when out of range */
-    uint64_t min_gpu_memory_mb; /* 0: any worker, CPU included */
-    uint64_t previous_pool;     /* opened again after a head restart: */
-    uint64_t previous_epoch;    /* the pool and head it had; else 0, 0 */
-    uint64_t cancel_grace_ms;   /* a cancelled run this long, then killed;
-                                   1000 when absent, at most 3600000 */
-    bool forward_output;        /* workers' output goes to the client;
-                                   true when absent */
+    uint32_t max_attempts;                /* 1..1000; 3 when out of range */
+    uint64_t job_timeout_ms;              /* 0: none */
+    uint32_t min_workers;                 /* 0..100000; 1 when out of range */
+    uint64_t min_gpu_memory_mb;           /* 0: any worker, CPU included */
+    uint64_t previous_pool;               /* opened again after a head restart: */
+    uint64_t previous_epoch;              /* the pool and head it had; else 0, 0 */
+    uint64_t cancel_grace_ms;             /* a cancelled run this long, then killed;
+                                             1000 when absent, at most 3600000 */
+    bool forward_output;                  /* workers' output goes to the client;
+                                             true when absent */
+    char data_endpoint[PROTO_ID_MAX + 1]; /* "tcp://addr:port" the client
+                                   serves big payloads on (proto/direct.h),
+                                   or "": none */
+    uint64_t direct_min;                  /* payloads this big take the data plane; 0 with
+                                             no endpoint */
 } proto_pool_open_t;
 
 int proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open);
@@ -81,7 +86,9 @@ typedef struct {
     char name[PROTO_ID_MAX + 1]; /* library's file name */
     uint8_t lib_hash[PROTO_HASH_SIZE];
     uint8_t init_hash[PROTO_HASH_SIZE];
-    uint64_t job_timeout_ms; /* 0: none */
+    uint64_t job_timeout_ms;              /* 0: none */
+    char data_endpoint[PROTO_ID_MAX + 1]; /* the client's, or "" */
+    uint64_t direct_min;                  /* 0 with no endpoint */
 } proto_assign_t;
 
 int proto_assign_set (proto_msg_t *msg, const proto_assign_t *assign);

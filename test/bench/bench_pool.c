@@ -3,7 +3,7 @@
     bench_pool MEASURE -s HOST:PORT -l LIBRARY [-r PASSWORD] [--insecure]
                [-n N] [--reps R] [--size BYTES] [--label NAME]
                [--start-node PATH] [--timeout SECONDS] [--as MEASURE]
-               [--no-shared-memory] [--spin-wait SECONDS]
+               [--no-shared-memory] [--no-direct] [--spin-wait SECONDS]
 
     --spin-wait sets pool_options_t.spin_wait (default: the library's).
     The password may come from DCPOOL_PASSWORD.  LIBRARY is bench_worker.so.
@@ -24,7 +24,9 @@
       bw        one input of BYTES (default 64 MiB) echoed back:
                 GB/s = (BYTES in + BYTES out) / seconds, 1 GB = 1e9 bytes;
                 --no-shared-memory sends it through the head and sockets
-                even to workers on this host (shared_memory_min = 0)
+                even to workers on this host (shared_memory_min = 0): on
+                the data plane, or with --no-direct (direct_min = 0)
+                through the head
       ms        map of N jobs that each busy-wait 1 ms: efficiency = jobs/s
                 over the ideal (workers x 1000 jobs/s); also ms_jobs_per_s
       recovery  starts a second node (--start-node, 2 CPU workers), runs a
@@ -514,6 +516,7 @@ main (int argc, char **argv)
             { "timeout", required_argument, NULL, 'T' },
             { "as", required_argument, NULL, 'A' },
             { "no-shared-memory", no_argument, NULL, 'M' },
+            { "no-direct", no_argument, NULL, 'D' },
             { "spin-wait", required_argument, NULL, 'W' },
             { NULL, 0, NULL, 0 } };
     if (argc < 2) {
@@ -523,7 +526,7 @@ main (int argc, char **argv)
     }
     s_measure = argv[1];
     optind = 2;
-    int c, no_shm = 0;
+    int c, no_shm = 0, no_direct = 0;
     double spin_wait = -1;
     while ((c = getopt_long (argc, argv, "s:r:l:n:", longopts, NULL)) != -1) {
         switch (c) {
@@ -562,6 +565,9 @@ main (int argc, char **argv)
             break;
         case 'M':
             no_shm = 1;
+            break;
+        case 'D':
+            no_direct = 1;
             break;
         case 'W':
             spin_wait = atof (optarg);
@@ -609,6 +615,8 @@ main (int argc, char **argv)
     opt.insecure = insecure;
     if (no_shm)
         opt.shared_memory_min = 0;
+    if (no_direct)
+        opt.direct_min = 0;
     if (spin_wait >= 0)
         opt.spin_wait = spin_wait;
     opt.min_workers = 2;

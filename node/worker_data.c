@@ -1,0 +1,239 @@
+/*  node/worker_data.c - a worker's side of the data plane.  See
+    worker_data.h. */
+#include "worker_data.h"
+#include "direct.h"
+
+#include <czmq.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct worker_data {
+    const char *id;
+    proto_keys_t keys;
+    zsock_t *sock;     /* DEALER to endpoint, or NULL */
+    bool proven;       /* sock has had an answer: it is connected */
+    char endpoint[80]; /* what sock is connected to */
+    uint8_t *buffer;   /* the last input fetched, reused */
+    size_t buffer_cap;
+};
+
+worker_data_t *
+worker_data_new (const char *id, const proto_keys_t *keys)
+{
+    worker_data_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->id = id;
+    self->keys = *keys;
+    return self;
+}
+
+static void
+s_disconnect (worker_data_t *self)
+{
+    zsock_destroy (&self->sock); /* linger 0: whatever was in flight goes */
+    self->endpoint[0] = 0;
+    self->proven = false;
+}
+
+void
+worker_data_destroy (worker_data_t **self_p)
+{
+    worker_data_t *self = *self_p;
+    if (!self)
+        return;
+    s_disconnect (self);
+    free (self->buffer);
+    sodium_memzero (&self->keys, sizeof self->keys);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  The connection to endpoint, made when there is none or it goes
+    elsewhere: 0, or -1 with why. */
+static int
+s_connect (worker_data_t *self, const char *endpoint, char *why, size_t why_size)
+{
+    if (self->sock && streq (self->endpoint, endpoint))
+        return 0;
+    s_disconnect (self);
+    if (strlen (endpoint) >= sizeof self->endpoint) {
+        snprintf (why, why_size, "data endpoint name too long");
+        return -1;
+    }
+    self->sock = zsock_new (ZMQ_DEALER);
+    if (!self->sock) {
+        snprintf (why, why_size, "cannot make a socket");
+        return -1;
+    }
+    zsock_set_linger (self->sock, 0);
+    zsock_set_maxmsgsize (self->sock, (int64_t)PROTO_DIRECT_CHUNK + 4096);
+    if (proto_keys_apply_client (&self->keys, self->sock)
+        || zsock_connect (self->sock, "%s", endpoint)) {
+        snprintf (why, why_size, "cannot connect to %s", endpoint);
+        s_disconnect (self);
+        return -1;
+    }
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    return 0;
+}
+
+static int
+s_send (worker_data_t *self, const proto_direct_t *head, zframe_t **body)
+{
+    zmsg_t *msg = proto_direct_encode (head, body);
+    return msg && zmsg_send (&msg, self->sock) == 0 ? 0 : -1;
+}
+
+/*  The next answer, within ms: 0 with *head and *msg (the caller's, holding
+ *body), or -1 with why (the connection is then dropped). */
+static int
+s_answer (worker_data_t *self, int ms, proto_direct_t *head, zmsg_t **msg,
+          zframe_t **body, char *why, size_t why_size)
+{
+    *msg = NULL;
+    zpoller_t *poller = zpoller_new (self->sock, NULL);
+    bool ready = poller && zpoller_wait (poller, ms) == self->sock;
+    zpoller_destroy (&poller);
+    if (ready)
+        *msg = zmsg_recv (self->sock);
+    char reason[96];
+    if (!*msg) {
+        snprintf (why, why_size, "no answer from the client at %s within %.1f s",
+                  self->endpoint, ms / 1000.0);
+    } else if (proto_direct_decode (*msg, head, body, reason, sizeof reason))
+        snprintf (why, why_size, "from the client at %s: %s", self->endpoint, reason);
+    else if ((self->proven = true), head->kind == PROTO_DIRECT_ERR) {
+        snprintf (why, why_size, "the client at %s said: %.*s", self->endpoint,
+                  (int)zframe_size (*body), (const char *)zframe_data (*body));
+    } else
+        return 0;
+    zmsg_destroy (msg);
+    s_disconnect (self);
+    return -1;
+}
+
+/*  Room for size bytes in the reused buffer: 0, or -1. */
+static int
+s_reserve (worker_data_t *self, size_t size)
+{
+    /* Kept from job to job (its pages stay mapped), but not a huge one
+       for small inputs that follow. */
+    if (size <= self->buffer_cap
+        && (self->buffer_cap <= (256u << 20) || size > self->buffer_cap / 4))
+        return 0;
+    free (self->buffer);
+    self->buffer = NULL;
+    self->buffer_cap = 0;
+    void *fresh;
+    if (posix_memalign (&fresh, 64, size ? size : 1))
+        return -1;
+    self->buffer = fresh;
+    self->buffer_cap = size;
+    return 0;
+}
+
+int
+worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint64_t size,
+                   const void **data, char *why, size_t why_size)
+{
+    *data = NULL;
+    if (size == 0 || size > PROTO_DIRECT_TOTAL_MAX || s_reserve (self, (size_t)size)) {
+        snprintf (why, why_size, "no memory for an input of %llu bytes",
+                  (unsigned long long)size);
+        return -1;
+    }
+    if (s_connect (self, endpoint, why, why_size))
+        return -1;
+    uint64_t asked = 0, got = 0;
+    int inflight = 0;
+    while (got < size) {
+        while (inflight < PROTO_DIRECT_WINDOW && asked < size) {
+            uint64_t length
+                = size - asked < PROTO_DIRECT_CHUNK ? size - asked : PROTO_DIRECT_CHUNK;
+            proto_direct_t get = { .kind = PROTO_DIRECT_GET,
+                                   .key = key,
+                                   .offset = asked,
+                                   .length = length,
+                                   .total = size };
+            if (s_send (self, &get, NULL)) {
+                snprintf (why, why_size, "cannot send to %s", endpoint);
+                s_disconnect (self);
+                return -1;
+            }
+            asked += length;
+            inflight++;
+        }
+        proto_direct_t head;
+        zmsg_t *msg;
+        zframe_t *body;
+        int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
+        if (s_answer (self, ms, &head, &msg, &body, why, why_size))
+            return -1;
+        /* One connection answers in order: the next chunk, exactly. */
+        if (head.kind != PROTO_DIRECT_DATA || head.key != key || head.total != size
+            || head.offset != got) {
+            zmsg_destroy (&msg);
+            snprintf (why, why_size, "the client at %s answered another chunk", endpoint);
+            s_disconnect (self);
+            return -1;
+        }
+        memcpy (self->buffer + got, zframe_data (body), head.length);
+        got += head.length;
+        inflight--;
+        zmsg_destroy (&msg);
+    }
+    *data = self->buffer;
+    return 0;
+}
+
+int
+worker_data_put (worker_data_t *self, const char *endpoint, uint64_t id, uint64_t attempt,
+                 const void *data, size_t size, char *why, size_t why_size)
+{
+    if (size == 0 || s_connect (self, endpoint, why, why_size))
+        return size == 0 ? 0 : -1;
+    uint64_t sent = 0, acked = 0;
+    int inflight = 0;
+    while (acked < size) {
+        while (inflight < PROTO_DIRECT_WINDOW && sent < size) {
+            uint64_t length
+                = size - sent < PROTO_DIRECT_CHUNK ? size - sent : PROTO_DIRECT_CHUNK;
+            proto_direct_t put = { .kind = PROTO_DIRECT_PUT,
+                                   .key = id,
+                                   .attempt = attempt,
+                                   .offset = sent,
+                                   .length = length,
+                                   .total = size };
+            zframe_t *body = zframe_new ((const uint8_t *)data + sent, (size_t)length);
+            if (!body || s_send (self, &put, &body)) {
+                snprintf (why, why_size, "cannot send to %s", endpoint);
+                s_disconnect (self);
+                return -1;
+            }
+            sent += length;
+            inflight++;
+        }
+        proto_direct_t head;
+        zmsg_t *msg;
+        zframe_t *body;
+        int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
+        if (s_answer (self, ms, &head, &msg, &body, why, why_size))
+            return -1;
+        bool right = head.kind == PROTO_DIRECT_ACK && head.key == id
+                     && head.attempt == attempt && head.offset == acked
+                     && head.total == size;
+        zmsg_destroy (&msg);
+        if (!right) {
+            snprintf (why, why_size, "the client at %s acknowledged another chunk",
+                      endpoint);
+            s_disconnect (self);
+            return -1;
+        }
+        acked += head.length;
+        inflight--;
+    }
+    return 0;
+}

@@ -1,0 +1,46 @@
+/*  node/worker_data.h - a worker's side of the data plane: fetching a big
+    input from its client's data endpoint, and putting a big output there
+    (proto/direct.h, DESIGN.md section 13).
+
+    One connection per endpoint, made at the first transfer and kept while
+    the pool's client stays the same.  Inputs arrive in chunks, a few in
+    flight, into one buffer the worker reuses from job to job (fresh pages
+    for tens of MiB cost more than the copy).  Any failure (nothing answers
+    within WORKER_DATA_CONNECT_MS, an ERR, a stall) drops the connection
+    and says why: the caller then gets or sends the bytes through the head,
+    so an unreachable client costs speed, never a result.
+*/
+#ifndef DCPOOL_NODE_WORKER_DATA_H
+#define DCPOOL_NODE_WORKER_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+
+/*  How long the first answer on a new connection may take (a client that
+    cannot be reached never answers), and any later one. */
+#define WORKER_DATA_CONNECT_MS 5000
+#define WORKER_DATA_STALL_MS 30000
+
+typedef struct worker_data worker_data_t;
+
+/*  For the worker id (borrowed), with the keys its link has (copied).
+    NULL when out of memory. */
+worker_data_t *worker_data_new (const char *id, const proto_keys_t *keys);
+void worker_data_destroy (worker_data_t **self);
+
+/*  Fetches the input key (its memfd's inode at the client) of size bytes
+    from endpoint: 0 with *data (16-byte aligned, valid until the next
+    fetch), or -1 with the reason in why[why_size]. */
+int worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key,
+                       uint64_t size, const void **data, char *why, size_t why_size);
+
+/*  Puts job id's output (attempt, size bytes of data) at endpoint, and
+    returns once the client has all of it: 0, or -1 with the reason in
+    why[why_size]. */
+int worker_data_put (worker_data_t *self, const char *endpoint, uint64_t id,
+                     uint64_t attempt, const void *data, size_t size, char *why,
+                     size_t why_size);
+
+#endif
