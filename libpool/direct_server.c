@@ -17,10 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/*  An input served: bytes [0, size) of fd. */
+/*  An input served: bytes [0, size) of fd, or at data. */
 typedef struct {
     uint64_t key;
-    int fd;
+    int fd;              /* -1 when data */
+    const uint8_t *data; /* borrowed */
     uint64_t size;
 } offer_t;
 
@@ -177,6 +178,10 @@ s_get (pool_direct_t *self, const proto_direct_t *head)
     }
     zframe_t *body = zframe_new (NULL, head->length);
     size_t done = 0;
+    if (body && offer->data) {
+        memcpy (zframe_data (body), offer->data + head->offset, head->length);
+        done = head->length;
+    }
     while (body && done < head->length) {
         ssize_t got = pread (offer->fd, zframe_data (body) + done, head->length - done,
                              (off_t)(head->offset + done));
@@ -372,7 +377,8 @@ pool_direct_destroy (pool_direct_t **self_p)
         return;
     zactor_destroy (&self->actor);
     for (size_t i = 0; i < self->noffers; i++)
-        close (self->offers[i].fd);
+        if (self->offers[i].fd >= 0)
+            close (self->offers[i].fd);
     while (self->nuploads)
         s_upload_drop (self, &self->uploads[0]);
     free (self->offers);
@@ -389,19 +395,17 @@ pool_direct_endpoint (const pool_direct_t *self)
     return self->endpoint;
 }
 
-int
-pool_direct_offer (pool_direct_t *self, uint64_t key, int fd, uint64_t size)
+/*  Adds (or replaces) the offer of key: 0 or POOL_ENOMEM. */
+static int
+s_offer_add (pool_direct_t *self, offer_t fresh)
 {
-    int copy = fcntl (fd, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0)
-        return POOL_EIO;
     pthread_mutex_lock (&self->lock);
     int rc = 0;
-    offer_t *offer = s_offer (self, key);
-    if (offer) { /* an inode number is never two live files */
-        close (offer->fd);
-        offer->fd = copy;
-        offer->size = size;
+    offer_t *offer = s_offer (self, fresh.key);
+    if (offer) { /* a key is never two live inputs: a stale one goes */
+        if (offer->fd >= 0)
+            close (offer->fd);
+        *offer = fresh;
     } else if (self->noffers == self->offers_cap) {
         size_t cap = self->offers_cap ? 2 * self->offers_cap : 16;
         offer_t *grown = realloc (self->offers, cap * sizeof *grown);
@@ -412,11 +416,29 @@ pool_direct_offer (pool_direct_t *self, uint64_t key, int fd, uint64_t size)
             rc = POOL_ENOMEM;
     }
     if (!offer && rc == 0)
-        self->offers[self->noffers++] = (offer_t){ key, copy, size };
+        self->offers[self->noffers++] = fresh;
     pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+int
+pool_direct_offer (pool_direct_t *self, uint64_t key, int fd, uint64_t size)
+{
+    int copy = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return POOL_EIO;
+    int rc = s_offer_add (self, (offer_t){ .key = key, .fd = copy, .size = size });
     if (rc)
         close (copy);
     return rc;
+}
+
+int
+pool_direct_offer_memory (pool_direct_t *self, uint64_t key, const void *data,
+                          uint64_t size)
+{
+    return s_offer_add (self,
+                        (offer_t){ .key = key, .fd = -1, .data = data, .size = size });
 }
 
 void
@@ -425,7 +447,8 @@ pool_direct_withdraw (pool_direct_t *self, uint64_t key)
     pthread_mutex_lock (&self->lock);
     offer_t *offer = s_offer (self, key);
     if (offer) {
-        close (offer->fd);
+        if (offer->fd >= 0)
+            close (offer->fd);
         *offer = self->offers[--self->noffers];
     }
     pthread_mutex_unlock (&self->lock);

@@ -47,7 +47,12 @@ const char *pool_direct_endpoint (const pool_direct_t *self);
     input whose key is key (its memfd's inode).  0, or POOL_ENOMEM /
     POOL_EIO. */
 int pool_direct_offer (pool_direct_t *self, uint64_t key, int fd, uint64_t size);
-/*  Stops serving key (no-op when it is not served). */
+/*  Serves size bytes at data (borrowed: valid until withdrawn) as the
+    input key.  0, or POOL_ENOMEM. */
+int pool_direct_offer_memory (pool_direct_t *self, uint64_t key, const void *data,
+                              uint64_t size);
+/*  Stops serving key (no-op when it is not served); once it returns, the
+    endpoint reads nothing of it any more. */
 void pool_direct_withdraw (pool_direct_t *self, uint64_t key);
 
 /*  The output a worker put for job id, attempt, of size bytes: 0 with

@@ -493,7 +493,9 @@ s_run_submit (pool_run_t *run)
             if (msg.njobs && bytes + cost > POOL_SUBMIT_BYTES)
                 break;
             const uint8_t *ref = NULL;
-            if (admit > 0 && pool_shared_add (&run->shared, next, *input, &ref)) {
+            if (admit > 0
+                && pool_shared_add (&run->shared, next, *input,
+                                    local && !pool->shared_off, &ref)) {
                 pool->shared_off = true; /* no memfd here: bytes from now */
                 continue;
             }

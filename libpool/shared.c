@@ -21,7 +21,7 @@ void
 pool_shared_detach (pool_shared_t *self)
 {
     for (size_t i = 0; self->direct && i < POOL_SHARED_MAX; i++)
-        if (self->slots[i].fd >= 0)
+        if (self->slots[i].taken)
             pool_direct_withdraw (self->direct, self->slots[i].key);
     self->direct = NULL;
 }
@@ -31,7 +31,7 @@ pool_shared_free (pool_shared_t *self)
 {
     pool_shared_detach (self);
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        if (self->slots[i].fd >= 0)
+        if (self->slots[i].taken && self->slots[i].fd >= 0)
             close (self->slots[i].fd);
     free (self->resend);
     pool_shared_init (self);
@@ -54,33 +54,49 @@ s_find (const pool_shared_t *self, uint64_t index)
     if (!self->used)
         return NULL;
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        if (self->slots[i].fd >= 0 && self->slots[i].index == index)
+        if (self->slots[i].taken && self->slots[i].index == index)
             return (pool_shared_slot_t *)&self->slots[i];
     return NULL;
 }
 
 int
-pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
+pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input, bool local,
                  const uint8_t **ref)
 {
     pool_shared_slot_t *slot = NULL;
     for (size_t i = 0; i < POOL_SHARED_MAX && !slot; i++)
-        if (self->slots[i].fd < 0)
+        if (!self->slots[i].taken)
             slot = &self->slots[i];
     if (!slot)
         return POOL_ENOMEM;
     proto_shm_ref_t where;
-    int fd;
-    if (proto_shm_create (input.data, input.size, &fd, &where))
-        return POOL_EIO;
+    int fd = -1;
+    if (local) {
+        if (proto_shm_create (input.data, input.size, &fd, &where))
+            return POOL_EIO;
+    } else {
+        /* Only for workers elsewhere: served from the caller's memory,
+           which outlives the map, under a key no inode has. */
+        static _Atomic uint64_t keys;
+        where = (proto_shm_ref_t){ .pid = (uint32_t)getpid (),
+                                   .ino = (1ull << 63) | ++keys,
+                                   .size = input.size };
+    }
     slot->index = index;
     slot->fd = fd;
+    slot->taken = true;
     slot->key = where.ino;
     slot->size = input.size;
     /* A worker elsewhere fetches it from the data endpoint; should the
        offer fail, that worker answers RESEND and gets the bytes. */
-    if (self->direct)
-        pool_direct_offer (self->direct, where.ino, fd, input.size);
+    int offered = !self->direct ? -1
+                  : local ? pool_direct_offer (self->direct, where.ino, fd, input.size)
+                          : pool_direct_offer_memory (self->direct, where.ino, input.data,
+                                                      input.size);
+    if (!local && offered) {
+        slot->taken = false;
+        return POOL_EIO;
+    }
     proto_shm_ref_encode (&where, slot->ref);
     self->used++;
     self->bytes += input.size;
@@ -101,8 +117,10 @@ s_release (pool_shared_t *self, pool_shared_slot_t *slot)
 {
     if (self->direct)
         pool_direct_withdraw (self->direct, slot->key);
-    close (slot->fd);
+    if (slot->fd >= 0)
+        close (slot->fd);
     slot->fd = -1;
+    slot->taken = false;
     self->used--;
     self->bytes -= slot->size;
 }
@@ -153,7 +171,8 @@ pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t
         return POOL_EPROTO;
     }
     struct stat st;
-    if (fstat (slot->fd, &st) || (uint64_t)st.st_size < out.offset + out.size) {
+    if (slot->fd < 0 || fstat (slot->fd, &st)
+        || (uint64_t)st.st_size < out.offset + out.size) {
         s_release (self, slot);
         *why = "the worker's output lies past the end of its shared memory";
         return POOL_EPROTO;

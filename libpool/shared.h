@@ -25,7 +25,8 @@
 
 typedef struct {
     uint64_t index; /* the input's index in its map */
-    int fd;         /* the memfd; -1: slot free */
+    bool taken;     /* the slot holds an input */
+    int fd;         /* its memfd; -1: none (served from the caller's memory) */
     uint64_t key;   /* its inode: what the data endpoint serves it as */
     size_t size;
     uint8_t ref[PROTO_SHM_REF_SIZE];
@@ -55,9 +56,12 @@ void pool_shared_detach (pool_shared_t *self);
     smallest that may, 0 for none; off: none may): 1 yes, 0 not now (a
     slot must free up first), -1 never (send the bytes). */
 int pool_shared_admits (const pool_shared_t *self, size_t size, size_t min, bool off);
-/*  Copies the input into a new memfd: 0 with *ref (PROTO_SHM_REF_SIZE
-    bytes, valid until the slot is released), or <0 (send the bytes). */
-int pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input,
+/*  Keeps the input by reference: with local (workers on this host may map
+    it), a copy in a new memfd, which the data endpoint also serves; else
+    only the data endpoint serves it, from input's own bytes (which must
+    outlive the slot).  0 with *ref (PROTO_SHM_REF_SIZE bytes, valid until
+    the slot is released), or <0 (send the bytes). */
+int pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input, bool local,
                      const uint8_t **ref);
 /*  The reference of input index when it is still in shared memory. */
 const uint8_t *pool_shared_ref (const pool_shared_t *self, uint64_t index);
