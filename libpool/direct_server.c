@@ -4,6 +4,7 @@
 #include "direct.h"
 #include "link.h"
 #include "pool.h"
+#include "values.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -220,9 +221,12 @@ s_put (pool_direct_t *self, const proto_direct_t *head, zframe_t *body)
                 self->uploads_cap = cap;
             }
         }
-        zframe_t *frame = refused || self->nuploads == self->uploads_cap
-                              ? NULL
-                              : zframe_new (NULL, head->total);
+        zframe_t *frame = NULL;
+        if (!refused && self->nuploads < self->uploads_cap) {
+            frame = pool_values_reuse_frame (head->total);
+            if (!frame)
+                frame = zframe_new (NULL, head->total);
+        }
         if (frame) {
             upload = &self->uploads[self->nuploads++];
             *upload
