@@ -6,7 +6,7 @@
     many or too few, length over a chunk, offset + length past total or
     wrapping around, total over PROTO_DIRECT_TOTAL_MAX, a body that is not
     `length` bytes).  Run by hand after a change of the wire format:
-        cc -Iproto test/fuzz/make_direct_corpus.c proto/direct.c -lczmq
+        cc -Iproto test/fuzz/make_direct_corpus.c proto/direct.c -lczmq -lzmq
         ./a.out test/fuzz/corpus/direct
 */
 #include <stdio.h>
