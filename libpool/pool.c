@@ -222,6 +222,7 @@ s_disconnect (pool_t *self)
         self->sock = NULL;
     }
     zactor_destroy (&self->liveness);
+    pool_direct_destroy (&self->direct); /* its thread before CZMQ's exit */
 }
 
 /*  At exit the pools are disconnected, not freed: the program may still
@@ -461,7 +462,6 @@ pool_close (pool_t **pool)
         pool_iter_orphan (self->iter);
     pool_futures_orphan (self);
     s_disconnect (self);
-    pool_direct_destroy (&self->direct);
     if (self->local) {
         self->local = false;
         pool_local_release ();

@@ -83,8 +83,10 @@ s_map_too_big (const h_proc_t *head)
 {
     pool_options_t options;
     h_options (&options, head, "other");
-    /* Through the socket: shared memory (same host) never meets the limit. */
+    /* Through the head's socket: shared memory (same host) and the data
+       plane (client to worker) never meet the head's limit. */
     options.shared_memory_min = 0;
+    options.direct_min = 0;
     pool_t *pool = NULL;
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
