@@ -1,7 +1,7 @@
 /*  test/integration/chaos.c - the chaos soak and the recovery figures
     (issue 3), run by scripts/chaos.
 
-    dcpool-chaos [--seconds N] [--measure]
+    dcpool-chaos [--seconds N] [--big] [--measure]
 
     Default: starts a head (server only) and three nodes of two workers,
     and runs 20,000-job maps (tally worker, 10 ms jobs) from this client
@@ -14,6 +14,12 @@
     node restarts, maps, results, runs beyond one per input (requeued jobs
     that ran again: each run leaves a file), and results that came from a
     repeated run.  Exits 0 when every check held.
+
+    --big: the maps are of BIG_MAP inputs of BIG_SIZE bytes (xor worker,
+    each output the input's bytes XOR 0x5A, as big) with shared memory off,
+    so every input and output travels on the data plane (DESIGN.md
+    section 13) while workers and nodes die mid-transfer; every byte of
+    every result is checked.
 
     --measure: prints the recovery figures instead: the time from kill -9
     of a node to its jobs running elsewhere (median of 10, default
@@ -40,6 +46,9 @@ enum { MAP_SIZE = 20000, NODES = 3, WORKERS = 2, MAX_NODES = 64 };
 
 static double s_seconds = 60;
 static bool s_measure;
+static bool s_big;
+
+enum { BIG_MAP = 200, BIG_SIZE = 1 << 20 };
 
 /* ---- chaos ---------------------------------------------------------------- */
 
@@ -91,6 +100,46 @@ s_chaos_step (s_cluster_t *c, const h_proc_t *head)
     c->node_kills++;
 }
 
+/*  BIG_MAP inputs for the xor worker: mode 'A', then BIG_SIZE - 1 bytes
+    that differ from input to input. */
+static pool_bytes_t *
+s_big_inputs (void)
+{
+    pool_bytes_t *inputs = calloc (BIG_MAP, sizeof *inputs);
+    H_CHECK (inputs, "out of memory");
+    for (size_t i = 0; i < BIG_MAP; i++) {
+        uint8_t *bytes = malloc (BIG_SIZE);
+        H_CHECK (bytes, "out of memory");
+        bytes[0] = 'A';
+        for (size_t k = 1; k < BIG_SIZE; k++)
+            bytes[k] = (uint8_t)(k * 131 + i * 7 + (k >> 12));
+        inputs[i] = (pool_bytes_t){ bytes, BIG_SIZE };
+    }
+    return inputs;
+}
+
+static void
+s_big_free (pool_bytes_t *inputs)
+{
+    for (size_t i = 0; i < BIG_MAP; i++)
+        free ((void *)inputs[i].data);
+    free (inputs);
+}
+
+/*  A big result must be its input's bytes XOR 0x5A. */
+static void
+s_big_check (const pool_result_t *r, const pool_bytes_t *input)
+{
+    H_CHECK (r->status == 0, "chaos --big: input %zu: %s", r->index,
+             r->error ? r->error : "error");
+    H_CHECK (r->value.size == input->size, "chaos --big: input %zu: %zu bytes back",
+             r->index, r->value.size);
+    const uint8_t *in = input->data, *out = r->value.data;
+    for (size_t k = 0; k < r->value.size; k++)
+        H_CHECK (out[k] == (in[k] ^ 0x5A), "chaos --big: input %zu: byte %zu wrong",
+                 r->index, k);
+}
+
 static size_t
 s_count_files (const char *dir)
 {
@@ -124,27 +173,34 @@ s_chaos (void)
         snprintf (dir, sizeof dir, "%s/runs%zu", h_tmpdir (), maps);
         H_CHECK (mkdir (dir, 0700) == 0, "mkdir %s", dir);
         pool_options_t options;
-        h_options (&options, head, "tally");
+        h_options (&options, head, s_big ? "xor" : "tally");
         options.init_data = (pool_bytes_t){ dir, strlen (dir) };
         /* Chaos kills workers mid-job: a job may be on a killed worker
            more than 3 times in a long soak.  Exactly-once is what is
            checked here, not the give-up rule. */
         options.max_attempts = 1000;
+        if (s_big)
+            options.shared_memory_min = 0; /* the data plane, even here */
         pool_t *pool = NULL;
         int rc = pool_open (&pool, &options);
         H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
-        pool_bytes_t *inputs = fu_inputs (MAP_SIZE, "s10");
+        size_t count = s_big ? BIG_MAP : MAP_SIZE;
+        pool_bytes_t *inputs = s_big ? s_big_inputs () : fu_inputs (MAP_SIZE, "s10");
         pool_iter_t *iter = NULL;
-        rc = pool_imap_unordered (pool, inputs, MAP_SIZE, &iter);
+        rc = pool_imap_unordered (pool, inputs, count, &iter);
         H_CHECK (rc == 0, "pool_imap_unordered: %s", pool_strerror (rc));
         fu_once_t once;
-        fu_once_init (&once, MAP_SIZE);
+        fu_once_init (&once, count);
         double next = h_now () + 0.3 + (rand () % 900) / 1000.0;
         pool_result_t r;
         while ((rc = pool_iter_next (iter, &r)) == 1) {
             fu_once_add (&once, &r);
-            fu_check_value (&r, (long long)r.index, "chaos map");
-            repeated += memmem (r.value.data, r.value.size, "#1@", 3) == NULL;
+            if (s_big)
+                s_big_check (&r, &inputs[r.index]);
+            else {
+                fu_check_value (&r, (long long)r.index, "chaos map");
+                repeated += memmem (r.value.data, r.value.size, "#1@", 3) == NULL;
+            }
             double now = h_now ();
             if (now < end && now >= next) {
                 s_chaos_step (&c, head);
@@ -161,10 +217,12 @@ s_chaos (void)
         fu_once_check (&once);
         results += once.results;
         pool_close (&pool);
-        runs += s_count_files (dir);
+        if (s_big)
+            s_big_free (inputs);
+        runs += s_big ? once.results : s_count_files (dir);
         maps++;
         last_map = h_now () - map_started;
-        h_log ("map %zu: %d results, each once and right (%.0f s in)", maps, MAP_SIZE,
+        h_log ("map %zu: %zu results, each once and right (%.0f s in)", maps, count,
                h_now () - started);
     }
     /* Let nodes still starting finish, so they stop cleanly. */
@@ -173,16 +231,22 @@ s_chaos (void)
             struct timespec ts = { 0, 20 * 1000000L };
             nanosleep (&ts, NULL);
         }
-    printf ("chaos: %.0f s, %zu map(s) of %d jobs (10 ms each), %d+ nodes of %d "
-            "workers\n",
-            h_now () - started, maps, MAP_SIZE, NODES, WORKERS);
+    if (s_big)
+        printf ("chaos --big: %.0f s, %zu map(s) of %d inputs and outputs of %d MiB on "
+                "the data plane, %d+ nodes of %d workers\n",
+                h_now () - started, maps, BIG_MAP, BIG_SIZE >> 20, NODES, WORKERS);
+    else
+        printf ("chaos: %.0f s, %zu map(s) of %d jobs (10 ms each), %d+ nodes of %d "
+                "workers\n",
+                h_now () - started, maps, MAP_SIZE, NODES, WORKERS);
     printf ("kills: %zu worker (kill -9 pool-worker), %zu node (kill -9 start_node); "
             "node starts: %zu\n",
             c.worker_kills, c.node_kills, c.node_starts);
     printf ("results: %zu, every input exactly once, every value right\n", results);
-    printf ("requeues: %zu runs beyond one per input (jobs that ran again after "
-            "their worker or node died); %zu results came from a repeated run\n",
-            runs - results, repeated);
+    if (!s_big)
+        printf ("requeues: %zu runs beyond one per input (jobs that ran again after "
+                "their worker or node died); %zu results came from a repeated run\n",
+                runs - results, repeated);
     fflush (stdout);
 }
 
@@ -439,8 +503,10 @@ main (int argc, char *argv[])
             s_seconds = atof (argv[++i]);
         else if (strcmp (argv[i], "--measure") == 0)
             s_measure = true;
+        else if (strcmp (argv[i], "--big") == 0)
+            s_big = true;
         else {
-            fprintf (stderr, "usage: dcpool-chaos [--seconds N] [--measure]\n");
+            fprintf (stderr, "usage: dcpool-chaos [--seconds N] [--big] [--measure]\n");
             return 2;
         }
     }
