@@ -92,6 +92,11 @@ static int
 s_choose_address (pool_direct_t *self, const char *server)
 {
     const char *given = getenv (POOL_DIRECT_ADDRESS_ENV);
+    if (given && *given && strlen (given) >= sizeof self->advertise) {
+        snprintf (self->error, sizeof self->error, "$%s is too long",
+                  POOL_DIRECT_ADDRESS_ENV);
+        return -1;
+    }
     if (given && *given) {
         /* Told: advertised as given, bound on every interface (a NAT's
            address is not this host's). */
