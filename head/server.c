@@ -155,8 +155,10 @@ static int
 s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
 {
     head_t *head = arg;
-    /* Drain what is there, but give the timers a turn now and then. */
-    for (int i = 0; i < 256 && (zsock_events (sock) & ZMQ_POLLIN); i++) {
+    /* Drain what is there, but give the timers a turn now and then.  The
+       loop calls us when zmq_poll saw a whole message waiting, so the first
+       is read without asking ZMQ_EVENTS again (a poll and a getpid). */
+    for (int i = 0; i < 256 && (i == 0 || (zsock_events (sock) & ZMQ_POLLIN)); i++) {
         proto_msg_t msg;
         proto_msg_init (&msg, 0);
         zframe_t *rid = NULL;
