@@ -2,7 +2,8 @@
 
     libzmq asks the handler about every CURVE handshake on a socket with a
     ZAP domain.  The handler runs in the head's own loop (a REP socket on
-    inproc://zeromq.zap.01, polled like any other), so there is no thread.
+    inproc://zeromq.zap.01, watched through its ZMQ_FD: server.c), so there
+    is no thread.
 */
 #ifndef DCPOOL_HEAD_AUTH_H
 #define DCPOOL_HEAD_AUTH_H

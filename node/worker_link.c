@@ -257,10 +257,10 @@ worker_link_recv (worker_link_t *self, proto_msg_t *msg, char *reason, size_t re
     return rc;
 }
 
-void
+bool
 worker_link_wait (worker_link_t *self, int ms)
 {
-    zpoller_wait (self->poller, ms);
+    return zpoller_wait (self->poller, ms) != NULL;
 }
 
 int64_t

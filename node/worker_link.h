@@ -89,8 +89,9 @@ bool worker_link_readable (worker_link_t *self);
     Anything but PROTO_EIO counts as hearing from the head. */
 int worker_link_recv (worker_link_t *self, proto_msg_t *msg, char *reason,
                       size_t reason_size);
-/*  Waits up to ms for a message (or a signal). */
-void worker_link_wait (worker_link_t *self, int ms);
+/*  Waits up to ms for a message (or a signal): true when one waits to be
+    read (the caller may read it without asking worker_link_readable). */
+bool worker_link_wait (worker_link_t *self, int ms);
 
 /*  Milliseconds since the head was last heard, at now. */
 int64_t worker_link_silence (const worker_link_t *self, int64_t now);

@@ -253,14 +253,16 @@ s_on_link_failed (void *arg)
 }
 
 /*  Reads what the socket holds, without waiting, handling each message in
-    arrival order (jobs and updates go to the queue). */
+    arrival order (jobs and updates go to the queue).  readable: the wait
+    just said a message is there, so the first look (a system call or two
+    in libzmq) is skipped. */
 static void
-s_drain (worker_t *self)
+s_drain (worker_t *self, bool readable)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, 0);
     for (int n = 0; n < DRAIN_MAX && !self->done; n++) {
-        if (!worker_link_readable (self->link))
+        if (!(n == 0 && readable) && !worker_link_readable (self->link))
             break;
         char reason[256] = "";
         int rc = worker_link_recv (self->link, &msg, reason, sizeof reason);
@@ -351,23 +353,28 @@ static void
 s_run (worker_t *self)
 {
     int64_t now = zclock_mono ();
-    bool fresh = true; /* now was read just after the last job */
+    bool fresh = true;     /* now was read just after the last job */
+    bool readable = false; /* the last wait said a message is there */
     while (!self->done) {
         if (*worker_signals_stop ()) {
             s_leave (self, "stopped by signal");
             break;
         }
-        /* Looking at the socket costs libzmq a system call: between tiny
-           jobs do it once a millisecond, not once a job.  Order holds
-           either way: a job sent after an update or a POOL_CLOSE arrives
-           behind it, so it is not in the queue before they are read. */
+        /* Looking at the socket costs libzmq two system calls: between
+           tiny jobs do it once a millisecond, not once a job, and not
+           just before a wait (the wait looks first; only a queue that
+           emptied after a long job is drained first, so that silence is
+           judged on what the head did say).  Order holds either way: a
+           job sent after an update or a POOL_CLOSE arrives behind it, so
+           it is not in the queue before they are read. */
         if (!fresh)
             now = zclock_mono ();
         fresh = false;
-        if (worker_queue_empty (self->queue) || now - self->last_drain >= 1) {
-            s_drain (self);
+        if (readable || now - self->last_drain >= 1) {
+            s_drain (self, readable);
             self->last_drain = now;
         }
+        readable = false;
         if (self->done)
             break;
         if (self->closing) {
@@ -429,7 +436,7 @@ s_run (worker_t *self)
             wait = until_silent;
         if (wait < 1)
             wait = 1;
-        worker_link_wait (self->link, (int)wait);
+        readable = worker_link_wait (self->link, (int)wait);
     }
 }
 
