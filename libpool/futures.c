@@ -17,7 +17,11 @@
     leaves the callbacks they make due to the outer wait.
 */
 #include "pool_private.h"
+#include "proto/shm.h"
 #include "results.h"
+#include "shared.h"
+
+#include <unistd.h>
 
 #include <math.h>
 #include <stddef.h>
@@ -43,6 +47,12 @@ struct pool_future {
     future_state_t state;
     uint8_t *input; /* copy, until the result comes */
     size_t size;
+    /* A big input goes by reference (shared.h, direct_server.h): workers
+       on this host map its memfd, others fetch it from the data endpoint. */
+    bool by_ref;
+    int fd;       /* its memfd, or -1 (served from input) */
+    uint64_t key; /* what the data endpoint serves it as */
+    uint8_t ref[PROTO_SHM_REF_SIZE];
     pool_result_t result; /* FUTURE_DONE */
     bool cancelled;
     pool_future_fn *on_success;
@@ -130,10 +140,57 @@ s_due_add (pool_futures_t *set, pool_future_t *f)
         s_list_add (&set->due, f);
 }
 
+/*  Keeps f's big input by reference when the pool can: in a memfd when
+    workers on this host may map it, and at the data endpoint when the pool
+    has one.  Nothing happens when it cannot: the bytes go as usual. */
+static void
+s_keep_ref (pool_t *pool, pool_future_t *f)
+{
+    f->fd = -1;
+    bool local = pool->host[0] && pool->shared_min && f->size >= pool->shared_min;
+    bool direct = pool->direct && f->size >= pool->direct_min;
+    if (pool->shared_off || (!local && !direct))
+        return;
+    proto_shm_ref_t where;
+    if (local) {
+        if (proto_shm_create (f->input, f->size, &f->fd, &where))
+            return;
+    } else {
+        static _Atomic uint64_t keys; /* no inode has the top bits */
+        where = (proto_shm_ref_t){ .pid = (uint32_t)getpid (),
+                                   .ino = (3ull << 62) | ++keys,
+                                   .size = f->size };
+    }
+    int offered
+        = !direct ? 0
+          : local ? pool_direct_offer (pool->direct, where.ino, f->fd, f->size)
+                  : pool_direct_offer_memory (pool->direct, where.ino, f->input, f->size);
+    if (offered && !local)
+        return;
+    f->key = where.ino;
+    proto_shm_ref_encode (&where, f->ref);
+    f->by_ref = true;
+}
+
+/* Lets go of f's reference: the bytes go from now on. */
+static void
+s_drop_ref (pool_future_t *f)
+{
+    if (!f->by_ref)
+        return;
+    if (f->pool && f->pool->direct)
+        pool_direct_withdraw (f->pool->direct, f->key);
+    if (f->fd >= 0)
+        close (f->fd);
+    f->fd = -1;
+    f->by_ref = false;
+}
+
 /* Gives f its result (taken from *r) and lets go of its input. */
 static void
 s_finish (pool_futures_t *set, pool_future_t *f, pool_result_t *r)
 {
+    s_drop_ref (f);
     if (f->state == FUTURE_SENT)
         zhashx_delete (set->sent, (void *)(uintptr_t)f->id);
     s_list_remove (&set->held, f);
@@ -171,6 +228,7 @@ s_free (pool_futures_t *set, pool_future_t *f)
             f->next->prev = f->prev;
     }
     pool_result_free (&f->result);
+    s_drop_ref (f);
     free (f->input);
     free (f);
 }
@@ -199,9 +257,30 @@ s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
 {
     pool_futures_t *set = sink;
     pool_future_t *f = zhashx_lookup (set->sent, (void *)(uintptr_t)job->id);
+    if (f && job->status == PROTO_CODE_RESEND && f->by_ref) {
+        /* Its input went by reference where it cannot be read: it goes
+           again as bytes with the next held ones. */
+        s_drop_ref (f);
+        zhashx_delete (set->sent, (void *)(uintptr_t)f->id);
+        f->state = FUTURE_HELD;
+        s_list_add (&set->held, f);
+        return 0;
+    }
     if (!f || job->status == PROTO_CODE_RESEND)
         return 0; /* destroyed, cancelled, or already here */
     pool_result_t r;
+    if (job->status == 0 && (job->flags & PROTO_JOB_SHARED)) {
+        /* Its output is in the input's memfd (a worker on this host). */
+        const char *why = NULL;
+        memset (&r, 0, sizeof r);
+        int rc = pool_shared_map_output (f->by_ref ? f->fd : -1, f->ref, data, size,
+                                         &r.value, &why);
+        if (rc && !(r.error = strdup (why)))
+            return POOL_ENOMEM;
+        r.status = rc;
+        s_finish (set, f, &r);
+        return 0;
+    }
     int rc = job->status == 0 && (job->flags & PROTO_JOB_DIRECT) ? pool_result_direct (
                  f->pool ? f->pool->direct : NULL, &r, 0, job, data, size)
              : *frame ? pool_result_frame (&r, 0, job->status, frame)
@@ -217,9 +296,13 @@ static int
 s_add (pool_t *pool, proto_msg_t *msg, pool_future_t *f)
 {
     proto_job_t *job = proto_msg_add_job (msg);
-    if (!job || proto_msg_add_borrowed (msg, f->input, f->size) != PROTO_OK)
+    if (!job
+        || proto_msg_add_borrowed (msg, f->by_ref ? f->ref : f->input,
+                                   f->by_ref ? sizeof f->ref : f->size)
+               != PROTO_OK)
         return pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
     job->id = f->id;
+    job->flags = f->by_ref ? PROTO_JOB_SHARED : 0;
     return 0;
 }
 
@@ -451,6 +534,7 @@ pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
     f->id = pool->next_future++;
     f->input = copy;
     f->size = input.size;
+    s_keep_ref (pool, f);
     f->state = FUTURE_HELD;
     f->next = set->all;
     if (set->all)

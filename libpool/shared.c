@@ -157,32 +157,24 @@ pool_shared_futile (const pool_shared_t *self)
 }
 
 int
-pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t size,
-                    pool_bytes_t *data, const char **why)
+pool_shared_map_output (int fd, const uint8_t in_ref[PROTO_SHM_REF_SIZE], const void *ref,
+                        size_t size, pool_bytes_t *data, const char **why)
 {
-    pool_shared_slot_t *slot = s_find (self, index);
     proto_shm_ref_t out, in;
-    if (!slot || proto_shm_ref_decode (ref, size, &out)
-        || proto_shm_ref_decode (slot->ref, sizeof slot->ref, &in) || out.pid != in.pid
+    if (fd < 0 || proto_shm_ref_decode (ref, size, &out)
+        || proto_shm_ref_decode (in_ref, PROTO_SHM_REF_SIZE, &in) || out.pid != in.pid
         || out.fd != in.fd || out.ino != in.ino) {
-        if (slot)
-            s_release (self, slot);
-        *why = "the worker's output reference names no memory of this map";
+        *why = "the worker's output reference names no memory of this client";
         return POOL_EPROTO;
     }
     struct stat st;
-    if (slot->fd < 0 || fstat (slot->fd, &st)
-        || (uint64_t)st.st_size < out.offset + out.size) {
-        s_release (self, slot);
+    if (fstat (fd, &st) || (uint64_t)st.st_size < out.offset + out.size) {
         *why = "the worker's output lies past the end of its shared memory";
         return POOL_EPROTO;
     }
     void *at, *base;
     size_t length;
-    int rc = proto_shm_map (slot->fd, out.offset, (size_t)out.size, false, &at, &base,
-                            &length);
-    s_release (self, slot); /* the mapping keeps the memfd alive */
-    if (rc) {
+    if (proto_shm_map (fd, out.offset, (size_t)out.size, false, &at, &base, &length)) {
         *why = "cannot map the worker's output from shared memory";
         return POOL_ENOMEM;
     }
@@ -197,4 +189,19 @@ pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t
     }
     *data = (pool_bytes_t){ at, (size_t)out.size };
     return 0;
+}
+
+int
+pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t size,
+                    pool_bytes_t *data, const char **why)
+{
+    pool_shared_slot_t *slot = s_find (self, index);
+    if (!slot) {
+        *why = "the worker's output reference names no memory of this map";
+        return POOL_EPROTO;
+    }
+    /* The mapping keeps the memfd alive: the slot goes either way. */
+    int rc = pool_shared_map_output (slot->fd, slot->ref, ref, size, data, why);
+    s_release (self, slot);
+    return rc;
 }

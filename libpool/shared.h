@@ -78,5 +78,10 @@ bool pool_shared_futile (const pool_shared_t *self);
     pool_values_release undoes (values.h), or <0 with a reason in why. */
 int pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t size,
                         pool_bytes_t *data, const char **why);
+/*  The same for any memfd fd whose input reference is in_ref: 0 with
+ *data, or <0 with why (fd stays open). */
+int pool_shared_map_output (int fd, const uint8_t in_ref[PROTO_SHM_REF_SIZE],
+                            const void *ref, size_t size, pool_bytes_t *data,
+                            const char **why);
 
 #endif
