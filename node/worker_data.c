@@ -135,6 +135,50 @@ s_reserve (worker_data_t *self, size_t size)
     return 0;
 }
 
+/*  Asks for (GET) or sends (PUT, its bytes from data) the chunk of a
+    transfer of total bytes that starts at offset: 0 with *length, or -1
+    with why (disconnected). */
+static int
+s_request (worker_data_t *self, proto_direct_kind_t kind, uint64_t key, uint64_t attempt,
+           uint64_t offset, uint64_t total, const uint8_t *data, uint64_t *length,
+           char *why, size_t why_size)
+{
+    *length = total - offset < PROTO_DIRECT_CHUNK ? total - offset : PROTO_DIRECT_CHUNK;
+    proto_direct_t request = { .kind = kind,
+                               .key = key,
+                               .attempt = attempt,
+                               .offset = offset,
+                               .length = *length,
+                               .total = total };
+    zframe_t *body = data ? zframe_new (data + offset, (size_t)*length) : NULL;
+    if ((data && !body) || s_send (self, &request, data ? &body : NULL)) {
+        snprintf (why, why_size, "cannot send to %s", self->endpoint);
+        s_disconnect (self);
+        return -1;
+    }
+    return 0;
+}
+
+/*  The answer of kind to the chunk at offset (one connection answers in
+    order): 0 with *msg (the caller's) and *head, *body in it, or -1 with
+    why (disconnected). */
+static int
+s_expect (worker_data_t *self, proto_direct_kind_t kind, uint64_t key, uint64_t attempt,
+          uint64_t offset, uint64_t total, zmsg_t **msg, proto_direct_t *head,
+          zframe_t **body, char *why, size_t why_size)
+{
+    int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
+    if (s_answer (self, ms, head, msg, body, why, why_size))
+        return -1;
+    if (head->kind == kind && head->key == key && head->attempt == attempt
+        && head->offset == offset && head->total == total)
+        return 0;
+    zmsg_destroy (msg);
+    snprintf (why, why_size, "the client at %s answered another chunk", self->endpoint);
+    s_disconnect (self);
+    return -1;
+}
+
 int
 worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint64_t size,
                    const void **data, char *why, size_t why_size)
@@ -147,39 +191,20 @@ worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint
     }
     if (s_connect (self, endpoint, why, why_size))
         return -1;
-    uint64_t asked = 0, got = 0;
+    uint64_t asked = 0, got = 0, length;
     int inflight = 0;
     while (got < size) {
-        while (inflight < PROTO_DIRECT_WINDOW && asked < size) {
-            uint64_t length
-                = size - asked < PROTO_DIRECT_CHUNK ? size - asked : PROTO_DIRECT_CHUNK;
-            proto_direct_t get = { .kind = PROTO_DIRECT_GET,
-                                   .key = key,
-                                   .offset = asked,
-                                   .length = length,
-                                   .total = size };
-            if (s_send (self, &get, NULL)) {
-                snprintf (why, why_size, "cannot send to %s", endpoint);
-                s_disconnect (self);
+        for (; inflight < PROTO_DIRECT_WINDOW && asked < size;
+             inflight++, asked += length)
+            if (s_request (self, PROTO_DIRECT_GET, key, 0, asked, size, NULL, &length,
+                           why, why_size))
                 return -1;
-            }
-            asked += length;
-            inflight++;
-        }
         proto_direct_t head;
         zmsg_t *msg;
         zframe_t *body;
-        int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
-        if (s_answer (self, ms, &head, &msg, &body, why, why_size))
+        if (s_expect (self, PROTO_DIRECT_DATA, key, 0, got, size, &msg, &head, &body, why,
+                      why_size))
             return -1;
-        /* One connection answers in order: the next chunk, exactly. */
-        if (head.kind != PROTO_DIRECT_DATA || head.key != key || head.total != size
-            || head.offset != got) {
-            zmsg_destroy (&msg);
-            snprintf (why, why_size, "the client at %s answered another chunk", endpoint);
-            s_disconnect (self);
-            return -1;
-        }
         memcpy (self->buffer + got, zframe_data (body), head.length);
         got += head.length;
         inflight--;
@@ -195,45 +220,22 @@ worker_data_put (worker_data_t *self, const char *endpoint, uint64_t id, uint64_
 {
     if (size == 0 || s_connect (self, endpoint, why, why_size))
         return size == 0 ? 0 : -1;
-    uint64_t sent = 0, acked = 0;
+    uint64_t sent = 0, acked = 0, length;
     int inflight = 0;
     while (acked < size) {
-        while (inflight < PROTO_DIRECT_WINDOW && sent < size) {
-            uint64_t length
-                = size - sent < PROTO_DIRECT_CHUNK ? size - sent : PROTO_DIRECT_CHUNK;
-            proto_direct_t put = { .kind = PROTO_DIRECT_PUT,
-                                   .key = id,
-                                   .attempt = attempt,
-                                   .offset = sent,
-                                   .length = length,
-                                   .total = size };
-            zframe_t *body = zframe_new ((const uint8_t *)data + sent, (size_t)length);
-            if (!body || s_send (self, &put, &body)) {
-                snprintf (why, why_size, "cannot send to %s", endpoint);
-                s_disconnect (self);
+        for (; inflight < PROTO_DIRECT_WINDOW && sent < size; inflight++, sent += length)
+            if (s_request (self, PROTO_DIRECT_PUT, id, attempt, sent, size, data, &length,
+                           why, why_size))
                 return -1;
-            }
-            sent += length;
-            inflight++;
-        }
         proto_direct_t head;
         zmsg_t *msg;
         zframe_t *body;
-        int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
-        if (s_answer (self, ms, &head, &msg, &body, why, why_size))
+        if (s_expect (self, PROTO_DIRECT_ACK, id, attempt, acked, size, &msg, &head,
+                      &body, why, why_size))
             return -1;
-        bool right = head.kind == PROTO_DIRECT_ACK && head.key == id
-                     && head.attempt == attempt && head.offset == acked
-                     && head.total == size;
-        zmsg_destroy (&msg);
-        if (!right) {
-            snprintf (why, why_size, "the client at %s acknowledged another chunk",
-                      endpoint);
-            s_disconnect (self);
-            return -1;
-        }
         acked += head.length;
         inflight--;
+        zmsg_destroy (&msg);
     }
     return 0;
 }
