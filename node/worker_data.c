@@ -12,10 +12,13 @@
 struct worker_data {
     const char *id;
     proto_keys_t keys;
-    zsock_t *sock;     /* DEALER to endpoint, or NULL */
-    bool proven;       /* sock has had an answer: it is connected */
-    char endpoint[80]; /* what sock is connected to */
-    uint8_t *buffer;   /* the last input fetched, reused */
+    zsock_t *sock;        /* DEALER to endpoint, or NULL */
+    bool proven;          /* sock has had an answer: it is connected */
+    char endpoint[80];    /* what sock is connected to */
+    char unreachable[80]; /* an endpoint that never answered: not tried
+                             again (its pool's payloads go through the
+                             head, without a wait each) */
+    uint8_t *buffer;      /* the last input fetched, reused */
     size_t buffer_cap;
 };
 
@@ -59,6 +62,10 @@ s_connect (worker_data_t *self, const char *endpoint, char *why, size_t why_size
     if (self->sock && streq (self->endpoint, endpoint))
         return 0;
     s_disconnect (self);
+    if (streq (self->unreachable, endpoint)) {
+        snprintf (why, why_size, "the client at %s did not answer before", endpoint);
+        return -1;
+    }
     if (strlen (endpoint) >= sizeof self->endpoint) {
         snprintf (why, why_size, "data endpoint name too long");
         return -1;
@@ -103,6 +110,8 @@ s_answer (worker_data_t *self, int ms, proto_direct_t *head, zmsg_t **msg,
     if (!*msg) {
         snprintf (why, why_size, "no answer from the client at %s within %.1f s",
                   self->endpoint, ms / 1000.0);
+        if (!self->proven) /* never connected: it cannot be reached from here */
+            snprintf (self->unreachable, sizeof self->unreachable, "%s", self->endpoint);
     } else if (proto_direct_decode (*msg, head, body, reason, sizeof reason))
         snprintf (why, why_size, "from the client at %s: %s", self->endpoint, reason);
     else if ((self->proven = true), head->kind == PROTO_DIRECT_ERR) {

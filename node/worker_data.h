@@ -8,7 +8,8 @@
     for tens of MiB cost more than the copy).  Any failure (nothing answers
     within WORKER_DATA_CONNECT_MS, an ERR, a stall) drops the connection
     and says why: the caller then gets or sends the bytes through the head,
-    so an unreachable client costs speed, never a result.
+    so an unreachable client costs speed, never a result.  An endpoint
+    that never answered is not tried again: it fails at once.
 */
 #ifndef DCPOOL_NODE_WORKER_DATA_H
 #define DCPOOL_NODE_WORKER_DATA_H
