@@ -188,6 +188,12 @@ s_expect (worker_data_t *self, proto_direct_kind_t kind, uint64_t key, uint64_t 
     return -1;
 }
 
+bool
+worker_data_reachable (const worker_data_t *self, const char *endpoint)
+{
+    return !streq (self->unreachable, endpoint);
+}
+
 int
 worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint64_t size,
                    const void **data, char *why, size_t why_size)

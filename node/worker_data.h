@@ -14,6 +14,7 @@
 #ifndef DCPOOL_NODE_WORKER_DATA_H
 #define DCPOOL_NODE_WORKER_DATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ void worker_data_destroy (worker_data_t **self);
     fetch), or -1 with the reason in why[why_size]. */
 int worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key,
                        uint64_t size, const void **data, char *why, size_t why_size);
+
+/*  False once endpoint has not answered (see above). */
+bool worker_data_reachable (const worker_data_t *self, const char *endpoint);
 
 /*  Puts job id's output (attempt, size bytes of data) at endpoint, and
     returns once the client has all of it: 0, or -1 with the reason in

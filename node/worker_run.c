@@ -200,8 +200,9 @@ s_put_direct (worker_run_t *self, const worker_action_t *action, const void *dat
 {
     uint64_t direct_min;
     const char *endpoint = worker_load_data_endpoint (self->load, &direct_min);
-    if (!endpoint[0] || !direct_min || size < direct_min)
-        return false;
+    if (!endpoint[0] || !direct_min || size < direct_min
+        || !worker_data_reachable (self->data, endpoint))
+        return false; /* as bytes (an unreachable client was logged once) */
     char why[256];
     if (worker_data_put (self->data, endpoint, action->id, action->attempt, data, size,
                          why, sizeof why)) {
