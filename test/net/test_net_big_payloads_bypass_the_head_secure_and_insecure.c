@@ -67,7 +67,7 @@ s_cluster_case (netlab_t *lab, bool insecure)
     h_proc_t *head = netlab_cluster_with (lab, insecure ? extra : NULL,
                                           insecure ? extra : NULL, &node1, &node2);
     uint64_t total;
-    const pool_bytes_t *inputs = xp_inputs (N, 2 * MIB, 4 * MIB, &total);
+    pool_bytes_t *inputs = xp_inputs (N, 2 * MIB, 4 * MIB, &total);
     uint64_t payload = 2 * total; /* every input goes out, its output back */
 
     pool_t *direct = s_open (head, insecure, 64 * 1024);
@@ -98,6 +98,7 @@ s_cluster_case (netlab_t *lab, bool insecure)
            mode, (unsigned long long)payload,
            100.0 * (double)direct_bytes / (double)payload,
            100.0 * (double)through_bytes / (double)payload);
+    xp_inputs_free (&inputs, N);
     h_stop (node1);
     h_stop (node2);
     h_stop (head);

@@ -87,7 +87,7 @@ s_body (void)
     const char *fast[] = { FU_FAST_HEARTBEAT, NULL };
     h_proc_t *node1, *node2;
     h_proc_t *head = netlab_cluster (lab, fast, &node1, &node2);
-    const pool_bytes_t *inputs = xp_inputs (N, 2 * MIB, 4 * MIB, NULL);
+    pool_bytes_t *inputs = xp_inputs (N, 2 * MIB, 4 * MIB, NULL);
 
     pool_options_t options;
     h_options (&options, head, "xor");
@@ -113,6 +113,7 @@ s_body (void)
     H_CHECK (pool_nodes_count (pool) == 1, "the head still counts %d nodes",
              pool_nodes_count (pool));
     pool_close (&pool);
+    xp_inputs_free (&inputs, N);
 }
 
 int

@@ -48,7 +48,7 @@ s_body (void)
     h_proc_t *head = netlab_cluster (lab, NULL, &node1, &node2);
     const h_proc_t *nodes[] = { node1, node2 };
     uint64_t total;
-    const pool_bytes_t *inputs = xp_inputs (N, MIB, 2 * MIB, &total);
+    pool_bytes_t *inputs = xp_inputs (N, MIB, 2 * MIB, &total);
 
     H_CHECK (setenv ("DCPOOL_DATA_ADDRESS", NOWHERE, 1) == 0, "setenv");
     pool_options_t options;
@@ -98,6 +98,7 @@ s_body (void)
              "(see the nodes' node.log)",
              again);
     pool_close (&pool);
+    xp_inputs_free (&inputs, N);
     unsetenv ("DCPOOL_DATA_ADDRESS");
 }
 

@@ -32,6 +32,17 @@ xp_inputs (size_t count, size_t min, size_t max, uint64_t *total)
 }
 
 void
+xp_inputs_free (pool_bytes_t **inputs, size_t count)
+{
+    if (!*inputs)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free ((void *)(*inputs)[i].data);
+    free (*inputs);
+    *inputs = NULL;
+}
+
+void
 xp_check (const pool_result_t *result, pool_bytes_t input, const char *what)
 {
     H_CHECK (result->status == 0, "%s: input %zu: status %d: %s", what, result->index,

@@ -11,10 +11,11 @@
 #include "harness.h"
 
 /* count inputs of min..max bytes (spread evenly, each a different size),
-   each of content of its own, mode byte 'A' first; the array and its
-   bytes live until the process ends (caller frees nothing).  Their total
-   size into *total when not NULL. */
+   each of content of its own, mode byte 'A' first; the caller frees them
+   with xp_inputs_free.  Their total size into *total when not NULL. */
 pool_bytes_t *xp_inputs (size_t count, size_t min, size_t max, uint64_t *total);
+/* Frees inputs from xp_inputs (count of them) and nulls *inputs. */
+void xp_inputs_free (pool_bytes_t **inputs, size_t count);
 
 /* Fails the test unless result is a value the xor worker computed from
    input (same size, every byte XOR 0x5A); what names the map. */
