@@ -42,6 +42,8 @@ s_head_bytes_of_map (netlab_t *lab, pool_t *pool, const pool_bytes_t *inputs,
     return (rx1 - rx0) + (tx1 - tx0);
 }
 
+/* A pool of the xor worker on the cluster of head, shared memory off,
+   with both workers. */
 static pool_t *
 s_open (const h_proc_t *head, bool insecure, size_t direct_min)
 {
@@ -58,6 +60,9 @@ s_open (const h_proc_t *head, bool insecure, size_t direct_min)
     return pool;
 }
 
+/* Starts the cluster in the lab (secure or insecure), maps the inputs
+   directly and with direct_min 0, checks what crossed the head's host,
+   and stops the cluster. */
 static void
 s_cluster_case (netlab_t *lab, bool insecure)
 {
