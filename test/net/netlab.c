@@ -185,15 +185,22 @@ h_proc_t *
 netlab_cluster (netlab_t *self, const char *const *head_extra, h_proc_t **node1,
                 h_proc_t **node2)
 {
+    return netlab_cluster_with (self, head_extra, NULL, node1, node2);
+}
+
+h_proc_t *
+netlab_cluster_with (netlab_t *self, const char *const *head_extra,
+                     const char *const *node_extra, h_proc_t **node1, h_proc_t **node2)
+{
     if (self->hosts < 4)
         H_FAIL ("netlab_cluster wants 4 hosts, the lab has %d", self->hosts);
     h_use_netns (self->ns[0]);
     h_proc_t *head = h_start_head_with (0, true, head_extra);
     h_set_address (head, self->addr[0]);
     h_use_netns (self->ns[1]);
-    h_proc_t *first = h_start_node (head, 1);
+    h_proc_t *first = h_start_node_with (head, 1, node_extra);
     h_use_netns (self->ns[2]);
-    h_proc_t *second = h_start_node (head, 1);
+    h_proc_t *second = h_start_node_with (head, 1, node_extra);
     h_use_netns (NULL);
     h_enter_netns (self->ns[3]);
     if (node1)
@@ -201,6 +208,33 @@ netlab_cluster (netlab_t *self, const char *const *head_extra, h_proc_t **node1,
     if (node2)
         *node2 = second;
     return head;
+}
+
+void
+netlab_bytes (const netlab_t *self, int host, uint64_t *rx, uint64_t *tx)
+{
+    char command[200];
+    snprintf (command, sizeof command, "ip -n %s -s link show dev %s", self->ns[host],
+              self->port[host]);
+    fflush (NULL);
+    FILE *out = popen (command, "r");
+    if (!out)
+        H_FAIL ("netlab: cannot run '%s': %s", command, strerror (errno));
+    /* "    RX:  bytes packets ..." then a line of numbers, the same for TX. */
+    char line[512];
+    int found = 0;
+    uint64_t *next = NULL;
+    while (fgets (line, sizeof line, out)) {
+        unsigned long long bytes;
+        if (next && sscanf (line, "%llu", &bytes) == 1) {
+            *next = bytes;
+            found++;
+        }
+        next = strstr (line, "RX:") ? rx : strstr (line, "TX:") ? tx : NULL;
+    }
+    int status = pclose (out);
+    if (status != 0 || found != 2)
+        H_FAIL ("netlab: '%s' gave no byte counts (exit %d)", command, status);
 }
 
 void

@@ -39,6 +39,17 @@ void netlab_set (netlab_t *self, const char *format, ...)
    the head, whose address is set for clients. */
 h_proc_t *netlab_cluster (netlab_t *self, const char *const *head_extra, h_proc_t **node1,
                           h_proc_t **node2);
+/* The same, with more start_node arguments for both nodes (NULL
+   terminated, or NULL), e.g. { "--insecure", NULL }. */
+h_proc_t *netlab_cluster_with (netlab_t *self, const char *const *head_extra,
+                               const char *const *node_extra, h_proc_t **node1,
+                               h_proc_t **node2);
+
+/* The bytes host i's interface has received and sent so far (its
+   counters, as `ip -s link` shows them), into *rx and *tx: what crossed
+   the switch to and from that host, every header included.  Fails the
+   test when they cannot be read. */
+void netlab_bytes (const netlab_t *self, int host, uint64_t *rx, uint64_t *tx);
 
 /* Adds a second interface to host i with the given address/prefix and, when
    gateway is not NULL, a default route through it (for the join-line
