@@ -166,9 +166,9 @@ s_body (void)
         s_destroy (futures);
         pool_close (&pool);
     }
-    h_log (
-        "the head received %llu bytes on the data plane, %llu through itself, of %llu moved",
-        through[0], through[1], moved);
+    h_log ("the head received %llu bytes on the data plane, %llu through itself, of %llu "
+           "moved",
+           through[0], through[1], moved);
     H_CHECK (through[1] > moved, "through the head it read only %llu of %llu bytes",
              through[1], moved);
     H_CHECK (through[0] < moved / 10, "on the data plane the head still read %llu bytes",
