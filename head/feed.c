@@ -72,7 +72,14 @@ s_shares_memory (const head_peer_t *worker, const head_pool_t *pool)
 static bool
 s_reaches_client (const head_peer_t *worker, const head_pool_t *pool)
 {
-    return !worker->no_direct && pool->data_endpoint[0] && pool->client;
+    if (worker->no_direct || !pool->data_endpoint[0] || !pool->client)
+        return false;
+    /* A client that reaches the head on loopback serves on loopback: a
+       worker known to be on another host would only wait for nothing. */
+    bool loopback = strncmp (pool->data_endpoint, "tcp://127.", 10) == 0
+                    || strncmp (pool->data_endpoint, "tcp://[::1]", 11) == 0;
+    return !loopback || !pool->client->host[0] || !worker->host[0]
+           || strcmp (worker->host, pool->client->host) == 0;
 }
 
 /*  Tells the client to send the record's inputs again as bytes (they are
