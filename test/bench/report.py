@@ -45,20 +45,22 @@ MEASURES = [
      ["mp", "gearman", "zmq-1", "zmq-1-curve"]),
     ("bw", "64 MiB in + 64 MiB out, GB/s", True,
      ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
-    ("bw_net", "64 MiB in + out through the head (as between hosts), GB/s", True,
+    ("bw_net", "64 MiB in + out over sockets (as between hosts), GB/s", True,
+     ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
+    ("bw_head", "64 MiB in + out through the head (data plane off), GB/s", True,
      ["mp", "dask", "gearman", "zmq-1", "zmq-1-curve"]),
     ("ms_efficiency", "1 ms-job map, efficiency vs 2 x 1000 jobs/s", True,
      ["mp-1", "mp-default", "dask", "gearman", "zmq-1", "zmq-64"]),
 ]
 
 # a dcpool variant compared with the peers' figure of its plain measure
-PEER_OF = {"bw_net": "bw", "rtt_sleep_p50": "rtt_p50", "rtt_sleep_p99": "rtt_p99",
+PEER_OF = {"bw_net": "bw", "bw_head": "bw", "rtt_sleep_p50": "rtt_p50", "rtt_sleep_p99": "rtt_p99",
            "rtt_future_p50": "rtt_p50", "rtt_future_p99": "rtt_p99"}
 
 # which group of runs a measure belongs to (for --only and "not run")
 GROUP = {"noop": "noop", "noop_1m": "noop", "rtt_p50": "rtt", "rtt_p99": "rtt", "bw": "bw",
          "rtt_sleep_p50": "rtt", "rtt_sleep_p99": "rtt", "rtt_future_p50": "rtt",
-         "rtt_future_p99": "rtt", "bw_net": "bw",
+         "rtt_future_p99": "rtt", "bw_net": "bw", "bw_head": "bw",
          "ms_efficiency": "ms", "recovery_ms": "recovery"}
 
 
@@ -75,7 +77,7 @@ def fmt(v, unit=None):
 
 
 def size_note(n, measure):
-    if measure in ("bw", "bw_net") and n and n != 64 << 20:
+    if measure in ("bw", "bw_net", "bw_head") and n and n != 64 << 20:
         return " [%g MiB]" % (n / (1 << 20))
     if measure in ("noop", "ms_efficiency", "rtt_p50", "rtt_p99",
                    "rtt_sleep_p50", "rtt_sleep_p99", "rtt_future_p50",
@@ -186,7 +188,8 @@ def main():
     curve = []
     for measure, title in (("noop", "no-op map, tasks/s"),
                            ("bw", "64 MiB in + out, GB/s"),
-                           ("bw_net", "64 MiB via the head, GB/s")):
+                           ("bw_net", "64 MiB over sockets, GB/s"),
+                           ("bw_head", "64 MiB via the head, GB/s")):
         if ran and GROUP[measure] not in ran:
             continue
         s, st = figure(measure, "dcpool")
