@@ -221,6 +221,8 @@ s_run_free (pool_run_t *run)
     if (run->mode == RUN_UNORDERED && run->slots)
         for (size_t i = 0; i < run->queued; i++)
             pool_result_free (&run->slots[(run->head + i) % run->cap]);
+    /* The data endpoint stops serving the inputs before they go. */
+    pool_shared_free (&run->shared);
     free (run->seen);
     free (run->slots);
     free (run->filled);
@@ -228,7 +230,6 @@ s_run_free (pool_run_t *run)
         for (size_t i = 0; i < POOL_STREAM_SPAN; i++)
             free (run->held[i]);
     free (run->held);
-    pool_shared_free (&run->shared);
     memset (run, 0, sizeof *run);
 }
 
@@ -280,6 +281,7 @@ static void
 s_store (pool_run_t *run, size_t index, pool_result_t *r)
 {
     s_mark (run, index);
+    pool_shared_release (&run->shared, index); /* served no more, then freed */
     s_held_drop (run, index);
     run->received++;
     if (r->status)
@@ -449,32 +451,21 @@ s_run_submit (pool_run_t *run)
         proto_msg_set_pool (&msg, pool->pool_id);
         size_t next = run->submitted, bytes = 0;
         while (next < limit && msg.njobs < POOL_SUBMIT_BATCH) {
-            if (s_is_stream (run)) {
-                /* Streams go as bytes: their copies are small and ours. */
-                if (!run->ended && !s_input (run, next)) {
-                    int pulled = s_pull (run, next);
-                    if (pulled < 0 && !run->stream_rc) { /* ours, not the callback's */
-                        proto_msg_reset (&msg);
-                        return pulled;
-                    }
-                    if (pulled <= 0) {
-                        stalled = true;
-                        break;
-                    }
-                }
-                const pool_bytes_t *input = s_input (run, next);
-                if (msg.njobs && bytes + input->size > POOL_SUBMIT_BYTES)
-                    break;
-                int rc = s_add_input (run, &msg, next, NULL);
-                if (rc) {
+            /* A stream's next input is pulled (and copied: held until its
+               result) before it goes, like an array's, by reference when
+               it is big. */
+            if (s_is_stream (run) && !run->ended && !s_input (run, next)) {
+                int pulled = s_pull (run, next);
+                if (pulled < 0 && !run->stream_rc) { /* ours, not the callback's */
                     proto_msg_reset (&msg);
-                    return rc;
+                    return pulled;
                 }
-                bytes += input->size;
-                next++;
-                continue;
+                if (pulled <= 0) {
+                    stalled = true;
+                    break;
+                }
             }
-            const pool_bytes_t *input = &run->inputs[next];
+            const pool_bytes_t *input = s_input (run, next);
             /* A big input stays here, in a memfd: workers on this host map
                it, others fetch it from the data endpoint. */
             bool local = pool->host[0] && pool->shared_min;
@@ -796,6 +787,7 @@ s_iter_cancelled (pool_iter_t *iter, pool_result_t *out)
     if (pool_result_error (out, index, POOL_ECANCELED, "cancelled"))
         return false;
     s_mark (run, index);
+    pool_shared_release (&run->shared, index); /* served no more, then freed */
     s_held_drop (run, index);
     run->received++;
     run->failed++;
