@@ -396,7 +396,8 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 /* It could not read the client's memory, or reach its data
                    endpoint: neither will it next time.  The client sends
                    the input as bytes. */
-                if (job.direct && !worker->no_direct)
+                if (job.direct && !worker->no_direct
+                    && !(entry->flags & PROTO_JOB_DIRECT))
                     zsys_warning ("pool-head: worker %s cannot reach pool %llu's "
                                   "client at %s; it gets big inputs through the head",
                                   worker->id, (unsigned long long)pool->id,
@@ -405,9 +406,13 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                     zsys_warning ("pool-head: worker %s cannot read inputs in "
                                   "shared memory; it gets them as bytes",
                                   worker->id);
-                if (job.direct)
+                /* A worker that reached the client, which no longer had
+                   the input (its result came, or it was cancelled), marks
+                   its answer: it keeps the data plane. */
+                bool reached = job.direct && (entry->flags & PROTO_JOB_DIRECT);
+                if (job.direct && !reached)
                     worker->no_direct = true;
-                else
+                else if (!job.direct)
                     worker->no_shm = true;
                 reply->status = PROTO_CODE_RESEND;
                 pool->done--;

@@ -95,7 +95,8 @@ s_send (worker_data_t *self, const proto_direct_t *head, zframe_t **body)
 }
 
 /*  The next answer, within ms: 0 with *head and *msg (the caller's, holding
- *body), or -1 with why (the connection is then dropped). */
+ *body), or -1 (WORKER_DATA_EREFUSED when the client answered ERR) with
+    why; the connection is then dropped. */
 static int
 s_answer (worker_data_t *self, int ms, proto_direct_t *head, zmsg_t **msg,
           zframe_t **body, char *why, size_t why_size)
@@ -117,6 +118,9 @@ s_answer (worker_data_t *self, int ms, proto_direct_t *head, zmsg_t **msg,
     else if ((self->proven = true), head->kind == PROTO_DIRECT_ERR) {
         snprintf (why, why_size, "the client at %s said: %.*s", self->endpoint,
                   (int)zframe_size (*body), (const char *)zframe_data (*body));
+        zmsg_destroy (msg);
+        s_disconnect (self);
+        return WORKER_DATA_EREFUSED;
     } else
         return 0;
     zmsg_destroy (msg);
@@ -177,8 +181,9 @@ s_expect (worker_data_t *self, proto_direct_kind_t kind, uint64_t key, uint64_t 
           zframe_t **body, char *why, size_t why_size)
 {
     int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
-    if (s_answer (self, ms, head, msg, body, why, why_size))
-        return -1;
+    int rc = s_answer (self, ms, head, msg, body, why, why_size);
+    if (rc)
+        return rc;
     if (head->kind == kind && head->key == key && head->attempt == attempt
         && head->offset == offset && head->total == total)
         return 0;
@@ -217,9 +222,10 @@ worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint
         proto_direct_t head;
         zmsg_t *msg;
         zframe_t *body;
-        if (s_expect (self, PROTO_DIRECT_DATA, key, 0, got, size, &msg, &head, &body, why,
-                      why_size))
-            return -1;
+        int rc = s_expect (self, PROTO_DIRECT_DATA, key, 0, got, size, &msg, &head, &body,
+                           why, why_size);
+        if (rc)
+            return rc;
         memcpy (self->buffer + got, zframe_data (body), head.length);
         got += head.length;
         inflight--;

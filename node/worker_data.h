@@ -25,6 +25,11 @@
 #define WORKER_DATA_CONNECT_MS 5000
 #define WORKER_DATA_STALL_MS 30000
 
+/*  What a failed transfer returns when the client answered and refused
+    (an input it no longer serves: its result came, or it was cancelled),
+    as against -1 for one that could not be reached or stalled. */
+#define WORKER_DATA_EREFUSED -2
+
 typedef struct worker_data worker_data_t;
 
 /*  For the worker id (borrowed), with the keys its link has (copied).
@@ -34,7 +39,8 @@ void worker_data_destroy (worker_data_t **self);
 
 /*  Fetches the input key (its memfd's inode at the client) of size bytes
     from endpoint: 0 with *data (16-byte aligned, valid until the next
-    fetch), or -1 with the reason in why[why_size]. */
+    fetch), or -1 or WORKER_DATA_EREFUSED with the reason in
+    why[why_size]. */
 int worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key,
                        uint64_t size, const void **data, char *why, size_t why_size);
 
@@ -42,8 +48,8 @@ int worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key,
 bool worker_data_reachable (const worker_data_t *self, const char *endpoint);
 
 /*  Puts job id's output (attempt, size bytes of data) at endpoint, and
-    returns once the client has all of it: 0, or -1 with the reason in
-    why[why_size]. */
+    returns once the client has all of it: 0, or -1 or WORKER_DATA_EREFUSED
+    with the reason in why[why_size]. */
 int worker_data_put (worker_data_t *self, const char *endpoint, uint64_t id,
                      uint64_t attempt, const void *data, size_t size, char *why,
                      size_t why_size);

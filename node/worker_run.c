@@ -161,8 +161,10 @@ s_open_shared (worker_run_t *self, const worker_action_t *action, shared_input_t
 
 /*  Fetches an input from the client's data endpoint: 0 with *input; 1
     after answering the job PROTO_CODE_RESEND (the client then sends the
-    bytes through the head, which sends this worker no more such inputs);
-    -1 when that answer failed. */
+    bytes through the head, if it still wants the result; unless the answer
+    is marked PROTO_JOB_DIRECT, with the input's reference, to say the
+    client answered but refused, the head sends this worker no more such
+    inputs); -1 when that answer failed. */
 static int
 s_fetch_direct (worker_run_t *self, const worker_action_t *action, pool_bytes_t *input)
 {
@@ -171,22 +173,27 @@ s_fetch_direct (worker_run_t *self, const worker_action_t *action, pool_bytes_t 
     proto_shm_ref_t ref;
     char why[256];
     const void *data = NULL;
+    int rc = -1;
     if (proto_shm_ref_decode (action->data, action->size, &ref))
         snprintf (why, sizeof why, "malformed reference");
     else if (!endpoint[0])
         snprintf (why, sizeof why, "the pool's client named no data endpoint");
-    else if (worker_data_fetch (self->data, endpoint, ref.ino, ref.size, &data, why,
-                                sizeof why)
+    else if ((rc = worker_data_fetch (self->data, endpoint, ref.ino, ref.size, &data, why,
+                                      sizeof why))
              == 0) {
         *input = (pool_bytes_t){ data, (size_t)ref.size };
         return 0;
     }
-    zsys_warning ("worker %s: job %" PRIu64 ": cannot fetch its input: %s", self->id,
-                  action->id, why);
     proto_job_t job
         = { .id = action->id, .attempt = action->attempt, .status = PROTO_CODE_RESEND };
-    return worker_results_add (self->results, worker_load_pool (self->load), &job, why,
-                               strlen (why))
+    if (rc == WORKER_DATA_EREFUSED) /* reached: the head keeps the data plane */
+        job.flags = PROTO_JOB_DIRECT;
+    else
+        zsys_warning ("worker %s: job %" PRIu64 ": cannot fetch its input: %s", self->id,
+                      action->id, why);
+    return worker_results_add (self->results, worker_load_pool (self->load), &job,
+                               job.flags ? action->data : why,
+                               job.flags ? action->size : strlen (why))
                ? -1
                : 1;
 }
