@@ -219,6 +219,8 @@ typedef struct {
     size_t max_frames;    /* frames in one message */
     size_t max_pools_per_client;
     size_t max_pending_per_pool;
+    uint64_t block_grace_ms; /* an unheld block is deleted this long after
+                                its last holder let go (lifetimes.c) */
     bool verbose;
 } head_config_t;
 
@@ -242,6 +244,9 @@ typedef struct {
     head_worker_list_t parked; /* workers waiting for their pool */
     int moving;                /* workers released by a rebalance, not gone yet */
     uint64_t next_pool_id;     /* fallback when Redis is away */
+    zlist_t *orphans;          /* holders found in Redis at start (strings):
+                                  released at orphans_at unless back */
+    int64_t orphans_at;        /* zclock_mono */
     bool stopping;
 } head_t;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lifetimes.h"
 #include "scheduler.h"
 #include "store.h"
 #include "views.h"
@@ -76,8 +77,12 @@ s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *wh
         }
         break;
     case PROTO_ROLE_CLIENT: {
-        if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer)
+        /* Its holds go with it, unless the client is back on another
+           connection (then that one is in clients). */
+        if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer) {
             zhashx_delete (head->clients, peer->id);
+            head_lifetimes_client_gone (head, peer);
+        }
         /* Popped first: with client cleared, closing the pool does not
            take it off this list itself. */
         head_pool_t *pool;

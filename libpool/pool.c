@@ -461,6 +461,7 @@ pool_close (pool_t **pool)
     if (self->iter)
         pool_iter_orphan (self->iter);
     pool_futures_orphan (self);
+    pool_matrix_orphan_all (self);
     s_disconnect (self);
     if (self->local) {
         self->local = false;
@@ -474,6 +475,7 @@ pool_close (pool_t **pool)
     }
     free (self->lib);
     free (self->init);
+    zhashx_destroy (&self->block_refs);
     sodium_memzero (&self->keys, sizeof self->keys);
     free (self);
     *pool = NULL;

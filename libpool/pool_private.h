@@ -112,6 +112,12 @@ struct pool {
     int64_t spin_us;     /* options.spin_wait (session.c) */
     int spin_misses;     /* spins in a row that ran out */
     unsigned spin_skips; /* waits that did not spin */
+    /* Block lifetimes (blocks.c): this client's references to blocks it
+       holds at the head, hex -> count (a pool_put, a block of a live
+       matrix); the head is asked to release a block when its count
+       reaches 0.  Created at the first. */
+    zhashx_t *block_refs;
+    struct pool_matrix *matrices; /* its live matrices (matrix.c) */
     char error[POOL_ERROR_MAX];
 };
 
@@ -198,5 +204,9 @@ zactor_t *pool_liveness_new (const char *server, const proto_keys_t *keys,
 
 /*  Maps a code from the head (ERROR.code) to a POOL_E* we return. */
 int pool_code_from_head (int64_t code);
+
+/*  matrix.c: the pool is closing: its matrices forget it (their blocks
+    went with the client's holds). */
+void pool_matrix_orphan_all (pool_t *self);
 
 #endif
