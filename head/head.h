@@ -244,9 +244,6 @@ typedef struct {
     head_worker_list_t parked; /* workers waiting for their pool */
     int moving;                /* workers released by a rebalance, not gone yet */
     uint64_t next_pool_id;     /* fallback when Redis is away */
-    zlist_t *orphans;          /* holders found in Redis at start (strings):
-                                  released at orphans_at unless back */
-    int64_t orphans_at;        /* zclock_mono */
     bool stopping;
 } head_t;
 

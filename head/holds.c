@@ -50,10 +50,29 @@ static const char *s_release_all_script
       "redis.call('SREM', 'dcpool:holder-names', holder)\n"
       "return #blocks\n";
 
-/* A chunked block's chunks go with its manifest (store.c's layout). */
+/*  Holders gone past their deadline let go of everything (as
+    s_release_all_script, with the blocks due now); then unheld blocks
+    past theirs are deleted, a chunked block's chunks with its manifest
+    (store.c's layout).  Returns {blocks deleted, holders released}. */
 static const char *s_sweep_script
-    = "local due = redis.call('ZRANGEBYSCORE', 'dcpool:unheld', '-inf', ARGV[1],\n"
-      "                       'LIMIT', 0, tonumber (ARGV[2]))\n"
+    = "local now, most = ARGV[1], tonumber (ARGV[2])\n"
+      "local holders = redis.call('ZRANGEBYSCORE', 'dcpool:gone', '-inf', now,\n"
+      "                           'LIMIT', 0, most)\n"
+      "for _, holder in ipairs (holders) do\n"
+      "  redis.call('ZREM', 'dcpool:gone', holder)\n"
+      "  local hk = 'dcpool:holds:' .. holder\n"
+      "  for _, h in ipairs (redis.call('SMEMBERS', hk)) do\n"
+      "    local k = 'dcpool:holders:' .. h\n"
+      "    redis.call('HDEL', k, holder)\n"
+      "    if redis.call('HLEN', k) == 0 then\n"
+      "      redis.call('ZADD', 'dcpool:unheld', now, h)\n"
+      "    end\n"
+      "  end\n"
+      "  redis.call('DEL', hk)\n"
+      "  redis.call('SREM', 'dcpool:holder-names', holder)\n"
+      "end\n"
+      "local due = redis.call('ZRANGEBYSCORE', 'dcpool:unheld', '-inf', now,\n"
+      "                       'LIMIT', 0, most)\n"
       "local gone = 0\n"
       "for _, h in ipairs (due) do\n"
       "  redis.call('ZREM', 'dcpool:unheld', h)\n"
@@ -70,7 +89,15 @@ static const char *s_sweep_script
       "    if n > 0 then gone = gone + 1 end\n"
       "  end\n"
       "end\n"
-      "return gone\n";
+      "return {gone, #holders}\n";
+
+/* Every holder not gone yet is gone at ARGV[1] unless back before. */
+static const char *s_depart_all_script
+    = "local names = redis.call('SMEMBERS', 'dcpool:holder-names')\n"
+      "for _, holder in ipairs (names) do\n"
+      "  redis.call('ZADD', 'dcpool:gone', 'NX', ARGV[1], holder)\n"
+      "end\n"
+      "return #names\n";
 
 /*  EVAL script 0 args...: the integer it returns in *out, 0; or -1. */
 static int
@@ -132,34 +159,63 @@ head_holds_release_all (head_store_t *store, const char *holder, int64_t deadlin
 }
 
 int
-head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *deleted)
+head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *deleted,
+                  size_t *released)
 {
     char now[24], limit[24];
     snprintf (now, sizeof now, "%" PRId64, now_ms);
     snprintf (limit, sizeof limit, "%zu", most);
-    const char *args[] = { now, limit };
-    long long n = 0;
-    if (s_eval (store, s_sweep_script, 2, args, &n))
+    const char *argv[] = { "EVAL", s_sweep_script, "0", now, limit };
+    redisReply *reply = head_store_command (store, 5, argv, NULL);
+    if (!reply)
         return -1;
+    long long counts[2] = { 0, 0 };
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements && i < 2;
+         i++)
+        if (reply->element[i]->type == REDIS_REPLY_INTEGER)
+            counts[i] = reply->element[i]->integer;
+    freeReplyObject (reply);
     if (deleted)
-        *deleted = n > 0 ? (size_t)n : 0;
+        *deleted = counts[0] > 0 ? (size_t)counts[0] : 0;
+    if (released)
+        *released = counts[1] > 0 ? (size_t)counts[1] : 0;
     return 0;
 }
 
-zlist_t *
-head_holds_holders (head_store_t *store)
+int
+head_holds_depart (head_store_t *store, const char *holder, int64_t at_ms)
 {
-    const char *argv[] = { "SMEMBERS", "dcpool:holder-names" };
-    redisReply *reply = head_store_command (store, 2, argv, NULL);
+    char at[24];
+    snprintf (at, sizeof at, "%" PRId64, at_ms);
+    const char *argv[] = { "ZADD", "dcpool:gone", at, holder };
+    redisReply *reply = head_store_command (store, 4, argv, NULL);
     if (!reply)
-        return NULL;
-    zlist_t *names = zlist_new ();
-    if (names) {
-        zlist_autofree (names);
-        for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++)
-            if (reply->element[i]->type == REDIS_REPLY_STRING)
-                zlist_append (names, reply->element[i]->str);
-    }
+        return -1;
     freeReplyObject (reply);
-    return names;
+    return 0;
+}
+
+int
+head_holds_back (head_store_t *store, const char *holder)
+{
+    const char *argv[] = { "ZREM", "dcpool:gone", holder };
+    redisReply *reply = head_store_command (store, 3, argv, NULL);
+    if (!reply)
+        return -1;
+    freeReplyObject (reply);
+    return 0;
+}
+
+int
+head_holds_depart_all (head_store_t *store, int64_t at_ms, size_t *count)
+{
+    char at[24];
+    snprintf (at, sizeof at, "%" PRId64, at_ms);
+    const char *args[] = { at };
+    long long n = 0;
+    if (s_eval (store, s_depart_all_script, 1, args, &n))
+        return -1;
+    if (count)
+        *count = n > 0 ? (size_t)n : 0;
+    return 0;
 }

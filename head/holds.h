@@ -6,13 +6,16 @@
     twice is one hold (libpool counts its own references, blocks.c).  A
     block whose last holder lets go gets a deadline (now + the head's
     --block-grace) and is deleted when the sweep finds it past it
-    still unheld; a hold before then keeps it.  Everything is in Redis, so
-    a head restart forgets nothing:
+    still unheld; a hold before then keeps it.  A holder that is gone (a
+    client lost) lets go after the grace too, so a client that comes back
+    in time (it was only cut off) keeps its holds.  Everything is in
+    Redis, so a head restart forgets nothing:
 
       dcpool:holders:<hex>   HASH holder -> 1
       dcpool:holds:<holder>  SET of the blocks (hex) holder holds
       dcpool:holder-names    SET of every holder that holds something
       dcpool:unheld          ZSET block hex -> deadline (Unix ms)
+      dcpool:gone            ZSET holder -> when it lets go (Unix ms)
 
     Each call is one EVAL (one round trip, atomic: only the head writes
     these keys).  Calls return 0 or -1 with head_store_error set.
@@ -22,6 +25,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <stddef.h>
 
 #include "msg.h"
 #include "store.h"
@@ -44,11 +49,19 @@ int head_holds_release (head_store_t *store, const char *holder,
     be NULL) gets how many blocks it held. */
 int head_holds_release_all (head_store_t *store, const char *holder, int64_t deadline_ms,
                             size_t *count);
-/*  Deletes at most `most` blocks whose deadline is at or before now_ms
-    and that are still unheld; *deleted (may be NULL) gets how many. */
-int head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *deleted);
-/*  Every holder that holds something: a new zlist of strings (freed with
-    it), or NULL when Redis failed. */
-zlist_t *head_holds_holders (head_store_t *store);
+/*  A holder that is gone (a client lost) lets go of everything at at_ms,
+    unless head_holds_back comes first (the client came back). */
+int head_holds_depart (head_store_t *store, const char *holder, int64_t at_ms);
+int head_holds_back (head_store_t *store, const char *holder);
+/*  Every holder there is departs at at_ms unless it departs sooner
+    already (a head starting: its previous life's clients and pools);
+    *count (may be NULL) gets how many holders there are. */
+int head_holds_depart_all (head_store_t *store, int64_t at_ms, size_t *count);
+/*  Releases at most `most` holders whose departure is due (at or before
+    now_ms), then deletes at most `most` blocks whose deadline is due and
+    that are still unheld; *deleted and *released (may be NULL) get how
+    many. */
+int head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *deleted,
+                      size_t *released);
 
 #endif

@@ -58,39 +58,19 @@ head_lifetimes_client_gone (head_t *head, head_peer_t *client)
         return;
     char name[HEAD_HOLDER_MAX];
     head_lifetimes_client_holder (client->id, name);
-    size_t count = 0;
-    if (head_holds_release_all (head->store, name, head_lifetimes_deadline (head),
-                                &count))
+    if (head_holds_depart (head->store, name, head_lifetimes_deadline (head)))
         zsys_warning ("pool-head: client %s gone, its holds stay: %s", client->id,
                       head_store_error (head->store));
-    else if (count && head->config.verbose)
-        zsys_info ("pool-head: client %s gone: released %zu blocks", client->id, count);
 }
 
-/* Holders of the previous life whose client did not come back go. */
-static void
-s_orphans_release (head_t *head)
+void
+head_lifetimes_client_back (head_t *head, head_peer_t *client)
 {
-    char *name;
-    int64_t deadline = head_lifetimes_deadline (head);
-    size_t released = 0;
-    while ((name = zlist_pop (head->orphans))) {
-        bool back = strncmp (name, "client:", 7) == 0
-                    && zhashx_lookup (head->clients, name + 7) != NULL;
-        if (!back) {
-            if (head_holds_release_all (head->store, name, deadline, NULL))
-                zsys_warning ("pool-head: cannot release %s: %s", name,
-                              head_store_error (head->store));
-            else
-                released++;
-        }
-        free (name);
-    }
-    zlist_destroy (&head->orphans);
-    if (released)
-        zsys_info ("pool-head: released the blocks of %zu holders that did not "
-                   "come back after the restart",
-                   released);
+    char name[HEAD_HOLDER_MAX];
+    head_lifetimes_client_holder (client->id, name);
+    if (head_holds_back (head->store, name))
+        zsys_warning ("pool-head: client %s is back, but its holds may go: %s",
+                      client->id, head_store_error (head->store));
 }
 
 static int
@@ -99,38 +79,31 @@ s_on_sweep (zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     head_t *head = arg;
-    if (head->orphans && zclock_mono () >= head->orphans_at)
-        s_orphans_release (head);
-    size_t deleted = 0;
-    if (head_holds_sweep (head->store, zclock_time (), HEAD_SWEEP_MOST, &deleted))
+    size_t deleted = 0, released = 0;
+    if (head_holds_sweep (head->store, zclock_time (), HEAD_SWEEP_MOST, &deleted,
+                          &released))
         zsys_warning ("pool-head: block sweep failed: %s",
                       head_store_error (head->store));
-    else if (deleted && head->config.verbose)
-        zsys_info ("pool-head: deleted %zu unheld blocks", deleted);
+    else if (released || (deleted && head->config.verbose))
+        zsys_info ("pool-head: released the blocks of %zu holders gone; deleted %zu "
+                   "unheld blocks",
+                   released, deleted);
     return 0;
 }
 
 int
 head_lifetimes_start (head_t *head)
 {
-    zlist_t *names = head_holds_holders (head->store);
-    if (!names)
+    uint64_t wait = head->config.block_grace_ms > HEAD_ORPHAN_WAIT_MS
+                        ? head->config.block_grace_ms
+                        : HEAD_ORPHAN_WAIT_MS;
+    size_t holders = 0;
+    if (head_holds_depart_all (head->store, zclock_time () + (int64_t)wait, &holders))
         zsys_warning ("pool-head: cannot read the block holders: %s",
                       head_store_error (head->store));
-    else if (zlist_size (names) == 0)
-        zlist_destroy (&names);
-    else {
-        head->orphans = names; /* strings it owns; a popped one is ours */
-        uint64_t wait = head->config.block_grace_ms > HEAD_ORPHAN_WAIT_MS
-                            ? head->config.block_grace_ms
-                            : HEAD_ORPHAN_WAIT_MS;
-        head->orphans_at = zclock_mono () + (int64_t)wait;
-    }
+    else if (holders)
+        zsys_info ("pool-head: %zu block holders from before; those whose client is "
+                   "not back within %llu s let go",
+                   holders, (unsigned long long)(wait / 1000));
     return zloop_timer (head->loop, HEAD_SWEEP_MS, 0, s_on_sweep, head) < 0 ? -1 : 0;
-}
-
-void
-head_lifetimes_stop (head_t *head)
-{
-    zlist_destroy (&head->orphans);
 }

@@ -3,14 +3,16 @@
 
     A client's pool_put holds the block for that client (by client id), a
     worker's put for its pool's client; an open pool holds its library
-    and init data.  A client that leaves or is lost (the path that closes
-    its pools) releases all its holds; a closed pool its own.  A block
-    whose last holder let go is deleted --block-grace later unless held
-    again; a timer sweeps once a second.  Holders found in Redis when the
-    head starts (its previous life's) are released after the grace (at
-    least HEAD_ORPHAN_WAIT_MS) unless their client has said HELLO again by
-    then.  While the head stops, nothing is released: it is not the
-    clients leaving.
+    and init data.  A closed pool releases its holds at once; a client
+    that leaves or is lost (the path that closes its pools) releases all
+    its holds --block-grace later unless it says HELLO again before (it
+    was only cut off, and recovers).  A block whose last holder let go is
+    deleted --block-grace later unless held again; a timer sweeps once a
+    second.  Every holder found in Redis when the head starts (its
+    previous life's clients and pools) is gone from then on: it lets go
+    after the grace (at least HEAD_ORPHAN_WAIT_MS) unless its client is
+    back by then.  While the head stops, nothing is released: it is not
+    the clients leaving.
 */
 #ifndef DCPOOL_HEAD_LIFETIMES_H
 #define DCPOOL_HEAD_LIFETIMES_H
@@ -22,11 +24,9 @@
 #define HEAD_SWEEP_MOST 1024 /* blocks deleted per sweep at most */
 #define HEAD_ORPHAN_WAIT_MS 30000
 
-/*  Reads the holders of a previous life and starts the sweep timer: 0, or
-    -1 when the timer cannot be set (a failed read is only logged). */
+/*  Marks the holders of a previous life gone and starts the sweep timer:
+    0, or -1 when the timer cannot be set (a Redis failure is logged). */
 int head_lifetimes_start (head_t *head);
-/* Frees what start kept. */
-void head_lifetimes_stop (head_t *head);
 /* The holder name of a client id / a pool. */
 void head_lifetimes_client_holder (const char *client_id, char name[HEAD_HOLDER_MAX]);
 void head_lifetimes_pool_holder (uint64_t pool_id, char name[HEAD_HOLDER_MAX]);
@@ -36,7 +36,9 @@ int64_t head_lifetimes_deadline (head_t *head);
 int head_lifetimes_pool_open (head_t *head, head_pool_t *pool);
 /* A pool closed: its holds go. */
 void head_lifetimes_pool_close (head_t *head, head_pool_t *pool);
-/* A client connection left or was lost: its holds go. */
+/* A client connection left or was lost: its holds go after the grace. */
 void head_lifetimes_client_gone (head_t *head, head_peer_t *client);
+/* A client said HELLO: what it holds stays. */
+void head_lifetimes_client_back (head_t *head, head_peer_t *client);
 
 #endif

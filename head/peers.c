@@ -232,8 +232,10 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
            liveness link (a thread of libpool that heartbeats while the
            program is busy outside our calls). */
         peer->vouching = hello.node[0] != 0;
-        if (!peer->vouching)
+        if (!peer->vouching) {
             zhashx_update (head->clients, peer->id, peer);
+            head_lifetimes_client_back (head, peer);
+        }
         break;
     default:
         break;

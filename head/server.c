@@ -367,7 +367,6 @@ head_destroy (head_t **head_p)
             head_sched_pool_close (head, pool);
         }
     }
-    head_lifetimes_stop (head);
     zhashx_destroy (&head->workers);
     zhashx_destroy (&head->nodes);
     zhashx_destroy (&head->clients);
