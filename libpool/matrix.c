@@ -28,7 +28,7 @@ struct pool_matrix {
                                         not (yet) a block of it */
     pool_t *pool;                    /* whose client holds its blocks, or NULL
                                         once that pool closed */
-    pool_matrix_t *prev, *next;      /* the pool's live matrices */
+    pool_owned_t link;               /* in the pool's list of them */
 };
 
 static size_t
@@ -64,10 +64,11 @@ s_new (pool_t *pool, size_t rows, size_t cols, size_t bs, pool_dtype_t dtype)
         free (m);
         return NULL;
     }
-    m->next = pool->matrices;
-    if (m->next)
-        m->next->prev = m;
-    pool->matrices = m;
+    m->link.owner = &m->pool;
+    m->link.next = pool->owned;
+    if (m->link.next)
+        m->link.next->prev = &m->link;
+    pool->owned = &m->link;
     return m;
 }
 
@@ -98,27 +99,16 @@ pool_matrix_delete (pool_matrix_t **matrix)
         memcpy (error, pool->error, sizeof error);
         pool_blocks_release (pool, (const uint8_t (*)[POOL_HASH_SIZE])m->hash, n);
         memcpy (pool->error, error, sizeof error);
-        if (m->prev)
-            m->prev->next = m->next;
+        if (m->link.prev)
+            m->link.prev->next = m->link.next;
         else
-            pool->matrices = m->next;
-        if (m->next)
-            m->next->prev = m->prev;
+            pool->owned = m->link.next;
+        if (m->link.next)
+            m->link.next->prev = m->link.prev;
     }
     free (m->hash);
     free (m);
     *matrix = NULL;
-}
-
-void
-pool_matrix_orphan_all (pool_t *pool)
-{
-    pool_matrix_t *m;
-    while ((m = pool->matrices)) {
-        pool->matrices = m->next;
-        m->pool = NULL;
-        m->prev = m->next = NULL;
-    }
 }
 
 size_t

@@ -461,7 +461,9 @@ pool_close (pool_t **pool)
     if (self->iter)
         pool_iter_orphan (self->iter);
     pool_futures_orphan (self);
-    pool_matrix_orphan_all (self);
+    /* Its matrices forget it: their blocks go with the client's holds. */
+    for (pool_owned_t *owned = self->owned; owned; owned = owned->next)
+        *owned->owner = NULL;
     s_disconnect (self);
     if (self->local) {
         self->local = false;

@@ -33,6 +33,14 @@
 #define POOL_ERROR_MAX 1024 /* bytes of an error detail */
 #define POOL_FOREVER INT64_MAX
 
+/*  Something that keeps its pool (a matrix, matrix.c) links itself into
+    the pool's list by one of these; pool_close nulls *owner of each, so
+    none is left pointing at a freed pool. */
+typedef struct pool_owned {
+    pool_t **owner;
+    struct pool_owned *prev, *next;
+} pool_owned_t;
+
 typedef struct pool_run pool_run_t;
 typedef struct pool_futures pool_futures_t;
 
@@ -117,7 +125,7 @@ struct pool {
        matrix); the head is asked to release a block when its count
        reaches 0.  Created at the first. */
     zhashx_t *block_refs;
-    struct pool_matrix *matrices; /* its live matrices (matrix.c) */
+    pool_owned_t *owned; /* its live matrices (matrix.c) */
     char error[POOL_ERROR_MAX];
 };
 
@@ -204,9 +212,5 @@ zactor_t *pool_liveness_new (const char *server, const proto_keys_t *keys,
 
 /*  Maps a code from the head (ERROR.code) to a POOL_E* we return. */
 int pool_code_from_head (int64_t code);
-
-/*  matrix.c: the pool is closing: its matrices forget it (their blocks
-    went with the client's holds). */
-void pool_matrix_orphan_all (pool_t *self);
 
 #endif

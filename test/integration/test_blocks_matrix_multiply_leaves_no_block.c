@@ -1,8 +1,9 @@
 /*  A block-matrix multiply (the built-in matrix worker class, on CPU)
     leaves nothing in the store once its matrices are deleted and the
     grace passed: the blocks pool_matrix_create put and the result blocks
-    the workers put are all released, and the pool's library and init
-    data go once the pool closes. */
+    the workers put are all released (a block two matrices share stays
+    until both are gone), and the pool's library and init data go once
+    the pool closes, as do the blocks of a matrix still alive then. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,14 @@ s_body (void)
 
     long long left = su_wait_keys (head, "dcpool:block:*", 2, 30);
     H_CHECK (left == 2, "%lld block keys after the deletes, want the pool's 2", left);
+    /* A matrix outlives its pool: its blocks go with the client's holds,
+       and deleting it afterwards only frees the handle. */
+    pool_matrix_t *e = NULL;
+    H_CHECK (pool_matrix_create (pool, &e, b_host, N, N, POOL_FLOAT64, BS) == 0,
+             "create e: %s", pool_last_error (pool));
     pool_close (&pool);
+    pool_matrix_delete (&e);
+    H_CHECK (e == NULL, "pool_matrix_delete did not null the handle");
     left = su_wait_keys (head, "dcpool:block:*", 0, 30);
     H_CHECK (left == 0, "%lld block keys after the pool closed", left);
     H_CHECK (su_count_keys (head, "dcpool:chunk*") == 0, "chunks left");
