@@ -70,6 +70,32 @@ head_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     zframe_destroy (&frame);
 }
 
+/* Holds a block the sender knows is stored, as a put would. */
+void
+head_block_hold (head_t *head, head_peer_t *peer, proto_msg_t *msg)
+{
+    const uint8_t *hash = proto_block_hash (msg);
+    char holder[HEAD_HOLDER_MAX];
+    s_holder (peer, holder);
+    bool exists = false;
+    char hex[2 * PROTO_HASH_SIZE + 1];
+    proto_hash_hex (hash, hex);
+    if (head_holds_add_existing (head->store, holder, hash,
+                                 head_lifetimes_deadline (head), &exists))
+        head_send_error (head, peer, 0, PROTO_CODE_EIO, "cannot hold block %s: %s", hex,
+                         head_store_error (head->store));
+    else if (!exists)
+        head_send_error (head, peer, 0, PROTO_CODE_EIO, "block %s: not in the store",
+                         hex);
+    else {
+        proto_msg_t out;
+        proto_msg_init (&out, PROTO_BLOCK_STORED);
+        proto_msg_add_hash (&out, hash);
+        head_send (head, peer, &out);
+        proto_msg_reset (&out);
+    }
+}
+
 void
 head_block_release (head_t *head, head_peer_t *peer, proto_msg_t *msg)
 {

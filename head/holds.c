@@ -9,6 +9,10 @@
 
 static const char *s_add_script
     = "local h = ARGV[2]\n"
+      "if ARGV[4] == '1' and redis.call('EXISTS', 'dcpool:block:' .. h,\n"
+      "                                 'dcpool:chunked:' .. h) == 0 then\n"
+      "  return -1\n"
+      "end\n"
       "if ARGV[1] == '' then\n"
       "  if redis.call('HLEN', 'dcpool:holders:' .. h) == 0 then\n"
       "    redis.call('ZADD', 'dcpool:unheld', 'NX', ARGV[3], h)\n"
@@ -117,15 +121,36 @@ s_eval (head_store_t *store, const char *script, int nargs, const char **args,
     return 0;
 }
 
-int
-head_holds_add (head_store_t *store, const char *holder,
-                const uint8_t hash[PROTO_HASH_SIZE], int64_t deadline_ms)
+/* The add script; *exists false when must_exist and the block is not. */
+static int
+s_add (head_store_t *store, const char *holder, const uint8_t hash[PROTO_HASH_SIZE],
+       int64_t deadline_ms, bool must_exist, bool *exists)
 {
     char hex[2 * PROTO_HASH_SIZE + 1], deadline[24];
     proto_hash_hex (hash, hex);
     snprintf (deadline, sizeof deadline, "%" PRId64, deadline_ms);
-    const char *args[] = { holder ? holder : "", hex, deadline };
-    return s_eval (store, s_add_script, 3, args, NULL);
+    const char *args[] = { holder ? holder : "", hex, deadline, must_exist ? "1" : "0" };
+    long long rc = 0;
+    if (s_eval (store, s_add_script, 4, args, &rc))
+        return -1;
+    if (exists)
+        *exists = rc >= 0;
+    return 0;
+}
+
+int
+head_holds_add (head_store_t *store, const char *holder,
+                const uint8_t hash[PROTO_HASH_SIZE], int64_t deadline_ms)
+{
+    return s_add (store, holder, hash, deadline_ms, false, NULL);
+}
+
+int
+head_holds_add_existing (head_store_t *store, const char *holder,
+                         const uint8_t hash[PROTO_HASH_SIZE], int64_t deadline_ms,
+                         bool *exists)
+{
+    return s_add (store, holder, hash, deadline_ms, true, exists);
 }
 
 int

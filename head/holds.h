@@ -39,6 +39,11 @@
    has one. */
 int head_holds_add (head_store_t *store, const char *holder,
                     const uint8_t hash[PROTO_HASH_SIZE], int64_t deadline_ms);
+/*  head_holds_add for a block that is in the store: *exists false (and
+    nothing changed) when it is not. */
+int head_holds_add_existing (head_store_t *store, const char *holder,
+                             const uint8_t hash[PROTO_HASH_SIZE], int64_t deadline_ms,
+                             bool *exists);
 /*  Drops holder's hold on the block; *held false (and nothing changed)
     when holder held it not.  The last holder gone, the
     block is deleted at deadline_ms unless held again. */

@@ -4,7 +4,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 void
 head_lifetimes_client_holder (const char *client_id, char name[HEAD_HOLDER_MAX])

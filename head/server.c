@@ -47,6 +47,7 @@ s_allowed (proto_role_t role, proto_type_t type)
         return role == PROTO_ROLE_WORKER;
     case PROTO_BLOCK_GET:
     case PROTO_BLOCK_PUT:
+    case PROTO_BLOCK_HOLD:
         return role == PROTO_ROLE_WORKER || role == PROTO_ROLE_CLIENT;
     case PROTO_BLOCK_RELEASE:
         return role == PROTO_ROLE_CLIENT;
@@ -145,6 +146,9 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
         break;
     case PROTO_BLOCK_RELEASE:
         head_block_release (head, peer, msg);
+        break;
+    case PROTO_BLOCK_HOLD:
+        head_block_hold (head, peer, msg);
         break;
     case PROTO_WORKER_DIED:
         head_peer_worker_died (head, peer, msg);

@@ -68,6 +68,10 @@
     worker          (a client's put holds the block for that client, a
                      worker's for its pool's client: see BLOCK_RELEASE)
                  -> BLOCK_GET {hash}        <- BLOCK {hash} frame | ERROR
+                 -> BLOCK_HOLD {hash}       <- BLOCK_STORED {hash} | ERROR
+                    (a put without the bytes, for a block the sender knows
+                     the store has: it is held as a put holds it; ERROR
+                     EIO when the store has it not, then put the bytes)
     client       -> BLOCK_RELEASE {hash}    <- BLOCK_RELEASED {hash, code,
                                                 [text]}
                     (drops one of the client's holds on the block: code 0,
@@ -167,6 +171,7 @@ typedef enum {
     PROTO_OUTPUT,
     PROTO_BLOCK_RELEASE,
     PROTO_BLOCK_RELEASED,
+    PROTO_BLOCK_HOLD,
     PROTO_TYPE_COUNT /* one past the last type */
 } proto_type_t;
 

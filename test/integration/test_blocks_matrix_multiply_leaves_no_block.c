@@ -2,7 +2,8 @@
     leaves nothing in the store once its matrices are deleted and the
     grace passed: the blocks pool_matrix_create put and the result blocks
     the workers put are all released (a block two matrices share stays
-    until both are gone), and the pool's library and init data go once
+    until both are gone; a product computed again right after its first
+    copy was deleted stays readable), and the pool's library and init data go once
     the pool closes, as do the blocks of a matrix still alive then. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,11 +58,18 @@ s_body (void)
     h_log ("%lld block keys with a, b, c, d", blocks);
     H_CHECK (blocks > 2, "no matrix blocks in the store");
 
+    /* The same product again right after deleting c: the workers still
+       have its blocks in their caches and store nothing new, but the
+       head must hold them again for this client (BLOCK_HOLD), or put
+       them again when they went meanwhile. */
+    pool_matrix_delete (&c);
+    H_CHECK (pool_matrix_multiply (pool, a, false, b, false, &c) == 0,
+             "multiply again: %s", pool_last_error (pool));
     pool_matrix_delete (&a);
     pool_matrix_delete (&b);
-    pool_matrix_delete (&c);
-    /* d still reads after a's deletion and the grace: sweep past it with
-       a marker released after a. */
+    /* d (and the second c) still read after a's (and the first c's)
+       deletion and the grace: sweep past it with a marker released
+       after them. */
     uint8_t marker[POOL_HASH_SIZE];
     pool_bytes_t bytes = { "marker", 6 };
     H_CHECK (pool_put (pool, bytes, marker) == 0 && pool_delete (pool, marker) == 0,
@@ -75,6 +83,18 @@ s_body (void)
              pool_last_error (pool));
     H_CHECK (memcmp (c_host, a_host, N * N * sizeof *c_host) == 0, "d changed");
     pool_matrix_delete (&d);
+    /* The second product survived the first one's deletion. */
+    H_CHECK (pool_matrix_get (pool, c, c_host) == 0, "get c again: %s",
+             pool_last_error (pool));
+    for (int i = 0; i < N; i += 13)
+        for (int j = 0; j < N; j += 11) {
+            double want = 0;
+            for (int k = 0; k < N; k++)
+                want += a_host[i * N + k] * b_host[k * N + j];
+            H_CHECK (c_host[i * N + j] == want, "c[%d][%d] = %g, want %g", i, j,
+                     c_host[i * N + j], want);
+        }
+    pool_matrix_delete (&c);
 
     long long left = su_wait_keys (head, "dcpool:block:*", 2, 30);
     H_CHECK (left == 2, "%lld block keys after the deletes, want the pool's 2", left);
