@@ -219,6 +219,8 @@ typedef struct {
     size_t max_frames;    /* frames in one message */
     size_t max_pools_per_client;
     size_t max_pending_per_pool;
+    uint64_t block_grace_ms; /* an unheld block is deleted this long after
+                                its last holder let go (lifetimes.c) */
     bool verbose;
 } head_config_t;
 

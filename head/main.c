@@ -36,6 +36,8 @@ s_usage (FILE *out)
         "      --max-frames N     frames in one message (default 65538, the most a\n"
         "                         batch of jobs can use)\n"
         "      --max-pending N    jobs pending per pool (default 10000000)\n"
+        "      --block-grace S    seconds an unheld block is kept before it is\n"
+        "                         deleted (default 600)\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -66,6 +68,7 @@ main (int argc, char *argv[])
         .max_pools_per_client = 64,
         .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
+        .block_grace_ms = 600000,
     };
     int ready_fd = -1;
     enum {
@@ -77,7 +80,8 @@ main (int argc, char *argv[])
         O_MAXPOOLS,
         O_MAXPENDING,
         O_READY,
-        O_MAXFRAMES
+        O_MAXFRAMES,
+        O_GRACE
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -92,6 +96,7 @@ main (int argc, char *argv[])
             { "max-pending", required_argument, 0, O_MAXPENDING },
             { "ready-fd", required_argument, 0, O_READY },
             { "max-frames", required_argument, 0, O_MAXFRAMES },
+            { "block-grace", required_argument, 0, O_GRACE },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -139,6 +144,10 @@ main (int argc, char *argv[])
         case O_MAXFRAMES:
             bad = s_int_arg (optarg, "--max-frames", 2, PROTO_JOBS_MAX + 2, &value);
             config.max_frames = (size_t)value;
+            break;
+        case O_GRACE:
+            bad = s_int_arg (optarg, "--block-grace", 0, 100LL * 365 * 86400, &value);
+            config.block_grace_ms = (uint64_t)value * 1000;
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

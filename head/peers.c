@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lifetimes.h"
 #include "scheduler.h"
 #include "store.h"
 #include "views.h"
@@ -76,8 +77,12 @@ s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *wh
         }
         break;
     case PROTO_ROLE_CLIENT: {
-        if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer)
+        /* Its holds go with it, unless the client is back on another
+           connection (then that one is in clients). */
+        if (!peer->vouching && zhashx_lookup (head->clients, peer->id) == peer) {
             zhashx_delete (head->clients, peer->id);
+            head_lifetimes_client_gone (head, peer);
+        }
         /* Popped first: with client cleared, closing the pool does not
            take it off this list itself. */
         head_pool_t *pool;
@@ -227,8 +232,10 @@ head_peer_hello (head_t *head, zframe_t **rid_p, const char *key, proto_msg_t *m
            liveness link (a thread of libpool that heartbeats while the
            program is busy outside our calls). */
         peer->vouching = hello.node[0] != 0;
-        if (!peer->vouching)
+        if (!peer->vouching) {
             zhashx_update (head->clients, peer->id, peer);
+            head_lifetimes_client_back (head, peer);
+        }
         break;
     default:
         break;

@@ -14,6 +14,7 @@
 #include "balance.h"
 #include "feed.h"
 #include "members.h"
+#include "lifetimes.h"
 #include "store.h"
 #include "views.h"
 
@@ -111,6 +112,7 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
         goto cleanup;
     }
     head_store_pool_save (head->store, pool->id, pool->name, client->id);
+    head_lifetimes_pool_open (head, pool);
     zsys_info ("pool-head: pool %llu (%s) opened by %s", (unsigned long long)pool->id,
                pool->name, client->id);
 
@@ -138,6 +140,7 @@ head_sched_pool_close (head_t *head, head_pool_t *pool)
         head_members_close (head, worker); /* takes it off the list */
     }
     head_store_pool_forget (head->store, pool->id);
+    head_lifetimes_pool_close (head, pool);
     if (pool->client)
         zlist_remove (pool->client->pools, pool);
     void *handle = zlistx_find (head->pools, pool);

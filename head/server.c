@@ -1,7 +1,7 @@
 /*  head/server.c - pool-head's event loop: the ROUTER, dispatch of each
     decoded message (to the peer table, peers.c; the scheduler; the
     status report, status.c; the block store, blocks.c; workers' output,
-    output.c) and the heartbeat tick.
+    output.c), the heartbeat tick and the block sweep (lifetimes.c).
 
     Nothing from the network is asserted on: a message that does not decode
     is answered with ERROR (or DENIED for another protocol version), logged,
@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "blocks.h"
 #include "cancel.h"
+#include "lifetimes.h"
 #include "output.h"
 #include "peers.h"
 #include "scheduler.h"
@@ -46,7 +47,10 @@ s_allowed (proto_role_t role, proto_type_t type)
         return role == PROTO_ROLE_WORKER;
     case PROTO_BLOCK_GET:
     case PROTO_BLOCK_PUT:
+    case PROTO_BLOCK_HOLD:
         return role == PROTO_ROLE_WORKER || role == PROTO_ROLE_CLIENT;
+    case PROTO_BLOCK_RELEASE:
+        return role == PROTO_ROLE_CLIENT;
     case PROTO_WORKER_DIED:
     case PROTO_OUTPUT:
         return role == PROTO_ROLE_NODE;
@@ -139,6 +143,12 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
         break;
     case PROTO_BLOCK_PUT:
         head_block_put (head, peer, msg);
+        break;
+    case PROTO_BLOCK_RELEASE:
+        head_block_release (head, peer, msg);
+        break;
+    case PROTO_BLOCK_HOLD:
+        head_block_hold (head, peer, msg);
         break;
     case PROTO_WORKER_DIED:
         head_peer_worker_died (head, peer, msg);
@@ -314,6 +324,10 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     }
     zloop_timer (head->loop, (size_t)config->heartbeat_ms, 0, s_on_heartbeat, head);
     head->last_tick = zclock_mono ();
+    if (head_lifetimes_start (head)) {
+        snprintf (error, error_size, "cannot start the block sweep");
+        goto fail;
+    }
     if (head_watch_start (head))
         zsys_warning ("pool-head: cannot monitor the socket: lost peers are found "
                       "by missed heartbeats only");

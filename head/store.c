@@ -204,6 +204,12 @@ s_command (head_store_t *self, int argc, const char **argv, const size_t *lens)
     return NULL;
 }
 
+struct redisReply *
+head_store_command (head_store_t *self, int argc, const char **argv, const size_t *lens)
+{
+    return s_command (self, argc, argv, lens);
+}
+
 head_store_t *
 head_store_new (const char *url, char *error, size_t error_size)
 {

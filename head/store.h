@@ -1,8 +1,11 @@
 /*  head/store.h - the head's Redis: bookkeeping and the block store.
 
     Only the head talks to Redis.  Blocks are immutable byte strings named
-    by their BLAKE2b-256 hash (dcpool:block:<hex>); pools and nodes are
-    recorded as hashes so `redis-cli` shows what the cluster holds.  A lost
+    by their BLAKE2b-256 hash (dcpool:block:<hex>, or dcpool:chunked:<hex>
+    and its dcpool:chunk:<hex>:<i> when big); pools and nodes are
+    recorded as hashes so `redis-cli` shows what the cluster holds.  Who
+    holds which block, and when an unheld block goes, is kept here too,
+    by holds.c (its keys are listed there).  A lost
     connection is re-opened on the next command; a command that still fails
     returns -1 and the caller answers its peer with an error.
 */
@@ -51,5 +54,12 @@ int head_store_node_save (head_store_t *self, const char *node, const char *host
 int head_store_node_forget (head_store_t *self, const char *node);
 /* The last error in words. */
 const char *head_store_error (head_store_t *self);
+
+/*  A command whose reply is not an error (freeReplyObject it), or NULL
+    with the error set; the connection is re-opened once when lost.  For
+    the other files of the head that keep records here (holds.c). */
+struct redisReply;
+struct redisReply *head_store_command (head_store_t *self, int argc, const char **argv,
+                                       const size_t *lens);
 
 #endif

@@ -1,5 +1,7 @@
-/*  libpool/blocks.c - pool_put and pool_get: the client side of the block
-    store (BLOCK_PUT -> BLOCK_STORED, BLOCK_GET -> BLOCK), pipelined. */
+/*  libpool/blocks.c - pool_put, pool_get and pool_delete: the client side
+    of the block store (BLOCK_PUT -> BLOCK_STORED, BLOCK_GET -> BLOCK,
+    BLOCK_RELEASE -> BLOCK_RELEASED), pipelined, and this client's
+    references to the blocks it holds (blocks.h). */
 #include "blocks.h"
 #include "pool_private.h"
 
@@ -27,6 +29,110 @@ s_match (const uint8_t (*hashes)[POOL_HASH_SIZE], const uint8_t *done, size_t se
         if (!done[i] && memcmp (hashes[i], hash, POOL_HASH_SIZE) == 0)
             return i;
     return SIZE_MAX;
+}
+
+int
+pool_blocks_ref (pool_t *self, const uint8_t (*hashes)[POOL_HASH_SIZE], size_t count)
+{
+    if (!self->block_refs && !(self->block_refs = zhashx_new ()))
+        return pool_fail (self, POOL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        char hex[2 * POOL_HASH_SIZE + 1];
+        proto_hash_hex (hashes[i], hex);
+        uintptr_t refs = (uintptr_t)zhashx_lookup (self->block_refs, hex);
+        if (refs)
+            zhashx_update (self->block_refs, hex, (void *)(refs + 1));
+        else if (zhashx_insert (self->block_refs, hex, (void *)(uintptr_t)1))
+            return pool_fail (self, POOL_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/*  Drops one reference to hash: true when the head must be told (the last
+    one went, or there was none here). */
+static bool
+s_unref (pool_t *self, const uint8_t *hash)
+{
+    char hex[2 * POOL_HASH_SIZE + 1];
+    proto_hash_hex (hash, hex);
+    uintptr_t refs
+        = self->block_refs ? (uintptr_t)zhashx_lookup (self->block_refs, hex) : 0;
+    if (refs > 1) {
+        zhashx_update (self->block_refs, hex, (void *)(refs - 1));
+        return false;
+    }
+    if (refs == 1)
+        zhashx_delete (self->block_refs, hex);
+    return true;
+}
+
+int
+pool_blocks_release (pool_t *self, const uint8_t (*hashes)[POOL_HASH_SIZE], size_t count)
+{
+    if (!self || (count && !hashes))
+        return POOL_EINVAL;
+    /* Those to release at the head, in order. */
+    size_t *todo = calloc (count ? count : 1, sizeof *todo);
+    uint8_t *done = calloc (count ? count : 1, 1);
+    if (!todo || !done) {
+        free (todo);
+        free (done);
+        return pool_fail (self, POOL_ENOMEM, "out of memory");
+    }
+    size_t ntodo = 0;
+    for (size_t i = 0; i < count; i++)
+        if (s_unref (self, hashes[i]))
+            todo[ntodo++] = i;
+    /* s_match looks at [0, sent) of the hashes sent, in send order. */
+    uint8_t (*sent_hashes)[POOL_HASH_SIZE]
+        = calloc (ntodo ? ntodo : 1, sizeof *sent_hashes);
+    if (!sent_hashes) {
+        free (todo);
+        free (done);
+        return pool_fail (self, POOL_ENOMEM, "out of memory");
+    }
+    size_t sent = 0, answered = 0;
+    int rc = 0, first = 0;
+    proto_msg_t reply;
+    proto_msg_init (&reply, 0);
+    while (answered < ntodo) {
+        while (sent < ntodo && sent - answered < BLOCKS_WINDOW) {
+            memcpy (sent_hashes[sent], hashes[todo[sent]], POOL_HASH_SIZE);
+            proto_msg_t release;
+            proto_msg_init (&release, PROTO_BLOCK_RELEASE);
+            proto_msg_add_hash (&release, sent_hashes[sent]);
+            rc = pool_session_send (self, &release);
+            if (rc)
+                goto cleanup;
+            sent++;
+        }
+        rc = pool_wait (self, PROTO_BLOCK_RELEASED, &reply, s_reply_deadline (self));
+        if (rc == POOL_ETIMEOUT)
+            rc = pool_fail (self, POOL_EIO, "the head did not confirm a released block");
+        if (rc)
+            goto cleanup;
+        size_t i = proto_block_hash (&reply)
+                       ? s_match ((const uint8_t (*)[POOL_HASH_SIZE])sent_hashes, done,
+                                  sent, proto_block_hash (&reply))
+                       : SIZE_MAX;
+        if (i != SIZE_MAX) {
+            done[i] = 1;
+            answered++;
+            if (reply.code && !first)
+                first = pool_fail (self, pool_code_from_head (reply.code), "%s",
+                                   reply.text && *reply.text
+                                       ? reply.text
+                                       : "the head did not release the block");
+        }
+        proto_msg_reset (&reply);
+    }
+    rc = first;
+cleanup:
+    proto_msg_reset (&reply);
+    free (sent_hashes);
+    free (todo);
+    free (done);
+    return rc;
 }
 
 int
@@ -71,6 +177,10 @@ pool_blocks_put (pool_t *self, const pool_bytes_t *blocks, size_t count,
         if (i != SIZE_MAX) {
             done[i] = 1;
             answered++;
+            /* Held for us now: one reference more. */
+            rc = pool_blocks_ref (self, (const uint8_t (*)[POOL_HASH_SIZE])hashes + i, 1);
+            if (rc)
+                goto cleanup;
         }
         proto_msg_reset (&reply);
     }
@@ -182,4 +292,12 @@ pool_get (pool_t *self, const uint8_t hash[POOL_HASH_SIZE], void **data, size_t 
     *data = copy.data;
     *size = copy.size;
     return 0;
+}
+
+int
+pool_delete (pool_t *self, const uint8_t hash[POOL_HASH_SIZE])
+{
+    if (!self || !hash)
+        return POOL_EINVAL;
+    return pool_blocks_release (self, (const uint8_t (*)[POOL_HASH_SIZE])hash, 1);
 }

@@ -24,7 +24,11 @@ struct pool_matrix {
     size_t bs;           /* block size */
     size_t brows, bcols; /* blocks down, across */
     pool_dtype_t dtype;
-    uint8_t (*hash)[POOL_HASH_SIZE]; /* brows * bcols, row by row */
+    uint8_t (*hash)[POOL_HASH_SIZE]; /* brows * bcols, row by row; all 0:
+                                        not (yet) a block of it */
+    pool_t *pool;                    /* whose client holds its blocks, or NULL
+                                        once that pool closed */
+    pool_owned_t link;               /* in the pool's list of them */
 };
 
 static size_t
@@ -42,11 +46,12 @@ s_extent (size_t total, size_t bs, size_t i)
 }
 
 static pool_matrix_t *
-s_new (size_t rows, size_t cols, size_t bs, pool_dtype_t dtype)
+s_new (pool_t *pool, size_t rows, size_t cols, size_t bs, pool_dtype_t dtype)
 {
     pool_matrix_t *m = calloc (1, sizeof *m);
     if (!m)
         return NULL;
+    m->pool = pool;
     m->rows = rows;
     m->cols = cols;
     m->bs = bs;
@@ -59,7 +64,21 @@ s_new (size_t rows, size_t cols, size_t bs, pool_dtype_t dtype)
         free (m);
         return NULL;
     }
+    m->link.owner = &m->pool;
+    m->link.next = pool->owned;
+    if (m->link.next)
+        m->link.next->prev = &m->link;
+    pool->owned = &m->link;
     return m;
+}
+
+static bool
+s_is_block (const uint8_t *hash)
+{
+    for (size_t i = 0; i < POOL_HASH_SIZE; i++)
+        if (hash[i])
+            return true;
+    return false;
 }
 
 void
@@ -67,8 +86,28 @@ pool_matrix_delete (pool_matrix_t **matrix)
 {
     if (!matrix || !*matrix)
         return;
-    free ((*matrix)->hash);
-    free (*matrix);
+    pool_matrix_t *m = *matrix;
+    pool_t *pool = m->pool;
+    if (pool) {
+        /* Its blocks are released (those other references hold stay);
+           the caller's last error stays what it was. */
+        size_t n = 0;
+        for (size_t i = 0; i < m->brows * m->bcols; i++)
+            if (s_is_block (m->hash[i]))
+                memmove (m->hash[n++], m->hash[i], POOL_HASH_SIZE);
+        char error[POOL_ERROR_MAX];
+        memcpy (error, pool->error, sizeof error);
+        pool_blocks_release (pool, (const uint8_t (*)[POOL_HASH_SIZE])m->hash, n);
+        memcpy (pool->error, error, sizeof error);
+        if (m->link.prev)
+            m->link.prev->next = m->link.next;
+        else
+            pool->owned = m->link.next;
+        if (m->link.next)
+            m->link.next->prev = m->link.prev;
+    }
+    free (m->hash);
+    free (m);
     *matrix = NULL;
 }
 
@@ -172,7 +211,7 @@ pool_matrix_create (pool_t *pool, pool_matrix_t **matrix, const void *data, size
         || bs > (1u << 16))
         return pool_fail (pool, POOL_EINVAL,
                           "pool_matrix_create: bad shape, dtype, data or block size");
-    pool_matrix_t *m = s_new (rows, cols, bs, dtype);
+    pool_matrix_t *m = s_new (pool, rows, cols, bs, dtype);
     if (!m)
         return pool_fail (pool, POOL_ENOMEM, "out of memory");
     size_t nbufs = m->bcols;
@@ -308,16 +347,23 @@ s_run_jobs (pool_t *pool, s_job_t *jobs, size_t count, pool_matrix_t *out, doubl
         inputs[i] = (pool_bytes_t){ jobs[i].bytes, jobs[i].size };
     }
     rc = pool_map (pool, inputs, count, results);
+    /* Every block a job stored is the result's (a reference), even after
+       another job failed: deleting the result releases them all. */
+    for (size_t i = 0; rc == 0 && out && i < count; i++)
+        if (results[i].status == 0 && results[i].value.size == POOL_HASH_SIZE) {
+            memcpy (out->hash[i], results[i].value.data, POOL_HASH_SIZE);
+            if (pool_blocks_ref (pool, (const uint8_t (*)[POOL_HASH_SIZE])out->hash + i,
+                                 1))
+                memset (out->hash[i], 0, POOL_HASH_SIZE);
+        }
     for (size_t i = 0; rc == 0 && i < count; i++) {
         const pool_result_t *r = &results[i];
         if (r->status != 0)
             rc = pool_fail (pool, r->status, "matrix job %zu of %zu failed: %s", i, count,
                             r->error ? r->error : pool_strerror (r->status));
-        else if (out && r->value.size == POOL_HASH_SIZE)
-            memcpy (out->hash[i], r->value.data, POOL_HASH_SIZE);
         else if (values && r->value.size == sizeof (double))
             memcpy (&values[i], r->value.data, sizeof (double));
-        else
+        else if (!out || r->value.size != POOL_HASH_SIZE)
             rc = pool_fail (pool, POOL_EPROTO,
                             "matrix job %zu answered %zu bytes: is the pool's worker "
                             "library the matrix class (pool_matrix_open)?",
@@ -347,7 +393,7 @@ pool_matrix_multiply (pool_t *pool, const pool_matrix_t *a, bool ta,
                           "multiply: %zu x %zu by %zu x %zu (after transposes), "
                           "block sizes %zu and %zu, dtypes %d and %d",
                           m, ka, kb, n, a->bs, b->bs, a->dtype, b->dtype);
-    pool_matrix_t *out = s_new (m, n, a->bs, a->dtype);
+    pool_matrix_t *out = s_new (pool, m, n, a->bs, a->dtype);
     if (!out)
         return pool_fail (pool, POOL_ENOMEM, "out of memory");
     size_t nk = (ka + a->bs - 1) / a->bs;
@@ -392,7 +438,7 @@ s_cellwise (pool_t *pool, uint32_t op, const pool_matrix_t *a, const pool_matrix
                           "dtypes %d and %d",
                           a->rows, a->cols, b->rows, b->cols, a->bs, b->bs, a->dtype,
                           b->dtype);
-    pool_matrix_t *out = s_new (a->rows, a->cols, a->bs, a->dtype);
+    pool_matrix_t *out = s_new (pool, a->rows, a->cols, a->bs, a->dtype);
     size_t count = a->brows * a->bcols;
     s_job_t *jobs = out ? calloc (count, sizeof *jobs) : NULL;
     if (!jobs) {
@@ -470,7 +516,7 @@ pool_matrix_transpose (pool_t *pool, const pool_matrix_t *a, pool_matrix_t **c)
     if (!pool || !a || !c)
         return POOL_EINVAL;
     *c = NULL;
-    pool_matrix_t *out = s_new (a->cols, a->rows, a->bs, a->dtype);
+    pool_matrix_t *out = s_new (pool, a->cols, a->rows, a->bs, a->dtype);
     size_t count = out ? out->brows * out->bcols : 0;
     s_job_t *jobs = out ? calloc (count, sizeof *jobs) : NULL;
     if (!jobs) {
@@ -499,8 +545,8 @@ s_sums (pool_t *pool, const pool_matrix_t *a, bool rows, pool_matrix_t **c)
     if (!pool || !a || !c)
         return POOL_EINVAL;
     *c = NULL;
-    pool_matrix_t *out = rows ? s_new (a->rows, 1, a->bs, a->dtype)
-                              : s_new (1, a->cols, a->bs, a->dtype);
+    pool_matrix_t *out = rows ? s_new (pool, a->rows, 1, a->bs, a->dtype)
+                              : s_new (pool, 1, a->cols, a->bs, a->dtype);
     size_t count = rows ? a->brows : a->bcols;
     s_job_t *jobs = out ? calloc (count, sizeof *jobs) : NULL;
     if (!jobs) {

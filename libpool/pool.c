@@ -461,6 +461,9 @@ pool_close (pool_t **pool)
     if (self->iter)
         pool_iter_orphan (self->iter);
     pool_futures_orphan (self);
+    /* Its matrices forget it: their blocks go with the client's holds. */
+    for (pool_owned_t *owned = self->owned; owned; owned = owned->next)
+        *owned->owner = NULL;
     s_disconnect (self);
     if (self->local) {
         self->local = false;
@@ -474,6 +477,7 @@ pool_close (pool_t **pool)
     }
     free (self->lib);
     free (self->init);
+    zhashx_destroy (&self->block_refs);
     sodium_memzero (&self->keys, sizeof self->keys);
     free (self);
     *pool = NULL;

@@ -275,6 +275,16 @@ POOL_API int pool_put (pool_t *pool, pool_bytes_t bytes, uint8_t hash[POOL_HASH_
     and *size; POOL_EIO when the store does not have it. */
 POOL_API int pool_get (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE], void **data,
                        size_t *size);
+/*  Releases this client's hold on a block it put (pool_put, or a worker
+    of one of its pools with pool_worker_block_put).  Each pool_put is one
+    reference, and so is each block of a live matrix (pool_matrix.h): the
+    head is told when the last goes.  A block that no client or open pool
+    holds any more is deleted after the head's --block-grace (default 10
+    minutes); a block another client holds stays.  Closing the pool, or
+    the process dying, releases all its holds.  0; POOL_EINVAL when this
+    client does not hold the block (never put by it, or already deleted),
+    with pool_last_error saying so; POOL_EIO: the store failed. */
+POOL_API int pool_delete (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE]);
 
 #ifdef __cplusplus
 }

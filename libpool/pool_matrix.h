@@ -21,7 +21,8 @@
         pool_matrix_create (pool, &b, host_b, n, n, POOL_FLOAT64, 0);
         pool_matrix_multiply (pool, a, false, b, false, &c);
         pool_matrix_get (pool, c, host_c);       // row-major, n * n doubles
-        pool_matrix_delete (&a); ...
+        pool_matrix_delete (&a); ...             // releases its blocks
+        pool_close (&pool);
 
     A pool_matrix_t is the client's handle (shape, dtype, block hashes);
     matrices are immutable.  Functions return 0 or a negative POOL_E* code,
@@ -64,8 +65,11 @@ POOL_API int pool_matrix_create (pool_t *pool, pool_matrix_t **matrix, const voi
                                  size_t block_size);
 /*  Copies the matrix back into data (rows * cols elements, row-major). */
 POOL_API int pool_matrix_get (pool_t *pool, const pool_matrix_t *matrix, void *data);
-/*  Frees the handle and nulls *matrix.  The blocks stay in the store (it
-    has no deletion yet; identical blocks are shared between matrices). */
+/*  Releases the matrix's blocks (pool_delete of each: a block another
+    matrix or pool_put of this client still references, or another client
+    holds, stays), frees the handle and nulls *matrix.  A matrix keeps the
+    pool that made it: delete it before pool_close; after pool_close its
+    blocks are released already and only the handle is freed. */
 POOL_API void pool_matrix_delete (pool_matrix_t **matrix);
 
 POOL_API size_t pool_matrix_rows (const pool_matrix_t *matrix);

@@ -33,6 +33,14 @@
 #define POOL_ERROR_MAX 1024 /* bytes of an error detail */
 #define POOL_FOREVER INT64_MAX
 
+/*  Something that keeps its pool (a matrix, matrix.c) links itself into
+    the pool's list by one of these; pool_close nulls *owner of each, so
+    none is left pointing at a freed pool. */
+typedef struct pool_owned {
+    pool_t **owner;
+    struct pool_owned *prev, *next;
+} pool_owned_t;
+
 typedef struct pool_run pool_run_t;
 typedef struct pool_futures pool_futures_t;
 
@@ -112,6 +120,12 @@ struct pool {
     int64_t spin_us;     /* options.spin_wait (session.c) */
     int spin_misses;     /* spins in a row that ran out */
     unsigned spin_skips; /* waits that did not spin */
+    /* Block lifetimes (blocks.c): this client's references to blocks it
+       holds at the head, hex -> count (a pool_put, a block of a live
+       matrix); the head is asked to release a block when its count
+       reaches 0.  Created at the first. */
+    zhashx_t *block_refs;
+    pool_owned_t *owned; /* its live matrices (matrix.c) */
     char error[POOL_ERROR_MAX];
 };
 

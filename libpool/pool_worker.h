@@ -109,7 +109,10 @@ POOL_API int pool_worker_block_get (pool_worker_ctx_t *ctx,
                                     const uint8_t hash[POOL_HASH_SIZE],
                                     pool_bytes_t *out);
 /*  Stores size bytes as a block, fills hash with its name: 0 once the
-    head has it (and the cache), else POOL_EIO / POOL_ENOMEM. */
+    head has it (and the cache), else POOL_EIO / POOL_ENOMEM.  The block
+    is held for the client of the worker's pool, which releases it with
+    pool_delete (pool.h) or by going; a block this worker's cache has
+    already costs no bytes, only the hold. */
 POOL_API int pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, size_t size,
                                     uint8_t hash[POOL_HASH_SIZE]);
 

@@ -238,13 +238,14 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     snprintf (port, sizeof port, "%d", config->port);
     snprintf (heartbeat, sizeof heartbeat, "%d", config->heartbeat_ms);
     snprintf (liveness, sizeof liveness, "%d", config->liveness);
-    char max_message[24], max_pools[24], max_pending[24], max_frames[24];
+    char max_message[24], max_pools[24], max_pending[24], max_frames[24], grace[24];
+    snprintf (grace, sizeof grace, "%lld", config->block_grace);
     snprintf (max_frames, sizeof max_frames, "%lld", config->max_frames);
     snprintf (max_message, sizeof max_message, "%lld", config->max_message);
     snprintf (max_pools, sizeof max_pools, "%lld", config->max_pools);
     snprintf (max_pending, sizeof max_pending, "%lld", config->max_pending);
 
-    char *argv[28];
+    char *argv[30];
     int argc = 0;
     argv[argc++] = (char *)config->head_bin;
     argv[argc++] = "--port";
@@ -276,6 +277,10 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     if (config->max_frames > 0) {
         argv[argc++] = "--max-frames";
         argv[argc++] = max_frames;
+    }
+    if (config->block_grace >= 0) {
+        argv[argc++] = "--block-grace";
+        argv[argc++] = grace;
     }
     if (config->insecure)
         argv[argc++] = "--insecure";

@@ -30,6 +30,7 @@ typedef struct {
     long long max_pools;   /* 0: pool-head's default, else --max-pools */
     long long max_frames;  /* 0: pool-head's default, else --max-frames */
     long long max_pending; /* 0: pool-head's default, else --max-pending */
+    long long block_grace; /* <0: pool-head's default, else --block-grace */
     bool verbose;
 } launch_config_t;
 

@@ -60,6 +60,8 @@ s_usage (FILE *out)
         "      --max-pools N     pools one client connection may open (default 64)\n"
         "      --max-frames N    frames in one message (default 65538)\n"
         "      --max-pending N   jobs waiting in one pool's queue (default 10000000)\n"
+        "      --block-grace S   seconds a block nobody holds any more is kept before\n"
+        "                        it is deleted (default 600)\n"
         "\n"
         "Node options:\n"
         "      --data-dir DIR    lock, logs, cache and (head) Redis files (default\n"
@@ -124,6 +126,7 @@ enum {
     OPT_MAX_POOLS,
     OPT_MAX_FRAMES,
     OPT_MAX_PENDING,
+    OPT_BLOCK_GRACE,
     OPT_LOG_MAX_MB,
     OPT_ADVERTISE,
     OPT_STDIN_LIFELINE,
@@ -154,6 +157,7 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "max-pools", required_argument, NULL, OPT_MAX_POOLS },
             { "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
+            { "block-grace", required_argument, NULL, OPT_BLOCK_GRACE },
             { "log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB },
             { "advertise", required_argument, NULL, OPT_ADVERTISE },
             { "stdin-lifeline", no_argument, NULL, OPT_STDIN_LIFELINE },
@@ -260,6 +264,12 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             if (s_parse_ll (optarg, "--max-pending", 1, 1LL << 40, &options->max_pending))
                 return -1;
             break;
+        case OPT_BLOCK_GRACE:
+            if (s_parse_ll (optarg, "--block-grace", 0, 100LL * 365 * 86400,
+                            &options->block_grace))
+                return -1;
+            options->block_grace_set = true;
+            break;
         case OPT_STDIN_LIFELINE:
             options->stdin_lifeline = true;
             break;
@@ -294,9 +304,9 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         problem = "--redis and --server-only go with --head";
     else if (!options->head
              && (options->max_message || options->max_pools || options->max_pending
-                 || options->max_frames))
-        problem
-            = "--max-message, --max-pools, --max-pending and --max-frames go with --head";
+                 || options->max_frames || options->block_grace_set))
+        problem = "--max-message, --max-pools, --max-pending, --max-frames and "
+                  "--block-grace go with --head";
     else if (options->remove_data_dir && (!options->data_dir || options->status))
         problem = "--remove-data-dir needs --data-dir (it never removes ~/.dcpool)";
     else if (!options->head && options->port == 0)

@@ -31,6 +31,8 @@ typedef struct {
     long long max_pools;   /* 0: the head's default */
     long long max_frames;  /* 0: the head's default */
     long long max_pending; /* 0: the head's default */
+    long long block_grace; /* seconds, when block_grace_set */
+    bool block_grace_set;  /* else the head's default (600) */
     long long log_max_mb;  /* node.log cap; 0: the default */
     const char *advertise; /* the address in the join line, or NULL */
     double timeout;        /* seconds */

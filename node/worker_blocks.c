@@ -64,15 +64,15 @@ s_request (worker_blocks_t *self, proto_msg_t *req, proto_type_t want,
            size_t error_size)
 {
     worker_link_t *link = self->link;
+    proto_type_t type = req->type; /* req is gone once sent */
     if (*self->ending || !worker_link_connected (link)) {
         proto_msg_reset (req);
         snprintf (error, error_size, "worker is shutting down");
         return POOL_ELOST;
     }
     if (worker_link_send (link, req)) {
-        snprintf (
-            error, error_size, "cannot send %s to the head",
-            proto_type_name (want == PROTO_BLOCK ? PROTO_BLOCK_GET : PROTO_BLOCK_PUT));
+        snprintf (error, error_size, "cannot send %s to the head",
+                  proto_type_name (type));
         self->events.failed (self->events.arg);
         return POOL_ELOST;
     }
@@ -113,7 +113,7 @@ s_request (worker_blocks_t *self, proto_msg_t *req, proto_type_t want,
             ; /* an answer to an earlier request that gave up: stale */
         else if (msg.type == PROTO_ERROR && !(msg.present & PROTO_F_POOL)
                  && msg.code != PROTO_CODE_UNKNOWN_PEER) {
-            /* The head answers a failed BLOCK_GET/PUT with an ERROR naming
+            /* The head answers a failed BLOCK_GET/PUT/HOLD with an ERROR naming
                no pool; we have one request out at a time. */
             snprintf (error, error_size, "%s", msg.text ? msg.text : "block store error");
             /* The head's code, as the worker API says it. */
@@ -158,8 +158,18 @@ s_put (void *arg, const uint8_t hash[POOL_HASH_SIZE], const void *data, size_t s
     return s_request (self, &put, PROTO_BLOCK_STORED, hash, NULL, error, error_size);
 }
 
+static int
+s_hold (void *arg, const uint8_t hash[POOL_HASH_SIZE], char *error, size_t error_size)
+{
+    worker_blocks_t *self = arg;
+    proto_msg_t hold;
+    proto_msg_init (&hold, PROTO_BLOCK_HOLD);
+    proto_msg_add_hash (&hold, hash);
+    return s_request (self, &hold, PROTO_BLOCK_STORED, hash, NULL, error, error_size);
+}
+
 worker_block_io_t
 worker_blocks_io (worker_blocks_t *self)
 {
-    return (worker_block_io_t){ self, s_get, s_put };
+    return (worker_block_io_t){ self, s_get, s_put, s_hold };
 }

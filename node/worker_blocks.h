@@ -36,7 +36,8 @@ worker_blocks_t *worker_blocks_new (worker_link_t *link, const bool *ending,
 /*  Frees it; nulls *self. */
 void worker_blocks_destroy (worker_blocks_t **self);
 
-/*  The get and put functions for worker_ctx_set_block_io, bound to self. */
+/*  The get, put and hold functions for worker_ctx_set_block_io, bound to
+    self. */
 worker_block_io_t worker_blocks_io (worker_blocks_t *self);
 
 #endif

@@ -368,13 +368,23 @@ pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, size_t size,
     if (!ctx || (size && !data) || !hash)
         return POOL_EINVAL;
     proto_hash (data, size, hash);
-    if (s_block_find (ctx, hash))
-        return 0; /* fetched or stored by us before: the store has it */
+    char error[512] = "";
+    bool cached = s_block_find (ctx, hash) != NULL;
+    if (cached && ctx->block_io.hold) {
+        /* Fetched or stored by us before: the store most likely has it,
+           and the head need only hold it for our pool's client (a block
+           nobody held may have gone since: then the bytes go). */
+        int rc = ctx->block_io.hold (ctx->block_io.arg, hash, error, sizeof error);
+        if (rc != POOL_EIO) {
+            if (rc)
+                pool_worker_error (ctx, "%s", error);
+            return rc;
+        }
+    }
     if (!ctx->block_io.put) {
         pool_worker_error (ctx, "no block store in this process");
         return POOL_EIO;
     }
-    char error[512] = "";
     int rc = ctx->block_io.put (ctx->block_io.arg, hash, data, size, error, sizeof error);
     if (rc) {
         pool_worker_error (ctx, "%s", error);
@@ -382,7 +392,7 @@ pool_worker_block_put (pool_worker_ctx_t *ctx, const void *data, size_t size,
     }
     /* Kept: the same worker often needs its output next (a chain of
        operations); a copy is cheap beside the network. */
-    zframe_t *bytes = zframe_new (data, size);
+    zframe_t *bytes = cached ? NULL : zframe_new (data, size);
     if (bytes)
         s_block_add (ctx, hash, &bytes);
     return 0;

@@ -25,14 +25,18 @@
 
 /*  How the block functions reach the head: pool-worker fills these in
     (worker_ctx_set_block_io).  get: 0 and a fresh frame in *bytes (caller
-    owns), checked against hash; put: 0 once the head said BLOCK_STORED.
-    Both <0 (a POOL_E* code) with the reason in error on failure. */
+    owns), checked against hash; put: 0 once the head said BLOCK_STORED;
+    hold: the same for a block the store has (BLOCK_HOLD, no bytes),
+    POOL_EIO when it has it not.  All <0 (a POOL_E* code) with the reason
+    in error on failure. */
 typedef struct {
     void *arg;
     int (*get) (void *arg, const uint8_t hash[POOL_HASH_SIZE], zframe_t **bytes,
                 char *error, size_t error_size);
     int (*put) (void *arg, const uint8_t hash[POOL_HASH_SIZE], const void *data,
                 size_t size, char *error, size_t error_size);
+    int (*hold) (void *arg, const uint8_t hash[POOL_HASH_SIZE], char *error,
+                 size_t error_size);
 } worker_block_io_t;
 
 typedef struct worker_block worker_block_t;

@@ -65,7 +65,20 @@
                     ids in [from, to), answering each with status
                     ECANCELED
     client or    -> BLOCK_PUT {hash} frame  <- BLOCK_STORED {hash} | ERROR
-    worker       -> BLOCK_GET {hash}        <- BLOCK {hash} frame | ERROR
+    worker          (a client's put holds the block for that client, a
+                     worker's for its pool's client: see BLOCK_RELEASE)
+                 -> BLOCK_GET {hash}        <- BLOCK {hash} frame | ERROR
+                 -> BLOCK_HOLD {hash}       <- BLOCK_STORED {hash} | ERROR
+                    (a put without the bytes, for a block the sender knows
+                     the store has: it is held as a put holds it; ERROR
+                     EIO when the store has it not, then put the bytes)
+    client       -> BLOCK_RELEASE {hash}    <- BLOCK_RELEASED {hash, code,
+                                                [text]}
+                    (drops one of the client's holds on the block: code 0,
+                     or EINVAL when it holds none, EIO when the store
+                     failed, with the reason in text; the answer names the
+                     hash, so releases may be pipelined.  A block with no
+                     holder left is deleted after the head's --block-grace)
     node         -> WORKER_DIED {id: worker id, code: signal or -exit code,
                                  text: description}
                  <- WORKER_KILL {id: worker id, seq: its pid, text: why}
@@ -91,7 +104,7 @@
 
 #include "codes.h"
 
-#define PROTO_VERSION 5
+#define PROTO_VERSION 6
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */
@@ -156,6 +169,9 @@ typedef enum {
     PROTO_WORKER_KILL,
     PROTO_CANCEL,
     PROTO_OUTPUT,
+    PROTO_BLOCK_RELEASE,
+    PROTO_BLOCK_RELEASED,
+    PROTO_BLOCK_HOLD,
     PROTO_TYPE_COUNT /* one past the last type */
 } proto_type_t;
 

@@ -200,7 +200,8 @@ int proto_output_set (proto_msg_t *msg, const proto_output_t *output);
 int proto_output_get (const proto_msg_t *msg, proto_output_t *output, char *reason,
                       size_t reason_size);
 
-/*  BLOCK_GET, BLOCK_PUT, BLOCK, BLOCK_STORED: the block's name (its
+/*  BLOCK_GET, BLOCK_PUT, BLOCK, BLOCK_STORED, BLOCK_RELEASE,
+    BLOCK_RELEASED, BLOCK_HOLD: the block's name (its
     hash); NULL when the message names none. */
 const uint8_t *proto_block_hash (const proto_msg_t *msg);
 

@@ -3,8 +3,9 @@
 
     Only the scheduler (head/scheduler.c, balance.c, feed.c, members.c,
     cancel.c) and head/queue.c are linked: this file defines
-    head_send and head_send_error (head/server.c) and the head_store_*
-    calls the scheduler makes (head/store.c).  The fake send encodes each
+    head_send and head_send_error (head/server.c), the head_store_*
+    calls the scheduler makes (head/store.c) and the pools' block holds
+    (head/lifetimes.c).  The fake send encodes each
     message and decodes it again, as its peer would, and keeps it in a log
     (checking on the way that the head never sends anything malformed);
     the tests read the log, as a worker or a client would read its socket.
@@ -44,6 +45,7 @@
 #include "head.h"
 #include "pool.h"
 #include "cancel.h"
+#include "lifetimes.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -179,6 +181,20 @@ head_store_error (head_store_t *self)
 {
     (void)self;
     return "the fake store never fails";
+}
+
+/* Block holds of pools (head/lifetimes.c): nothing to hold here. */
+int
+head_lifetimes_pool_open (head_t *head, head_pool_t *pool)
+{
+    (void)head, (void)pool;
+    return 0;
+}
+
+void
+head_lifetimes_pool_close (head_t *head, head_pool_t *pool)
+{
+    (void)head, (void)pool;
 }
 
 /* ---------------------------------------------------------------------
