@@ -12,7 +12,6 @@
       (so the count does see what passes);
     - every result is right, whichever way its bytes went.
 */
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,73 +19,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "payload_util.h"
 
 #define MIB ((size_t)1 << 20)
 
 enum { N = 12 };
-
-static int
-s_count (const char *path, bool links)
-{
-    int n = 0;
-    if (links) {
-        DIR *dir = opendir (path);
-        H_CHECK (dir, "open %s", path);
-        for (struct dirent *e; (e = readdir (dir));) {
-            char link[300], target[256];
-            snprintf (link, sizeof link, "%s/%s", path, e->d_name);
-            ssize_t len = readlink (link, target, sizeof target - 1);
-            if (len > 0) {
-                target[len] = 0;
-                n += strstr (target, "memfd:dcpool-payload") != NULL;
-            }
-        }
-        closedir (dir);
-        return n;
-    }
-    FILE *f = fopen (path, "r");
-    H_CHECK (f, "open %s", path);
-    char line[1024];
-    while (fgets (line, sizeof line, f))
-        n += strstr (line, "memfd:dcpool-payload") != NULL;
-    fclose (f);
-    return n;
-}
-
-/*  Bytes the head has received on its port so far, over every connection
-    open now (the kernel's count: `ss -ti`, bytes_received). */
-static unsigned long long
-s_head_received (const h_proc_t *head)
-{
-    char command[160];
-    snprintf (command, sizeof command,
-              "ss -tinH state established '( sport = :%d )' 2>/dev/null", head->port);
-    FILE *f = popen (command, "r");
-    H_CHECK (f, "cannot run ss");
-    unsigned long long total = 0;
-    char word[256];
-    while (fscanf (f, "%255s", word) == 1) {
-        unsigned long long n;
-        if (sscanf (word, "bytes_received:%llu", &n) == 1)
-            total += n;
-    }
-    pclose (f);
-    return total;
-}
-
-static uint8_t *
-s_make (char mode, size_t size, unsigned seed)
-{
-    uint8_t *p = malloc (size);
-    H_CHECK (p, "out of memory");
-    p[0] = (uint8_t)mode;
-    uint32_t x = seed * 2654435761u + 1;
-    for (size_t i = 1; i < size; i++) {
-        x = x * 1103515245u + 12345u;
-        p[i] = (uint8_t)(x >> 16);
-    }
-    return p;
-}
 
 /*  Submits N 1 MiB futures (xor mode 'A') and one mode 'P', waits for all,
     checks them; *page says what the 'P' one saw.  Returns the futures
@@ -96,7 +33,7 @@ s_run (pool_t *pool, pool_future_t *futures[N + 1], char *page, size_t page_size
 {
     uint8_t *inputs[N + 1];
     for (int i = 0; i <= N; i++) {
-        inputs[i] = s_make (i < N ? 'A' : 'P', MIB, (unsigned)i + 1);
+        inputs[i] = pu_make (i < N ? 'A' : 'P', MIB, (unsigned)i + 1);
         int rc = pool_submit (pool, (pool_bytes_t){ inputs[i], MIB }, &futures[i]);
         H_CHECK (rc == 0, "pool_submit: %s", pool_strerror (rc));
     }
@@ -139,12 +76,12 @@ s_body (void)
     pool_t *pool = h_open (head, "xor", 2);
     s_run (pool, futures, page, sizeof page);
     H_CHECK (strcmp (page, "page") == 0, "the worker got '%s', not a mapped input", page);
-    int maps = s_count ("/proc/self/maps", false);
+    int maps = pu_count_memfds ("/proc/self/maps", false);
     h_log ("shared memory: %d of %d results are mappings", maps, N);
     H_CHECK (maps == N, "%d results are mappings of shared memory, want %d", maps, N);
     s_destroy (futures);
-    H_CHECK (s_count ("/proc/self/maps", false) == 0, "mappings left");
-    H_CHECK (s_count ("/proc/self/fd", true) == 0, "memfds left open");
+    H_CHECK (pu_count_memfds ("/proc/self/maps", false) == 0, "mappings left");
+    H_CHECK (pu_count_memfds ("/proc/self/fd", true) == 0, "memfds left open");
     pool_close (&pool);
 
     /* No shared memory: the data plane, then through the head. */
@@ -159,9 +96,9 @@ s_body (void)
         int rc = pool_open (&pool, &options);
         H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
         H_CHECK (pool_wait_for_workers (pool, 2, h_timeout (60)) == 0, "workers");
-        unsigned long long before = s_head_received (head);
+        unsigned long long before = pu_head_received (head);
         s_run (pool, futures, page, sizeof page);
-        through[way] = s_head_received (head) - before;
+        through[way] = pu_head_received (head) - before;
         H_CHECK (strcmp (page, "bytes") == 0, "the worker got '%s', not bytes", page);
         s_destroy (futures);
         pool_close (&pool);

@@ -12,7 +12,6 @@
       with direct_min = 0 as well it receives more than all of them;
     - every result is right and in order.
 */
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,73 +19,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "payload_util.h"
 
 #define MIB ((size_t)1 << 20)
 
 enum { N = 12 };
-
-static int
-s_count (const char *path, bool links)
-{
-    int n = 0;
-    if (links) {
-        DIR *dir = opendir (path);
-        H_CHECK (dir, "open %s", path);
-        for (struct dirent *e; (e = readdir (dir));) {
-            char link[300], target[256];
-            snprintf (link, sizeof link, "%s/%s", path, e->d_name);
-            ssize_t len = readlink (link, target, sizeof target - 1);
-            if (len > 0) {
-                target[len] = 0;
-                n += strstr (target, "memfd:dcpool-payload") != NULL;
-            }
-        }
-        closedir (dir);
-        return n;
-    }
-    FILE *f = fopen (path, "r");
-    H_CHECK (f, "open %s", path);
-    char line[1024];
-    while (fgets (line, sizeof line, f))
-        n += strstr (line, "memfd:dcpool-payload") != NULL;
-    fclose (f);
-    return n;
-}
-
-/*  Bytes the head has received on its port so far, over every connection
-    open now (the kernel's count: `ss -ti`, bytes_received). */
-static unsigned long long
-s_head_received (const h_proc_t *head)
-{
-    char command[160];
-    snprintf (command, sizeof command,
-              "ss -tinH state established '( sport = :%d )' 2>/dev/null", head->port);
-    FILE *f = popen (command, "r");
-    H_CHECK (f, "cannot run ss");
-    unsigned long long total = 0;
-    char word[256];
-    while (fscanf (f, "%255s", word) == 1) {
-        unsigned long long n;
-        if (sscanf (word, "bytes_received:%llu", &n) == 1)
-            total += n;
-    }
-    pclose (f);
-    return total;
-}
-
-static uint8_t *
-s_make (char mode, size_t size, unsigned seed)
-{
-    uint8_t *p = malloc (size);
-    H_CHECK (p, "out of memory");
-    p[0] = (uint8_t)mode;
-    uint32_t x = seed * 2654435761u + 1;
-    for (size_t i = 1; i < size; i++) {
-        x = x * 1103515245u + 12345u;
-        p[i] = (uint8_t)(x >> 16);
-    }
-    return p;
-}
 
 /*  The stream's callback: N 1 MiB inputs (xor mode 'A'), then one mode
     'P'; each made when asked, so only the stream's own copy outlives it. */
@@ -102,7 +39,7 @@ s_next (void *arg, pool_bytes_t *input)
     if (src->next > N)
         return 0;
     free (src->last);
-    src->last = s_make (src->next < N ? 'A' : 'P', MIB, (unsigned)src->next + 1);
+    src->last = pu_make (src->next < N ? 'A' : 'P', MIB, (unsigned)src->next + 1);
     *input = (pool_bytes_t){ src->last, MIB };
     src->next++;
     return 1;
@@ -130,8 +67,8 @@ s_run (pool_t *pool, char *page, size_t page_size)
                       (const char *)r.value.data);
             continue;
         }
-        maps += s_count ("/proc/self/maps", false) > 0;
-        uint8_t *want = s_make ('A', MIB, (unsigned)i + 1);
+        maps += pu_count_memfds ("/proc/self/maps", false) > 0;
+        uint8_t *want = pu_make ('A', MIB, (unsigned)i + 1);
         H_CHECK (r.value.size == MIB, "input %d: %zu bytes back", i, r.value.size);
         const uint8_t *out = r.value.data;
         for (size_t k = 0; k < MIB; k++)
@@ -157,8 +94,8 @@ s_body (void)
     H_CHECK (strcmp (page, "page") == 0, "the worker got '%s', not a mapped input", page);
     h_log ("shared memory: %d of %d results were mappings", maps, N);
     H_CHECK (maps == N, "%d results were mappings of shared memory, want %d", maps, N);
-    H_CHECK (s_count ("/proc/self/maps", false) == 0, "mappings left");
-    H_CHECK (s_count ("/proc/self/fd", true) == 0, "memfds left open");
+    H_CHECK (pu_count_memfds ("/proc/self/maps", false) == 0, "mappings left");
+    H_CHECK (pu_count_memfds ("/proc/self/fd", true) == 0, "memfds left open");
     pool_close (&pool);
 
     /* No shared memory: the data plane, then through the head. */
@@ -173,9 +110,9 @@ s_body (void)
         int rc = pool_open (&pool, &options);
         H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
         H_CHECK (pool_wait_for_workers (pool, 2, h_timeout (60)) == 0, "workers");
-        unsigned long long before = s_head_received (head);
+        unsigned long long before = pu_head_received (head);
         s_run (pool, page, sizeof page);
-        through[way] = s_head_received (head) - before;
+        through[way] = pu_head_received (head) - before;
         H_CHECK (strcmp (page, "bytes") == 0, "the worker got '%s', not bytes", page);
         pool_close (&pool);
     }
