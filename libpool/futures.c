@@ -21,7 +21,6 @@
 #include "results.h"
 #include "shared.h"
 
-#include <unistd.h>
 
 #include <math.h>
 #include <stddef.h>
@@ -50,9 +49,7 @@ struct pool_future {
     /* A big input goes by reference (shared.h, direct_server.h): workers
        on this host map its memfd, others fetch it from the data endpoint. */
     bool by_ref;
-    int fd;       /* its memfd, or -1 (served from input) */
-    uint64_t key; /* what the data endpoint serves it as */
-    uint8_t ref[PROTO_SHM_REF_SIZE];
+    pool_kept_t kept;
     pool_result_t result; /* FUTURE_DONE */
     bool cancelled;
     pool_future_fn *on_success;
@@ -140,36 +137,20 @@ s_due_add (pool_futures_t *set, pool_future_t *f)
         s_list_add (&set->due, f);
 }
 
-/*  Keeps f's big input by reference when the pool can: in a memfd when
-    workers on this host may map it, and at the data endpoint when the pool
-    has one.  Nothing happens when it cannot: the bytes go as usual. */
+/*  Keeps f's big input by reference when the pool can (shared.h:
+    pool_kept_min says how); nothing happens when it cannot, and the
+    bytes go as usual. */
 static void
 s_keep_ref (pool_t *pool, pool_future_t *f)
 {
-    f->fd = -1;
-    bool local = pool->host[0] && pool->shared_min && f->size >= pool->shared_min;
-    bool direct = pool->direct && f->size >= pool->direct_min;
-    if (pool->shared_off || (!local && !direct))
-        return;
-    proto_shm_ref_t where;
-    if (local) {
-        if (proto_shm_create (f->input, f->size, &f->fd, &where))
-            return;
-    } else {
-        static _Atomic uint64_t keys; /* no inode has the top bits */
-        where = (proto_shm_ref_t){ .pid = (uint32_t)getpid (),
-                                   .ino = (3ull << 62) | ++keys,
-                                   .size = f->size };
-    }
-    int offered
-        = !direct ? 0
-          : local ? pool_direct_offer (pool->direct, where.ino, f->fd, f->size)
-                  : pool_direct_offer_memory (pool->direct, where.ino, f->input, f->size);
-    if (offered && !local)
-        return;
-    f->key = where.ino;
-    proto_shm_ref_encode (&where, f->ref);
-    f->by_ref = true;
+    bool local;
+    size_t min = pool_kept_min (pool->host[0], pool->shared_min, pool->direct,
+                                pool->direct_min, &local);
+    if (!pool->shared_off && min && f->size >= min
+        && pool_kept_make (&f->kept, pool->direct, (pool_bytes_t){ f->input, f->size },
+                           local)
+               == 0)
+        f->by_ref = true;
 }
 
 /* Lets go of f's reference: the bytes go from now on. */
@@ -178,11 +159,7 @@ s_drop_ref (pool_future_t *f)
 {
     if (!f->by_ref)
         return;
-    if (f->pool && f->pool->direct)
-        pool_direct_withdraw (f->pool->direct, f->key);
-    if (f->fd >= 0)
-        close (f->fd);
-    f->fd = -1;
+    pool_kept_drop (&f->kept, f->pool ? f->pool->direct : NULL);
     f->by_ref = false;
 }
 
@@ -273,8 +250,8 @@ s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
         /* Its output is in the input's memfd (a worker on this host). */
         const char *why = NULL;
         memset (&r, 0, sizeof r);
-        int rc = pool_shared_map_output (f->by_ref ? f->fd : -1, f->ref, data, size,
-                                         &r.value, &why);
+        int rc = pool_shared_map_output (f->by_ref ? f->kept.fd : -1, f->kept.ref, data,
+                                         size, &r.value, &why);
         if (rc && !(r.error = strdup (why)))
             return POOL_ENOMEM;
         r.status = rc;
@@ -297,8 +274,8 @@ s_add (pool_t *pool, proto_msg_t *msg, pool_future_t *f)
 {
     proto_job_t *job = proto_msg_add_job (msg);
     if (!job
-        || proto_msg_add_borrowed (msg, f->by_ref ? f->ref : f->input,
-                                   f->by_ref ? sizeof f->ref : f->size)
+        || proto_msg_add_borrowed (msg, f->by_ref ? f->kept.ref : f->input,
+                                   f->by_ref ? sizeof f->kept.ref : f->size)
                != PROTO_OK)
         return pool_fail (pool, POOL_ENOMEM, "out of memory building SUBMIT");
     job->id = f->id;

@@ -468,14 +468,11 @@ s_run_submit (pool_run_t *run)
             const pool_bytes_t *input = s_input (run, next);
             /* A big input stays here, in a memfd: workers on this host map
                it, others fetch it from the data endpoint. */
-            bool local = pool->host[0] && pool->shared_min;
-            size_t min = !pool->direct ? pool->shared_min
-                         : local && pool->shared_min < pool->direct_min
-                             ? pool->shared_min
-                             : pool->direct_min;
+            bool local;
+            size_t min = pool_kept_min (pool->host[0], pool->shared_min, pool->direct,
+                                        pool->direct_min, &local);
             int admit
-                = pool_shared_admits (&run->shared, input->size, min,
-                                      pool->shared_off || (!local && !pool->direct));
+                = pool_shared_admits (&run->shared, input->size, min, pool->shared_off);
             if (admit == 0) { /* wait for a shared input to come back */
                 stalled = true;
                 break;
@@ -484,9 +481,7 @@ s_run_submit (pool_run_t *run)
             if (msg.njobs && bytes + cost > POOL_SUBMIT_BYTES)
                 break;
             const uint8_t *ref = NULL;
-            if (admit > 0
-                && pool_shared_add (&run->shared, next, *input,
-                                    local && !pool->shared_off, &ref)) {
+            if (admit > 0 && pool_shared_add (&run->shared, next, *input, local, &ref)) {
                 pool->shared_off = true; /* no memfd here: bytes from now */
                 continue;
             }

@@ -9,12 +9,56 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+size_t
+pool_kept_min (bool host, size_t shared_min, bool direct, size_t direct_min, bool *local)
+{
+    *local = host && shared_min;
+    if (!direct)
+        return *local ? shared_min : 0;
+    return *local && shared_min < direct_min ? shared_min : direct_min;
+}
+
+int
+pool_kept_make (pool_kept_t *self, pool_direct_t *direct, pool_bytes_t input, bool local)
+{
+    proto_shm_ref_t where;
+    self->fd = -1;
+    if (local) {
+        if (proto_shm_create (input.data, input.size, &self->fd, &where))
+            return POOL_EIO;
+    } else {
+        /* Only for workers elsewhere: served from the caller's memory
+           under a key no inode has. */
+        static _Atomic uint64_t keys;
+        where = (proto_shm_ref_t){ .pid = (uint32_t)getpid (),
+                                   .ino = (1ull << 63) | ++keys,
+                                   .size = input.size };
+    }
+    self->key = where.ino;
+    proto_shm_ref_encode (&where, self->ref);
+    /* A worker elsewhere fetches it from the data endpoint; should a
+       memfd's offer fail, that worker answers RESEND and gets the bytes. */
+    int offered
+        = !direct ? -1
+          : local ? pool_direct_offer (direct, where.ino, self->fd, input.size)
+                  : pool_direct_offer_memory (direct, where.ino, input.data, input.size);
+    return local || offered == 0 ? 0 : POOL_EIO;
+}
+
+void
+pool_kept_drop (pool_kept_t *self, pool_direct_t *direct)
+{
+    if (direct)
+        pool_direct_withdraw (direct, self->key);
+    if (self->fd >= 0)
+        close (self->fd);
+    self->fd = -1;
+}
+
 void
 pool_shared_init (pool_shared_t *self)
 {
     memset (self, 0, sizeof *self);
-    for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        self->slots[i].fd = -1;
 }
 
 void
@@ -22,7 +66,7 @@ pool_shared_detach (pool_shared_t *self)
 {
     for (size_t i = 0; self->direct && i < POOL_SHARED_MAX; i++)
         if (self->slots[i].taken)
-            pool_direct_withdraw (self->direct, self->slots[i].key);
+            pool_direct_withdraw (self->direct, self->slots[i].kept.key);
     self->direct = NULL;
 }
 
@@ -31,8 +75,8 @@ pool_shared_free (pool_shared_t *self)
 {
     pool_shared_detach (self);
     for (size_t i = 0; i < POOL_SHARED_MAX; i++)
-        if (self->slots[i].taken && self->slots[i].fd >= 0)
-            close (self->slots[i].fd);
+        if (self->slots[i].taken)
+            pool_kept_drop (&self->slots[i].kept, NULL);
     free (self->resend);
     pool_shared_init (self);
 }
@@ -69,39 +113,15 @@ pool_shared_add (pool_shared_t *self, uint64_t index, pool_bytes_t input, bool l
             slot = &self->slots[i];
     if (!slot)
         return POOL_ENOMEM;
-    proto_shm_ref_t where;
-    int fd = -1;
-    if (local) {
-        if (proto_shm_create (input.data, input.size, &fd, &where))
-            return POOL_EIO;
-    } else {
-        /* Only for workers elsewhere: served from the caller's memory,
-           which outlives the map, under a key no inode has. */
-        static _Atomic uint64_t keys;
-        where = (proto_shm_ref_t){ .pid = (uint32_t)getpid (),
-                                   .ino = (1ull << 63) | ++keys,
-                                   .size = input.size };
-    }
-    slot->index = index;
-    slot->fd = fd;
-    slot->taken = true;
-    slot->key = where.ino;
-    slot->size = input.size;
-    /* A worker elsewhere fetches it from the data endpoint; should the
-       offer fail, that worker answers RESEND and gets the bytes. */
-    int offered = !self->direct ? -1
-                  : local ? pool_direct_offer (self->direct, where.ino, fd, input.size)
-                          : pool_direct_offer_memory (self->direct, where.ino, input.data,
-                                                      input.size);
-    if (!local && offered) {
-        slot->taken = false;
+    if (pool_kept_make (&slot->kept, self->direct, input, local))
         return POOL_EIO;
-    }
-    proto_shm_ref_encode (&where, slot->ref);
+    slot->index = index;
+    slot->taken = true;
+    slot->size = input.size;
     self->used++;
     self->bytes += input.size;
     self->sent++;
-    *ref = slot->ref;
+    *ref = slot->kept.ref;
     return 0;
 }
 
@@ -109,17 +129,13 @@ const uint8_t *
 pool_shared_ref (const pool_shared_t *self, uint64_t index)
 {
     pool_shared_slot_t *slot = s_find (self, index);
-    return slot ? slot->ref : NULL;
+    return slot ? slot->kept.ref : NULL;
 }
 
 static void
 s_release (pool_shared_t *self, pool_shared_slot_t *slot)
 {
-    if (self->direct)
-        pool_direct_withdraw (self->direct, slot->key);
-    if (slot->fd >= 0)
-        close (slot->fd);
-    slot->fd = -1;
+    pool_kept_drop (&slot->kept, self->direct);
     slot->taken = false;
     self->used--;
     self->bytes -= slot->size;
@@ -201,7 +217,7 @@ pool_shared_output (pool_shared_t *self, uint64_t index, const void *ref, size_t
         return POOL_EPROTO;
     }
     /* The mapping keeps the memfd alive: the slot goes either way. */
-    int rc = pool_shared_map_output (slot->fd, slot->ref, ref, size, data, why);
+    int rc = pool_shared_map_output (slot->kept.fd, slot->kept.ref, ref, size, data, why);
     s_release (self, slot);
     return rc;
 }

@@ -23,18 +23,40 @@
 #define POOL_SHARED_MAX 64
 #define POOL_SHARED_BYTES ((size_t)1 << 30)
 
+/*  One big input kept by reference (a map's slot, a future): in a memfd
+    that workers on this host map and the data endpoint also serves, or
+    only at the data endpoint, from the caller's own bytes. */
+typedef struct {
+    int fd;                          /* its memfd, or -1 */
+    uint64_t key;                    /* what the data endpoint serves it as: the inode */
+    uint8_t ref[PROTO_SHM_REF_SIZE]; /* what SUBMIT carries */
+} pool_kept_t;
+
+/*  The smallest input that goes by reference, 0 for none, and in *local
+    whether such inputs go in memfds: they must whenever workers on this
+    host may be sent them (host: the client shares memory), since the head
+    picks the worker.  direct: the pool has a data endpoint. */
+size_t pool_kept_min (bool host, size_t shared_min, bool direct, size_t direct_min,
+                      bool *local);
+/*  Keeps input by reference (local: in a new memfd; else served from
+    input's bytes, which must outlive it) and offers it at direct (or
+    NULL).  0, or <0 (send the bytes). */
+int pool_kept_make (pool_kept_t *self, pool_direct_t *direct, pool_bytes_t input,
+                    bool local);
+/*  The endpoint stops serving it and its memfd closes (no-op when fd is -1
+    and direct NULL). */
+void pool_kept_drop (pool_kept_t *self, pool_direct_t *direct);
+
 typedef struct {
     uint64_t index; /* the input's index in its map */
     bool taken;     /* the slot holds an input */
-    int fd;         /* its memfd; -1: none (served from the caller's memory) */
-    uint64_t key;   /* its inode: what the data endpoint serves it as */
+    pool_kept_t kept;
     size_t size;
-    uint8_t ref[PROTO_SHM_REF_SIZE];
 } pool_shared_slot_t;
 
 typedef struct {
     pool_shared_slot_t slots[POOL_SHARED_MAX];
-    size_t used;      /* slots with fd >= 0 */
+    size_t used;      /* slots taken */
     size_t bytes;     /* their sizes */
     uint64_t *resend; /* indexes to send again as bytes */
     size_t nresend, resend_cap;
