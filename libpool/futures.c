@@ -21,7 +21,6 @@
 #include "results.h"
 #include "shared.h"
 
-
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
