@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lifetimes.h"
+#include "shards.h"
 #include "store.h"
 #include "views.h"
 
@@ -24,12 +25,12 @@ head_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
 {
     bool missing = false;
     zframe_t *frame
-        = head_store_block_get (head->store, proto_block_hash (msg), &missing);
+        = head_shards_block_get (head->shards, proto_block_hash (msg), &missing);
     if (!frame) {
         char hex[2 * PROTO_HASH_SIZE + 1];
         proto_hash_hex (proto_block_hash (msg), hex);
         head_send_error (head, peer, 0, PROTO_CODE_EIO, "block %s: %s", hex,
-                         missing ? "not in the store" : head_store_error (head->store));
+                         missing ? "not in the store" : head_shards_error (head->shards));
         return;
     }
     proto_msg_t out;
@@ -52,10 +53,10 @@ head_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     if (memcmp (hash, proto_block_hash (msg), PROTO_HASH_SIZE) != 0)
         head_send_error (head, peer, 0, PROTO_CODE_EINVAL,
                          "BLOCK_PUT: the bytes do not match their hash");
-    else if (head_store_block_put (head->store, hash, zframe_data (frame),
-                                   zframe_size (frame)))
+    else if (head_shards_block_put (head->shards, hash, zframe_data (frame),
+                                    zframe_size (frame)))
         head_send_error (head, peer, 0, PROTO_CODE_EIO, "cannot store the block: %s",
-                         head_store_error (head->store));
+                         head_shards_error (head->shards));
     else if (head_holds_add (head->store, holder, hash, head_lifetimes_deadline (head)))
         head_send_error (head, peer, 0, PROTO_CODE_EIO,
                          "stored the block but cannot record its holder: %s",
@@ -80,8 +81,20 @@ head_block_hold (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     bool exists = false;
     char hex[2 * PROTO_HASH_SIZE + 1];
     proto_hash_hex (hash, hex);
-    if (head_holds_add_existing (head->store, holder, hash,
-                                 head_lifetimes_deadline (head), &exists))
+    int rc;
+    if (head_shards_count (head->shards) == 0)
+        rc = head_holds_add_existing (head->store, holder, hash,
+                                      head_lifetimes_deadline (head), &exists);
+    else if (head_shards_block_exists (head->shards, hash, &exists)) {
+        /* The bytes are on a block server, which cannot say. */
+        head_send_error (head, peer, 0, PROTO_CODE_EIO, "cannot hold block %s: %s", hex,
+                         head_shards_error (head->shards));
+        return;
+    } else
+        rc = exists ? head_holds_add (head->store, holder, hash,
+                                      head_lifetimes_deadline (head))
+                    : 0;
+    if (rc)
         head_send_error (head, peer, 0, PROTO_CODE_EIO, "cannot hold block %s: %s", hex,
                          head_store_error (head->store));
     else if (!exists)

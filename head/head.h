@@ -26,6 +26,7 @@
 #include "keys.h"
 
 typedef struct head_store head_store_t;
+typedef struct head_shards head_shards_t;
 typedef struct head_pool head_pool_t;
 typedef struct head_peer head_peer_t;
 
@@ -221,6 +222,8 @@ typedef struct {
     size_t max_pending_per_pool;
     uint64_t block_grace_ms; /* an unheld block is deleted this long after
                                 its last holder let go (lifetimes.c) */
+    const char *block_store; /* --block-store URLs (shards.h), or NULL; read
+                                by head_new only */
     bool verbose;
 } head_config_t;
 
@@ -231,6 +234,7 @@ typedef struct {
     zsock_t *zap; /* NULL when insecure */
     zloop_t *loop;
     head_store_t *store;
+    head_shards_t *shards;     /* where blocks' bytes live (shards.h) */
     zhashx_t *peers;           /* routing-id hex -> head_peer_t (owns) */
     zhashx_t *workers;         /* worker id -> head_peer_t */
     zhashx_t *nodes;           /* node id -> head_peer_t */

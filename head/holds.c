@@ -57,7 +57,9 @@ static const char *s_release_all_script
 /*  Holders gone past their deadline let go of everything (as
     s_release_all_script, with the blocks due now); then unheld blocks
     past theirs are deleted, a chunked block's chunks with its manifest
-    (store.c's layout).  Returns {blocks deleted, holders released}. */
+    (store.c's layout); when ARGV[3] is '1' their bytes are on block
+    servers (shards.h): they are only listed, for the caller to delete.
+    Returns {blocks deleted, holders released, blocks listed}. */
 static const char *s_sweep_script
     = "local now, most = ARGV[1], tonumber (ARGV[2])\n"
       "local holders = redis.call('ZRANGEBYSCORE', 'dcpool:gone', '-inf', now,\n"
@@ -77,10 +79,12 @@ static const char *s_sweep_script
       "end\n"
       "local due = redis.call('ZRANGEBYSCORE', 'dcpool:unheld', '-inf', now,\n"
       "                       'LIMIT', 0, most)\n"
-      "local gone = 0\n"
+      "local gone, listed = 0, {}\n"
       "for _, h in ipairs (due) do\n"
       "  redis.call('ZREM', 'dcpool:unheld', h)\n"
-      "  if redis.call('HLEN', 'dcpool:holders:' .. h) == 0 then\n"
+      "  if redis.call('HLEN', 'dcpool:holders:' .. h) == 0 and ARGV[3] == '1' then\n"
+      "    listed[#listed + 1] = h\n"
+      "  elseif redis.call('HLEN', 'dcpool:holders:' .. h) == 0 then\n"
       "    local n = redis.call('DEL', 'dcpool:block:' .. h)\n"
       "    local m = redis.call('GET', 'dcpool:chunked:' .. h)\n"
       "    if m then\n"
@@ -93,7 +97,7 @@ static const char *s_sweep_script
       "    if n > 0 then gone = gone + 1 end\n"
       "  end\n"
       "end\n"
-      "return {gone, #holders}\n";
+      "return {gone, #holders, listed}\n";
 
 /* Every holder not gone yet is gone at ARGV[1] unless back before. */
 static const char *s_depart_all_script
@@ -184,14 +188,14 @@ head_holds_release_all (head_store_t *store, const char *holder, int64_t deadlin
 }
 
 int
-head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *deleted,
-                  size_t *released)
+head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, zlist_t *due,
+                  size_t *deleted, size_t *released)
 {
     char now[24], limit[24];
     snprintf (now, sizeof now, "%" PRId64, now_ms);
     snprintf (limit, sizeof limit, "%zu", most);
-    const char *argv[] = { "EVAL", s_sweep_script, "0", now, limit };
-    redisReply *reply = head_store_command (store, 5, argv, NULL);
+    const char *argv[] = { "EVAL", s_sweep_script, "0", now, limit, due ? "1" : "0" };
+    redisReply *reply = head_store_command (store, 6, argv, NULL);
     if (!reply)
         return -1;
     long long counts[2] = { 0, 0 };
@@ -199,6 +203,13 @@ head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *dele
          i++)
         if (reply->element[i]->type == REDIS_REPLY_INTEGER)
             counts[i] = reply->element[i]->integer;
+    if (due && reply->type == REDIS_REPLY_ARRAY && reply->elements > 2
+        && reply->element[2]->type == REDIS_REPLY_ARRAY) {
+        zlist_autofree (due);
+        for (size_t i = 0; i < reply->element[2]->elements; i++)
+            if (reply->element[2]->element[i]->type == REDIS_REPLY_STRING)
+                zlist_append (due, reply->element[2]->element[i]->str);
+    }
     freeReplyObject (reply);
     if (deleted)
         *deleted = counts[0] > 0 ? (size_t)counts[0] : 0;

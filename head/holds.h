@@ -65,8 +65,10 @@ int head_holds_depart_all (head_store_t *store, int64_t at_ms, size_t *count);
 /*  Releases at most `most` holders whose departure is due (at or before
     now_ms), then deletes at most `most` blocks whose deadline is due and
     that are still unheld; *deleted and *released (may be NULL) get how
-    many. */
-int head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, size_t *deleted,
-                      size_t *released);
+    many.  With due not NULL (the bytes are on block servers, shards.h)
+    those blocks are not deleted but appended to due (their hashes in hex,
+    autofree) and forgotten here: the caller deletes their bytes. */
+int head_holds_sweep (head_store_t *store, int64_t now_ms, size_t most, zlist_t *due,
+                      size_t *deleted, size_t *released);
 
 #endif

@@ -3,7 +3,11 @@
 #include "lifetimes.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "shards.h"
 
 void
 head_lifetimes_client_holder (const char *client_id, char name[HEAD_HOLDER_MAX])
@@ -72,6 +76,36 @@ head_lifetimes_client_back (head_t *head, head_peer_t *client)
                       client->id, head_store_error (head->store));
 }
 
+/*  Deletes the bytes of the blocks in due from their block servers
+    (shards.h): how many went.  A block whose server fails is unheld
+    again, due HEAD_SWEEP_RETRY_MS later, so it goes once its server is
+    back (unless someone holds it by then). */
+static size_t
+s_delete_due (head_t *head, zlist_t *due)
+{
+    size_t deleted = 0, failed = 0;
+    char why[512] = "";
+    for (const char *hex = zlist_first (due); hex; hex = zlist_next (due)) {
+        if (head_shards_block_delete (head->shards, hex) == 0) {
+            deleted++;
+            continue;
+        }
+        failed++;
+        snprintf (why, sizeof why, "%s", head_shards_error (head->shards));
+        uint8_t hash[PROTO_HASH_SIZE];
+        if (sodium_hex2bin (hash, sizeof hash, hex, strlen (hex), NULL, NULL, NULL) == 0
+            && head_holds_add (head->store, NULL, hash,
+                               zclock_time () + HEAD_SWEEP_RETRY_MS))
+            zsys_warning ("pool-head: block %s stays on its server: %s", hex,
+                          head_store_error (head->store));
+    }
+    if (failed)
+        zsys_warning ("pool-head: %zu unheld blocks not deleted yet (%s); trying again "
+                      "in %d s",
+                      failed, why, HEAD_SWEEP_RETRY_MS / 1000);
+    return deleted;
+}
+
 static int
 s_on_sweep (zloop_t *loop, int timer_id, void *arg)
 {
@@ -79,8 +113,13 @@ s_on_sweep (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     head_t *head = arg;
     size_t deleted = 0, released = 0;
-    if (head_holds_sweep (head->store, zclock_time (), HEAD_SWEEP_MOST, &deleted,
-                          &released))
+    zlist_t *due = head_shards_count (head->shards) ? zlist_new () : NULL;
+    int rc = head_holds_sweep (head->store, zclock_time (), HEAD_SWEEP_MOST, due,
+                               &deleted, &released);
+    if (rc == 0 && due)
+        deleted = s_delete_due (head, due);
+    zlist_destroy (&due);
+    if (rc)
         zsys_warning ("pool-head: block sweep failed: %s",
                       head_store_error (head->store));
     else if (released || (deleted && head->config.verbose))

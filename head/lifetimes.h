@@ -12,7 +12,9 @@
     previous life's clients and pools) is gone from then on: it lets go
     after the grace (at least HEAD_ORPHAN_WAIT_MS) unless its client is
     back by then.  While the head stops, nothing is released: it is not
-    the clients leaving.
+    the clients leaving.  With block servers (shards.h) the sweep deletes
+    a block's bytes on the server holding it; one that fails keeps them
+    until a later sweep finds it back.
 */
 #ifndef DCPOOL_HEAD_LIFETIMES_H
 #define DCPOOL_HEAD_LIFETIMES_H
@@ -23,6 +25,7 @@
 #define HEAD_SWEEP_MS 1000
 #define HEAD_SWEEP_MOST 1024 /* blocks deleted per sweep at most */
 #define HEAD_ORPHAN_WAIT_MS 30000
+#define HEAD_SWEEP_RETRY_MS 10000 /* a block server failed: delete then */
 
 /*  Marks the holders of a previous life gone and starts the sweep timer:
     0, or -1 when the timer cannot be set (a Redis failure is logged). */

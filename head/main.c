@@ -1,7 +1,8 @@
 /*  head/main.c - pool-head: command line, then the server loop.
 
     Started by `start_node --head`; see docs/INTERNALS.md for the flags.
-    The password and the Redis URL come in the environment so that they
+    The password and the Redis URLs (DCPOOL_REDIS_URL, and the block
+    servers' DCPOOL_BLOCK_STORE) come in the environment so that they
     never show in `ps`.
 */
 #include <getopt.h>
@@ -43,7 +44,10 @@ s_usage (FILE *out)
         "  -h, --help             this text\n"
         "environment: DCPOOL_PASSWORD (required unless --insecure),\n"
         "             DCPOOL_REDIS_URL (redis://:PW@HOST:PORT/DB or "
-        "unix:///PATH?password=PW)\n");
+        "unix:///PATH?password=PW),\n"
+        "             DCPOOL_BLOCK_STORE (block servers: URL,URL,...; the blocks\n"
+        "             are then spread over them, the bookkeeping stays in\n"
+        "             DCPOOL_REDIS_URL)\n");
 }
 
 /*  A number for flag in [min, max]: 0, or -1 after saying what the flag
@@ -180,10 +184,12 @@ main (int argc, char *argv[])
     signal (SIGPIPE, SIG_IGN);
     zsys_init ();
     char error[512];
+    config.block_store = getenv ("DCPOOL_BLOCK_STORE");
     head_t *head = head_new (&config, password, redis_url, error, sizeof error);
     /* Nothing below needs them; children and /proc never see them. */
     unsetenv ("DCPOOL_PASSWORD");
     unsetenv ("DCPOOL_REDIS_URL");
+    unsetenv ("DCPOOL_BLOCK_STORE");
     if (!head) {
         fprintf (stderr, "pool-head: %s\n", error);
         return 1;

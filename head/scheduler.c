@@ -15,6 +15,7 @@
 #include "feed.h"
 #include "members.h"
 #include "lifetimes.h"
+#include "shards.h"
 #include "store.h"
 #include "views.h"
 
@@ -73,13 +74,13 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
                          "POOL_OPEN frames do not match their hashes");
         goto cleanup;
     }
-    if (head_store_block_put (head->store, open.lib_hash, zframe_data (lib),
-                              zframe_size (lib))
-        || head_store_block_put (head->store, open.init_hash, zframe_data (init),
-                                 zframe_size (init))) {
+    if (head_shards_block_put (head->shards, open.lib_hash, zframe_data (lib),
+                               zframe_size (lib))
+        || head_shards_block_put (head->shards, open.init_hash, zframe_data (init),
+                                  zframe_size (init))) {
         head_send_error (head, client, 0, PROTO_CODE_EIO,
                          "the head cannot store the worker library: %s",
-                         head_store_error (head->store));
+                         head_shards_error (head->shards));
         goto cleanup;
     }
     pool = calloc (1, sizeof *pool);

@@ -24,6 +24,7 @@
 #include "peers.h"
 #include "scheduler.h"
 #include "status.h"
+#include "shards.h"
 #include "store.h"
 #include "views.h"
 
@@ -275,6 +276,10 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     head->store = head_store_new (redis_url, error, error_size);
     if (!head->store)
         goto fail;
+    head->shards = head_shards_new (head->store, config->block_store, error, error_size);
+    head->config.block_store = NULL;
+    if (!head->shards)
+        goto fail;
     head->peers = zhashx_new ();
     head->workers = zhashx_new ();
     head->nodes = zhashx_new ();
@@ -378,6 +383,7 @@ head_destroy (head_t **head_p)
     zlistx_destroy (&head->pools);
     zsock_destroy (&head->router);
     zsock_destroy (&head->zap);
+    head_shards_destroy (&head->shards);
     head_store_destroy (&head->store);
     head_job_cache_free ();
     sodium_memzero (&head->keys, sizeof head->keys);

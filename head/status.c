@@ -1,5 +1,6 @@
 /*  head/status.c - the status report (status.h). */
 #include "status.h"
+#include "shards.h"
 #include "views.h"
 
 #include <stdio.h>
@@ -19,6 +20,7 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
                                  : "secure (CURVE)");
     fprintf (out, "nodes: %zu, workers: %zu, pools: %zu\n", zhashx_size (head->nodes),
              zhashx_size (head->workers), zlistx_size (head->pools));
+    head_shards_report (head->shards, out);
     for (head_peer_t *node = zhashx_first (head->nodes); node;
          node = zhashx_next (head->nodes)) {
         fprintf (out, "node %s (%s): %d worker slots\n", node->id, node->text,

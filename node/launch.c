@@ -293,6 +293,12 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
         snprintf (error, error_size, "out of memory");
         goto cleanup;
     }
+    spawn_env_unset (env, "DCPOOL_BLOCK_STORE");
+    if (config->block_store
+        && spawn_env_set (env, "DCPOOL_BLOCK_STORE", config->block_store)) {
+        snprintf (error, error_size, "out of memory");
+        goto cleanup;
+    }
     /* The password travels in the environment, never on a command line. */
     spawn_env_unset (env, "DCPOOL_PASSWORD");
     if (config->password && spawn_env_set (env, "DCPOOL_PASSWORD", config->password)) {

@@ -32,6 +32,8 @@ typedef struct {
     long long max_pending; /* 0: pool-head's default, else --max-pending */
     long long block_grace; /* <0: pool-head's default, else --block-grace */
     bool verbose;
+    /* --block-store URLs, or NULL: pool-head's DCPOOL_BLOCK_STORE */
+    const char *block_store;
 } launch_config_t;
 
 /*  Starts Redis and pool-head.  0 and *self set once pool-head listens, or

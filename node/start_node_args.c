@@ -52,6 +52,10 @@ s_usage (FILE *out)
         "                        join line (default: the default route's interface)\n"
         "      --redis URL       use this Redis (redis://:PW@host:port/db) instead of\n"
         "                        starting redis-server\n"
+        "      --block-store URL,URL,...\n"
+        "                        keep blocks on these Redis servers (same URL forms\n"
+        "                        as --redis), spread by their names; the bookkeeping\n"
+        "                        stays in the head's Redis. Each must answer at start\n"
         "      --server-only     run no workers on this machine\n"
         "      --heartbeat MS    heartbeat interval of the cluster (default 1000)\n"
         "      --liveness N      heartbeats missed before a peer is dead (default 3)\n"
@@ -112,6 +116,7 @@ enum {
     OPT_HEAD = 256,
     OPT_STATUS,
     OPT_REDIS,
+    OPT_BLOCK_STORE,
     OPT_SERVER_ONLY,
     OPT_DATA_DIR,
     OPT_CPU_WORKERS,
@@ -143,6 +148,7 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "password", required_argument, NULL, 'r' },
             { "status", no_argument, NULL, OPT_STATUS },
             { "redis", required_argument, NULL, OPT_REDIS },
+            { "block-store", required_argument, NULL, OPT_BLOCK_STORE },
             { "server-only", no_argument, NULL, OPT_SERVER_ONLY },
             { "data-dir", required_argument, NULL, OPT_DATA_DIR },
             { "cpu-workers", required_argument, NULL, OPT_CPU_WORKERS },
@@ -190,6 +196,16 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             break;
         case OPT_REDIS:
             options->redis_url = optarg;
+            break;
+        case OPT_BLOCK_STORE:
+            free (options->block_store);
+            options->block_store = strdup (optarg);
+            /* Its URLs may carry passwords: keep them out of ps. */
+            memset (optarg, 'x', strlen (optarg));
+            if (!options->block_store) {
+                fprintf (stderr, "start_node: out of memory\n");
+                return -1;
+            }
             break;
         case OPT_SERVER_ONLY:
             options->server_only = true;
@@ -300,8 +316,9 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         problem = "--head starts a head here; -a joins one elsewhere: pick one";
     else if (!options->head && !options->status && !options->address)
         problem = "say --head to start a head, -a HOST to join one, or --status";
-    else if (!options->head && (options->redis_url || options->server_only))
-        problem = "--redis and --server-only go with --head";
+    else if (!options->head
+             && (options->redis_url || options->server_only || options->block_store))
+        problem = "--redis, --block-store and --server-only go with --head";
     else if (!options->head
              && (options->max_message || options->max_pools || options->max_pending
                  || options->max_frames || options->block_grace_set))
@@ -337,5 +354,10 @@ start_node_args_clear (start_node_options_t *options)
         sodium_memzero (options->password, strlen (options->password));
         free (options->password);
         options->password = NULL;
+    }
+    if (options->block_store) {
+        sodium_memzero (options->block_store, strlen (options->block_store));
+        free (options->block_store);
+        options->block_store = NULL;
     }
 }

@@ -20,6 +20,7 @@ typedef struct {
     int port;       /* the head's; 8899 unless given */
     char *password; /* owned copy */
     const char *redis_url;
+    char *block_store; /* --block-store URLs (owned copy; argv wiped), or NULL */
     const char *data_dir;
     const char *gpus;
     int max_gpus;          /* -1: no limit */
@@ -46,7 +47,7 @@ typedef struct {
     program ends with 0); -1 after printing what is wrong on stderr. */
 int start_node_args_parse (start_node_options_t *options, int argc, char *argv[]);
 
-/*  Wipes and frees the password. */
+/*  Wipes and frees the password and the block store's URLs. */
 void start_node_args_clear (start_node_options_t *options);
 
 /*  Reads a number for flag (or an environment variable) in [min, max]

@@ -1105,6 +1105,12 @@ h_track (pid_t pid, const char *name)
         H_FAIL ("too many processes");
 }
 
+void
+h_untrack (pid_t pid, int status)
+{
+    s_mark_reaped (pid, status);
+}
+
 /* Removes the namespaces named with this test's prefix. */
 static void
 s_netns_cleanup (void)

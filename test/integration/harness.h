@@ -143,6 +143,9 @@ void h_enter_netns (const char *netns);
 void h_set_address (h_proc_t *head, const char *address);
 /* A helper process the body started: stopped (SIGTERM) at the end. */
 void h_track (pid_t pid, const char *name);
+/* A tracked helper the body has stopped and reaped itself (status from
+   waitpid): the end leaves its pid alone. */
+void h_untrack (pid_t pid, int status);
 
 /* True when a line of the file at path contains text (false when there is
    no such file): for what a process wrote to its log. */

@@ -47,6 +47,7 @@
 #include "cancel.h"
 #include "lifetimes.h"
 #include "scheduler.h"
+#include "shards.h"
 #include "store.h"
 
 /* ---------------------------------------------------------------------
@@ -147,11 +148,18 @@ head_send_error (head_t *head, head_peer_t *peer, uint64_t pool, int code,
 static uint64_t s_last_pool_id;
 
 int
-head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
-                      const void *data, size_t size)
+head_shards_block_put (head_shards_t *self, const uint8_t hash[PROTO_HASH_SIZE],
+                       const void *data, size_t size)
 {
     (void)self, (void)hash, (void)data, (void)size;
     return 0;
+}
+
+const char *
+head_shards_error (head_shards_t *self)
+{
+    (void)self;
+    return "the fake store never fails";
 }
 
 uint64_t

@@ -1,0 +1,86 @@
+/*  start_node --head --block-store URL,URL,URL with three redis-servers:
+    300 blocks put by a client land on all three in about equal shares
+    (each between 20% and 47%), none in the head's own Redis (the pool's
+    library and init data neither), each is read back, a block-matrix
+    multiply over them is right, and start_node --status shows each
+    server's memory and block count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool_matrix.h"
+#include "shards_util.h"
+#include "store_util.h"
+
+#define BLOCKS 300
+
+static void
+s_body (void)
+{
+    ru_redis_t servers[SU_SERVERS];
+    h_proc_t *head = sh_start (servers, 2, NULL);
+    pool_options_t options;
+    h_options (&options, head, NULL);
+    pool_t *pool = NULL;
+    int rc = pool_matrix_open (&pool, &options);
+    H_CHECK (rc == 0, "pool_matrix_open: %s: %s", pool_strerror (rc), pool_open_error ());
+
+    static uint8_t hashes[BLOCKS][POOL_HASH_SIZE];
+    int on[SU_SERVERS] = { 0 };
+    for (int i = 0; i < BLOCKS; i++) {
+        char text[64];
+        int len = snprintf (text, sizeof text, "block %d of the spread test", i);
+        pool_bytes_t bytes = { text, (size_t)len };
+        H_CHECK (pool_put (pool, bytes, hashes[i]) == 0, "put %d: %s", i,
+                 pool_last_error (pool));
+    }
+    for (int i = 0; i < BLOCKS; i++)
+        on[sh_server_of (servers, hashes[i])]++;
+    for (int s = 0; s < SU_SERVERS; s++) {
+        h_log ("%s has %d of the %d blocks", servers[s].name, on[s], BLOCKS);
+        H_CHECK (on[s] >= BLOCKS * 20 / 100 && on[s] <= BLOCKS * 47 / 100,
+                 "%s has %d of %d blocks: not about a third", servers[s].name, on[s],
+                 BLOCKS);
+    }
+    H_CHECK (su_count_keys (head, "dcpool:block:*") == 0
+                 && su_count_keys (head, "dcpool:chunk*") == 0,
+             "blocks in the head's own Redis");
+    for (int i = 0; i < BLOCKS; i++) {
+        void *data = NULL;
+        size_t size = 0;
+        char want[64];
+        int len = snprintf (want, sizeof want, "block %d of the spread test", i);
+        H_CHECK (pool_get (pool, hashes[i], &data, &size) == 0, "get %d: %s", i,
+                 pool_last_error (pool));
+        H_CHECK (size == (size_t)len && memcmp (data, want, size) == 0,
+                 "block %d came back wrong", i);
+        free (data);
+    }
+    sh_multiply_check (pool, 1);
+
+    char *status = sh_status (head);
+    h_log ("status:\n%s", status);
+    for (int s = 0; s < SU_SERVERS; s++) {
+        char want[160];
+        snprintf (want, sizeof want, "block server %s: used_memory ", servers[s].name);
+        const char *line = strstr (status, want);
+        H_CHECK (line, "--status does not show %s", servers[s].name);
+        long long blocks = -1;
+        const char *comma = strstr (line, "), ");
+        H_CHECK (comma && sscanf (comma, "), %lld blocks", &blocks) == 1,
+                 "no block count for %s", servers[s].name);
+        H_CHECK (blocks >= on[s], "--status says %lld blocks on %s, it has at least %d",
+                 blocks, servers[s].name, on[s]);
+    }
+    free (status);
+    for (int i = 0; i < BLOCKS; i++)
+        H_CHECK (pool_delete (pool, hashes[i]) == 0, "delete %d: %s", i,
+                 pool_last_error (pool));
+    pool_close (&pool);
+}
+
+int
+main (void)
+{
+    return h_main ("test_shards_300_blocks_spread_over_three_servers", s_body);
+}
