@@ -8,9 +8,6 @@
 
 #include "pool_matrix.h"
 
-#define N 96
-#define BS 32
-
 h_proc_t *
 sh_start (ru_redis_t servers[SU_SERVERS], int workers, const char *const *extra)
 {
@@ -47,38 +44,53 @@ sh_server_of (ru_redis_t servers[SU_SERVERS], const uint8_t hash[POOL_HASH_SIZE]
 }
 
 void
-sh_multiply_check (pool_t *pool, int seed)
+sh_fill (double *a_host, double *b_host, int seed)
 {
-    double *a_host = malloc (N * N * sizeof *a_host);
-    double *b_host = malloc (N * N * sizeof *b_host);
-    double *c_host = malloc (N * N * sizeof *c_host);
-    H_CHECK (a_host && b_host && c_host, "malloc");
-    for (int i = 0; i < N * N; i++) {
+    for (int i = 0; i < SH_N * SH_N; i++) {
         a_host[i] = ((i + seed) % 7) - 3;
         b_host[i] = ((i * 3 + seed) % 5) - 2;
     }
-    pool_matrix_t *a = NULL, *b = NULL, *c = NULL;
-    H_CHECK (pool_matrix_create (pool, &a, a_host, N, N, POOL_FLOAT64, BS) == 0,
-             "create a: %s", pool_last_error (pool));
-    H_CHECK (pool_matrix_create (pool, &b, b_host, N, N, POOL_FLOAT64, BS) == 0,
-             "create b: %s", pool_last_error (pool));
+}
+
+void
+sh_product_check (pool_t *pool, const pool_matrix_t *a, const pool_matrix_t *b,
+                  const double *a_host, const double *b_host)
+{
+    double *c_host = malloc (SH_N * SH_N * sizeof *c_host);
+    H_CHECK (c_host, "malloc");
+    pool_matrix_t *c = NULL;
     H_CHECK (pool_matrix_multiply (pool, a, false, b, false, &c) == 0, "multiply: %s",
              pool_last_error (pool));
     H_CHECK (pool_matrix_get (pool, c, c_host) == 0, "get: %s", pool_last_error (pool));
-    for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++) {
+    for (int i = 0; i < SH_N; i++)
+        for (int j = 0; j < SH_N; j++) {
             double want = 0;
-            for (int k = 0; k < N; k++)
-                want += a_host[i * N + k] * b_host[k * N + j];
-            H_CHECK (c_host[i * N + j] == want, "c[%d][%d] = %g, want %g", i, j,
-                     c_host[i * N + j], want);
+            for (int k = 0; k < SH_N; k++)
+                want += a_host[i * SH_N + k] * b_host[k * SH_N + j];
+            H_CHECK (c_host[i * SH_N + j] == want, "c[%d][%d] = %g, want %g", i, j,
+                     c_host[i * SH_N + j], want);
         }
+    pool_matrix_delete (&c);
+    free (c_host);
+}
+
+void
+sh_multiply_check (pool_t *pool, int seed)
+{
+    double *a_host = malloc (SH_N * SH_N * sizeof *a_host);
+    double *b_host = malloc (SH_N * SH_N * sizeof *b_host);
+    H_CHECK (a_host && b_host, "malloc");
+    sh_fill (a_host, b_host, seed);
+    pool_matrix_t *a = NULL, *b = NULL;
+    H_CHECK (pool_matrix_create (pool, &a, a_host, SH_N, SH_N, POOL_FLOAT64, SH_BS) == 0,
+             "create a: %s", pool_last_error (pool));
+    H_CHECK (pool_matrix_create (pool, &b, b_host, SH_N, SH_N, POOL_FLOAT64, SH_BS) == 0,
+             "create b: %s", pool_last_error (pool));
+    sh_product_check (pool, a, b, a_host, b_host);
     pool_matrix_delete (&a);
     pool_matrix_delete (&b);
-    pool_matrix_delete (&c);
     free (a_host);
     free (b_host);
-    free (c_host);
 }
 
 char *

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "harness.h"
+#include "pool_matrix.h"
 #include "redis_util.h"
 
 #define SU_SERVERS 3
@@ -22,9 +23,16 @@ h_proc_t *sh_start (ru_redis_t servers[SU_SERVERS], int workers,
 /*  The index of the server that has block hash; fails the test when none
     or more than one has it. */
 int sh_server_of (ru_redis_t servers[SU_SERVERS], const uint8_t hash[POOL_HASH_SIZE]);
-/*  Creates two 96 x 96 matrices (from seed), multiplies them on pool
-    (a matrix pool, pool_matrix_open), checks every cell of the product,
-    and deletes the three. */
+/* The matrices of the tests: SH_N x SH_N doubles in SH_BS blocks. */
+#define SH_N 96
+#define SH_BS 32
+/* Fills two SH_N x SH_N matrices from seed. */
+void sh_fill (double *a_host, double *b_host, int seed);
+/*  Multiplies a and b (made from a_host, b_host) on pool (a matrix pool,
+    pool_matrix_open), checks every cell of the product and deletes it. */
+void sh_product_check (pool_t *pool, const pool_matrix_t *a, const pool_matrix_t *b,
+                       const double *a_host, const double *b_host);
+/* sh_fill, pool_matrix_create and sh_product_check; deletes a and b. */
 void sh_multiply_check (pool_t *pool, int seed);
 /* What `start_node --status` says of head (caller frees). */
 char *sh_status (const h_proc_t *head);
