@@ -2,11 +2,14 @@
     300 blocks put by a client land on all three in about equal shares
     (each between 20% and 47%), none in the head's own Redis (the pool's
     library and init data neither), each is read back, a block-matrix
-    multiply over them is right, and start_node --status shows each
-    server's memory and block count. */
+    multiply over them is right, start_node --status shows each server's
+    memory and block count, and once deleted the blocks go from the
+    servers after the grace (the pool's library and init data once it
+    closes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pool_matrix.h"
 #include "shards_util.h"
@@ -14,11 +17,30 @@
 
 #define BLOCKS 300
 
+/* Polls until the servers hold want blocks in all (or 30 s): the count. */
+static long long
+s_wait_blocks (ru_redis_t servers[SU_SERVERS], long long want)
+{
+    double deadline = h_now () + h_timeout (30);
+    long long n;
+    while (true) {
+        n = 0;
+        for (int s = 0; s < SU_SERVERS; s++)
+            n += ru_count_keys (&servers[s], "dcpool:block:*");
+        if (n == want || h_now () > deadline)
+            break;
+        usleep (100 * 1000);
+    }
+    h_log ("%lld blocks on the servers (want %lld)", n, want);
+    return n;
+}
+
 static void
 s_body (void)
 {
     ru_redis_t servers[SU_SERVERS];
-    h_proc_t *head = sh_start (servers, 2, NULL);
+    const char *grace[] = { "--block-grace", "1", NULL };
+    h_proc_t *head = sh_start (servers, 2, grace);
     pool_options_t options;
     h_options (&options, head, NULL);
     pool_t *pool = NULL;
@@ -76,7 +98,11 @@ s_body (void)
     for (int i = 0; i < BLOCKS; i++)
         H_CHECK (pool_delete (pool, hashes[i]) == 0, "delete %d: %s", i,
                  pool_last_error (pool));
+    /* The grace (1 s) over, only the open pool's library and init data
+       are left; then nothing. */
+    H_CHECK (s_wait_blocks (servers, 2) == 2, "blocks left after the deletes");
     pool_close (&pool);
+    H_CHECK (s_wait_blocks (servers, 0) == 0, "blocks left after the pool closed");
 }
 
 int

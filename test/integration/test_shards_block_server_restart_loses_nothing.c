@@ -3,7 +3,9 @@
     and directory: it comes back with every key it had, every block put
     before is still readable through the head (which reconnects by
     itself), and a new multiply of matrices made before the restart is
-    right. */
+    right.  A block deleted while its server was down goes once the
+    server is back (the sweep tries again); one on a live server goes
+    after the grace as usual. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +15,15 @@
 
 #define BLOCKS 100
 
-/* Reads every block and checks its bytes; fails the test on the first
-   that does not come. */
+/* Reads every block but two (deleted) and checks its bytes; fails the
+   test on the first that does not come. */
 static void
-s_read_all (pool_t *pool, uint8_t hashes[][POOL_HASH_SIZE], const char *when)
+s_read_all (pool_t *pool, uint8_t hashes[][POOL_HASH_SIZE], int skip1, int skip2,
+            const char *when)
 {
     for (int i = 0; i < BLOCKS; i++) {
+        if (i == skip1 || i == skip2)
+            continue;
         void *data = NULL;
         size_t size = 0;
         char want[64];
@@ -36,7 +41,8 @@ static void
 s_body (void)
 {
     ru_redis_t servers[SU_SERVERS];
-    h_proc_t *head = sh_start (servers, 2, NULL);
+    const char *grace[] = { "--block-grace", "1", NULL };
+    h_proc_t *head = sh_start (servers, 2, grace);
     pool_options_t options;
     h_options (&options, head, NULL);
     pool_t *pool = NULL;
@@ -70,13 +76,43 @@ s_body (void)
     H_CHECK (on_victim > 0, "no block on %s", victim->name);
     h_log ("restarting %s: %lld keys, %d of the %d blocks", victim->name, before,
            on_victim, BLOCKS);
+    int gone = -1, other = -1, live = -1; /* deleted while the server is down */
+    for (int i = 0; i < BLOCKS; i++) {
+        int s = sh_server_of (servers, hashes[i]);
+        if (s == 1 && gone < 0)
+            gone = i;
+        if (s != 1 && other < 0) {
+            other = i;
+            live = s;
+        }
+    }
     ru_stop (victim);
+    H_CHECK (pool_delete (pool, hashes[gone]) == 0
+                 && pool_delete (pool, hashes[other]) == 0,
+             "delete while a block server is down: %s", pool_last_error (pool));
+    char log[600];
+    snprintf (log, sizeof log, "%s/head.log", head->dir);
+    double deadline = h_now () + h_timeout (30);
+    while (!h_file_has (log, "not deleted yet") && h_now () < deadline)
+        usleep (100 * 1000);
+    H_CHECK (h_file_has (log, "not deleted yet"), "the sweep did not try %s",
+             victim->name);
+    deadline = h_now () + h_timeout (30);
+    while (ru_has_block (&servers[live], hashes[other]) && h_now () < deadline)
+        usleep (100 * 1000);
+    H_CHECK (!ru_has_block (&servers[live], hashes[other]),
+             "a deleted block stays on a live server");
     ru_restart (victim);
     long long after = ru_count_keys (victim, "dcpool:*");
     H_CHECK (after == before, "%s had %lld keys, %lld after its restart", victim->name,
              before, after);
+    deadline = h_now () + h_timeout (60);
+    while (ru_has_block (victim, hashes[gone]) && h_now () < deadline)
+        usleep (200 * 1000);
+    H_CHECK (!ru_has_block (victim, hashes[gone]),
+             "the block deleted while %s was down stays on it", victim->name);
 
-    s_read_all (pool, hashes, "after the restart");
+    s_read_all (pool, hashes, gone, other, "after the restart");
     sh_product_check (pool, a, b, a_host, b_host);
     pool_matrix_delete (&a);
     pool_matrix_delete (&b);
