@@ -11,8 +11,9 @@
 typedef struct {
     head_store_t *store;
     char name[300];
-    int64_t retry_at;  /* zclock_mono ms; 0: try at once */
-    char failure[256]; /* its last connection failure */
+    int64_t retry_at;   /* zclock_mono ms; 0: try at once */
+    int64_t backoff_ms; /* the pause after its last failure; 0: none */
+    char failure[256];  /* its last connection failure */
 } s_server_t;
 
 struct head_shards {
@@ -241,9 +242,24 @@ s_target (head_shards_t *self, const uint8_t hash[PROTO_HASH_SIZE], s_server_t *
     return (*server)->store;
 }
 
-/*  After a command on target failed: the error names the server, and a
-    server that cannot be reached is left alone for a while (store.c says
-    "cannot connect" when its second try could not open a connection). */
+/*  A server that cannot be reached (store.c says "cannot connect" when
+    its second try could not open a connection, not for an error reply)
+    is left alone for a while: HEAD_SHARDS_RETRY_MS, doubling while it
+    stays away, at most HEAD_SHARDS_RETRY_MAX_MS. */
+static void
+s_unreachable (s_server_t *server, const char *why)
+{
+    if (strncmp (why, "cannot connect", 14) != 0)
+        return;
+    snprintf (server->failure, sizeof server->failure, "%s", why);
+    server->backoff_ms
+        = server->backoff_ms ? server->backoff_ms * 2 : HEAD_SHARDS_RETRY_MS;
+    if (server->backoff_ms > HEAD_SHARDS_RETRY_MAX_MS)
+        server->backoff_ms = HEAD_SHARDS_RETRY_MAX_MS;
+    server->retry_at = zclock_mono () + server->backoff_ms;
+}
+
+/* After a command on target failed: the error names the server. */
 static void
 s_failed (head_shards_t *self, head_store_t *target, s_server_t *server)
 {
@@ -252,10 +268,7 @@ s_failed (head_shards_t *self, head_store_t *target, s_server_t *server)
         s_error (self, "%s", why);
         return;
     }
-    if (strncmp (why, "cannot connect", 14) == 0) {
-        snprintf (server->failure, sizeof server->failure, "%s", why);
-        server->retry_at = zclock_mono () + HEAD_SHARDS_RETRY_MS;
-    }
+    s_unreachable (server, why);
     s_error (self, "block store %s failed: %s", server->name, why);
 }
 
@@ -264,7 +277,7 @@ static void
 s_answered (s_server_t *server)
 {
     if (server)
-        server->retry_at = 0;
+        server->retry_at = server->backoff_ms = 0;
 }
 
 int
@@ -393,12 +406,10 @@ head_shards_report (head_shards_t *self, FILE *out)
             = memory ? head_store_command (server->store, 2, card, NULL) : NULL;
         if (!memory || !blocks) {
             const char *why = head_store_error (server->store);
-            if (strncmp (why, "cannot connect", 14) == 0) {
-                snprintf (server->failure, sizeof server->failure, "%s", why);
-                server->retry_at = zclock_mono () + HEAD_SHARDS_RETRY_MS;
-            }
+            s_unreachable (server, why);
             fprintf (out, "block server %s: failed: %s\n", server->name, why);
         } else {
+            s_answered (server);
             long long used = memory->type == REDIS_REPLY_STRING
                                  ? s_info_field (memory->str, "used_memory:")
                                  : -1;

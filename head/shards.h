@@ -13,10 +13,13 @@
     unheld set) stays in the head's Redis; only the bytes move.
 
     Each block server is a connection of its own (a head_store_t, which
-    re-opens a lost connection once per command).  A server that failed
-    is not tried again for HEAD_SHARDS_RETRY_MS: commands meanwhile fail
-    at once with its last error, so a dead server costs its blocks'
-    requests, not the head's loop.  Every failure names the server:
+    re-opens a lost connection once per command).  A server that cannot
+    be reached is not tried again for HEAD_SHARDS_RETRY_MS (doubling
+    while it stays away, up to HEAD_SHARDS_RETRY_MAX_MS): commands
+    meanwhile fail at once with its last error, so a dead server costs
+    its blocks' requests, not the head's loop (a refused connection is
+    immediate; an unreachable host costs store.c's connect timeout, 2 s,
+    twice, at each retry).  Every failure names the server:
     "block store redis://127.0.0.1:6391 failed: ...".  Each block server
     keeps the names of its blocks in the set dcpool:blocks, which
     --status counts.
@@ -34,8 +37,9 @@
 
 typedef struct head_shards head_shards_t;
 
-#define HEAD_SHARDS_MAX 64        /* block servers at most */
-#define HEAD_SHARDS_RETRY_MS 1000 /* a failed server is left alone this long */
+#define HEAD_SHARDS_MAX 64            /* block servers at most */
+#define HEAD_SHARDS_RETRY_MS 1000     /* a failed server is left alone this long, */
+#define HEAD_SHARDS_RETRY_MAX_MS 8000 /* doubling while it stays away, up to this */
 
 /*  The blocks of the head's Redis store (borrowed: it outlives the
     result), spread over the servers of list (comma-separated URLs, the

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/*  The report; with servers, the block servers' lines (a round trip to
+    each: only for start_node --status, not for a client's counts). */
 static char *
-s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
+s_status_text (head_t *head, uint64_t pool_id, int *pool_workers, bool servers)
 {
     char *text = NULL;
     size_t size = 0;
@@ -20,7 +22,8 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
                                  : "secure (CURVE)");
     fprintf (out, "nodes: %zu, workers: %zu, pools: %zu\n", zhashx_size (head->nodes),
              zhashx_size (head->workers), zlistx_size (head->pools));
-    head_shards_report (head->shards, out);
+    if (servers)
+        head_shards_report (head->shards, out);
     for (head_peer_t *node = zhashx_first (head->nodes); node;
          node = zhashx_next (head->nodes)) {
         fprintf (out, "node %s (%s): %d worker slots\n", node->id, node->text,
@@ -74,7 +77,7 @@ head_status_answer (head_t *head, head_peer_t *peer, proto_msg_t *req)
 {
     int pool_workers = 0;
     char *text = s_status_text (head, (req->present & PROTO_F_POOL) ? req->pool : 0,
-                                &pool_workers);
+                                &pool_workers, peer->role == PROTO_ROLE_STATUS);
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_STATUS);
     proto_status_t status = { .nodes = zhashx_size (head->nodes),
