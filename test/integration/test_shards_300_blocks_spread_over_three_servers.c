@@ -5,7 +5,8 @@
     multiply over them is right, start_node --status shows each server's
     memory and block count, and once deleted the blocks go from the
     servers after the grace (the pool's library and init data once it
-    closes). */
+    closes).  A 9 MiB block is chunked on the one server its name maps
+    to, chunks and all. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,33 @@ s_body (void)
     }
     sh_multiply_check (pool, 1);
 
+    /* A big block: its manifest and its 3 chunks on one server. */
+    size_t big_size = 9u << 20;
+    unsigned char *big = malloc (big_size);
+    H_CHECK (big, "malloc");
+    for (size_t i = 0; i < big_size; i++)
+        big[i] = (unsigned char)(i * 7 + i / 4096);
+    uint8_t big_hash[POOL_HASH_SIZE];
+    pool_bytes_t big_bytes = { big, big_size };
+    H_CHECK (pool_put (pool, big_bytes, big_hash) == 0, "put 9 MiB: %s",
+             pool_last_error (pool));
+    int big_on = sh_server_of (servers, big_hash);
+    for (int s = 0; s < SU_SERVERS; s++) {
+        long long chunks = ru_count_keys (&servers[s], "dcpool:chunk:*");
+        H_CHECK (chunks == (s == big_on ? 3 : 0), "%lld chunks on %s", chunks,
+                 servers[s].name);
+    }
+    void *back = NULL;
+    size_t back_size = 0;
+    H_CHECK (pool_get (pool, big_hash, &back, &back_size) == 0, "get 9 MiB: %s",
+             pool_last_error (pool));
+    H_CHECK (back_size == big_size && memcmp (back, big, big_size) == 0,
+             "the 9 MiB block came back wrong");
+    free (back);
+    free (big);
+    H_CHECK (pool_delete (pool, big_hash) == 0, "delete 9 MiB: %s",
+             pool_last_error (pool));
+
     char *status = sh_status (head);
     h_log ("status:\n%s", status);
     for (int s = 0; s < SU_SERVERS; s++) {
@@ -103,6 +131,9 @@ s_body (void)
     H_CHECK (s_wait_blocks (servers, 2) == 2, "blocks left after the deletes");
     pool_close (&pool);
     H_CHECK (s_wait_blocks (servers, 0) == 0, "blocks left after the pool closed");
+    for (int s = 0; s < SU_SERVERS; s++)
+        H_CHECK (ru_count_keys (&servers[s], "dcpool:chunk*") == 0, "chunks left on %s",
+                 servers[s].name);
 }
 
 int
