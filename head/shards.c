@@ -171,8 +171,12 @@ head_shards_new (head_store_t *store, const char *list, char *error, size_t erro
     }
     sodium_memzero (copy, strlen (list));
     free (copy);
-    if (rc == 0)
+    if (rc == 0) {
+        for (size_t i = 0; i < self->count; i++)
+            zsys_info ("pool-head: block server %zu of %zu: %s", i + 1, self->count,
+                       self->servers[i].name);
         return self;
+    }
     snprintf (error, error_size, "%s", self->error);
 fail:
     head_shards_destroy (&self);
