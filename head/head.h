@@ -24,6 +24,7 @@
 
 #include "msg.h"
 #include "keys.h"
+#include "metrics.h"
 
 typedef struct head_store head_store_t;
 typedef struct head_pool head_pool_t;
@@ -198,6 +199,7 @@ struct head_pool {
     bool forward_output;     /* its workers' output goes to its client */
     uint64_t submitted;
     uint64_t done;
+    head_pool_stats_t stats; /* the rest of what /metrics counts */
     bool failed;
     /* Opened again after a head restart: the pool its client had (id and
        head epoch), whose parked workers it takes back; 0 otherwise. */
@@ -221,6 +223,8 @@ typedef struct {
     size_t max_pending_per_pool;
     uint64_t block_grace_ms; /* an unheld block is deleted this long after
                                 its last holder let go (lifetimes.c) */
+    int http_port;           /* GET /metrics, /api/status, /: 0 off (http.c) */
+    char http_bind[128];     /* its address; 127.0.0.1 unless given */
     bool verbose;
 } head_config_t;
 
@@ -244,6 +248,8 @@ typedef struct {
     head_worker_list_t parked; /* workers waiting for their pool */
     int moving;                /* workers released by a rebalance, not gone yet */
     uint64_t next_pool_id;     /* fallback when Redis is away */
+    head_metrics_t metrics;    /* counters for /metrics (metrics.c) */
+    struct head_http *http;    /* the HTTP server (http.c), or NULL */
     bool stopping;
 } head_t;
 
@@ -313,5 +319,17 @@ size_t head_queue_extract (head_queue_t *q, bool (*match) (const head_job_t *, v
 /* Moves every record of front, in order, before q's first; front is
    emptied. */
 void head_queue_splice_front (head_queue_t *q, head_queue_t *front);
+
+/* Metrics (head/metrics.c). */
+/*  A pool is closing: its counters go to the closed ring. */
+void head_metrics_pool_closed (head_t *head, const head_pool_t *pool);
+/*  Writes the Prometheus text exposition (format 0.0.4) of the head's
+    state and counters to out: 0, or -1 when writing failed. */
+int head_metrics_text (head_t *head, FILE *out);
+/*  The store's used_memory in bytes, asked of Redis at most once a
+    second (a cached figure in between); -1 when Redis does not say. */
+long long head_metrics_store_used (head_t *head);
+/*  The pool's recent rate in jobs/s, moved on at most once a second. */
+double head_metrics_pool_rate (head_pool_t *pool);
 
 #endif
