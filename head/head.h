@@ -331,5 +331,9 @@ int head_metrics_text (head_t *head, FILE *out);
 long long head_metrics_store_used (head_t *head);
 /*  The pool's recent rate in jobs/s, moved on at most once a second. */
 double head_metrics_pool_rate (head_pool_t *pool);
+/*  Jobs done since the head started: open pools and closed ones. */
+uint64_t head_metrics_done_total (head_t *head);
+/*  Adds (now, jobs done) to the throughput history (once a second). */
+void head_metrics_sample (head_t *head);
 
 #endif

@@ -26,6 +26,7 @@ struct head_http {
     bool auth; /* requests need the password */
     uint8_t hash[crypto_generichash_BYTES]; /* of the password */
     int port;
+    int sampler; /* the throughput history's timer */
 };
 
 static void
@@ -65,6 +66,14 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     head_http_t *self = arg;
     self->timer = -1; /* a one-shot: zloop drops it after this */
     s_run (self);
+    return 0;
+}
+
+static int
+s_on_sample (zloop_t *loop, int timer_id, void *arg)
+{
+    head_http_t *self = arg;
+    head_metrics_sample (self->head);
     return 0;
 }
 
@@ -221,6 +230,7 @@ head_http_new (head_t *head, const char *password, char *error, size_t error_siz
     }
     self->head = head;
     self->timer = -1;
+    self->sampler = -1;
     self->auth = auth;
     if (password)
         crypto_generichash (self->hash, sizeof self->hash, (const uint8_t *)password,
@@ -252,6 +262,12 @@ head_http_new (head_t *head, const char *password, char *error, size_t error_siz
         snprintf (error, error_size, "cannot watch the HTTP server");
         goto fail;
     }
+    head_metrics_sample (head);
+    self->sampler = zloop_timer (head->loop, 1000, 0, s_on_sample, self);
+    if (self->sampler < 0) {
+        snprintf (error, error_size, "cannot start the HTTP server's timer");
+        goto fail;
+    }
     s_run (self);
     return self;
 fail:
@@ -280,6 +296,8 @@ head_http_destroy (head_http_t **self_p)
     if (self->head->loop) {
         if (self->timer >= 0)
             zloop_timer_end (self->head->loop, self->timer);
+        if (self->sampler >= 0)
+            zloop_timer_end (self->head->loop, self->sampler);
         if (self->daemon) {
             zmq_pollitem_t item = { NULL, self->epoll_fd, ZMQ_POLLIN, 0 };
             zloop_poller_end (self->head->loop, &item);

@@ -67,6 +67,29 @@ head_metrics_pool_rate (head_pool_t *pool)
     return stats->rate;
 }
 
+uint64_t
+head_metrics_done_total (head_t *head)
+{
+    uint64_t done = head->metrics.older.done;
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        done += pool->done;
+    for (int i = 0; i < HEAD_METRICS_CLOSED; i++)
+        done += head->metrics.closed[i].done;
+    return done;
+}
+
+void
+head_metrics_sample (head_t *head)
+{
+    head_metrics_t *self = &head->metrics;
+    self->history[self->history_next].at = zclock_time ();
+    self->history[self->history_next].done = head_metrics_done_total (head);
+    self->history_next = (self->history_next + 1) % HEAD_METRICS_HISTORY;
+    if (self->history_count < HEAD_METRICS_HISTORY)
+        self->history_count++;
+}
+
 long long
 head_metrics_store_used (head_t *head)
 {

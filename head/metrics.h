@@ -38,6 +38,8 @@ typedef struct {
 /* Upper bounds of the round-trip buckets, microseconds (last: +Inf). */
 #define HEAD_METRICS_BUCKETS 16
 #define HEAD_METRICS_CLOSED 64
+/* Seconds of throughput history the status page's chart starts with. */
+#define HEAD_METRICS_HISTORY 120
 
 /* A closed pool's final counts. */
 typedef struct {
@@ -55,6 +57,14 @@ typedef struct {
     head_metrics_closed_t closed[HEAD_METRICS_CLOSED]; /* a ring */
     unsigned closed_next;
     head_metrics_closed_t older; /* pools that left the ring, added up */
+    /* Jobs done since the head started, once a second (with --http): a
+       ring of (zclock_time ms, jobs done). */
+    struct {
+        int64_t at;
+        uint64_t done;
+    } history[HEAD_METRICS_HISTORY];
+    unsigned history_next;
+    unsigned history_count;
     /* The store's used_memory, asked of Redis at most once a second. */
     int64_t store_at;     /* zclock_mono of the last ask, 0: never */
     long long store_used; /* bytes, -1: unknown */

@@ -59,7 +59,7 @@ s_workers (head_t *head, FILE *out)
 }
 
 static void
-s_pools (head_t *head, FILE *out, uint64_t *done_total)
+s_pools (head_t *head, FILE *out)
 {
     fputs ("\"pools\":[", out);
     bool first = true;
@@ -68,7 +68,6 @@ s_pools (head_t *head, FILE *out, uint64_t *done_total)
          pool = zlistx_next (head->pools)) {
         double rate = head_metrics_pool_rate (pool);
         uint64_t left = pool->submitted > pool->done ? pool->submitted - pool->done : 0;
-        *done_total += pool->done;
         fputs (first ? "{" : ",{", out);
         first = false;
         fprintf (out, "\"id\":%llu,\"name\":", (unsigned long long)pool->id);
@@ -117,12 +116,18 @@ head_status_json (head_t *head, FILE *out)
     fputs ("],", out);
     s_workers (head, out);
     fputs (",", out);
-    uint64_t done_total = 0;
-    s_pools (head, out, &done_total);
+    s_pools (head, out);
     const head_metrics_t *m = &head->metrics;
-    for (int i = 0; i < HEAD_METRICS_CLOSED; i++)
-        done_total += m->closed[i].done;
-    done_total += m->older.done;
+    uint64_t done_total = head_metrics_done_total (head);
+    /* The last minutes of throughput, oldest first: [seconds, jobs done]. */
+    fputs (",\"history\":[", out);
+    for (unsigned i = 0; i < m->history_count; i++) {
+        unsigned at = (m->history_next + HEAD_METRICS_HISTORY - m->history_count + i)
+                      % HEAD_METRICS_HISTORY;
+        fprintf (out, "%s[%.3f,%llu]", i ? "," : "", (double)m->history[at].at / 1000.0,
+                 (unsigned long long)m->history[at].done);
+    }
+    fputs ("]", out);
     long long used = head_metrics_store_used (head);
     fprintf (out, ",\"jobs_done\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,\"store\":{",
              (unsigned long long)done_total, (unsigned long long)m->bytes_in,
