@@ -159,23 +159,48 @@ s_generated (head_http_t *self, struct MHD_Connection *connection, const char *t
     return s_reply (connection, MHD_HTTP_OK, type, body, size, true, false);
 }
 
-/*  Every request.  It is answered on its first call, before any body is
-    read: a body is never wanted (a request that has one is answered and
-    its connection closed, so a big upload costs nothing). */
+/* Whether the request says a body follows. */
+static bool
+s_has_body (struct MHD_Connection *connection)
+{
+    const char *length = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (length && strcmp (length, "0"))
+           || MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                           MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/*  Every request.  MHD calls this once the headers are in, then for each
+    piece of a body, then once more at the end.  A request refused (no
+    password, a method other than GET or HEAD) is answered on the first
+    call, before any body is read, and MHD then closes its connection: a
+    big upload costs nothing.  A GET is answered on the second call, once
+    MHD knows there is no body, so the connection may serve the next
+    request (keep-alive).  A GET that announces a body gets 413 on the
+    first call, and is closed. */
 static enum MHD_Result
 s_handle (void *arg, struct MHD_Connection *connection, const char *url,
           const char *method, const char *version, const char *upload_data,
           size_t *upload_data_size, void **state)
 {
     head_http_t *self = arg;
-    if (self->auth && !s_authorized (self, connection))
-        return s_reply (connection, MHD_HTTP_UNAUTHORIZED, "text/plain; charset=utf-8",
-                        (void *)"the cluster password is needed (HTTP basic auth)\n",
-                        strlen ("the cluster password is needed (HTTP basic auth)\n"),
-                        false, true);
-    if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
-        return s_text (connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-                       "only GET is served here\n");
+    static int s_seen; /* *state's mark: the first call is over */
+    if (!*state) {
+        *state = &s_seen;
+        if (self->auth && !s_authorized (self, connection))
+            return s_reply (connection, MHD_HTTP_UNAUTHORIZED,
+                            "text/plain; charset=utf-8",
+                            (void *)"the cluster password is needed (HTTP basic auth)\n",
+                            strlen ("the cluster password is needed (HTTP basic auth)\n"),
+                            false, true);
+        if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
+            return s_text (connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+                           "only GET is served here\n");
+        if (s_has_body (connection))
+            return s_text (connection, MHD_HTTP_CONTENT_TOO_LARGE,
+                           "a GET takes no body\n");
+        return MHD_YES;
+    }
     if (strcmp (url, "/metrics") == 0)
         return s_generated (self, connection, "text/plain; version=0.0.4; charset=utf-8",
                             head_metrics_text);

@@ -326,6 +326,11 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         problem = "--http and --http-bind go with --head";
     else if (options->http_bind && !options->http_port)
         problem = "--http-bind needs --http PORT";
+    else if (options->insecure && options->http_bind
+             && strcmp (options->http_bind, "127.0.0.1")
+             && strcmp (options->http_bind, "::1"))
+        problem = "--http-bind off 127.0.0.1 needs the cluster password for HTTP basic "
+                  "auth, and --insecure has none";
     else if (options->remove_data_dir && (!options->data_dir || options->status))
         problem = "--remove-data-dir needs --data-dir (it never removes ~/.dcpool)";
     else if (!options->head && options->port == 0)

@@ -5,9 +5,12 @@
     clients cost it nothing but a connection each: garbage bytes get 400
     or a close, a slowloris connection trickling headers never blocks maps
     or /metrics and is closed once idle, headers bigger than a connection's
-    memory get an error, and a 100 MB POST is answered (405) and cut off
-    without being read.  All the while maps finish and /metrics answers.
-    (Loopback without a password: the Prometheus and page tests.)
+    memory get an error, a GET announcing a body gets 413, and a 100 MB
+    POST is answered (405) and cut off without being read.  start_node
+    refuses --http without --head, --http-bind without --http, and
+    --http-bind off 127.0.0.1 with --insecure (no password to ask for).  All the while
+   maps finish and /metrics answers. (Loopback without a password: the Prometheus and page
+   tests.)
 */
 #include <errno.h>
 #include <stdio.h>
@@ -114,31 +117,58 @@ s_big_headers (void)
     h_log ("256 KiB of headers: '%.40s'", reply);
 }
 
+/* "Basic BASE64(dcpool:PASSWORD)" into out, by hand: the harness's
+   password is printable ASCII. */
 static void
-s_big_post (const h_proc_t *head)
+s_basic (char *out, size_t size)
 {
-    char auth[256], header[512];
-    /* base64 of "dcpool:PASSWORD", by hand: the harness's password is
-       printable ASCII. */
     static const char b64[]
         = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char plain[200];
     int len = snprintf (plain, sizeof plain, "dcpool:%s", h_password ());
-    int j = 0;
-    for (int i = 0; i < len; i += 3) {
-        unsigned v = (unsigned char)plain[i] << 16;
+    size_t j = (size_t)snprintf (out, size, "Basic ");
+    for (int i = 0; i < len && j + 5 < size; i += 3) {
+        unsigned v = (unsigned)(unsigned char)plain[i] << 16;
         if (i + 1 < len)
-            v |= (unsigned char)plain[i + 1] << 8;
+            v |= (unsigned)(unsigned char)plain[i + 1] << 8;
         if (i + 2 < len)
             v |= (unsigned char)plain[i + 2];
-        auth[j++] = b64[(v >> 18) & 63];
-        auth[j++] = b64[(v >> 12) & 63];
-        auth[j++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-        auth[j++] = i + 2 < len ? b64[v & 63] : '=';
+        out[j++] = b64[(v >> 18) & 63];
+        out[j++] = b64[(v >> 12) & 63];
+        out[j++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+        out[j++] = i + 2 < len ? b64[v & 63] : '=';
     }
-    auth[j] = 0;
+    out[j] = 0;
+}
+
+/*  A GET that announces a body gets 413 at once and is closed. */
+static void
+s_get_with_body (void)
+{
+    char auth[256], request[512];
+    s_basic (auth, sizeof auth);
+    int n = snprintf (request, sizeof request,
+                      "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+                      "Content-Length: 1000000000\r\n\r\n",
+                      auth);
+    int fd = hu_connect (ADDR, s_port);
+    H_CHECK (s_send (fd, request, (size_t)n), "cannot send a GET");
+    char reply[4096];
+    bool closed;
+    hu_read_until_close (fd, reply, sizeof reply, h_timeout (30), &closed);
+    close (fd);
+    H_CHECK (closed && strncmp (reply, "HTTP/1.1 413", 12) == 0,
+             "a GET with a 1 GB body got '%.60s'%s, want 413 and a close", reply,
+             closed ? "" : " and the connection stays open");
+}
+
+static void
+s_big_post (const h_proc_t *head)
+{
+    char auth[256], header[512];
+    s_basic (auth, sizeof auth);
     int n = snprintf (header, sizeof header,
-                      "POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+                      "POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
                       "Content-Type: application/octet-stream\r\n"
                       "Content-Length: 104857600\r\n\r\n",
                       auth);
@@ -187,9 +217,29 @@ s_slowloris (const h_proc_t *head)
     h_log ("slowloris: closed after %.1f s idle ('%.40s')", h_now () - start_s, reply);
 }
 
+/*  The flags that make no sense are refused before anything starts. */
+static void
+s_misused_flags (void)
+{
+    const char *no_head[] = { "-a", "127.0.0.1", "-r", "pw", "--http", "9100", NULL };
+    const char *bind_alone[] = { "--head", "-r", "pw", "--http-bind", ADDR, NULL };
+    const char *insecure[]
+        = { "--head", "--insecure", "--http", "9100", "--http-bind", ADDR, NULL };
+    const char *const *cases[] = { no_head, bind_alone, insecure };
+    const char *says[] = { "go with --head", "needs --http", "--insecure has none" };
+    for (int i = 0; i < 3; i++) {
+        char *output = NULL;
+        int code = h_run_start_node (cases[i], h_timeout (30), &output);
+        H_CHECK (code != 0 && strstr (output, says[i]),
+                 "start_node exited %d without saying '%s':\n%s", code, says[i], output);
+        free (output);
+    }
+}
+
 static void
 s_body (void)
 {
+    s_misused_flags ();
     h_proc_t *head = hu_start_head (2, ADDR, &s_port);
     H_CHECK (strstr (head->out, "basic auth"),
              "start_node does not say the page needs the password:\n%s", head->out);
@@ -198,6 +248,7 @@ s_body (void)
     s_metrics_ok ("after garbage");
     s_big_headers ();
     s_metrics_ok ("after big headers");
+    s_get_with_body ();
     s_big_post (head);
     s_slowloris (head);
     s_metrics_ok ("at the end");
