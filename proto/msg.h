@@ -258,7 +258,8 @@ typedef struct {
     size_t nborrowed;
     size_t borrowed_cap;
     /* Bytes of the last send or receive on the wire, every frame (a
-       router's routing id too): what the head counts for /metrics. */
+       router's routing id on a send, not on a receive): what the head
+       counts for /metrics. */
     size_t wire_size;
 } proto_msg_t;
 
