@@ -1,7 +1,8 @@
 /*  The status page in a real browser: while a map runs, headless chromium
     (Debian's `chromium`) loads GET / from a head started with --http; once
-    the page's script has read /api/status, the DOM shows the node, the
-    workers and the map's pool with its progress (done / total); a
+    the page's script has read /api/status, the DOM shows the nodes, the
+    workers (one with a simulated GPU and its memory) and the map's pool
+    with its progress (done / total); a
     screenshot is taken (kept where DCPOOL_TEST_SCREENSHOT says, to look
     at).  /api/status itself is JSON naming the same pool.
 */
@@ -70,6 +71,9 @@ s_body (void)
     h_proc_t *head = hu_start_head (2, NULL, &http_port);
     char url[128];
     snprintf (url, sizeof url, "http://127.0.0.1:%d/", http_port);
+    /* A second node with one (simulated) GPU: the page shows its memory. */
+    const char *const gpu[] = { "--simulate-gpus", "1", NULL };
+    h_proc_t *gpu_node = h_start_node_with (head, 1, gpu); /* 1: its worker */
 
     /* A map that runs for a while: JOBS jobs of 400 ms on two workers. */
     pool_t *pool = h_open (head, "sleepy", 2);
@@ -103,6 +107,10 @@ s_body (void)
     char worker[200];
     snprintf (worker, sizeof worker, "%s/w0", head->id);
     s_expect (dom, worker);
+    snprintf (worker, sizeof worker, "%s/w0", gpu_node->id);
+    s_expect (dom, worker);
+    s_expect (dom, "Simulated GPU 0");
+    s_expect (dom, "1.0 GiB");
     s_expect (dom, "<svg id=\"chart\"");
     s_expect (dom, "<path d=\"M");              /* the chart has a line (two polls) */
     s_expect (dom, "<div id=\"error\"></div>"); /* the script read the JSON */
