@@ -393,7 +393,6 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             reply->id = entry->id;
             reply->attempt = entry->attempt;
             reply->status = entry->status < 0 ? PROTO_CODE_EJOB : 0;
-            pool->stats.failed += entry->status < 0;
             const void *data;
             size_t size;
             if (job.shared && entry->status == PROTO_CODE_RESEND) {
@@ -439,6 +438,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 proto_msg_add_frame (&out, &frame);
             else if (proto_msg_payload (msg, i, &data, &size) == 0)
                 proto_msg_add_borrowed (&out, data, size);
+            pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }
         zframe_destroy (&frame);
     }

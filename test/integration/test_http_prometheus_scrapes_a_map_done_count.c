@@ -2,7 +2,9 @@
     --http every second; after a map of N jobs, a query through
     Prometheus' own HTTP API (/api/v1/query) gives N jobs submitted and
     done, none failed, and the scrape target is up (Prometheus parsed the
-    text).  The metrics are served on loopback with no password.
+    text); after a second map whose inputs fail in part, its pool's series
+    counts those failures and the sums over pools add both maps (closed
+    pools keep their counters).  The metrics are served on loopback with no password.
 */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +18,32 @@
 #include "sec_util.h"
 
 #define N 300
+#define FAILED_MAP 70 /* inputs 0 .. 69 to the failing worker */
+#define FAILING 10    /* those divisible by 7 */
+
+static h_proc_t *s_head;
+
+/* Maps 0 .. FAILED_MAP - 1 with the failing worker: FAILING errors. */
+static void
+s_map_failing (void)
+{
+    pool_t *pool = h_open (s_head, "failing", 2);
+    pool_bytes_t inputs[FAILED_MAP];
+    pool_result_t results[FAILED_MAP];
+    char texts[FAILED_MAP][8];
+    for (int i = 0; i < FAILED_MAP; i++) {
+        snprintf (texts[i], sizeof texts[i], "%d", i);
+        inputs[i] = (pool_bytes_t){ texts[i], strlen (texts[i]) };
+    }
+    int rc = pool_map (pool, inputs, FAILED_MAP, results);
+    H_CHECK (rc == 0, "pool_map: %s", pool_strerror (rc));
+    int errors = 0;
+    for (int i = 0; i < FAILED_MAP; i++)
+        errors += results[i].status != 0;
+    H_CHECK (errors == FAILING, "%d errors, want %d", errors, FAILING);
+    pool_results_release (pool, results, FAILED_MAP);
+    pool_close (&pool);
+}
 
 /*  The value of a PromQL query with one result, as a number, or -1 when
     Prometheus has no such series (yet). */
@@ -58,6 +86,7 @@ s_body (void)
         h_skip ("prometheus is not installed (scripts/install-deps installs it)");
     int http_port;
     h_proc_t *head = hu_start_head (2, NULL, &http_port);
+    s_head = head;
 
     /* Prometheus, its storage and config in the test's directory. */
     char config[512], storage[512], listen[64];
@@ -116,8 +145,26 @@ s_body (void)
              submitted, N, N);
     double failed = s_query (prom_port, "sum(dcpool_jobs_failed_total)");
     H_CHECK (failed == 0, "Prometheus says %g jobs failed, want 0", failed);
+    double square = s_query (prom_port, "dcpool_jobs_done_total{name=\"square.so\"}");
+    H_CHECK (square == N, "the square pool's own series says %g done, want %d", square,
+             N);
     double rtts = s_query (prom_port, "dcpool_job_round_trip_seconds_count");
     H_CHECK (rtts == N, "the round-trip histogram counted %g jobs, want %d", rtts, N);
+    /* A second map, FAILING inputs of which fail: its pool's series counts
+       them, and the sums over pools add both maps. */
+    s_map_failing ();
+    deadline = h_now () + h_timeout (60);
+    while (h_now () < deadline) {
+        failed = s_query (prom_port, "dcpool_jobs_failed_total{name=\"failing.so\"}");
+        done = s_query (prom_port, "sum(dcpool_jobs_done_total)");
+        if (failed == FAILING && done == N + FAILED_MAP)
+            break;
+        usleep (200 * 1000);
+    }
+    h_log ("Prometheus says: %g failed in the failing map, %g done in all", failed, done);
+    H_CHECK (failed == FAILING && done == N + FAILED_MAP,
+             "Prometheus says %g failed and %g done, want %d and %d", failed, done,
+             FAILING, N + FAILED_MAP);
     double nodes = s_query (prom_port, "dcpool_nodes");
     H_CHECK (nodes == 1, "Prometheus says %g nodes, want 1", nodes);
     double store = s_query (prom_port, "dcpool_store_used_bytes");
