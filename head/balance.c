@@ -164,6 +164,7 @@ head_sched_rebalance (head_t *head)
         if (!keep)
             return; /* memory is short: it finishes them all */
         pool->running -= victim->inflight.count;
+        pool->stats.requeued += victim->inflight.count;
         head_queue_splice_front (&pool->pending, &victim->inflight);
         head_queue_push (&victim->inflight, keep);
         victim->inflight_bytes = head_job_bytes (keep);

@@ -94,12 +94,14 @@ head_cancel (head_t *head, head_pool_t *pool, uint64_t from, uint64_t to)
     size_t queued = head_queue_extract (&pool->pending, s_in_range, &range, &dropped);
     head_queue_purge (&dropped);
     pool->done += queued;
+    pool->stats.cancelled += queued;
     size_t held = 0;
     for (head_peer_t *worker = pool->members.first; worker; worker = worker->list_next) {
         size_t marked = s_mark (worker, &range);
         if (marked)
             s_tell (head, worker, pool, &range);
         held += marked;
+        pool->stats.cancelled += marked;
     }
     if (head->config.verbose || queued || held)
         zsys_info ("pool-head: pool %llu: jobs [%llu, %llu) cancelled: %zu dropped from "

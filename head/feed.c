@@ -287,6 +287,7 @@ head_feed_job_fail (head_t *head, head_pool_t *pool, head_job_t **job_p, int cod
     }
     proto_msg_reset (&out);
     pool->done++;
+    pool->stats.failed++;
     head_job_destroy (job_p);
 }
 
@@ -358,7 +359,8 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     /* Small results came packed: they go on by reference, copied once into
        the client's packed frame.  Big ones are frames: moved, not copied. */
     bool packed = msg->packed != NULL;
-    int64_t last_sent_us = 0; /* of the message's last job */
+    int64_t last_sent_us = 0;              /* of the message's last job */
+    int64_t answered_us = zclock_usecs (); /* round trips, for /metrics */
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
         const proto_job_t *entry = &msg->jobs[i];
@@ -376,6 +378,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         pool->running--;
         pool->done++;
         worker->jobs_done++;
+        head_metrics_rtt (&head->metrics, answered_us - job.sent_us);
         if (i + 1 == msg->njobs)
             last_sent_us = job.sent_us;
         if (job.cancelled) {
@@ -435,6 +438,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 proto_msg_add_frame (&out, &frame);
             else if (proto_msg_payload (msg, i, &data, &size) == 0)
                 proto_msg_add_borrowed (&out, data, size);
+            pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }
         zframe_destroy (&frame);
     }

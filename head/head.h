@@ -24,6 +24,7 @@
 
 #include "msg.h"
 #include "keys.h"
+#include "metrics.h"
 
 typedef struct head_store head_store_t;
 typedef struct head_shards head_shards_t;
@@ -199,6 +200,7 @@ struct head_pool {
     bool forward_output;     /* its workers' output goes to its client */
     uint64_t submitted;
     uint64_t done;
+    head_pool_stats_t stats; /* the rest of what /metrics counts */
     bool failed;
     /* Opened again after a head restart: the pool its client had (id and
        head epoch), whose parked workers it takes back; 0 otherwise. */
@@ -224,6 +226,8 @@ typedef struct {
                                 its last holder let go (lifetimes.c) */
     const char *block_store; /* --block-store URLs (shards.h), or NULL; read
                                 by head_new only */
+    int http_port;           /* GET /metrics, /api/status, /: 0 off (http.c) */
+    char http_bind[128];     /* its address; 127.0.0.1 unless given */
     bool verbose;
 } head_config_t;
 
@@ -248,6 +252,8 @@ typedef struct {
     head_worker_list_t parked; /* workers waiting for their pool */
     int moving;                /* workers released by a rebalance, not gone yet */
     uint64_t next_pool_id;     /* fallback when Redis is away */
+    head_metrics_t metrics;    /* counters for /metrics (metrics.c) */
+    struct head_http *http;    /* the HTTP server (http.c), or NULL */
     bool stopping;
 } head_t;
 
@@ -317,5 +323,21 @@ size_t head_queue_extract (head_queue_t *q, bool (*match) (const head_job_t *, v
 /* Moves every record of front, in order, before q's first; front is
    emptied. */
 void head_queue_splice_front (head_queue_t *q, head_queue_t *front);
+
+/* Metrics (head/metrics.c). */
+/*  A pool is closing: its counters go to the closed ring. */
+void head_metrics_pool_closed (head_t *head, const head_pool_t *pool);
+/*  Writes the Prometheus text exposition (format 0.0.4) of the head's
+    state and counters to out: 0, or -1 when writing failed. */
+int head_metrics_text (head_t *head, FILE *out);
+/*  The store's used_memory in bytes, asked of Redis at most once a
+    second (a cached figure in between); -1 when Redis does not say. */
+long long head_metrics_store_used (head_t *head);
+/*  The pool's recent rate in jobs/s, moved on at most once a second. */
+double head_metrics_pool_rate (head_pool_t *pool);
+/*  Jobs done since the head started: open pools and closed ones. */
+uint64_t head_metrics_done_total (head_t *head);
+/*  Adds (now, jobs done) to the throughput history (once a second). */
+void head_metrics_sample (head_t *head);
 
 #endif

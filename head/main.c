@@ -39,6 +39,10 @@ s_usage (FILE *out)
         "      --max-pending N    jobs pending per pool (default 10000000)\n"
         "      --block-grace S    seconds an unheld block is kept before it is\n"
         "                         deleted (default 600)\n"
+        "      --http PORT        serve GET /metrics, /api/status and the status page\n"
+        "                         / on PORT (default: no HTTP)\n"
+        "      --http-bind ADDR   address for --http (default 127.0.0.1; any other\n"
+        "                         needs the password as HTTP basic auth)\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -73,6 +77,7 @@ main (int argc, char *argv[])
         .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
         .block_grace_ms = 600000,
+        .http_bind = "127.0.0.1",
     };
     int ready_fd = -1;
     enum {
@@ -85,7 +90,9 @@ main (int argc, char *argv[])
         O_MAXPENDING,
         O_READY,
         O_MAXFRAMES,
-        O_GRACE
+        O_GRACE,
+        O_HTTP,
+        O_HTTP_BIND
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -101,6 +108,8 @@ main (int argc, char *argv[])
             { "ready-fd", required_argument, 0, O_READY },
             { "max-frames", required_argument, 0, O_MAXFRAMES },
             { "block-grace", required_argument, 0, O_GRACE },
+            { "http", required_argument, 0, O_HTTP },
+            { "http-bind", required_argument, 0, O_HTTP_BIND },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -152,6 +161,13 @@ main (int argc, char *argv[])
         case O_GRACE:
             bad = s_int_arg (optarg, "--block-grace", 0, 100LL * 365 * 86400, &value);
             config.block_grace_ms = (uint64_t)value * 1000;
+            break;
+        case O_HTTP:
+            bad = s_int_arg (optarg, "--http", 1, 65535, &value);
+            config.http_port = (int)value;
+            break;
+        case O_HTTP_BIND:
+            snprintf (config.http_bind, sizeof config.http_bind, "%s", optarg);
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

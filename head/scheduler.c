@@ -107,6 +107,7 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->forward_output = open.forward_output;
     pool->previous_id = open.previous_pool;
     pool->previous_epoch = open.previous_epoch;
+    pool->stats.opened_at = zclock_mono ();
     if (!zlistx_add_end (head->pools, pool) || zlist_append (client->pools, pool)) {
         head_send_error (head, client, 0, PROTO_CODE_ENOMEM, "head out of memory");
         zlistx_delete (head->pools, zlistx_find (head->pools, pool));
@@ -140,6 +141,7 @@ head_sched_pool_close (head_t *head, head_pool_t *pool)
         head_queue_purge (&worker->inflight);
         head_members_close (head, worker); /* takes it off the list */
     }
+    head_metrics_pool_closed (head, pool);
     head_store_pool_forget (head->store, pool->id);
     head_lifetimes_pool_close (head, pool);
     if (pool->client)
@@ -431,6 +433,7 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
         pool->done++;
         head_job_destroy (&running);
     }
+    pool->stats.requeued += worker->inflight.count;
     head_queue_splice_front (&pool->pending, &worker->inflight);
     if (running) {
         if (code == 0 && charge == HEAD_CHARGE_OLDEST) {
@@ -438,6 +441,7 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
                node names the job it was running left in the middle of the
                run, whatever its exit status: that is charged. */
             head_queue_push_front (&pool->pending, running);
+            pool->stats.requeued++;
         } else {
             running->attempt++;
             free (running->cause);
@@ -447,8 +451,10 @@ head_sched_worker_lost (head_t *head, head_peer_t *worker, int code, const char 
                 snprintf (text, sizeof text, "%s on %u attempt%s", why, running->attempt,
                           running->attempt == 1 ? "" : "s");
                 head_feed_job_fail (head, pool, &running, job_error, text);
-            } else
+            } else {
                 head_queue_push_front (&pool->pending, running);
+                pool->stats.requeued++;
+            }
         }
     }
     head_sched_rebalance (head);

@@ -12,6 +12,7 @@ head_send (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     if (!peer || !peer->rid)
         return -1;
     int rc = proto_msg_send_router (msg, head->router, peer->rid);
+    head->metrics.bytes_out += msg->wire_size;
     if (rc != PROTO_OK)
         zsys_warning ("pool-head: cannot send %s to %s", proto_type_name (msg->type),
                       peer->id);

@@ -1,7 +1,8 @@
 /*  head/server.c - pool-head's event loop: the ROUTER, dispatch of each
     decoded message (to the peer table, peers.c; the scheduler; the
     status report, status.c; the block store, blocks.c; workers' output,
-    output.c), the heartbeat tick and the block sweep (lifetimes.c).
+    output.c), the heartbeat tick, the block sweep (lifetimes.c) and, with
+    --http, the HTTP server (http.c).
 
     Nothing from the network is asserted on: a message that does not decode
     is answered with ERROR (or DENIED for another protocol version), logged,
@@ -19,6 +20,7 @@
 #include "auth.h"
 #include "blocks.h"
 #include "cancel.h"
+#include "http.h"
 #include "lifetimes.h"
 #include "output.h"
 #include "peers.h"
@@ -176,6 +178,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         char reason[256] = "";
         int rc = proto_msg_recv_router_limited (&msg, sock, &rid, head->config.max_frames,
                                                 reason, sizeof reason);
+        head->metrics.bytes_in += msg.wire_size;
         if (!rid) {
             proto_msg_reset (&msg);
             continue;
@@ -336,6 +339,16 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     if (head_watch_start (head))
         zsys_warning ("pool-head: cannot monitor the socket: lost peers are found "
                       "by missed heartbeats only");
+    if (config->http_port) {
+        head->http
+            = head_http_new (head, config->insecure ? NULL : password, error, error_size);
+        if (!head->http)
+            goto fail;
+        zsys_info ("pool-head: HTTP on %s port %d (%s)", config->http_bind,
+                   head_http_port (head->http),
+                   head_http_auth (head->http) ? "the password is needed"
+                                               : "loopback, no password");
+    }
     return head;
 fail:
     head_destroy (&head);
@@ -368,6 +381,7 @@ head_destroy (head_t **head_p)
     head_t *head = *head_p;
     head->stopping = true;
     head_watch_stop (head);
+    head_http_destroy (&head->http);
     zloop_destroy (&head->loop);
     if (head->pools) {
         head_pool_t *pool;

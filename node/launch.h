@@ -31,6 +31,8 @@ typedef struct {
     long long max_frames;  /* 0: pool-head's default, else --max-frames */
     long long max_pending; /* 0: pool-head's default, else --max-pending */
     long long block_grace; /* <0: pool-head's default, else --block-grace */
+    int http_port;         /* 0: no HTTP, else --http */
+    const char *http_bind; /* --http-bind, or NULL */
     bool verbose;
     /* --block-store URLs, or NULL: pool-head's DCPOOL_BLOCK_STORE */
     const char *block_store;

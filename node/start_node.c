@@ -275,6 +275,16 @@ s_say_head_ready (const start_node_options_t *options, int port)
         printf ("    start_node -a %s -p %d --insecure\n\n", address, port);
         printf ("Status:  start_node --status -p %d --insecure\n\n", port);
     }
+    if (options->http_port) {
+        const char *bind = options->http_bind ? options->http_bind : "127.0.0.1";
+        bool v6 = strchr (bind, ':') != NULL;
+        printf (
+            "Metrics and status page:  http://%s%s%s:%d/  (/metrics, /api/status%s)\n\n",
+            v6 ? "[" : "", bind, v6 ? "]" : "", options->http_port,
+            strcmp (bind, "127.0.0.1") && strcmp (bind, "::1")
+                ? "; basic auth with the cluster password"
+                : "");
+    }
     if (others[0])
         printf ("(%s is the address of the default route; this machine also has %s:\n"
                 "use -a with one of them where that is the one the other machines "
@@ -318,6 +328,8 @@ s_start_head (const start_node_options_t *options, const char *data_dir,
                                .max_pools = options->max_pools,
                                .max_frames = options->max_frames,
                                .max_pending = options->max_pending,
+                               .http_port = options->http_port,
+                               .http_bind = options->http_bind,
                                .verbose = options->verbose };
     config.block_grace = options->block_grace_set ? options->block_grace : -1;
     char error[1024];

@@ -66,6 +66,10 @@ s_usage (FILE *out)
         "      --max-pending N   jobs waiting in one pool's queue (default 10000000)\n"
         "      --block-grace S   seconds a block nobody holds any more is kept before\n"
         "                        it is deleted (default 600)\n"
+        "      --http PORT       serve GET /metrics (Prometheus), /api/status (JSON)\n"
+        "                        and a status page / on PORT (default: off)\n"
+        "      --http-bind ADDR  address of --http (default 127.0.0.1); any other\n"
+        "                        needs the cluster password as HTTP basic auth\n"
         "\n"
         "Node options:\n"
         "      --data-dir DIR    lock, logs, cache and (head) Redis files (default\n"
@@ -135,7 +139,9 @@ enum {
     OPT_LOG_MAX_MB,
     OPT_ADVERTISE,
     OPT_STDIN_LIFELINE,
-    OPT_REMOVE_DATA_DIR
+    OPT_REMOVE_DATA_DIR,
+    OPT_HTTP,
+    OPT_HTTP_BIND
 };
 
 int
@@ -168,6 +174,8 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "advertise", required_argument, NULL, OPT_ADVERTISE },
             { "stdin-lifeline", no_argument, NULL, OPT_STDIN_LIFELINE },
             { "remove-data-dir", no_argument, NULL, OPT_REMOVE_DATA_DIR },
+            { "http", required_argument, NULL, OPT_HTTP },
+            { "http-bind", required_argument, NULL, OPT_HTTP_BIND },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
@@ -289,6 +297,13 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         case OPT_STDIN_LIFELINE:
             options->stdin_lifeline = true;
             break;
+        case OPT_HTTP:
+            if (start_node_args_int (optarg, "--http", 1, 65535, &options->http_port))
+                return -1;
+            break;
+        case OPT_HTTP_BIND:
+            options->http_bind = optarg;
+            break;
         case OPT_REMOVE_DATA_DIR:
             options->remove_data_dir = true;
             break;
@@ -324,6 +339,15 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
                  || options->max_frames || options->block_grace_set))
         problem = "--max-message, --max-pools, --max-pending, --max-frames and "
                   "--block-grace go with --head";
+    else if (!options->head && (options->http_port || options->http_bind))
+        problem = "--http and --http-bind go with --head";
+    else if (options->http_bind && !options->http_port)
+        problem = "--http-bind needs --http PORT";
+    else if (options->insecure && options->http_bind
+             && strcmp (options->http_bind, "127.0.0.1")
+             && strcmp (options->http_bind, "::1"))
+        problem = "--http-bind off 127.0.0.1 needs the cluster password for HTTP basic "
+                  "auth, and --insecure has none";
     else if (options->remove_data_dir && (!options->data_dir || options->status))
         problem = "--remove-data-dir needs --data-dir (it never removes ~/.dcpool)";
     else if (!options->head && options->port == 0)

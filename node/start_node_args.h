@@ -39,6 +39,8 @@ typedef struct {
     double timeout;        /* seconds */
     bool stdin_lifeline;   /* stop when stdin reaches end of file */
     bool remove_data_dir;  /* remove --data-dir when stopping */
+    int http_port;         /* head: --http, 0 off */
+    const char *http_bind; /* head: --http-bind, or NULL (127.0.0.1) */
 } start_node_options_t;
 
 /*  Fills options from argv (strings point into argv, except the password,

@@ -257,6 +257,10 @@ typedef struct {
     struct proto_slice *borrowed;
     size_t nborrowed;
     size_t borrowed_cap;
+    /* Bytes of the last send or receive on the wire, every frame (a
+       router's routing id on a send, not on a receive): what the head
+       counts for /metrics. */
+    size_t wire_size;
 } proto_msg_t;
 
 typedef struct proto_slice {

@@ -98,6 +98,9 @@ s_send (proto_msg_t *self, void *sock, zmsg_t **msg, size_t lead)
 {
     size_t tail = self->nborrowed;
     void *handle = zsock_resolve (sock);
+    self->wire_size = zmsg_content_size (*msg);
+    for (size_t i = 0; i < tail; i++)
+        self->wire_size += self->borrowed[i].size;
     int rc = PROTO_OK;
     zframe_t *frame;
     size_t position = 0;
@@ -180,12 +183,15 @@ static int
 s_check_and_decode (proto_msg_t *self, void *sock, zmsg_t **msg, char *reason,
                     size_t reason_size)
 {
+    size_t wire_size = zmsg_content_size (*msg);
     if (s_check_size (sock, msg, reason, reason_size)) {
         proto_msg_reset (self);
         self->type = 0;
         return PROTO_EMALFORMED;
     }
-    return proto_msg_decode (self, msg, reason, reason_size);
+    int rc = proto_msg_decode (self, msg, reason, reason_size);
+    self->wire_size = wire_size;
+    return rc;
 }
 
 int
