@@ -221,6 +221,8 @@ typedef struct {
     size_t max_pending_per_pool;
     uint64_t block_grace_ms; /* an unheld block is deleted this long after
                                 its last holder let go (lifetimes.c) */
+    /* Bytes the block store may use; 0: no cap (store_limit.h). */
+    uint64_t store_max_memory;
     bool verbose;
 } head_config_t;
 
@@ -245,6 +247,8 @@ typedef struct {
     int moving;                /* workers released by a rebalance, not gone yet */
     uint64_t next_pool_id;     /* fallback when Redis is away */
     bool stopping;
+    /* The block store's cap (store_limit.h). */
+    struct head_store_limit *store_limit;
 } head_t;
 
 /* Sending (head/send.c). */

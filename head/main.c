@@ -14,6 +14,7 @@
 #include "server.h"
 #include "msg.h"
 #include "parse.h"
+#include "bytes.h"
 
 static void
 s_usage (FILE *out)
@@ -38,6 +39,9 @@ s_usage (FILE *out)
         "      --max-pending N    jobs pending per pool (default 10000000)\n"
         "      --block-grace S    seconds an unheld block is kept before it is\n"
         "                         deleted (default 600)\n"
+        "      --store-max-memory B  bytes the block store (its Redis) may use; a\n"
+        "                         put past it is refused (ENOSPACE); suffixes K, M,\n"
+        "                         G (default: a quarter of this machine's memory)\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -69,6 +73,7 @@ main (int argc, char *argv[])
         .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
         .block_grace_ms = 600000,
+        .store_max_memory = proto_mem_total () / 4,
     };
     int ready_fd = -1;
     enum {
@@ -81,7 +86,8 @@ main (int argc, char *argv[])
         O_MAXPENDING,
         O_READY,
         O_MAXFRAMES,
-        O_GRACE
+        O_GRACE,
+        O_STORE_MAX
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -97,6 +103,7 @@ main (int argc, char *argv[])
             { "ready-fd", required_argument, 0, O_READY },
             { "max-frames", required_argument, 0, O_MAXFRAMES },
             { "block-grace", required_argument, 0, O_GRACE },
+            { "store-max-memory", required_argument, 0, O_STORE_MAX },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -148,6 +155,16 @@ main (int argc, char *argv[])
         case O_GRACE:
             bad = s_int_arg (optarg, "--block-grace", 0, 100LL * 365 * 86400, &value);
             config.block_grace_ms = (uint64_t)value * 1000;
+            break;
+        case O_STORE_MAX:
+            if (proto_parse_bytes (optarg, 1ULL << 20, 1ULL << 50,
+                                   &config.store_max_memory)) {
+                fprintf (stderr,
+                         "pool-head: --store-max-memory wants bytes from 1M to 1P "
+                         "(a number, K, M, G or T after it), not '%s'\n",
+                         optarg);
+                bad = -1;
+            }
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

@@ -25,6 +25,7 @@
 #include "scheduler.h"
 #include "status.h"
 #include "store.h"
+#include "store_limit.h"
 #include "views.h"
 
 /* The type/role matrix: which peer may send what. */
@@ -273,7 +274,7 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
         goto fail;
     }
     head->store = head_store_new (redis_url, error, error_size);
-    if (!head->store)
+    if (!head->store || head_store_limit_start (head, error, error_size))
         goto fail;
     head->peers = zhashx_new ();
     head->workers = zhashx_new ();
@@ -378,6 +379,7 @@ head_destroy (head_t **head_p)
     zlistx_destroy (&head->pools);
     zsock_destroy (&head->router);
     zsock_destroy (&head->zap);
+    head_store_limit_destroy (&head->store_limit);
     head_store_destroy (&head->store);
     head_job_cache_free ();
     sodium_memzero (&head->keys, sizeof head->keys);

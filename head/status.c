@@ -1,9 +1,33 @@
 /*  head/status.c - the status report (status.h). */
 #include "status.h"
 #include "views.h"
+#include "bytes.h"
+#include "store.h"
+#include "store_limit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/*  "store: 12.3 MiB used of 4.0 GiB, 57 blocks (3 unheld)". */
+static void
+s_store_line (head_t *head, FILE *out)
+{
+    uint64_t used = 0, blocks = 0, unheld = 0;
+    bool more = false;
+    if (head_store_limit_used (head->store_limit, &used)
+        || head_store_limit_count (head, &blocks, &unheld, &more)) {
+        fprintf (out, "store: cannot read it: %s\n", head_store_error (head->store));
+        return;
+    }
+    char used_text[32], max_text[32];
+    proto_bytes_text (used, used_text, sizeof used_text);
+    uint64_t max = head_store_limit_max (head->store_limit);
+    if (max)
+        proto_bytes_text (max, max_text, sizeof max_text);
+    fprintf (out, "store: %s used of %s, %s%llu blocks (%llu unheld)\n", used_text,
+             max ? max_text : "no limit", more ? "more than " : "",
+             (unsigned long long)blocks, (unsigned long long)unheld);
+}
 
 static char *
 s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
@@ -19,6 +43,7 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
                                  : "secure (CURVE)");
     fprintf (out, "nodes: %zu, workers: %zu, pools: %zu\n", zhashx_size (head->nodes),
              zhashx_size (head->workers), zlistx_size (head->pools));
+    s_store_line (head, out);
     for (head_peer_t *node = zhashx_first (head->nodes); node;
          node = zhashx_next (head->nodes)) {
         fprintf (out, "node %s (%s): %d worker slots\n", node->id, node->text,

@@ -1,0 +1,263 @@
+/*  head/store_limit.c - the block store's cap (store_limit.h). */
+#include "store_limit.h"
+
+#include <czmq.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "codes.h"
+
+/*  What a put of size bytes may cost Redis at most, for the estimate
+    between two reads: jemalloc rounds a value up to its size class (at
+    most a quarter more: four classes per doubling), and a key has its
+    dict entry, object and header besides.  Over-counting is corrected
+    by the next read; under-counting would let a burst of puts pass the
+    cap. */
+static uint64_t
+s_cost (size_t size)
+{
+    return (uint64_t)size + (uint64_t)size / 4 + 1024;
+}
+
+struct head_store_limit {
+    head_store_t *store;
+    uint64_t max;
+    uint64_t read;   /* used_memory at the last read */
+    uint64_t since;  /* bytes put since */
+    int64_t read_at; /* zclock_mono of the last read; 0: never */
+};
+
+head_store_limit_t *
+head_store_limit_new (head_store_t *store, uint64_t max_bytes)
+{
+    head_store_limit_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->max = max_bytes;
+    return self;
+}
+
+void
+head_store_limit_destroy (head_store_limit_t **self)
+{
+    if (!self || !*self)
+        return;
+    free (*self);
+    *self = NULL;
+}
+
+/*  Reads used_memory from INFO memory: 0, or -1 (head_store_error). */
+static int
+s_read (head_store_limit_t *self)
+{
+    const char *argv[] = { "INFO", "memory" };
+    struct redisReply *reply = head_store_command (self->store, 2, argv, NULL);
+    if (!reply)
+        return -1;
+    const char *line
+        = reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS
+              ? strstr (reply->str, "used_memory:")
+              : NULL;
+    unsigned long long used = 0;
+    int rc = line && sscanf (line, "used_memory:%llu", &used) == 1 ? 0 : -1;
+    freeReplyObject (reply);
+    if (rc)
+        return -1;
+    self->read = used;
+    self->since = 0;
+    self->read_at = zclock_mono ();
+    return 0;
+}
+
+int
+head_store_limit_used (head_store_limit_t *self, uint64_t *used)
+{
+    if (!self->read_at || zclock_mono () - self->read_at >= HEAD_STORE_LIMIT_REFRESH_MS)
+        if (s_read (self))
+            return -1;
+    *used = self->read + self->since;
+    return 0;
+}
+
+uint64_t
+head_store_limit_max (head_store_limit_t *self)
+{
+    return self->max;
+}
+
+void
+head_store_limit_full_text (head_store_limit_t *self, size_t size, char *error,
+                            size_t error_size)
+{
+    char used[32] = "?", max[32] = "?", need[32];
+    if (self->read_at)
+        proto_bytes_text (self->read + self->since, used, sizeof used);
+    if (self->max)
+        proto_bytes_text (self->max, max, sizeof max);
+    proto_bytes_text (size, need, sizeof need);
+    snprintf (error, error_size,
+              "block store full: %s used of %s, this block needs %s "
+              "(start_node --store-max-memory)",
+              used, max, need);
+}
+
+int
+head_store_limit_check (head_store_limit_t *self, size_t size, char *error,
+                        size_t error_size)
+{
+    if (!self->max)
+        return 0;
+    uint64_t used = 0;
+    if (head_store_limit_used (self, &used)) {
+        snprintf (error, error_size, "cannot read the block store's memory: %s",
+                  head_store_error (self->store));
+        return PROTO_CODE_EIO;
+    }
+    uint64_t need = s_cost (size);
+    if (used + need > self->max && self->since) {
+        /* An estimate: what was put since the last read may have been
+           there already, and the sweep may have freed room. */
+        if (s_read (self)) {
+            snprintf (error, error_size, "cannot read the block store's memory: %s",
+                      head_store_error (self->store));
+            return PROTO_CODE_EIO;
+        }
+        used = self->read;
+    }
+    if (used + need <= self->max)
+        return 0;
+    head_store_limit_full_text (self, size, error, error_size);
+    return PROTO_CODE_ENOSPACE;
+}
+
+void
+head_store_limit_added (head_store_limit_t *self, size_t size)
+{
+    self->since += s_cost (size);
+}
+
+bool
+head_store_limit_is_oom (const char *store_error)
+{
+    return store_error && strstr (store_error, "OOM ") != NULL;
+}
+
+int
+head_store_limit_start (head_t *head, char *error, size_t error_size)
+{
+    head->store_limit = head_store_limit_new (head->store, head->config.store_max_memory);
+    if (!head->store_limit) {
+        snprintf (error, error_size, "out of memory");
+        return -1;
+    }
+    uint64_t used = 0;
+    if (head_store_limit_used (head->store_limit, &used)) {
+        snprintf (error, error_size, "cannot read the block store's memory: %s",
+                  head_store_error (head->store));
+        return -1;
+    }
+    uint64_t max = head->config.store_max_memory;
+    char used_text[32], max_text[32];
+    proto_bytes_text (used, used_text, sizeof used_text);
+    proto_bytes_text (max, max_text, sizeof max_text);
+    if (max && used >= max) {
+        snprintf (error, error_size,
+                  "--store-max-memory %s is below what the block store already uses "
+                  "(%s): give more, or delete blocks first",
+                  max_text, used_text);
+        return -1;
+    }
+    if (max)
+        zsys_info ("pool-head: block store %s used of %s (--store-max-memory)", used_text,
+                   max_text);
+    return 0;
+}
+
+/*  Whether the store has the block (store.c's keys: dcpool:block:<hex>,
+    or the manifest dcpool:chunked:<hex>); false when Redis fails. */
+static bool
+s_exists (head_t *head, const uint8_t hash[PROTO_HASH_SIZE])
+{
+    char hex[2 * PROTO_HASH_SIZE + 1], key[96], chunked[96];
+    proto_hash_hex (hash, hex);
+    snprintf (key, sizeof key, "dcpool:block:%s", hex);
+    snprintf (chunked, sizeof chunked, "dcpool:chunked:%s", hex);
+    const char *argv[] = { "EXISTS", key, chunked };
+    struct redisReply *reply = head_store_command (head->store, 3, argv, NULL);
+    bool there = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0;
+    if (reply)
+        freeReplyObject (reply);
+    return there;
+}
+
+int
+head_store_limit_put (head_t *head, const uint8_t hash[PROTO_HASH_SIZE], const void *data,
+                      size_t size, char *error, size_t error_size)
+{
+    head_store_limit_t *self = head->store_limit;
+    int rc = head_store_limit_check (self, size, error, error_size);
+    if (rc == PROTO_CODE_ENOSPACE && s_exists (head, hash))
+        return 0; /* there already: a put costs nothing (a library
+                     reopened, a result computed again) */
+    if (rc)
+        return rc;
+    if (head_store_block_put (head->store, hash, data, size) == 0) {
+        head_store_limit_added (self, size);
+        return 0;
+    }
+    if (head_store_limit_is_oom (head_store_error (head->store))) {
+        /* Redis's maxmemory came first (the store is shared with
+           something else, or the figure was stale): the same answer. */
+        head_store_limit_full_text (self, size, error, error_size);
+        return PROTO_CODE_ENOSPACE;
+    }
+    snprintf (error, error_size, "%s", head_store_error (head->store));
+    return PROTO_CODE_EIO;
+}
+
+int
+head_store_limit_count (head_t *head, uint64_t *blocks, uint64_t *unheld, bool *more)
+{
+    *blocks = *unheld = 0;
+    *more = false;
+    const char *zcard[] = { "ZCARD", "dcpool:unheld" };
+    struct redisReply *reply = head_store_command (head->store, 2, zcard, NULL);
+    if (!reply)
+        return -1;
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
+        *unheld = (uint64_t)reply->integer;
+    freeReplyObject (reply);
+    /* Two key shapes name a block (store.c): dcpool:block:<hex> and the
+       manifest dcpool:chunked:<hex>; "dcpool:[bc]h*" would take chunks. */
+    static const char *patterns[] = { "dcpool:block:*", "dcpool:chunked:*" };
+    for (size_t p = 0; p < 2; p++) {
+        char cursor[32] = "0";
+        int rounds = 0;
+        do {
+            if (++rounds > HEAD_STORE_LIMIT_SCAN_ROUNDS) {
+                *more = true;
+                break;
+            }
+            const char *argv[]
+                = { "SCAN", cursor, "MATCH", patterns[p], "COUNT", "1000" };
+            reply = head_store_command (head->store, 6, argv, NULL);
+            if (!reply)
+                return -1;
+            bool ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+                      && reply->element[0]->type == REDIS_REPLY_STRING
+                      && reply->element[1]->type == REDIS_REPLY_ARRAY;
+            if (ok) {
+                snprintf (cursor, sizeof cursor, "%s", reply->element[0]->str);
+                *blocks += reply->element[1]->elements;
+            }
+            freeReplyObject (reply);
+            if (!ok)
+                return -1;
+        } while (strcmp (cursor, "0") != 0);
+    }
+    return 0;
+}
