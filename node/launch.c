@@ -102,6 +102,12 @@ s_wait_redis (launch_t *self, const char *socket_path, const char *password, cha
     return -1;
 }
 
+unsigned long long
+launch_redis_maxmemory (unsigned long long store_max)
+{
+    return store_max + store_max / 8 + (32ULL << 20);
+}
+
 static int
 s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *url,
                size_t url_size, char *error, size_t error_size)
@@ -143,8 +149,11 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
               "requirepass %s\n"
               "appendonly yes\n"
               "dir %s\n"
-              "logfile \"\"\n",
-              socket_path, password, dir);
+              "logfile \"\"\n"
+              "maxmemory %llu\n"
+              "maxmemory-policy noeviction\n",
+              socket_path, password, dir,
+              launch_redis_maxmemory (config->store_max_memory));
     if (s_write_file (conf_path, conf, error, error_size)
         || s_write_file (pass_path, password, error, error_size))
         goto cleanup;
@@ -238,7 +247,9 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     snprintf (port, sizeof port, "%d", config->port);
     snprintf (heartbeat, sizeof heartbeat, "%d", config->heartbeat_ms);
     snprintf (liveness, sizeof liveness, "%d", config->liveness);
-    char max_message[24], max_pools[24], max_pending[24], max_frames[24], grace[24];
+    char max_message[24], max_pools[24], max_pending[24], max_frames[24], grace[24],
+        store_max[24];
+    snprintf (store_max, sizeof store_max, "%llu", config->store_max_memory);
     snprintf (grace, sizeof grace, "%lld", config->block_grace);
     snprintf (max_frames, sizeof max_frames, "%lld", config->max_frames);
     snprintf (max_message, sizeof max_message, "%lld", config->max_message);
@@ -281,6 +292,10 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     if (config->block_grace >= 0) {
         argv[argc++] = "--block-grace";
         argv[argc++] = grace;
+    }
+    if (config->store_max_memory > 0) {
+        argv[argc++] = "--store-max-memory";
+        argv[argc++] = store_max;
     }
     if (config->insecure)
         argv[argc++] = "--insecure";

@@ -38,6 +38,10 @@ typedef struct {
     double timeout;        /* seconds */
     bool stdin_lifeline;   /* stop when stdin reaches end of file */
     bool remove_data_dir;  /* remove --data-dir when stopping */
+    /* Bytes: --store-max-memory, or (with --head) a quarter of the
+       machine's memory. */
+    unsigned long long store_max_memory;
+    bool store_max_memory_set;
 } start_node_options_t;
 
 /*  Fills options from argv (strings point into argv, except the password,
