@@ -30,7 +30,7 @@ s_store_line (head_t *head, FILE *out)
 }
 
 static char *
-s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
+s_status_text (head_t *head, uint64_t pool_id, int *pool_workers, bool store)
 {
     char *text = NULL;
     size_t size = 0;
@@ -43,7 +43,8 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
                                  : "secure (CURVE)");
     fprintf (out, "nodes: %zu, workers: %zu, pools: %zu\n", zhashx_size (head->nodes),
              zhashx_size (head->workers), zlistx_size (head->pools));
-    s_store_line (head, out);
+    if (store)
+        s_store_line (head, out);
     for (head_peer_t *node = zhashx_first (head->nodes); node;
          node = zhashx_next (head->nodes)) {
         fprintf (out, "node %s (%s): %d worker slots\n", node->id, node->text,
@@ -96,8 +97,10 @@ void
 head_status_answer (head_t *head, head_peer_t *peer, proto_msg_t *req)
 {
     int pool_workers = 0;
+    /* The store's figures cost Redis a SCAN: for start_node --status,
+       not for the counts a client asks for at each map. */
     char *text = s_status_text (head, (req->present & PROTO_F_POOL) ? req->pool : 0,
-                                &pool_workers);
+                                &pool_workers, peer->role == PROTO_ROLE_STATUS);
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_STATUS);
     proto_status_t status = { .nodes = zhashx_size (head->nodes),
