@@ -212,7 +212,14 @@ head_store_limit_put (head_t *head, const uint8_t hash[PROTO_HASH_SIZE], const v
     if (head_store_limit_is_oom (head_store_error (head->store))) {
         /* Redis's maxmemory came first (the store is shared with
            something else, or the figure was stale): the same answer. */
-        head_store_limit_full_text (self, size, error, error_size);
+        char used[32] = "?", need[32];
+        if (self->read_at)
+            proto_bytes_text (self->read + self->since, used, sizeof used);
+        snprintf (error, error_size,
+                  "block store full: Redis is at its maxmemory (%s used), this block "
+                  "needs %s (%s)",
+                  used, proto_bytes_text (size, need, sizeof need),
+                  head_store_error (head->store));
         return PROTO_CODE_ENOSPACE;
     }
     snprintf (error, error_size, "%s", head_store_error (head->store));

@@ -51,8 +51,8 @@ uint64_t head_store_limit_max (head_store_limit_t *self);
     'maxmemory'"): the caller answers ENOSPACE, not EIO. */
 bool head_store_limit_is_oom (const char *store_error);
 
-/*  The text of ENOSPACE for a put the store refused by itself (OOM) into
-    error: the figures as far as known. */
+/*  The text of ENOSPACE for a put past the cap into error: the figures
+    as last known. */
 void head_store_limit_full_text (head_store_limit_t *self, size_t size, char *error,
                                  size_t error_size);
 

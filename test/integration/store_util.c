@@ -118,3 +118,14 @@ su_command_calls (const h_proc_t *head, const char *command)
     redisFree (ctx);
     return calls;
 }
+
+void
+su_config_set (const h_proc_t *head, const char *name, const char *value)
+{
+    redisContext *ctx = s_connect (head);
+    redisReply *reply = redisCommand (ctx, "CONFIG SET %s %s", name, value);
+    H_CHECK (reply && reply->type == REDIS_REPLY_STATUS, "CONFIG SET %s %s: %s", name,
+             value, reply && reply->str ? reply->str : ctx->errstr);
+    freeReplyObject (reply);
+    redisFree (ctx);
+}
