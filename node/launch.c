@@ -105,6 +105,8 @@ s_wait_redis (launch_t *self, const char *socket_path, const char *password, cha
 unsigned long long
 launch_redis_maxmemory (unsigned long long store_max)
 {
+    if (!store_max)
+        return 0; /* no cap (the machine's memory unknown): no limit */
     return store_max + store_max / 8 + (32ULL << 20);
 }
 

@@ -40,7 +40,8 @@ typedef struct {
 /*  The managed Redis's maxmemory for a store cap of store_max bytes: a
     little above it (an eighth more and 32 MiB), so the bookkeeping the
     head writes after a put that fitted (holds, pools) never meets
-    Redis's own limit; the head's cap refuses puts first. */
+    Redis's own limit; the head's cap refuses puts first.  0 (no limit)
+    for a store_max of 0. */
 unsigned long long launch_redis_maxmemory (unsigned long long store_max);
 
 /*  Starts Redis and pool-head.  0 and *self set once pool-head listens, or

@@ -267,7 +267,10 @@ s_say_head_ready (const start_node_options_t *options, int port)
     printf ("dcpool head ready: port=%d\n", port);
     char cap[32], total[32];
     proto_bytes_text (options->store_max_memory, cap, sizeof cap);
-    if (options->store_max_memory_set)
+    if (!options->store_max_memory)
+        printf ("\nBlock store: no cap (this machine's memory is unknown; set one with "
+                "--store-max-memory)\n");
+    else if (options->store_max_memory_set)
         printf ("\nBlock store: up to %s (--store-max-memory)%s\n", cap,
                 options->redis_url ? ", counted in the head on the given Redis" : "");
     else

@@ -353,9 +353,10 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
     if (options->port < 0)
         options->port = DEFAULT_PORT;
     if (options->head && !options->store_max_memory_set) {
-        options->store_max_memory = proto_mem_total () / 4;
-        if (options->store_max_memory < START_NODE_STORE_MIN)
-            options->store_max_memory = START_NODE_STORE_MIN;
+        /* 0 (no cap) only when the machine's memory cannot be read. */
+        uint64_t quarter = proto_mem_total () / 4;
+        options->store_max_memory
+            = quarter && quarter < START_NODE_STORE_MIN ? START_NODE_STORE_MIN : quarter;
     }
     return 0;
 }
