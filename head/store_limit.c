@@ -26,7 +26,7 @@ struct head_store_limit {
     head_store_t *store;
     uint64_t max;
     uint64_t read;   /* used_memory at the last read */
-    uint64_t since;  /* bytes put since */
+    uint64_t since;  /* what the puts since cost (s_cost) */
     int64_t read_at; /* zclock_mono of the last read; 0: never */
 };
 
