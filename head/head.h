@@ -223,6 +223,9 @@ typedef struct {
                                 its last holder let go (lifetimes.c) */
     /* Bytes the block store may use; 0: no cap (store_limit.h). */
     uint64_t store_max_memory;
+    /* Started again by start_node after it died (--restarted): a store
+       already past the cap is not a reason to stay down. */
+    bool restarted;
     bool verbose;
 } head_config_t;
 

@@ -42,6 +42,8 @@ s_usage (FILE *out)
         "      --store-max-memory B  bytes the block store (its Redis) may use; a\n"
         "                         put past it is refused (ENOSPACE); suffixes K, M,\n"
         "                         G (default: a quarter of this machine's memory)\n"
+        "      --restarted        started again after it died: a store already past\n"
+        "                         --store-max-memory is logged, not refused\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -87,7 +89,8 @@ main (int argc, char *argv[])
         O_READY,
         O_MAXFRAMES,
         O_GRACE,
-        O_STORE_MAX
+        O_STORE_MAX,
+        O_RESTARTED
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -104,6 +107,7 @@ main (int argc, char *argv[])
             { "max-frames", required_argument, 0, O_MAXFRAMES },
             { "block-grace", required_argument, 0, O_GRACE },
             { "store-max-memory", required_argument, 0, O_STORE_MAX },
+            { "restarted", no_argument, 0, O_RESTARTED },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -165,6 +169,9 @@ main (int argc, char *argv[])
                          optarg);
                 bad = -1;
             }
+            break;
+        case O_RESTARTED:
+            config.restarted = true;
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

@@ -164,13 +164,17 @@ head_store_limit_start (head_t *head, char *error, size_t error_size)
     char used_text[32], max_text[32];
     proto_bytes_text (used, used_text, sizeof used_text);
     proto_bytes_text (max, max_text, sizeof max_text);
-    if (max && used >= max) {
+    if (max && used >= max && !head->config.restarted) {
         snprintf (error, error_size,
                   "--store-max-memory %s is below what the block store already uses "
                   "(%s): give more, or delete blocks first",
                   max_text, used_text);
         return -1;
     }
+    if (max && used >= max)
+        zsys_warning ("pool-head: the block store uses %s, past its cap of %s: puts "
+                      "are refused until blocks are deleted",
+                      used_text, max_text);
     if (max)
         zsys_info ("pool-head: block store %s used of %s (--store-max-memory)", used_text,
                    max_text);

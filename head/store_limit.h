@@ -57,8 +57,10 @@ void head_store_limit_full_text (head_store_limit_t *self, size_t size, char *er
                                  size_t error_size);
 
 /*  The head's cap, from its config (head->store_limit): 0, or -1 with
-    the reason in error (out of memory; the store already uses more than
-    the cap, or cannot say how much: the head does not start). */
+    the reason in error (out of memory; the store cannot say how much it
+    uses; it already uses more than the cap, unless the head was
+    restarted by start_node (config.restarted: then a warning): the head
+    does not start). */
 int head_store_limit_start (head_t *head, char *error, size_t error_size);
 
 /*  Stores a block (head_store_block_put) if it fits under the head's

@@ -240,7 +240,7 @@ s_read_port (launch_t *self, int fd, char *error, size_t error_size)
 
 static int
 s_start_head (launch_t *self, const launch_config_t *config, const char *redis_url,
-              int log_fd, char *error, size_t error_size)
+              bool restart, int log_fd, char *error, size_t error_size)
 {
     int rc = -1;
     int pipe_fds[2] = { -1, -1 };
@@ -299,6 +299,8 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
         argv[argc++] = "--store-max-memory";
         argv[argc++] = store_max;
     }
+    if (restart)
+        argv[argc++] = "--restarted";
     if (config->insecure)
         argv[argc++] = "--insecure";
     if (config->verbose)
@@ -389,7 +391,7 @@ launch_start (launch_t **self_p, const launch_config_t *config, char *error,
                        (int)self->redis_pid, log_path);
     }
     if (rc == 0)
-        rc = s_start_head (self, config, url, log_fd, error, error_size);
+        rc = s_start_head (self, config, url, false, log_fd, error, error_size);
     self->config = *config;
     snprintf (self->url, sizeof self->url, "%s", url);
     sodium_memzero (url, sizeof url);
@@ -448,7 +450,7 @@ launch_restart (launch_t *self, const char *name, char *error, size_t error_size
         /* The port it had, so that nodes and clients find it again. */
         launch_config_t config = self->config;
         config.port = self->port;
-        rc = s_start_head (self, &config, self->url, log_fd, error, error_size);
+        rc = s_start_head (self, &config, self->url, true, log_fd, error, error_size);
     } else
         snprintf (error, error_size, "%s cannot be restarted", name);
     close (log_fd);

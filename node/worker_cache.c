@@ -108,8 +108,9 @@ worker_cache_read (const char *path, const uint8_t hash[PROTO_HASH_SIZE],
         rc = 1;
         goto cleanup;
     }
-    /* Used now: the last to go when the directory is pruned. */
-    futimens (fd, NULL);
+    /* Used now: the last to go when the directory is pruned (best
+       effort: a file we cannot touch is only pruned sooner). */
+    (void)futimens (fd, NULL);
     *bytes = frame;
     frame = NULL;
     rc = 0;
@@ -212,13 +213,19 @@ worker_cache_prune (const char *dir, uint64_t max_bytes, const char *const *keep
     size_t count = 0, cap = 0;
     uint64_t total = 0;
     struct dirent *ent;
+    time_t now = time (NULL);
     while ((ent = readdir (d))) {
-        if (ent->d_name[0] == '.' || strstr (ent->d_name, ".tmp-"))
-            continue;
         struct stat st;
-        if (fstatat (dirfd (d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW)
+        if (ent->d_name[0] == '.'
+            || fstatat (dirfd (d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW)
             || !S_ISREG (st.st_mode))
             continue;
+        if (strstr (ent->d_name, ".tmp-")) {
+            /* A writer's, or left by one that died: gone after an hour. */
+            if (st.st_mtim.tv_sec < now - WORKER_CACHE_STALE_TMP_S)
+                (void)unlinkat (dirfd (d), ent->d_name, 0);
+            continue;
+        }
         if (count == cap) {
             size_t more = cap ? 2 * cap : 64;
             s_entry_t *grown = realloc (entries, more * sizeof *grown);
@@ -240,7 +247,7 @@ worker_cache_prune (const char *dir, uint64_t max_bytes, const char *const *keep
     closedir (d);
     if (total > max_bytes && count)
         qsort (entries, count, sizeof *entries, s_by_age);
-    time_t fresh = time (NULL) - WORKER_CACHE_FRESH_S;
+    time_t fresh = now - WORKER_CACHE_FRESH_S;
     for (size_t i = 0; i < count && total > max_bytes; i++) {
         if (entries[i].used.tv_sec >= fresh)
             break; /* the rest are newer still */

@@ -46,6 +46,7 @@ int worker_cache_write (const char *path, const void *data, size_t size, char *e
 
 #define WORKER_CACHE_DEFAULT_MB 1024
 #define WORKER_CACHE_FRESH_S 10
+#define WORKER_CACHE_STALE_TMP_S 3600 /* a temporary file older is a dead writer's */
 
 /*  The cap in bytes: DCPOOL_LIBRARY_CACHE_MB (a whole number of MiB, 1 or
     more), or WORKER_CACHE_DEFAULT_MB when unset or not one. */
@@ -53,7 +54,8 @@ uint64_t worker_cache_max_bytes (void);
 
 /*  Removes the least recently used files of dir, oldest first, until the
     rest hold at most max_bytes, sparing keep[0..nkeep) (paths), files
-    used in the last WORKER_CACHE_FRESH_S seconds and temporary files.
+    used in the last WORKER_CACHE_FRESH_S seconds and temporary files
+    (removed once older than WORKER_CACHE_STALE_TMP_S: their writer died).
     0, or -1 with the reason (dir cannot be read; a file that cannot be
     removed is skipped). */
 int worker_cache_prune (const char *dir, uint64_t max_bytes, const char *const *keep,
