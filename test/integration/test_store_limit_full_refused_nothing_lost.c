@@ -3,7 +3,8 @@
     of 256 KiB blocks goes on until one gets POOL_ENOSPACE naming the
     figures, and every block put before is still there, byte for byte.  A
     map whose job puts a block (pool_worker_block_put) gets an error
-    result saying the store is full, and the pool goes on serving;
+    result saying the store is full, and the pool goes on serving; a
+    pool_open whose init data does not fit gets POOL_ENOSPACE;
     start_node --status shows the use and the cap.  Once the blocks are
     deleted and the grace (1 s) has passed, the same puts succeed, from
     the client and from a job. */
@@ -119,6 +120,21 @@ s_body (void)
              "the job read %.*s", (int)result.value.size,
              (const char *)result.value.data);
     pool_results_release (pool, &result, 1);
+
+    /* A pool whose init data does not fit is refused at pool_open. */
+    pool_options_t options;
+    h_options (&options, head, "blocks");
+    uint8_t *init = malloc (1 << 20);
+    H_CHECK (init, "malloc");
+    memset (init, 'z', 1 << 20);
+    options.init_data = (pool_bytes_t){ init, 1 << 20 };
+    pool_t *other = NULL;
+    int rc = pool_open (&other, &options);
+    h_log ("pool_open with 1 MiB of init data: %d %s", rc, pool_open_error ());
+    H_CHECK (rc == POOL_ENOSPACE && !other
+                 && strstr (pool_open_error (), "block store full: "),
+             "pool_open past the cap: %d (%s)", rc, pool_open_error ());
+    free (init);
 
     /* --status shows the use and the cap. */
     char port[16];
