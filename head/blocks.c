@@ -6,6 +6,7 @@
 #include "lifetimes.h"
 #include "shards.h"
 #include "store.h"
+#include "store_limit.h"
 #include "views.h"
 
 /*  Who a put by peer holds the block for: a client itself, a worker its
@@ -48,15 +49,18 @@ head_block_put (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     zframe_t *frame = proto_msg_pop_frame (msg);
     uint8_t hash[PROTO_HASH_SIZE];
     char holder[HEAD_HOLDER_MAX];
+    char why[512];
+    int code = 0;
     proto_hash (zframe_data (frame), zframe_size (frame), hash);
     s_holder (peer, holder);
     if (memcmp (hash, proto_block_hash (msg), PROTO_HASH_SIZE) != 0)
         head_send_error (head, peer, 0, PROTO_CODE_EINVAL,
                          "BLOCK_PUT: the bytes do not match their hash");
-    else if (head_shards_block_put (head->shards, hash, zframe_data (frame),
-                                    zframe_size (frame)))
-        head_send_error (head, peer, 0, PROTO_CODE_EIO, "cannot store the block: %s",
-                         head_shards_error (head->shards));
+    else if ((code = head_store_limit_put (head, hash, zframe_data (frame),
+                                           zframe_size (frame), why, sizeof why)))
+        head_send_error (
+            head, peer, 0, code, "%s%s",
+            code == PROTO_CODE_ENOSPACE ? "" : "cannot store the block: ", why);
     else if (head_holds_add (head->store, holder, hash, head_lifetimes_deadline (head)))
         head_send_error (head, peer, 0, PROTO_CODE_EIO,
                          "stored the block but cannot record its holder: %s",

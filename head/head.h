@@ -228,6 +228,11 @@ typedef struct {
                                 by head_new only */
     int http_port;           /* GET /metrics, /api/status, /: 0 off (http.c) */
     char http_bind[128];     /* its address; 127.0.0.1 unless given */
+    /* Bytes the block store may use; 0: no cap (store_limit.h). */
+    uint64_t store_max_memory;
+    /* Started again by start_node after it died (--restarted): a store
+       already past the cap is not a reason to stay down. */
+    bool restarted;
     bool verbose;
 } head_config_t;
 
@@ -255,6 +260,11 @@ typedef struct {
     head_metrics_t metrics;    /* counters for /metrics (metrics.c) */
     struct head_http *http;    /* the HTTP server (http.c), or NULL */
     bool stopping;
+    /* The block store's cap (store_limit.h): on the head's Redis, and
+       with block servers on each of them (server_limits[i] for
+       head_shards_name (shards, i); NULL without servers). */
+    struct head_store_limit *store_limit;
+    struct head_store_limit **server_limits;
 } head_t;
 
 /* Sending (head/send.c). */

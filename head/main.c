@@ -15,6 +15,7 @@
 #include "server.h"
 #include "msg.h"
 #include "parse.h"
+#include "bytes.h"
 
 static void
 s_usage (FILE *out)
@@ -43,6 +44,11 @@ s_usage (FILE *out)
         "                         / on PORT (default: no HTTP)\n"
         "      --http-bind ADDR   address for --http (default 127.0.0.1; any other\n"
         "                         needs the password as HTTP basic auth)\n"
+        "      --store-max-memory B  bytes the block store (its Redis) may use; a\n"
+        "                         put past it is refused (ENOSPACE); suffixes K, M,\n"
+        "                         G (default: a quarter of this machine's memory)\n"
+        "      --restarted        started again after it died: a store already past\n"
+        "                         --store-max-memory is logged, not refused\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -78,6 +84,7 @@ main (int argc, char *argv[])
         .max_pending_per_pool = 10000000,
         .block_grace_ms = 600000,
         .http_bind = "127.0.0.1",
+        .store_max_memory = proto_mem_total () / 4,
     };
     int ready_fd = -1;
     enum {
@@ -92,7 +99,9 @@ main (int argc, char *argv[])
         O_MAXFRAMES,
         O_GRACE,
         O_HTTP,
-        O_HTTP_BIND
+        O_HTTP_BIND,
+        O_STORE_MAX,
+        O_RESTARTED
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -110,6 +119,8 @@ main (int argc, char *argv[])
             { "block-grace", required_argument, 0, O_GRACE },
             { "http", required_argument, 0, O_HTTP },
             { "http-bind", required_argument, 0, O_HTTP_BIND },
+            { "store-max-memory", required_argument, 0, O_STORE_MAX },
+            { "restarted", no_argument, 0, O_RESTARTED },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -168,6 +179,19 @@ main (int argc, char *argv[])
             break;
         case O_HTTP_BIND:
             snprintf (config.http_bind, sizeof config.http_bind, "%s", optarg);
+            break;
+        case O_STORE_MAX:
+            if (proto_parse_bytes (optarg, 1ULL << 20, 1ULL << 50,
+                                   &config.store_max_memory)) {
+                fprintf (stderr,
+                         "pool-head: --store-max-memory wants bytes from 1M to 1P "
+                         "(a number, K, M, G or T after it), not '%s'\n",
+                         optarg);
+                bad = -1;
+            }
+            break;
+        case O_RESTARTED:
+            config.restarted = true;
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

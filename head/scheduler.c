@@ -17,6 +17,7 @@
 #include "lifetimes.h"
 #include "shards.h"
 #include "store.h"
+#include "store_limit.h"
 #include "views.h"
 
 head_pool_t *
@@ -74,13 +75,16 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
                          "POOL_OPEN frames do not match their hashes");
         goto cleanup;
     }
-    if (head_shards_block_put (head->shards, open.lib_hash, zframe_data (lib),
-                               zframe_size (lib))
-        || head_shards_block_put (head->shards, open.init_hash, zframe_data (init),
-                                  zframe_size (init))) {
-        head_send_error (head, client, 0, PROTO_CODE_EIO,
-                         "the head cannot store the worker library: %s",
-                         head_shards_error (head->shards));
+    char why[512];
+    int code = head_store_limit_put (head, open.lib_hash, zframe_data (lib),
+                                     zframe_size (lib), why, sizeof why);
+    if (!code)
+        code = head_store_limit_put (head, open.init_hash, zframe_data (init),
+                                     zframe_size (init), why, sizeof why);
+    if (code) {
+        head_send_error (head, client, 0, code,
+                         "the head cannot store the worker library or init data: %s",
+                         why);
         goto cleanup;
     }
     pool = calloc (1, sizeof *pool);

@@ -28,6 +28,7 @@
 #include "status.h"
 #include "shards.h"
 #include "store.h"
+#include "store_limit.h"
 #include "views.h"
 
 /* The type/role matrix: which peer may send what. */
@@ -281,7 +282,7 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
         goto fail;
     head->shards = head_shards_new (head->store, config->block_store, error, error_size);
     head->config.block_store = NULL;
-    if (!head->shards)
+    if (!head->shards || head_store_limit_start (head, error, error_size))
         goto fail;
     head->peers = zhashx_new ();
     head->workers = zhashx_new ();
@@ -397,6 +398,7 @@ head_destroy (head_t **head_p)
     zlistx_destroy (&head->pools);
     zsock_destroy (&head->router);
     zsock_destroy (&head->zap);
+    head_store_limit_stop (head);
     head_shards_destroy (&head->shards);
     head_store_destroy (&head->store);
     head_job_cache_free ();

@@ -230,6 +230,12 @@ head_shards_name (head_shards_t *self, size_t index)
     return index < self->count ? self->servers[index].name : "";
 }
 
+head_store_t *
+head_shards_store (head_shards_t *self, size_t index)
+{
+    return index < self->count ? self->servers[index].store : self->store;
+}
+
 /*  The store the block lives in, or NULL (error set) when it is a block
     server that failed less than HEAD_SHARDS_RETRY_MS ago. */
 static head_store_t *

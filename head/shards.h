@@ -57,6 +57,9 @@ size_t head_shards_count (head_shards_t *self);
 size_t head_shards_pick (head_shards_t *self, const uint8_t hash[PROTO_HASH_SIZE]);
 /* The id of server index (its URL without the password). */
 const char *head_shards_name (head_shards_t *self, size_t index);
+/*  The connection of server index (borrowed), for the cap's figures
+    (store_limit.c); the head's Redis without servers. */
+head_store_t *head_shards_store (head_shards_t *self, size_t index);
 
 /* Stores a block unless it is there: 0 or -1. */
 int head_shards_block_put (head_shards_t *self, const uint8_t hash[PROTO_HASH_SIZE],

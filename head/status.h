@@ -1,5 +1,7 @@
 /*  head/status.h - the answer to STATUS_REQ: counts and a text report of
-    nodes, workers and pools (what `start_node --status` prints). */
+    nodes, workers and pools (what `start_node --status` prints); to a
+    status peer (start_node --status) also the block store's use, cap and
+    blocks (store_limit.h). */
 #ifndef DCPOOL_HEAD_STATUS_H
 #define DCPOOL_HEAD_STATUS_H
 

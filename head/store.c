@@ -288,8 +288,20 @@ head_store_block_put (head_store_t *self, const uint8_t hash[PROTO_HASH_SIZE],
         const char *argv[] = { "SET", chunk_key, (const char *)data + off };
         size_t lens[] = { 3, strlen (chunk_key), len };
         reply = s_command (self, 3, argv, lens);
-        if (!reply)
+        if (!reply) {
+            /* No chunk without its manifest stays behind (Redis full). */
+            for (size_t j = 0; j < i; j++) {
+                snprintf (chunk_key, sizeof chunk_key, "dcpool:chunk:%s:%zu", hex, j);
+                const char *del[] = { "DEL", chunk_key };
+                char saved[sizeof self->error];
+                memcpy (saved, self->error, sizeof saved);
+                redisReply *gone = s_command (self, 2, del, NULL);
+                memcpy (self->error, saved, sizeof saved);
+                if (gone)
+                    freeReplyObject (gone);
+            }
             return -1;
+        }
         freeReplyObject (reply);
     }
     char manifest[64];

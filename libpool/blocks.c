@@ -135,6 +135,27 @@ cleanup:
     return rc;
 }
 
+/*  A put the head refused (an ERROR, which names no block: the store is
+    full, or failed) leaves the others of the window in flight: waits for
+    their answers (stored or refused alike), so that none is taken later
+    for the answer to something else.  The first refusal stays the
+    pool's error. */
+static void
+s_drain_puts (pool_t *self, size_t in_flight)
+{
+    char first[POOL_ERROR_MAX];
+    memcpy (first, self->error, sizeof first);
+    proto_msg_t reply;
+    proto_msg_init (&reply, 0);
+    for (size_t i = 0; i < in_flight; i++) {
+        int rc = pool_wait (self, PROTO_BLOCK_STORED, &reply, s_reply_deadline (self));
+        proto_msg_reset (&reply);
+        if (rc && rc != POOL_ENOSPACE && rc != POOL_EIO && rc != POOL_EINVAL)
+            break; /* lost, or timed out: nothing more will come */
+    }
+    memcpy (self->error, first, sizeof first);
+}
+
 int
 pool_blocks_put (pool_t *self, const pool_bytes_t *blocks, size_t count,
                  uint8_t (*hashes)[POOL_HASH_SIZE])
@@ -168,6 +189,8 @@ pool_blocks_put (pool_t *self, const pool_bytes_t *blocks, size_t count,
         rc = pool_wait (self, PROTO_BLOCK_STORED, &reply, s_reply_deadline (self));
         if (rc == POOL_ETIMEOUT)
             rc = pool_fail (self, POOL_EIO, "the head did not confirm a stored block");
+        else if (rc)
+            s_drain_puts (self, sent - answered - 1);
         if (rc)
             goto cleanup;
         size_t i = proto_block_hash (&reply)

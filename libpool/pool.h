@@ -269,7 +269,10 @@ POOL_API const char *pool_open_error (void);
 #define POOL_HASH_SIZE 32
 
 /*  Stores bytes as a block; hash gets its name.  0 once the head has
-    stored it, or <0 (POOL_EIO: the store failed; POOL_ELOST). */
+    stored it, or <0 (POOL_EIO: the store failed; POOL_ENOSPACE: the
+    store is at its cap, start_node --store-max-memory, and
+    pool_last_error says the figures; nothing stored is evicted;
+    POOL_ELOST). */
 POOL_API int pool_put (pool_t *pool, pool_bytes_t bytes, uint8_t hash[POOL_HASH_SIZE]);
 /*  Fetches block hash: 0 with *data (malloc'd, caller frees with free)
     and *size; POOL_EIO when the store does not have it. */

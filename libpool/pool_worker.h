@@ -109,7 +109,9 @@ POOL_API int pool_worker_block_get (pool_worker_ctx_t *ctx,
                                     const uint8_t hash[POOL_HASH_SIZE],
                                     pool_bytes_t *out);
 /*  Stores size bytes as a block, fills hash with its name: 0 once the
-    head has it (and the cache), else POOL_EIO / POOL_ENOMEM.  The block
+    head has it (and the cache), else POOL_EIO / POOL_ENOMEM, or
+    POOL_ENOSPACE when the block store is full (start_node
+    --store-max-memory; the reason says the figures).  The block
     is held for the client of the worker's pool, which releases it with
     pool_delete (pool.h) or by going; a block this worker's cache has
     already costs no bytes, only the hold. */

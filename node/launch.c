@@ -102,6 +102,14 @@ s_wait_redis (launch_t *self, const char *socket_path, const char *password, cha
     return -1;
 }
 
+unsigned long long
+launch_redis_maxmemory (unsigned long long store_max)
+{
+    if (!store_max)
+        return 0; /* no cap (the machine's memory unknown): no limit */
+    return store_max + store_max / 8 + (32ULL << 20);
+}
+
 static int
 s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *url,
                size_t url_size, char *error, size_t error_size)
@@ -143,8 +151,11 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
               "requirepass %s\n"
               "appendonly yes\n"
               "dir %s\n"
-              "logfile \"\"\n",
-              socket_path, password, dir);
+              "logfile \"\"\n"
+              "maxmemory %llu\n"
+              "maxmemory-policy noeviction\n",
+              socket_path, password, dir,
+              launch_redis_maxmemory (config->store_max_memory));
     if (s_write_file (conf_path, conf, error, error_size)
         || s_write_file (pass_path, password, error, error_size))
         goto cleanup;
@@ -229,7 +240,7 @@ s_read_port (launch_t *self, int fd, char *error, size_t error_size)
 
 static int
 s_start_head (launch_t *self, const launch_config_t *config, const char *redis_url,
-              int log_fd, char *error, size_t error_size)
+              bool restart, int log_fd, char *error, size_t error_size)
 {
     int rc = -1;
     int pipe_fds[2] = { -1, -1 };
@@ -238,16 +249,18 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     snprintf (port, sizeof port, "%d", config->port);
     snprintf (heartbeat, sizeof heartbeat, "%d", config->heartbeat_ms);
     snprintf (liveness, sizeof liveness, "%d", config->liveness);
-    char max_message[24], max_pools[24], max_pending[24], max_frames[24], grace[24];
+    char max_message[24], max_pools[24], max_pending[24], max_frames[24], grace[24],
+        store_max[24];
     char http[16];
     snprintf (http, sizeof http, "%d", config->http_port);
+    snprintf (store_max, sizeof store_max, "%llu", config->store_max_memory);
     snprintf (grace, sizeof grace, "%lld", config->block_grace);
     snprintf (max_frames, sizeof max_frames, "%lld", config->max_frames);
     snprintf (max_message, sizeof max_message, "%lld", config->max_message);
     snprintf (max_pools, sizeof max_pools, "%lld", config->max_pools);
     snprintf (max_pending, sizeof max_pending, "%lld", config->max_pending);
 
-    char *argv[34];
+    char *argv[40];
     int argc = 0;
     argv[argc++] = (char *)config->head_bin;
     argv[argc++] = "--port";
@@ -292,6 +305,12 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
         argv[argc++] = "--http-bind";
         argv[argc++] = (char *)config->http_bind;
     }
+    if (config->store_max_memory > 0) {
+        argv[argc++] = "--store-max-memory";
+        argv[argc++] = store_max;
+    }
+    if (restart)
+        argv[argc++] = "--restarted";
     if (config->insecure)
         argv[argc++] = "--insecure";
     if (config->verbose)
@@ -388,7 +407,7 @@ launch_start (launch_t **self_p, const launch_config_t *config, char *error,
                        (int)self->redis_pid, log_path);
     }
     if (rc == 0)
-        rc = s_start_head (self, config, url, log_fd, error, error_size);
+        rc = s_start_head (self, config, url, false, log_fd, error, error_size);
     self->config = *config;
     snprintf (self->url, sizeof self->url, "%s", url);
     sodium_memzero (url, sizeof url);
@@ -447,7 +466,7 @@ launch_restart (launch_t *self, const char *name, char *error, size_t error_size
         /* The port it had, so that nodes and clients find it again. */
         launch_config_t config = self->config;
         config.port = self->port;
-        rc = s_start_head (self, &config, self->url, log_fd, error, error_size);
+        rc = s_start_head (self, &config, self->url, true, log_fd, error, error_size);
     } else
         snprintf (error, error_size, "%s cannot be restarted", name);
     close (log_fd);

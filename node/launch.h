@@ -36,7 +36,17 @@ typedef struct {
     bool verbose;
     /* --block-store URLs, or NULL: pool-head's DCPOOL_BLOCK_STORE */
     const char *block_store;
+    /* Bytes, --store-max-memory; the managed Redis gets maxmemory
+       launch_redis_maxmemory () of it. */
+    unsigned long long store_max_memory;
 } launch_config_t;
+
+/*  The managed Redis's maxmemory for a store cap of store_max bytes: a
+    little above it (an eighth more and 32 MiB), so the bookkeeping the
+    head writes after a put that fitted (holds, pools) never meets
+    Redis's own limit; the head's cap refuses puts first.  0 (no limit)
+    for a store_max of 0. */
+unsigned long long launch_redis_maxmemory (unsigned long long store_max);
 
 /*  Starts Redis and pool-head.  0 and *self set once pool-head listens, or
     -1 with a message in error[error_size] (then nothing is left running). */

@@ -16,6 +16,7 @@
 #include "spawn.h"
 #include "start_node_args.h"
 #include "supervisor.h"
+#include "proto/bytes.h"
 #include "proto/keys.h"
 #include "proto/link.h"
 #include "proto/msg.h"
@@ -264,6 +265,18 @@ s_say_head_ready (const start_node_options_t *options, int port)
     else
         node_address_pick (address, sizeof address, others, sizeof others);
     printf ("dcpool head ready: port=%d\n", port);
+    char cap[32], total[32];
+    proto_bytes_text (options->store_max_memory, cap, sizeof cap);
+    if (!options->store_max_memory)
+        printf ("\nBlock store: no cap (this machine's memory is unknown; set one with "
+                "--store-max-memory)\n");
+    else if (options->store_max_memory_set)
+        printf ("\nBlock store: up to %s (--store-max-memory)%s\n", cap,
+                options->redis_url ? ", counted in the head on the given Redis" : "");
+    else
+        printf ("\nBlock store: up to %s, a quarter of this machine's %s (change it "
+                "with --store-max-memory)\n",
+                cap, proto_bytes_text (proto_mem_total (), total, sizeof total));
     printf ("\nTo add a machine to this cluster, run on it:\n\n");
     if (options->password) {
         s_shell_word (options->password, password, sizeof password);
@@ -330,6 +343,7 @@ s_start_head (const start_node_options_t *options, const char *data_dir,
                                .max_pending = options->max_pending,
                                .http_port = options->http_port,
                                .http_bind = options->http_bind,
+                               .store_max_memory = options->store_max_memory,
                                .verbose = options->verbose };
     config.block_grace = options->block_grace_set ? options->block_grace : -1;
     char error[1024];

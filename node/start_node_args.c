@@ -3,6 +3,7 @@
 #include "start_node_args.h"
 #include "slots.h"
 #include "proto/parse.h"
+#include "proto/bytes.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 
 #define DEFAULT_PORT 8899
+#define START_NODE_STORE_MIN (1ULL << 20) /* --store-max-memory, as pool-head */
+#define START_NODE_STORE_MAX (1ULL << 50)
 
 static void
 s_usage (FILE *out)
@@ -70,6 +73,11 @@ s_usage (FILE *out)
         "                        and a status page / on PORT (default: off)\n"
         "      --http-bind ADDR  address of --http (default 127.0.0.1); any other\n"
         "                        needs the cluster password as HTTP basic auth\n"
+        "      --store-max-memory B  bytes the block store (its Redis) may use, with\n"
+        "                        K, M, G or T (default: a quarter of this machine's\n"
+        "                        memory); a put past it fails with POOL_ENOSPACE, and\n"
+        "                        the managed Redis never evicts (maxmemory a little\n"
+        "                        above it, noeviction)\n"
         "\n"
         "Node options:\n"
         "      --data-dir DIR    lock, logs, cache and (head) Redis files (default\n"
@@ -141,7 +149,8 @@ enum {
     OPT_STDIN_LIFELINE,
     OPT_REMOVE_DATA_DIR,
     OPT_HTTP,
-    OPT_HTTP_BIND
+    OPT_HTTP_BIND,
+    OPT_STORE_MAX_MEMORY
 };
 
 int
@@ -176,6 +185,7 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "remove-data-dir", no_argument, NULL, OPT_REMOVE_DATA_DIR },
             { "http", required_argument, NULL, OPT_HTTP },
             { "http-bind", required_argument, NULL, OPT_HTTP_BIND },
+            { "store-max-memory", required_argument, NULL, OPT_STORE_MAX_MEMORY },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
@@ -294,6 +304,20 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
                 return -1;
             options->block_grace_set = true;
             break;
+        case OPT_STORE_MAX_MEMORY: {
+            uint64_t bytes = 0;
+            if (proto_parse_bytes (optarg, START_NODE_STORE_MIN, START_NODE_STORE_MAX,
+                                   &bytes)) {
+                fprintf (stderr,
+                         "start_node: --store-max-memory wants bytes from 1M to 1P, a "
+                         "number with K, M, G or T after it (512M, 4G), not '%s'\n",
+                         optarg);
+                return -1;
+            }
+            options->store_max_memory = bytes;
+            options->store_max_memory_set = true;
+            break;
+        }
         case OPT_STDIN_LIFELINE:
             options->stdin_lifeline = true;
             break;
@@ -336,9 +360,10 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         problem = "--redis, --block-store and --server-only go with --head";
     else if (!options->head
              && (options->max_message || options->max_pools || options->max_pending
-                 || options->max_frames || options->block_grace_set))
-        problem = "--max-message, --max-pools, --max-pending, --max-frames and "
-                  "--block-grace go with --head";
+                 || options->max_frames || options->block_grace_set
+                 || options->store_max_memory_set))
+        problem = "--max-message, --max-pools, --max-pending, --max-frames, "
+                  "--block-grace and --store-max-memory go with --head";
     else if (!options->head && (options->http_port || options->http_bind))
         problem = "--http and --http-bind go with --head";
     else if (options->http_bind && !options->http_port)
@@ -368,6 +393,12 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
     }
     if (options->port < 0)
         options->port = DEFAULT_PORT;
+    if (options->head && !options->store_max_memory_set) {
+        /* 0 (no cap) only when the machine's memory cannot be read. */
+        uint64_t quarter = proto_mem_total () / 4;
+        options->store_max_memory
+            = quarter && quarter < START_NODE_STORE_MIN ? START_NODE_STORE_MIN : quarter;
+    }
     return 0;
 }
 

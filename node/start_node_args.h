@@ -41,6 +41,10 @@ typedef struct {
     bool remove_data_dir;  /* remove --data-dir when stopping */
     int http_port;         /* head: --http, 0 off */
     const char *http_bind; /* head: --http-bind, or NULL (127.0.0.1) */
+    /* Bytes: --store-max-memory, or (with --head) a quarter of the
+       machine's memory. */
+    unsigned long long store_max_memory;
+    bool store_max_memory_set;
 } start_node_options_t;
 
 /*  Fills options from argv (strings point into argv, except the password,

@@ -117,7 +117,9 @@ s_request (worker_blocks_t *self, proto_msg_t *req, proto_type_t want,
                no pool; we have one request out at a time. */
             snprintf (error, error_size, "%s", msg.text ? msg.text : "block store error");
             /* The head's code, as the worker API says it. */
-            rc = msg.code == PROTO_CODE_EINVAL ? POOL_EINVAL : POOL_EIO;
+            rc = msg.code == PROTO_CODE_EINVAL     ? POOL_EINVAL
+                 : msg.code == PROTO_CODE_ENOSPACE ? POOL_ENOSPACE
+                                                   : POOL_EIO;
         } else {
             self->events.message (self->events.arg, &msg);
             if (*self->ending) {

@@ -1,12 +1,19 @@
-/*  node/worker_cache.c - blocks cached on disk by hash, written atomically. */
+/*  node/worker_cache.c - blocks cached on disk by hash, written atomically,
+    the least recently used going past the cap (worker_cache.h). */
 #include "worker_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "parse.h"
 
 /* mkdir that accepts an existing directory. */
 static int
@@ -101,6 +108,9 @@ worker_cache_read (const char *path, const uint8_t hash[PROTO_HASH_SIZE],
         rc = 1;
         goto cleanup;
     }
+    /* Used now: the last to go when the directory is pruned (best
+       effort: a file we cannot touch is only pruned sooner). */
+    (void)futimens (fd, NULL);
     *bytes = frame;
     frame = NULL;
     rc = 0;
@@ -160,4 +170,98 @@ cleanup:
     if (rc)
         unlink (temp);
     return rc;
+}
+
+uint64_t
+worker_cache_max_bytes (void)
+{
+    long long mb = 0;
+    const char *env = getenv ("DCPOOL_LIBRARY_CACHE_MB");
+    if (env && *env && proto_parse_int (env, 1, 1LL << 30, &mb) == 0)
+        return (uint64_t)mb << 20;
+    return (uint64_t)WORKER_CACHE_DEFAULT_MB << 20;
+}
+
+typedef struct {
+    char name[NAME_MAX + 1];
+    uint64_t size;
+    struct timespec used;
+} s_entry_t;
+
+/* Oldest first. */
+static int
+s_by_age (const void *a, const void *b)
+{
+    const s_entry_t *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    if (x->used.tv_nsec != y->used.tv_nsec)
+        return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+    return 0;
+}
+
+int
+worker_cache_prune (const char *dir, uint64_t max_bytes, const char *const *keep,
+                    size_t nkeep, char *error, size_t error_size)
+{
+    DIR *d = opendir (dir);
+    if (!d) {
+        snprintf (error, error_size, "cannot read %s: %s", dir, strerror (errno));
+        return -1;
+    }
+    s_entry_t *entries = NULL;
+    size_t count = 0, cap = 0;
+    uint64_t total = 0;
+    struct dirent *ent;
+    time_t now = time (NULL);
+    while ((ent = readdir (d))) {
+        struct stat st;
+        if (ent->d_name[0] == '.'
+            || fstatat (dirfd (d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW)
+            || !S_ISREG (st.st_mode))
+            continue;
+        if (strstr (ent->d_name, ".tmp-")) {
+            /* A writer's, or left by one that died: gone after an hour. */
+            if (st.st_mtim.tv_sec < now - WORKER_CACHE_STALE_TMP_S)
+                (void)unlinkat (dirfd (d), ent->d_name, 0);
+            continue;
+        }
+        if (count == cap) {
+            size_t more = cap ? 2 * cap : 64;
+            s_entry_t *grown = realloc (entries, more * sizeof *grown);
+            if (!grown) {
+                snprintf (error, error_size, "out of memory reading %s", dir);
+                free (entries);
+                closedir (d);
+                return -1;
+            }
+            entries = grown;
+            cap = more;
+        }
+        snprintf (entries[count].name, sizeof entries[count].name, "%s", ent->d_name);
+        entries[count].size = (uint64_t)st.st_size;
+        entries[count].used = st.st_mtim;
+        count++;
+        total += (uint64_t)st.st_size;
+    }
+    closedir (d);
+    if (total > max_bytes && count)
+        qsort (entries, count, sizeof *entries, s_by_age);
+    time_t fresh = now - WORKER_CACHE_FRESH_S;
+    for (size_t i = 0; i < count && total > max_bytes; i++) {
+        if (entries[i].used.tv_sec >= fresh)
+            break; /* the rest are newer still */
+        char path[PATH_MAX];
+        int n = snprintf (path, sizeof path, "%s/%s", dir, entries[i].name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            continue;
+        bool kept = false;
+        for (size_t k = 0; k < nkeep && !kept; k++)
+            kept = keep[k] && streq (keep[k], path);
+        if (kept || unlink (path))
+            continue;
+        total -= entries[i].size;
+    }
+    free (entries);
+    return 0;
 }

@@ -96,6 +96,21 @@ s_ready (worker_load_t *self, int code, const char *reason)
 }
 
 /* Both blocks are here: load the library and call init. */
+/*  Keeps the node's cache directory under its cap (worker_cache.h),
+    sparing the library and init data this worker is loading. */
+static void
+s_prune (worker_load_t *self)
+{
+    char lib[PATH_MAX], init[PATH_MAX], error[1024];
+    if (worker_cache_path (self->cache_dir, self->lib_hash, ".so", lib, sizeof lib)
+        || worker_cache_path (self->cache_dir, self->init_hash, "", init, sizeof init))
+        return;
+    const char *keep[] = { lib, init };
+    if (worker_cache_prune (self->cache_dir, worker_cache_max_bytes (), keep, 2, error,
+                            sizeof error))
+        zsys_warning ("worker %s: %s", self->id, error);
+}
+
 static int
 s_load (worker_load_t *self)
 {
@@ -277,7 +292,8 @@ worker_load_block (worker_load_t *self, proto_msg_t *msg)
         if (is_lib)
             return s_ready (self, PROTO_CODE_EWORKER, error);
         zsys_warning ("worker %s: %s", self->id, error);
-    }
+    } else
+        s_prune (self);
     if (is_lib) {
         zframe_destroy (&frame);
         self->lib_pending = false;

@@ -88,3 +88,44 @@ su_wait_keys (const h_proc_t *head, const char *pattern, long long want, double 
         usleep (100 * 1000);
     return count;
 }
+
+char *
+su_config_get (const h_proc_t *head, const char *name)
+{
+    redisContext *ctx = s_connect (head);
+    redisReply *reply = redisCommand (ctx, "CONFIG GET %s", name);
+    H_CHECK (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+                 && reply->element[1]->type == REDIS_REPLY_STRING,
+             "CONFIG GET %s failed", name);
+    char *value = strdup (reply->element[1]->str);
+    H_CHECK (value, "out of memory");
+    freeReplyObject (reply);
+    redisFree (ctx);
+    return value;
+}
+
+long long
+su_command_calls (const h_proc_t *head, const char *command)
+{
+    redisContext *ctx = s_connect (head);
+    redisReply *reply = redisCommand (ctx, "INFO commandstats");
+    H_CHECK (reply && reply->type == REDIS_REPLY_STRING, "INFO commandstats failed");
+    char key[64];
+    snprintf (key, sizeof key, "cmdstat_%s:calls=", command);
+    const char *at = strstr (reply->str, key);
+    long long calls = at ? atoll (at + strlen (key)) : 0;
+    freeReplyObject (reply);
+    redisFree (ctx);
+    return calls;
+}
+
+void
+su_config_set (const h_proc_t *head, const char *name, const char *value)
+{
+    redisContext *ctx = s_connect (head);
+    redisReply *reply = redisCommand (ctx, "CONFIG SET %s %s", name, value);
+    H_CHECK (reply && reply->type == REDIS_REPLY_STATUS, "CONFIG SET %s %s: %s", name,
+             value, reply && reply->str ? reply->str : ctx->errstr);
+    freeReplyObject (reply);
+    redisFree (ctx);
+}

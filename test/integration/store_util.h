@@ -23,4 +23,12 @@ bool su_block_exists (const h_proc_t *head, const uint8_t hash[POOL_HASH_SIZE]);
 long long su_wait_keys (const h_proc_t *head, const char *pattern, long long want,
                         double timeout);
 
+/* CONFIG GET name: the value (malloc'd; the caller frees). */
+char *su_config_get (const h_proc_t *head, const char *name);
+/* CONFIG SET name value; fails the test when Redis refuses. */
+void su_config_set (const h_proc_t *head, const char *name, const char *value);
+/* INFO commandstats' calls of command (lower case, e.g. "get"); 0 when
+   it was never called. */
+long long su_command_calls (const h_proc_t *head, const char *command);
+
 #endif
