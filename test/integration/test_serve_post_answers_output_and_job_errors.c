@@ -4,7 +4,7 @@
     job that hangs is 504 after --timeout; a job whose worker crashes is
     502; another path is 404, another method 405; the init file reaches
     the library.  After all that the server still answers, and stops with
-    0 on SIGTERM.
+    0 on SIGTERM.  Wrong command lines are refused with a reason.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +26,28 @@ s_check_post (const char *url, const char *input, size_t size, int want_status,
     free (out);
 }
 
+/*  start_node with args exits 1 saying want. */
+static void
+s_check_refused (const char *const *args, const char *want)
+{
+    char *output = NULL;
+    int code = h_run_start_node (args, h_timeout (30), &output);
+    H_CHECK (code == 1 && strstr (output, want), "exit %d, said '%s'; want 1 and '%s'",
+             code, output, want);
+    free (output);
+}
+
 static void
 s_body (void)
 {
+    const char *with_head[] = { "--serve", "0", "--library", "x.so", "--head", NULL };
+    s_check_refused (with_head, "does not go with --head");
+    const char *no_library[] = { "--serve", "0", "-a", "127.0.0.1", "--insecure", NULL };
+    s_check_refused (no_library, "--serve needs --library");
+    const char *no_serve[]
+        = { "-a", "127.0.0.1", "--insecure", "--library", "x.so", NULL };
+    s_check_refused (no_serve, "go with --serve");
+
     h_proc_t *head = h_start_head (2, false);
     char init[300];
     snprintf (init, sizeof init, "%s/init", h_tmpdir ());
