@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  How often the loop looks at the pool while jobs are out (ms). */
+/*  How often the loop looks at the pool while jobs are out (ms), and
+    while none is (the head's heartbeats and news are taken in). */
 #define POLL_MS 1
+#define IDLE_POLL_MS 500
 
 typedef struct {
     const serve_config_t *config;
@@ -149,8 +151,7 @@ s_on_request (serve_http_request_t *request, const void *body, size_t size, void
             rc = POOL_ENOMEM;
     }
     if (rc) {
-        s_answer_error (request, s_http_status (rc == POOL_ENOMEM ? POOL_ENOMEM : rc), rc,
-                        pool_last_error (self->pool));
+        s_answer_error (request, s_http_status (rc), rc, pool_last_error (self->pool));
         if (job->future)
             pool_future_cancel (job->future);
         s_job_destroy (&job);
@@ -270,6 +271,10 @@ serve_run (const serve_config_t *config)
     self.http = serve_http_new (self.loop, &http, error, sizeof error);
     if (!self.http) {
         fprintf (stderr, "start_node: %s\n", error);
+        goto cleanup;
+    }
+    if (zloop_timer (self.loop, IDLE_POLL_MS, 0, s_on_poll, &self) < 0) {
+        fprintf (stderr, "start_node: cannot start a timer\n");
         goto cleanup;
     }
     s_say_ready (&self);
