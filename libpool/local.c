@@ -5,6 +5,7 @@
 #include "proto/tree.h"
 
 #include <czmq.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,9 +41,25 @@ static struct {
     char password[LOCAL_PASSWORD_BYTES * 2 + 1];
 } s_local = { .lifeline = -1 };
 
-/*  start_node's path into out[size]: $DCPOOL_START_NODE, the build tree's,
-    the installed one; else only its name, and *search says to look on
-    PATH. */
+/*  True when this libpool is the build tree's (not an installed copy):
+    only then is the build tree's start_node the one that goes with it. */
+static bool
+s_in_build_tree (void)
+{
+#ifdef DCPOOL_BUILD_ROOT
+    Dl_info info;
+    return dladdr ((void *)s_in_build_tree, &info) && info.dli_fname
+           && strncmp (info.dli_fname, DCPOOL_BUILD_ROOT "/",
+                       strlen (DCPOOL_BUILD_ROOT) + 1)
+                  == 0;
+#else
+    return true;
+#endif
+}
+
+/*  start_node's path into out[size]: $DCPOOL_START_NODE, the build tree's
+    (for a libpool of the build tree), the installed one; else only its
+    name, and *search says to look on PATH. */
 static void
 s_find_start_node (char *out, size_t size, bool *search)
 {
@@ -61,7 +78,12 @@ s_find_start_node (char *out, size_t size, bool *search)
 #endif
         NULL
     };
-    for (size_t i = 0; known[i]; i++)
+    size_t first = 0;
+#ifdef DCPOOL_START_NODE_BUILD
+    if (!s_in_build_tree ())
+        first = 1; /* an installed libpool: never a build tree's start_node */
+#endif
+    for (size_t i = first; known[i]; i++)
         if (access (known[i], X_OK) == 0) {
             snprintf (out, size, "%s", known[i]);
             return;

@@ -44,14 +44,18 @@ spawn_find_program (const char *name, const char *env_var, char *out, size_t siz
     if (n > 0) {
         self[n] = 0;
         const char *dir = dirname (self);
-        static const char *const near[] = { "%s/%s", "%s/../head/%s", "%s/../node/%s" };
+        static const char *const near[] = { "%s", "%s/../head", "%s/../node" };
         for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
-            char candidate[PATH_MAX];
-            snprintf (candidate, sizeof candidate, near[i], dir, name);
+            char where[PATH_MAX], candidate[PATH_MAX * 2];
+            snprintf (where, sizeof where, near[i], dir);
+            snprintf (candidate, sizeof candidate, "%s/%s", where, name);
             if (s_is_executable (candidate)) {
+                /*  The directory resolved, not the program: a symlink keeps
+                    its name (Debian's redis-server links to redis-check-rdb,
+                    which acts by the name it runs under). */
                 char resolved[PATH_MAX];
-                snprintf (out, size, "%s",
-                          realpath (candidate, resolved) ? resolved : candidate);
+                snprintf (out, size, "%s/%s",
+                          realpath (where, resolved) ? resolved : where, name);
                 return 0;
             }
         }

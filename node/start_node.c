@@ -3,6 +3,8 @@
     start_node --head -r PW     Redis + pool-head + the local node
     start_node -a HOST -r PW    a node joining a head
     start_node --status -r PW   print the cluster's status and exit
+    start_node --serve PORT --library LIB.so [-a HOST -r PW]
+                                a published function over HTTP (serve.c)
 
     docs/INTERNALS.md pins down the command line (start_node_args.c), the
     data directory, the readiness lines on stdout and the signals; this
@@ -12,6 +14,7 @@
 #include "launch.h"
 #include "lock.h"
 #include "node_signals.h"
+#include "serve.h"
 #include "slots.h"
 #include "spawn.h"
 #include "start_node_args.h"
@@ -217,6 +220,28 @@ cleanup:
     return exit_code;
 }
 
+/*  Serve mode: a pool on the head at -a (or the local cluster) behind an
+    HTTP port.  The process's exit code. */
+static int
+s_run_serve (const start_node_options_t *options)
+{
+    char server[512];
+    if (options->address)
+        snprintf (server, sizeof server, "%s:%d", options->address, options->port);
+    serve_config_t config = { .server = options->address ? server : NULL,
+                              .password = options->password,
+                              .insecure = options->insecure,
+                              .library = options->library,
+                              .init_file = options->init_file,
+                              .job_timeout = options->timeout,
+                              .bind = options->serve_bind,
+                              .port = options->serve_port,
+                              .max_body = (uint64_t)options->serve_max_body,
+                              .max_connections = (unsigned)options->serve_max_connections,
+                              .idle_timeout = (unsigned)options->serve_idle };
+    return serve_run (&config);
+}
+
 /*  Finds the programs this mode needs; 0, or -1 after printing why. */
 static int
 s_find (const char *name, const char *env_var, char *out, size_t size)
@@ -404,6 +429,10 @@ main (int argc, char *argv[])
     if (rc) {
         if (rc > 0)
             exit_code = 0; /* --help */
+        goto cleanup;
+    }
+    if (options.serve_port >= 0) {
+        exit_code = s_run_serve (&options);
         goto cleanup;
     }
     if (options.insecure)

@@ -25,6 +25,8 @@ s_usage (FILE *out)
         "options]\n"
         "  start_node -a HOST [-p PORT] -r PASSWORD [node options]\n"
         "  start_node --status [-a HOST] [-p PORT] -r PASSWORD\n"
+        "  start_node --serve PORT --library LIB.so [--init FILE] [-a HOST [-p PORT]\n"
+        "             -r PASSWORD | --insecure] [--serve-bind ADDR] [--timeout SECONDS]\n"
         "\n"
         "Runs the dcpool daemon of this machine: one pool-worker per GPU (or per CPU\n"
         "core), supervised, restarted when they die. With --head it also runs the\n"
@@ -37,6 +39,10 @@ s_usage (FILE *out)
         "                        127.0.0.1)\n"
         "      --status          print the cluster's status and exit (1 when the head\n"
         "                        cannot be reached or refuses the password)\n"
+        "      --serve PORT      publish a function: answer each POST /run on PORT (0:\n"
+        "                        any free one) with the output of one job of --library\n"
+        "                        whose input is the request body (without -a: the\n"
+        "                        local cluster, as libpool's local mode finds it)\n"
         "\n"
         "Connection:\n"
         "  -p, --port PORT       the head's port (default %d; with --head, 0 lets\n"
@@ -78,6 +84,18 @@ s_usage (FILE *out)
         "                        memory); a put past it fails with POOL_ENOSPACE, and\n"
         "                        the managed Redis never evicts (maxmemory a little\n"
         "                        above it, noeviction)\n"
+        "\n"
+        "Serve options (with --serve):\n"
+        "      --library LIB.so  the worker library whose jobs answer the requests\n"
+        "      --init FILE       the library's init data (default: none)\n"
+        "      --timeout SECONDS a job running longer is answered 504 (default: none)\n"
+        "      --serve-bind ADDR listen on ADDR (default 127.0.0.1); any other address\n"
+        "                        is open to anyone who reaches it: no authentication\n"
+        "      --serve-max-body B  largest request body, in bytes (default 64 MiB); a\n"
+        "                        larger one is answered 413\n"
+        "      --serve-max-connections N  open connections at most (default 1000)\n"
+        "      --serve-idle S    seconds a connection may stay idle or half-sent before\n"
+        "                        it is closed (default 30)\n"
         "\n"
         "Node options:\n"
         "      --data-dir DIR    lock, logs, cache and (head) Redis files (default\n"
@@ -150,7 +168,14 @@ enum {
     OPT_REMOVE_DATA_DIR,
     OPT_HTTP,
     OPT_HTTP_BIND,
-    OPT_STORE_MAX_MEMORY
+    OPT_STORE_MAX_MEMORY,
+    OPT_SERVE,
+    OPT_LIBRARY,
+    OPT_INIT,
+    OPT_SERVE_BIND,
+    OPT_SERVE_MAX_BODY,
+    OPT_SERVE_MAX_CONNECTIONS,
+    OPT_SERVE_IDLE
 };
 
 int
@@ -186,10 +211,25 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "http", required_argument, NULL, OPT_HTTP },
             { "http-bind", required_argument, NULL, OPT_HTTP_BIND },
             { "store-max-memory", required_argument, NULL, OPT_STORE_MAX_MEMORY },
+            { "serve", required_argument, NULL, OPT_SERVE },
+            { "library", required_argument, NULL, OPT_LIBRARY },
+            { "init", required_argument, NULL, OPT_INIT },
+            { "serve-bind", required_argument, NULL, OPT_SERVE_BIND },
+            { "serve-max-body", required_argument, NULL, OPT_SERVE_MAX_BODY },
+            { "serve-max-connections", required_argument, NULL,
+              OPT_SERVE_MAX_CONNECTIONS },
+            { "serve-idle", required_argument, NULL, OPT_SERVE_IDLE },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { NULL, 0, NULL, 0 } };
-    *options = (start_node_options_t){ .port = -1, .max_gpus = -1, .cpu_workers = -1 };
+    *options = (start_node_options_t){ .port = -1,
+                                       .max_gpus = -1,
+                                       .cpu_workers = -1,
+                                       .serve_port = -1,
+                                       .serve_max_body = 64LL << 20,
+                                       .serve_max_connections = 1000,
+                                       .serve_idle = 30 };
+    bool serve_options = false; /* a --serve-* or --library/--init flag */
     int opt;
     while ((opt = getopt_long (argc, argv, "a:p:r:vh", longs, NULL)) != -1) {
         switch (opt) {
@@ -331,6 +371,40 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         case OPT_REMOVE_DATA_DIR:
             options->remove_data_dir = true;
             break;
+        case OPT_SERVE:
+            if (start_node_args_int (optarg, "--serve", 0, 65535, &options->serve_port))
+                return -1;
+            break;
+        case OPT_LIBRARY:
+            options->library = optarg;
+            serve_options = true;
+            break;
+        case OPT_INIT:
+            options->init_file = optarg;
+            serve_options = true;
+            break;
+        case OPT_SERVE_BIND:
+            options->serve_bind = optarg;
+            serve_options = true;
+            break;
+        case OPT_SERVE_MAX_BODY:
+            if (s_parse_ll (optarg, "--serve-max-body", 0, 1LL << 40,
+                            &options->serve_max_body))
+                return -1;
+            serve_options = true;
+            break;
+        case OPT_SERVE_MAX_CONNECTIONS:
+            if (start_node_args_int (optarg, "--serve-max-connections", 1, 100000,
+                                     &options->serve_max_connections))
+                return -1;
+            serve_options = true;
+            break;
+        case OPT_SERVE_IDLE:
+            if (start_node_args_int (optarg, "--serve-idle", 1, 86400,
+                                     &options->serve_idle))
+                return -1;
+            serve_options = true;
+            break;
         case 'v':
             options->verbose = true;
             break;
@@ -349,7 +423,19 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         return -1;
     }
     const char *problem = NULL;
-    if (options->status && options->head)
+    bool serve = options->serve_port >= 0;
+    if (serve && (options->head || options->status))
+        problem = "--serve publishes a function on a cluster; it does not go with "
+                  "--head or --status";
+    else if (serve && !options->library)
+        problem = "--serve needs --library LIB.so";
+    else if (!serve && serve_options)
+        problem = "--library, --init and --serve-* go with --serve";
+    else if (serve && options->address && options->port == 0)
+        problem = "-p 0 (any free port) only makes sense with --head";
+    else if (serve)
+        ; /* the node options below do not matter to it */
+    else if (options->status && options->head)
         problem = "--status and --head do not go together";
     else if (options->head && options->address)
         problem = "--head starts a head here; -a joins one elsewhere: pick one";
@@ -386,7 +472,9 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         if (env && *env)
             options->password = strdup (env);
     }
-    if (!options->password && !options->insecure) {
+    /*  --serve without -a: libpool's local mode finds the password itself
+        (or runs a private cluster). */
+    if (!options->password && !options->insecure && !(serve && !options->address)) {
         fprintf (stderr, "start_node: no password: give -r PASSWORD or set "
                          "DCPOOL_PASSWORD (or --insecure on a trusted network)\n");
         return -1;

@@ -45,6 +45,14 @@ typedef struct {
        machine's memory. */
     unsigned long long store_max_memory;
     bool store_max_memory_set;
+    /* --serve (serve.h): a published function on an HTTP port */
+    int serve_port;            /* -1: not serving; 0: any free port */
+    const char *library;       /* --library: the worker library */
+    const char *init_file;     /* --init: its init data */
+    const char *serve_bind;    /* --serve-bind: NULL is 127.0.0.1 */
+    long long serve_max_body;  /* bytes a request body may have */
+    int serve_max_connections; /* open HTTP connections at most */
+    int serve_idle;            /* seconds a connection may sit idle */
 } start_node_options_t;
 
 /*  Fills options from argv (strings point into argv, except the password,
