@@ -28,6 +28,8 @@
 typedef struct head_store head_store_t;
 typedef struct head_pool head_pool_t;
 typedef struct head_peer head_peer_t;
+typedef struct head_named head_named_t;       /* head/locality.h */
+typedef struct head_locality head_locality_t; /* head/locality.h */
 
 /*  Inputs up to this size live inside the job: no frame, no allocation of
     their own (the common case of small parameter sets). */
@@ -67,6 +69,8 @@ typedef struct head_job {
                              its result is dropped, its worker's death not
                              charged to it (head/cancel.c) */
     int64_t sent_us;      /* zclock_usecs when sent to its worker */
+    head_named_t *named;  /* the blocks its jobs read (its SUBMIT named
+                             them: head/locality.h), or NULL */
     struct head_job *next;
     uint8_t inline_data[HEAD_JOB_INLINE];
 } head_job_t;
@@ -221,6 +225,8 @@ typedef struct {
     size_t max_pending_per_pool;
     uint64_t block_grace_ms; /* an unheld block is deleted this long after
                                 its last holder let go (lifetimes.c) */
+    int locality_wait_ms;    /* a job naming blocks waits this long for a
+                                worker holding them (locality.c); 0: off */
     bool verbose;
 } head_config_t;
 
@@ -231,6 +237,7 @@ typedef struct {
     zsock_t *zap; /* NULL when insecure */
     zloop_t *loop;
     head_store_t *store;
+    head_locality_t *locality; /* who holds which block (locality.c) */
     zhashx_t *peers;           /* routing-id hex -> head_peer_t (owns) */
     zhashx_t *workers;         /* worker id -> head_peer_t */
     zhashx_t *nodes;           /* node id -> head_peer_t */

@@ -3,6 +3,7 @@
     packed frame), and cutting a record in two where its jobs' fates part.
 */
 #include "head.h"
+#include "locality.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -35,6 +36,7 @@ head_job_destroy (head_job_t **job)
         return;
     zframe_destroy (&(*job)->input);
     head_blob_unref (&(*job)->blob);
+    head_named_unref (&(*job)->named);
     free ((*job)->cause);
     if (s_free_count < FREE_JOBS_MAX) {
         (*job)->next = s_free_jobs;
@@ -108,6 +110,7 @@ head_job_split (head_job_t *job, uint32_t n)
     rest->direct = job->direct;
     rest->cancelled = job->cancelled;
     rest->sent_us = job->sent_us;
+    rest->named = head_named_ref (job->named);
     job->count = n;
     return rest;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "locality.h"
 #include "server.h"
 #include "msg.h"
 #include "parse.h"
@@ -38,6 +39,8 @@ s_usage (FILE *out)
         "      --max-pending N    jobs pending per pool (default 10000000)\n"
         "      --block-grace S    seconds an unheld block is kept before it is\n"
         "                         deleted (default 600)\n"
+        "      --locality-wait MS how long a job naming its blocks waits for a worker\n"
+        "                         that holds them (default 50; 0: off)\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -69,6 +72,7 @@ main (int argc, char *argv[])
         .max_frames = PROTO_JOBS_MAX + 2,
         .max_pending_per_pool = 10000000,
         .block_grace_ms = 600000,
+        .locality_wait_ms = HEAD_LOCALITY_WAIT_MS,
     };
     int ready_fd = -1;
     enum {
@@ -81,7 +85,8 @@ main (int argc, char *argv[])
         O_MAXPENDING,
         O_READY,
         O_MAXFRAMES,
-        O_GRACE
+        O_GRACE,
+        O_LOCALITY
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -97,6 +102,7 @@ main (int argc, char *argv[])
             { "ready-fd", required_argument, 0, O_READY },
             { "max-frames", required_argument, 0, O_MAXFRAMES },
             { "block-grace", required_argument, 0, O_GRACE },
+            { "locality-wait", required_argument, 0, O_LOCALITY },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -148,6 +154,10 @@ main (int argc, char *argv[])
         case O_GRACE:
             bad = s_int_arg (optarg, "--block-grace", 0, 100LL * 365 * 86400, &value);
             config.block_grace_ms = (uint64_t)value * 1000;
+            break;
+        case O_LOCALITY:
+            bad = s_int_arg (optarg, "--locality-wait", 0, 600000, &value);
+            config.locality_wait_ms = (int)value;
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

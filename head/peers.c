@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lifetimes.h"
+#include "locality.h"
 #include "scheduler.h"
 #include "store.h"
 #include "views.h"
@@ -67,6 +68,7 @@ s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *wh
                                     ? PROTO_CODE_ETIMEDOUT
                                     : PROTO_CODE_ECRASHED,
                                 charge, culprit);
+        head_locality_forget (head, peer); /* its block cache is gone */
         if (zhashx_lookup (head->workers, peer->id) == peer)
             zhashx_delete (head->workers, peer->id);
         break;

@@ -1,5 +1,6 @@
 /*  head/status.c - the status report (status.h). */
 #include "status.h"
+#include "locality.h"
 #include "views.h"
 
 #include <stdio.h>
@@ -63,6 +64,7 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers)
         if (pool->id == pool_id)
             *pool_workers = pool->ready;
     }
+    head_locality_status (head, out);
     fclose (out);
     return text;
 }

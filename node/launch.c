@@ -239,13 +239,15 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     snprintf (heartbeat, sizeof heartbeat, "%d", config->heartbeat_ms);
     snprintf (liveness, sizeof liveness, "%d", config->liveness);
     char max_message[24], max_pools[24], max_pending[24], max_frames[24], grace[24];
+    char locality[24];
+    snprintf (locality, sizeof locality, "%lld", config->locality_wait);
     snprintf (grace, sizeof grace, "%lld", config->block_grace);
     snprintf (max_frames, sizeof max_frames, "%lld", config->max_frames);
     snprintf (max_message, sizeof max_message, "%lld", config->max_message);
     snprintf (max_pools, sizeof max_pools, "%lld", config->max_pools);
     snprintf (max_pending, sizeof max_pending, "%lld", config->max_pending);
 
-    char *argv[30];
+    char *argv[40];
     int argc = 0;
     argv[argc++] = (char *)config->head_bin;
     argv[argc++] = "--port";
@@ -281,6 +283,10 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     if (config->block_grace >= 0) {
         argv[argc++] = "--block-grace";
         argv[argc++] = grace;
+    }
+    if (config->locality_wait >= 0) {
+        argv[argc++] = "--locality-wait";
+        argv[argc++] = locality;
     }
     if (config->insecure)
         argv[argc++] = "--insecure";

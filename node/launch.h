@@ -23,14 +23,15 @@ typedef struct {
     const char *redis_url; /* --redis: external Redis, or NULL */
     const char *password;  /* cluster password; NULL only when insecure */
     bool insecure;
-    int port;              /* 0: pool-head picks one */
-    int heartbeat_ms;      /* 0: pool-head's default */
-    int liveness;          /* 0: pool-head's default */
-    long long max_message; /* 0: pool-head's default, else --max-message */
-    long long max_pools;   /* 0: pool-head's default, else --max-pools */
-    long long max_frames;  /* 0: pool-head's default, else --max-frames */
-    long long max_pending; /* 0: pool-head's default, else --max-pending */
-    long long block_grace; /* <0: pool-head's default, else --block-grace */
+    int port;                /* 0: pool-head picks one */
+    int heartbeat_ms;        /* 0: pool-head's default */
+    int liveness;            /* 0: pool-head's default */
+    long long max_message;   /* 0: pool-head's default, else --max-message */
+    long long max_pools;     /* 0: pool-head's default, else --max-pools */
+    long long max_frames;    /* 0: pool-head's default, else --max-frames */
+    long long max_pending;   /* 0: pool-head's default, else --max-pending */
+    long long block_grace;   /* <0: pool-head's default, else --block-grace */
+    long long locality_wait; /* <0: pool-head's default, else --locality-wait */
     bool verbose;
 } launch_config_t;
 

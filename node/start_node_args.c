@@ -62,6 +62,8 @@ s_usage (FILE *out)
         "      --max-pending N   jobs waiting in one pool's queue (default 10000000)\n"
         "      --block-grace S   seconds a block nobody holds any more is kept before\n"
         "                        it is deleted (default 600)\n"
+        "      --locality-wait MS  how long a job naming the blocks it reads waits\n"
+        "                        for a worker holding them (default 50; 0: off)\n"
         "\n"
         "Node options:\n"
         "      --data-dir DIR    lock, logs, cache and (head) Redis files (default\n"
@@ -127,6 +129,7 @@ enum {
     OPT_MAX_FRAMES,
     OPT_MAX_PENDING,
     OPT_BLOCK_GRACE,
+    OPT_LOCALITY_WAIT,
     OPT_LOG_MAX_MB,
     OPT_ADVERTISE,
     OPT_STDIN_LIFELINE,
@@ -158,6 +161,7 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
             { "block-grace", required_argument, NULL, OPT_BLOCK_GRACE },
+            { "locality-wait", required_argument, NULL, OPT_LOCALITY_WAIT },
             { "log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB },
             { "advertise", required_argument, NULL, OPT_ADVERTISE },
             { "stdin-lifeline", no_argument, NULL, OPT_STDIN_LIFELINE },
@@ -270,6 +274,12 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
                 return -1;
             options->block_grace_set = true;
             break;
+        case OPT_LOCALITY_WAIT:
+            if (s_parse_ll (optarg, "--locality-wait", 0, 600000,
+                            &options->locality_wait))
+                return -1;
+            options->locality_wait_set = true;
+            break;
         case OPT_STDIN_LIFELINE:
             options->stdin_lifeline = true;
             break;
@@ -304,9 +314,10 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
         problem = "--redis and --server-only go with --head";
     else if (!options->head
              && (options->max_message || options->max_pools || options->max_pending
-                 || options->max_frames || options->block_grace_set))
-        problem = "--max-message, --max-pools, --max-pending, --max-frames and "
-                  "--block-grace go with --head";
+                 || options->max_frames || options->block_grace_set
+                 || options->locality_wait_set))
+        problem = "--max-message, --max-pools, --max-pending, --max-frames, "
+                  "--block-grace and --locality-wait go with --head";
     else if (options->remove_data_dir && (!options->data_dir || options->status))
         problem = "--remove-data-dir needs --data-dir (it never removes ~/.dcpool)";
     else if (!options->head && options->port == 0)

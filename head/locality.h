@@ -1,0 +1,77 @@
+/*  head/locality.h - which worker holds which block, and where a job that
+    names the blocks it reads goes (DESIGN.md section 14, kitchensink).
+
+    Workers keep the blocks they fetched in a bounded cache of their own
+    (node/worker_ctx.c) and report what it takes in and lets go in
+    BLOCKS_HELD batches; this file keeps, for each block reported, its
+    size and the workers holding it, and forgets a worker's blocks when
+    the worker goes.  The cache is per worker process, so the unit of
+    locality is the worker (a worker of a node that holds the blocks is
+    that node's worker that holds them).
+
+    A SUBMIT may name the blocks its jobs read (proto_submit_blocks_get);
+    its records then carry them (head_job_t.named).  Such a record goes
+    only to a worker with nothing in flight, and preferably to the ready
+    worker of its pool that holds the most of its bytes: a free worker
+    that holds fewer leaves it queued for up to --locality-wait ms (default
+    50; 0: off) from its SUBMIT, and takes it after that (no starvation).
+    Records that name nothing pass the waiting ones; for them the cost is
+    one test of `named` on the queue's first record.  Requeueing on
+    failure is the scheduler's, unchanged.
+
+    The head also counts the block bytes it served (BLOCK answers): what
+    locality saves shows there (--status, and the log every minute it
+    changed).
+*/
+#ifndef DCPOOL_HEAD_LOCALITY_H
+#define DCPOOL_HEAD_LOCALITY_H
+
+#include <stdio.h>
+
+#include "head.h"
+
+#define HEAD_LOCALITY_WAIT_MS 50 /* --locality-wait default */
+
+/*  The blocks the jobs of a record read, shared by the records cut from
+    one SUBMIT (reference counted). */
+struct head_named {
+    size_t refs;
+    size_t count;
+    int64_t since; /* zclock_mono of its SUBMIT: the wait counts from it */
+    uint8_t (*hash)[PROTO_HASH_SIZE];
+};
+
+/*  A new, empty table, or NULL when memory is short. */
+head_locality_t *head_locality_new (void);
+void head_locality_destroy (head_locality_t **self);
+
+/*  BLOCKS_HELD from worker: its cache's changes, applied.  A malformed
+    one is logged and dropped. */
+void head_locality_report (head_t *head, head_peer_t *worker, proto_msg_t *msg);
+/*  The worker is going: it holds nothing any more. */
+void head_locality_forget (head_t *head, head_peer_t *worker);
+
+/*  The blocks a SUBMIT names, with one reference, in *named (NULL: it
+    names none).  0, or -1 with the reason in why (malformed, or memory
+    short). */
+int head_locality_named (const proto_msg_t *msg, head_named_t **named, const char **why);
+head_named_t *head_named_ref (head_named_t *named);
+void head_named_unref (head_named_t **named);
+
+/*  Takes out of the pool's queue the first record that worker may run
+    now (the queue's first names blocks): a record naming none, or one
+    naming blocks when the worker is free (idle: nothing in flight or
+    batched) and holds the most of its bytes, or its wait is over; cut to
+    at most room jobs.  NULL when none may go to it now (then a timer
+    feeds the pool again when the first wait ends). */
+head_job_t *head_locality_take (head_t *head, head_peer_t *worker, size_t room,
+                                bool idle);
+
+/*  A BLOCK of size bytes went out. */
+void head_locality_served (head_t *head, uint64_t size);
+/*  Block bytes served since the head started. */
+uint64_t head_locality_served_bytes (const head_t *head);
+/*  The --status line: the wait, blocks known, bytes served. */
+void head_locality_status (const head_t *head, FILE *out);
+
+#endif
