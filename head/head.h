@@ -56,21 +56,23 @@ typedef struct head_job {
     uint64_t id;    /* the first of the run */
     uint32_t count; /* jobs in the run, at least 1 */
     uint32_t attempt;
-    uint32_t inline_size; /* bytes in inline_data when !input and !blob */
-    uint64_t useq;        /* updates the jobs must see applied */
-    zframe_t *input;      /* a bigger input, or NULL */
-    head_blob_t *blob;    /* the SUBMIT's packed inputs, or NULL */
-    size_t first;         /* the run's first payload in blob */
-    char *cause;          /* why the last attempt failed, or NULL */
-    int cause_code;       /* POOL_ECRASHED / POOL_ETIMEDOUT */
-    bool shared;          /* the inputs are proto_shm_ref_t */
-    bool direct;          /* ... sent to its worker on the data plane */
-    bool cancelled;       /* its client cancelled it while a worker held it:
-                             its result is dropped, its worker's death not
-                             charged to it (head/cancel.c) */
-    int64_t sent_us;      /* zclock_usecs when sent to its worker */
-    head_named_t *named;  /* the blocks its jobs read (its SUBMIT named
-                             them: head/locality.h), or NULL */
+    uint32_t inline_size;  /* bytes in inline_data when !input and !blob */
+    uint64_t useq;         /* updates the jobs must see applied */
+    zframe_t *input;       /* a bigger input, or NULL */
+    head_blob_t *blob;     /* the SUBMIT's packed inputs, or NULL */
+    size_t first;          /* the run's first payload in blob */
+    char *cause;           /* why the last attempt failed, or NULL */
+    int cause_code;        /* POOL_ECRASHED / POOL_ETIMEDOUT */
+    bool shared;           /* the inputs are proto_shm_ref_t */
+    bool direct;           /* ... sent to its worker on the data plane */
+    bool cancelled;        /* its client cancelled it while a worker held it:
+                              its result is dropped, its worker's death not
+                              charged to it (head/cancel.c) */
+    int64_t sent_us;       /* zclock_usecs when sent to its worker */
+    head_named_t *named;   /* the blocks its jobs read (its SUBMIT named
+                              them: head/locality.h), or NULL */
+    int64_t waiting_since; /* zclock_mono when a free worker first left it
+                              for a busy one that holds more of them */
     struct head_job *next;
     uint8_t inline_data[HEAD_JOB_INLINE];
 } head_job_t;

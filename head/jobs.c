@@ -111,6 +111,7 @@ head_job_split (head_job_t *job, uint32_t n)
     rest->cancelled = job->cancelled;
     rest->sent_us = job->sent_us;
     rest->named = head_named_ref (job->named);
+    rest->waiting_since = job->waiting_since;
     job->count = n;
     return rest;
 }

@@ -28,6 +28,11 @@ struct head_locality {
     first ones found count (a job's blocks are seldom held by more). */
 #define SCORE_MAX 64
 
+/*  Records of the queue a free worker looks at for the job whose blocks
+    it holds most of (a map of thousands of such jobs costs that many
+    lookups per job at most). */
+#define SCAN_MAX 64
+
 static size_t
 s_key_hash (const void *key)
 {
@@ -195,7 +200,6 @@ head_locality_named (const proto_msg_t *msg, head_named_t **named, const char **
         proto_submit_block (msg, i, self->hash[i]);
     self->count = count;
     self->refs = 1;
-    self->since = zclock_mono ();
     *named = self;
     return 0;
 }
@@ -254,15 +258,12 @@ typedef struct {
     uint64_t bytes;
 } s_score_t;
 
-/*  Whether worker may run a record naming these blocks now: its wait is
-    over, or no ready worker of the pool holds more of their bytes. */
-static bool
-s_may_run (head_t *head, head_peer_t *worker, const head_named_t *named, int64_t now)
+/*  Of the blocks named: the bytes worker holds (*mine) and the most any
+    other ready worker of its pool holds (*others). */
+static void
+s_score (head_locality_t *self, const head_peer_t *worker, const head_named_t *named,
+         uint64_t *mine, uint64_t *others)
 {
-    head_locality_t *self = head->locality;
-    int64_t wait = head->config.locality_wait_ms;
-    if (!self || wait <= 0 || now - named->since >= wait)
-        return true;
     s_score_t score[SCORE_MAX];
     size_t nscore = 0;
     for (size_t b = 0; b < named->count; b++) {
@@ -282,53 +283,78 @@ s_may_run (head_t *head, head_peer_t *worker, const head_named_t *named, int64_t
             score[k].bytes += entry->size;
         }
     }
-    uint64_t mine = 0, best = 0;
-    for (size_t k = 0; k < nscore; k++) {
-        if (score[k].bytes > best)
-            best = score[k].bytes;
+    *mine = *others = 0;
+    for (size_t k = 0; k < nscore; k++)
         if (score[k].worker == worker)
-            mine = score[k].bytes;
+            *mine = score[k].bytes;
+        else if (score[k].bytes > *others)
+            *others = score[k].bytes;
+}
+
+/*  Unlinks job (after prev, or first) from q, cut to at most room jobs
+    (the rest takes its place); NULL when memory is short. */
+static head_job_t *
+s_unlink (head_queue_t *q, head_job_t *prev, head_job_t *job, size_t room)
+{
+    head_job_t *next = job->next;
+    if (job->count > room) {
+        head_job_t *rest = head_job_split (job, (uint32_t)room);
+        if (!rest)
+            return NULL;
+        rest->next = next;
+        next = rest;
+        if (q->last == job)
+            q->last = rest;
     }
-    if (best == 0 || mine >= best)
-        return true;
-    s_arm (head, now, named->since + wait - now);
-    return false;
+    if (prev)
+        prev->next = next;
+    else
+        q->first = next;
+    if (q->last == job)
+        q->last = prev;
+    q->count -= job->count;
+    job->next = NULL;
+    return job;
 }
 
 head_job_t *
 head_locality_take (head_t *head, head_peer_t *worker, size_t room, bool idle)
 {
+    head_locality_t *self = head->locality;
     head_queue_t *q = &worker->pool->pending;
     int64_t now = zclock_mono ();
-    head_job_t *prev = NULL;
-    for (head_job_t *job = q->first; job && room; prev = job, job = job->next) {
+    int64_t wait = head->config.locality_wait_ms;
+    head_job_t *pick = NULL, *pick_prev = NULL, *prev = NULL;
+    uint64_t pick_mine = 0, pick_edge = 0;
+    size_t seen = 0;
+    for (head_job_t *job = q->first; job && room && seen < SCAN_MAX;
+         prev = job, job = job->next, seen++) {
         if (job->useq > worker->useq_sent)
-            return NULL; /* it must see updates it has not been sent */
-        if (job->named && !(idle && s_may_run (head, worker, job->named, now)))
-            continue;
-        /* Out of the middle of the queue: the rest of a cut record takes
-           its place. */
-        head_job_t *next = job->next;
-        if (job->count > room) {
-            head_job_t *rest = head_job_split (job, (uint32_t)room);
-            if (!rest)
-                return NULL;
-            rest->next = next;
-            next = rest;
-            if (q->last == job)
-                q->last = rest;
+            break; /* it must see updates it has not been sent */
+        if (!job->named || wait <= 0) {
+            /* In order: it goes unless a job before it was picked. */
+            if (!pick)
+                pick_prev = prev, pick = job;
+            break;
         }
-        if (prev)
-            prev->next = next;
-        else
-            q->first = next;
-        if (q->last == job)
-            q->last = prev;
-        q->count -= job->count;
-        job->next = NULL;
-        return job;
+        if (!idle)
+            continue; /* a job naming blocks waits for a free worker */
+        uint64_t mine = 0, others = 0;
+        if (self)
+            s_score (self, worker, job->named, &mine, &others);
+        bool over = job->waiting_since && now - job->waiting_since >= wait;
+        if (mine < others && !over) {
+            /* A busy worker holds more: wait for it, a bounded time. */
+            if (!job->waiting_since)
+                job->waiting_since = now;
+            s_arm (head, now, job->waiting_since + wait - now);
+            continue;
+        }
+        uint64_t edge = mine - (mine < others ? mine : others);
+        if (!pick || mine > pick_mine || (mine == pick_mine && edge > pick_edge))
+            pick_prev = prev, pick = job, pick_mine = mine, pick_edge = edge;
     }
-    return NULL;
+    return pick ? s_unlink (q, pick_prev, pick, room) : NULL;
 }
 
 void

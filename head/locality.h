@@ -11,17 +11,23 @@
 
     A SUBMIT may name the blocks its jobs read (proto_submit_blocks_get);
     its records then carry them (head_job_t.named).  Such a record goes
-    only to a worker with nothing in flight, and preferably to the ready
-    worker of its pool that holds the most of its bytes: a free worker
-    that holds fewer leaves it queued for up to --locality-wait ms (default
-    50; 0: off) from its SUBMIT, and takes it after that (no starvation).
-    Records that name nothing pass the waiting ones; for them the cost is
-    one test of `named` on the queue's first record.  Requeueing on
-    failure is the scheduler's, unchanged.
+    only to a free worker (nothing in flight: the choice is made when the
+    job can start), and a free worker takes, of the first SCAN_MAX records
+    of its pool's queue, the one whose blocks it holds the most bytes of
+    (ties: the one it holds more of than any other worker, then the
+    oldest), unless a ready worker of the pool holds more of them.  Then
+    the record waits for that worker, busy now, for at most
+    --locality-wait ms (default 50; 0: off, such records are plain ones)
+    from when a free worker first left it; after that any free worker may
+    take it (no starvation: a record whose wait is over is left only for
+    another this worker holds more of, and the queue before it is finite).
+    A timer feeds the pools when a wait ends.  Records that name nothing
+    go in order and pass the waiting ones; for them the cost is one test
+    of `named` on the queue's first record.  Requeueing on failure is the
+    scheduler's, unchanged.
 
     The head also counts the block bytes it served (BLOCK answers): what
-    locality saves shows there (--status, and the log every minute it
-    changed).
+    locality saves shows there (--status).
 */
 #ifndef DCPOOL_HEAD_LOCALITY_H
 #define DCPOOL_HEAD_LOCALITY_H
@@ -37,7 +43,6 @@
 struct head_named {
     size_t refs;
     size_t count;
-    int64_t since; /* zclock_mono of its SUBMIT: the wait counts from it */
     uint8_t (*hash)[PROTO_HASH_SIZE];
 };
 
@@ -58,12 +63,10 @@ int head_locality_named (const proto_msg_t *msg, head_named_t **named, const cha
 head_named_t *head_named_ref (head_named_t *named);
 void head_named_unref (head_named_t **named);
 
-/*  Takes out of the pool's queue the first record that worker may run
-    now (the queue's first names blocks): a record naming none, or one
-    naming blocks when the worker is free (idle: nothing in flight or
-    batched) and holds the most of its bytes, or its wait is over; cut to
-    at most room jobs.  NULL when none may go to it now (then a timer
-    feeds the pool again when the first wait ends). */
+/*  Takes out of the pool's queue (whose first record names blocks) the
+    record worker is to run now, as above (idle: nothing in flight or
+    batched), cut to at most room jobs.  NULL when none may go to it now
+    (then a timer feeds the pools again when the first wait ends). */
 head_job_t *head_locality_take (head_t *head, head_peer_t *worker, size_t room,
                                 bool idle);
 
