@@ -325,7 +325,8 @@ head_locality_take (head_t *head, head_peer_t *worker, size_t room, bool idle)
     int64_t now = zclock_mono ();
     int64_t wait = head->config.locality_wait_ms;
     head_job_t *pick = NULL, *pick_prev = NULL, *prev = NULL;
-    uint64_t pick_mine = 0, pick_edge = 0;
+    uint64_t pick_mine = 0;
+    int64_t pick_edge = 0;
     size_t seen = 0;
     for (head_job_t *job = q->first; job && room && seen < SCAN_MAX;
          prev = job, job = job->next, seen++) {
@@ -350,7 +351,10 @@ head_locality_take (head_t *head, head_peer_t *worker, size_t room, bool idle)
             s_arm (head, now, job->waiting_since + wait - now);
             continue;
         }
-        uint64_t edge = mine - (mine < others ? mine : others);
+        /* What this worker holds beyond the best other holder: a record
+           whose wait is over but that another holds more of scores below
+           one this worker is as good for as anyone. */
+        int64_t edge = (int64_t)mine - (int64_t)others;
         if (!pick || mine > pick_mine || (mine == pick_mine && edge > pick_edge))
             pick_prev = prev, pick = job, pick_mine = mine, pick_edge = edge;
     }

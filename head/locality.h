@@ -14,8 +14,9 @@
     only to a free worker (nothing in flight: the choice is made when the
     job can start), and a free worker takes, of the first SCAN_MAX records
     of its pool's queue, the one whose blocks it holds the most bytes of
-    (ties: the one it holds more of than any other worker, then the
-    oldest), unless a ready worker of the pool holds more of them.  Then
+    (ties: the one it holds the most more of than any other worker holds,
+    then the oldest), unless a ready worker of the pool holds more of
+    them.  Then
     the record waits for that worker, busy now, for at most
     --locality-wait ms (default 50; 0: off, such records are plain ones)
     from when a free worker first left it; after that any free worker may

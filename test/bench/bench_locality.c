@@ -17,6 +17,7 @@
 */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,12 +123,15 @@ main (int argc, char **argv)
         fprintf (stderr, "bench_locality: out of memory\n");
         return 1;
     }
-    unsigned seed = 12345;
-    for (size_t i = 0; i < n * n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        a[i] = ((seed >> 8) & 0xffff) / 65536.0 - 0.5;
-        seed = seed * 1103515245u + 12345u;
-        b[i] = ((seed >> 8) & 0xffff) / 65536.0 - 0.5;
+    /* splitmix64: no block repeats another (blocks are named by their
+       bytes: equal ones would be one block, fetched once). */
+    uint64_t seed = 12345;
+    for (size_t i = 0; i < 2 * n * n; i++) {
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        (i < n * n ? a : b)[i % (n * n)] = (double)(z >> 11) / 9007199254740992.0 - 0.5;
     }
     pool_matrix_t *ma = NULL, *mb = NULL, *mc = NULL;
     if ((rc = pool_matrix_create (pool, &ma, a, n, n, POOL_FLOAT64, bs))
