@@ -286,6 +286,10 @@ head_job_t *head_job_split (head_job_t *job, uint32_t n);
 void head_job_input (const head_job_t *job, uint32_t i, const void **data, size_t *size);
 /* Input bytes of the whole record. */
 uint64_t head_job_bytes (const head_job_t *job);
+/*  The blocks a record's jobs read (head/locality.h): one more
+    reference (named may be NULL), and one less (freed with the last). */
+head_named_t *head_named_ref (head_named_t *named);
+void head_named_unref (head_named_t **named);
 
 /* Job queues (head/queue.c). */
 void head_queue_push (head_queue_t *q, head_job_t *job);

@@ -139,3 +139,23 @@ head_job_bytes (const head_job_t *job)
         return job->blob->off[job->first + job->count] - job->blob->off[job->first];
     return job->input ? zframe_size (job->input) : job->inline_size;
 }
+
+head_named_t *
+head_named_ref (head_named_t *named)
+{
+    if (named)
+        named->refs++;
+    return named;
+}
+
+void
+head_named_unref (head_named_t **named)
+{
+    if (!named || !*named)
+        return;
+    if (--(*named)->refs == 0) {
+        free ((*named)->hash);
+        free (*named);
+    }
+    *named = NULL;
+}

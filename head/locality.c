@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feed.h"
 #include "views.h"
 
 /*  A block some worker reported: its size and who holds it. */
@@ -18,10 +17,11 @@ typedef struct {
 } s_entry_t;
 
 struct head_locality {
-    zhashx_t *blocks;  /* hash (32 bytes) -> s_entry_t (owned) */
-    int64_t timer_at;  /* zclock_mono a wait timer is due, or 0 */
-    uint64_t served;   /* block bytes the head sent */
-    uint64_t holdings; /* (block, worker) pairs known */
+    zhashx_t *blocks;                 /* hash (32 bytes) -> s_entry_t (owned) */
+    int64_t timer_at;                 /* zclock_mono a wait timer is due, or 0 */
+    uint64_t served;                  /* block bytes the head sent */
+    uint64_t holdings;                /* (block, worker) pairs known */
+    void (*wait_over) (head_t *head); /* feeds the pools (the caller's) */
 };
 
 /*  The most distinct holders one job's scoring looks at: beyond it the
@@ -59,13 +59,14 @@ s_entry_free (void **item)
 }
 
 head_locality_t *
-head_locality_new (void)
+head_locality_new (void (*wait_over) (head_t *head))
 {
     head_locality_t *self = calloc (1, sizeof *self);
     if (!self || !(self->blocks = zhashx_new ())) {
         free (self);
         return NULL;
     }
+    self->wait_over = wait_over;
     zhashx_set_key_hasher (self->blocks, s_key_hash);
     zhashx_set_key_comparator (self->blocks, s_key_compare);
     zhashx_set_key_duplicator (self->blocks, NULL);
@@ -204,28 +205,8 @@ head_locality_named (const proto_msg_t *msg, head_named_t **named, const char **
     return 0;
 }
 
-head_named_t *
-head_named_ref (head_named_t *named)
-{
-    if (named)
-        named->refs++;
-    return named;
-}
-
-void
-head_named_unref (head_named_t **named)
-{
-    if (!named || !*named)
-        return;
-    if (--(*named)->refs == 0) {
-        free ((*named)->hash);
-        free (*named);
-    }
-    *named = NULL;
-}
-
-/*  Feeds every pool again when a wait ends: the jobs that waited for a
-    busy holder go to whichever free worker asks now. */
+/*  A wait ended: the caller's wait_over feeds the pools, and the jobs
+    that waited for a busy holder go to whichever free worker asks now. */
 static int
 s_on_wait_over (zloop_t *loop, int timer_id, void *arg)
 {
@@ -233,10 +214,7 @@ s_on_wait_over (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     head_t *head = arg;
     head->locality->timer_at = 0;
-    for (head_pool_t *pool = zlistx_first (head->pools); pool;
-         pool = zlistx_next (head->pools))
-        if (pool->pending.count)
-            head_feed_pool (head, pool);
+    head->locality->wait_over (head);
     return 0;
 }
 

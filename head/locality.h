@@ -47,8 +47,11 @@ struct head_named {
     uint8_t (*hash)[PROTO_HASH_SIZE];
 };
 
-/*  A new, empty table, or NULL when memory is short. */
-head_locality_t *head_locality_new (void);
+/*  A new, empty table, or NULL when memory is short.  wait_over is
+    called (from the head's zloop) when a record's wait has ended: it
+    feeds the pools again (head_feed_pool), which this file does not call
+    itself (feed.c calls it). */
+head_locality_t *head_locality_new (void (*wait_over) (head_t *head));
 void head_locality_destroy (head_locality_t **self);
 
 /*  BLOCKS_HELD from worker: its cache's changes, applied.  A malformed
@@ -61,8 +64,6 @@ void head_locality_forget (head_t *head, head_peer_t *worker);
     names none).  0, or -1 with the reason in why (malformed, or memory
     short). */
 int head_locality_named (const proto_msg_t *msg, head_named_t **named, const char **why);
-head_named_t *head_named_ref (head_named_t *named);
-void head_named_unref (head_named_t **named);
 
 /*  Takes out of the pool's queue (whose first record names blocks) the
     record worker is to run now, as above (idle: nothing in flight or

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "blocks.h"
 #include "cancel.h"
+#include "feed.h"
 #include "lifetimes.h"
 #include "locality.h"
 #include "output.h"
@@ -262,6 +263,17 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  A job that waited for a busy worker holding its blocks may now go to
+    any free worker: every pool with jobs queued is fed. */
+static void
+s_locality_wait_over (head_t *head)
+{
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        if (pool->pending.count)
+            head_feed_pool (head, pool);
+}
+
 head_t *
 head_new (const head_config_t *config, const char *password, const char *redis_url,
           char *error, size_t error_size)
@@ -286,7 +298,7 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     head->clients = zhashx_new ();
     head->pools = zlistx_new ();
     head->loop = zloop_new ();
-    head->locality = head_locality_new ();
+    head->locality = head_locality_new (s_locality_wait_over);
     if (!head->peers || !head->workers || !head->nodes || !head->clients || !head->pools
         || !head->loop || !head->locality) {
         snprintf (error, error_size, "out of memory");
