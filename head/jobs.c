@@ -36,7 +36,8 @@ head_job_destroy (head_job_t **job)
         return;
     zframe_destroy (&(*job)->input);
     head_blob_unref (&(*job)->blob);
-    head_named_unref (&(*job)->named);
+    if ((*job)->named) /* most records name no blocks */
+        head_named_unref (&(*job)->named);
     free ((*job)->cause);
     if (s_free_count < FREE_JOBS_MAX) {
         (*job)->next = s_free_jobs;
@@ -110,7 +111,8 @@ head_job_split (head_job_t *job, uint32_t n)
     rest->direct = job->direct;
     rest->cancelled = job->cancelled;
     rest->sent_us = job->sent_us;
-    rest->named = head_named_ref (job->named);
+    if (job->named)
+        rest->named = head_named_ref (job->named);
     rest->waiting_since = job->waiting_since;
     job->count = n;
     return rest;

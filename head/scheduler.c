@@ -194,7 +194,8 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         job->id = entry->id;
         job->useq = pool->useq;
         job->shared = shared;
-        job->named = head_named_ref (named);
+        if (named)
+            job->named = head_named_ref (named);
         if (blob) {
             job->blob = blob;
             blob->refs++;

@@ -60,9 +60,9 @@ worker_held_changed (void *arg, const uint8_t hash[PROTO_HASH_SIZE], uint64_t si
 }
 
 int
-worker_held_report (worker_held_t *self, int64_t now, bool idle)
+worker_held_report (worker_held_t *self, bool idle)
 {
-    if (self->count == 0 || (!idle && now - self->since < HELD_AGE_MS))
+    if (self->count == 0 || (!idle && zclock_mono () - self->since < HELD_AGE_MS))
         return 0;
     return s_send (self);
 }

@@ -34,8 +34,8 @@ void worker_held_destroy (worker_held_t **self);
 void worker_held_changed (void *arg, const uint8_t hash[PROTO_HASH_SIZE], uint64_t size);
 
 /*  Sends the waiting changes when a batch is due (idle: the worker's
-    queue is empty, so they go now).  0, or -1 when the send failed (the
-    worker must end). */
-int worker_held_report (worker_held_t *self, int64_t now, bool idle);
+    queue is empty, so they go now); with none waiting it costs a test.
+    0, or -1 when the send failed (the worker must end). */
+int worker_held_report (worker_held_t *self, bool idle);
 
 #endif

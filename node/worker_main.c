@@ -92,8 +92,7 @@ s_flush (worker_t *self)
 {
     /* What the cache took in goes first: once a client has a job's
        result, the head knows where that job's blocks are. */
-    if (worker_held_report (self->held, zclock_mono (),
-                            worker_queue_jobs (self->queue) == 0)
+    if (worker_held_report (self->held, worker_queue_jobs (self->queue) == 0)
         || worker_results_flush (self->results, worker_load_pool (self->load)))
         s_finish (self, EXIT_FAILED);
 }
