@@ -271,6 +271,13 @@ s_block_changed (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE],
 }
 
 void
+worker_ctx_replay_blocks (pool_worker_ctx_t *ctx)
+{
+    for (const worker_block_t *block = ctx->blocks; block; block = block->next)
+        s_block_changed (ctx, block->hash, block->size);
+}
+
+void
 worker_ctx_clear_blocks (pool_worker_ctx_t *ctx)
 {
     while (ctx->blocks) {

@@ -100,6 +100,9 @@ void worker_ctx_set_block_io (pool_worker_ctx_t *ctx, const worker_block_io_t *i
 /*  Says every change of the block cache to watch (copied). */
 void worker_ctx_set_block_watch (pool_worker_ctx_t *ctx,
                                  const worker_block_watch_t *watch);
+/*  Says every block in the cache to the watch again, as taken in: after
+    a reconnection the head may have forgotten them. */
+void worker_ctx_replay_blocks (pool_worker_ctx_t *ctx);
 /*  Frees the block cache. */
 void worker_ctx_clear_blocks (pool_worker_ctx_t *ctx);
 /*  Forgets the error message; call before each init, run or update (it

@@ -8,7 +8,9 @@
     worker's queue empties, before the results of the jobs that made
     them (so a client that has a result knows the head has heard of the
     blocks its job fetched).  The head forgets them all when the worker
-    goes, so nothing is said at the end.
+    goes, so nothing is said at the end; after a reconnection the whole
+    cache is said again (worker_ctx_replay_blocks), since the head may
+    have forgotten it.
 */
 #ifndef DCPOOL_NODE_WORKER_HELD_H
 #define DCPOOL_NODE_WORKER_HELD_H

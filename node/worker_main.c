@@ -107,8 +107,12 @@ s_connect (worker_t *self)
     worker_rejoin_t rejoin;
     bool loaded = worker_load_rejoin (self->load, &rejoin) == 0;
     int rc = worker_link_connect (self->link, loaded ? &rejoin : NULL);
-    if (rc == 0)
+    if (rc == 0) {
+        /* A head that forgot us (or a new one) knows none of our blocks:
+           they go again with the next report (head/locality.h). */
+        worker_ctx_replay_blocks (&self->ctx);
         return 0;
+    }
     s_finish (self, rc == WORKER_LINK_EAUTH      ? EXIT_AUTH
                     : rc == WORKER_LINK_ESTOPPED ? EXIT_CLEAN
                                                  : EXIT_FAILED);
