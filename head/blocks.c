@@ -5,6 +5,7 @@
 
 #include "lifetimes.h"
 #include "shards.h"
+#include "locality.h"
 #include "store.h"
 #include "store_limit.h"
 #include "views.h"
@@ -37,6 +38,7 @@ head_block_get (head_t *head, head_peer_t *peer, proto_msg_t *msg)
     proto_msg_t out;
     proto_msg_init (&out, PROTO_BLOCK);
     proto_msg_add_hash (&out, proto_block_hash (msg));
+    head_locality_served (head, zframe_size (frame));
     proto_msg_add_frame (&out, &frame);
     head_send (head, peer, &out);
     proto_msg_reset (&out);

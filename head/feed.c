@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "locality.h"
 #include "members.h"
 #include "views.h"
 
@@ -192,7 +193,13 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
             room = most - batch.count;
         if (PROTO_JOBS_MAX - out.njobs < room)
             room = PROTO_JOBS_MAX - out.njobs;
-        head_job_t *job = head_queue_pop_upto (&pool->pending, room);
+        /* A record naming its blocks waits for a worker that holds them
+           (locality.h); the others pass it. */
+        head_job_t *job
+            = !pool->pending.first->named
+                  ? head_queue_pop_upto (&pool->pending, room)
+                  : head_locality_take (head, worker, room,
+                                        worker->inflight.count + batch.count == 0);
         if (!job)
             break;
         /* A big input stays in its client: a worker on the same host maps

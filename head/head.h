@@ -30,6 +30,8 @@ typedef struct head_store head_store_t;
 typedef struct head_shards head_shards_t;
 typedef struct head_pool head_pool_t;
 typedef struct head_peer head_peer_t;
+typedef struct head_named head_named_t;       /* head/locality.h */
+typedef struct head_locality head_locality_t; /* head/locality.h */
 
 /*  Inputs up to this size live inside the job: no frame, no allocation of
     their own (the common case of small parameter sets). */
@@ -56,19 +58,23 @@ typedef struct head_job {
     uint64_t id;    /* the first of the run */
     uint32_t count; /* jobs in the run, at least 1 */
     uint32_t attempt;
-    uint32_t inline_size; /* bytes in inline_data when !input and !blob */
-    uint64_t useq;        /* updates the jobs must see applied */
-    zframe_t *input;      /* a bigger input, or NULL */
-    head_blob_t *blob;    /* the SUBMIT's packed inputs, or NULL */
-    size_t first;         /* the run's first payload in blob */
-    char *cause;          /* why the last attempt failed, or NULL */
-    int cause_code;       /* POOL_ECRASHED / POOL_ETIMEDOUT */
-    bool shared;          /* the inputs are proto_shm_ref_t */
-    bool direct;          /* ... sent to its worker on the data plane */
-    bool cancelled;       /* its client cancelled it while a worker held it:
-                             its result is dropped, its worker's death not
-                             charged to it (head/cancel.c) */
-    int64_t sent_us;      /* zclock_usecs when sent to its worker */
+    uint32_t inline_size;  /* bytes in inline_data when !input and !blob */
+    uint64_t useq;         /* updates the jobs must see applied */
+    zframe_t *input;       /* a bigger input, or NULL */
+    head_blob_t *blob;     /* the SUBMIT's packed inputs, or NULL */
+    size_t first;          /* the run's first payload in blob */
+    char *cause;           /* why the last attempt failed, or NULL */
+    int cause_code;        /* POOL_ECRASHED / POOL_ETIMEDOUT */
+    bool shared;           /* the inputs are proto_shm_ref_t */
+    bool direct;           /* ... sent to its worker on the data plane */
+    bool cancelled;        /* its client cancelled it while a worker held it:
+                              its result is dropped, its worker's death not
+                              charged to it (head/cancel.c) */
+    int64_t sent_us;       /* zclock_usecs when sent to its worker */
+    head_named_t *named;   /* the blocks its jobs read (its SUBMIT named
+                              them: head/locality.h), or NULL */
+    int64_t waiting_since; /* zclock_mono when a free worker first left it
+                              for a busy one that holds more of them */
     struct head_job *next;
     uint8_t inline_data[HEAD_JOB_INLINE];
 } head_job_t;
@@ -233,6 +239,8 @@ typedef struct {
     /* Started again by start_node after it died (--restarted): a store
        already past the cap is not a reason to stay down. */
     bool restarted;
+    int locality_wait_ms; /* a job naming blocks waits this long for a
+                             worker holding them (locality.c); 0: off */
     bool verbose;
 } head_config_t;
 
@@ -244,6 +252,7 @@ typedef struct {
     zloop_t *loop;
     head_store_t *store;
     head_shards_t *shards;     /* where blocks' bytes live (shards.h) */
+    head_locality_t *locality; /* who holds which block (locality.c) */
     zhashx_t *peers;           /* routing-id hex -> head_peer_t (owns) */
     zhashx_t *workers;         /* worker id -> head_peer_t */
     zhashx_t *nodes;           /* node id -> head_peer_t */
@@ -297,6 +306,10 @@ head_job_t *head_job_split (head_job_t *job, uint32_t n);
 void head_job_input (const head_job_t *job, uint32_t i, const void **data, size_t *size);
 /* Input bytes of the whole record. */
 uint64_t head_job_bytes (const head_job_t *job);
+/*  The blocks a record's jobs read (head/locality.h): one more
+    reference (named may be NULL), and one less (freed with the last). */
+head_named_t *head_named_ref (head_named_t *named);
+void head_named_unref (head_named_t **named);
 
 /* Job queues (head/queue.c). */
 void head_queue_push (head_queue_t *q, head_job_t *job);

@@ -3,6 +3,7 @@
     packed frame), and cutting a record in two where its jobs' fates part.
 */
 #include "head.h"
+#include "locality.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -35,6 +36,8 @@ head_job_destroy (head_job_t **job)
         return;
     zframe_destroy (&(*job)->input);
     head_blob_unref (&(*job)->blob);
+    if ((*job)->named) /* most records name no blocks */
+        head_named_unref (&(*job)->named);
     free ((*job)->cause);
     if (s_free_count < FREE_JOBS_MAX) {
         (*job)->next = s_free_jobs;
@@ -108,6 +111,9 @@ head_job_split (head_job_t *job, uint32_t n)
     rest->direct = job->direct;
     rest->cancelled = job->cancelled;
     rest->sent_us = job->sent_us;
+    if (job->named)
+        rest->named = head_named_ref (job->named);
+    rest->waiting_since = job->waiting_since;
     job->count = n;
     return rest;
 }
@@ -134,4 +140,24 @@ head_job_bytes (const head_job_t *job)
     if (job->blob)
         return job->blob->off[job->first + job->count] - job->blob->off[job->first];
     return job->input ? zframe_size (job->input) : job->inline_size;
+}
+
+head_named_t *
+head_named_ref (head_named_t *named)
+{
+    if (named)
+        named->refs++;
+    return named;
+}
+
+void
+head_named_unref (head_named_t **named)
+{
+    if (!named || !*named)
+        return;
+    if (--(*named)->refs == 0) {
+        free ((*named)->hash);
+        free (*named);
+    }
+    *named = NULL;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "locality.h"
 #include "server.h"
 #include "msg.h"
 #include "parse.h"
@@ -49,6 +50,8 @@ s_usage (FILE *out)
         "                         G (default: a quarter of this machine's memory)\n"
         "      --restarted        started again after it died: a store already past\n"
         "                         --store-max-memory is logged, not refused\n"
+        "      --locality-wait MS how long a job naming its blocks waits for a worker\n"
+        "                         that holds them (default 50; 0: off)\n"
         "      --ready-fd FD      write the port and a newline to FD once listening\n"
         "  -v, --verbose          log every peer\n"
         "  -h, --help             this text\n"
@@ -85,6 +88,7 @@ main (int argc, char *argv[])
         .block_grace_ms = 600000,
         .http_bind = "127.0.0.1",
         .store_max_memory = proto_mem_total () / 4,
+        .locality_wait_ms = HEAD_LOCALITY_WAIT_MS,
     };
     int ready_fd = -1;
     enum {
@@ -101,7 +105,8 @@ main (int argc, char *argv[])
         O_HTTP,
         O_HTTP_BIND,
         O_STORE_MAX,
-        O_RESTARTED
+        O_RESTARTED,
+        O_LOCALITY
     };
     static const struct option options[]
         = { { "port", required_argument, 0, 'p' },
@@ -121,6 +126,7 @@ main (int argc, char *argv[])
             { "http-bind", required_argument, 0, O_HTTP_BIND },
             { "store-max-memory", required_argument, 0, O_STORE_MAX },
             { "restarted", no_argument, 0, O_RESTARTED },
+            { "locality-wait", required_argument, 0, O_LOCALITY },
             { "verbose", no_argument, 0, 'v' },
             { "help", no_argument, 0, 'h' },
             { 0, 0, 0, 0 } };
@@ -192,6 +198,10 @@ main (int argc, char *argv[])
             break;
         case O_RESTARTED:
             config.restarted = true;
+            break;
+        case O_LOCALITY:
+            bad = s_int_arg (optarg, "--locality-wait", 0, 600000, &value);
+            config.locality_wait_ms = (int)value;
             break;
         case O_READY:
             bad = s_int_arg (optarg, "--ready-fd", 0, 1 << 20, &value);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lifetimes.h"
+#include "locality.h"
 #include "scheduler.h"
 #include "store.h"
 #include "views.h"
@@ -59,6 +60,9 @@ s_peer_remove_charged (head_t *head, head_peer_t *peer, int code, const char *wh
 {
     switch (peer->role) {
     case PROTO_ROLE_WORKER:
+        /* Its block cache is gone: no job it held, requeued now, waits
+           for it. */
+        head_locality_forget (head, peer);
         /* The worker arms SIGALRM for a pool's job_timeout: dying of it
            means the job ran out of time, not that the code crashed. */
         head_sched_worker_lost (head, peer, code, why,

@@ -16,6 +16,7 @@
 #include "members.h"
 #include "lifetimes.h"
 #include "shards.h"
+#include "locality.h"
 #include "store.h"
 #include "store_limit.h"
 #include "views.h"
@@ -167,6 +168,12 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
                          (unsigned long long)pool->id, head->config.max_pending_per_pool);
         return;
     }
+    head_named_t *named = NULL; /* the blocks its jobs read (locality.h) */
+    const char *why = NULL;
+    if ((msg->present & PROTO_F_TEXT) && head_locality_named (msg, &named, &why)) {
+        head_send_error (head, pool->client, pool->id, PROTO_CODE_EINVAL, "%s", why);
+        return;
+    }
     bool was_idle = pool->pending.count == 0 && pool->running == 0;
     pool->served = true; /* its client is past pool_open */
     /* Small inputs came packed: the packed frame is kept as it came, and
@@ -186,6 +193,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         head_job_t *job = head_job_new ();
         if (!job) {
             head_blob_unref (&blob);
+            head_named_unref (&named);
             head_send_error (head, pool->client, pool->id, PROTO_CODE_ENOMEM,
                              "head out of memory");
             return;
@@ -193,6 +201,8 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         job->id = entry->id;
         job->useq = pool->useq;
         job->shared = shared;
+        if (named)
+            job->named = head_named_ref (named);
         if (blob) {
             job->blob = blob;
             blob->refs++;
@@ -215,6 +225,7 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
         pool->submitted++;
     }
     head_blob_unref (&blob); /* the records hold it now */
+    head_named_unref (&named);
     if (was_idle)
         head_sched_rebalance (head);
     head_feed_pool (head, pool);

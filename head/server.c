@@ -21,7 +21,9 @@
 #include "blocks.h"
 #include "cancel.h"
 #include "http.h"
+#include "feed.h"
 #include "lifetimes.h"
+#include "locality.h"
 #include "output.h"
 #include "peers.h"
 #include "scheduler.h"
@@ -48,6 +50,7 @@ s_allowed (proto_role_t role, proto_type_t type)
         return role == PROTO_ROLE_CLIENT;
     case PROTO_RESULT:
     case PROTO_WORKER_READY:
+    case PROTO_BLOCKS_HELD:
         return role == PROTO_ROLE_WORKER;
     case PROTO_BLOCK_GET:
     case PROTO_BLOCK_PUT:
@@ -153,6 +156,9 @@ s_dispatch (head_t *head, head_peer_t *peer, proto_msg_t *msg)
         break;
     case PROTO_BLOCK_HOLD:
         head_block_hold (head, peer, msg);
+        break;
+    case PROTO_BLOCKS_HELD:
+        head_locality_report (head, peer, msg);
         break;
     case PROTO_WORKER_DIED:
         head_peer_worker_died (head, peer, msg);
@@ -262,6 +268,17 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  A job that waited for a busy worker holding its blocks may now go to
+    any free worker: every pool with jobs queued is fed. */
+static void
+s_locality_wait_over (head_t *head)
+{
+    for (head_pool_t *pool = zlistx_first (head->pools); pool;
+         pool = zlistx_next (head->pools))
+        if (pool->pending.count)
+            head_feed_pool (head, pool);
+}
+
 head_t *
 head_new (const head_config_t *config, const char *password, const char *redis_url,
           char *error, size_t error_size)
@@ -290,8 +307,9 @@ head_new (const head_config_t *config, const char *password, const char *redis_u
     head->clients = zhashx_new ();
     head->pools = zlistx_new ();
     head->loop = zloop_new ();
+    head->locality = head_locality_new (s_locality_wait_over);
     if (!head->peers || !head->workers || !head->nodes || !head->clients || !head->pools
-        || !head->loop) {
+        || !head->loop || !head->locality) {
         snprintf (error, error_size, "out of memory");
         goto fail;
     }
@@ -395,6 +413,7 @@ head_destroy (head_t **head_p)
     zhashx_destroy (&head->nodes);
     zhashx_destroy (&head->clients);
     zhashx_destroy (&head->peers);
+    head_locality_destroy (&head->locality);
     zlistx_destroy (&head->pools);
     zsock_destroy (&head->router);
     zsock_destroy (&head->zap);

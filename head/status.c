@@ -1,6 +1,7 @@
 /*  head/status.c - the status report (status.h). */
 #include "status.h"
 #include "shards.h"
+#include "locality.h"
 #include "views.h"
 #include "bytes.h"
 #include "store.h"
@@ -109,6 +110,7 @@ s_status_text (head_t *head, uint64_t pool_id, int *pool_workers, bool store)
         if (pool->id == pool_id)
             *pool_workers = pool->ready;
     }
+    head_locality_status (head, out);
     fclose (out);
     return text;
 }

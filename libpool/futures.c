@@ -18,6 +18,7 @@
 */
 #include "pool_private.h"
 #include "proto/shm.h"
+#include "proto/views.h"
 #include "results.h"
 #include "shared.h"
 
@@ -49,6 +50,10 @@ struct pool_future {
        on this host map its memfd, others fetch it from the data endpoint. */
     bool by_ref;
     pool_kept_t kept;
+    /* The blocks it reads (pool_submit_with), or NULL: it goes in a
+       SUBMIT of its own that names them. */
+    uint8_t (*blocks)[POOL_HASH_SIZE];
+    size_t nblocks;
     pool_result_t result; /* FUTURE_DONE */
     bool cancelled;
     pool_future_fn *on_success;
@@ -206,6 +211,7 @@ s_free (pool_futures_t *set, pool_future_t *f)
     pool_result_free (&f->result);
     s_drop_ref (f);
     free (f->input);
+    free (f->blocks);
     free (f);
 }
 
@@ -296,6 +302,28 @@ s_send_batch (pool_t *pool, proto_msg_t *msg, size_t *bytes)
     return rc;
 }
 
+/*  Adds f to the batch in msg; a future naming blocks goes alone, in a
+    SUBMIT of its own that names them.  0 or <0. */
+static int
+s_batch (pool_t *pool, proto_msg_t *msg, size_t *bytes, pool_future_t *f)
+{
+    int rc = 0;
+    if (msg->njobs == POOL_SUBMIT_BATCH || *bytes + f->size > POOL_SUBMIT_BYTES
+        || (f->nblocks && msg->njobs))
+        rc = s_send_batch (pool, msg, bytes);
+    if (rc == 0)
+        rc = s_add (pool, msg, f);
+    *bytes += f->size;
+    if (rc == 0 && f->nblocks) {
+        if (proto_submit_blocks_set (msg, (const uint8_t (*)[PROTO_HASH_SIZE])f->blocks,
+                                     f->nblocks)
+            != PROTO_OK)
+            return pool_fail (pool, POOL_ENOMEM, "out of memory naming a job's blocks");
+        rc = s_send_batch (pool, msg, bytes);
+    }
+    return rc;
+}
+
 static int
 s_resubmit (void *sink)
 {
@@ -306,13 +334,8 @@ s_resubmit (void *sink)
     size_t bytes = 0;
     int rc = 0;
     for (pool_future_t *f = zhashx_first (set->sent); f && rc == 0;
-         f = zhashx_next (set->sent)) {
-        if (msg.njobs == POOL_SUBMIT_BATCH || bytes + f->size > POOL_SUBMIT_BYTES)
-            rc = s_send_batch (pool, &msg, &bytes);
-        if (rc == 0)
-            rc = s_add (pool, &msg, f);
-        bytes += f->size;
-    }
+         f = zhashx_next (set->sent))
+        rc = s_batch (pool, &msg, &bytes, f);
     if (rc == 0)
         rc = s_send_batch (pool, &msg, &bytes);
     proto_msg_reset (&msg);
@@ -333,17 +356,12 @@ s_send_held (pool_futures_t *set)
     while (set->held.head && rc == 0 && zhashx_size (set->sent) < POOL_WINDOW) {
         pool_future_t *f = set->held.head;
         s_list_remove (&set->held, f);
-        if (msg.njobs == POOL_SUBMIT_BATCH || bytes + f->size > POOL_SUBMIT_BYTES)
-            rc = s_send_batch (pool, &msg, &bytes);
-        if (rc)
-            break;
         if (zhashx_insert (set->sent, (void *)(uintptr_t)f->id, f) != 0) {
             rc = pool_fail (pool, POOL_ENOMEM, "out of memory sending a future");
             break;
         }
         f->state = FUTURE_SENT;
-        rc = s_add (pool, &msg, f);
-        bytes += f->size;
+        rc = s_batch (pool, &msg, &bytes, f);
     }
     if (rc == 0)
         rc = s_send_batch (pool, &msg, &bytes);
@@ -488,6 +506,14 @@ pool_futures_orphan (pool_t *self)
 int
 pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
 {
+    return pool_submit_with (pool, input, NULL, 0, future);
+}
+
+int
+pool_submit_with (pool_t *pool, pool_bytes_t input,
+                  const uint8_t (*blocks)[POOL_HASH_SIZE], size_t count,
+                  pool_future_t **future)
+{
     if (!future)
         return pool ? pool_fail (pool, POOL_EINVAL, "future is NULL") : POOL_EINVAL;
     *future = NULL;
@@ -497,6 +523,10 @@ pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
         return pool->broken;
     if (input.size && !input.data)
         return pool_fail (pool, POOL_EINVAL, "input has a size but no data");
+    if (count && (!blocks || count > PROTO_SUBMIT_BLOCKS_MAX))
+        return pool_fail (pool, POOL_EINVAL, "a job names %zu blocks (at most %d)%s",
+                          count, (int)PROTO_SUBMIT_BLOCKS_MAX,
+                          blocks ? "" : " but gives no hashes");
     pool_futures_t *set = s_set (pool);
     pool_future_t *f = set ? calloc (1, sizeof *f) : NULL;
     uint8_t *copy = f ? malloc (input.size ? input.size : 1) : NULL;
@@ -504,6 +534,14 @@ pool_submit (pool_t *pool, pool_bytes_t input, pool_future_t **future)
         free (f);
         return pool_fail (pool, POOL_ENOMEM, "out of memory submitting a job");
     }
+    if (count && !(f->blocks = malloc (count * sizeof *f->blocks))) {
+        free (copy);
+        free (f);
+        return pool_fail (pool, POOL_ENOMEM, "out of memory submitting a job");
+    }
+    if (count)
+        memcpy (f->blocks, blocks, count * sizeof *f->blocks);
+    f->nblocks = count;
     if (input.size)
         memcpy (copy, input.data, input.size);
     f->pool = pool;

@@ -14,6 +14,8 @@
 #include "pool_private.h"
 
 #include <dlfcn.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -326,6 +328,29 @@ s_job_input (s_job_t *job, uint32_t k, const pool_matrix_t *m, size_t bi, size_t
     memcpy (job->bytes + sizeof (matrix_job_t) + k * sizeof ref, &ref, sizeof ref);
 }
 
+/*  Submits job (its input blocks named, so that it runs where they are:
+    pool_submit_with) as *future.  0 or <0. */
+static int
+s_submit (pool_t *pool, const s_job_t *job, pool_future_t **future)
+{
+    matrix_job_t head;
+    memcpy (&head, job->bytes, sizeof head);
+    uint8_t (*names)[POOL_HASH_SIZE]
+        = malloc ((head.ninputs ? head.ninputs : 1) * sizeof *names);
+    if (!names)
+        return pool_fail (pool, POOL_ENOMEM, "out of memory building jobs");
+    for (uint32_t k = 0; k < head.ninputs; k++)
+        memcpy (names[k],
+                job->bytes + sizeof head + k * sizeof (matrix_job_block_t)
+                    + offsetof (matrix_job_block_t, hash),
+                POOL_HASH_SIZE);
+    int rc = pool_submit_with (pool, (pool_bytes_t){ job->bytes, job->size },
+                               (const uint8_t (*)[POOL_HASH_SIZE])names, head.ninputs,
+                               future);
+    free (names);
+    return rc;
+}
+
 /*  Runs count jobs.  With out (block-producing ops), result i is the hash
     of block i of out; with values, result i is one double.  Frees the
     jobs.  0 or <0. */
@@ -333,20 +358,20 @@ static int
 s_run_jobs (pool_t *pool, s_job_t *jobs, size_t count, pool_matrix_t *out, double *values)
 {
     int rc = 0;
-    pool_bytes_t *inputs = calloc (count, sizeof *inputs);
-    pool_result_t *results = calloc (count, sizeof *results);
-    if (!inputs || !results) {
+    pool_future_t **futures = calloc (count ? count : 1, sizeof *futures);
+    pool_result_t *results = calloc (count ? count : 1, sizeof *results);
+    if (!futures || !results) {
         rc = pool_fail (pool, POOL_ENOMEM, "out of memory");
         goto cleanup;
     }
-    for (size_t i = 0; i < count; i++) {
-        if (!jobs[i].bytes) {
-            rc = pool_fail (pool, POOL_ENOMEM, "out of memory building jobs");
-            goto cleanup;
-        }
-        inputs[i] = (pool_bytes_t){ jobs[i].bytes, jobs[i].size };
-    }
-    rc = pool_map (pool, inputs, count, results);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = jobs[i].bytes ? s_submit (pool, &jobs[i], &futures[i])
+                           : pool_fail (pool, POOL_ENOMEM, "out of memory building jobs");
+    if (rc == 0 && count)
+        rc = pool_wait_all (futures, count, INFINITY);
+    /* Each result stays valid until its future is destroyed, below. */
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = pool_future_result (futures[i], &results[i]);
     /* Every block a job stored is the result's (a reference), even after
        another job failed: deleting the result releases them all. */
     for (size_t i = 0; rc == 0 && out && i < count; i++)
@@ -369,12 +394,13 @@ s_run_jobs (pool_t *pool, s_job_t *jobs, size_t count, pool_matrix_t *out, doubl
                             "library the matrix class (pool_matrix_open)?",
                             i, r->value.size);
     }
-    pool_results_release (pool, results, count);
 cleanup:
+    for (size_t i = 0; futures && i < count; i++)
+        pool_future_destroy (&futures[i]);
     for (size_t i = 0; i < count; i++)
         free (jobs[i].bytes);
     free (jobs);
-    free (inputs);
+    free (futures);
     free (results);
     return rc;
 }

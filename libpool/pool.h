@@ -289,6 +289,23 @@ POOL_API int pool_get (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE], void **
     with pool_last_error saying so; POOL_EIO: the store failed. */
 POOL_API int pool_delete (pool_t *pool, const uint8_t hash[POOL_HASH_SIZE]);
 
+/*  Locality: pool_submit (above) for a job that reads blocks of the store (pool_put,
+    pool_worker_block_put): it names them (count hashes, at most 1024;
+    copied), and the head gives it preferably to a worker that holds most
+    of their bytes in its block cache, waiting up to the head's
+    --locality-wait (default 50 ms) for one to be free before it runs the
+    job elsewhere.  Naming blocks changes where a job runs, never what it
+    computes: a wrong or stale name only costs a fetch.  count 0 is
+    pool_submit.
+    One call serves a map too: a map whose inputs read blocks is a loop of
+    pool_submit_with and a pool_wait_all (pool_matrix_* do so); futures
+    batch and window their jobs as a map does, and a hook per map input
+    would add a call per job to every map, most of which name nothing.
+    Each job that names blocks travels in a SUBMIT of its own. */
+POOL_API int pool_submit_with (pool_t *pool, pool_bytes_t input,
+                               const uint8_t (*blocks)[POOL_HASH_SIZE], size_t count,
+                               pool_future_t **future);
+
 #ifdef __cplusplus
 }
 #endif

@@ -254,6 +254,8 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     char http[16];
     snprintf (http, sizeof http, "%d", config->http_port);
     snprintf (store_max, sizeof store_max, "%llu", config->store_max_memory);
+    char locality[24];
+    snprintf (locality, sizeof locality, "%lld", config->locality_wait);
     snprintf (grace, sizeof grace, "%lld", config->block_grace);
     snprintf (max_frames, sizeof max_frames, "%lld", config->max_frames);
     snprintf (max_message, sizeof max_message, "%lld", config->max_message);
@@ -311,6 +313,10 @@ s_start_head (launch_t *self, const launch_config_t *config, const char *redis_u
     }
     if (restart)
         argv[argc++] = "--restarted";
+    if (config->locality_wait >= 0) {
+        argv[argc++] = "--locality-wait";
+        argv[argc++] = locality;
+    }
     if (config->insecure)
         argv[argc++] = "--insecure";
     if (config->verbose)

@@ -23,16 +23,17 @@ typedef struct {
     const char *redis_url; /* --redis: external Redis, or NULL */
     const char *password;  /* cluster password; NULL only when insecure */
     bool insecure;
-    int port;              /* 0: pool-head picks one */
-    int heartbeat_ms;      /* 0: pool-head's default */
-    int liveness;          /* 0: pool-head's default */
-    long long max_message; /* 0: pool-head's default, else --max-message */
-    long long max_pools;   /* 0: pool-head's default, else --max-pools */
-    long long max_frames;  /* 0: pool-head's default, else --max-frames */
-    long long max_pending; /* 0: pool-head's default, else --max-pending */
-    long long block_grace; /* <0: pool-head's default, else --block-grace */
-    int http_port;         /* 0: no HTTP, else --http */
-    const char *http_bind; /* --http-bind, or NULL */
+    int port;                /* 0: pool-head picks one */
+    int heartbeat_ms;        /* 0: pool-head's default */
+    int liveness;            /* 0: pool-head's default */
+    long long max_message;   /* 0: pool-head's default, else --max-message */
+    long long max_pools;     /* 0: pool-head's default, else --max-pools */
+    long long max_frames;    /* 0: pool-head's default, else --max-frames */
+    long long max_pending;   /* 0: pool-head's default, else --max-pending */
+    long long block_grace;   /* <0: pool-head's default, else --block-grace */
+    long long locality_wait; /* <0: pool-head's default, else --locality-wait */
+    int http_port;           /* 0: no HTTP, else --http */
+    const char *http_bind;   /* --http-bind, or NULL */
     bool verbose;
     /* --block-store URLs, or NULL: pool-head's DCPOOL_BLOCK_STORE */
     const char *block_store;

@@ -371,6 +371,7 @@ s_start_head (const start_node_options_t *options, const char *data_dir,
                                .store_max_memory = options->store_max_memory,
                                .verbose = options->verbose };
     config.block_grace = options->block_grace_set ? options->block_grace : -1;
+    config.locality_wait = options->locality_wait_set ? options->locality_wait : -1;
     char error[1024];
     if (launch_start (launch, &config, error, sizeof error)) {
         fprintf (stderr, "start_node: cannot start the head: %s\n", error);

@@ -84,6 +84,8 @@ s_usage (FILE *out)
         "                        memory); a put past it fails with POOL_ENOSPACE, and\n"
         "                        the managed Redis never evicts (maxmemory a little\n"
         "                        above it, noeviction)\n"
+        "      --locality-wait MS  how long a job naming the blocks it reads waits\n"
+        "                        for a worker holding them (default 50; 0: off)\n"
         "\n"
         "Serve options (with --serve):\n"
         "      --library LIB.so  the worker library whose jobs answer the requests\n"
@@ -162,6 +164,7 @@ enum {
     OPT_MAX_FRAMES,
     OPT_MAX_PENDING,
     OPT_BLOCK_GRACE,
+    OPT_LOCALITY_WAIT,
     OPT_LOG_MAX_MB,
     OPT_ADVERTISE,
     OPT_STDIN_LIFELINE,
@@ -204,6 +207,7 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             { "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
             { "max-pending", required_argument, NULL, OPT_MAX_PENDING },
             { "block-grace", required_argument, NULL, OPT_BLOCK_GRACE },
+            { "locality-wait", required_argument, NULL, OPT_LOCALITY_WAIT },
             { "log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB },
             { "advertise", required_argument, NULL, OPT_ADVERTISE },
             { "stdin-lifeline", no_argument, NULL, OPT_STDIN_LIFELINE },
@@ -358,6 +362,12 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
             options->store_max_memory_set = true;
             break;
         }
+        case OPT_LOCALITY_WAIT:
+            if (s_parse_ll (optarg, "--locality-wait", 0, 600000,
+                            &options->locality_wait))
+                return -1;
+            options->locality_wait_set = true;
+            break;
         case OPT_STDIN_LIFELINE:
             options->stdin_lifeline = true;
             break;
@@ -447,9 +457,9 @@ start_node_args_parse (start_node_options_t *options, int argc, char *argv[])
     else if (!options->head
              && (options->max_message || options->max_pools || options->max_pending
                  || options->max_frames || options->block_grace_set
-                 || options->store_max_memory_set))
+                 || options->store_max_memory_set || options->locality_wait_set))
         problem = "--max-message, --max-pools, --max-pending, --max-frames, "
-                  "--block-grace and --store-max-memory go with --head";
+                  "--block-grace, --store-max-memory and --locality-wait go with --head";
     else if (!options->head && (options->http_port || options->http_bind))
         problem = "--http and --http-bind go with --head";
     else if (options->http_bind && !options->http_port)

@@ -23,24 +23,26 @@ typedef struct {
     char *block_store; /* --block-store URLs (owned copy; argv wiped), or NULL */
     const char *data_dir;
     const char *gpus;
-    int max_gpus;          /* -1: no limit */
-    int cpu_workers;       /* -1: one per core */
-    int simulate_gpus;     /* tests only: 0, or N synthetic GPUs */
-    int heartbeat_ms;      /* 0: the head's default */
-    int liveness;          /* 0: the head's default */
-    long long max_message; /* 0: the head's default (bytes) */
-    long long max_pools;   /* 0: the head's default */
-    long long max_frames;  /* 0: the head's default */
-    long long max_pending; /* 0: the head's default */
-    long long block_grace; /* seconds, when block_grace_set */
-    bool block_grace_set;  /* else the head's default (600) */
-    long long log_max_mb;  /* node.log cap; 0: the default */
-    const char *advertise; /* the address in the join line, or NULL */
-    double timeout;        /* seconds */
-    bool stdin_lifeline;   /* stop when stdin reaches end of file */
-    bool remove_data_dir;  /* remove --data-dir when stopping */
-    int http_port;         /* head: --http, 0 off */
-    const char *http_bind; /* head: --http-bind, or NULL (127.0.0.1) */
+    int max_gpus;            /* -1: no limit */
+    int cpu_workers;         /* -1: one per core */
+    int simulate_gpus;       /* tests only: 0, or N synthetic GPUs */
+    int heartbeat_ms;        /* 0: the head's default */
+    int liveness;            /* 0: the head's default */
+    long long max_message;   /* 0: the head's default (bytes) */
+    long long max_pools;     /* 0: the head's default */
+    long long max_frames;    /* 0: the head's default */
+    long long max_pending;   /* 0: the head's default */
+    long long block_grace;   /* seconds, when block_grace_set */
+    bool block_grace_set;    /* else the head's default (600) */
+    long long locality_wait; /* ms, when locality_wait_set */
+    bool locality_wait_set;  /* else the head's default (50) */
+    long long log_max_mb;    /* node.log cap; 0: the default */
+    const char *advertise;   /* the address in the join line, or NULL */
+    double timeout;          /* seconds */
+    bool stdin_lifeline;     /* stop when stdin reaches end of file */
+    bool remove_data_dir;    /* remove --data-dir when stopping */
+    int http_port;           /* head: --http, 0 off */
+    const char *http_bind;   /* head: --http-bind, or NULL (127.0.0.1) */
     /* Bytes: --store-max-memory, or (with --head) a quarter of the
        machine's memory. */
     unsigned long long store_max_memory;

@@ -255,6 +255,29 @@ worker_ctx_set_block_io (pool_worker_ctx_t *ctx, const worker_block_io_t *io)
 }
 
 void
+worker_ctx_set_block_watch (pool_worker_ctx_t *ctx, const worker_block_watch_t *watch)
+{
+    ctx->block_watch = *watch;
+}
+
+/*  Tells the watcher the cache took in (size) or let go (UINT64_MAX) a
+    block. */
+static void
+s_block_changed (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE],
+                 uint64_t size)
+{
+    if (ctx->block_watch.changed)
+        ctx->block_watch.changed (ctx->block_watch.arg, hash, size);
+}
+
+void
+worker_ctx_replay_blocks (pool_worker_ctx_t *ctx)
+{
+    for (const worker_block_t *block = ctx->blocks; block; block = block->next)
+        s_block_changed (ctx, block->hash, block->size);
+}
+
+void
 worker_ctx_clear_blocks (pool_worker_ctx_t *ctx)
 {
     while (ctx->blocks) {
@@ -298,6 +321,7 @@ s_block_evict (pool_worker_ctx_t *ctx, size_t more)
         worker_block_t *block = *victim;
         *victim = block->next;
         ctx->blocks_bytes -= block->size;
+        s_block_changed (ctx, block->hash, UINT64_MAX);
         free (block->data);
         free (block);
     }
@@ -325,6 +349,7 @@ s_block_add (pool_worker_ctx_t *ctx, const uint8_t hash[POOL_HASH_SIZE], zframe_
     block->next = ctx->blocks;
     ctx->blocks = block;
     ctx->blocks_bytes += size;
+    s_block_changed (ctx, hash, size);
     return block;
 }
 

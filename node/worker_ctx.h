@@ -39,6 +39,14 @@ typedef struct {
                  size_t error_size);
 } worker_block_io_t;
 
+/*  Told of every block the cache takes in (size: its bytes) and lets go
+    (size UINT64_MAX): how the head learns where blocks are
+    (node/worker_held.h). */
+typedef struct {
+    void *arg;
+    void (*changed) (void *arg, const uint8_t hash[POOL_HASH_SIZE], uint64_t size);
+} worker_block_watch_t;
+
 typedef struct worker_block worker_block_t;
 
 struct pool_worker_ctx {
@@ -53,7 +61,8 @@ struct pool_worker_ctx {
        first out; those handed out during the current call (generation)
        stay until it returns. */
     worker_block_io_t block_io;
-    worker_block_t *blocks; /* most recently used first */
+    worker_block_watch_t block_watch; /* changed NULL: nobody is told */
+    worker_block_t *blocks;           /* most recently used first */
     size_t blocks_bytes;
     size_t blocks_budget; /* bytes; DCPOOL_BLOCK_CACHE_MB, default 2048 MiB */
     uint64_t generation;  /* bumped before each init, run or update */
@@ -88,6 +97,12 @@ int worker_ctx_init (pool_worker_ctx_t *ctx, const char *id, int gpu_index,
 void worker_ctx_set_board (pool_worker_ctx_t *ctx, const node_scoreboard_t *board);
 /*  Connects pool_worker_block_get/put to the head. */
 void worker_ctx_set_block_io (pool_worker_ctx_t *ctx, const worker_block_io_t *io);
+/*  Says every change of the block cache to watch (copied). */
+void worker_ctx_set_block_watch (pool_worker_ctx_t *ctx,
+                                 const worker_block_watch_t *watch);
+/*  Says every block in the cache to the watch again, as taken in: after
+    a reconnection the head may have forgotten them. */
+void worker_ctx_replay_blocks (pool_worker_ctx_t *ctx);
 /*  Frees the block cache. */
 void worker_ctx_clear_blocks (pool_worker_ctx_t *ctx);
 /*  Forgets the error message; call before each init, run or update (it

@@ -42,6 +42,7 @@
 #include "views.h"
 #include "worker_args.h"
 #include "worker_blocks.h"
+#include "worker_held.h"
 #include "worker_ctx.h"
 #include "worker_link.h"
 #include "worker_load.h"
@@ -64,11 +65,12 @@ typedef struct {
     worker_results_t *results;
     worker_run_t *run;
     worker_blocks_t *blocks;
-    bool closing;       /* POOL_CLOSE received */
-    bool rejoin;        /* the head forgot us: connect again, keeping the pool */
-    bool done;          /* the worker is ending, with exit_code */
-    int exit_code;      /* the first reason given wins */
-    int64_t last_drain; /* zclock_mono of the last look at the socket */
+    worker_held_t *held; /* the block cache's changes, for the head */
+    bool closing;        /* POOL_CLOSE received */
+    bool rejoin;         /* the head forgot us: connect again, keeping the pool */
+    bool done;           /* the worker is ending, with exit_code */
+    int exit_code;       /* the first reason given wins */
+    int64_t last_drain;  /* zclock_mono of the last look at the socket */
 } worker_t;
 
 /* ------------------------------------------------------------------------
@@ -88,7 +90,10 @@ s_finish (worker_t *self, int exit_code)
 static void
 s_flush (worker_t *self)
 {
-    if (worker_results_flush (self->results, worker_load_pool (self->load)))
+    /* What the cache took in goes first: once a client has a job's
+       result, the head knows where that job's blocks are. */
+    if (worker_held_report (self->held, worker_queue_jobs (self->queue) == 0)
+        || worker_results_flush (self->results, worker_load_pool (self->load)))
         s_finish (self, EXIT_FAILED);
 }
 
@@ -102,8 +107,12 @@ s_connect (worker_t *self)
     worker_rejoin_t rejoin;
     bool loaded = worker_load_rejoin (self->load, &rejoin) == 0;
     int rc = worker_link_connect (self->link, loaded ? &rejoin : NULL);
-    if (rc == 0)
+    if (rc == 0) {
+        /* A head that forgot us (or a new one) knows none of our blocks:
+           they go again with the next report (head/locality.h). */
+        worker_ctx_replay_blocks (&self->ctx);
         return 0;
+    }
     s_finish (self, rc == WORKER_LINK_EAUTH      ? EXIT_AUTH
                     : rc == WORKER_LINK_ESTOPPED ? EXIT_CLEAN
                                                  : EXIT_FAILED);
@@ -478,12 +487,15 @@ s_prepare (worker_t *self)
                                 self->queue, self->results, self->link);
     worker_blocks_events_t events = { self, s_on_message, s_on_link_failed };
     self->blocks = worker_blocks_new (self->link, &self->done, &events);
-    if (!self->queue || !self->results || !self->run || !self->blocks) {
+    self->held = worker_held_new (self->link);
+    if (!self->queue || !self->results || !self->run || !self->blocks || !self->held) {
         zsys_error ("worker %s: out of memory", args->id);
         return -1;
     }
     worker_block_io_t io = worker_blocks_io (self->blocks);
     worker_ctx_set_block_io (&self->ctx, &io);
+    worker_block_watch_t watch = { self->held, worker_held_changed };
+    worker_ctx_set_block_watch (&self->ctx, &watch);
     return 0;
 }
 
@@ -538,6 +550,7 @@ cleanup:
        process ends and the node starts a fresh one. */
     worker_load_destroy (&self->load);
     worker_results_destroy (&self->results);
+    worker_held_destroy (&self->held);
     worker_run_destroy (&self->run);
     worker_blocks_destroy (&self->blocks);
     worker_ctx_clear_blocks (&self->ctx);

@@ -40,6 +40,7 @@ const proto_type_spec_t proto_msg_types[PROTO_TYPE_COUNT] = {
     [PROTO_BLOCK_RELEASE] = { "BLOCK_RELEASE", PROTO_F_HASH, FR_NONE },
     [PROTO_BLOCK_RELEASED] = { "BLOCK_RELEASED", PROTO_F_HASH | PROTO_F_CODE, FR_NONE },
     [PROTO_BLOCK_HOLD] = { "BLOCK_HOLD", PROTO_F_HASH, FR_NONE },
+    [PROTO_BLOCKS_HELD] = { "BLOCKS_HELD", 0, FR_ONE },
 };
 
 const char *

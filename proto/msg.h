@@ -34,7 +34,10 @@
                                host: the client's data endpoint or none}
                     frames: [library bytes, init bytes]
                  <- POOL_READY {pool} | ERROR {code, text}
-                 -> SUBMIT {pool, jobs: [{id}...]} frames: inputs
+                 -> SUBMIT {pool, jobs: [{id}...], [text]} frames: inputs
+                    (text, when present: the blocks every job of it reads,
+                     their hashes in hex back to back; the head prefers a
+                     worker that holds them: docs/INTERNALS.md, Locality)
                  <- RESULT {pool, jobs: [{id, status}...]} frames: output,
                     or the error text when status != 0
                  -> UPDATE {pool} frame: update bytes (seq given by the head)
@@ -60,6 +63,12 @@
                      memory, one marked PROTO_JOB_DIRECT at its data
                      endpoint: proto/shm.h, proto/direct.h)
                  -> RESULT {pool, jobs: [{id, attempt, status}...]} frames
+                 -> BLOCKS_HELD {} frame: entries of PROTO_HELD_ENTRY bytes,
+                    {hash, u64 little-endian size}, size PROTO_HELD_GONE
+                    when the worker's block cache dropped the block: what
+                    its cache took in and let go since its last report
+                    (batched); the head forgets all of them when the
+                    worker goes
                  <- POOL_CLOSE {pool}: exit; the node starts a fresh worker
                  <- CANCEL {pool, nums: [from, to]}: drop queued jobs with
                     ids in [from, to), answering each with status
@@ -104,13 +113,15 @@
 
 #include "codes.h"
 
-#define PROTO_VERSION 6
+#define PROTO_VERSION 7
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */
 #define PROTO_JOBS_MAX 65536 /* jobs in one SUBMIT/JOB/RESULT */
 #define PROTO_HASH_SIZE 32   /* BLAKE2b-256 */
 #define PROTO_HASHES_MAX 2
+#define PROTO_HELD_ENTRY 40        /* BLOCKS_HELD: hash, u64 size */
+#define PROTO_HELD_GONE UINT64_MAX /* ... size of a block let go */
 
 /*  Small payloads travel packed: when every payload frame of a SUBMIT,
     JOB or RESULT is at most PROTO_PACK_ITEM_MAX bytes, the encoder sends
@@ -172,6 +183,7 @@ typedef enum {
     PROTO_BLOCK_RELEASE,
     PROTO_BLOCK_RELEASED,
     PROTO_BLOCK_HOLD,
+    PROTO_BLOCKS_HELD,
     PROTO_TYPE_COUNT /* one past the last type */
 } proto_type_t;
 

@@ -2,6 +2,7 @@
 #include "views.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*  The data endpoint a message names in its host field, and the size from
@@ -452,4 +453,78 @@ proto_output_get (const proto_msg_t *msg, proto_output_t *output, char *reason,
     output->text = msg->text;
     output->size = strlen (msg->text);
     return PROTO_OK;
+}
+
+int
+proto_submit_blocks_set (proto_msg_t *msg, const uint8_t (*hashes)[PROTO_HASH_SIZE],
+                         size_t count)
+{
+    if (count == 0)
+        return PROTO_OK;
+    if (count > PROTO_SUBMIT_BLOCKS_MAX || !hashes)
+        return PROTO_EMALFORMED;
+    size_t size = count * 2 * PROTO_HASH_SIZE;
+    char *text = malloc (size + 1);
+    if (!text)
+        return PROTO_EMALFORMED;
+    for (size_t i = 0; i < count; i++)
+        proto_hash_hex (hashes[i], text + i * 2 * PROTO_HASH_SIZE);
+    free (msg->text);
+    msg->text = text;
+    msg->text_size = size;
+    msg->present |= PROTO_F_TEXT;
+    return PROTO_OK;
+}
+
+static int
+s_hex_digit (char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int
+proto_submit_blocks_get (const proto_msg_t *msg, size_t *count)
+{
+    *count = 0;
+    if (!(msg->present & PROTO_F_TEXT) || !msg->text || msg->text_size == 0)
+        return PROTO_OK;
+    if (msg->text_size % (2 * PROTO_HASH_SIZE))
+        return PROTO_EMALFORMED;
+    for (size_t i = 0; i < msg->text_size; i++)
+        if (s_hex_digit (msg->text[i]) < 0)
+            return PROTO_EMALFORMED;
+    *count = msg->text_size / (2 * PROTO_HASH_SIZE);
+    return PROTO_OK;
+}
+
+void
+proto_submit_block (const proto_msg_t *msg, size_t i, uint8_t hash[PROTO_HASH_SIZE])
+{
+    const char *hex = msg->text + i * 2 * PROTO_HASH_SIZE;
+    for (size_t k = 0; k < PROTO_HASH_SIZE; k++)
+        hash[k] = (uint8_t)(s_hex_digit (hex[2 * k]) << 4 | s_hex_digit (hex[2 * k + 1]));
+}
+
+void
+proto_held_put (uint8_t *entry, const proto_held_t *held)
+{
+    memcpy (entry, held->hash, PROTO_HASH_SIZE);
+    for (int b = 0; b < 8; b++)
+        entry[PROTO_HASH_SIZE + b] = (uint8_t)(held->size >> (8 * b));
+}
+
+int
+proto_held_count (size_t size, size_t *count)
+{
+    *count = size / PROTO_HELD_ENTRY;
+    return size % PROTO_HELD_ENTRY ? PROTO_EMALFORMED : PROTO_OK;
+}
+
+void
+proto_held_get (const uint8_t *entry, proto_held_t *held)
+{
+    memcpy (held->hash, entry, PROTO_HASH_SIZE);
+    held->size = 0;
+    for (int b = 7; b >= 0; b--)
+        held->size = held->size << 8 | entry[PROTO_HASH_SIZE + b];
 }

@@ -212,4 +212,32 @@ int proto_refusal_set (proto_msg_t *msg, uint64_t pool, uint64_t seq, const char
 bool proto_refusal_get (const proto_msg_t *msg, uint64_t *pool, uint64_t *seq,
                         const char **why);
 
+/*  SUBMIT (client -> head) naming the blocks its jobs read: text is
+    their hashes in lower-case hex, back to back (at most
+    PROTO_SUBMIT_BLOCKS_MAX); a SUBMIT without text names none. */
+#define PROTO_SUBMIT_BLOCKS_MAX (PROTO_TEXT_MAX / (2 * PROTO_HASH_SIZE))
+int proto_submit_blocks_set (proto_msg_t *msg, const uint8_t (*hashes)[PROTO_HASH_SIZE],
+                             size_t count);
+/*  How many blocks msg names (0: none) in *count: PROTO_OK, or
+    PROTO_EMALFORMED when its text is not whole hashes in hex. */
+int proto_submit_blocks_get (const proto_msg_t *msg, size_t *count);
+/*  The i'th block named (i below what proto_submit_blocks_get said). */
+void proto_submit_block (const proto_msg_t *msg, size_t i, uint8_t hash[PROTO_HASH_SIZE]);
+
+/*  BLOCKS_HELD (worker -> head), one frame of PROTO_HELD_ENTRY-byte
+    entries: a block the worker's cache took in (its size) or let go
+    (PROTO_HELD_GONE). */
+typedef struct {
+    uint8_t hash[PROTO_HASH_SIZE];
+    uint64_t size;
+} proto_held_t;
+
+/*  Writes one entry into entry [PROTO_HELD_ENTRY]. */
+void proto_held_put (uint8_t *entry, const proto_held_t *held);
+/*  Entries in a frame of size bytes in *count: PROTO_OK, or
+    PROTO_EMALFORMED when size is not a whole number of them. */
+int proto_held_count (size_t size, size_t *count);
+/*  Reads the entry at entry (PROTO_HELD_ENTRY bytes). */
+void proto_held_get (const uint8_t *entry, proto_held_t *held);
+
 #endif

@@ -114,7 +114,8 @@ main (int argc, char *argv[])
             frames = 3;
         } else if (t == PROTO_POOL_OPEN)
             frames = 2;
-        else if (t == PROTO_UPDATE || t == PROTO_BLOCK_PUT || t == PROTO_BLOCK)
+        else if (t == PROTO_UPDATE || t == PROTO_BLOCK_PUT || t == PROTO_BLOCK
+                 || t == PROTO_BLOCKS_HELD)
             frames = 1;
         for (int i = 0; i < frames; i++)
             proto_msg_add_bytes (&m, "payload", 7);

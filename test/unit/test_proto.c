@@ -33,6 +33,7 @@ s_frames_for (proto_type_t type)
     case PROTO_POOL_OPEN:
         return 2;
     case PROTO_UPDATE:
+    case PROTO_BLOCKS_HELD:
     case PROTO_BLOCK_PUT:
     case PROTO_BLOCK:
         return 1;
@@ -672,8 +673,9 @@ test_missing_required_field_is_malformed (void **state)
         for (int f = 0; f < frames; f++)
             proto_msg_add_bytes (&msg, "x", 1);
         int rc = s_round_trip (&msg, &out);
-        bool needs_nothing
-            = t == PROTO_HEARTBEAT || t == PROTO_STATUS_REQ || t == PROTO_BYE;
+        bool needs_nothing = t == PROTO_HEARTBEAT || t == PROTO_STATUS_REQ
+                             || t == PROTO_BYE
+                             || t == PROTO_BLOCKS_HELD; /* its frame is all it has */
         if (needs_nothing)
             assert_int_equal (rc, PROTO_OK);
         else if (rc != PROTO_EMALFORMED)
@@ -1680,6 +1682,72 @@ test_worker_died_view_says_where_it_died (void **state)
     }
 }
 
+/*  Locality's views: the blocks a SUBMIT names travel in its text and
+    come back as they were; text that is not whole hashes in hex is
+    malformed; BLOCKS_HELD entries (a size, or gone) read back as
+    written, and a frame that is not whole entries is refused. */
+static void
+test_locality_views_round_trip (void **state)
+{
+    (void)state;
+    uint8_t hashes[3][PROTO_HASH_SIZE];
+    for (int k = 0; k < 3; k++)
+        proto_hash (&k, sizeof k, hashes[k]);
+    proto_msg_t msg, out;
+    proto_msg_init (&msg, PROTO_SUBMIT);
+    proto_msg_set_pool (&msg, 1);
+    proto_msg_add_job (&msg)->id = 5;
+    proto_msg_add_bytes (&msg, "x", 1);
+    assert_int_equal (
+        proto_submit_blocks_set (&msg, (const uint8_t (*)[PROTO_HASH_SIZE])hashes, 3),
+        PROTO_OK);
+    proto_msg_init (&out, 0);
+    assert_int_equal (s_round_trip (&msg, &out), PROTO_OK);
+    size_t count = 0;
+    assert_int_equal (proto_submit_blocks_get (&out, &count), PROTO_OK);
+    assert_int_equal (count, 3);
+    for (size_t k = 0; k < 3; k++) {
+        uint8_t hash[PROTO_HASH_SIZE];
+        proto_submit_block (&out, k, hash);
+        assert_memory_equal (hash, hashes[k], PROTO_HASH_SIZE);
+    }
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    /* None named; and text that is no list of hashes. */
+    proto_msg_init (&msg, PROTO_SUBMIT);
+    assert_int_equal (proto_submit_blocks_get (&msg, &count), PROTO_OK);
+    assert_int_equal (count, 0);
+    proto_msg_set_text (&msg, "%s", "not hex");
+    assert_int_equal (proto_submit_blocks_get (&msg, &count), PROTO_EMALFORMED);
+    proto_msg_set_text (&msg, "%064d", 0);
+    assert_int_equal (proto_submit_blocks_get (&msg, &count), PROTO_OK);
+    assert_int_equal (count, 1);
+    proto_msg_set_text (&msg, "%063d", 0);
+    assert_int_equal (proto_submit_blocks_get (&msg, &count), PROTO_EMALFORMED);
+    proto_msg_set_text (&msg, "%063dG", 0);
+    assert_int_equal (proto_submit_blocks_get (&msg, &count), PROTO_EMALFORMED);
+    assert_int_equal (proto_submit_blocks_set (&msg, NULL, PROTO_SUBMIT_BLOCKS_MAX + 1),
+                      PROTO_EMALFORMED);
+    proto_msg_reset (&msg);
+
+    uint8_t frame[2 * PROTO_HELD_ENTRY];
+    proto_held_t held = { .size = 123456789012ull }, gone = { .size = PROTO_HELD_GONE };
+    memcpy (held.hash, hashes[0], PROTO_HASH_SIZE);
+    memcpy (gone.hash, hashes[1], PROTO_HASH_SIZE);
+    proto_held_put (frame, &held);
+    proto_held_put (frame + PROTO_HELD_ENTRY, &gone);
+    assert_int_equal (proto_held_count (sizeof frame, &count), PROTO_OK);
+    assert_int_equal (count, 2);
+    assert_int_equal (proto_held_count (sizeof frame - 1, &count), PROTO_EMALFORMED);
+    proto_held_t back;
+    proto_held_get (frame, &back);
+    assert_memory_equal (back.hash, held.hash, PROTO_HASH_SIZE);
+    assert_true (back.size == held.size);
+    proto_held_get (frame + PROTO_HELD_ENTRY, &back);
+    assert_memory_equal (back.hash, gone.hash, PROTO_HASH_SIZE);
+    assert_true (back.size == PROTO_HELD_GONE);
+}
+
 /*  STATUS counts, a refused update, a kill and a RESULT's timings read
     back as they were set; an ERROR that is not a refusal is not read as
     one. */
@@ -1781,6 +1849,7 @@ main (void)
         cmocka_unit_test (test_hello_welcome_assign_views_round_trip),
         cmocka_unit_test (test_worker_died_view_says_where_it_died),
         cmocka_unit_test (test_status_refusal_kill_timing_views_round_trip),
+        cmocka_unit_test (test_locality_views_round_trip),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
