@@ -32,8 +32,11 @@ s_body (void)
 {
     char port[16];
     snprintf (port, sizeof port, "%d", h_free_port ());
-    const char *args[] = { "-p", port, FU_FAST_HEARTBEAT, "--block-grace", "1", NULL };
-    const char *again[] = { FU_FAST_HEARTBEAT, "--block-grace", "1", NULL };
+    /* The grace is also how long a lost client has to come back before
+       its holds go (lifetimes.h): 4 s, so that a loaded machine's slow
+       reconnect after the restart is not taken for a client gone. */
+    const char *args[] = { "-p", port, FU_FAST_HEARTBEAT, "--block-grace", "4", NULL };
+    const char *again[] = { FU_FAST_HEARTBEAT, "--block-grace", "4", NULL };
     h_proc_t *head = h_start_head_with (1, false, args);
     pool_t *pool = h_open (head, "square", 1);
     uint8_t kept[POOL_HASH_SIZE];
