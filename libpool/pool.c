@@ -76,6 +76,7 @@ s_code_from_link (int rc)
 {
     switch (rc) {
     case PROTO_LINK_EAUTH:
+    case PROTO_LINK_EHANDSHAKE:
         return POOL_EAUTH;
     case PROTO_LINK_EDENIED:
         return POOL_EDENIED;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #define FIRST_ATTEMPT_S 2.0 /* one connection attempt while waiting */
+#define FIRST_STALLS_MAX 3  /* stalled handshakes in a row that end the wait */
 #define WAITING_LOG_MS 10000
 
 struct supervisor {
@@ -186,13 +187,17 @@ s_on_heartbeat (void *arg, proto_msg_t *msg)
     connect_timeout (0) this waits for the head as long as it takes,
     saying every 10 s or so that it is still waiting and why, and stops on
     SIGTERM or SIGINT; a refused handshake (wrong password) ends it at
-    once.  PROTO_OK, or a PROTO_LINK_E* code with the reason in error. */
+    once, and so do FIRST_STALLS_MAX attempts in a row whose handshake
+    stalled (PROTO_LINK_EHANDSHAKE: a mismatched --insecure, or once in a
+    while a lossy network).  PROTO_OK, or a PROTO_LINK_E* code with the reason in error.
+ */
 static int
 s_first_connect (supervisor_t *self, char *error, size_t error_size)
 {
     double limit = self->config.connect_timeout;
     int64_t started = zclock_mono ();
     int64_t logged = started - WAITING_LOG_MS; /* say it at once */
+    int stalls = 0;                            /* handshakes stalled in a row */
     while (true) {
         double attempt = FIRST_ATTEMPT_S;
         if (limit > 0) {
@@ -201,7 +206,14 @@ s_first_connect (supervisor_t *self, char *error, size_t error_size)
                 attempt = left > 0.1 ? left : 0.1;
         }
         int rc = node_link_connect (self->link, attempt, error, error_size);
-        if (rc == PROTO_OK || (rc != PROTO_LINK_ECONNECT && rc != PROTO_LINK_EREFUSED))
+        /* A handshake that stalls once is a lossy network as often as a
+           key mismatch; FIRST_STALLS_MAX in a row are the keys. */
+        stalls = rc == PROTO_LINK_EHANDSHAKE ? stalls + 1 : 0;
+        if (rc == PROTO_LINK_EHANDSHAKE && stalls >= FIRST_STALLS_MAX)
+            return rc;
+        if (rc == PROTO_OK
+            || (rc != PROTO_LINK_ECONNECT && rc != PROTO_LINK_EREFUSED
+                && rc != PROTO_LINK_EHANDSHAKE))
             return rc;
         int64_t now = zclock_mono ();
         if (limit > 0 && now - started >= (int64_t)(limit * 1000))

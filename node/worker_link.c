@@ -124,6 +124,7 @@ int
 worker_link_connect (worker_link_t *self, const worker_rejoin_t *rejoin)
 {
     const char *id = self->args->id;
+    int stalls = 0; /* stalled handshakes in a row (PROTO_LINK_EHANDSHAKE) */
     while (!*self->stop) {
         proto_msg_t hello;
         proto_msg_init (&hello, PROTO_HELLO);
@@ -164,8 +165,13 @@ worker_link_connect (worker_link_t *self, const worker_rejoin_t *rejoin)
             return 0;
         }
         zsys_error ("worker %s: %s", id, error);
-        if (rc == PROTO_LINK_EAUTH)
+        /* A stalled handshake: a lossy network, or keys that differ; three
+           in a row are the keys. */
+        stalls = rc == PROTO_LINK_EHANDSHAKE ? stalls + 1 : 0;
+        if (rc == PROTO_LINK_EAUTH || stalls >= 3)
             return WORKER_LINK_EAUTH;
+        if (rc == PROTO_LINK_EHANDSHAKE)
+            continue;
         if (rc == PROTO_LINK_EREFUSED) {
             /* The head's machine answers, the head does not (it is being
                restarted): a second, then again. */

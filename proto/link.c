@@ -271,19 +271,13 @@ proto_link_connect (proto_link_t **link, const char *server, const proto_keys_t 
             break;
     }
     zpoller_destroy (&poller);
-    /* Out of time with no handshake done: the keys are to blame only if
-       the head dropped us and we came back (a refused mechanism does
-       that).  One connection still in its handshake is a slow or lossy
-       network: a lost segment early on costs a 1 s retransmission, and a
-       joining node's short attempts (node/supervisor.c) must go on
-       trying, not stop on "wrong password". */
-    if (rc == PROTO_LINK_EAUTH
-        || (rc == PROTO_LINK_ECONNECT && ev.connected >= 2 && !ev.handshakes_ok))
-        rc = PROTO_LINK_EAUTH,
+    bool stalled = rc == PROTO_LINK_ECONNECT && ev.connected && !ev.handshakes_ok;
+    if (rc == PROTO_LINK_EAUTH || stalled)
+        rc = stalled ? PROTO_LINK_EHANDSHAKE : PROTO_LINK_EAUTH,
         snprintf (error, error_size,
                   "handshake with %s refused: wrong password? (or one side "
-                  "runs --insecure and the other does not)",
-                  endpoint);
+                  "runs --insecure and the other does not)%s",
+                  endpoint, stalled ? "; no handshake finished in time" : "");
     else if (rc == PROTO_LINK_EREFUSED)
         snprintf (error, error_size,
                   "connection refused at %s (nothing listens there, or no route to "
@@ -294,9 +288,7 @@ proto_link_connect (proto_link_t **link, const char *server, const proto_keys_t 
             error, error_size,
             ev.handshakes_ok
                 ? "%s accepted the connection but did not answer HELLO within %.1f s"
-            : ev.connected ? "%s accepted the connection but did not finish the "
-                             "handshake within %.1f s"
-                           : "no dcpool head answered at %s within %.1f s",
+                : "no dcpool head answered at %s within %.1f s",
             endpoint, timeout);
     if (rc != PROTO_OK)
         goto cleanup;

@@ -20,6 +20,12 @@ typedef struct proto_link proto_link_t;
 #define PROTO_LINK_EDENIED -22  /* the head answered DENIED */
 #define PROTO_LINK_EINVAL -23   /* bad server address */
 #define PROTO_LINK_EREFUSED -24 /* connections refused (or no route): no head listens */
+/*  Connected, but no handshake finished within the timeout: the keys or
+    --insecure differ (a mismatched peer often just stalls), or the
+    network is slow or lossy (a lost segment early on costs a 1 s
+    retransmission).  Said like EAUTH; a caller that makes short attempts
+    tries again a few times before it believes the keys are to blame. */
+#define PROTO_LINK_EHANDSHAKE -25
 
 /*  Connects to server ("host:port" or "tcp://host:port"), sends hello
     (consumed: its frames go, the message is reset) and waits up to timeout
