@@ -1,6 +1,7 @@
 /*  test/integration/redis_util.c - redis-servers started by a test
     (redis_util.h). */
 #include "redis_util.h"
+#include "store_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,17 +188,7 @@ ru_count_keys (ru_redis_t *redis, const char *pattern)
 {
     char why[256];
     redisContext *ctx = s_connect (redis, true, why, sizeof why);
-    long long count = 0;
-    char cursor[32] = "0";
-    do {
-        redisReply *reply
-            = redisCommand (ctx, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
-        H_CHECK (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2,
-                 "SCAN failed");
-        snprintf (cursor, sizeof cursor, "%s", reply->element[0]->str);
-        count += (long long)reply->element[1]->elements;
-        freeReplyObject (reply);
-    } while (strcmp (cursor, "0") != 0);
+    long long count = su_scan_count (ctx, pattern);
     redisFree (ctx);
     return count;
 }

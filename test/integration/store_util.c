@@ -46,9 +46,8 @@ su_used_memory (const h_proc_t *head)
 }
 
 long long
-su_count_keys (const h_proc_t *head, const char *pattern)
+su_scan_count (struct redisContext *ctx, const char *pattern)
 {
-    redisContext *ctx = s_connect (head);
     long long count = 0;
     char cursor[32] = "0";
     do {
@@ -60,6 +59,14 @@ su_count_keys (const h_proc_t *head, const char *pattern)
         count += (long long)reply->element[1]->elements;
         freeReplyObject (reply);
     } while (strcmp (cursor, "0") != 0);
+    return count;
+}
+
+long long
+su_count_keys (const h_proc_t *head, const char *pattern)
+{
+    redisContext *ctx = s_connect (head);
+    long long count = su_scan_count (ctx, pattern);
     redisFree (ctx);
     return count;
 }

@@ -16,6 +16,10 @@
 long long su_used_memory (const h_proc_t *head);
 /* Keys that match pattern (SCAN MATCH), e.g. "dcpool:block:*". */
 long long su_count_keys (const h_proc_t *head, const char *pattern);
+/*  The keys matching pattern on the Redis of ctx (a hiredis context), by
+    SCAN; fails the test when SCAN does. */
+struct redisContext;
+long long su_scan_count (struct redisContext *ctx, const char *pattern);
 /* Whether block hash is in the store (dcpool:block:<hex>). */
 bool su_block_exists (const h_proc_t *head, const uint8_t hash[POOL_HASH_SIZE]);
 /*  Polls until the number of keys matching pattern is want, or timeout
