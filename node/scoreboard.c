@@ -120,7 +120,11 @@ node_scoreboard_cancelled (const node_scoreboard_t *board)
     do {
         hit = false;
         before = __atomic_load_n (&board->cancel_seq, __ATOMIC_ACQUIRE);
-        for (int k = 0; k < SCOREBOARD_CANCELS; k++) {
+        /* Each range written adds 2 to the sequence: only the slots
+           written so far can hold one (none, for most workers' lives). */
+        uint64_t written = before / 2;
+        int slots = written < SCOREBOARD_CANCELS ? (int)written : SCOREBOARD_CANCELS;
+        for (int k = 0; k < slots; k++) {
             uint64_t pool = __atomic_load_n (&board->cancel[k].pool, __ATOMIC_RELAXED);
             uint64_t from = __atomic_load_n (&board->cancel[k].from, __ATOMIC_RELAXED);
             uint64_t to = __atomic_load_n (&board->cancel[k].to, __ATOMIC_RELAXED);
