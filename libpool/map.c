@@ -80,10 +80,11 @@ struct pool_run {
 
 struct pool_iter {
     pool_run_t run;
-    pool_t *owner;         /* its pool (pool.iter), until detached: a cancelled
-                              iterator keeps it, but not the pool's run */
-    pool_result_t current; /* what the last next returned */
-    int rc;                /* sticky error, 0 while fine */
+    pool_t *owner;             /* its pool (pool.iter), until detached: a cancelled
+                                  iterator keeps it, but not the pool's run */
+    pool_result_t current;     /* what the last next returned */
+    pool_slab_cursor_t cursor; /* for giving back current's value */
+    int rc;                    /* sticky error, 0 while fine */
 };
 
 void
@@ -92,8 +93,10 @@ pool_results_release (pool_t *pool, pool_result_t *results, size_t count)
     (void)pool;
     if (!results)
         return;
+    pool_slab_cursor_t cursor = { NULL };
     for (size_t i = 0; i < count; i++)
-        pool_result_free (&results[i]);
+        pool_result_free_at (&results[i], &cursor);
+    pool_slab_cursor_end (&cursor);
 }
 
 /* ---- the ids that have a result --------------------------------------- */
@@ -214,13 +217,15 @@ s_run_init (pool_run_t *run, pool_t *pool, run_mode_t mode, const pool_bytes_t *
 static void
 s_run_free (pool_run_t *run)
 {
+    pool_slab_cursor_t cursor = { NULL };
     if (run->mode == RUN_ORDERED && run->slots)
         for (size_t i = 0; i < run->cap; i++)
             if (run->filled[i])
-                pool_result_free (&run->slots[i]);
+                pool_result_free_at (&run->slots[i], &cursor);
     if (run->mode == RUN_UNORDERED && run->slots)
         for (size_t i = 0; i < run->queued; i++)
-            pool_result_free (&run->slots[(run->head + i) % run->cap]);
+            pool_result_free_at (&run->slots[(run->head + i) % run->cap], &cursor);
+    pool_slab_cursor_end (&cursor);
     /* The data endpoint stops serving the inputs before they go. */
     pool_shared_free (&run->shared);
     free (run->seen);
@@ -326,7 +331,8 @@ s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
     } else {
         pool_shared_release (&run->shared, index);
         rc = *frame ? pool_result_frame (&r, (size_t)index, job->status, frame)
-                    : pool_result_fill (&r, (size_t)index, job->status, data, size);
+                    : pool_result_fill (&r, (size_t)index, job->status, data, size,
+                                        run->pool ? &run->pool->slab : NULL);
     }
     if (rc)
         return rc;
@@ -832,7 +838,7 @@ pool_iter_next (pool_iter_t *iter, pool_result_t *result)
     if (!iter || !result)
         return POOL_EINVAL;
     memset (result, 0, sizeof *result);
-    pool_result_free (&iter->current);
+    pool_result_free_at (&iter->current, &iter->cursor);
     while (true) {
         if (s_iter_pop (iter, &iter->current)) {
             *result = iter->current;
@@ -911,7 +917,8 @@ pool_iter_destroy (pool_iter_t **iter)
     if (run->pool && !run->cancelled && run->received < run->submitted)
         pool_cancel_send (run->pool, run->base, run->base + run->submitted);
     s_iter_detach (self);
-    pool_result_free (&self->current);
+    pool_result_free_at (&self->current, &self->cursor);
+    pool_slab_cursor_end (&self->cursor);
     s_run_free (&self->run);
     free (self);
     *iter = NULL;

@@ -478,6 +478,7 @@ pool_close (pool_t **pool)
     }
     free (self->lib);
     free (self->init);
+    pool_slab_retire (&self->slab); /* freed with its last value */
     zhashx_destroy (&self->block_refs);
     sodium_memzero (&self->keys, sizeof self->keys);
     free (self);

@@ -15,6 +15,7 @@
 #include "proto/msg.h"
 #include "proto/heartbeat.h"
 #include "proto/views.h"
+#include "slab.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,6 +118,7 @@ struct pool {
     size_t direct_min;           /* options.direct_min */
     pool_output_line_fn *output; /* options.output, or NULL: stderr */
     void *output_arg;
+    pool_slab_t *slab;   /* the block small result values go into (slab.h) */
     int64_t spin_us;     /* options.spin_wait (session.c) */
     int spin_misses;     /* spins in a row that ran out */
     unsigned spin_skips; /* waits that did not spin */

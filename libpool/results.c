@@ -2,29 +2,40 @@
 #include "results.h"
 #include "pool_private.h"
 #include "proto/shm.h"
+#include "slab.h"
 #include "values.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 void
-pool_result_free (pool_result_t *result)
+pool_result_free_at (pool_result_t *result, pool_slab_cursor_t *cursor)
 {
-    if (!pool_values_release (result->value.data))
+    if (!pool_slab_release_at (cursor, result->value.data)
+        && !pool_values_release (result->value.data))
         free ((void *)result->value.data);
     free ((void *)result->error);
     memset (result, 0, sizeof *result);
 }
 
+void
+pool_result_free (pool_result_t *result)
+{
+    pool_slab_cursor_t cursor = { NULL };
+    pool_result_free_at (result, &cursor);
+    pool_slab_cursor_end (&cursor);
+}
+
 int
 pool_result_fill (pool_result_t *r, size_t index, int32_t status, const void *data,
-                  size_t size)
+                  size_t size, pool_slab_t **slab)
 {
     memset (r, 0, sizeof *r);
     r->index = index;
     r->status = status == 0 ? 0 : status > 0 ? POOL_EJOB : pool_code_from_head (status);
     if (r->status == 0) {
-        void *copy = malloc (size ? size : 1);
+        void *copy = slab && size <= POOL_SLAB_VALUE_MAX ? pool_slab_alloc (slab, size)
+                                                         : malloc (size ? size : 1);
         if (!copy)
             return POOL_ENOMEM;
         if (size)
@@ -51,7 +62,7 @@ pool_result_frame (pool_result_t *r, size_t index, int32_t status, zframe_t **fr
         if (pool_values_keep_frame (frame) == 0)
             return 0;
     }
-    return pool_result_fill (r, index, status, zframe_data (*frame), size);
+    return pool_result_fill (r, index, status, zframe_data (*frame), size, NULL);
 }
 
 int
