@@ -176,6 +176,7 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
     int64_t now_us = zclock_usecs ();
     proto_msg_init (&out, PROTO_JOB);
     proto_msg_set_pool (&out, pool->id);
+    (void)proto_msg_reserve (&out, can_go); /* a hint: added one by one anyway */
     if (worker->inflight.count == 0)
         worker->inflight_bytes = 0;
     /* The records go to batch first: if the message cannot be made, they
@@ -363,6 +364,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     proto_msg_t out;
     proto_msg_init (&out, PROTO_RESULT);
     proto_msg_set_pool (&out, pool->id);
+    (void)proto_msg_reserve (&out, msg->njobs); /* a hint: added one by one anyway */
     /* Small results came packed: they go on by reference, copied once into
        the client's packed frame.  Big ones are frames: moved, not copied. */
     bool packed = msg->packed != NULL;

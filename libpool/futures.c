@@ -266,7 +266,7 @@ s_accept (void *sink, const proto_job_t *job, const void *data, size_t size,
     int rc = job->status == 0 && (job->flags & PROTO_JOB_DIRECT) ? pool_result_direct (
                  f->pool ? f->pool->direct : NULL, &r, 0, job, data, size)
              : *frame ? pool_result_frame (&r, 0, job->status, frame)
-                      : pool_result_fill (&r, 0, job->status, data, size);
+                      : pool_result_fill (&r, 0, job->status, data, size, NULL);
     if (rc)
         return rc;
     s_finish (set, f, &r);

@@ -456,6 +456,9 @@ s_run_submit (pool_run_t *run)
         proto_msg_init (&msg, PROTO_SUBMIT);
         proto_msg_set_pool (&msg, pool->pool_id);
         size_t next = run->submitted, bytes = 0;
+        size_t batch
+            = limit - next < POOL_SUBMIT_BATCH ? limit - next : POOL_SUBMIT_BATCH;
+        (void)proto_msg_reserve (&msg, batch); /* a hint: added one by one anyway */
         while (next < limit && msg.njobs < POOL_SUBMIT_BATCH) {
             /* A stream's next input is pulled (and copied: held until its
                result) before it goes, like an array's, by reference when

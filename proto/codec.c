@@ -93,6 +93,19 @@ s_has_frame_refs (const proto_msg_t *self)
     return false;
 }
 
+/*  Payload i as proto_msg_payload gives it, without the call for the
+    common case of a message built from borrowed payloads. */
+static inline int
+s_payload (proto_msg_t *self, size_t i, const void **data, size_t *size)
+{
+    if (!self->packed && i < self->nborrowed) {
+        *data = self->borrowed[i].data;
+        *size = self->borrowed[i].size;
+        return 0;
+    }
+    return proto_msg_payload (self, i, data, size);
+}
+
 /*  True when the jobs are a run: two or more, consecutive ids, the same
     attempt, status and useq (the short form of "j", see proto_job_t). */
 static bool
@@ -135,7 +148,7 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
     for (size_t i = 0; pack && i < frames; i++) {
         const void *data;
         size_t size = 0;
-        if (proto_msg_payload (self, i, &data, &size) || size > PROTO_PACK_ITEM_MAX)
+        if (s_payload (self, i, &data, &size) || size > PROTO_PACK_ITEM_MAX)
             pack = false;
         if (i == 0)
             first_size = size;
@@ -168,7 +181,7 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         const void *data;
         size_t size = packed_size;
         if (!pack)
-            proto_msg_payload (self, i, &data, &size);
+            s_payload (self, i, &data, &size);
         big += size > PROTO_PIECE_MAX;
     }
     msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0)
@@ -251,7 +264,7 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
             const void *data;
             size_t size = packed_size;
             if (!pack)
-                proto_msg_payload (self, i, &data, &size);
+                s_payload (self, i, &data, &size);
             if (size <= PROTO_PIECE_MAX)
                 continue;
             uint8_t pair[8];
@@ -277,7 +290,7 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         for (size_t i = 0; i < frames; i++) {
             const void *data = NULL;
             size_t len = 0;
-            proto_msg_payload (self, i, &data, &len);
+            s_payload (self, i, &data, &len);
             if (!uniform) {
                 uint8_t size[4];
                 s_put_le32 (size, (uint32_t)len);

@@ -207,6 +207,24 @@ proto_msg_add_job (proto_msg_t *self)
     return job;
 }
 
+int
+proto_msg_reserve (proto_msg_t *self, size_t count)
+{
+    if (count > PROTO_JOBS_MAX)
+        count = PROTO_JOBS_MAX;
+    if (proto_msg_jobs_reserve (self, self->njobs + count) != PROTO_OK)
+        return PROTO_EIO;
+    size_t want = self->nborrowed + count;
+    if (want <= self->borrowed_cap)
+        return PROTO_OK;
+    proto_slice_t *grown = realloc (self->borrowed, want * sizeof *grown);
+    if (!grown)
+        return PROTO_EIO;
+    self->borrowed = grown;
+    self->borrowed_cap = want;
+    return PROTO_OK;
+}
+
 /* Turns borrowed payloads into frames of their own (copies). */
 static int
 s_materialize (proto_msg_t *self)

@@ -309,6 +309,10 @@ int proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
 /*  Appends a payload by reference: data must stay valid until the message
     is encoded (sent) or reset.  No copy is made when it travels packed. */
 int proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size);
+/*  Makes room for count more jobs, each with a borrowed payload, so that
+    adding them one by one allocates nothing (a hint: adding more is still
+    fine).  PROTO_OK, or PROTO_EIO when out of memory. */
+int proto_msg_reserve (proto_msg_t *self, size_t count);
 /*  Appends frame's bytes by reference: frame (not owned) must outlive the
     send.  Sent unpacked, libzmq shares frame's buffer (zmq_msg_copy, a
     reference count) instead of copying it: how the head passes big inputs
