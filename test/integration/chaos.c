@@ -1,12 +1,12 @@
 /*  test/integration/chaos.c - the chaos soak and the recovery figures
     (issue 3), run by scripts/chaos.
 
-    dcpool-chaos [--seconds N] [--big] [--measure]
+    dcpool-chaos [--seconds N] [--jobs N] [--big] [--measure]
 
     Default: starts a head (server only) and three nodes of two workers,
-    and runs 20,000-job maps (tally worker, 10 ms jobs) from this client
-    for N seconds (default 60: at least one whole map, another only when
-    it fits in the time left) while a loop, every
+    and runs 20,000-job maps (--jobs N: N-job maps; tally worker, 10 ms
+    jobs) from this client for N seconds (default 60: at least one whole
+    map, another only when it fits in the time left) while a loop, every
     0.3 to 1.2 s, kills a random pool-worker (kill -9), kills a random
     node (kill -9 of start_node, its workers die with it) or starts a node
     again.  The client checks that every input of every map gets exactly
@@ -42,9 +42,12 @@
 
 #include "fail_util.h"
 
-enum { MAP_SIZE = 20000, NODES = 3, WORKERS = 2, MAX_NODES = 64 };
+enum { NODES = 3, WORKERS = 2, MAX_NODES = 64 };
 
 static double s_seconds = 60;
+/* Jobs per tally map: a map should last about as long as the chaos, so
+   that kills fall during it (one of 20,000 takes some 45 s here). */
+static size_t s_jobs = 20000;
 static bool s_measure;
 static bool s_big;
 
@@ -184,8 +187,8 @@ s_chaos (void)
         pool_t *pool = NULL;
         int rc = pool_open (&pool, &options);
         H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
-        size_t count = s_big ? BIG_MAP : MAP_SIZE;
-        pool_bytes_t *inputs = s_big ? s_big_inputs () : fu_inputs (MAP_SIZE, "s10");
+        size_t count = s_big ? BIG_MAP : s_jobs;
+        pool_bytes_t *inputs = s_big ? s_big_inputs () : fu_inputs (s_jobs, "s10");
         pool_iter_t *iter = NULL;
         rc = pool_imap_unordered (pool, inputs, count, &iter);
         H_CHECK (rc == 0, "pool_imap_unordered: %s", pool_strerror (rc));
@@ -236,9 +239,9 @@ s_chaos (void)
                 "the data plane, %d+ nodes of %d workers\n",
                 h_now () - started, maps, BIG_MAP, BIG_SIZE >> 20, NODES, WORKERS);
     else
-        printf ("chaos: %.0f s, %zu map(s) of %d jobs (10 ms each), %d+ nodes of %d "
+        printf ("chaos: %.0f s, %zu map(s) of %zu jobs (10 ms each), %d+ nodes of %d "
                 "workers\n",
-                h_now () - started, maps, MAP_SIZE, NODES, WORKERS);
+                h_now () - started, maps, s_jobs, NODES, WORKERS);
     printf ("kills: %zu worker (kill -9 pool-worker), %zu node (kill -9 start_node); "
             "node starts: %zu\n",
             c.worker_kills, c.node_kills, c.node_starts);
@@ -501,17 +504,25 @@ main (int argc, char *argv[])
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--seconds") == 0 && i + 1 < argc)
             s_seconds = atof (argv[++i]);
+        else if (strcmp (argv[i], "--jobs") == 0 && i + 1 < argc)
+            s_jobs = strtoul (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--measure") == 0)
             s_measure = true;
         else if (strcmp (argv[i], "--big") == 0)
             s_big = true;
         else {
-            fprintf (stderr, "usage: dcpool-chaos [--seconds N] [--big] [--measure]\n");
+            fprintf (
+                stderr,
+                "usage: dcpool-chaos [--seconds N] [--jobs N] [--big] [--measure]\n");
             return 2;
         }
     }
     if (!(s_seconds > 0)) {
         fprintf (stderr, "dcpool-chaos: --seconds wants a positive number\n");
+        return 2;
+    }
+    if (s_jobs == 0) {
+        fprintf (stderr, "dcpool-chaos: --jobs wants a positive number\n");
         return 2;
     }
     /* The whole run's bound: the chaos time, then the last map. */

@@ -63,7 +63,9 @@ s_client (void *arg)
 static void
 s_body (void)
 {
-    const char *extra[] = { FU_FAST_HEARTBEAT, "--block-grace", "5", NULL };
+    /* The grace outlasts the time the client is away (about 1 s after its
+       pool closed); the sweeps below each wait about one grace. */
+    const char *extra[] = { FU_FAST_HEARTBEAT, "--block-grace", "3", NULL };
     s_head = h_start_head_with (1, false, extra);
     int ready[2], go[2];
     H_CHECK (pipe (ready) == 0 && pipe (go) == 0, "pipe");

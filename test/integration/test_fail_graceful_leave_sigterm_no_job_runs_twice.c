@@ -12,7 +12,7 @@
 
 #include "fail_util.h"
 
-enum { N = 600, LEAVE_AFTER = 100, WORKERS = 2 };
+enum { N = 300, LEAVE_AFTER = 100, WORKERS = 2 };
 
 static void
 s_body (void)

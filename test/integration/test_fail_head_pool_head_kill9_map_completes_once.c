@@ -10,7 +10,7 @@
 
 #include "fail_util.h"
 
-enum { N = 3000, KILL_AFTER = 500, WORKERS = 2 };
+enum { N = 1500, KILL_AFTER = 500, WORKERS = 2 };
 
 static void
 s_body (void)

@@ -1,5 +1,5 @@
 /*  kill -9 of one of two nodes (start_node and, through PDEATHSIG, its
-    workers) in the middle of a 5,000-job map of 10 ms jobs: the head
+    workers) in the middle of a 2,000-job map of 10 ms jobs: the head
     declares the node dead after liveness missed heartbeats and requeues
     what its workers held; every input gets exactly one result, each the
     right value, and the jobs after the kill ran on the surviving node.
@@ -9,7 +9,7 @@
 
 #include "fail_util.h"
 
-enum { N = 5000, KILL_AFTER = 1000, WORKERS = 2 };
+enum { N = 2000, KILL_AFTER = 400, WORKERS = 2 };
 
 static void
 s_body (void)

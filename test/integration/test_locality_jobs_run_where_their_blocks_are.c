@@ -10,11 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "harness.h"
+#include "fail_util.h"
 
 #define NBLOCKS 4
 #define BLOCK_SIZE (256 * 1024)
-#define WAIT_MS "4000" /* long enough for a loaded machine to free B */
+#define WAIT_MS "2000" /* long enough for a loaded machine to free B */
 
 static uint8_t s_hashes[NBLOCKS][POOL_HASH_SIZE];
 static char s_names[NBLOCKS * (2 * POOL_HASH_SIZE + 1) + 1]; /* " HEX" each */
@@ -79,7 +79,8 @@ s_on (const char *where, const h_proc_t *node)
 static void
 s_body (void)
 {
-    const char *extra[] = { "--locality-wait", WAIT_MS, NULL };
+    /* The fast heartbeat: B's death is noticed in about 1 s, not 3. */
+    const char *extra[] = { "--locality-wait", WAIT_MS, FU_FAST_HEARTBEAT, NULL };
     h_proc_t *a = h_start_head_with (1, false, extra);
     h_proc_t *b = h_start_node (a, 1);
     pool_t *pool = h_open (a, "blockreader", 2);

@@ -5,7 +5,7 @@
     off, every port of the switch limited to 100 Mbit/s so that an input or
     output of 2-4 MiB takes a good part of a second on the wire.
 
-    Two maps of 16 inputs: in the first, once two results came, the node
+    Two maps of 8 inputs: in the first, once two results came, the node
     of host 1 is killed as soon as its interface has received another
     512 KiB (its worker is fetching an input from the client); host 1 then
     gets a fresh node, and in the second map the node of host 2 is killed
@@ -24,7 +24,7 @@
 
 #define MIB ((size_t)1 << 20)
 
-enum { N = 16, KILL_AFTER = 2 };
+enum { N = 8, KILL_AFTER = 2 };
 
 /* Polls the counters of host until it has received (fetching: true) or
    sent at least `bytes` more than now; fails the test after a deadline. */
