@@ -354,7 +354,8 @@ s_run_next (worker_t *self, int64_t *now)
     /* One look at the clock per job: it serves the batch's age here and
        the caller's heartbeat and next turn. */
     *now = zclock_mono ();
-    if (worker_queue_jobs (self->queue) == 0 || worker_results_due (self->results, *now))
+    size_t queued = worker_queue_jobs (self->queue);
+    if (queued == 0 || worker_results_due (self->results, *now, queued))
         s_flush (self);
 }
 
