@@ -123,6 +123,28 @@ s_jobs_run (const proto_msg_t *self)
     return true;
 }
 
+/*  The number of runs of consecutive ids the jobs fall into when they all
+    have the same attempt, status and useq (the segments form of "j"), or
+    0 when they do not. */
+static size_t
+s_jobs_segments (const proto_msg_t *self)
+{
+    if (self->njobs < 2)
+        return 0;
+    const proto_job_t *first = &self->jobs[0];
+    size_t segments = 1;
+    for (size_t i = 1; i < self->njobs; i++) {
+        const proto_job_t *job = &self->jobs[i];
+        if (job->attempt != first->attempt || job->status != first->status
+            || job->useq != first->useq)
+            return 0;
+        const proto_job_t *before = job - 1;
+        if (before->id == UINT64_MAX || job->id != before->id + 1)
+            segments++;
+    }
+    return segments;
+}
+
 /*  proto_msg_encode; with stream, unpacked borrowed payloads that include
     frame references stay borrowed (the header alone goes into *out) for
     s_send to stream after it. */
@@ -229,12 +251,36 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         for (size_t i = 0; i < self->nnums; i++)
             msgpack_pack_uint64 (&pk, self->nums[i]);
     }
+    size_t segments = 0;
     if ((self->present & PROTO_F_JOBS) && s_jobs_run (self)) {
         const proto_job_t *first = &self->jobs[0];
         s_pack_key (&pk, "j");
         msgpack_pack_array (&pk, 5);
         msgpack_pack_uint64 (&pk, first->id);
         msgpack_pack_uint64 (&pk, self->njobs);
+        msgpack_pack_uint32 (&pk, first->attempt);
+        msgpack_pack_int32 (&pk, first->status);
+        msgpack_pack_uint64 (&pk, first->useq);
+    } else if ((self->present & PROTO_F_JOBS) && (segments = s_jobs_segments (self)) >= 2
+               && segments * PROTO_SEGMENT_WIRE_SIZE
+                      < self->njobs * PROTO_JOB_WIRE_SIZE / 2) {
+        /* Runs of consecutive ids (a worker's share of a map, which the
+           head hands out in turns): [first id, count] each. */
+        const proto_job_t *first = &self->jobs[0];
+        s_pack_key (&pk, "j");
+        msgpack_pack_array (&pk, 4);
+        msgpack_pack_bin (&pk, segments * PROTO_SEGMENT_WIRE_SIZE);
+        uint8_t entry[PROTO_SEGMENT_WIRE_SIZE];
+        size_t start = 0;
+        for (size_t i = 1; i <= self->njobs; i++) {
+            if (i < self->njobs && self->jobs[i - 1].id != UINT64_MAX
+                && self->jobs[i].id == self->jobs[i - 1].id + 1)
+                continue;
+            s_put_le64 (entry, self->jobs[start].id);
+            s_put_le32 (entry + 8, (uint32_t)(i - start));
+            msgpack_sbuffer_write (&sbuf, (const char *)entry, sizeof entry);
+            start = i;
+        }
         msgpack_pack_uint32 (&pk, first->attempt);
         msgpack_pack_int32 (&pk, first->status);
         msgpack_pack_uint64 (&pk, first->useq);
@@ -403,6 +449,48 @@ s_jobs_run_decode (proto_msg_t *self, const msgpack_object *val)
     return PROTO_OK;
 }
 
+/*  Reads the segments form of "j": [runs, attempt, status, useq], runs a
+    bin of PROTO_SEGMENT_WIRE_SIZE-byte entries {u64 first id, u32 count}. */
+static int
+s_jobs_segments_decode (proto_msg_t *self, const msgpack_object *val)
+{
+    const msgpack_object *runs = &val->via.array.ptr[0];
+    uint64_t attempt, useq;
+    int64_t status;
+    if (val->via.array.size != 4 || runs->type != MSGPACK_OBJECT_BIN
+        || runs->via.bin.size == 0 || runs->via.bin.size % PROTO_SEGMENT_WIRE_SIZE != 0
+        || !s_uint (&val->via.array.ptr[1], &attempt)
+        || !s_int (&val->via.array.ptr[2], &status)
+        || !s_uint (&val->via.array.ptr[3], &useq) || attempt > UINT32_MAX
+        || status < INT32_MIN || status > INT32_MAX)
+        return PROTO_EMALFORMED;
+    size_t nruns = runs->via.bin.size / PROTO_SEGMENT_WIRE_SIZE;
+    const uint8_t *p = (const uint8_t *)runs->via.bin.ptr;
+    size_t total = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        uint64_t first = s_get_le64 (p + r * PROTO_SEGMENT_WIRE_SIZE);
+        uint32_t count = s_get_le32 (p + r * PROTO_SEGMENT_WIRE_SIZE + 8);
+        if (count == 0 || count > PROTO_JOBS_MAX - total
+            || first > UINT64_MAX - (count - 1))
+            return PROTO_EMALFORMED;
+        total += count;
+    }
+    if (proto_msg_jobs_reserve (self, total) != PROTO_OK)
+        return PROTO_EIO;
+    size_t n = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        uint64_t first = s_get_le64 (p + r * PROTO_SEGMENT_WIRE_SIZE);
+        uint32_t count = s_get_le32 (p + r * PROTO_SEGMENT_WIRE_SIZE + 8);
+        for (uint32_t i = 0; i < count; i++)
+            self->jobs[n++] = (proto_job_t){ .id = first + i,
+                                             .attempt = (uint32_t)attempt,
+                                             .status = (int32_t)status,
+                                             .useq = useq };
+    }
+    self->njobs = total;
+    return PROTO_OK;
+}
+
 /* Decodes one key/value pair of the header into self. */
 static int
 s_decode_field (proto_msg_t *self, const msgpack_object *key, const msgpack_object *val,
@@ -486,7 +574,8 @@ s_decode_field (proto_msg_t *self, const msgpack_object *key, const msgpack_obje
         break;
     case 'j': {
         if (val->type == MSGPACK_OBJECT_ARRAY) {
-            int rc = s_jobs_run_decode (self, val);
+            int rc = val->via.array.size == 4 ? s_jobs_segments_decode (self, val)
+                                              : s_jobs_run_decode (self, val);
             if (rc == PROTO_EIO)
                 return proto_msg_fail (reason, reason_size, PROTO_EIO, "out of memory");
             if (rc != PROTO_OK)

@@ -113,7 +113,7 @@
 
 #include "codes.h"
 
-#define PROTO_VERSION 7
+#define PROTO_VERSION 8
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */
@@ -215,7 +215,11 @@ enum {
     jobs with consecutive ids and the same attempt, status and useq (most
     batches of a map) goes instead as the array [first id, count, attempt,
     status, useq]: CURVE then encrypts a few bytes per batch, not 24 per
-    job.  Likewise packed sizes ("z") that are all equal go as one u32. */
+    job.  Jobs that all have the same attempt, status and useq but ids in
+    several runs (the results of one worker's share of a map, handed out
+    in turns) go as [runs, attempt, status, useq], runs a bin of 12-byte
+    entries {u64 first id, u32 count} (protocol 8).  Likewise packed sizes
+    ("z") that are all equal go as one u32. */
 typedef struct {
     uint64_t id;      /* unique within the pool, chosen by the client */
     uint32_t attempt; /* 0 on the first run */
@@ -238,6 +242,7 @@ typedef struct {
 #define PROTO_JOB_DIRECT 2u
 
 #define PROTO_JOB_WIRE_SIZE 24
+#define PROTO_SEGMENT_WIRE_SIZE 12
 
 typedef struct {
     proto_type_t type;

@@ -133,6 +133,17 @@ main (int argc, char *argv[])
             }
             s_write (dir, &m, "_RUN");
             proto_msg_reset (&m);
+            /* Runs of jobs with gaps between them (the segments "j"). */
+            proto_msg_init (&m, (proto_type_t)t);
+            proto_msg_set_pool (&m, 7);
+            for (int i = 0; i < 12; i++) {
+                proto_job_t *job = proto_msg_add_job (&m);
+                job->id = (uint64_t)(100 + (i / 4) * 10 + i % 4);
+                job->attempt = 1;
+                proto_msg_add_bytes (&m, "payload", 7);
+            }
+            s_write (dir, &m, "_RUNS");
+            proto_msg_reset (&m);
         }
     }
     s_write_pieces (dir);

@@ -942,13 +942,38 @@ test_runs_of_jobs_travel_in_a_few_bytes (void **state)
     s_assert_batch (&out, N, 100, 0, 0, s_varied, UINT64_MAX);
     proto_msg_reset (&msg);
     proto_msg_reset (&out);
-    /* One gap in the ids, or one other attempt: every entry travels. */
-    s_batch (&msg, PROTO_JOB, N, 100, 0, 0, s_eight);
+    /* One gap in the ids: two runs, still a few bytes (protocol 8). */
+    s_batch (&msg, PROTO_RESULT, N, 100, 0, 0, s_eight);
     for (size_t i = N / 2; i < N; i++)
         msg.jobs[i].id++;
     header = s_encode_decode (&msg, &out);
-    assert_true (header >= PROTO_JOB_WIRE_SIZE * N);
+    assert_true (header < 64);
     s_assert_batch (&out, N, 100, 0, 0, s_eight, N / 2);
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    /* Runs of 4 (one worker's turns of a map): 12 bytes per run. */
+    s_batch (&msg, PROTO_RESULT, N, 100, 1, 0, s_eight);
+    for (size_t i = 0; i < N; i++)
+        msg.jobs[i].id = 100 + (i / 4) * 8 + i % 4;
+    header = s_encode_decode (&msg, &out);
+    assert_true (header >= PROTO_SEGMENT_WIRE_SIZE * N / 4
+                 && header < PROTO_SEGMENT_WIRE_SIZE * N / 4 + 64);
+    assert_int_equal (out.njobs, N);
+    for (size_t i = 0; i < N; i++) {
+        assert_true (out.jobs[i].id == 100 + (i / 4) * 8 + i % 4);
+        assert_int_equal (out.jobs[i].attempt, 1);
+        assert_true (out.jobs[i].useq == 9);
+    }
+    proto_msg_reset (&msg);
+    proto_msg_reset (&out);
+    /* No two ids in a row: runs would save nothing, every entry travels. */
+    s_batch (&msg, PROTO_JOB, N, 100, 0, 0, s_eight);
+    for (size_t i = 0; i < N; i++)
+        msg.jobs[i].id = 100 + 2 * i;
+    header = s_encode_decode (&msg, &out);
+    assert_true (header >= PROTO_JOB_WIRE_SIZE * N);
+    for (size_t i = 0; i < N; i++)
+        assert_true (out.jobs[i].id == 100 + 2 * i);
     proto_msg_reset (&msg);
     proto_msg_reset (&out);
     s_batch (&msg, PROTO_JOB, 3, 100, 0, 0, s_eight);
@@ -1040,6 +1065,71 @@ test_bad_job_runs_are_malformed (void **state)
     assert_int_equal (out.jobs[2].attempt, UINT32_MAX);
     assert_int_equal (out.jobs[2].status, INT32_MIN);
     assert_true (out.jobs[2].useq == 5);
+    proto_msg_reset (&out);
+}
+
+/* A SUBMIT header whose "j" is [runs, attempt, status, useq] with the
+   given runs ({u64 first, u32 count} each, little-endian). */
+static void
+s_segments_header (s_hdr_t *h, const uint64_t (*runs)[2], size_t nruns, size_t bin_size,
+                   uint64_t attempt)
+{
+    s_run_header (h, 4);
+    uint8_t bin[64] = { 0 };
+    assert_true (nruns * PROTO_SEGMENT_WIRE_SIZE <= sizeof bin && bin_size <= sizeof bin);
+    for (size_t r = 0; r < nruns; r++)
+        for (int b = 0; b < 8; b++) {
+            bin[r * 12 + (size_t)b] = (uint8_t)(runs[r][0] >> (8 * b));
+            if (b < 4)
+                bin[r * 12 + 8 + (size_t)b] = (uint8_t)(runs[r][1] >> (8 * b));
+        }
+    msgpack_pack_bin (&h->pk, bin_size);
+    msgpack_pack_bin_body (&h->pk, bin, bin_size);
+    msgpack_pack_uint64 (&h->pk, attempt);
+    msgpack_pack_int64 (&h->pk, 0);
+    msgpack_pack_uint64 (&h->pk, 0);
+}
+
+static void
+test_bad_job_segments_are_malformed (void **state)
+{
+    (void)state;
+    static const uint64_t good[][2] = { { 10, 2 }, { 20, 1 } };
+    static const uint64_t zero[][2] = { { 10, 2 }, { 20, 0 } };
+    static const uint64_t past[][2] = { { UINT64_MAX, 2 } };
+    static const uint64_t many[][2] = { { 1, PROTO_JOBS_MAX }, { 1u << 30, 1 } };
+    struct {
+        const uint64_t (*runs)[2];
+        size_t nruns, bin_size;
+        uint64_t attempt;
+        int frames;
+    } bad[] = {
+        { zero, 2, 24, 0, 2 },                        /* a run of no jobs */
+        { past, 1, 12, 0, 2 },                        /* ids past the end */
+        { many, 2, 24, 0, 3 },                        /* more than PROTO_JOBS_MAX */
+        { good, 2, 23, 0, 3 },                        /* not whole entries */
+        { good, 0, 0, 0, 3 },                         /* no runs */
+        { good, 2, 24, (uint64_t)UINT32_MAX + 1, 3 }, /* attempt too big */
+        { good, 2, 24, 0, 2 },                        /* frames != jobs */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_hdr_t h;
+        s_segments_header (&h, bad[i].runs, bad[i].nruns, bad[i].bin_size,
+                           bad[i].attempt);
+        if (s_hdr_decode (&h, bad[i].frames) != PROTO_EMALFORMED)
+            fail_msg ("bad runs %zu were accepted", i);
+    }
+    /* The same header with good runs decodes: the cases above fail on
+       content. */
+    s_hdr_t h;
+    s_segments_header (&h, good, 2, 24, 4);
+    proto_msg_t out;
+    proto_msg_init (&out, 0);
+    assert_int_equal (s_decode_raw_into (&out, h.sbuf.data, h.sbuf.size, 3), PROTO_OK);
+    msgpack_sbuffer_destroy (&h.sbuf);
+    assert_int_equal (out.njobs, 3);
+    assert_true (out.jobs[0].id == 10 && out.jobs[1].id == 11 && out.jobs[2].id == 20);
+    assert_int_equal (out.jobs[2].attempt, 4);
     proto_msg_reset (&out);
 }
 
@@ -1836,6 +1926,7 @@ main (void)
         cmocka_unit_test (test_bad_jobs_bin_is_malformed),
         cmocka_unit_test (test_runs_of_jobs_travel_in_a_few_bytes),
         cmocka_unit_test (test_bad_job_runs_are_malformed),
+        cmocka_unit_test (test_bad_job_segments_are_malformed),
         cmocka_unit_test (test_uniform_sizes_must_fill_the_frame),
         cmocka_unit_test (test_header_that_is_not_a_map_is_malformed),
         cmocka_unit_test (test_other_version_is_refused_with_its_number),
