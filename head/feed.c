@@ -34,7 +34,7 @@
 
 /*  The smallest top-up worth a message to a worker that still holds jobs
     (a quarter of its window when that is less). */
-#define FEED_BATCH_MIN 64
+#define FEED_BATCH_MIN 256
 
 /* Sends the pool's updates the worker has not been sent yet. */
 static void
