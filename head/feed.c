@@ -2,6 +2,7 @@
     each worker's window (how many jobs it may hold), feeding it from its
     pool's queue, and what a RESULT means for both. */
 #include "feed.h"
+#include "results_out.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -361,10 +362,17 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         /* Results for a pool the worker no longer serves: late, dropped. */
         return false;
     }
-    proto_msg_t out;
-    proto_msg_init (&out, PROTO_RESULT);
-    proto_msg_set_pool (&out, pool->id);
-    (void)proto_msg_reserve (&out, msg->njobs); /* a hint: added one by one anyway */
+    /* The entries join the client's batch (results_out.h), or go in a
+       RESULT of their own when there is no memory for one. */
+    proto_msg_t own;
+    proto_msg_t *out = head_results_out_for (head, pool, msg->njobs, msg->wire_size);
+    bool batched = out != NULL;
+    if (!batched) {
+        proto_msg_init (&own, PROTO_RESULT);
+        proto_msg_set_pool (&own, pool->id);
+        out = &own;
+    }
+    size_t answered = msg->njobs;
     /* Small results came packed: they go on by reference, copied once into
        the client's packed frame.  Big ones are frames: moved, not copied. */
     bool packed = msg->packed != NULL;
@@ -397,7 +405,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             zframe_destroy (&frame);
             continue;
         }
-        proto_job_t *reply = proto_msg_add_job (&out);
+        proto_job_t *reply = proto_msg_add_job (out);
         if (reply) {
             reply->id = entry->id;
             reply->attempt = entry->attempt;
@@ -442,21 +450,26 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 static const char text[] = "the worker answered with a "
                                            "shared-memory reference it had no memory for";
                 reply->status = PROTO_CODE_EJOB;
-                proto_msg_add_bytes (&out, text, sizeof text - 1);
+                proto_msg_add_bytes (out, text, sizeof text - 1);
             } else if (!packed)
-                proto_msg_add_frame (&out, &frame);
+                proto_msg_add_frame (out, &frame);
             else if (proto_msg_payload (msg, i, &data, &size) == 0)
-                proto_msg_add_borrowed (&out, data, size);
+                proto_msg_add_borrowed (out, data, size);
             pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }
         zframe_destroy (&frame);
     }
     s_timing (worker, msg, last_sent_us);
-    if (out.njobs && pool->client)
-        head_send (head, pool->client, &out);
-    proto_msg_reset (&out);
+    if (batched) {
+        if (packed) /* the batch borrows its payloads */
+            head_results_out_keep (head, msg);
+    } else {
+        if (own.njobs && pool->client)
+            head_send (head, pool->client, &own);
+        proto_msg_reset (&own);
+    }
 
-    s_adapt (head, worker, msg->njobs);
+    s_adapt (head, worker, answered);
     if (worker->state == WORKER_RELEASING && worker->inflight.count == 0)
         head_members_close (head, worker);
     else

@@ -30,8 +30,9 @@ typedef struct head_store head_store_t;
 typedef struct head_shards head_shards_t;
 typedef struct head_pool head_pool_t;
 typedef struct head_peer head_peer_t;
-typedef struct head_named head_named_t;       /* head/locality.h */
-typedef struct head_locality head_locality_t; /* head/locality.h */
+typedef struct head_named head_named_t;             /* head/locality.h */
+typedef struct head_locality head_locality_t;       /* head/locality.h */
+typedef struct head_results_out head_results_out_t; /* head/results_out.h */
 
 /*  Inputs up to this size live inside the job: no frame, no allocation of
     their own (the common case of small parameter sets). */
@@ -274,6 +275,9 @@ typedef struct {
        head_shards_name (shards, i); NULL without servers). */
     struct head_store_limit *store_limit;
     struct head_store_limit **server_limits;
+    /* Results gathered for a client over a run of RESULTs (results_out.h),
+       or NULL. */
+    head_results_out_t *results_out;
 } head_t;
 
 /* Sending (head/send.c). */

@@ -17,6 +17,7 @@
 #include "lifetimes.h"
 #include "shards.h"
 #include "locality.h"
+#include "results_out.h"
 #include "store.h"
 #include "store_limit.h"
 #include "views.h"
@@ -149,6 +150,7 @@ head_sched_pool_close (head_t *head, head_pool_t *pool)
     head_metrics_pool_closed (head, pool);
     head_store_pool_forget (head->store, pool->id);
     head_lifetimes_pool_close (head, pool);
+    head_results_out_forget (head, pool);
     if (pool->client)
         zlist_remove (pool->client->pools, pool);
     void *handle = zlistx_find (head->pools, pool);

@@ -26,6 +26,7 @@
 #include "locality.h"
 #include "output.h"
 #include "peers.h"
+#include "results_out.h"
 #include "scheduler.h"
 #include "status.h"
 #include "shards.h"
@@ -190,6 +191,10 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
             proto_msg_reset (&msg);
             continue;
         }
+        /* Results gathered from a run of RESULTs go before anything else
+           is handled (results_out.h). */
+        if (rc != PROTO_OK || msg.type != PROTO_RESULT)
+            head_results_out_flush (head);
         char key[24];
         head_peer_key (rid, key);
         head_peer_t *peer = zhashx_lookup (head->peers, key);
@@ -236,6 +241,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         zframe_destroy (&rid);
         proto_msg_reset (&msg);
     }
+    head_results_out_flush (head);
     return 0;
 }
 
@@ -401,6 +407,7 @@ head_destroy (head_t **head_p)
     head->stopping = true;
     head_watch_stop (head);
     head_http_destroy (&head->http);
+    head_results_out_destroy (head);
     zloop_destroy (&head->loop);
     if (head->pools) {
         head_pool_t *pool;

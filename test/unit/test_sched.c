@@ -46,6 +46,7 @@
 #include "pool.h"
 #include "cancel.h"
 #include "lifetimes.h"
+#include "results_out.h"
 #include "scheduler.h"
 #include "shards.h"
 #include "store.h"
@@ -279,6 +280,7 @@ s_teardown (void **state)
     zhashx_destroy (&head->workers);
     zhashx_destroy (&head->nodes);
     zhashx_destroy (&head->clients);
+    head_results_out_destroy (head);
     zlistx_destroy (&head->pools);
     free (fx);
     s_log_clear ();
@@ -439,6 +441,7 @@ s_result (fx_t *fx, head_peer_t *worker, uint64_t pool, uint64_t id, uint32_t at
     entry->status = status;
     proto_msg_add_bytes (&msg, output, strlen (output));
     head_sched_result (&fx->head, worker, &msg);
+    head_results_out_flush (&fx->head); /* as the loop does after a pass */
     proto_msg_reset (&msg);
 }
 
@@ -466,8 +469,10 @@ s_answer (fx_t *fx, head_peer_t *worker, size_t most, int64_t run_us)
         proto_msg_add_num (&msg, (uint64_t)run_us * count);
         proto_msg_add_num (&msg, 0);
     }
-    if (count)
+    if (count) {
         head_sched_result (&fx->head, worker, &msg);
+        head_results_out_flush (&fx->head); /* as the loop does after a pass */
+    }
     proto_msg_reset (&msg);
     return count;
 }
