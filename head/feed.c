@@ -362,10 +362,16 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         /* Results for a pool the worker no longer serves: late, dropped. */
         return false;
     }
-    /* The entries join the client's batch (results_out.h), or go in a
-       RESULT of their own when there is no memory for one. */
+    /* Small results that came packed join the client's batch
+       (results_out.h).  Others (one job, or big outputs as frames of their
+       own) go in a RESULT of their own, after the batch so far: as frames
+       they would turn every payload of the batch into a frame. */
     proto_msg_t own;
-    proto_msg_t *out = head_results_out_for (head, pool, msg->njobs, msg->wire_size);
+    proto_msg_t *out = NULL;
+    if (msg->packed)
+        out = head_results_out_for (head, pool, msg->njobs, msg->wire_size);
+    else
+        head_results_out_flush (head);
     bool batched = out != NULL;
     if (!batched) {
         proto_msg_init (&own, PROTO_RESULT);

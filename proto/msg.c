@@ -217,11 +217,16 @@ proto_msg_reserve (proto_msg_t *self, size_t count)
     size_t want = self->nborrowed + count;
     if (want <= self->borrowed_cap)
         return PROTO_OK;
-    proto_slice_t *grown = realloc (self->borrowed, want * sizeof *grown);
+    /* Doubling, like the jobs: a message gathered from many small ones
+       (head/results_out.c) must not copy its array at every one. */
+    size_t cap = self->borrowed_cap ? self->borrowed_cap : 64;
+    while (cap < want)
+        cap *= 2;
+    proto_slice_t *grown = realloc (self->borrowed, cap * sizeof *grown);
     if (!grown)
         return PROTO_EIO;
     self->borrowed = grown;
-    self->borrowed_cap = want;
+    self->borrowed_cap = cap;
     return PROTO_OK;
 }
 

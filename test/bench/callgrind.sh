@@ -53,3 +53,48 @@ for prefetch in 1 64; do
     b=$(run_one $prefetch $((2 * jobs)))
     echo "batch size $prefetch: $(( (b - a) / jobs )) instructions/job  ($a for $jobs jobs, $b for $((2 * jobs)))"
 done
+
+# Every process of a default cluster under callgrind: prints the client's,
+# pool-head's and the workers' (summed) instructions for a map of n.
+run_all() {
+    n=$1
+    rm -rf "$tmp/data" "$tmp"/all.*.out && mkdir "$tmp/data"
+    for prog in head worker; do
+        bin="$build/head/pool-head"
+        [ $prog = worker ] && bin="$build/node/pool-worker"
+        cat >"$tmp/$prog.sh" <<WRAP
+#!/bin/sh
+exec valgrind --tool=callgrind --callgrind-out-file=$tmp/all.$prog.%p.out "$bin" "\$@"
+WRAP
+        chmod +x "$tmp/$prog.sh"
+    done
+    DCPOOL_HEAD_BIN="$tmp/head.sh" DCPOOL_WORKER_BIN="$tmp/worker.sh" "$build/node/start_node" \
+        --head -p 0 -r cgpass --insecure --cpu-workers 2 --data-dir "$tmp/data" >"$tmp/out" 2>&1 &
+    pid=$!
+    i=0
+    until grep -q "dcpool node ready" "$tmp/out"; do
+        i=$((i + 1))
+        [ $i -gt 900 ] && { cat "$tmp/out" >&2; echo "callgrind: cluster not ready" >&2; exit 1; }
+        sleep 0.1
+    done
+    port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/all.client.out" \
+        "$build/test/bench/bench_pool" noop -s "127.0.0.1:$port" -r cgpass --insecure \
+        -l "$build/test/bench/bench_worker.so" -n "$n" --reps 1 --timeout 900 >/dev/null 2>&1
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+    for who in client head worker; do
+        total=0
+        for f in "$tmp"/all.$who*.out; do
+            v=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" | head -n 1)
+            total=$((total + ${v:-0}))
+        done
+        printf '%s ' "$total"
+    done
+    echo
+}
+
+echo "instructions per job of each process (callgrind, marginal over $jobs jobs, --insecure, 2 workers)"
+set -- $(run_all "$jobs")
+c1=$1 h1=$2 w1=$3
+set -- $(run_all $((2 * jobs)))
+echo "client $(( ($1 - c1) / jobs )), pool-head $(( ($2 - h1) / jobs )), the workers together $(( ($3 - w1) / jobs ))"
