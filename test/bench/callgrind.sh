@@ -3,13 +3,20 @@
 #
 #   test/bench/callgrind.sh BUILD_DIR [JOBS]
 #
-# A figure that does not move with machine noise: pool-head runs under
+# A figure that moves less with machine noise than a time: pool-head runs under
 # `valgrind --tool=callgrind` while a no-op map of JOBS (default 100,000)
 # runs, then again with twice as many; the difference in instructions,
 # divided by JOBS, is the head's marginal cost per job (start-up, Redis and
 # idle heartbeats cancel out).  Done at batch sizes 1 (--prefetch 1: one
-# job per JOB message) and 64 (--prefetch 64).  `scripts/bench callgrind`
-# runs this.
+# job per JOB message) and 64 (--prefetch 64).  How many results a
+# worker's RESULT carries still depends on timing (it sends them when it
+# holds as many as it has jobs queued, and reads its socket once a
+# millisecond between tiny jobs), so at --prefetch 64 the figure ranged
+# 1,165-4,454 across runs on the 2-core VM (2026-11-30): run it on a quiet
+# machine, more than once.  Then every process of the default set-up (the
+# head's own window, 2 workers) under callgrind, the same marginal way:
+# the client, pool-head and the workers together.  `scripts/bench
+# callgrind` runs this.
 set -eu
 build=${1:?usage: callgrind.sh BUILD_DIR [JOBS]}
 jobs=${2:-100000}
