@@ -17,6 +17,7 @@
     CURVE most: a cap of 64 results per message made a no-op map 1.4-1.6 M
     tasks/s where 1024 makes it 2.3-2.7 M (scripts/bench, 2 workers). */
 #define RESULTS_MAX 1024                    /* results per RESULT message */
+#define RESULTS_HALF_MIN 32                 /* the fewest that go for half a window */
 #define RESULTS_BYTES_MAX (16u << 20)       /* flush sooner for big outputs */
 #define RESULTS_AGE_MS PROTO_RESULTS_AGE_MS /* ... or when the first is older */
 
@@ -203,7 +204,7 @@ bool
 worker_results_due (const worker_results_t *self, int64_t now, size_t queued)
 {
     return self->msg.njobs >= RESULTS_MAX || self->bytes >= RESULTS_BYTES_MAX
-           || (self->msg.njobs && self->msg.njobs >= queued)
+           || (self->msg.njobs >= RESULTS_HALF_MIN && self->msg.njobs >= queued)
            || (self->msg.njobs && now - self->since >= RESULTS_AGE_MS);
 }
 
