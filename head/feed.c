@@ -366,9 +366,10 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
        (results_out.h).  Others (one job, or big outputs as frames of their
        own) go in a RESULT of their own, after the batch so far: as frames
        they would turn every payload of the batch into a frame. */
+    bool packed = msg->packed != NULL;
     proto_msg_t own;
     proto_msg_t *out = NULL;
-    if (msg->packed)
+    if (packed)
         out = head_results_out_for (head, pool, msg->njobs, msg->wire_size);
     else
         head_results_out_flush (head);
@@ -381,7 +382,6 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     size_t answered = msg->njobs;
     /* Small results came packed: they go on by reference, copied once into
        the client's packed frame.  Big ones are frames: moved, not copied. */
-    bool packed = msg->packed != NULL;
     int64_t last_sent_us = 0;              /* of the message's last job */
     int64_t answered_us = zclock_usecs (); /* round trips, for /metrics */
     for (size_t i = 0; i < msg->njobs; i++) {
@@ -466,10 +466,9 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         zframe_destroy (&frame);
     }
     s_timing (worker, msg, last_sent_us);
-    if (batched) {
-        if (packed) /* the batch borrows its payloads */
-            head_results_out_keep (head, msg);
-    } else {
+    if (batched) /* it came packed: the batch borrows its payloads */
+        head_results_out_keep (head, msg);
+    else {
         if (own.njobs && pool->client)
             head_send (head, pool->client, &own);
         proto_msg_reset (&own);

@@ -207,20 +207,16 @@ proto_msg_add_job (proto_msg_t *self)
     return job;
 }
 
-int
-proto_msg_reserve (proto_msg_t *self, size_t count)
+/*  Room for count borrowed payloads in all, growing by doubling (from 64)
+    like the jobs: a message gathered from many small ones
+    (head/results_out.c) must not copy its array at every one. */
+static int
+s_borrowed_reserve (proto_msg_t *self, size_t count)
 {
-    if (count > PROTO_JOBS_MAX)
-        count = PROTO_JOBS_MAX;
-    if (proto_msg_jobs_reserve (self, self->njobs + count) != PROTO_OK)
-        return PROTO_EIO;
-    size_t want = self->nborrowed + count;
-    if (want <= self->borrowed_cap)
+    if (count <= self->borrowed_cap)
         return PROTO_OK;
-    /* Doubling, like the jobs: a message gathered from many small ones
-       (head/results_out.c) must not copy its array at every one. */
     size_t cap = self->borrowed_cap ? self->borrowed_cap : 64;
-    while (cap < want)
+    while (cap < count)
         cap *= 2;
     proto_slice_t *grown = realloc (self->borrowed, cap * sizeof *grown);
     if (!grown)
@@ -228,6 +224,16 @@ proto_msg_reserve (proto_msg_t *self, size_t count)
     self->borrowed = grown;
     self->borrowed_cap = cap;
     return PROTO_OK;
+}
+
+int
+proto_msg_reserve (proto_msg_t *self, size_t count)
+{
+    if (count > PROTO_JOBS_MAX)
+        count = PROTO_JOBS_MAX;
+    if (proto_msg_jobs_reserve (self, self->njobs + count) != PROTO_OK)
+        return PROTO_EIO;
+    return s_borrowed_reserve (self, self->nborrowed + count);
 }
 
 /* Turns borrowed payloads into frames of their own (copies). */
@@ -250,14 +256,8 @@ proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
 {
     if (self->frames && zmsg_size (self->frames))
         return proto_msg_add_bytes (self, data, size);
-    if (self->nborrowed == self->borrowed_cap) {
-        size_t cap = self->borrowed_cap ? 2 * self->borrowed_cap : 64;
-        proto_slice_t *grown = realloc (self->borrowed, cap * sizeof *grown);
-        if (!grown)
-            return PROTO_EIO;
-        self->borrowed = grown;
-        self->borrowed_cap = cap;
-    }
+    if (s_borrowed_reserve (self, self->nborrowed + 1) != PROTO_OK)
+        return PROTO_EIO;
     self->borrowed[self->nborrowed++] = (proto_slice_t){ data, size, NULL };
     return PROTO_OK;
 }
