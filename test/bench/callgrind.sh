@@ -29,25 +29,32 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Starts start_node --head with 2 CPU workers on a fresh $tmp/data (the
+# environment given first, e.g. DCPOOL_HEAD_BIN=...), waits for it (at most
+# 90 s: programs under valgrind start slowly) and sets pid and port.
+start_cluster() {
+    rm -rf "$tmp/data" && mkdir "$tmp/data"
+    env "$@" "$build/node/start_node" --head -p 0 -r cgpass --insecure --cpu-workers 2 \
+        --data-dir "$tmp/data" >"$tmp/out" 2>&1 &
+    pid=$!
+    i=0
+    until grep -q "dcpool node ready" "$tmp/out"; do
+        i=$((i + 1))
+        [ $i -gt 900 ] && { cat "$tmp/out" >&2; echo "callgrind: cluster not ready" >&2; exit 1; }
+        sleep 0.1
+    done
+    port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
+}
+
 # One cluster per (prefetch, jobs): the head's whole life is measured.
 run_one() {
     prefetch=$1 n=$2
-    rm -rf "$tmp/data" && mkdir "$tmp/data"
     cat >"$tmp/head.sh" <<WRAP
 #!/bin/sh
 exec valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out "$build/head/pool-head" --prefetch $prefetch "\$@"
 WRAP
     chmod +x "$tmp/head.sh"
-    DCPOOL_HEAD_BIN="$tmp/head.sh" "$build/node/start_node" --head -p 0 -r cgpass \
-        --insecure --cpu-workers 2 --data-dir "$tmp/data" >"$tmp/out" 2>&1 &
-    pid=$!
-    i=0
-    until grep -q "dcpool node ready" "$tmp/out"; do
-        i=$((i + 1))
-        [ $i -gt 600 ] && { cat "$tmp/out" >&2; echo "callgrind: cluster not ready" >&2; exit 1; }
-        sleep 0.1
-    done
-    port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
+    start_cluster DCPOOL_HEAD_BIN="$tmp/head.sh"
     "$build/test/bench/bench_pool" noop -s "127.0.0.1:$port" -r cgpass --insecure \
         -l "$build/test/bench/bench_worker.so" -n "$n" --reps 1 --timeout 600 >/dev/null
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
@@ -65,7 +72,7 @@ done
 # pool-head's and the workers' (summed) instructions for a map of n.
 run_all() {
     n=$1
-    rm -rf "$tmp/data" "$tmp"/all.*.out && mkdir "$tmp/data"
+    rm -f "$tmp"/all.*.out
     for prog in head worker; do
         bin="$build/head/pool-head"
         [ $prog = worker ] && bin="$build/node/pool-worker"
@@ -75,16 +82,7 @@ exec valgrind --tool=callgrind --callgrind-out-file=$tmp/all.$prog.%p.out "$bin"
 WRAP
         chmod +x "$tmp/$prog.sh"
     done
-    DCPOOL_HEAD_BIN="$tmp/head.sh" DCPOOL_WORKER_BIN="$tmp/worker.sh" "$build/node/start_node" \
-        --head -p 0 -r cgpass --insecure --cpu-workers 2 --data-dir "$tmp/data" >"$tmp/out" 2>&1 &
-    pid=$!
-    i=0
-    until grep -q "dcpool node ready" "$tmp/out"; do
-        i=$((i + 1))
-        [ $i -gt 900 ] && { cat "$tmp/out" >&2; echo "callgrind: cluster not ready" >&2; exit 1; }
-        sleep 0.1
-    done
-    port=$(sed -n 's/.*dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
+    start_cluster DCPOOL_HEAD_BIN="$tmp/head.sh" DCPOOL_WORKER_BIN="$tmp/worker.sh"
     valgrind --tool=callgrind --callgrind-out-file="$tmp/all.client.out" \
         "$build/test/bench/bench_pool" noop -s "127.0.0.1:$port" -r cgpass --insecure \
         -l "$build/test/bench/bench_worker.so" -n "$n" --reps 1 --timeout 900 >/dev/null 2>&1
