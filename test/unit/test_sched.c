@@ -1226,8 +1226,11 @@ test_a_worker_ready_late_gets_every_earlier_update_before_any_job (void **state)
     char trace[256];
     s_trace (late, trace, sizeof trace);
     assert_string_equal (trace, "U1:u1 U2:u2 U3:u3 U4:u4 J3@3 J4@3");
-    /* w0 got them one by one as they came, each before the jobs after it. */
-    s_answer (fx, w0, SIZE_MAX, -1);
+    /* w0 got them one by one as they came, each before the jobs after it
+       (the last four in two halves: late holds jobs too). */
+    for (int turn = 0; turn < 4 && pool->pending.count; turn++)
+        s_answer (fx, w0, SIZE_MAX, -1);
+    assert_int_equal (pool->pending.count, 0);
     s_trace (w0, trace, sizeof trace);
     assert_string_equal (trace, "U1:u1 J1@1 J2@1 U2:u2 U3:u3 U4:u4 J5@3 J6@3 J7@3 J8@3");
 }
@@ -1257,10 +1260,13 @@ test_an_update_every_worker_refuses_fails_the_pool (void **state)
     head_peer_t *fresh = s_worker (fx, "w0");
     char trace[256], expect[256];
     s_trace (fresh, trace, sizeof trace);
-    snprintf (expect, sizeof expect, "U1:u1 J%llu@1 J%llu@1", (unsigned long long)held[0],
-              (unsigned long long)held[1]);
+    /* Its share of the two requeued (w1 holds jobs too): the first; the
+       other waits at the head for whichever answers first. */
+    snprintf (expect, sizeof expect, "U1:u1 J%llu@1", (unsigned long long)held[0]);
     assert_string_equal (trace, expect);
     assert_int_equal (fresh->inflight.first->attempt, 0);
+    assert_int_equal (pool->pending.count, 1);
+    assert_int_equal (pool->pending.first->id, held[1]);
     /* The second in a row: the pool cannot go on. */
     head_peer_t *w1 = s_worker (fx, "w1");
     assert_true (head_sched_update_refused (&fx->head, w1, 1, "bad update"));
@@ -1674,6 +1680,50 @@ test_slow_jobs_go_one_per_worker (void **state)
     assert_int_equal (w1->inflight.first->id, next);
 }
 
+/*  Near the end of a map a worker's answer takes its share of what is
+    left, not a whole window: the last jobs spread over both workers in
+    batches that shrink, so neither runs a window of jobs after the other
+    has finished (1 ms jobs on 2 workers: the two ended 3-5 ms apart). */
+static void
+test_the_last_jobs_of_a_map_go_in_shrinking_shares (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 2);
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 2);
+    s_ready_loading (fx);
+    s_submit (fx, pool, 1, 2);
+    head_peer_t *w0 = s_worker (fx, "w0"), *w1 = s_worker (fx, "w1");
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), 1); /* 1 ms jobs */
+    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), 1);
+    size_t window = w0->prefetch;
+    assert_int_equal (w1->prefetch, window);
+    assert_true (window >= 16); /* a few ms of 1 ms jobs */
+    /* A window each, and 2 windows less 4 queued. */
+    s_submit (fx, pool, 3, 4 * window - 4);
+    assert_int_equal (w0->inflight.count, window);
+    assert_int_equal (w1->inflight.count, window);
+    assert_int_equal (pool->pending.count, 2 * window - 4);
+    /* w0 answers all it held: half the queue, not a whole window. */
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
+    assert_int_equal (w0->inflight.count, window - 2);
+    assert_int_equal (pool->pending.count, window - 2);
+    /* w1 then: half of that. */
+    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), window);
+    assert_int_equal (w1->inflight.count, (window - 1) / 2);
+    assert_int_equal (pool->pending.count, window - 2 - (window - 1) / 2);
+    /* And so on down to a batch worth a message: the queue empties with
+       both workers holding a few jobs, not one holding a window. */
+    head_peer_t *next = w0;
+    for (int turn = 0; turn < 8 && pool->pending.count; turn++) {
+        s_answer (fx, next, SIZE_MAX, 1000);
+        assert_true (next->inflight.count <= window / 2);
+        next = next == w0 ? w1 : w0;
+    }
+    assert_int_equal (pool->pending.count, 0);
+    assert_true (w0->inflight.count > 0 && w0->inflight.count <= window / 2);
+    assert_true (w1->inflight.count > 0 && w1->inflight.count <= window / 2);
+}
+
 static void
 test_job_inputs_reach_the_worker_and_outputs_the_client (void **state)
 {
@@ -2023,6 +2073,7 @@ main (void)
         T (test_a_submit_is_spread_evenly_over_ready_workers),
         T (test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs),
         T (test_slow_jobs_go_one_per_worker),
+        T (test_the_last_jobs_of_a_map_go_in_shrinking_shares),
         T (test_job_inputs_reach_the_worker_and_outputs_the_client),
         T (test_a_result_from_a_worker_not_serving_the_pool_is_dropped),
         T (test_a_result_for_an_earlier_attempt_is_dropped),
