@@ -47,7 +47,8 @@ void worker_results_clear (worker_results_t *self);
 /*  True when the batch should go now, at now (a zclock_mono reading),
     with queued jobs still to run here: it holds many results, many bytes,
     as many results as there are jobs left (the head then refills this
-    worker while it runs the rest), or its first is getting old. */
+    worker while it runs the rest), the result of a job run again, or its
+    first is getting old. */
 bool worker_results_due (const worker_results_t *self, int64_t now, size_t queued);
 
 /*  A job is about to run: the batch's run time starts here unless it

@@ -144,11 +144,11 @@
 
 /*  A worker sends its batch of results at the latest this long after the
     first of them was ready (sooner when its queue empties): the head sizes
-    a worker's window to cover that wait too.  Each batch wakes the head
-    and the client, whose CPU time, on a few shared cores, is the workers':
-    20 ms, not 10, moved a map of 1 ms jobs on 2 cores from about 96% of
-    the ideal to 97%. */
-#define PROTO_RESULTS_AGE_MS 20
+    a worker's window to cover that wait too.  20 ms (fewer messages)
+    moved a map of 1 ms jobs on 2 cores from about 96% of the ideal to
+    97%, but the longer windows it takes kept a dead node's jobs queued
+    longer on the others (recovery 39-49 ms -> 57-62 ms): 10 stays. */
+#define PROTO_RESULTS_AGE_MS 10
 
 /* Return codes of the codec. */
 #define PROTO_OK 0
