@@ -67,7 +67,33 @@ worker_output_free (pool_output_t *output)
 {
     free (output->data);
     zframe_destroy (&output->frame);
+    zframe_destroy (&output->spare);
     memset (output, 0, sizeof *output);
+}
+
+void
+worker_output_keep_spare (pool_output_t *output, zframe_t **frame)
+{
+    if (!*frame)
+        return;
+    zframe_destroy (&output->spare);
+    output->spare = *frame;
+    *frame = NULL;
+}
+
+/*  A frame for a big output of size bytes: the spare when it is that big,
+    else a fresh one.  NULL when out of memory. */
+static zframe_t *
+s_output_frame (pool_output_t *output, const void *data, size_t size)
+{
+    if (output->spare && zframe_size (output->spare) == size) {
+        zframe_t *frame = output->spare;
+        output->spare = NULL;
+        if (data)
+            memcpy (zframe_data (frame), data, size);
+        return frame;
+    }
+    return zframe_new (data, size);
 }
 
 zframe_t *
@@ -107,7 +133,7 @@ pool_output_alloc (pool_output_t *output, size_t size)
         return NULL;
     /* A big output is built in the frame it will be sent in. */
     if (size >= WORKER_OUTPUT_FRAME_MIN) {
-        zframe_t *frame = zframe_new (NULL, size);
+        zframe_t *frame = s_output_frame (output, NULL, size);
         if (!frame)
             return NULL;
         zframe_destroy (&output->frame);
@@ -160,7 +186,7 @@ pool_output_set (pool_output_t *output, const void *data, size_t size)
     output->sunk = false;
     if (size >= WORKER_OUTPUT_FRAME_MIN) {
         /* One copy, into the frame it will be sent in. */
-        zframe_t *frame = zframe_new (data, size);
+        zframe_t *frame = s_output_frame (output, data, size);
         if (!frame)
             return POOL_ENOMEM;
         zframe_destroy (&output->frame);

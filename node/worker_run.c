@@ -383,6 +383,10 @@ s_run_job (worker_run_t *self, const worker_action_t *action)
         answered = worker_results_add (self->results, pool, &job, data, size);
         worker_results_arrived (self->results, action->arrived_us);
     }
+    /* A big output that went to the client's memfd or data endpoint was
+       only read: its frame serves the next one. */
+    if (frame && (job.flags & (PROTO_JOB_SHARED | PROTO_JOB_DIRECT)))
+        worker_output_keep_spare (&self->output, &frame);
     zframe_destroy (&frame);
     s_close_shared (&shared);
     return answered;

@@ -8,6 +8,8 @@
     (inputs and outputs) meanwhile.  A second pool with direct_min 0 on
     the same cluster moves more than the payload through the head's host,
     which shows that its counters see the payload when it passes there.
+    Eight outputs of one size, each built where the one before it was,
+    are each right too.
     Both with CURVE (the default) and on an insecure cluster.
 */
 #include <stdio.h>
@@ -80,6 +82,18 @@ s_cluster_case (netlab_t *lab, bool insecure)
     snprintf (what, sizeof what, "%s, direct", mode);
     uint64_t client;
     uint64_t direct_bytes = s_head_bytes_of_map (lab, direct, inputs, what, &client);
+    /* Outputs of one size, one after another on each worker: each is
+       built in the frame the one before it was sent from (a worker keeps
+       it, node/worker_ctx.h), built in place ('A') or copied ('S'), and
+       each is still its own. */
+    pool_bytes_t *same = xp_inputs (8, 2 * MIB, 2 * MIB, NULL);
+    for (size_t i = 0; i < 8; i++) {
+        same[i].size = 2 * MIB; /* xp_inputs makes input i i bytes longer */
+        ((uint8_t *)same[i].data)[0] = i % 2 ? 'S' : 'A';
+    }
+    snprintf (what, sizeof what, "%s, direct, outputs of one size", mode);
+    xp_map_checked (direct, same, 8, what);
+    xp_inputs_free (&same, 8);
     pool_close (&direct);
     /* The payload did cross the network (no shared memory took it). */
     H_CHECK (client > payload,
