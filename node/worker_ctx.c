@@ -77,6 +77,10 @@ worker_output_keep_spare (pool_output_t *output, zframe_t **frame)
     if (!*frame)
         return;
     zframe_destroy (&output->spare);
+    if (zframe_size (*frame) > WORKER_OUTPUT_SPARE_MAX) {
+        zframe_destroy (frame); /* an idle worker does not hold that much */
+        return;
+    }
     output->spare = *frame;
     *frame = NULL;
 }

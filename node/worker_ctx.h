@@ -93,6 +93,8 @@ struct pool_output {
 
 /*  Outputs at least this big are built in a frame of their own. */
 #define WORKER_OUTPUT_FRAME_MIN ((size_t)64 << 10)
+/*  A spare frame (above) is kept only up to this size. */
+#define WORKER_OUTPUT_SPARE_MAX ((size_t)256 << 20)
 
 /*  Fills ctx for a CPU worker (gpu_index < 0) or a GPU worker.  0, or -1
     when id or name does not fit. */
@@ -126,7 +128,8 @@ void worker_output_free (pool_output_t *output);
     output is in the buffer. */
 zframe_t *worker_output_take_frame (pool_output_t *output);
 /*  Takes back (and nulls) a frame of worker_output_take_frame whose bytes
-    were only read, as the spare for the next output of its size. */
+    were only read, as the spare for the next output of its size (freed
+    instead when bigger than WORKER_OUTPUT_SPARE_MAX). */
 void worker_output_keep_spare (pool_output_t *output, zframe_t **frame);
 
 #endif
