@@ -172,6 +172,14 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
     if (!pool || worker->state != WORKER_READY)
         return;
     size_t prefetch = worker->prefetch ? worker->prefetch : 1;
+    /* A job run again (the one a lost worker was running, first in the
+       queue) goes past a full window: the worker runs it before the jobs
+       it holds (node/worker_queue.h), not after them and after the wait
+       for their answer. */
+    const head_job_t *front = pool->pending.first;
+    if (front && front->attempt > 0 && !front->named
+        && worker->inflight.count + front->count > prefetch)
+        prefetch = worker->inflight.count + front->count;
     if (worker->inflight.count >= prefetch || pool->pending.count == 0)
         return;
     /* A worker that holds jobs is topped up only with a worthwhile batch:

@@ -45,6 +45,38 @@ s_push (worker_queue_t *self, worker_action_t *action)
         self->jobs++;
 }
 
+/*  Where a job run again goes: after the last update queued (a job must
+    see the updates sent before it) and after the jobs run again already
+    there, before the other jobs.  The action to queue it after, or NULL
+    for the front. */
+static worker_action_t *
+s_rerun_spot (const worker_queue_t *self)
+{
+    worker_action_t *after = NULL;
+    for (worker_action_t *a = self->head; a; a = a->next)
+        if (a->kind == WORKER_ACTION_UPDATE)
+            after = a;
+    worker_action_t *next = after ? after->next : self->head;
+    while (next && next->kind == WORKER_ACTION_JOB && next->attempt > 0) {
+        after = next;
+        next = next->next;
+    }
+    return after;
+}
+
+static void
+s_insert_after (worker_queue_t *self, worker_action_t *after, worker_action_t *action)
+{
+    action->next = after ? after->next : self->head;
+    if (after)
+        after->next = action;
+    else
+        self->head = action;
+    if (!action->next)
+        self->tail = action;
+    self->jobs++;
+}
+
 int
 worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
 {
@@ -60,6 +92,8 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
     batch->msg = *msg;
     proto_msg_init (msg, PROTO_JOB);
     batch->refs = njobs;
+    worker_action_t *rerun_after = NULL; /* where the last re-run went */
+    bool rerun_seen = false;
     for (size_t i = 0; i < njobs; i++) {
         worker_action_t *action = &batch->actions[i];
         *action = (worker_action_t){ .kind = WORKER_ACTION_JOB };
@@ -71,7 +105,15 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
         action->batch = batch;
         action->arrived_us = arrived_us;
         proto_msg_payload (&batch->msg, i, &action->data, &action->size);
-        s_push (self, action);
+        if (action->attempt == 0) {
+            s_push (self, action);
+            continue;
+        }
+        if (!rerun_seen)
+            rerun_after = s_rerun_spot (self);
+        rerun_seen = true;
+        s_insert_after (self, rerun_after, action);
+        rerun_after = action;
     }
     return 0;
 }

@@ -3,7 +3,11 @@
 
     The head may send an UPDATE between two JOB messages: the jobs sent
     after it must see it applied, so updates and jobs wait in one FIFO and
-    run in the order they arrived.  The jobs of one JOB message share it:
+    run in the order they arrived.  One exception: a job run again (attempt
+    above 0: the worker or node running it died) jumps the jobs queued
+    here, though not the updates, nor earlier such jobs.  Its client has
+    waited for it already; it would otherwise wait behind a whole window
+    of another worker's jobs.  The jobs of one JOB message share it:
     their inputs are read in place (no copy, no allocation per job) and
     the message goes when the last of them has run.
 */

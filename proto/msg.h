@@ -144,11 +144,13 @@
 
 /*  A worker sends its batch of results at the latest this long after the
     first of them was ready (sooner when its queue empties): the head sizes
-    a worker's window to cover that wait too.  20 ms (fewer messages)
-    moved a map of 1 ms jobs on 2 cores from about 96% of the ideal to
-    97%, but the longer windows it takes kept a dead node's jobs queued
-    longer on the others (recovery 39-49 ms -> 57-62 ms): 10 stays. */
-#define PROTO_RESULTS_AGE_MS 10
+    a worker's window to cover that wait too.  Each batch wakes the head
+    and the client, which on a few shared cores take the workers' CPU: 20
+    ms rather than 10 moved a map of 1 ms jobs on 2 cores from 97.0% of
+    the ideal to 97.9% (medians of 5 rounds).  A job run again does not
+    wait for it: it goes past a full window, first in its new worker's
+    queue, and its result at once (head/feed.c, node/worker_queue.h). */
+#define PROTO_RESULTS_AGE_MS 20
 
 /* Return codes of the codec. */
 #define PROTO_OK 0

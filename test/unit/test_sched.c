@@ -1724,6 +1724,41 @@ test_the_last_jobs_of_a_map_go_in_shrinking_shares (void **state)
     assert_true (w1->inflight.count > 0 && w1->inflight.count <= window / 2);
 }
 
+/*  The job a lost worker was running goes to another worker even when
+    that worker's window is full (which it then runs first), not after a
+    batch of its answers; the jobs that only waited stay queued. */
+static void
+test_the_job_a_lost_worker_ran_goes_past_a_full_window (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 2);
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 2);
+    s_ready_loading (fx);
+    s_submit (fx, pool, 1, 2);
+    head_peer_t *w0 = s_worker (fx, "w0"), *w1 = s_worker (fx, "w1");
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 5000), 1); /* 5 ms jobs */
+    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 5000), 1);
+    size_t window = w1->prefetch;
+    s_submit (fx, pool, 3, 4 * window);
+    assert_int_equal (w0->inflight.count, w0->prefetch);
+    assert_int_equal (w1->inflight.count, window);
+    uint64_t ran = w0->inflight.first->id;
+    size_t held = w0->inflight.count, queued = pool->pending.count;
+    size_t mark = s_nlog;
+    s_worker_crashed (fx, w0);
+    assert_int_equal (w1->inflight.count, window + 1);
+    assert_int_equal (s_count_since (mark, w1, PROTO_JOB), 1);
+    const sent_t *sent = &s_log[s_nlog - 1];
+    assert_int_equal (sent->msg.type, PROTO_JOB);
+    assert_int_equal (sent->msg.njobs, 1);
+    assert_int_equal (sent->msg.jobs[0].id, ran);
+    assert_int_equal (sent->msg.jobs[0].attempt, 1);
+    assert_int_equal (pool->pending.count, queued + held - 1);
+    /* Nothing more past the window: the next answer is refilled as ever. */
+    assert_int_equal (s_answer (fx, w1, 1, 5000), 1);
+    assert_true (w1->inflight.count <= w1->prefetch);
+}
+
 static void
 test_job_inputs_reach_the_worker_and_outputs_the_client (void **state)
 {
@@ -2074,6 +2109,7 @@ main (void)
         T (test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs),
         T (test_slow_jobs_go_one_per_worker),
         T (test_the_last_jobs_of_a_map_go_in_shrinking_shares),
+        T (test_the_job_a_lost_worker_ran_goes_past_a_full_window),
         T (test_job_inputs_reach_the_worker_and_outputs_the_client),
         T (test_a_result_from_a_worker_not_serving_the_pool_is_dropped),
         T (test_a_result_for_an_earlier_attempt_is_dropped),
