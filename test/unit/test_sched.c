@@ -1680,6 +1680,22 @@ test_slow_jobs_go_one_per_worker (void **state)
     assert_int_equal (w1->inflight.first->id, next);
 }
 
+/*  Two ready workers of a fresh pool, each of which has answered one job
+    that ran run_us: their windows are sized for such jobs. */
+static head_pool_t *
+s_two_timed_workers (fx_t *fx, int64_t run_us, head_peer_t **w0, head_peer_t **w1)
+{
+    s_workers (fx, 2);
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 2);
+    s_ready_loading (fx);
+    s_submit (fx, pool, 1, 2);
+    *w0 = s_worker (fx, "w0");
+    *w1 = s_worker (fx, "w1");
+    assert_int_equal (s_answer (fx, *w0, SIZE_MAX, run_us), 1);
+    assert_int_equal (s_answer (fx, *w1, SIZE_MAX, run_us), 1);
+    return pool;
+}
+
 /*  Near the end of a map a worker's answer takes its share of what is
     left, not a whole window: the last jobs spread over both workers in
     batches that shrink, so neither runs a window of jobs after the other
@@ -1688,13 +1704,8 @@ static void
 test_the_last_jobs_of_a_map_go_in_shrinking_shares (void **state)
 {
     fx_t *fx = *state;
-    s_workers (fx, 2);
-    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 2);
-    s_ready_loading (fx);
-    s_submit (fx, pool, 1, 2);
-    head_peer_t *w0 = s_worker (fx, "w0"), *w1 = s_worker (fx, "w1");
-    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), 1); /* 1 ms jobs */
-    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), 1);
+    head_peer_t *w0, *w1;
+    head_pool_t *pool = s_two_timed_workers (fx, 1000, &w0, &w1); /* 1 ms jobs */
     size_t window = w0->prefetch;
     assert_int_equal (w1->prefetch, window);
     assert_true (window >= 16); /* a few ms of 1 ms jobs */
@@ -1731,13 +1742,8 @@ static void
 test_the_job_a_lost_worker_ran_goes_past_a_full_window (void **state)
 {
     fx_t *fx = *state;
-    s_workers (fx, 2);
-    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 2);
-    s_ready_loading (fx);
-    s_submit (fx, pool, 1, 2);
-    head_peer_t *w0 = s_worker (fx, "w0"), *w1 = s_worker (fx, "w1");
-    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 5000), 1); /* 5 ms jobs */
-    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 5000), 1);
+    head_peer_t *w0, *w1;
+    head_pool_t *pool = s_two_timed_workers (fx, 5000, &w0, &w1); /* 5 ms jobs */
     size_t window = w1->prefetch;
     s_submit (fx, pool, 3, 4 * window);
     assert_int_equal (w0->inflight.count, w0->prefetch);
