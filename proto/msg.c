@@ -179,19 +179,33 @@ proto_msg_add_num (proto_msg_t *self, uint64_t value)
     return PROTO_OK;
 }
 
+/*  The growth of a message's arrays (jobs, borrowed payloads): array, of
+    *cap entries of elem bytes, reallocated to hold count, its capacity
+    doubled from first (or from *cap) until it does; *cap updated.  The
+    new array, or NULL when out of memory (array untouched).  Doubling: a
+    message gathered from many small ones (head/results_out.c) must not
+    copy its arrays at every one. */
+static void *
+s_grow (void *array, size_t *cap, size_t count, size_t elem, size_t first)
+{
+    size_t grown_cap = *cap ? *cap : first;
+    while (grown_cap < count)
+        grown_cap *= 2;
+    void *grown = realloc (array, grown_cap * elem);
+    if (grown)
+        *cap = grown_cap;
+    return grown;
+}
+
 int
 proto_msg_jobs_reserve (proto_msg_t *self, size_t count)
 {
     if (count <= self->jobs_cap)
         return PROTO_OK;
-    size_t cap = self->jobs_cap ? self->jobs_cap : 16;
-    while (cap < count)
-        cap *= 2;
-    proto_job_t *jobs = realloc (self->jobs, cap * sizeof *jobs);
+    proto_job_t *jobs = s_grow (self->jobs, &self->jobs_cap, count, sizeof *jobs, 16);
     if (!jobs)
         return PROTO_EIO;
     self->jobs = jobs;
-    self->jobs_cap = cap;
     return PROTO_OK;
 }
 
@@ -207,22 +221,17 @@ proto_msg_add_job (proto_msg_t *self)
     return job;
 }
 
-/*  Room for count borrowed payloads in all, growing by doubling (from 64)
-    like the jobs: a message gathered from many small ones
-    (head/results_out.c) must not copy its array at every one. */
+/*  Room for count borrowed payloads in all. */
 static int
 s_borrowed_reserve (proto_msg_t *self, size_t count)
 {
     if (count <= self->borrowed_cap)
         return PROTO_OK;
-    size_t cap = self->borrowed_cap ? self->borrowed_cap : 64;
-    while (cap < count)
-        cap *= 2;
-    proto_slice_t *grown = realloc (self->borrowed, cap * sizeof *grown);
+    proto_slice_t *grown
+        = s_grow (self->borrowed, &self->borrowed_cap, count, sizeof *grown, 64);
     if (!grown)
         return PROTO_EIO;
     self->borrowed = grown;
-    self->borrowed_cap = cap;
     return PROTO_OK;
 }
 
