@@ -291,9 +291,9 @@ head_feed_worker (head_t *head, head_peer_t *worker)
     head_pool_t *pool = worker->pool;
     int taking = pool ? pool->ready - pool->releasing : 0;
     if (taking > 1 && pool->pending.count < (size_t)taking * worker->prefetch) {
-        most = (pool->pending.count + (size_t)taking - 1) / (size_t)taking;
-        if (most < s_worthwhile (worker))
-            most = s_worthwhile (worker);
+        size_t share = (pool->pending.count + (size_t)taking - 1) / (size_t)taking;
+        size_t worthwhile = s_worthwhile (worker);
+        most = share > worthwhile ? share : worthwhile;
     }
     s_feed_some (head, worker, most);
 }
