@@ -220,7 +220,7 @@ spawn_start_io (const char *path, char *const argv[], char *const envp[],
         return pid;
     }
     /* The child. */
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
+    prctl (PR_SET_PDEATHSIG, io->death_signal ? io->death_signal : SIGKILL);
     if (getppid () != parent)
         _exit (1); /* start_node died before prctl took effect */
     setpgid (0, 0);

@@ -4,8 +4,9 @@
     started the same way: program found ahead of time, environment built
     ahead of time, fork, then only async-signal-safe calls in the child:
     PR_SET_PDEATHSIG SIGKILL (so kill -9 of start_node takes the child with
-    it), its own process group (so a terminal's Ctrl-C reaches start_node
-    alone, which then stops everything in order), the signal mask cleared,
+    it; redis-server gets SIGTERM instead, so that it writes out what it
+    acknowledged before it goes), its own process group (so a terminal's Ctrl-C reaches
+   start_node alone, which then stops everything in order), the signal mask cleared,
     stdout and stderr to a log file (or pipes), stdin from /dev/null, every other file
     descriptor closed, exec.
 */
@@ -42,10 +43,11 @@ pid_t spawn_start (const char *path, char *const argv[], char *const envp[], int
 
 /*  What a child gets as its descriptors (spawn_start_io). */
 typedef struct {
-    int out_fd;      /* its stdout; -1: ours */
-    int err_fd;      /* its stderr; -1: ours */
-    int pass_fds[2]; /* become its fd 3 and 4, in that order; -1: none
-                        (the second only with the first) */
+    int out_fd;       /* its stdout; -1: ours */
+    int err_fd;       /* its stderr; -1: ours */
+    int pass_fds[2];  /* become its fd 3 and 4, in that order; -1: none
+                         (the second only with the first) */
+    int death_signal; /* sent to it when start_node dies; 0: SIGKILL */
 } spawn_io_t;
 
 /*  spawn_start with the child's stdout and stderr apart and up to two
