@@ -341,6 +341,10 @@ head_peer_lost (head_t *head, head_peer_t *peer, const char *why)
         if (peer->role == PROTO_ROLE_CLIENT && !peer->vouching)
             zsys_warning ("pool-head: client %s %s: closing its %zu pools", peer->id, why,
                           zlist_size (peer->pools));
+        else if (peer->role == PROTO_ROLE_WORKER)
+            zsys_warning ("pool-head: worker %s lost (%s) while its node is gone: its "
+                          "%zu jobs go back to the queue",
+                          peer->id, why, peer->inflight.count);
         head_peer_remove (head, peer, 0, "gone");
     }
 }

@@ -42,11 +42,17 @@ head_watch_probe (head_t *head, bool expire_silent)
     for (head_peer_t *peer = zhashx_first (head->peers); peer;
          peer = zhashx_next (head->peers)) {
         /* Workers are their node's to report; on the timer they still get
-           a heartbeat (they watch the head's silence). */
-        if (peer->role == PROTO_ROLE_WORKER && !expire_silent)
+           a heartbeat (they watch the head's silence).  A worker whose
+           node is gone (it rejoined after its node was lost, or before its
+           node came back) has nobody to report it: it is judged as any
+           other peer, or the jobs it holds would wait for ever once it
+           dies. */
+        bool vouched = peer->role == PROTO_ROLE_WORKER
+                       && zhashx_lookup (head->nodes, peer->node) != NULL;
+        if (vouched && !expire_silent)
             continue;
         int rc = proto_msg_send_router (&beat, head->router, peer->rid);
-        if (peer->role == PROTO_ROLE_WORKER)
+        if (vouched)
             continue;
         if (rc != PROTO_OK && zmq_errno () == EHOSTUNREACH) {
             peer->lost_why = "connection closed";
