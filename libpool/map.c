@@ -241,12 +241,17 @@ s_run_free (pool_run_t *run)
 /* ---- progress --------------------------------------------------------- */
 
 /*  Calls the pool's progress callback when one is due (final: the last,
-    once).  Not from inside a future's callback: callbacks never nest. */
+    once, and the only one that shows every result in).  Not from inside a future's
+   callback: callbacks never nest. */
 static void
 s_progress (pool_run_t *run, bool final)
 {
     pool_t *pool = run->pool;
     if (!pool || !pool->progress || pool_in_callback || run->progress_final)
+        return;
+    /* Every result in: the final call says so, once (a periodic one just
+       before it would show the end twice). */
+    if (!final && run->count != SIZE_MAX && run->received >= run->count)
         return;
     int64_t now = zclock_mono ();
     if (!final && now < run->progress_at)

@@ -115,8 +115,9 @@ typedef struct {
     double spin_wait;
     /* Called from the thread that waits (pool_map, pool_iter_next, the
        future waits, pool_poll), at most every progress_interval seconds
-       while results come and once when a map or iterator ends.  total is
-       0 while a stream's length is unknown. */
+       while results come and once when a map or iterator ends (that call
+       alone has done == total).  total is 0 while a stream's length is
+       unknown. */
     pool_progress_fn *progress;
     void *progress_arg;
     double progress_interval; /* seconds, default 0.5 */
