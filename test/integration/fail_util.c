@@ -167,16 +167,25 @@ fu_on_node (const char *worker_id, const h_proc_t *node)
     return len > 0 && strncmp (worker_id, node->id, len) == 0 && worker_id[len] == '/';
 }
 
-void
-fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what)
+pool_iter_t *
+fu_imap_once (pool_t *pool, size_t count, const char *suffix, fu_once_t *once,
+              const char *what)
 {
     pool_iter_t *iter = NULL;
     int rc = pool_imap_unordered (pool, fu_inputs (count, suffix), count, &iter);
     H_CHECK (rc == 0, "%s: pool_imap_unordered: %s", what, pool_strerror (rc));
+    fu_once_init (once, count);
+    return iter;
+}
+
+void
+fu_map_once (pool_t *pool, size_t count, const char *suffix, const char *what)
+{
     fu_once_t once;
-    fu_once_init (&once, count);
+    pool_iter_t *iter = fu_imap_once (pool, count, suffix, &once, what);
     double started = h_now ();
     pool_result_t result;
+    int rc;
     while ((rc = pool_iter_next (iter, &result)) == 1) {
         fu_once_add (&once, &result);
         fu_check_value (&result, (long long)result.index, what);

@@ -50,6 +50,12 @@ void fu_once_add (fu_once_t *once, const pool_result_t *result);
 /* Fails the test unless every index got exactly one result. */
 void fu_once_check (const fu_once_t *once);
 
+/* Starts pool_imap_unordered over inputs "<i><suffix>" (i < count) and
+   the exactly-once bookkeeping of its results in once; fails the test
+   (saying `what`) when it cannot start. */
+pool_iter_t *fu_imap_once (pool_t *pool, size_t count, const char *suffix,
+                           fu_once_t *once, const char *what);
+
 /* Maps inputs "<i><suffix>" (i < count) with pool_imap_unordered and
    fails the test unless every input gets exactly one right result; logs
    how long it took, as `what`. */

@@ -44,14 +44,11 @@ s_body (void)
     (void)other;
     pool_t *pool = h_open (head, "square", 2 * WORKERS);
 
-    pool_bytes_t *inputs = fu_inputs (N, "@s10");
-    pool_iter_t *iter = NULL;
-    int rc = pool_imap_unordered (pool, inputs, N, &iter);
-    H_CHECK (rc == 0, "pool_imap_unordered: %s", pool_strerror (rc));
     fu_once_t once;
-    fu_once_init (&once, N);
+    pool_iter_t *iter = fu_imap_once (pool, N, "@s10", &once, "map");
     bool thawed = false;
     pool_result_t r;
+    int rc;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
         fu_check_value (&r, (long long)r.index, "map");

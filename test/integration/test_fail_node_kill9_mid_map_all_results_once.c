@@ -20,15 +20,12 @@ s_body (void)
     h_proc_t *survivor = h_start_node (head, WORKERS);
     pool_t *pool = h_open (head, "square", 2 * WORKERS);
 
-    pool_bytes_t *inputs = fu_inputs (N, "@s10");
-    pool_iter_t *iter = NULL;
-    int rc = pool_imap_unordered (pool, inputs, N, &iter);
-    H_CHECK (rc == 0, "pool_imap_unordered: %s", pool_strerror (rc));
     fu_once_t once;
-    fu_once_init (&once, N);
+    pool_iter_t *iter = fu_imap_once (pool, N, "@s10", &once, "map");
     size_t from_doomed = 0, after_kill = 0, late_from_doomed = 0;
     double killed_at = 0;
     pool_result_t r;
+    int rc;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
         fu_check_value (&r, (long long)r.index, "map");

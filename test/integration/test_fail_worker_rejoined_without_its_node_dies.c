@@ -24,15 +24,12 @@ s_body (void)
     h_proc_t *other = h_start_node (head, WORKERS);
     pool_t *pool = h_open (head, "square", 2 * WORKERS);
 
-    pool_bytes_t *inputs = fu_inputs (N, "@s20");
-    pool_iter_t *iter = NULL;
-    int rc = pool_imap_unordered (pool, inputs, N, &iter);
-    H_CHECK (rc == 0, "pool_imap_unordered: %s", pool_strerror (rc));
     fu_once_t once;
-    fu_once_init (&once, N);
+    pool_iter_t *iter = fu_imap_once (pool, N, "@s20", &once, "map");
     bool killed = false;
     pid_t workers[WORKERS];
     pool_result_t r;
+    int rc;
     while ((rc = pool_iter_next (iter, &r)) == 1) {
         fu_once_add (&once, &r);
         fu_check_value (&r, (long long)r.index, "map");
