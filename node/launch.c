@@ -3,6 +3,7 @@
 #include "spawn.h"
 
 #include <czmq.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -110,41 +111,60 @@ launch_redis_maxmemory (unsigned long long store_max)
     return store_max + store_max / 8 + (32ULL << 20);
 }
 
-/*  Whether pid runs in dir (Redis works in its `dir`; it rewrites its
-    command line, so that cannot say).  A zombie, or a pid now used by
-    something else, does not. */
-static bool
-s_runs_in (long pid, const char *dir)
+/*  A redis-server working in dir (Redis works in its `dir`; it rewrites
+    its command line, so that cannot say): its pid, or 0.  A zombie has no
+    working directory. */
+static long
+s_redis_in (const char *dir)
 {
-    char path[64];
-    snprintf (path, sizeof path, "/proc/%ld/cwd", pid);
-    struct stat by_pid, by_name;
-    return stat (path, &by_pid) == 0 && stat (dir, &by_name) == 0
-           && by_pid.st_dev == by_name.st_dev && by_pid.st_ino == by_name.st_ino;
+    struct stat want;
+    DIR *proc = opendir ("/proc");
+    if (!proc || stat (dir, &want)) {
+        if (proc)
+            closedir (proc);
+        return 0;
+    }
+    long found = 0;
+    struct dirent *entry;
+    while (!found && (entry = readdir (proc))) {
+        char *end;
+        long pid = strtol (entry->d_name, &end, 10);
+        if (pid <= 0 || *end)
+            continue;
+        char path[64], comm[32] = "";
+        snprintf (path, sizeof path, "/proc/%ld/comm", pid);
+        FILE *file = fopen (path, "re");
+        if (!file)
+            continue;
+        bool named = fgets (comm, sizeof comm, file) && streq (comm, "redis-server\n");
+        fclose (file);
+        snprintf (path, sizeof path, "/proc/%ld/cwd", pid);
+        struct stat cwd;
+        if (named && stat (path, &cwd) == 0 && cwd.st_dev == want.st_dev
+            && cwd.st_ino == want.st_ino)
+            found = pid;
+    }
+    closedir (proc);
+    return found;
 }
 
 /*  When a start_node dies (kill -9), its redis-server gets SIGTERM and
     writes out what it acknowledged (spawn.h); a second redis-server on
-    the same files must not start before that one is gone.  Its pid is in
-    pid_path, which Redis removes when it stops.  0 once none runs, or -1
-    with a message. */
+    the same files must not start before that one is gone (it would also
+    remove the new one's socket as it leaves).  0 once none runs in dir,
+    or -1 with a message. */
 static int
-s_wait_old_redis (const char *pid_path, const char *dir, char *error, size_t error_size)
+s_wait_old_redis (const char *dir, char *error, size_t error_size)
 {
-    FILE *file = fopen (pid_path, "re");
-    if (!file)
-        return 0;
-    long pid = 0;
-    int found = fscanf (file, "%ld", &pid);
-    fclose (file);
-    if (found != 1 || pid <= 0 || !s_runs_in (pid, dir))
+    long pid = s_redis_in (dir);
+    if (!pid)
         return 0;
     zsys_info ("the redis-server of the last start_node here (pid %ld) is still "
                "writing out its data: waiting for it",
                pid);
     int64_t deadline = zclock_mono () + STOP_GRACE_MS;
     bool killed = false;
-    while (s_runs_in (pid, dir)) {
+    while ((pid = s_redis_in (dir))) {
         if (zclock_mono () >= deadline && killed) {
             snprintf (error, error_size,
                       "the redis-server of the last start_node here (pid %ld) "
@@ -192,7 +212,7 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
 {
     int rc = -1;
     char dir[4096], conf_path[4200], socket_path[4200], pass_path[4200];
-    char pid_path[4200], conf[16384];
+    char conf[16384];
     unsigned char random[16];
     char password[2 * sizeof random + 1];
 
@@ -200,7 +220,6 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
     snprintf (conf_path, sizeof conf_path, "%s/redis.conf", dir);
     snprintf (socket_path, sizeof socket_path, "%s/redis.sock", dir);
     snprintf (pass_path, sizeof pass_path, "%s/redis.pass", config->data_dir);
-    snprintf (pid_path, sizeof pid_path, "%s/redis.pid", dir);
     if (strlen (socket_path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
         snprintf (error, error_size,
                   "the Redis socket path %s is too long for a unix socket; "
@@ -212,7 +231,7 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
         snprintf (error, error_size, "cannot create %s: %s", dir, strerror (errno));
         return -1;
     }
-    if (s_wait_old_redis (pid_path, dir, error, error_size))
+    if (s_wait_old_redis (dir, error, error_size))
         return -1;
     randombytes_buf (random, sizeof random);
     sodium_bin2hex (password, sizeof password, random, sizeof random);
@@ -232,12 +251,11 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
               "requirepass %s\n"
               "appendonly yes\n"
               "save \"\"\n"
-              "pidfile %s\n"
               "dir %s\n"
               "logfile \"\"\n"
               "maxmemory %llu\n"
               "maxmemory-policy noeviction\n",
-              socket_path, password, pid_path, dir,
+              socket_path, password, dir,
               launch_redis_maxmemory (config->store_max_memory));
     if (s_write_file (conf_path, conf, error, error_size)
         || s_write_file (pass_path, password, error, error_size))
