@@ -241,8 +241,8 @@ s_run_free (pool_run_t *run)
 /* ---- progress --------------------------------------------------------- */
 
 /*  Calls the pool's progress callback when one is due (final: the last,
-    once, and the only one that shows every result in).  Not from inside a future's
-   callback: callbacks never nest. */
+    once, and the only one that shows every result in).  Not from inside
+    a future's callback: callbacks never nest. */
 static void
 s_progress (pool_run_t *run, bool final)
 {

@@ -156,15 +156,15 @@ s_redis_in (const char *dir)
 static int
 s_wait_old_redis (const char *dir, char *error, size_t error_size)
 {
-    long pid = s_redis_in (dir);
-    if (!pid)
-        return 0;
-    zsys_info ("the redis-server of the last start_node here (pid %ld) is still "
-               "writing out its data: waiting for it",
-               pid);
     int64_t deadline = zclock_mono () + STOP_GRACE_MS;
-    bool killed = false;
+    bool told = false, killed = false;
+    long pid;
     while ((pid = s_redis_in (dir))) {
+        if (!told)
+            zsys_info ("the redis-server of the last start_node here (pid %ld) is "
+                       "still writing out its data: waiting for it",
+                       pid);
+        told = true;
         if (zclock_mono () >= deadline && killed) {
             snprintf (error, error_size,
                       "the redis-server of the last start_node here (pid %ld) "
@@ -212,7 +212,7 @@ s_start_redis (launch_t *self, const launch_config_t *config, int log_fd, char *
 {
     int rc = -1;
     char dir[4096], conf_path[4200], socket_path[4200], pass_path[4200];
-    char conf[16384];
+    char conf[8192];
     unsigned char random[16];
     char password[2 * sizeof random + 1];
 

@@ -5,10 +5,11 @@
     ahead of time, fork, then only async-signal-safe calls in the child:
     PR_SET_PDEATHSIG SIGKILL (so kill -9 of start_node takes the child with
     it; redis-server gets SIGTERM instead, so that it writes out what it
-    acknowledged before it goes), its own process group (so a terminal's Ctrl-C reaches
-   start_node alone, which then stops everything in order), the signal mask cleared,
-    stdout and stderr to a log file (or pipes), stdin from /dev/null, every other file
-    descriptor closed, exec.
+    acknowledged before it goes), its own process group (so a terminal's
+    Ctrl-C reaches start_node alone, which then stops everything in
+    order), the signal mask cleared, stdout and stderr to a log file (or
+    pipes), stdin from /dev/null, every other file descriptor closed,
+    exec.
 */
 #ifndef DCPOOL_NODE_SPAWN_H
 #define DCPOOL_NODE_SPAWN_H

@@ -14,18 +14,16 @@
 
 #include "harness.h"
 
-/* Whether /proc says pid runs under the name redis-server. */
+/* Whether old, a child of this test, runs under the name redis-server. */
 static bool
-s_named_redis (pid_t pid)
+s_named_redis (pid_t old)
 {
-    char path[64], comm[32] = "";
-    snprintf (path, sizeof path, "/proc/%d/comm", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return false;
-    bool named = fgets (comm, sizeof comm, file) && strcmp (comm, "redis-server\n") == 0;
-    fclose (file);
-    return named;
+    pid_t found[4];
+    int n = h_children (getpid (), "redis-server", found, 4);
+    for (int i = 0; i < n; i++)
+        if (found[i] == old)
+            return true;
+    return false;
 }
 
 static void
