@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "parse.h"
 #include "bytes.h"
+#include "heap.h"
 
 static void
 s_usage (FILE *out)
@@ -233,6 +234,9 @@ main (int argc, char *argv[])
     /* hiredis writes to a Redis that may have died: EPIPE, not a signal. */
     signal (SIGPIPE, SIG_IGN);
     zsys_init ();
+    if (proto_heap_hold () < 0)
+        zsys_warning ("pool-head: malloc settings refused: payloads through the head "
+                      "fault their pages in again");
     char error[512];
     config.block_store = getenv ("DCPOOL_BLOCK_STORE");
     head_t *head = head_new (&config, password, redis_url, error, sizeof error);

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "pool.h"
 #include "views.h"
 #include "worker_args.h"
@@ -538,6 +539,11 @@ main (int argc, char *argv[])
     zsys_set_logstream (log);
     zsys_set_logident ("pool-worker");
     setvbuf (stdout, NULL, _IOLBF, 0);
+    if (proto_heap_hold () < 0)
+        zsys_warning (
+            "worker %s: malloc settings refused: big payloads fault their pages in "
+            "again",
+            self->args.id);
     if (s_prepare (self))
         goto cleanup;
     if (s_connect (self) == 0)
