@@ -2,6 +2,7 @@
     direct_server.h. */
 #include "direct_server.h"
 #include "direct.h"
+#include "direct_buffers.h"
 #include "link.h"
 #include "pool.h"
 #include "values.h"
@@ -37,8 +38,9 @@ typedef struct {
 struct pool_direct {
     zactor_t *actor;
     proto_keys_t keys;
-    char bind[48];      /* what the socket binds */
-    char advertise[48]; /* the address workers are told */
+    direct_buffers_t *buffers; /* what input chunks are sent from */
+    char bind[48];             /* what the socket binds */
+    char advertise[48];        /* the address workers are told */
     char endpoint[PROTO_ID_MAX + 16];
     char error[160];      /* the actor's, before it signals */
     pthread_mutex_t lock; /* offers and uploads: the pool's thread and the
@@ -172,37 +174,48 @@ s_error (const proto_direct_t *head, const char *text)
     return proto_direct_encode (&err, &body);
 }
 
-/*  GET: the chunk asked for, read from the input's memfd. */
+/*  GET: the chunk asked for, read from the input's memory or memfd into
+    a buffer of ours and sent from it to peer as DATA.  NULL when sent (or
+    dropped by the socket: the peer is gone), else the ERR to answer. */
 static zmsg_t *
-s_get (pool_direct_t *self, const proto_direct_t *head)
+s_get (pool_direct_t *self, zsock_t *router, zframe_t *peer, const proto_direct_t *head)
 {
+    zmq_msg_t body;
+    void *into;
+    if (direct_buffers_msg (self->buffers, &body, head->length, &into))
+        return s_error (head, "out of memory");
     pthread_mutex_lock (&self->lock);
     offer_t *offer = s_offer (self, head->key);
-    if (!offer || offer->size != head->total) {
-        pthread_mutex_unlock (&self->lock);
-        return s_error (head, "no such input here (its result came, or its map ended)");
-    }
-    zframe_t *body = zframe_new (NULL, head->length);
     size_t done = 0;
-    if (body && offer->data) {
-        memcpy (zframe_data (body), offer->data + head->offset, head->length);
+    const char *why = "cannot read the input";
+    if (!offer || offer->size != head->total)
+        why = "no such input here (its result came, or its map ended)";
+    else if (offer->data) {
+        memcpy (into, offer->data + head->offset, head->length);
         done = head->length;
     }
-    while (body && done < head->length) {
-        ssize_t got = pread (offer->fd, zframe_data (body) + done, head->length - done,
+    while (offer && offer->fd >= 0 && done < head->length) {
+        ssize_t got = pread (offer->fd, (uint8_t *)into + done, head->length - done,
                              (off_t)(head->offset + done));
         if (got <= 0 && !(got < 0 && errno == EINTR))
             break;
         done += got > 0 ? (size_t)got : 0;
     }
     pthread_mutex_unlock (&self->lock);
-    if (!body || done < head->length) {
-        zframe_destroy (&body);
-        return s_error (head, "cannot read the input");
+    if (done < head->length) {
+        zmq_msg_close (&body);
+        return s_error (head, why);
     }
     proto_direct_t data = *head;
     data.kind = PROTO_DIRECT_DATA;
-    return proto_direct_encode (&data, &body);
+    uint8_t header[PROTO_DIRECT_HEADER];
+    proto_direct_header (&data, header);
+    void *handle = zsock_resolve (router);
+    if (zmq_send (handle, zframe_data (peer), zframe_size (peer), ZMQ_SNDMORE) < 0
+        || zmq_send (handle, header, sizeof header, ZMQ_SNDMORE) < 0
+        || zmq_msg_send (&body, handle, 0) < 0)
+        zmq_msg_close (&body); /* the peer is gone: it asks again elsewhere */
+    return NULL;
 }
 
 /*  PUT: a chunk of an output, in order; ACK once it is stored. */
@@ -274,7 +287,7 @@ s_serve (pool_direct_t *self, zsock_t *router)
     zmsg_t *reply = NULL;
     if (peer && proto_direct_decode (msg, &head, &body, reason, sizeof reason) == 0) {
         if (head.kind == PROTO_DIRECT_GET && head.length)
-            reply = s_get (self, &head);
+            reply = s_get (self, router, peer, &head);
         else if (head.kind == PROTO_DIRECT_PUT && head.length)
             reply = s_put (self, &head, body);
     }
@@ -364,7 +377,10 @@ pool_direct_new (const char *server, const proto_keys_t *keys, char *error,
     }
     self->keys = *keys;
     pthread_mutex_init (&self->lock, NULL);
-    if (s_choose_address (self, server) == 0) {
+    self->buffers = direct_buffers_new (PROTO_DIRECT_CHUNK, POOL_DIRECT_BUFFERS_KEEP);
+    if (!self->buffers)
+        snprintf (self->error, sizeof self->error, "out of memory");
+    else if (s_choose_address (self, server) == 0) {
         self->actor = zactor_new (s_actor, self);
         if (self->actor && !self->endpoint[0])
             zactor_destroy (&self->actor); /* it could not bind: error says */
@@ -385,6 +401,7 @@ pool_direct_destroy (pool_direct_t **self_p)
     if (!self)
         return;
     zactor_destroy (&self->actor);
+    direct_buffers_release (&self->buffers);
     for (size_t i = 0; i < self->noffers; i++)
         if (self->offers[i].fd >= 0)
             close (self->offers[i].fd);

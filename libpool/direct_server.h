@@ -29,6 +29,9 @@
 /*  An output nobody took after this long is dropped (its RESULT never
     came: the worker died, or another attempt's result came first). */
 #define POOL_DIRECT_STALE_MS 300000
+/*  Input chunk buffers kept idle for the next GETs (PROTO_DIRECT_CHUNK
+    each): two transfers' windows. */
+#define POOL_DIRECT_BUFFERS_KEEP 8
 
 typedef struct pool_direct pool_direct_t;
 

@@ -35,16 +35,22 @@ s_has_body (proto_direct_kind_t kind)
            || kind == PROTO_DIRECT_ERR;
 }
 
-zmsg_t *
-proto_direct_encode (const proto_direct_t *head, zframe_t **body)
+void
+proto_direct_header (const proto_direct_t *head, uint8_t header[PROTO_DIRECT_HEADER])
 {
-    uint8_t header[PROTO_DIRECT_HEADER];
     s_put64 (header, (uint64_t)PROTO_DIRECT_MAGIC | (uint64_t)head->kind << 32);
     s_put64 (header + 8, head->key);
     s_put64 (header + 16, head->attempt);
     s_put64 (header + 24, head->offset);
     s_put64 (header + 32, head->length);
     s_put64 (header + 40, head->total);
+}
+
+zmsg_t *
+proto_direct_encode (const proto_direct_t *head, zframe_t **body)
+{
+    uint8_t header[PROTO_DIRECT_HEADER];
+    proto_direct_header (head, header);
     zframe_t *frame = body ? *body : NULL;
     if (body)
         *body = NULL;

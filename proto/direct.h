@@ -66,6 +66,10 @@ typedef struct {
     (nulled) either way.  NULL when out of memory or when the body is
     missing or of the wrong size. */
 zmsg_t *proto_direct_encode (const proto_direct_t *head, zframe_t **body);
+/*  The header frame of head alone (for a body sent as a message of its
+    own). */
+void proto_direct_header (const proto_direct_t *head,
+                          uint8_t header[PROTO_DIRECT_HEADER]);
 
 /*  Reads a message whose first frame is the header (a ROUTER pops the
     routing id first); msg keeps its frames.  0 with *head and *body (the
