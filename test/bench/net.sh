@@ -2,22 +2,31 @@
 # test/bench/net.sh BUILD [JSON_OUT] - dcpool and the raw ZeroMQ broker
 # between machines: the head (or the broker), two nodes (one CPU worker
 # each, or one broker worker each) and the client each in a network
-# namespace of their own, joined by test/net/netswitch (a user-space
-# switch that adds the one-way delay to every frame and can cap every
-# port's rate).  The links' MTU is 9000 (jumbo frames, as in many
-# clusters; NET_MTU=1500 for plain Ethernet): the switch moves every frame
-# through two system calls, and at 1500 bytes it, not the systems
-# measured, sets the 64 MiB figures on a small machine.  Shared memory is
+# namespace of their own, joined twice: by a Linux bridge (a veth pair
+# per host, the bridge in a namespace of its own) and by test/net/netswitch
+# (a user-space switch that adds the one-way delay to every frame and can
+# cap every port's rate; this kernel has no netem).  The links' MTU is
+# 9000 (jumbo frames, as in many clusters; NET_MTU=1500 for plain
+# Ethernet): the switch moves every frame through two system calls, and
+# at 1500 bytes it, not the systems measured, sets the 64 MiB figures on a
+# small machine.  Shared memory is
 # off by construction (the client also passes --no-shared-memory).  Run by
 # `scripts/bench net`, as root.
 #
 # Systems: dcpool (default CURVE), dcpool --insecure, the raw ZeroMQ
 # broker of test/bench/zmq_broker.c (broker in the head's namespace,
 # workers in the nodes', 64 jobs in flight per worker) insecure and with
-# CURVE on every socket.  Link settings: one-way delay 0, one-way delay
-# 1 ms, and every port at 1 Gbit/s with no delay.  Measures, at each
+# CURVE on every socket.  Link settings: the kernel's bridge (no delay, no
+# rate cap: as machines whose switch is hardware, which takes nothing
+# from their CPUs), then through the user-space switch one-way delay 0,
+# one-way delay 1 ms, and every port at 1 Gbit/s with no delay.  The
+# switch copies every frame through two system calls on the same two
+# cores the systems measured share, so its 0 ms figures are set by it as
+# much as by them; the bridge's are not.  Each system runs on each
+# network in turn (its head or broker reached at that network's address,
+# so every byte and message takes it).  Measures, at each
 # setting, for each system:
-#   bw     64 MiB in + 64 MiB out (an echo), GB/s; 1 repetition
+#   bw     64 MiB in + 64 MiB out (an echo), GB/s; median of 3
 #   rtt    one task round trip, p50 and p99 over 200, us; median of 3
 #   ms     400 jobs of 1 ms busy work on the 2 workers, share of the ideal
 #          (2,000 jobs/s); median of 3
@@ -27,9 +36,11 @@
 # test/bench/net_report.py, which also writes them as JSON to JSON_OUT
 # (default BUILD/bench-net.json).  Nothing here asserts a time.
 #
-# Everything it makes (namespaces dcpb<PID>-*, the switch, the clusters,
+# Everything it makes (namespaces dcpb<PID>-*, the bridge's namespace
+# dcpb<PID>-br, the switch, the clusters,
 # the brokers) is stopped and removed on exit.  Addresses 10.203.1.0/24
-# exist only inside those namespaces.
+# (the switch) and 10.203.2.0/24 (the bridge) exist only inside those
+# namespaces.
 set -uf   # -f: a Z85 key has * and ? in it
 build="$1"
 json_out="${2:-$build/bench-net.json}"
@@ -44,11 +55,13 @@ for f in "$start_node" "$bench_pool" "$bench_lib" "$zmq_broker" "$netswitch"; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench net: needs root (network namespaces)" >&2; exit 1; }
 
-# link settings: name, one-way delay (ms), rate (Mbit/s, 0: none)
-settings="0ms:0:0 1ms:1:0 1gbit:0:1000"
+# link settings: name, one-way delay (ms), rate (Mbit/s, 0: none), network
+# (bridge: the kernel's, no delay or rate; switch: test/net/netswitch)
+settings="bridge:0:0:bridge 0ms:0:0:switch 1ms:1:0:switch 1gbit:0:1000:switch"
+networks="bridge switch"
 mtu="${NET_MTU:-9000}"
 bw_size=$((64 << 20))
-bw_reps=1
+bw_reps=3
 reps=3
 n_rtt=200
 n_ms=400
@@ -90,6 +103,7 @@ cleanup () {
         wait "$switch_pid" 2>/dev/null
     fi
     for h in $hosts; do ip netns delete "$tag-$h" 2>/dev/null; done
+    ip netns delete "$tag-br" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -131,6 +145,25 @@ for h in $hosts; do
     ip -n "$tag-$h" link set "${tag}t$i" mtu "$mtu" up
     i=$((i + 1))
 done
+# the bridge: a veth pair per host, its other end on a bridge in a
+# namespace of its own
+ip netns add "$tag-br" || { say "cannot make namespaces"; exit 1; }
+ip -n "$tag-br" link add br0 type bridge || { say "cannot make a bridge"; exit 1; }
+ip -n "$tag-br" link set br0 up
+i=0
+for h in $hosts; do
+    ip -n "$tag-br" link add "${tag}b$i" type veth peer name "${tag}v$i" \
+        || { say "cannot make a veth pair"; exit 1; }
+    ip -n "$tag-br" link set "${tag}v$i" netns "$tag-$h"
+    ip -n "$tag-br" link set "${tag}b$i" master br0 mtu "$mtu" up
+    ip -n "$tag-$h" addr add "10.203.2.$((i + 1))/24" dev "${tag}v$i"
+    ip -n "$tag-$h" link set "${tag}v$i" mtu "$mtu" up
+    i=$((i + 1))
+done
+# head_addr NETWORK: the head's (or the broker's) address on it
+head_addr () {
+    if [ "$1" = bridge ]; then echo 10.203.2.1; else echo 10.203.1.1; fi
+}
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 python3 -c 'import json,sys; print(json.dumps({"meta": {"date": sys.argv[1], "nproc": int(sys.argv[2]), "cpu": sys.argv[3], "kernel": sys.argv[4], "settings": sys.argv[5].split(), "reps": int(sys.argv[6]), "bw_reps": int(sys.argv[7]), "mtu": int(sys.argv[8])}}))' \
@@ -164,18 +197,19 @@ client () {
 password="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export DCPOOL_PASSWORD="$password"   # never on a command line
 
-# start_cluster NAME [--insecure]: a head (server only) in the head's
-# namespace, a node of one CPU worker in each node's; sets $port
+# start_cluster NAME NETWORK [--insecure]: a head (server only) in the
+# head's namespace, a node of one CPU worker in each node's, joined over
+# NETWORK; sets $port
 start_cluster () {
-    name="$1"
-    shift
+    name="$1-$2" addr="$(head_addr "$2")"
+    shift 2
     ip netns exec "$tag-head" "$start_node" --head --server-only -p 0 "$@" \
         --data-dir "$tmp/$name-head" >"$tmp/$name-head.out" 2>&1 &
     pids="$! $pids"
     wait_for "$tmp/$name-head.out" "dcpool head ready" 1 30 || return 1
     port="$(sed -n 's/^dcpool head ready: port=\([0-9]*\).*/\1/p' "$tmp/$name-head.out")"
     for n in node1 node2; do
-        ip netns exec "$tag-$n" "$start_node" -a 10.203.1.1 -p "$port" --cpu-workers 1 "$@" \
+        ip netns exec "$tag-$n" "$start_node" -a "$addr" -p "$port" --cpu-workers 1 "$@" \
             --data-dir "$tmp/$name-$n" >"$tmp/$name-$n.out" 2>&1 &
         pids="$! $pids"
     done
@@ -184,44 +218,60 @@ start_cluster () {
     done
 }
 
+# note_network MEASURE SYSTEM NETWORK TEXT: an error record for every
+# setting of that network
+note_network () {
+    for s in $settings; do
+        [ "${s##*:}" = "$3" ] && note "$1" "$2/${s%%:*}" "$4"
+    done
+}
+
 dcpool_runs () {   # system, extra flags...
     system="$1"
     shift
-    if ! start_cluster "$system" "$@"; then
-        say "$system: the cluster did not start"
-        note "*" "$system" "the cluster did not start"
+    for net in $networks; do
+        if ! start_cluster "$system" "$net" "$@"; then
+            say "$system: the cluster did not start on the $net"
+            note_network "*" "$system" "$net" "the cluster did not start"
+            stop_pids 15
+            continue
+        fi
+        addr="$(head_addr "$net")"
+        for s in $settings; do
+            name="${s%%:*}" rest="${s#*:}"
+            [ "${rest##*:}" = "$net" ] || continue
+            rest="${rest%:*}"
+            set_link "${rest%%:*}" "${rest#*:}"
+            label="$system/$name"
+            common="-s $addr:$port -l $bench_lib --no-shared-memory --label $label $*"
+            # shellcheck disable=SC2086  # $common: words without spaces
+            {
+                client bw "$label" 120 "$bench_pool" bw $common --size "$bw_size" \
+                    --reps "$bw_reps" --timeout 110
+                client rtt "$label" 60 "$bench_pool" rtt $common -n "$n_rtt" --reps "$reps" \
+                    --timeout 55
+                client ms "$label" 60 "$bench_pool" ms $common -n "$n_ms" --reps "$reps" \
+                    --timeout 55
+                client noop "$label" 60 "$bench_pool" noop $common -n "$n_noop" \
+                    --reps "$reps" --timeout 55
+            }
+        done
         stop_pids 15
-        return
-    fi
-    for s in $settings; do
-        name="${s%%:*}" rest="${s#*:}"
-        set_link "${rest%%:*}" "${rest#*:}"
-        label="$system/$name"
-        common="-s 10.203.1.1:$port -l $bench_lib --no-shared-memory --label $label $*"
-        # shellcheck disable=SC2086  # $common: words without spaces
-        {
-            client bw "$label" 120 "$bench_pool" bw $common --size "$bw_size" --reps "$bw_reps" \
-                --timeout 110
-            client rtt "$label" 60 "$bench_pool" rtt $common -n "$n_rtt" --reps "$reps" --timeout 55
-            client ms "$label" 60 "$bench_pool" ms $common -n "$n_ms" --reps "$reps" --timeout 55
-            client noop "$label" 60 "$bench_pool" noop $common -n "$n_noop" --reps "$reps" \
-                --timeout 55
-        }
     done
-    stop_pids 15
 }
 
 dcpool_runs dcpool
 dcpool_runs dcpool-insecure --insecure
 
 # --- the raw ZeroMQ broker --------------------------------------------------------
-# start_broker NAME SPIN_US [--curve]: the broker in the head's namespace,
-# a worker (64 jobs in flight) in each node's; sets $front and $key_args
+# start_broker NAME SPIN_US NETWORK [--curve]: the broker in the head's
+# namespace, a worker (64 jobs in flight) in each node's, joined over
+# NETWORK; sets $front and $key_args
 start_broker () {
-    name="$1" spin="$2"
-    shift 2
-    out="$tmp/$name-broker-$spin.out"
-    ip netns exec "$tag-head" "$zmq_broker" broker --bind 10.203.1.1 "$@" >"$out" 2>&1 &
+    name="$1" spin="$2" addr="$(head_addr "$3")"
+    shift 3
+    out="$tmp/$name-broker-$spin-$addr.out"
+    ip netns exec "$tag-head" "$zmq_broker" broker --bind "$addr" "$@" >"$out" 2>&1 &
     pids="$! $pids"
     wait_for "$out" "^zmq_broker ready" 1 10 || return 1
     line="$(sed -n 's/^zmq_broker ready //p' "$out")"
@@ -232,7 +282,7 @@ start_broker () {
     for n in node1 node2; do
         # shellcheck disable=SC2086  # a Z85 key has no spaces
         ip netns exec "$tag-$n" "$zmq_broker" worker --connect "$back" $key_args \
-            --inflight 64 --spin-us "$spin" >"$tmp/$name-$n-$spin.out" 2>&1 &
+            --inflight 64 --spin-us "$spin" >"$tmp/$name-$n-$spin-$addr.out" 2>&1 &
         pids="$! $pids"
     done
     wait_for "$out" "^zmq_broker worker ready" 2 10
@@ -243,32 +293,36 @@ zmq_runs () {   # system, extra flags...
     shift
     # the busy-wait is the worker's: workers without it for bw, rtt and
     # noop, then with 1 ms for ms
-    for spin in 0 1000; do
-        if ! start_broker "$system" "$spin" "$@"; then
-            say "$system: the broker or its workers did not start"
-            note "*" "$system" "the broker or its workers did not start"
-            stop_pids 5
-            return
-        fi
-        for s in $settings; do
-            name="${s%%:*}" rest="${s#*:}"
-            set_link "${rest%%:*}" "${rest#*:}"
-            label="$system/$name"
-            common="--connect $front $key_args --workers 2 --inflight 64 --label $label"
-            # shellcheck disable=SC2086  # $common: words without spaces
-            if [ "$spin" -eq 0 ]; then
-                client bw "$label" 120 "$zmq_broker" bw $common --size "$bw_size" \
-                    --reps "$bw_reps" --timeout 110
-                client rtt "$label" 60 "$zmq_broker" rtt $common -n "$n_rtt" --reps "$reps" \
-                    --timeout 55
-                client noop "$label" 60 "$zmq_broker" noop $common -n "$n_noop" \
-                    --reps "$reps" --timeout 55
-            else
-                client ms "$label" 60 "$zmq_broker" ms $common -n "$n_ms" --reps "$reps" \
-                    --timeout 55
+    for net in $networks; do
+        for spin in 0 1000; do
+            if ! start_broker "$system" "$spin" "$net" "$@"; then
+                say "$system: the broker or its workers did not start on the $net"
+                note_network "*" "$system" "$net" "the broker or its workers did not start"
+                stop_pids 5
+                continue
             fi
+            for s in $settings; do
+                name="${s%%:*}" rest="${s#*:}"
+                [ "${rest##*:}" = "$net" ] || continue
+                rest="${rest%:*}"
+                set_link "${rest%%:*}" "${rest#*:}"
+                label="$system/$name"
+                common="--connect $front $key_args --workers 2 --inflight 64 --label $label"
+                # shellcheck disable=SC2086  # $common: words without spaces
+                if [ "$spin" -eq 0 ]; then
+                    client bw "$label" 120 "$zmq_broker" bw $common --size "$bw_size" \
+                        --reps "$bw_reps" --timeout 110
+                    client rtt "$label" 60 "$zmq_broker" rtt $common -n "$n_rtt" \
+                        --reps "$reps" --timeout 55
+                    client noop "$label" 60 "$zmq_broker" noop $common -n "$n_noop" \
+                        --reps "$reps" --timeout 55
+                else
+                    client ms "$label" 60 "$zmq_broker" ms $common -n "$n_ms" \
+                        --reps "$reps" --timeout 55
+                fi
+            done
+            stop_pids 5
         done
-        stop_pids 5
     done
 }
 
