@@ -8,20 +8,29 @@
 #include <string.h>
 
 /*  A batch goes when no job is left queued (the caller's test), when it
-    holds as many results as there are jobs left to run (half a window,
-    for a worker given a window of tiny jobs: the head refills it from
-    these results while it runs the other half), every RESULTS_MAX
-    results, past RESULTS_BYTES_MAX, or when it is RESULTS_AGE_MS old: tiny
-    jobs batch, while the results of jobs of a few ms each do not wait for
-    the whole queue.  A job run again (the one its worker or node was
-    running when it died) goes at once: its client has waited for it
-    already.  Messages, not jobs, cost the head, the client and
-    CURVE most: a cap of 64 results per message made a no-op map 1.4-1.6 M
-    tasks/s where 1024 makes it 2.3-2.7 M (scripts/bench, 2 workers). */
+    holds as many results as there are jobs left to run and those take a
+    while (half a window, for a worker given a window of small jobs: the
+    head refills it from these results while it runs the other half),
+    every RESULTS_MAX results, past RESULTS_BYTES_MAX, or when it is
+    RESULTS_AGE_MS old: tiny jobs batch, while the results of jobs of a
+    few ms each do not wait for the whole queue.  A job run again (the one
+    its worker or node was running when it died) goes at once: its client
+    has waited for it already.  Messages, not jobs, cost the head, the
+    client and CURVE most: a cap of 64 results per message made a no-op
+    map 1.4-1.6 M tasks/s where 1024 makes it 2.3-2.7 M (scripts/bench,
+    2 workers). */
 #define RESULTS_MAX 1024                    /* results per RESULT message */
 #define RESULTS_HALF_MIN 32                 /* the fewest that go for half a window */
 #define RESULTS_BYTES_MAX (16u << 20)       /* flush sooner for big outputs */
 #define RESULTS_AGE_MS PROTO_RESULTS_AGE_MS /* ... or when the first is older */
+/*  ... but half a window goes early only when the jobs left would run
+    this long (at the batch's pace so far): the refill is worth an extra
+    message when it can arrive before the queue runs dry.  A queue of
+    no-op jobs runs dry in microseconds, long before any refill: there
+    each batch went as two RESULTs instead of one, and a 1 M no-op map on
+    128 workers of one 2-core host ran 1.5-1.9 M tasks/s with the split
+    and 2.0-2.6 M without it (2 workers: 3.6-4.5 M and 4.2-5.1 M). */
+#define RESULTS_SPLIT_US 1000
 
 struct worker_results {
     worker_link_t *link; /* borrowed */
@@ -37,6 +46,7 @@ struct worker_results {
        batch was read from the socket. */
     int64_t busy_since_us;
     int64_t last_arrived_us;
+    bool unsplit;   /* the batch's jobs left run too briefly to go early */
     uint8_t *arena; /* the batched outputs, back to back */
     size_t arena_len, arena_cap;
     size_t *offs; /* where result k starts in the arena */
@@ -77,6 +87,7 @@ worker_results_clear (worker_results_t *self)
     self->arena_len = 0;
     self->busy_since_us = 0;
     self->last_arrived_us = 0;
+    self->unsplit = false;
 }
 
 int
@@ -205,11 +216,27 @@ worker_results_add_frame (worker_results_t *self, uint64_t pool, uint64_t id,
     return s_send_alone (self, pool, &job, frame, NULL, 0) || rc ? -1 : 0;
 }
 
+/*  Whether the batch holds half a window whose other half, queued, runs
+    for RESULTS_SPLIT_US or more.  The batch's pace only slows as it runs
+    (fewer jobs left, more time spent): once too brief, always so. */
+static bool
+s_half_due (worker_results_t *self, size_t queued)
+{
+    size_t done = self->msg.njobs;
+    if (done < RESULTS_HALF_MIN || done < queued || self->unsplit)
+        return false;
+    int64_t busy = self->busy_since_us ? zclock_usecs () - self->busy_since_us : 0;
+    if (busy > 0 && (uint64_t)busy * queued >= (uint64_t)RESULTS_SPLIT_US * done)
+        return true;
+    self->unsplit = true;
+    return false;
+}
+
 bool
-worker_results_due (const worker_results_t *self, int64_t now, size_t queued)
+worker_results_due (worker_results_t *self, int64_t now, size_t queued)
 {
     return self->msg.njobs >= RESULTS_MAX || self->bytes >= RESULTS_BYTES_MAX
-           || (self->msg.njobs >= RESULTS_HALF_MIN && self->msg.njobs >= queued)
+           || s_half_due (self, queued)
            || (self->msg.njobs && now - self->since >= RESULTS_AGE_MS) || self->rerun;
 }
 

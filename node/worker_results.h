@@ -46,10 +46,10 @@ int worker_results_flush (worker_results_t *self, uint64_t pool);
 void worker_results_clear (worker_results_t *self);
 /*  True when the batch should go now, at now (a zclock_mono reading),
     with queued jobs still to run here: it holds many results, many bytes,
-    as many results as there are jobs left (the head then refills this
-    worker while it runs the rest), the result of a job run again, or its
-    first is getting old. */
-bool worker_results_due (const worker_results_t *self, int64_t now, size_t queued);
+    as many results as there are jobs left and those run for a millisecond
+    or more (the head then refills this worker while it runs the rest),
+    the result of a job run again, or its first is getting old. */
+bool worker_results_due (worker_results_t *self, int64_t now, size_t queued);
 
 /*  A job is about to run: the batch's run time starts here unless it
     started with an earlier job (it ends at the next flush). */
