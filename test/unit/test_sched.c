@@ -1593,11 +1593,12 @@ test_a_submit_is_spread_evenly_over_ready_workers (void **state)
     s_workers (fx, 4);
     head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 4);
     s_ready_loading (fx);
-    /* Fast jobs: every worker's window grows to PREFETCH. */
+    /* Jobs of FEED_JOB_WORTH_US, each worth a message: every worker's
+       window grows to PREFETCH. */
     s_submit (fx, pool, 1, 4);
     for (size_t i = 0; i < fx->npeers; i++)
         if (fx->peers[i]->role == PROTO_ROLE_WORKER)
-            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, 0), 1);
+            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, 250), 1);
     size_t mark = s_nlog;
     /* 8 jobs: two each, not 8 to the first. */
     s_submit (fx, pool, 5, 8);
@@ -1609,10 +1610,48 @@ test_a_submit_is_spread_evenly_over_ready_workers (void **state)
         }
 }
 
+/*  Tiny jobs are not spread one or two per message over idle workers:
+    a SUBMIT goes in worthwhile batches (a quarter of the window here) to
+    the workers first in line, the rest wait (no message). */
+static void
+test_tiny_jobs_go_to_idle_workers_in_worthwhile_batches (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 4);
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 4);
+    s_ready_loading (fx);
+    s_submit (fx, pool, 1, 4);
+    for (size_t i = 0; i < fx->npeers; i++)
+        if (fx->peers[i]->role == PROTO_ROLE_WORKER)
+            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, 0), 1);
+    size_t mark = s_nlog;
+    s_submit (fx, pool, 5, 40);
+    size_t got[3] = { 0 }, messages = 0, idle = 0;
+    for (size_t i = 0; i < fx->npeers; i++)
+        if (fx->peers[i]->role == PROTO_ROLE_WORKER) {
+            size_t held = fx->peers[i]->inflight.count;
+            messages += s_count_since (mark, fx->peers[i], PROTO_JOB);
+            if (held == 0)
+                idle++;
+            else if (held == PREFETCH / 4)
+                got[0]++;
+            else if (held == 40 - 2 * PREFETCH / 4)
+                got[1]++;
+            else
+                got[2]++;
+        }
+    assert_int_equal (got[0], 2);
+    assert_int_equal (got[1], 1);
+    assert_int_equal (got[2], 0);
+    assert_int_equal (idle, 1);
+    assert_int_equal (messages, 3);
+    assert_int_equal (pool->pending.count, 0);
+}
+
 /*  Many workers that hold tiny jobs: a small SUBMIT is not spread one job
     per message (that cost 30x in throughput at 64 workers); it waits for
-    a worthwhile batch, which goes whole with the next answer, and the
-    last few go to the first worker whose window empties. */
+    a worthwhile batch, which goes whole to one worker, and the last few
+    go to the first worker whose window empties. */
 static void
 test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs (void **state)
 {
@@ -1628,19 +1667,25 @@ test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs (void **state)
     s_submit (fx, pool, 9, 8 * 32);
     size_t mark = s_nlog;
     s_submit (fx, pool, 9 + 8 * 32, 8);
-    s_submit (fx, pool, 17 + 8 * 32, 8);
     for (size_t i = 0; i < fx->npeers; i++)
         if (fx->peers[i]->role == PROTO_ROLE_WORKER) {
             assert_int_equal (fx->peers[i]->prefetch, PREFETCH);
             assert_int_equal (fx->peers[i]->inflight.count, 32);
             assert_int_equal (s_count_since (mark, fx->peers[i], PROTO_JOB), 0);
         }
-    assert_int_equal (pool->pending.count, 16);
-    /* An answer: the 16 go to that worker in one message. */
-    head_peer_t *w3 = s_worker (fx, "w3");
-    assert_int_equal (s_answer (fx, w3, 16, 0), 16);
-    assert_int_equal (s_count_since (mark, w3, PROTO_JOB), 1);
-    assert_int_equal (w3->inflight.count, 32);
+    assert_int_equal (pool->pending.count, 8);
+    /* 8 more make a worthwhile batch: it goes whole, in one message, to
+       one worker. */
+    s_submit (fx, pool, 17 + 8 * 32, 8);
+    size_t topped = 0;
+    for (size_t i = 0; i < fx->npeers; i++)
+        if (fx->peers[i]->role == PROTO_ROLE_WORKER
+            && s_count_since (mark, fx->peers[i], PROTO_JOB) > 0) {
+            assert_int_equal (s_count_since (mark, fx->peers[i], PROTO_JOB), 1);
+            assert_int_equal (fx->peers[i]->inflight.count, 48);
+            topped++;
+        }
+    assert_int_equal (topped, 1);
     assert_int_equal (pool->pending.count, 0);
     /* Three more: too few for a message while w5 holds jobs, not once
        it has answered them all. */
@@ -2112,6 +2157,7 @@ main (void)
         T (test_a_parked_worker_nobody_takes_back_is_closed_after_the_wait),
         T (test_gpu_pools_get_only_workers_with_the_memory),
         T (test_a_submit_is_spread_evenly_over_ready_workers),
+        T (test_tiny_jobs_go_to_idle_workers_in_worthwhile_batches),
         T (test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs),
         T (test_slow_jobs_go_one_per_worker),
         T (test_the_last_jobs_of_a_map_go_in_shrinking_shares),
