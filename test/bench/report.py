@@ -178,6 +178,9 @@ def main():
     extra = []
     if not ran or "noop" in ran:
         v, t = figure("noop_1m", "dcpool")
+        mv, mt = figure("noop_1m", "mp-default")
+        if v is not None and mv is not None:
+            t += " (%.2fx multiprocessing.Pool(2) default chunks, %s)" % (v / mv, mt)
         if mode == "full" or v is not None or ("noop_1m", "dcpool") in errors:
             extra.append(("no-op map of 1,000,000 inputs, tasks/s", t, v))
     if not ran or "recovery" in ran:
