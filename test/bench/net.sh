@@ -175,6 +175,17 @@ set_link () {
     printf 'delay %s\nrate %s\n' "$1" "$2" >"$ctl"
 }
 
+# use_setting SETTING NETWORK: 1 when SETTING (name:delay:rate:network) is
+# for another network; else sets the link as it says and label to
+# SYSTEM/name ($system)
+use_setting () {
+    _rest="${1#*:}"
+    [ "${_rest##*:}" = "$2" ] || return 1
+    _rest="${_rest%:*}"
+    set_link "${_rest%%:*}" "${_rest#*:}"
+    label="$system/${1%%:*}"
+}
+
 # client MEASURE SYSTEM/SETTING SECONDS CMD...: runs one benchmark client in
 # the client's namespace, bounded, keeps its JSON lines, and records a
 # failure that printed no error itself
@@ -238,11 +249,7 @@ dcpool_runs () {   # system, extra flags...
         fi
         addr="$(head_addr "$net")"
         for s in $settings; do
-            name="${s%%:*}" rest="${s#*:}"
-            [ "${rest##*:}" = "$net" ] || continue
-            rest="${rest%:*}"
-            set_link "${rest%%:*}" "${rest#*:}"
-            label="$system/$name"
+            use_setting "$s" "$net" || continue
             common="-s $addr:$port -l $bench_lib --no-shared-memory --label $label $*"
             # shellcheck disable=SC2086  # $common: words without spaces
             {
@@ -302,11 +309,7 @@ zmq_runs () {   # system, extra flags...
                 continue
             fi
             for s in $settings; do
-                name="${s%%:*}" rest="${s#*:}"
-                [ "${rest##*:}" = "$net" ] || continue
-                rest="${rest%:*}"
-                set_link "${rest%%:*}" "${rest#*:}"
-                label="$system/$name"
+                use_setting "$s" "$net" || continue
                 common="--connect $front $key_args --workers 2 --inflight 64 --label $label"
                 # shellcheck disable=SC2086  # $common: words without spaces
                 if [ "$spin" -eq 0 ]; then

@@ -601,6 +601,17 @@ s_submit (fx_t *fx, head_pool_t *pool, uint64_t first, size_t count)
     proto_msg_reset (&msg);
 }
 
+/*  Jobs 1..n, one per worker (n workers ready), each answered as taking
+    run_us: every worker's window grows, and its run time is known. */
+static void
+s_one_each (fx_t *fx, head_pool_t *pool, size_t n, int64_t run_us)
+{
+    s_submit (fx, pool, 1, n);
+    for (size_t i = 0; i < fx->npeers; i++)
+        if (fx->peers[i]->role == PROTO_ROLE_WORKER)
+            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, run_us), 1);
+}
+
 static void
 s_update (fx_t *fx, head_pool_t *pool, const char *bytes)
 {
@@ -1595,10 +1606,7 @@ test_a_submit_is_spread_evenly_over_ready_workers (void **state)
     s_ready_loading (fx);
     /* Jobs of FEED_JOB_WORTH_US, each worth a message: every worker's
        window grows to PREFETCH. */
-    s_submit (fx, pool, 1, 4);
-    for (size_t i = 0; i < fx->npeers; i++)
-        if (fx->peers[i]->role == PROTO_ROLE_WORKER)
-            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, 250), 1);
+    s_one_each (fx, pool, 4, 250);
     size_t mark = s_nlog;
     /* 8 jobs: two each, not 8 to the first. */
     s_submit (fx, pool, 5, 8);
@@ -1620,10 +1628,7 @@ test_tiny_jobs_go_to_idle_workers_in_worthwhile_batches (void **state)
     s_workers (fx, 4);
     head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 4);
     s_ready_loading (fx);
-    s_submit (fx, pool, 1, 4);
-    for (size_t i = 0; i < fx->npeers; i++)
-        if (fx->peers[i]->role == PROTO_ROLE_WORKER)
-            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, 0), 1);
+    s_one_each (fx, pool, 4, 0);
     size_t mark = s_nlog;
     s_submit (fx, pool, 5, 40);
     size_t got[3] = { 0 }, messages = 0, idle = 0;
@@ -1659,10 +1664,7 @@ test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs (void **state)
     s_workers (fx, 8);
     head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 8);
     s_ready_loading (fx);
-    s_submit (fx, pool, 1, 8);
-    for (size_t i = 0; i < fx->npeers; i++)
-        if (fx->peers[i]->role == PROTO_ROLE_WORKER)
-            assert_int_equal (s_answer (fx, fx->peers[i], SIZE_MAX, 0), 1);
+    s_one_each (fx, pool, 8, 0);
     /* 32 each: every worker holds half its window. */
     s_submit (fx, pool, 9, 8 * 32);
     size_t mark = s_nlog;
