@@ -164,19 +164,26 @@ s_worthwhile (const head_peer_t *worker)
 
 /*  The fewest jobs a SUBMIT spread over the workers gives one of them:
     FEED_JOB_WORTH_US of work at its run time per job, up to a worthwhile
-    batch; one when its jobs' run time is not known yet.  Tiny jobs
+    batch, while the pool's workers hold a job each on average; one
+    otherwise, or when its jobs' run time is not known yet.  Tiny jobs
     spread one or two per worker cost a message and a wake-up each on
     every worker: a 1 M no-op map on 128 workers (64 nodes of one 2-core
     host) ran 0.56-0.93 M tasks/s spread so and 1.8-4.0 M in batches of
-    256 to the workers first in line. */
+    256 to the workers first in line (with this rule: 1.56-4.28 M).  A
+    pool whose workers hold fewer jobs than there are workers spreads as
+    before: its run times may be a finished map's (a warm-up of no-ops),
+    and a new map's 100 slow jobs must not all go to the first worker
+    because the last map's took microseconds. */
 static size_t
-s_spread_min (const head_peer_t *worker)
+s_spread_min (const head_peer_t *worker, size_t taking)
 {
+    const head_pool_t *pool = worker->pool;
     if (worker->run_us <= 0)
         return 1;
     double jobs = FEED_JOB_WORTH_US / worker->run_us;
     size_t worthwhile = s_worthwhile (worker);
-    return jobs >= (double)worthwhile ? worthwhile : jobs < 1 ? 1 : (size_t)jobs;
+    size_t least = jobs >= (double)worthwhile ? worthwhile : jobs < 1 ? 1 : (size_t)jobs;
+    return pool->running >= taking ? least : 1;
 }
 
 /*  Sends the worker as many pending jobs as its prefetch allows, and at
@@ -332,7 +339,7 @@ head_feed_pool (head_t *head, head_pool_t *pool)
     for (head_peer_t *worker = pool->members.first; worker && pool->pending.count;
          worker = worker->list_next)
         if (worker->state == WORKER_READY) {
-            size_t least = s_spread_min (worker);
+            size_t least = s_spread_min (worker, ready);
             s_feed_some (head, worker, share > least ? share : least);
         }
 }

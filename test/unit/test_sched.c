@@ -1618,39 +1618,62 @@ test_a_submit_is_spread_evenly_over_ready_workers (void **state)
         }
 }
 
-/*  Tiny jobs are not spread one or two per message over idle workers:
-    a SUBMIT goes in worthwhile batches (a quarter of the window here) to
-    the workers first in line, the rest wait (no message). */
+/*  Tiny jobs are not spread one or two per message over idle workers
+    while the pool is busy: a SUBMIT goes in worthwhile batches (a quarter
+    of the window here) to the workers first in line, the rest wait (no
+    message). */
 static void
 test_tiny_jobs_go_to_idle_workers_in_worthwhile_batches (void **state)
+{
+    fx_t *fx = *state;
+    s_workers (fx, 8);
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 8);
+    s_ready_loading (fx);
+    s_one_each (fx, pool, 8, 0);
+    /* 32 each; the first four answer theirs, the other four still run. */
+    s_submit (fx, pool, 9, 8 * 32);
+    head_peer_t *idle[4];
+    for (int k = 0; k < 4; k++) {
+        char name[8];
+        snprintf (name, sizeof name, "w%d", k);
+        idle[k] = s_worker (fx, name);
+        assert_int_equal (s_answer (fx, idle[k], SIZE_MAX, 0), 32);
+        assert_int_equal (idle[k]->inflight.count, 0);
+    }
+    assert_int_equal (pool->running, 4 * 32);
+    size_t mark = s_nlog;
+    s_submit (fx, pool, 9 + 8 * 32, 40);
+    assert_int_equal (idle[0]->inflight.count, PREFETCH / 4);
+    assert_int_equal (idle[1]->inflight.count, PREFETCH / 4);
+    assert_int_equal (idle[2]->inflight.count, 40 - 2 * (PREFETCH / 4));
+    assert_int_equal (idle[3]->inflight.count, 0);
+    size_t messages = 0;
+    for (size_t i = 0; i < fx->npeers; i++)
+        if (fx->peers[i]->role == PROTO_ROLE_WORKER)
+            messages += s_count_since (mark, fx->peers[i], PROTO_JOB);
+    assert_int_equal (messages, 3);
+    assert_int_equal (pool->pending.count, 0);
+}
+
+/*  On a pool whose workers hold nothing, the last map's run times do not
+    decide: a new map's few jobs go one per worker, though the last map's
+    took microseconds (they may take minutes). */
+static void
+test_a_new_map_on_an_idle_pool_is_spread_whatever_the_last_took (void **state)
 {
     fx_t *fx = *state;
     s_workers (fx, 4);
     head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 4);
     s_ready_loading (fx);
     s_one_each (fx, pool, 4, 0);
+    assert_int_equal (pool->running, 0);
     size_t mark = s_nlog;
-    s_submit (fx, pool, 5, 40);
-    size_t got[3] = { 0 }, messages = 0, idle = 0;
+    s_submit (fx, pool, 5, 4);
     for (size_t i = 0; i < fx->npeers; i++)
         if (fx->peers[i]->role == PROTO_ROLE_WORKER) {
-            size_t held = fx->peers[i]->inflight.count;
-            messages += s_count_since (mark, fx->peers[i], PROTO_JOB);
-            if (held == 0)
-                idle++;
-            else if (held == PREFETCH / 4)
-                got[0]++;
-            else if (held == 40 - 2 * PREFETCH / 4)
-                got[1]++;
-            else
-                got[2]++;
+            assert_int_equal (fx->peers[i]->inflight.count, 1);
+            assert_int_equal (s_count_since (mark, fx->peers[i], PROTO_JOB), 1);
         }
-    assert_int_equal (got[0], 2);
-    assert_int_equal (got[1], 1);
-    assert_int_equal (got[2], 0);
-    assert_int_equal (idle, 1);
-    assert_int_equal (messages, 3);
-    assert_int_equal (pool->pending.count, 0);
 }
 
 /*  Many workers that hold tiny jobs: a small SUBMIT is not spread one job
@@ -2160,6 +2183,7 @@ main (void)
         T (test_gpu_pools_get_only_workers_with_the_memory),
         T (test_a_submit_is_spread_evenly_over_ready_workers),
         T (test_tiny_jobs_go_to_idle_workers_in_worthwhile_batches),
+        T (test_a_new_map_on_an_idle_pool_is_spread_whatever_the_last_took),
         T (test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs),
         T (test_slow_jobs_go_one_per_worker),
         T (test_the_last_jobs_of_a_map_go_in_shrinking_shares),
