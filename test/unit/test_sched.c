@@ -1618,6 +1618,19 @@ test_a_submit_is_spread_evenly_over_ready_workers (void **state)
         }
 }
 
+/*  A pool of alice's on 8 workers, each holding 32 of jobs 9..264 (half
+    its window), their run time known to be tiny. */
+static head_pool_t *
+s_tiny_pool (fx_t *fx)
+{
+    s_workers (fx, 8);
+    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 8);
+    s_ready_loading (fx);
+    s_one_each (fx, pool, 8, 0);
+    s_submit (fx, pool, 9, 8 * 32);
+    return pool;
+}
+
 /*  Tiny jobs are not spread one or two per message over idle workers
     while the pool is busy: a SUBMIT goes in worthwhile batches (a quarter
     of the window here) to the workers first in line, the rest wait (no
@@ -1626,12 +1639,8 @@ static void
 test_tiny_jobs_go_to_idle_workers_in_worthwhile_batches (void **state)
 {
     fx_t *fx = *state;
-    s_workers (fx, 8);
-    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 8);
-    s_ready_loading (fx);
-    s_one_each (fx, pool, 8, 0);
-    /* 32 each; the first four answer theirs, the other four still run. */
-    s_submit (fx, pool, 9, 8 * 32);
+    head_pool_t *pool = s_tiny_pool (fx);
+    /* The first four answer theirs, the other four still run. */
     head_peer_t *idle[4];
     for (int k = 0; k < 4; k++) {
         char name[8];
@@ -1684,12 +1693,7 @@ static void
 test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs (void **state)
 {
     fx_t *fx = *state;
-    s_workers (fx, 8);
-    head_pool_t *pool = s_open (fx, s_client_new (fx, "alice"), 8);
-    s_ready_loading (fx);
-    s_one_each (fx, pool, 8, 0);
-    /* 32 each: every worker holds half its window. */
-    s_submit (fx, pool, 9, 8 * 32);
+    head_pool_t *pool = s_tiny_pool (fx);
     size_t mark = s_nlog;
     s_submit (fx, pool, 9 + 8 * 32, 8);
     for (size_t i = 0; i < fx->npeers; i++)
