@@ -217,8 +217,11 @@ worker_results_add_frame (worker_results_t *self, uint64_t pool, uint64_t id,
 }
 
 /*  Whether the batch holds half a window whose other half, queued, runs
-    for RESULTS_SPLIT_US or more.  The batch's pace only slows as it runs
-    (fewer jobs left, more time spent): once too brief, always so. */
+    for RESULTS_SPLIT_US or more.  At a steady pace the estimate only
+    falls as the batch runs (fewer jobs left), so once too brief it is not
+    asked again (no clock read per job): the batch then goes when the
+    queue empties or the first result ages, which the head's window
+    covers (head/feed.c), even if a refill arrived meanwhile. */
 static bool
 s_half_due (worker_results_t *self, size_t queued)
 {
