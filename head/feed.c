@@ -177,13 +177,11 @@ s_worthwhile (const head_peer_t *worker)
 static size_t
 s_spread_min (const head_peer_t *worker, size_t taking)
 {
-    const head_pool_t *pool = worker->pool;
-    if (worker->run_us <= 0)
+    if (worker->run_us <= 0 || worker->pool->running < taking)
         return 1;
     double jobs = FEED_JOB_WORTH_US / worker->run_us;
     size_t worthwhile = s_worthwhile (worker);
-    size_t least = jobs >= (double)worthwhile ? worthwhile : jobs < 1 ? 1 : (size_t)jobs;
-    return pool->running >= taking ? least : 1;
+    return jobs >= (double)worthwhile ? worthwhile : jobs < 1 ? 1 : (size_t)jobs;
 }
 
 /*  Sends the worker as many pending jobs as its prefetch allows, and at
