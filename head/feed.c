@@ -132,7 +132,7 @@ s_add (proto_msg_t *out, const head_job_t *job)
            head). */
         int added;
         if (job->input)
-            added = proto_msg_add_frame_ref (out, job->input);
+            added = proto_msg_add_pieces_ref (out, job->input, job->input_tail);
         else {
             const void *data;
             size_t size;
@@ -450,7 +450,10 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
     int64_t last_sent_us = 0;              /* of the message's last job */
     int64_t answered_us = zclock_usecs (); /* round trips, for /metrics */
     for (size_t i = 0; i < msg->njobs; i++) {
-        zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
+        zframe_t *frame = NULL;
+        zmsg_t *tail = NULL; /* a big output's pieces after frame */
+        if (!packed)
+            proto_msg_pop_pieces (msg, &frame, &tail);
         const proto_job_t *entry = &msg->jobs[i];
         head_done_t job;
         int found = head_queue_done (&worker->inflight, entry->id, entry->attempt, &job);
@@ -459,6 +462,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 zsys_error ("pool-head: out of memory taking job %llu's result",
                             (unsigned long long)entry->id);
             zframe_destroy (&frame);
+            zmsg_destroy (&tail);
             continue;
         }
         worker->inflight_bytes
@@ -474,6 +478,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                worker answered (ECANCELED, or a run that ended anyway)
                only frees the slot. */
             zframe_destroy (&frame);
+            zmsg_destroy (&tail);
             continue;
         }
         proto_job_t *reply = proto_msg_add_job (out);
@@ -523,12 +528,13 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 reply->status = PROTO_CODE_EJOB;
                 proto_msg_add_bytes (out, text, sizeof text - 1);
             } else if (!packed)
-                proto_msg_add_frame (out, &frame);
+                proto_msg_add_pieces (out, &frame, &tail);
             else if (proto_msg_payload (msg, i, &data, &size) == 0)
                 proto_msg_add_borrowed (out, data, size);
             pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }
         zframe_destroy (&frame);
+        zmsg_destroy (&tail);
     }
     s_timing (worker, msg, last_sent_us);
     if (batched) /* it came packed: the batch borrows its payloads */

@@ -62,6 +62,8 @@ typedef struct head_job {
     uint32_t inline_size;  /* bytes in inline_data when !input and !blob */
     uint64_t useq;         /* updates the jobs must see applied */
     zframe_t *input;       /* a bigger input, or NULL */
+    zmsg_t *input_tail;    /* its pieces after the first, when it came in
+                              pieces (proto_msg_pop_pieces), or NULL */
     head_blob_t *blob;     /* the SUBMIT's packed inputs, or NULL */
     size_t first;          /* the run's first payload in blob */
     char *cause;           /* why the last attempt failed, or NULL */

@@ -35,6 +35,7 @@ head_job_destroy (head_job_t **job)
     if (!job || !*job)
         return;
     zframe_destroy (&(*job)->input);
+    zmsg_destroy (&(*job)->input_tail);
     head_blob_unref (&(*job)->blob);
     if ((*job)->named) /* most records name no blocks */
         head_named_unref (&(*job)->named);
@@ -139,7 +140,10 @@ head_job_bytes (const head_job_t *job)
 {
     if (job->blob)
         return job->blob->off[job->first + job->count] - job->blob->off[job->first];
-    return job->input ? zframe_size (job->input) : job->inline_size;
+    if (job->input)
+        return zframe_size (job->input)
+               + (job->input_tail ? zmsg_content_size (job->input_tail) : 0);
+    return job->inline_size;
 }
 
 head_named_t *

@@ -212,10 +212,16 @@ head_sched_submit (head_t *head, head_pool_t *pool, proto_msg_t *msg)
             run = job;
         } else {
             /* Big inputs came as frames: a small one is copied into the
-               job, a big one keeps its frame (moved, not copied). */
-            zframe_t *frame = proto_msg_pop_frame (msg);
+               job, a big one keeps its frame, or the pieces it came in
+               (moved, not copied). */
+            zframe_t *frame = NULL;
+            zmsg_t *tail = NULL;
+            proto_msg_pop_pieces (msg, &frame, &tail);
             size_t size = frame ? zframe_size (frame) : 0;
-            if (size <= HEAD_JOB_INLINE) {
+            if (tail) {
+                job->input = frame;
+                job->input_tail = tail;
+            } else if (size <= HEAD_JOB_INLINE) {
                 if (size)
                     memcpy (job->inline_data, zframe_data (frame), size);
                 job->inline_size = (uint32_t)size;

@@ -182,6 +182,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
     for (int i = 0; i < 256 && (i == 0 || (zsock_events (sock) & ZMQ_POLLIN)); i++) {
         proto_msg_t msg;
         proto_msg_init (&msg, 0);
+        msg.keep_pieces = true; /* the head relays big payloads, never joins them */
         zframe_t *rid = NULL;
         char reason[256] = "";
         int rc = proto_msg_recv_router_limited (&msg, sock, &rid, head->config.max_frames,

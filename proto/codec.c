@@ -106,6 +106,23 @@ s_payload (proto_msg_t *self, size_t i, const void **data, size_t *size)
     return proto_msg_payload (self, i, data, size);
 }
 
+/*  Payload i's size on the wire, pieces and all, without joining them:
+    for i from 0 in order (the frames' cursor walks). */
+static size_t
+s_wire_payload_size (proto_msg_t *self, size_t i)
+{
+    const void *data;
+    size_t size = 0;
+    if (!self->tails || self->nborrowed || self->packed) {
+        s_payload (self, i, &data, &size);
+        return size;
+    }
+    zframe_t *frame = i == 0 ? zmsg_first (self->frames) : zmsg_next (self->frames);
+    size_t at = self->tails_base + i;
+    zmsg_t *tail = at < self->ntails ? self->tails[at] : NULL;
+    return (frame ? zframe_size (frame) : 0) + (tail ? zmsg_content_size (tail) : 0);
+}
+
 /*  True when the jobs are a run: two or more, consecutive ids, the same
     attempt, status and useq (the short form of "j", see proto_job_t). */
 static bool
@@ -161,10 +178,15 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
 
+    /* Payloads in pieces go as they are when s_send sends them (it cuts
+       nothing smaller), else joined: "w" is written for s_send alone. */
+    if (!split && proto_msg_join_pieces (self) != PROTO_OK)
+        goto cleanup;
     /* Pack small payloads into one frame (see PROTO_PACK_ITEM_MAX). */
     size_t frames = proto_msg_frames (self);
     bool pack = proto_msg_types[self->type].frames == FR_JOBS && frames >= 2
-                && frames == self->njobs && self->packed_next == 0;
+                && frames == self->njobs && self->packed_next == 0 && !self->tails
+                && !self->borrowed_tails;
     size_t packed_size = 0, first_size = 0;
     bool uniform = true; /* every packed payload the same size */
     for (size_t i = 0; pack && i < frames; i++) {
@@ -199,13 +221,8 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
     /* Payload frames over PROTO_PIECE_MAX, as they will go on the wire:
        the packed frame, or one frame per payload. */
     size_t wire = pack ? 1 : frames, big = 0;
-    for (size_t i = 0; split && i < wire; i++) {
-        const void *data;
-        size_t size = packed_size;
-        if (!pack)
-            s_payload (self, i, &data, &size);
-        big += size > PROTO_PIECE_MAX;
-    }
+    for (size_t i = 0; split && i < wire; i++)
+        big += (pack ? packed_size : s_wire_payload_size (self, i)) > PROTO_PIECE_MAX;
     msgpack_pack_map (&pk, 2 + s_popcount (self->present) + (pack ? 1 : 0)
                                + (shared ? 1 : 0) + (direct ? 1 : 0) + (big ? 1 : 0));
     s_pack_key (&pk, "v");
@@ -307,10 +324,7 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         s_pack_key (&pk, "w");
         msgpack_pack_bin (&pk, big * 8);
         for (size_t i = 0; i < wire; i++) {
-            const void *data;
-            size_t size = packed_size;
-            if (!pack)
-                s_payload (self, i, &data, &size);
+            size_t size = pack ? packed_size : s_wire_payload_size (self, i);
             if (size <= PROTO_PIECE_MAX)
                 continue;
             uint8_t pair[8];
@@ -361,12 +375,23 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
     }
     if (self->frames) {
         zframe_t *frame;
-        while ((frame = zmsg_pop (self->frames)))
+        while ((frame = zmsg_pop (self->frames))) {
+            zmsg_t *tail = proto_msg_take_tail (self); /* its pieces after it */
             if (zmsg_append (msg, &frame)) {
                 zframe_destroy (&frame);
+                zmsg_destroy (&tail);
                 goto cleanup;
             }
+            while (tail && (frame = zmsg_pop (tail)))
+                if (zmsg_append (msg, &frame)) {
+                    zframe_destroy (&frame);
+                    zmsg_destroy (&tail);
+                    goto cleanup;
+                }
+            zmsg_destroy (&tail);
+        }
         zmsg_destroy (&self->frames);
+        proto_msg_free_tails (self);
     }
     *out = msg;
     msg = NULL;
@@ -783,11 +808,46 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
     return PROTO_OK;
 }
 
+/*  With keep_pieces: the count pieces of payload frame zmsg_size (joined)
+    (*frame, then the first count - 1 frames of msg) stay as they came,
+    *frame appended to joined and the rest kept as its tail, when cut as
+    proto_msg_send cuts.  False (nothing moved) when they are not, or
+    memory is short: the caller joins them. */
+static bool
+s_keep_pieces (proto_msg_t *self, zmsg_t *msg, zmsg_t *joined, zframe_t **frame,
+               uint32_t count)
+{
+    if (zframe_size (*frame) != PROTO_PIECE_MAX)
+        return false;
+    zframe_t *piece = zmsg_first (msg);
+    for (uint32_t i = 1; i < count; i++, piece = zmsg_next (msg)) {
+        size_t size = zframe_size (piece);
+        if (i + 1 < count ? size != PROTO_PIECE_MAX : size == 0 || size > PROTO_PIECE_MAX)
+            return false;
+    }
+    zmsg_t *tail = zmsg_new ();
+    size_t at = zmsg_size (joined);
+    zmsg_t **slot = NULL;
+    if (tail && proto_msg_put_tail (self, at, &tail) == PROTO_OK)
+        slot = &self->tails[self->tails_base + at];
+    zmsg_destroy (&tail); /* NULL unless it could not be kept */
+    if (!slot)
+        return false;
+    for (uint32_t i = 1; i < count; i++) {
+        piece = zmsg_pop (msg);
+        if (zmsg_append (*slot, &piece)) {
+            zframe_destroy (&piece);
+            return false; /* out of memory: the message is lost anyway */
+        }
+    }
+    return zmsg_append (joined, frame) == 0;
+}
+
 /*  Reads "w" and joins the pieces of each big payload frame (see
     PROTO_PIECE_MAX) back into one frame, in place in msg. */
 static int
-s_join (zmsg_t *msg, const msgpack_object *pieces, const proto_type_spec_t *spec,
-        char *reason, size_t reason_size)
+s_join (proto_msg_t *self, zmsg_t *msg, const msgpack_object *pieces, bool keep,
+        const proto_type_spec_t *spec, char *reason, size_t reason_size)
 {
     if (pieces->type != MSGPACK_OBJECT_BIN || pieces->via.bin.size == 0
         || pieces->via.bin.size % 8)
@@ -832,6 +892,12 @@ s_join (zmsg_t *msg, const msgpack_object *pieces, const proto_type_spec_t *spec
             }
             total += zframe_size (next);
             next = zmsg_next (msg);
+        }
+        if (keep && s_keep_pieces (self, msg, joined, &frame, count)) {
+            last = at;
+            index++;
+            pair++;
+            continue;
         }
         zframe_t *whole = zframe_new (NULL, total);
         if (!whole) {
@@ -897,7 +963,9 @@ int
 proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_size)
 {
     assert (in);
+    bool keep = self->keep_pieces;
     proto_msg_reset (self);
+    self->keep_pieces = keep;
     self->type = 0;
     int rc = PROTO_EMALFORMED;
     msgpack_unpacked unpacked;
@@ -995,7 +1063,8 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_si
         *slot = &map->ptr[i].val;
     }
     if (pieces) {
-        rc = s_join (msg, pieces, spec, reason, reason_size);
+        /* A packed frame is cut apart, so joined. */
+        rc = s_join (self, msg, pieces, keep && !sizes, spec, reason, reason_size);
         if (rc != PROTO_OK)
             goto cleanup;
     }
@@ -1046,11 +1115,9 @@ proto_msg_decode (proto_msg_t *self, zmsg_t **in, char *reason, size_t reason_si
     /* A shared payload is a reference, of its exact size.  (Payloads are
        walked in order: frames are found by a cursor.) */
     for (size_t i = 0; (marks || directs) && i < self->njobs; i++) {
-        const void *data;
-        size_t size = 0;
-        int found = proto_msg_payload (self, i, &data, &size);
+        size_t size = s_wire_payload_size (self, i); /* pieces stay apart */
         if ((self->jobs[i].flags & (PROTO_JOB_SHARED | PROTO_JOB_DIRECT))
-            && (found || size != PROTO_SHM_REF_SIZE)) {
+            && size != PROTO_SHM_REF_SIZE) {
             rc = proto_msg_fail (reason, reason_size, PROTO_EMALFORMED,
                                  "%s: shared payload %zu is %zu bytes, not a reference",
                                  spec->name, i, size);

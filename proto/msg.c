@@ -69,6 +69,7 @@ proto_msg_reset (proto_msg_t *self)
     zframe_destroy (&self->packed);
     free (self->packed_off);
     free (self->borrowed);
+    proto_msg_free_tails (self);
     proto_msg_init (self, type);
 }
 
@@ -253,10 +254,24 @@ s_materialize (proto_msg_t *self)
         return PROTO_OK;
     if (!self->frames && !(self->frames = zmsg_new ()))
         return PROTO_EIO;
-    for (size_t i = 0; i < self->nborrowed; i++)
-        if (zmsg_addmem (self->frames, self->borrowed[i].data, self->borrowed[i].size))
+    for (size_t i = 0; i < self->nborrowed; i++) {
+        const proto_slice_t *slice = &self->borrowed[i];
+        if (!slice->tail) {
+            if (zmsg_addmem (self->frames, slice->data, slice->size))
+                return PROTO_EIO;
+            continue;
+        }
+        zframe_t *whole = zframe_new (NULL, slice->size);
+        if (!whole)
             return PROTO_EIO;
+        proto_pieces_copy (zframe_data (whole), slice->frame, slice->tail);
+        if (zmsg_append (self->frames, &whole)) {
+            zframe_destroy (&whole);
+            return PROTO_EIO;
+        }
+    }
     self->nborrowed = 0;
+    self->borrowed_tails = false;
     return PROTO_OK;
 }
 
@@ -267,7 +282,7 @@ proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
         return proto_msg_add_bytes (self, data, size);
     if (s_borrowed_reserve (self, self->nborrowed + 1) != PROTO_OK)
         return PROTO_EIO;
-    self->borrowed[self->nborrowed++] = (proto_slice_t){ data, size, NULL };
+    self->borrowed[self->nborrowed++] = (proto_slice_t){ data, size, NULL, NULL };
     return PROTO_OK;
 }
 
@@ -326,7 +341,9 @@ proto_msg_pop_frame (proto_msg_t *self)
     }
     if (self->nborrowed && s_materialize (self) != PROTO_OK)
         return NULL;
-    return self->frames ? zmsg_pop (self->frames) : NULL;
+    zframe_t *frame = self->frames ? zmsg_pop (self->frames) : NULL;
+    zmsg_t *tail = frame ? proto_msg_take_tail (self) : NULL;
+    return tail ? proto_pieces_join (&frame, &tail) : frame;
 }
 
 int
@@ -339,6 +356,11 @@ proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *s
         *size = self->packed_off[index + 1] - self->packed_off[index];
         return 0;
     }
+    /* Payloads in pieces are joined for whoever wants their bytes. */
+    if (self->borrowed_tails && s_materialize (self) != PROTO_OK)
+        return -1;
+    if (self->tails && proto_msg_join_pieces (self) != PROTO_OK)
+        return -1;
     if (self->nborrowed) {
         if (index >= self->nborrowed)
             return -1;
@@ -357,6 +379,62 @@ proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *s
     *data = zframe_data (frame);
     *size = zframe_size (frame);
     return 0;
+}
+
+int
+proto_msg_pop_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail)
+{
+    *tail = NULL;
+    if (self->packed || self->nborrowed || !self->tails) {
+        *first = proto_msg_pop_frame (self);
+        return *first ? 0 : -1;
+    }
+    *first = self->frames ? zmsg_pop (self->frames) : NULL;
+    if (!*first)
+        return -1;
+    *tail = proto_msg_take_tail (self);
+    return 0;
+}
+
+int
+proto_msg_add_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail)
+{
+    if (!*tail || !proto_pieces_canonical (*first, *tail)) {
+        if (*tail && !(*first = proto_pieces_join (first, tail)))
+            return PROTO_EIO;
+        return proto_msg_add_frame (self, first);
+    }
+    size_t index = proto_msg_frames (self); /* where first goes */
+    int rc = proto_msg_add_frame (self, first);
+    if (rc == PROTO_OK)
+        rc = proto_msg_put_tail (self, index, tail);
+    zmsg_destroy (tail);
+    return rc;
+}
+
+int
+proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail)
+{
+    if (!tail || !zmsg_size (tail))
+        return proto_msg_add_frame_ref (self, first);
+    if ((self->frames && zmsg_size (self->frames))
+        || !proto_pieces_canonical (first, tail)) {
+        /* Among frames of its own (or oddly cut): a joined copy. */
+        zframe_t *whole
+            = zframe_new (NULL, zframe_size (first) + zmsg_content_size (tail));
+        if (!whole)
+            return PROTO_EIO;
+        proto_pieces_copy (zframe_data (whole), first, tail);
+        return proto_msg_add_frame (self, &whole);
+    }
+    int rc = proto_msg_add_frame_ref (self, first);
+    if (rc == PROTO_OK) {
+        proto_slice_t *slice = &self->borrowed[self->nborrowed - 1];
+        slice->size += zmsg_content_size (tail);
+        slice->tail = tail;
+        self->borrowed_tails = true;
+    }
+    return rc;
 }
 
 int

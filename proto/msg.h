@@ -279,6 +279,15 @@ typedef struct {
     struct proto_slice *borrowed;
     size_t nborrowed;
     size_t borrowed_cap;
+    bool borrowed_tails; /* some slice has a tail (add_pieces_ref) */
+    /* Big payloads kept in the pieces they travelled in (see
+       proto_msg_pop_pieces): frames holds the first piece of such a
+       payload and tails [tails_base + i] the pieces after it of frames'
+       i'th frame (NULL for a whole one; the array may be shorter). */
+    bool keep_pieces; /* set before a decode, kept by it */
+    zmsg_t **tails;   /* owned, or NULL */
+    size_t ntails;
+    size_t tails_base; /* frames popped since the first tail came */
     /* Bytes of the last send or receive on the wire, every frame (a
        router's routing id on a send, not on a receive): what the head
        counts for /metrics. */
@@ -289,6 +298,8 @@ typedef struct proto_slice {
     const void *data;
     size_t size;
     zframe_t *frame; /* data is this frame's: sent by reference */
+    zmsg_t *tail;    /* with frame, the payload's pieces after frame (its
+                        first); size is the whole payload's */
 } proto_slice_t;
 
 /*  Life cycle.  init sets the type and clears every field; reset frees what
@@ -328,6 +339,24 @@ int proto_msg_reserve (proto_msg_t *self, size_t count);
     reference count) instead of copying it: how the head passes big inputs
     on to workers.  Small ones are packed (copied) like borrowed bytes. */
 int proto_msg_add_frame_ref (proto_msg_t *self, zframe_t *frame);
+/*  Big payloads without a join.  A payload of more than PROTO_PIECE_MAX
+    bytes travels in pieces; a message decoded with keep_pieces set keeps
+    them apart (the pieces libzmq received, each its own small buffer)
+    instead of copying them into one fresh buffer of the whole size, as
+    long as the sender cut them as proto_msg_send does.  The head passes
+    them on so: it never joins a payload it only relays.  Whoever asks for
+    a payload's bytes (proto_msg_payload, proto_msg_pop_frame) gets them
+    joined then.  pop_pieces removes the next payload as its first piece
+    (*first, or the whole payload) and the rest (*tail, NULL for a whole
+    one): the caller owns both.  -1 when there is none. */
+int proto_msg_pop_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail);
+/*  Appends a payload as pieces (first, then tail: owned, nulled), as
+    pop_pieces gave them; a NULL tail adds first as add_frame does. */
+int proto_msg_add_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail);
+/*  Appends a payload in pieces by reference, as add_frame_ref does:
+    first and tail (either kept by the caller until the send) go as shared
+    copies of their frames. */
+int proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail);
 /*  Number of payloads (frames, packed or borrowed) not yet popped. */
 size_t proto_msg_frames (const proto_msg_t *self);
 /*  Removes and returns the next payload as a frame (caller owns), or

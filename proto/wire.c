@@ -118,7 +118,15 @@ s_send (proto_msg_t *self, void *sock, zmsg_t **msg, size_t lead)
     for (size_t i = 0; rc == PROTO_OK && i < tail; i++) {
         proto_slice_t *slice = &self->borrowed[i];
         bool more = i + 1 < tail;
-        if (slice->frame && slice->size <= PROTO_PIECE_MAX) {
+        if (slice->frame && slice->tail) {
+            /* Pieces as they came, each a shared copy (see below). */
+            zframe_t *piece = slice->frame;
+            for (zframe_t *next = zmsg_first (slice->tail); piece && rc == PROTO_OK;
+                 piece = next, next = next ? zmsg_next (slice->tail) : NULL)
+                if (zframe_send (&piece, handle,
+                                 ZFRAME_REUSE | (next || more ? ZFRAME_MORE : 0)))
+                    rc = PROTO_EIO;
+        } else if (slice->frame && slice->size <= PROTO_PIECE_MAX) {
             /* A shared copy: libzmq counts references to the bytes. */
             if (zframe_send (&slice->frame, handle,
                              ZFRAME_REUSE | (more ? ZFRAME_MORE : 0)))
@@ -127,6 +135,7 @@ s_send (proto_msg_t *self, void *sock, zmsg_t **msg, size_t lead)
             rc = s_send_copied (handle, slice->data, slice->size, more);
     }
     self->nborrowed = 0;
+    self->borrowed_tails = false;
     return rc;
 }
 

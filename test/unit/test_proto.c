@@ -1591,6 +1591,168 @@ test_big_payloads_travel_in_pieces (void **state)
     zsock_destroy (&in);
 }
 
+/*  A message received with keep_pieces (as the head receives) keeps a big
+    payload in the pieces it came in; relayed, owned or by reference, the
+    pieces go on as they are and arrive whole at a receiver that joins.
+    Whoever asks for its bytes gets them joined; pieces cut otherwise than
+    proto_msg_send cuts are joined on receipt; a reference cannot be big. */
+static zmsg_t *
+s_wire_of (zsock_t *out, zsock_t *in, proto_msg_t *msg)
+{
+    assert_int_equal (proto_msg_send (msg, zsock_resolve (out)), PROTO_OK);
+    proto_msg_reset (msg);
+    zmsg_t *wire = zmsg_recv (in);
+    assert_non_null (wire);
+    return wire;
+}
+
+static void
+s_decode_kept (proto_msg_t *got, zmsg_t **wire, int want_rc)
+{
+    proto_msg_init (got, 0);
+    got->keep_pieces = true;
+    char reason[256] = "";
+    int rc = proto_msg_decode (got, wire, reason, sizeof reason);
+    if (rc != want_rc)
+        fail_msg ("decode gave %d (%s), not %d", rc, reason, want_rc);
+}
+
+static void
+test_relayed_payloads_keep_their_pieces (void **state)
+{
+    (void)state;
+    /* Over TCP: each piece arrives in a buffer of its own (inproc would
+       hand over pieces of the sender's one buffer). */
+    zsock_t *in = zsock_new (ZMQ_PAIR);
+    zsock_t *out = zsock_new (ZMQ_PAIR);
+    assert_non_null (in);
+    assert_non_null (out);
+    int port = zsock_bind (in, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    assert_int_equal (zsock_connect (out, "tcp://127.0.0.1:%d", port), 0);
+    const size_t big = 2 * PROTO_PIECE_MAX + 12345;
+    uint8_t *a = malloc (big);
+    assert_non_null (a);
+    s_fill (a, big, 7);
+    const uint8_t *want[4] = { a, (const uint8_t *)"small", a + 1, a + 2 };
+    size_t sizes[4] = { big, 5, PROTO_PIECE_MAX, PROTO_PIECE_MAX + 1 };
+    size_t tails[4] = { 2, 0, 0, 1 }; /* pieces after the first */
+    proto_msg_t msg, got;
+    for (int relay = 0; relay < 2; relay++) {
+        proto_msg_init (&msg, PROTO_JOB);
+        proto_msg_set_pool (&msg, 1);
+        for (int j = 0; j < 4; j++) {
+            proto_msg_add_job (&msg)->id = (uint64_t)j;
+            assert_int_equal (proto_msg_add_bytes (&msg, want[j], sizes[j]), PROTO_OK);
+        }
+        zmsg_t *wire = s_wire_of (out, in, &msg);
+        s_decode_kept (&got, &wire, PROTO_OK);
+        zframe_t *first[4];
+        zmsg_t *tail[4];
+        for (int j = 0; j < 4; j++) {
+            assert_int_equal (proto_msg_pop_pieces (&got, &first[j], &tail[j]), 0);
+            assert_int_equal (tail[j] ? zmsg_size (tail[j]) : 0, tails[j]);
+            assert_int_equal (zframe_size (first[j])
+                                  + (tail[j] ? zmsg_content_size (tail[j]) : 0),
+                              sizes[j]);
+        }
+        zframe_t *none = NULL;
+        zmsg_t *no_tail = NULL;
+        assert_int_equal (proto_msg_pop_pieces (&got, &none, &no_tail), -1);
+        proto_msg_reset (&got);
+        /* On again: owned (moved in) or by reference (kept here). */
+        proto_msg_init (&msg, PROTO_RESULT);
+        proto_msg_set_pool (&msg, 1);
+        for (int j = 0; j < 4; j++) {
+            proto_msg_add_job (&msg)->id = (uint64_t)j;
+            if (relay == 0)
+                assert_int_equal (proto_msg_add_pieces (&msg, &first[j], &tail[j]),
+                                  PROTO_OK);
+            else
+                assert_int_equal (proto_msg_add_pieces_ref (&msg, first[j], tail[j]),
+                                  PROTO_OK);
+        }
+        s_send_and_check (out, in, &msg, 4, want, sizes, 1 + 3 + 1 + 1 + 2);
+        for (int j = 0; j < 4; j++) {
+            if (relay == 0) {
+                assert_null (first[j]);
+                assert_null (tail[j]);
+            }
+            zframe_destroy (&first[j]);
+            zmsg_destroy (&tail[j]);
+        }
+    }
+
+    /* Asked for its bytes, or encoded in one go: joined. */
+    proto_msg_init (&msg, PROTO_JOB);
+    proto_msg_set_pool (&msg, 1);
+    proto_msg_add_job (&msg)->id = 0;
+    assert_int_equal (proto_msg_add_bytes (&msg, a, big), PROTO_OK);
+    zmsg_t *wire = s_wire_of (out, in, &msg);
+    zmsg_t *again = zmsg_dup (wire);
+    s_decode_kept (&got, &wire, PROTO_OK);
+    const void *data;
+    size_t size;
+    assert_int_equal (proto_msg_payload (&got, 0, &data, &size), 0);
+    assert_int_equal (size, big);
+    assert_memory_equal (data, a, big);
+    proto_msg_reset (&got);
+    s_decode_kept (&got, &again, PROTO_OK);
+    zmsg_t *encoded = NULL;
+    assert_int_equal (proto_msg_encode (&got, &encoded), PROTO_OK);
+    assert_int_equal (zmsg_size (encoded), 2);
+    proto_msg_reset (&got);
+    s_decode_kept (&got, &encoded, PROTO_OK);
+    assert_int_equal (proto_msg_payload (&got, 0, &data, &size), 0);
+    assert_int_equal (size, big);
+    assert_memory_equal (data, a, big);
+    proto_msg_reset (&got);
+
+    /* Cut at other places (the same count): joined on receipt. */
+    proto_msg_init (&msg, PROTO_JOB);
+    proto_msg_set_pool (&msg, 1);
+    proto_msg_add_job (&msg)->id = 0;
+    assert_int_equal (proto_msg_add_bytes (&msg, a, big), PROTO_OK);
+    wire = s_wire_of (out, in, &msg);
+    assert_int_equal (zmsg_size (wire), 1 + 3);
+    zframe_t *header = zmsg_pop (wire);
+    zmsg_destroy (&wire);
+    wire = zmsg_new ();
+    zmsg_append (wire, &header);
+    size_t cuts[3] = { PROTO_PIECE_MAX - 1, PROTO_PIECE_MAX + 1, 12345 };
+    for (size_t i = 0, off = 0; i < 3; off += cuts[i++])
+        assert_int_equal (zmsg_addmem (wire, a + off, cuts[i]), 0);
+    s_decode_kept (&got, &wire, PROTO_OK);
+    zframe_t *whole = NULL;
+    zmsg_t *rest = NULL;
+    assert_int_equal (proto_msg_pop_pieces (&got, &whole, &rest), 0);
+    assert_null (rest);
+    assert_int_equal (zframe_size (whole), big);
+    assert_memory_equal (zframe_data (whole), a, big);
+    zframe_destroy (&whole);
+    proto_msg_reset (&got);
+
+    /* A shared-memory reference in pieces: malformed, kept or not. */
+    for (int keep = 0; keep < 2; keep++) {
+        proto_msg_init (&msg, PROTO_JOB);
+        proto_msg_set_pool (&msg, 1);
+        proto_msg_add_job (&msg)->flags = PROTO_JOB_SHARED;
+        assert_int_equal (proto_msg_add_bytes (&msg, a, big), PROTO_OK);
+        wire = s_wire_of (out, in, &msg);
+        proto_msg_init (&got, 0);
+        got.keep_pieces = keep;
+        char reason[256] = "";
+        assert_int_equal (proto_msg_decode (&got, &wire, reason, sizeof reason),
+                          PROTO_EMALFORMED);
+        assert_non_null (strstr (reason, "not a reference"));
+        proto_msg_reset (&got);
+    }
+
+    free (a);
+    zsock_destroy (&out);
+    zsock_destroy (&in);
+}
+
 /*  POOL_OPEN's typed view: what the client sets is what the head reads,
     through the wire; numbers out of range get the documented defaults; a
     POOL_OPEN without its hashes is refused with a reason. */
@@ -1936,6 +2098,7 @@ main (void)
         cmocka_unit_test (test_endpoint_accepts_host_port_and_rejects_the_rest),
         cmocka_unit_test (test_frame_references_are_sent_and_kept),
         cmocka_unit_test (test_big_payloads_travel_in_pieces),
+        cmocka_unit_test (test_relayed_payloads_keep_their_pieces),
         cmocka_unit_test (test_pool_open_view_round_trips_and_applies_defaults),
         cmocka_unit_test (test_hello_welcome_assign_views_round_trip),
         cmocka_unit_test (test_worker_died_view_says_where_it_died),
