@@ -257,6 +257,9 @@ worker_link_readable (worker_link_t *self)
 int
 worker_link_recv (worker_link_t *self, proto_msg_t *msg, char *reason, size_t reason_size)
 {
+    /* A big input stays in its pieces: worker_run copies it into a
+       buffer it reuses, not a fresh one of the whole size each time. */
+    msg->keep_pieces = true;
     int rc = proto_msg_recv (msg, zsock_resolve (self->sock), reason, reason_size);
     if (rc != PROTO_EIO)
         proto_heartbeat_heard (&self->beat, zclock_mono ());

@@ -104,7 +104,8 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
         action->direct = (batch->msg.jobs[i].flags & PROTO_JOB_DIRECT) != 0;
         action->batch = batch;
         action->arrived_us = arrived_us;
-        proto_msg_payload (&batch->msg, i, &action->data, &action->size);
+        proto_msg_payload_pieces (&batch->msg, i, &action->data, &action->size,
+                                  &action->tail);
         if (action->attempt == 0) {
             s_push (self, action);
             continue;

@@ -37,6 +37,9 @@ typedef struct worker_action {
     worker_batch_t *batch; /* JOB: the message its input lives in */
     const void *data;      /* JOB: its input, inside batch */
     size_t size;
+    zmsg_t *tail;       /* JOB: an input kept in pieces (proto/msg.h):
+                           data is its first piece's bytes, these the
+                           rest, size the whole input's; or NULL */
     int64_t arrived_us; /* JOB: zclock_usecs when it was read */
 } worker_action_t;
 

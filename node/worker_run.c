@@ -225,12 +225,15 @@ s_put_direct (worker_run_t *self, const worker_action_t *action, const void *dat
 /*  The input as user code sees it: read in place from the JOB message,
     where a packed one may sit at any offset; user code may cast
     input.data to a double *, so it always gets 16-byte aligned bytes
-    (copied when they are not).  0, or -1 when out of memory. */
+    (copied when they are not).  An input that came in pieces is joined
+    into the same buffer, kept from job to job: warm pages, where a fresh
+    buffer of tens of MiB would fault in every page.  0, or -1 when out of
+    memory. */
 static int
 s_aligned_input (worker_run_t *self, const worker_action_t *action, pool_bytes_t *input)
 {
     *input = (pool_bytes_t){ action->data, action->size };
-    if (!action->size || !((uintptr_t)action->data & 15))
+    if (!action->size || (!((uintptr_t)action->data & 15) && !action->tail))
         return 0;
     if (action->size > self->aligned_cap) {
         free (self->aligned);
@@ -243,7 +246,11 @@ s_aligned_input (worker_run_t *self, const worker_action_t *action, pool_bytes_t
         }
         self->aligned_cap = action->size;
     }
-    memcpy (self->aligned, action->data, action->size);
+    if (action->tail) /* in pieces: joined here, in warm memory */
+        proto_pieces_copy (self->aligned, action->data,
+                           action->size - zmsg_content_size (action->tail), action->tail);
+    else
+        memcpy (self->aligned, action->data, action->size);
     input->data = self->aligned;
     return 0;
 }

@@ -264,7 +264,8 @@ s_materialize (proto_msg_t *self)
         zframe_t *whole = zframe_new (NULL, slice->size);
         if (!whole)
             return PROTO_EIO;
-        proto_pieces_copy (zframe_data (whole), slice->frame, slice->tail);
+        proto_pieces_copy (zframe_data (whole), slice->data, zframe_size (slice->frame),
+                           slice->tail);
         if (zmsg_append (self->frames, &whole)) {
             zframe_destroy (&whole);
             return PROTO_EIO;
@@ -424,7 +425,8 @@ proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail)
             = zframe_new (NULL, zframe_size (first) + zmsg_content_size (tail));
         if (!whole)
             return PROTO_EIO;
-        proto_pieces_copy (zframe_data (whole), first, tail);
+        proto_pieces_copy (zframe_data (whole), zframe_data (first), zframe_size (first),
+                           tail);
         return proto_msg_add_frame (self, &whole);
     }
     int rc = proto_msg_add_frame_ref (self, first);
@@ -435,6 +437,25 @@ proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail)
         self->borrowed_tails = true;
     }
     return rc;
+}
+
+int
+proto_msg_payload_pieces (proto_msg_t *self, size_t index, const void **data,
+                          size_t *size, zmsg_t **tail)
+{
+    *tail = NULL;
+    if (!self->tails || self->packed || self->nborrowed)
+        return proto_msg_payload (self, index, data, size);
+    if (!self->frames || index >= zmsg_size (self->frames))
+        return -1;
+    zframe_t *frame = index == 0 ? zmsg_first (self->frames) : zmsg_next (self->frames);
+    if (!frame)
+        return -1;
+    size_t at = self->tails_base + index;
+    *tail = at < self->ntails ? self->tails[at] : NULL;
+    *data = zframe_data (frame);
+    *size = zframe_size (frame) + (*tail ? zmsg_content_size (*tail) : 0);
+    return 0;
 }
 
 int

@@ -357,6 +357,14 @@ int proto_msg_add_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail);
     first and tail (either kept by the caller until the send) go as shared
     copies of their frames. */
 int proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail);
+/*  As proto_msg_payload, but a payload kept in pieces stays so: *data is
+    its first piece's bytes, *tail (borrowed) the pieces after it, *size
+    the whole payload's; *tail is NULL for a payload in one piece. */
+int proto_msg_payload_pieces (proto_msg_t *self, size_t index, const void **data,
+                              size_t *size, zmsg_t **tail);
+/*  Writes a payload in pieces (first_size bytes at first, then tail's
+    pieces) to `to`. */
+void proto_pieces_copy (uint8_t *to, const void *first, size_t first_size, zmsg_t *tail);
 /*  Number of payloads (frames, packed or borrowed) not yet popped. */
 size_t proto_msg_frames (const proto_msg_t *self);
 /*  Removes and returns the next payload as a frame (caller owns), or

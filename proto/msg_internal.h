@@ -27,11 +27,9 @@ int proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream);
 
 /*  Big payloads in pieces (pieces.c).  canonical: first and tail are cut
     as proto_msg_send cuts (PROTO_PIECE_MAX each, the last 1 to that), so
-    the header's "w" can be worked out from the size.  copy writes the
-    pieces in order to `to`; join copies them into a new frame and
-    destroys them (NULL when out of memory). */
+    the header's "w" can be worked out from the size.  join copies them
+    into a new frame and destroys them (NULL when out of memory). */
 bool proto_pieces_canonical (zframe_t *first, zmsg_t *tail);
-void proto_pieces_copy (uint8_t *to, zframe_t *first, zmsg_t *tail);
 zframe_t *proto_pieces_join (zframe_t **first, zmsg_t **tail);
 /*  The tail of frames' first frame, taken out of self (NULL for a whole
     payload); call it as that frame is popped. */

@@ -25,10 +25,10 @@ proto_pieces_canonical (zframe_t *first, zmsg_t *tail)
 }
 
 void
-proto_pieces_copy (uint8_t *to, zframe_t *first, zmsg_t *tail)
+proto_pieces_copy (uint8_t *to, const void *first, size_t first_size, zmsg_t *tail)
 {
-    memcpy (to, zframe_data (first), zframe_size (first));
-    to += zframe_size (first);
+    memcpy (to, first, first_size);
+    to += first_size;
     for (zframe_t *piece = zmsg_first (tail); piece; piece = zmsg_next (tail)) {
         memcpy (to, zframe_data (piece), zframe_size (piece));
         to += zframe_size (piece);
@@ -40,7 +40,8 @@ proto_pieces_join (zframe_t **first, zmsg_t **tail)
 {
     zframe_t *whole = zframe_new (NULL, zframe_size (*first) + zmsg_content_size (*tail));
     if (whole)
-        proto_pieces_copy (zframe_data (whole), *first, *tail);
+        proto_pieces_copy (zframe_data (whole), zframe_data (*first),
+                           zframe_size (*first), *tail);
     zframe_destroy (first);
     zmsg_destroy (tail);
     return whole;
