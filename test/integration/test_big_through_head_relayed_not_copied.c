@@ -4,6 +4,7 @@
     input until the result comes (a retry needs it) and the output while
     it goes on, so its peak memory is about twice the payload; joining
     each payload into one fresh buffer first made it three times. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,12 +79,17 @@ s_body (void)
     h_stop (head);
 }
 
+/* ASan's allocator keeps freed memory in quarantine: peaks mean nothing. */
+#if defined(__SANITIZE_ADDRESS__)
+static const bool s_sanitized = true;
+#else
+static const bool s_sanitized = false;
+#endif
+
 int
 main (void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-    return 77; /* ASan's allocator keeps freed memory in quarantine */
-#else
+    if (s_sanitized)
+        return 77; /* meson's "skipped" */
     return h_main ("test_big_through_head_relayed_not_copied", s_body);
-#endif
 }

@@ -97,6 +97,19 @@ s_body (void)
              "/api/status does not show the pool's %d jobs: %s", JOBS, json);
     h_log ("/api/status: %s", json);
     free (json);
+    /* The chart draws a line between two of the head's samples, taken
+       once a second: wait for the second (chromium's virtual time runs
+       the page's polls at once, not a second apart). */
+    double sampled = h_now () + h_timeout (30);
+    for (bool two = false; !two;) {
+        H_CHECK (h_now () < sampled, "the head's history has fewer than two samples");
+        code = hu_get (api, NULL, &json);
+        const char *history = json ? strstr (json, "\"history\":[[") : NULL;
+        two = history && strstr (history, "],[");
+        free (json);
+        if (!two)
+            usleep (100 * 1000);
+    }
 
     char *dom = NULL;
     s_chromium (chromium, url, "--dump-dom", &dom);
