@@ -11,7 +11,9 @@
     gets a fresh node, and in the second map the node of host 2 is killed
     as soon as its interface has sent another 1 MiB (its worker is putting
     an output at the client; a fetch sends only acknowledgements, far
-    less).  The sync is on those counters, with a deadline, never a fixed
+    less).  Host 2 then gets a fresh node, and a third map, through the
+    head (the data plane off), loses host 1's node while the head sends
+    its worker an input.  The sync is on those counters, with a deadline, never a fixed
     sleep.
 */
 #include <signal.h>
@@ -103,7 +105,7 @@ s_body (void)
              pool_nodes_count (pool));
 
     h_use_netns (netlab_ns (lab, 1));
-    h_start_node (head, 1);
+    h_proc_t *node1b = h_start_node (head, 1);
     h_use_netns (NULL);
     rc = pool_wait_for_workers (pool, 2, h_timeout (60));
     H_CHECK (rc == 0, "the pool has %d workers, not 2, after host 1 got a fresh node",
@@ -112,6 +114,21 @@ s_body (void)
     s_map_kill (lab, pool, inputs, node2, 2, false, "kill mid-put");
     H_CHECK (pool_nodes_count (pool) == 1, "the head still counts %d nodes",
              pool_nodes_count (pool));
+    pool_close (&pool);
+
+    /* The same through the head (the data plane off): the head holds each
+       input in the pieces it came in and relays them; host 1's node is
+       killed while its worker receives one from the head, and the head
+       sends those pieces again to the worker of host 2. */
+    h_use_netns (netlab_ns (lab, 2));
+    h_start_node (head, 1);
+    h_use_netns (NULL);
+    options.direct_min = 0;
+    rc = pool_open (&pool, &options);
+    H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
+    rc = pool_wait_for_workers (pool, 2, h_timeout (60));
+    H_CHECK (rc == 0, "the pool has %d workers, not 2", pool_workers_count (pool));
+    s_map_kill (lab, pool, inputs, node1b, 1, true, "kill mid-relay");
     pool_close (&pool);
     xp_inputs_free (&inputs, N);
 }
