@@ -363,7 +363,7 @@ int proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail);
 int proto_msg_payload_pieces (proto_msg_t *self, size_t index, const void **data,
                               size_t *size, zmsg_t **tail);
 /*  Writes a payload in pieces (first_size bytes at first, then tail's
-    pieces) to `to`. */
+    pieces, if any) to `to`. */
 void proto_pieces_copy (uint8_t *to, const void *first, size_t first_size, zmsg_t *tail);
 /*  Number of payloads (frames, packed or borrowed) not yet popped. */
 size_t proto_msg_frames (const proto_msg_t *self);

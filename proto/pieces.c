@@ -27,9 +27,11 @@ proto_pieces_canonical (zframe_t *first, zmsg_t *tail)
 void
 proto_pieces_copy (uint8_t *to, const void *first, size_t first_size, zmsg_t *tail)
 {
-    memcpy (to, first, first_size);
+    if (first_size)
+        memcpy (to, first, first_size);
     to += first_size;
-    for (zframe_t *piece = zmsg_first (tail); piece; piece = zmsg_next (tail)) {
+    for (zframe_t *piece = tail ? zmsg_first (tail) : NULL; piece;
+         piece = zmsg_next (tail)) {
         memcpy (to, zframe_data (piece), zframe_size (piece));
         to += zframe_size (piece);
     }

@@ -2,6 +2,7 @@
     the fuzz target's frame format, as the seed corpus (test/fuzz/corpus).
     Run by hand after a protocol change: make_corpus DIR. */
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,17 +28,24 @@ s_write (const char *dir, proto_msg_t *msg, const char *suffix)
     zmsg_destroy (&wire);
 }
 
-/*  A JOB whose one payload travels in two pieces ("w": [0, 2]): the
-    header of an encoded JOB with the key added, then "pay" and "load".
-    (Real pieces are PROTO_PIECE_MAX bytes; the decoder joins any.) */
+/*  A message of type with two jobs whose payloads travel in pieces ("w":
+    [0, npieces], [2, 2] after a small payload at 1): the header of an
+    encoded message with the key added, then the pieces.  With `cut` the
+    first payload is "pay" and "load" (the decoder joins any cut); without,
+    it is cut as proto_msg_send cuts, PROTO_PIECE_MAX bytes of 'x' (the
+    frame length 0xFFFF and the byte, see fuzz_msg.c) then "xxxxx", which
+    a decoder with keep_pieces keeps apart. */
 static void
-s_write_pieces (const char *dir)
+s_write_pieces (const char *dir, proto_type_t type, bool cut, const char *name)
 {
     proto_msg_t m;
-    proto_msg_init (&m, PROTO_JOB);
+    proto_msg_init (&m, type);
     proto_msg_set_pool (&m, 7);
-    proto_msg_add_job (&m)->id = 1;
-    proto_msg_add_bytes (&m, "payload", 7);
+    static const uint8_t big[PROTO_PACK_ITEM_MAX + 1]; /* too big to pack */
+    for (int i = 0; i < 3; i++) {
+        proto_msg_add_job (&m)->id = (uint64_t)(1 + i);
+        proto_msg_add_bytes (&m, big, sizeof big);
+    }
     zmsg_t *wire = NULL;
     if (proto_msg_encode (&m, &wire) != PROTO_OK)
         return;
@@ -61,18 +69,20 @@ s_write_pieces (const char *dir)
         }
         msgpack_pack_str (&pk, 1);
         msgpack_pack_str_body (&pk, "w", 1);
-        const uint8_t pair[8] = { 0, 0, 0, 0, 2, 0, 0, 0 };
-        msgpack_pack_bin (&pk, sizeof pair);
-        msgpack_pack_bin_body (&pk, pair, sizeof pair);
+        const uint8_t pairs[16] = { 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0 };
+        msgpack_pack_bin (&pk, sizeof pairs);
+        msgpack_pack_bin_body (&pk, pairs, sizeof pairs);
         char path[512];
-        snprintf (path, sizeof path, "%s/JOB_PIECES", dir);
+        snprintf (path, sizeof path, "%s/%s", dir, name);
         FILE *out = fopen (path, "wb");
-        const void *frames[3] = { sbuf.data, "pay", "load" };
-        size_t sizes[3] = { sbuf.size, 3, 4 };
-        for (int f = 0; out && f < 3; f++) {
+        /* A length of 0xFFFF with the byte "x": PROTO_PIECE_MAX of them. */
+        const void *frames[6]
+            = { sbuf.data, cut ? "pay" : "x", cut ? "load" : "xxxxx", "small", "x", "x" };
+        size_t sizes[6] = { sbuf.size, cut ? 3 : 0xFFFF, cut ? 4 : 5, 5, 0xFFFF, 0xFFFF };
+        for (int f = 0; out && f < 6; f++) {
             uint8_t hdr[2] = { (uint8_t)sizes[f], (uint8_t)(sizes[f] >> 8) };
             fwrite (hdr, 1, 2, out);
-            fwrite (frames[f], 1, sizes[f], out);
+            fwrite (frames[f], 1, sizes[f] == 0xFFFF ? 1 : sizes[f], out);
         }
         if (out)
             fclose (out);
@@ -146,6 +156,8 @@ main (int argc, char *argv[])
             proto_msg_reset (&m);
         }
     }
-    s_write_pieces (dir);
+    s_write_pieces (dir, PROTO_JOB, true, "JOB_PIECES");
+    s_write_pieces (dir, PROTO_JOB, false, "JOB_KEPT_PIECES");
+    s_write_pieces (dir, PROTO_RESULT, false, "RESULT_KEPT_PIECES");
     return 0;
 }
