@@ -527,9 +527,13 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                                            "shared-memory reference it had no memory for";
                 reply->status = PROTO_CODE_EJOB;
                 proto_msg_add_bytes (out, text, sizeof text - 1);
-            } else if (!packed)
-                proto_msg_add_pieces (out, &frame, &tail);
-            else if (proto_msg_payload (msg, i, &data, &size) == 0)
+            } else if (!packed) {
+                /* On failure the entry has no payload: the client would
+                   find the RESULT malformed.  Memory is gone; say so. */
+                if (proto_msg_add_pieces (out, &frame, &tail) != PROTO_OK)
+                    zsys_error ("pool-head: out of memory passing job %llu's output on",
+                                (unsigned long long)entry->id);
+            } else if (proto_msg_payload (msg, i, &data, &size) == 0)
                 proto_msg_add_borrowed (out, data, size);
             pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }

@@ -308,7 +308,9 @@ void head_blob_unref (head_blob_t **blob);
     rest comes back as a new record (same state, not queued), or NULL when
     memory is short (job untouched). */
 head_job_t *head_job_split (head_job_t *job, uint32_t n);
-/* The input of the record's i'th job (i < count). */
+/* The input of the record's i'th job (i < count); not for a record whose
+   input came in pieces (input_tail): send those with
+   proto_msg_add_pieces_ref. */
 void head_job_input (const head_job_t *job, uint32_t i, const void **data, size_t *size);
 /* Input bytes of the whole record. */
 uint64_t head_job_bytes (const head_job_t *job);

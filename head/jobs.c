@@ -5,6 +5,7 @@
 #include "head.h"
 #include "locality.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -122,6 +123,7 @@ head_job_split (head_job_t *job, uint32_t n)
 void
 head_job_input (const head_job_t *job, uint32_t i, const void **data, size_t *size)
 {
+    assert (!job->input_tail); /* its bytes are not in one place */
     if (job->blob) {
         const size_t *off = job->blob->off + job->first + i;
         *data = job->blob->data + off[0];

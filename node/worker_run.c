@@ -15,6 +15,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+/*  The copy of an input (misaligned, or in pieces) is kept for the next
+    job up to this size: the common big input stays in warm pages. */
+#define WORKER_ALIGNED_KEEP_MAX ((size_t)256 << 20)
+
 struct worker_run {
     const char *id;            /* borrowed: the worker's */
     pool_worker_ctx_t *ctx;    /* borrowed */
@@ -338,6 +342,13 @@ s_run_job (worker_run_t *self, const worker_action_t *action)
     int rc = worker_host_run (worker_load_host (self->load), input, &self->output,
                               self->ctx);
     node_scoreboard_leave (self->board);
+    if (self->aligned_cap > WORKER_ALIGNED_KEEP_MAX) {
+        /* Kept for the next job up to a size; a rare huge input's copy is
+           not held for the worker's life. */
+        free (self->aligned);
+        self->aligned = NULL;
+        self->aligned_cap = 0;
+    }
     if (timeout_ms)
         s_alarm (0);
     proto_job_t job = { .id = action->id, .attempt = action->attempt };

@@ -405,11 +405,21 @@ proto_msg_add_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail)
             return PROTO_EIO;
         return proto_msg_add_frame (self, first);
     }
-    size_t index = proto_msg_frames (self); /* where first goes */
+    if (self->nborrowed && s_materialize (self) != PROTO_OK)
+        return PROTO_EIO;
+    /* The tail's slot first: a frame without its tail would be a
+       truncated payload. */
+    size_t index = self->frames ? zmsg_size (self->frames) : 0; /* where first goes */
+    if (self->packed || proto_msg_put_tail (self, index, tail) != PROTO_OK) {
+        zmsg_destroy (tail);
+        zframe_destroy (first);
+        return PROTO_EIO;
+    }
     int rc = proto_msg_add_frame (self, first);
-    if (rc == PROTO_OK)
-        rc = proto_msg_put_tail (self, index, tail);
-    zmsg_destroy (tail);
+    if (rc != PROTO_OK) {
+        zmsg_destroy (&self->tails[self->tails_base + index]);
+        zframe_destroy (first);
+    }
     return rc;
 }
 

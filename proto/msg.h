@@ -359,7 +359,9 @@ int proto_msg_add_pieces (proto_msg_t *self, zframe_t **first, zmsg_t **tail);
 int proto_msg_add_pieces_ref (proto_msg_t *self, zframe_t *first, zmsg_t *tail);
 /*  As proto_msg_payload, but a payload kept in pieces stays so: *data is
     its first piece's bytes, *tail (borrowed) the pieces after it, *size
-    the whole payload's; *tail is NULL for a payload in one piece. */
+    the whole payload's; *tail is NULL for a payload in one piece.  Do not
+    mix it with proto_msg_payload on one message: that joins the pieces,
+    and what this gave is then gone. */
 int proto_msg_payload_pieces (proto_msg_t *self, size_t index, const void **data,
                               size_t *size, zmsg_t **tail);
 /*  Writes a payload in pieces (first_size bytes at first, then tail's

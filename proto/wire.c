@@ -161,6 +161,7 @@ proto_msg_send_router (proto_msg_t *self, void *sock, zframe_t *routing_id)
         zframe_destroy (&rid);
         zmsg_destroy (&msg);
         self->nborrowed = 0;
+        self->borrowed_tails = false;
         return PROTO_EIO;
     }
     return s_send (self, sock, &msg, 2);
