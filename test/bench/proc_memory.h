@@ -1,5 +1,6 @@
 /*  test/bench/proc_memory.h - a process's memory from /proc, for the
-    benchmarks that report peaks (bench_memory, bench_scale).
+    benchmarks that report peaks (bench_memory, bench_scale) and the
+    integration tests that bound a process's memory (the harness links it).
 */
 #ifndef DCPOOL_BENCH_PROC_MEMORY_H
 #define DCPOOL_BENCH_PROC_MEMORY_H

@@ -803,6 +803,34 @@ h_restart_head (const h_proc_t *old, int cpu_workers, bool server_only,
 
 /* ---- pools --------------------------------------------------------------- */
 
+double
+h_xor_echo (pool_t *pool, size_t size)
+{
+    uint8_t *input = malloc (size);
+    H_CHECK (input, "out of memory for an input of %zu bytes", size);
+    input[0] = 'S';
+    for (size_t i = 1; i < size; i++)
+        input[i] = (uint8_t)(i * 2654435761u >> 13);
+    pool_bytes_t in = { input, size };
+    pool_result_t result;
+    double started = h_now ();
+    int rc = pool_map (pool, &in, 1, &result);
+    double took = h_now () - started;
+    H_CHECK (rc == 0, "pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
+    H_CHECK (result.status == 0, "status %d (%s): %s", result.status,
+             pool_strerror (result.status), result.error ? result.error : "");
+    H_CHECK (result.value.size == size, "output of %zu bytes, want %zu",
+             result.value.size, size);
+    const uint8_t *out = result.value.data;
+    for (size_t i = 0; i < size; i++)
+        if (out[i] != (uint8_t)(input[i] ^ 0x5A))
+            H_FAIL ("output byte %zu is %u, want %u", i, out[i],
+                    (uint8_t)(input[i] ^ 0x5A));
+    pool_results_release (pool, &result, 1);
+    free (input);
+    return took;
+}
+
 void
 h_options (pool_options_t *options, const h_proc_t *head, const char *worker)
 {

@@ -117,6 +117,11 @@ void h_options (pool_options_t *options, const h_proc_t *head, const char *worke
 /* pool_open with h_options, then waits until the pool has `workers`
    workers; fails the test when either does not happen. */
 pool_t *h_open (const h_proc_t *head, const char *worker, int workers);
+/* Maps one input of size bytes (at least 1) through the "xor" test worker
+   in mode 'S' (every byte XOR 0x5A, built in a buffer of the worker's
+   own) on pool, and checks every byte of the output; fails the test
+   otherwise.  Returns the seconds the map took. */
+double h_xor_echo (pool_t *pool, size_t size);
 /* Path of a test worker library (borrowed, valid for the process' life). */
 const char *h_worker_path (const char *worker);
 const char *h_password (void);

@@ -10,25 +10,17 @@
 #include <string.h>
 
 #include "harness.h"
+#include "proc_memory.h"
 
 #define SIZE ((size_t)256 << 20)
 
-/* A /proc/PID/status line's value in KiB (VmRSS, VmHWM), or -1. */
+/* A /proc/PID/status field of pid in KiB (VmRSS, VmHWM), or -1. */
 static long
-s_status_kib (pid_t pid, const char *key)
+s_status_kib (pid_t pid, const char *field)
 {
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    long kib = -1;
-    size_t len = strlen (key);
-    while (fgets (line, sizeof line, file))
-        if (!strncmp (line, key, len) && line[len] == ':')
-            kib = strtol (line + len + 1, NULL, 10);
-    fclose (file);
-    return kib;
+    char text[16];
+    snprintf (text, sizeof text, "%d", (int)pid);
+    return proc_status_kib (text, field);
 }
 
 static void
@@ -47,24 +39,7 @@ s_body (void)
     int rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
 
-    uint8_t *input = malloc (SIZE);
-    H_CHECK (input, "out of memory");
-    input[0] = 'S'; /* the xor worker's mode: the whole input, xor 0x5A */
-    for (size_t i = 1; i < SIZE; i++)
-        input[i] = (uint8_t)(i * 2654435761u >> 11);
-    pool_bytes_t in = { input, SIZE };
-    pool_result_t result;
-    rc = pool_map (pool, &in, 1, &result);
-    H_CHECK (rc == 0, "pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
-    H_CHECK (result.status == 0, "status %d (%s): %s", result.status,
-             pool_strerror (result.status), result.error ? result.error : "");
-    H_CHECK (result.value.size == SIZE, "output of %zu bytes, want %zu",
-             result.value.size, SIZE);
-    const uint8_t *out = result.value.data;
-    for (size_t i = 0; i < SIZE; i++)
-        if (out[i] != (uint8_t)(input[i] ^ 0x5A))
-            H_FAIL ("output byte %zu is %u, want %u", i, out[i],
-                    (uint8_t)(input[i] ^ 0x5A));
+    h_xor_echo (pool, SIZE);
     long peak = s_status_kib (pool_head, "VmHWM");
     H_CHECK (peak > 0, "cannot read pool-head's peak memory");
     double grew = (double)(peak - before) * 1024 / (double)SIZE;
@@ -73,8 +48,6 @@ s_body (void)
              "pool-head's peak grew by %.2f times the %zu MiB payload: "
              "it copied what it should relay",
              grew, SIZE >> 20);
-    pool_results_release (pool, &result, 1);
-    free (input);
     pool_close (&pool);
     h_stop (head);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "output_util.h"
+#include "proc_memory.h"
 
 #define FLOOD_BYTES (50L << 20)
 #define RSS_BOUND (64L << 10) /* KiB: generous; the node keeps ~200 KiB a worker */
@@ -19,17 +20,9 @@
 static long
 s_rss_kib (pid_t pid)
 {
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    long kib = -1;
-    while (fgets (line, sizeof line, file))
-        if (strncmp (line, "VmRSS:", 6) == 0)
-            kib = strtol (line + 6, NULL, 10);
-    fclose (file);
-    return kib;
+    char text[16];
+    snprintf (text, sizeof text, "%d", (int)pid);
+    return proc_status_kib (text, "VmRSS");
 }
 
 static void
