@@ -9,7 +9,8 @@
       input; after pool_results_release no mapping and no memfd is left;
     - an unordered iterator over big outputs, destroyed half way, leaves
       nothing behind either;
-    - with shared_memory_min = 0 the same map goes through the head;
+    - with shared_memory_min = 0 and the data plane off the same map goes
+      through the head;
     - workers that die of SIGSEGV after writing a big output into the
       client's memory (once per input) leave it there; the run again
       elsewhere writes its own, and every result is right, exactly once.
@@ -166,10 +167,12 @@ s_body (void)
     H_CHECK (s_count_fds () == 0, "%d memfds left open", s_count_fds ());
     pool_close (&pool);
 
-    /* shared_memory_min = 0: through the head, the same results. */
+    /* shared_memory_min = 0 and direct_min = 0 (nor the data plane):
+       through the head, in pieces past 1 MiB, the same results. */
     pool_options_t options;
     h_options (&options, head, "xor");
     options.shared_memory_min = 0;
+    options.direct_min = 0;
     rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
     rc = pool_map (pool, inputs, N, results);
