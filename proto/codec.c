@@ -113,14 +113,12 @@ s_wire_payload_size (proto_msg_t *self, size_t i)
 {
     const void *data;
     size_t size = 0;
-    if (!self->tails || self->nborrowed || self->packed) {
-        s_payload (self, i, &data, &size);
-        return size;
-    }
-    zframe_t *frame = i == 0 ? zmsg_first (self->frames) : zmsg_next (self->frames);
-    size_t at = self->tails_base + i;
-    zmsg_t *tail = at < self->ntails ? self->tails[at] : NULL;
-    return (frame ? zframe_size (frame) : 0) + (tail ? zmsg_content_size (tail) : 0);
+    zmsg_t *tail;
+    if (!self->tails || self->nborrowed || self->packed)
+        s_payload (self, i, &data, &size); /* borrowed tails stay borrowed */
+    else
+        proto_msg_payload_pieces (self, i, &data, &size, &tail);
+    return size;
 }
 
 /*  True when the jobs are a run: two or more, consecutive ids, the same
@@ -808,41 +806,6 @@ s_unpack (proto_msg_t *self, zmsg_t *msg, const msgpack_object *sizes,
     return PROTO_OK;
 }
 
-/*  With keep_pieces: the count pieces of payload frame zmsg_size (joined)
-    (*frame, then the first count - 1 frames of msg) stay as they came,
-    *frame appended to joined and the rest kept as its tail, when cut as
-    proto_msg_send cuts.  False (nothing moved) when they are not, or
-    memory is short: the caller joins them. */
-static bool
-s_keep_pieces (proto_msg_t *self, zmsg_t *msg, zmsg_t *joined, zframe_t **frame,
-               uint32_t count)
-{
-    if (zframe_size (*frame) != PROTO_PIECE_MAX)
-        return false;
-    zframe_t *piece = zmsg_first (msg);
-    for (uint32_t i = 1; i < count; i++, piece = zmsg_next (msg)) {
-        size_t size = zframe_size (piece);
-        if (i + 1 < count ? size != PROTO_PIECE_MAX : size == 0 || size > PROTO_PIECE_MAX)
-            return false;
-    }
-    zmsg_t *tail = zmsg_new ();
-    size_t at = zmsg_size (joined);
-    zmsg_t **slot = NULL;
-    if (tail && proto_msg_put_tail (self, at, &tail) == PROTO_OK)
-        slot = &self->tails[self->tails_base + at];
-    zmsg_destroy (&tail); /* NULL unless it could not be kept */
-    if (!slot)
-        return false;
-    for (uint32_t i = 1; i < count; i++) {
-        piece = zmsg_pop (msg);
-        if (zmsg_append (*slot, &piece)) {
-            zframe_destroy (&piece);
-            return false; /* out of memory: the message is lost anyway */
-        }
-    }
-    return zmsg_append (joined, frame) == 0;
-}
-
 /*  Reads "w" and joins the pieces of each big payload frame (see
     PROTO_PIECE_MAX) back into one frame, in place in msg. */
 static int
@@ -879,40 +842,40 @@ s_join (proto_msg_t *self, zmsg_t *msg, const msgpack_object *pieces, bool keep,
                                    "%s: header field 'w' names pieces that are not there",
                                    spec->name);
         }
-        /* The pieces are the next count frames: add up, then copy. */
-        size_t total = zframe_size (frame);
-        zframe_t *next = zmsg_first (msg);
+        /* The pieces are the next count frames: frame and its tail. */
+        zmsg_t *tail = zmsg_new ();
+        if (!tail) {
+            zframe_destroy (&frame);
+            zmsg_destroy (&joined);
+            return proto_msg_fail (reason, reason_size, PROTO_EIO, "out of memory");
+        }
         for (uint32_t i = 1; i < count; i++) {
-            if (!next) {
+            zframe_t *piece = zmsg_pop (msg);
+            if (!piece) {
                 zframe_destroy (&frame);
+                zmsg_destroy (&tail);
                 zmsg_destroy (&joined);
                 return proto_msg_fail (reason, reason_size, PROTO_EMALFORMED,
                                        "%s: a payload lacks %u of its %u pieces",
                                        spec->name, count - i, count);
             }
-            total += zframe_size (next);
-            next = zmsg_next (msg);
+            zmsg_append (tail, &piece);
         }
-        if (keep && s_keep_pieces (self, msg, joined, &frame, count)) {
+        /* With keep_pieces, pieces cut as proto_msg_send cuts stay as they
+           came (frame among the frames, the rest its tail); others are
+           joined into one frame. */
+        if (keep && proto_pieces_canonical (frame, tail)
+            && proto_msg_put_tail (self, zmsg_size (joined), &tail) == PROTO_OK) {
+            zmsg_append (joined, &frame);
             last = at;
             index++;
             pair++;
             continue;
         }
-        zframe_t *whole = zframe_new (NULL, total);
+        zframe_t *whole = proto_pieces_join (&frame, &tail);
         if (!whole) {
-            zframe_destroy (&frame);
             zmsg_destroy (&joined);
             return proto_msg_fail (reason, reason_size, PROTO_EIO, "out of memory");
-        }
-        uint8_t *to = zframe_data (whole);
-        for (uint32_t i = 0; i < count; i++) {
-            if (i)
-                frame = zmsg_pop (msg);
-            if (zframe_size (frame))
-                memcpy (to, zframe_data (frame), zframe_size (frame));
-            to += zframe_size (frame);
-            zframe_destroy (&frame);
         }
         zmsg_append (joined, &whole);
         last = at;

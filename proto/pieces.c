@@ -32,7 +32,8 @@ proto_pieces_copy (uint8_t *to, const void *first, size_t first_size, zmsg_t *ta
     to += first_size;
     for (zframe_t *piece = tail ? zmsg_first (tail) : NULL; piece;
          piece = zmsg_next (tail)) {
-        memcpy (to, zframe_data (piece), zframe_size (piece));
+        if (zframe_size (piece))
+            memcpy (to, zframe_data (piece), zframe_size (piece));
         to += zframe_size (piece);
     }
 }
