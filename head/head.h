@@ -190,6 +190,8 @@ struct head_pool {
     char data_endpoint[PROTO_ID_MAX + 1]; /* its client's (proto/direct.h),
                                              or "" */
     uint64_t direct_min;
+    zframe_t *relay; /* its client's relay's routing id (data_relay.h), or
+                        NULL */
     uint32_t min_workers;
     uint64_t min_gpu_memory; /* bytes */
     head_queue_t pending;

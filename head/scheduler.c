@@ -39,6 +39,7 @@ s_pool_destroy (head_pool_t **pool_p)
     if (!pool)
         return;
     head_queue_purge (&pool->pending);
+    zframe_destroy (&pool->relay);
     if (pool->updates) {
         zframe_t *frame;
         while ((frame = zlist_pop (pool->updates)))

@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "blocks.h"
 #include "cancel.h"
+#include "data_relay.h"
 #include "http.h"
 #include "feed.h"
 #include "lifetimes.h"
@@ -183,15 +184,22 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         proto_msg_t msg;
         proto_msg_init (&msg, 0);
         msg.keep_pieces = true; /* the head relays big payloads, never joins them */
-        zframe_t *rid = NULL;
         char reason[256] = "";
-        int rc = proto_msg_recv_router_limited (&msg, sock, &rid, head->config.max_frames,
-                                                reason, sizeof reason);
-        head->metrics.bytes_in += msg.wire_size;
+        zmsg_t *raw = zmsg_recv (sock);
+        zframe_t *rid = raw ? zmsg_pop (raw) : NULL;
         if (!rid) {
-            proto_msg_reset (&msg);
+            zmsg_destroy (&raw);
             continue;
         }
+        /* Data plane chunks relayed for a worker and a client that cannot
+           reach each other go on undecoded (data_relay.h). */
+        if (head_data_relay_take (head, rid, &raw)) {
+            zframe_destroy (&rid);
+            continue;
+        }
+        int rc = proto_msg_decode_limited (&msg, sock, &raw, head->config.max_frames,
+                                           reason, sizeof reason);
+        head->metrics.bytes_in += msg.wire_size;
         /* Results gathered from a run of RESULTs go before anything else
            is handled (results_out.h). */
         if (rc != PROTO_OK || msg.type != PROTO_RESULT)

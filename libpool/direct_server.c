@@ -4,6 +4,7 @@
 #include "direct.h"
 #include "direct_buffers.h"
 #include "link.h"
+#include "relay.h"
 #include "pool.h"
 #include "values.h"
 
@@ -42,9 +43,10 @@ struct pool_direct {
     char bind[48];             /* what the socket binds */
     char advertise[48];        /* the address workers are told */
     char endpoint[PROTO_ID_MAX + 16];
-    char error[160];      /* the actor's, before it signals */
-    pthread_mutex_t lock; /* offers and uploads: the pool's thread and the
-                             actor's */
+    char head[PROTO_ID_MAX * 2]; /* the head's endpoint, for the relay */
+    char error[160];             /* the actor's, before it signals */
+    pthread_mutex_t lock;        /* offers and uploads: the pool's thread and the
+                                    actor's */
     offer_t *offers;
     size_t noffers, offers_cap;
     upload_t *uploads;
@@ -162,6 +164,31 @@ s_upload_drop (pool_direct_t *self, upload_t *upload)
 
 /* ---- the actor: requests from workers ---------------------------------- */
 
+/*  Where an answer goes: to peer on the endpoint's ROUTER, or through the
+    head on the relay's DEALER, behind [REPLY pool] and the peer
+    (proto/relay.h). */
+typedef struct {
+    zsock_t *sock;
+    zframe_t *peer;
+    bool relayed;
+    uint8_t relay[PROTO_RELAY_FRAME];
+} s_route_t;
+
+/*  Sends the frames that lead an answer on route: 0, or -1. */
+static int
+s_send_lead (const s_route_t *route)
+{
+    void *handle = zsock_resolve (route->sock);
+    if (route->relayed
+        && zmq_send (handle, route->relay, PROTO_RELAY_FRAME, ZMQ_SNDMORE) < 0)
+        return -1;
+    return zmq_send (handle, zframe_data (route->peer), zframe_size (route->peer),
+                     ZMQ_SNDMORE)
+                   < 0
+               ? -1
+               : 0;
+}
+
 /*  An ERR answer to request head, saying text. */
 static zmsg_t *
 s_error (const proto_direct_t *head, const char *text)
@@ -178,7 +205,7 @@ s_error (const proto_direct_t *head, const char *text)
     a buffer of ours and sent from it to peer as DATA.  NULL when sent (or
     dropped by the socket: the peer is gone), else the ERR to answer. */
 static zmsg_t *
-s_get (pool_direct_t *self, zsock_t *router, zframe_t *peer, const proto_direct_t *head)
+s_get (pool_direct_t *self, const s_route_t *route, const proto_direct_t *head)
 {
     zmq_msg_t body;
     void *into;
@@ -210,8 +237,8 @@ s_get (pool_direct_t *self, zsock_t *router, zframe_t *peer, const proto_direct_
     data.kind = PROTO_DIRECT_DATA;
     uint8_t header[PROTO_DIRECT_HEADER];
     proto_direct_header (&data, header);
-    void *handle = zsock_resolve (router);
-    if (zmq_send (handle, zframe_data (peer), zframe_size (peer), ZMQ_SNDMORE) < 0
+    void *handle = zsock_resolve (route->sock);
+    if (s_send_lead (route) < 0
         || zmq_send (handle, header, sizeof header, ZMQ_SNDMORE) < 0
         || zmq_msg_send (&body, handle, 0) < 0)
         zmq_msg_close (&body); /* the peer is gone: it asks again elsewhere */
@@ -274,28 +301,73 @@ s_put (pool_direct_t *self, const proto_direct_t *head, zframe_t *body)
     return proto_direct_encode (&ack, NULL);
 }
 
-/*  One request from a worker: answered, or dropped when malformed (a peer
-    that sends garbage gets nothing). */
+/*  One request from a worker, on the endpoint's ROUTER or through the
+    head on the relay: answered, or dropped when malformed (a peer that
+    sends garbage gets nothing). */
 static void
-s_serve (pool_direct_t *self, zsock_t *router)
+s_serve (pool_direct_t *self, zsock_t *sock, bool relayed)
 {
-    zmsg_t *msg = zmsg_recv (router);
-    zframe_t *peer = msg ? zmsg_pop (msg) : NULL;
+    zmsg_t *msg = zmsg_recv (sock);
+    s_route_t route = { .sock = sock, .relayed = relayed };
+    proto_relay_t relay;
+    if (relayed) { /* [REQUEST pool] [peer] ... */
+        zframe_t *first = msg ? zmsg_pop (msg) : NULL;
+        bool known
+            = proto_relay_read (first, &relay) && relay.kind == PROTO_RELAY_REQUEST;
+        zframe_destroy (&first);
+        if (!known)
+            zmsg_destroy (&msg);
+        else
+            proto_relay_frame (PROTO_RELAY_REPLY, relay.pool, route.relay);
+    }
+    route.peer = msg ? zmsg_pop (msg) : NULL;
     proto_direct_t head;
     zframe_t *body;
     char reason[96];
     zmsg_t *reply = NULL;
-    if (peer && proto_direct_decode (msg, &head, &body, reason, sizeof reason) == 0) {
+    if (route.peer
+        && proto_direct_decode (msg, &head, &body, reason, sizeof reason) == 0) {
         if (head.kind == PROTO_DIRECT_GET && head.length)
-            reply = s_get (self, router, peer, &head);
+            reply = s_get (self, &route, &head);
         else if (head.kind == PROTO_DIRECT_PUT && head.length)
             reply = s_put (self, &head, body);
     }
-    if (reply && zmsg_prepend (reply, &peer) == 0)
-        zmsg_send (&reply, router);
+    if (reply && zmsg_prepend (reply, &route.peer) == 0
+        && (!relayed || zmsg_pushmem (reply, route.relay, sizeof route.relay) == 0))
+        zmsg_send (&reply, sock);
     zmsg_destroy (&reply);
-    zframe_destroy (&peer);
+    zframe_destroy (&route.peer);
     zmsg_destroy (&msg);
+}
+
+/*  The relay through the head for pool (proto/relay.h): a DEALER to the
+    head, made at the first pool, saying HELLO now (and every
+    PROTO_RELAY_HELLO_MS, s_actor).  NULL when it cannot be made: workers
+    that cannot reach the endpoint then get their bytes the old way. */
+static zsock_t *
+s_relay_open (pool_direct_t *self, zsock_t *relay, zpoller_t *poller)
+{
+    if (relay || !self->head[0])
+        return relay;
+    relay = zsock_new (ZMQ_DEALER);
+    if (!relay)
+        return NULL;
+    zsock_set_linger (relay, 0);
+    zsock_set_maxmsgsize (relay, (int64_t)PROTO_DIRECT_CHUNK + 4096);
+    if (proto_keys_apply_client (&self->keys, relay)
+        || zsock_connect (relay, "%s", self->head) || zpoller_add (poller, relay)) {
+        zsock_destroy (&relay);
+        return NULL;
+    }
+    return relay;
+}
+
+static void
+s_relay_hello (zsock_t *relay, uint64_t pool)
+{
+    uint8_t frame[PROTO_RELAY_FRAME];
+    proto_relay_frame (PROTO_RELAY_HELLO, pool, frame);
+    zmq_send (zsock_resolve (relay), frame, sizeof frame, ZMQ_DONTWAIT);
 }
 
 /*  Drops outputs nobody took for POOL_DIRECT_STALE_MS. */
@@ -340,27 +412,48 @@ s_actor (zsock_t *pipe, void *arg)
               port);
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, router, NULL);
-    int64_t aged = zclock_mono ();
+    zsock_t *relay = NULL;
+    uint64_t relay_pool = 0;
+    int64_t aged = zclock_mono (), greeted = aged;
     while (poller) {
-        void *which = zpoller_wait (poller, 1000);
+        void *which = zpoller_wait (poller, relay ? PROTO_RELAY_HELLO_MS : 1000);
         if (which == pipe) {
             zmsg_t *command = zmsg_recv (pipe);
             char *name = command ? zmsg_popstr (command) : NULL;
             bool term = !name || streq (name, "$TERM");
+            if (name && streq (name, "RELAY")) {
+                zframe_t *pool = zmsg_pop (command);
+                if (pool && zframe_size (pool) == sizeof relay_pool) {
+                    memcpy (&relay_pool, zframe_data (pool), sizeof relay_pool);
+                    relay = s_relay_open (self, relay, poller);
+                    if (relay)
+                        s_relay_hello (relay, relay_pool);
+                    greeted = zclock_mono ();
+                }
+                zframe_destroy (&pool);
+            }
             free (name);
             zmsg_destroy (&command);
             if (term)
                 break;
         } else if (which == router)
-            s_serve (self, router);
+            s_serve (self, router, false);
+        else if (which && which == relay)
+            s_serve (self, relay, true);
         else if (zpoller_terminated (poller))
             break;
-        if (zclock_mono () - aged >= 1000) {
+        int64_t now = zclock_mono ();
+        if (relay && now - greeted >= PROTO_RELAY_HELLO_MS) {
+            s_relay_hello (relay, relay_pool);
+            greeted = now;
+        }
+        if (now - aged >= 1000) {
             s_age (self);
-            aged = zclock_mono ();
+            aged = now;
         }
     }
     zpoller_destroy (&poller);
+    zsock_destroy (&relay);
     zsock_destroy (&router);
 }
 
@@ -381,6 +474,8 @@ pool_direct_new (const char *server, const proto_keys_t *keys, char *error,
     if (!self->buffers)
         snprintf (self->error, sizeof self->error, "out of memory");
     else if (s_choose_address (self, server) == 0) {
+        if (proto_endpoint (server, self->head, sizeof self->head))
+            self->head[0] = 0; /* no relay; s_choose_address said it is fine */
         self->actor = zactor_new (s_actor, self);
         if (self->actor && !self->endpoint[0])
             zactor_destroy (&self->actor); /* it could not bind: error says */
@@ -419,6 +514,21 @@ const char *
 pool_direct_endpoint (const pool_direct_t *self)
 {
     return self->endpoint;
+}
+
+void
+pool_direct_relay (pool_direct_t *self, uint64_t pool)
+{
+    const char *off = getenv (POOL_DIRECT_RELAY_ENV);
+    if (off && (streq (off, "0") || streq (off, "off") || streq (off, "no")))
+        return;
+    zframe_t *frame = zframe_new (&pool, sizeof pool);
+    zmsg_t *command = zmsg_new ();
+    if (frame && command && zmsg_addstr (command, "RELAY") == 0
+        && zmsg_append (command, &frame) == 0)
+        zmsg_send (&command, self->actor);
+    zframe_destroy (&frame);
+    zmsg_destroy (&command);
 }
 
 /*  Adds (or replaces) the offer of key: 0 or POOL_ENOMEM. */

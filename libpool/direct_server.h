@@ -10,7 +10,9 @@
     must know them, that is the password, to connect), bound on the
     address this process reaches the head from, or on the address
     $DCPOOL_DATA_ADDRESS names (then advertised as such: a client behind
-    a NAT that forwards a port to it).
+    a NAT that forwards a port to it).  Workers that cannot reach it send
+    the same requests through the head, which passes them to a second
+    socket of this thread (a DEALER to the head, proto/relay.h).
 */
 #ifndef DCPOOL_LIBPOOL_DIRECT_SERVER_H
 #define DCPOOL_LIBPOOL_DIRECT_SERVER_H
@@ -23,6 +25,9 @@
 #include "msg.h"
 
 #define POOL_DIRECT_ADDRESS_ENV "DCPOOL_DATA_ADDRESS"
+/*  "0", "off" or "no": no relay through the head; a worker that cannot
+    reach the endpoint gets whole payloads through the head instead. */
+#define POOL_DIRECT_RELAY_ENV "DCPOOL_DATA_RELAY"
 /*  Output bytes being received or waiting for their RESULT at most: a
     worker whose output does not fit now sends it through the head. */
 #define POOL_DIRECT_UPLOADS_MAX ((uint64_t)1 << 30)
@@ -45,6 +50,11 @@ void pool_direct_destroy (pool_direct_t **self);
 
 /*  "tcp://address:port", what POOL_OPEN names. */
 const char *pool_direct_endpoint (const pool_direct_t *self);
+
+/*  Relays chunks through the head for pool (just opened, or opened again)
+    to workers that cannot reach the endpoint (proto/relay.h), unless
+    $DCPOOL_DATA_RELAY says not to. */
+void pool_direct_relay (pool_direct_t *self, uint64_t pool);
 
 /*  Serves size bytes of fd (duplicated: the caller keeps its own) as the
     input whose key is key (its memfd's inode).  0, or POOL_ENOMEM /

@@ -107,6 +107,8 @@ pool_open_remote (pool_t *self, int64_t deadline)
     self->pool_id = reply.pool;
     self->pool_epoch = self->head_epoch;
     self->has_pool = true;
+    if (self->direct)
+        pool_direct_relay (self->direct, self->pool_id);
 cleanup:
     proto_msg_reset (&msg);
     proto_msg_reset (&reply);

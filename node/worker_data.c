@@ -2,6 +2,8 @@
     worker_data.h. */
 #include "worker_data.h"
 #include "direct.h"
+#include "link.h"
+#include "relay.h"
 
 #include <czmq.h>
 #include <sodium.h>
@@ -12,24 +14,31 @@
 struct worker_data {
     const char *id;
     proto_keys_t keys;
-    zsock_t *sock;        /* DEALER to endpoint, or NULL */
-    bool proven;          /* sock has had an answer: it is connected */
-    char endpoint[80];    /* what sock is connected to */
+    char head[PROTO_ID_MAX * 2]; /* the head's endpoint (the relay), or "" */
+    zsock_t *sock;               /* DEALER to endpoint or the head, or NULL */
+    bool proven;                 /* sock has had an answer: it is connected */
+    bool relayed;                /* sock goes to the head, for pool */
+    uint64_t pool;
+    char endpoint[80];    /* the client's endpoint sock serves */
     char unreachable[80]; /* an endpoint that never answered: not tried
-                             again (its pool's payloads go through the
-                             head, without a wait each) */
+                             again, its chunks go through the head's relay */
+    char unrelayed[80];   /* an endpoint the head has no relay to either:
+                             its pool's payloads go through the head in
+                             messages, without a wait each */
     uint8_t *buffer;      /* the last input fetched, reused */
     size_t buffer_cap;
 };
 
 worker_data_t *
-worker_data_new (const char *id, const proto_keys_t *keys)
+worker_data_new (const char *id, const proto_keys_t *keys, const char *head)
 {
     worker_data_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->id = id;
     self->keys = *keys;
+    if (!head || proto_endpoint (head, self->head, sizeof self->head))
+        self->head[0] = 0;
     return self;
 }
 
@@ -39,6 +48,7 @@ s_disconnect (worker_data_t *self)
     zsock_destroy (&self->sock); /* linger 0: whatever was in flight goes */
     self->endpoint[0] = 0;
     self->proven = false;
+    self->relayed = false;
 }
 
 void
@@ -54,16 +64,23 @@ worker_data_destroy (worker_data_t **self_p)
     *self_p = NULL;
 }
 
-/*  The connection to endpoint, made when there is none or it goes
-    elsewhere: 0, or -1 with why. */
+/*  The connection serving endpoint for pool, made when there is none or
+    it goes elsewhere: to the endpoint, or to the head's relay once the
+    endpoint did not answer.  0, or -1 with why. */
 static int
-s_connect (worker_data_t *self, const char *endpoint, char *why, size_t why_size)
+s_connect (worker_data_t *self, const char *endpoint, uint64_t pool, char *why,
+           size_t why_size)
 {
-    if (self->sock && streq (self->endpoint, endpoint))
+    if (self->sock && streq (self->endpoint, endpoint)
+        && (!self->relayed || self->pool == pool))
         return 0;
     s_disconnect (self);
-    if (streq (self->unreachable, endpoint)) {
-        snprintf (why, why_size, "the client at %s did not answer before", endpoint);
+    bool relayed = streq (self->unreachable, endpoint);
+    if (relayed && (!self->head[0] || streq (self->unrelayed, endpoint))) {
+        snprintf (why, why_size,
+                  "the client at %s did not answer before, and the head "
+                  "relays nothing to it",
+                  endpoint);
         return -1;
     }
     if (strlen (endpoint) >= sizeof self->endpoint) {
@@ -77,13 +94,16 @@ s_connect (worker_data_t *self, const char *endpoint, char *why, size_t why_size
     }
     zsock_set_linger (self->sock, 0);
     zsock_set_maxmsgsize (self->sock, (int64_t)PROTO_DIRECT_CHUNK + 4096);
+    const char *to = relayed ? self->head : endpoint;
     if (proto_keys_apply_client (&self->keys, self->sock)
-        || zsock_connect (self->sock, "%s", endpoint)) {
-        snprintf (why, why_size, "cannot connect to %s", endpoint);
+        || zsock_connect (self->sock, "%s", to)) {
+        snprintf (why, why_size, "cannot connect to %s", to);
         s_disconnect (self);
         return -1;
     }
     snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->relayed = relayed;
+    self->pool = pool;
     return 0;
 }
 
@@ -91,6 +111,12 @@ static int
 s_send (worker_data_t *self, const proto_direct_t *head, zframe_t **body)
 {
     zmsg_t *msg = proto_direct_encode (head, body);
+    if (msg && self->relayed) {
+        uint8_t relay[PROTO_RELAY_FRAME];
+        proto_relay_frame (PROTO_RELAY_REQUEST, self->pool, relay);
+        if (zmsg_pushmem (msg, relay, sizeof relay))
+            zmsg_destroy (&msg);
+    }
     return msg && zmsg_send (&msg, self->sock) == 0 ? 0 : -1;
 }
 
@@ -108,15 +134,22 @@ s_answer (worker_data_t *self, int ms, proto_direct_t *head, zmsg_t **msg,
     if (ready)
         *msg = zmsg_recv (self->sock);
     char reason[96];
+    proto_relay_t relay;
+    const char *via = self->relayed ? " through the head" : "";
     if (!*msg) {
-        snprintf (why, why_size, "no answer from the client at %s within %.1f s",
-                  self->endpoint, ms / 1000.0);
+        snprintf (why, why_size, "no answer from the client at %s%s within %.1f s",
+                  self->endpoint, via, ms / 1000.0);
         if (!self->proven) /* never connected: it cannot be reached from here */
-            snprintf (self->unreachable, sizeof self->unreachable, "%s", self->endpoint);
+            snprintf (self->relayed ? self->unrelayed : self->unreachable,
+                      sizeof self->unreachable, "%s", self->endpoint);
+    } else if (self->relayed && proto_relay_read (zmsg_first (*msg), &relay)) {
+        snprintf (why, why_size, "the head relays nothing to the client at %s",
+                  self->endpoint);
+        snprintf (self->unrelayed, sizeof self->unrelayed, "%s", self->endpoint);
     } else if (proto_direct_decode (*msg, head, body, reason, sizeof reason))
         snprintf (why, why_size, "from the client at %s: %s", self->endpoint, reason);
     else if ((self->proven = true), head->kind == PROTO_DIRECT_ERR) {
-        snprintf (why, why_size, "the client at %s said: %.*s", self->endpoint,
+        snprintf (why, why_size, "the client at %s%s said: %.*s", self->endpoint, via,
                   (int)zframe_size (*body), (const char *)zframe_data (*body));
         zmsg_destroy (msg);
         s_disconnect (self);
@@ -196,20 +229,33 @@ s_expect (worker_data_t *self, proto_direct_kind_t kind, uint64_t key, uint64_t 
 bool
 worker_data_reachable (const worker_data_t *self, const char *endpoint)
 {
-    return !streq (self->unreachable, endpoint);
+    return !streq (self->unreachable, endpoint)
+           || (self->head[0] && !streq (self->unrelayed, endpoint));
 }
 
-int
-worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint64_t size,
-                   const void **data, char *why, size_t why_size)
+/*  Whether a transfer that failed (rc) on a direct connection to endpoint
+    goes again through the head: the endpoint did not answer just now, and
+    the relay was not tried yet. */
+static bool
+s_again (const worker_data_t *self, int rc, bool was_relayed, const char *endpoint)
 {
-    *data = NULL;
-    if (size == 0 || size > PROTO_DIRECT_TOTAL_MAX || s_reserve (self, (size_t)size)) {
-        snprintf (why, why_size, "no memory for an input of %llu bytes",
-                  (unsigned long long)size);
-        return -1;
-    }
-    if (s_connect (self, endpoint, why, why_size))
+    return rc == -1 && !was_relayed && streq (self->unreachable, endpoint)
+           && worker_data_reachable (self, endpoint);
+}
+
+/*  Says once per endpoint that its chunks go through the head now. */
+static void
+s_log_relay (const worker_data_t *self, const char *why)
+{
+    zsys_warning ("worker %s: %s; its chunks go through the head's relay from now on",
+                  self->id, why);
+}
+
+static int
+s_fetch (worker_data_t *self, const char *endpoint, uint64_t pool, uint64_t key,
+         uint64_t size, char *why, size_t why_size)
+{
+    if (s_connect (self, endpoint, pool, why, why_size))
         return -1;
     uint64_t asked = 0, got = 0, length;
     int inflight = 0;
@@ -231,16 +277,36 @@ worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t key, uint
         inflight--;
         zmsg_destroy (&msg);
     }
-    *data = self->buffer;
     return 0;
 }
 
 int
-worker_data_put (worker_data_t *self, const char *endpoint, uint64_t id, uint64_t attempt,
-                 const void *data, size_t size, char *why, size_t why_size)
+worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t pool, uint64_t key,
+                   uint64_t size, const void **data, char *why, size_t why_size)
 {
-    if (size == 0 || s_connect (self, endpoint, why, why_size))
-        return size == 0 ? 0 : -1;
+    *data = NULL;
+    if (size == 0 || size > PROTO_DIRECT_TOTAL_MAX || s_reserve (self, (size_t)size)) {
+        snprintf (why, why_size, "no memory for an input of %llu bytes",
+                  (unsigned long long)size);
+        return -1;
+    }
+    bool was_relayed = streq (self->unreachable, endpoint);
+    int rc = s_fetch (self, endpoint, pool, key, size, why, why_size);
+    if (s_again (self, rc, was_relayed, endpoint)) {
+        s_log_relay (self, why);
+        rc = s_fetch (self, endpoint, pool, key, size, why, why_size);
+    }
+    if (rc == 0)
+        *data = self->buffer;
+    return rc;
+}
+
+static int
+s_put (worker_data_t *self, const char *endpoint, uint64_t pool, uint64_t id,
+       uint64_t attempt, const void *data, size_t size, char *why, size_t why_size)
+{
+    if (s_connect (self, endpoint, pool, why, why_size))
+        return -1;
     uint64_t sent = 0, acked = 0, length;
     int inflight = 0;
     while (acked < size) {
@@ -259,4 +325,20 @@ worker_data_put (worker_data_t *self, const char *endpoint, uint64_t id, uint64_
         zmsg_destroy (&msg);
     }
     return 0;
+}
+
+int
+worker_data_put (worker_data_t *self, const char *endpoint, uint64_t pool, uint64_t id,
+                 uint64_t attempt, const void *data, size_t size, char *why,
+                 size_t why_size)
+{
+    if (size == 0)
+        return 0;
+    bool was_relayed = streq (self->unreachable, endpoint);
+    int rc = s_put (self, endpoint, pool, id, attempt, data, size, why, why_size);
+    if (s_again (self, rc, was_relayed, endpoint)) {
+        s_log_relay (self, why);
+        rc = s_put (self, endpoint, pool, id, attempt, data, size, why, why_size);
+    }
+    return rc;
 }

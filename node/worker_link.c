@@ -317,3 +317,9 @@ worker_link_keys (const worker_link_t *self)
 {
     return &self->keys;
 }
+
+const char *
+worker_link_server (const worker_link_t *self)
+{
+    return self->args->server;
+}

@@ -110,5 +110,7 @@ int worker_link_liveness (const worker_link_t *self);
 uint64_t worker_link_head_epoch (const worker_link_t *self);
 /*  The keys start_node handed down (the data plane uses them too). */
 const proto_keys_t *worker_link_keys (const worker_link_t *self);
+/*  The head's address, as the worker's arguments name it. */
+const char *worker_link_server (const worker_link_t *self);
 
 #endif

@@ -49,7 +49,7 @@ worker_run_new (const char *id, pool_worker_ctx_t *ctx, node_scoreboard_t *board
     self->results = results;
     self->link = link;
     self->output.sink_fd = -1;
-    self->data = worker_data_new (id, worker_link_keys (link));
+    self->data = worker_data_new (id, worker_link_keys (link), worker_link_server (link));
     if (!self->data)
         worker_run_destroy (&self);
     return self;
@@ -182,8 +182,8 @@ s_fetch_direct (worker_run_t *self, const worker_action_t *action, pool_bytes_t 
         snprintf (why, sizeof why, "malformed reference");
     else if (!endpoint[0])
         snprintf (why, sizeof why, "the pool's client named no data endpoint");
-    else if ((rc = worker_data_fetch (self->data, endpoint, ref.ino, ref.size, &data, why,
-                                      sizeof why))
+    else if ((rc = worker_data_fetch (self->data, endpoint, worker_load_pool (self->load),
+                                      ref.ino, ref.size, &data, why, sizeof why))
              == 0) {
         *input = (pool_bytes_t){ data, (size_t)ref.size };
         return 0;
@@ -215,8 +215,8 @@ s_put_direct (worker_run_t *self, const worker_action_t *action, const void *dat
         || !worker_data_reachable (self->data, endpoint))
         return false; /* as bytes (an unreachable client was logged once) */
     char why[256];
-    if (worker_data_put (self->data, endpoint, action->id, action->attempt, data, size,
-                         why, sizeof why)) {
+    if (worker_data_put (self->data, endpoint, worker_load_pool (self->load), action->id,
+                         action->attempt, data, size, why, sizeof why)) {
         zsys_warning ("worker %s: job %" PRIu64 ": output goes through the head: %s",
                       self->id, action->id, why);
         return false;

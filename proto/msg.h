@@ -405,6 +405,11 @@ int proto_msg_recv_router (proto_msg_t *self, void *sock, zframe_t **routing_id,
     id. */
 int proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing_id,
                                    size_t max_frames, char *reason, size_t reason_size);
+/*  The same for a message already received from sock (*msg, consumed),
+    its routing id taken out: for a reader that looks at the frames
+    first (the head passes relay chunks on undecoded, proto/relay.h). */
+int proto_msg_decode_limited (proto_msg_t *self, void *sock, zmsg_t **msg,
+                              size_t max_frames, char *reason, size_t reason_size);
 
 const char *proto_type_name (proto_type_t type);
 

@@ -214,6 +214,22 @@ proto_msg_recv (proto_msg_t *self, void *sock, char *reason, size_t reason_size)
 }
 
 int
+proto_msg_decode_limited (proto_msg_t *self, void *sock, zmsg_t **msg, size_t max_frames,
+                          char *reason, size_t reason_size)
+{
+    if (zmsg_size (*msg) > max_frames) {
+        size_t frames = zmsg_size (*msg);
+        zmsg_destroy (msg);
+        proto_msg_reset (self);
+        self->type = 0;
+        return proto_msg_fail (reason, reason_size, PROTO_EFRAMES,
+                               "message of %zu frames, more than %zu", frames,
+                               max_frames);
+    }
+    return s_check_and_decode (self, sock, msg, reason, reason_size);
+}
+
+int
 proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing_id,
                                size_t max_frames, char *reason, size_t reason_size)
 {
@@ -226,16 +242,7 @@ proto_msg_recv_router_limited (proto_msg_t *self, void *sock, zframe_t **routing
         zmsg_destroy (&msg);
         return proto_msg_fail (reason, reason_size, PROTO_EMALFORMED, "no routing id");
     }
-    if (zmsg_size (msg) > max_frames) {
-        size_t frames = zmsg_size (msg);
-        zmsg_destroy (&msg);
-        proto_msg_reset (self);
-        self->type = 0;
-        return proto_msg_fail (reason, reason_size, PROTO_EFRAMES,
-                               "message of %zu frames, more than %zu", frames,
-                               max_frames);
-    }
-    return s_check_and_decode (self, sock, &msg, reason, reason_size);
+    return proto_msg_decode_limited (self, sock, &msg, max_frames, reason, reason_size);
 }
 
 int

@@ -31,6 +31,9 @@
 #   ms     400 jobs of 1 ms busy work on the 2 workers, share of the ideal
 #          (2,000 jobs/s); median of 3
 #   noop   20,000 tiny jobs (8-byte echo), tasks/s; median of 3
+# and, for dcpool on the bridge and the 1 Gbit/s link, bw with a client
+# its workers cannot reach: through the head's relay (streamed chunks)
+# and as whole messages through the head (the data plane off)
 # (fewer repetitions and smaller counts than scripts/bench, to stay under
 # 5 minutes) and prints them with the ratios dcpool / broker through
 # test/bench/net_report.py, which also writes them as JSON to JSON_OUT
@@ -262,6 +265,26 @@ dcpool_runs () {   # system, extra flags...
                 client noop "$label" 60 "$bench_pool" noop $common -n "$n_noop" \
                     --reps "$reps" --timeout 55
             }
+            # A client its workers cannot reach (it advertises an address
+            # nobody has): 64 MiB through the head's relay, in chunks, and
+            # as whole messages (the data plane off), on the bridge and the
+            # 1 Gbit/s link.  Each worker first waits WORKER_DATA_CONNECT_MS
+            # for the endpoint, once per client: in the warm-up, or in one
+            # of the three timed echoes (the median leaves it out).
+            case "$system/${s%%:*}" in
+            dcpool/bridge | dcpool/1gbit)
+                for way in relay head; do
+                    l="dcpool-$way/${s%%:*}"
+                    more="--no-direct"
+                    [ "$way" = relay ] && more=""
+                    # shellcheck disable=SC2086  # words without spaces
+                    client bw "$l" 120 env DCPOOL_DATA_ADDRESS="${addr%.*}.200" \
+                        "$bench_pool" bw -s "$addr:$port" -l "$bench_lib" \
+                        --no-shared-memory $more --label "$l" --size "$bw_size" \
+                        --reps "$bw_reps" --timeout 110
+                done
+                ;;
+            esac
         done
         stop_pids 15
     done

@@ -154,6 +154,34 @@ def main():
         print("  ".join(r[k].ljust(widths[k]) for k in range(len(widths))) + "  " + r[-1])
         if i == 0:
             print("-" * (sum(widths) + 2 * len(widths) + len("note")))
+    # The fallback for a client its workers cannot reach.
+    fallback = []
+    for name, delay, rate, network, stitle in settings:
+        relay = figure("bw", "dcpool-relay", name)
+        whole = figure("bw", "dcpool-head", name)
+        if relay[1] == "not run" and whole[1] == "not run":
+            continue
+        note = ""
+        if rate > 0 and relay[0] is not None:
+            note = "relay %s of the link" % fmt(relay[0] / (rate * 1e6 / 8 / 1e9),
+                                                 "fraction")
+        r = ratio(relay[0], whole[0])
+        fallback.append([stitle, relay[1], whole[1], "-" if r is None else "%.2fx" % r,
+                         note])
+        rows.append({"measure": "bw_unreachable", "setting": name, "network": network,
+                     "delay_ms": delay, "rate_mbit": rate, "dcpool-relay": relay[0],
+                     "dcpool-head": whole[0], "relay/head": r})
+    if fallback:
+        print("64 MiB in + 64 MiB out, GB/s, for a client its workers cannot reach "
+              "(dcpool, CURVE): through the head's relay in 2 MiB chunks, and as whole "
+              "messages through the head (data plane off)")
+        head2 = ["link", "relay", "whole messages", "relay/whole", "note"]
+        w2 = [max(len(r[i]) for r in [head2] + fallback) for i in range(4)]
+        for i, r in enumerate([head2] + fallback):
+            print("  ".join(r[k].ljust(w2[k]) for k in range(4)) + "  " + r[4])
+            if i == 0:
+                print("-" * (sum(w2) + 8 + len("note")))
+        print()
     print("targets (issue 15): bw with no delay sec/zmq >= 1.0x, sec/zmq-curve >= 5x, ins/zmq >= 3x, "
           ">= 80% of a 1 Gbit/s link each way; rtt p50 sec/zmq-curve <= 0.8x, at 1 ms "
           "within 15% of 4 delays + the 0 ms figure; 1 ms jobs >= 97%")

@@ -13,11 +13,14 @@
     an output at the client; a fetch sends only acknowledgements, far
     less).  Host 2 then gets a fresh node, and a third map, through the
     head (the data plane off), loses host 1's node while the head sends
-    its worker an input.  The sync is on those counters, with a deadline, never a fixed
-    sleep.
+    its worker an input.  Host 1 then gets a fresh node, and a fourth
+    map, of a client no worker can reach, loses host 2's node while its
+    worker fetches an input in chunks through the head's relay.  The sync is on those
+   counters, with a deadline, never a fixed sleep.
 */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "fail_util.h"
@@ -121,14 +124,36 @@ s_body (void)
        killed while its worker receives one from the head, and the head
        sends those pieces again to the worker of host 2. */
     h_use_netns (netlab_ns (lab, 2));
-    h_start_node (head, 1);
+    h_proc_t *node2b = h_start_node (head, 1);
     h_use_netns (NULL);
     options.direct_min = 0;
     rc = pool_open (&pool, &options);
     H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
     rc = pool_wait_for_workers (pool, 2, h_timeout (60));
     H_CHECK (rc == 0, "the pool has %d workers, not 2", pool_workers_count (pool));
-    s_map_kill (lab, pool, inputs, node1b, 1, true, "kill mid-relay");
+    s_map_kill (lab, pool, inputs, node1b, 1, true, "kill mid-head-transfer");
+    pool_close (&pool);
+
+    /* The same through the head's chunk relay: a client its workers
+       cannot reach (it advertises an address nobody has); host 2's node
+       is killed while its worker fetches chunks through the head. */
+    h_use_netns (netlab_ns (lab, 1));
+    h_start_node (head, 1);
+    h_use_netns (NULL);
+    H_CHECK (setenv ("DCPOOL_DATA_ADDRESS", "10.203.0.200", 1) == 0, "setenv");
+    options.direct_min = 64 << 10;
+    rc = pool_open (&pool, &options);
+    unsetenv ("DCPOOL_DATA_ADDRESS");
+    H_CHECK (rc == 0, "pool_open: %s: %s", pool_strerror (rc), pool_open_error ());
+    rc = pool_wait_for_workers (pool, 2, h_timeout (60));
+    H_CHECK (rc == 0, "the pool has %d workers, not 2", pool_workers_count (pool));
+    s_map_kill (lab, pool, inputs, node2b, 2, true, "kill mid-chunk-relay");
+    char log[400];
+    snprintf (log, sizeof log, "%s/node.log", node2b->dir);
+    H_CHECK (h_file_has (log, "its chunks go through the head's relay"),
+             "the killed node's log (%s) does not say its worker fetched through the "
+             "head's relay",
+             log);
     pool_close (&pool);
     xp_inputs_free (&inputs, N);
 }

@@ -11,6 +11,11 @@
     an empty chunk of something, a body that is not `length` bytes.  The
     encoder refuses a missing body, a body of the wrong size and a body
     where the kind has none, and takes the body either way.
+
+    The relay frame (proto/relay.c) that carries these messages through
+    the head: every kind round-trips, little-endian; a frame of another
+    size, a wrong magic, an unknown kind, a data plane header or no frame
+    at all is not one.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +26,7 @@
 #include <cmocka.h>
 
 #include "direct.h"
+#include "relay.h"
 
 #define C PROTO_DIRECT_CHUNK
 
@@ -376,11 +382,59 @@ test_encode_refuses_a_missing_or_wrong_body (void **state)
     zmsg_destroy (&msg);
 }
 
+static void
+test_relay_frame_round_trips_and_refuses_others (void **state)
+{
+    (void)state;
+    for (int kind = PROTO_RELAY_HELLO; kind <= PROTO_RELAY_NOROUTE; kind++) {
+        uint8_t bytes[PROTO_RELAY_FRAME];
+        proto_relay_frame ((proto_relay_kind_t)kind, 0x0102030405060708ull, bytes);
+        assert_int_equal (bytes[0], 0x44); /* "DCPR", little-endian */
+        assert_int_equal (bytes[4], kind);
+        assert_int_equal (bytes[8], 0x08);
+        zframe_t *frame = zframe_new (bytes, sizeof bytes);
+        proto_relay_t relay = { 0, 0 };
+        assert_true (proto_relay_read (frame, &relay));
+        assert_int_equal (relay.kind, kind);
+        assert_true (relay.pool == 0x0102030405060708ull);
+        zframe_destroy (&frame);
+    }
+    uint8_t good[PROTO_RELAY_FRAME + 1];
+    proto_relay_frame (PROTO_RELAY_REQUEST, 7, good);
+    proto_relay_t relay;
+    zframe_t *frame = zframe_new (good, PROTO_RELAY_FRAME + 1); /* a byte too many */
+    assert_false (proto_relay_read (frame, &relay));
+    zframe_destroy (&frame);
+    frame = zframe_new (good, PROTO_RELAY_FRAME - 1);
+    assert_false (proto_relay_read (frame, &relay));
+    zframe_destroy (&frame);
+    uint8_t bad[PROTO_RELAY_FRAME];
+    memcpy (bad, good, sizeof bad);
+    bad[0] ^= 1; /* magic */
+    frame = zframe_new (bad, sizeof bad);
+    assert_false (proto_relay_read (frame, &relay));
+    zframe_destroy (&frame);
+    for (uint32_t kind = 0; kind < 7; kind += 5) { /* below and above the kinds */
+        memcpy (bad, good, sizeof bad);
+        bad[4] = (uint8_t)kind;
+        frame = zframe_new (bad, sizeof bad);
+        assert_false (proto_relay_read (frame, &relay));
+        zframe_destroy (&frame);
+    }
+    uint8_t header[PROTO_DIRECT_HEADER];
+    proto_direct_header (&(proto_direct_t){ PROTO_DIRECT_GET, 1, 0, 0, 16, 16 }, header);
+    frame = zframe_new (header, PROTO_RELAY_FRAME); /* its first 16 bytes */
+    assert_false (proto_relay_read (frame, &relay));
+    zframe_destroy (&frame);
+    assert_false (proto_relay_read (NULL, &relay));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_kind_round_trips),
+        cmocka_unit_test (test_relay_frame_round_trips_and_refuses_others),
         cmocka_unit_test (test_extremes_the_rules_allow_pass),
         cmocka_unit_test (test_wrong_magic_is_refused),
         cmocka_unit_test (test_unknown_kind_is_refused),
