@@ -1,6 +1,7 @@
 /*  head/data_relay.c - the data plane through the head.  See
     data_relay.h. */
 #include "data_relay.h"
+#include "direct.h"
 #include "relay.h"
 
 #include <string.h>
@@ -44,14 +45,33 @@ s_noroute (head_t *head, zframe_t *rid, uint64_t pool)
     zmsg_destroy (&msg);
 }
 
+/*  Whether the frames of msg after the first `from` are a data plane
+    message of sizes the endpoints take: a header frame of
+    PROTO_DIRECT_HEADER bytes and at most one body of at most a chunk (a
+    bigger one would make libzmq cut the receiver's connection, its
+    ZMQ_MAXMSGSIZE, breaking every transfer on it). */
+static bool
+s_sized (zmsg_t *msg, size_t from)
+{
+    size_t frames = zmsg_size (msg);
+    if (frames < from + 1 || frames > from + 2)
+        return false;
+    zframe_t *frame = zmsg_first (msg);
+    for (size_t i = 0; i < from; i++)
+        frame = zmsg_next (msg);
+    if (zframe_size (frame) != PROTO_DIRECT_HEADER)
+        return false;
+    frame = zmsg_next (msg);
+    return !frame || zframe_size (frame) <= PROTO_DIRECT_CHUNK;
+}
+
 /*  A worker's request: on to its pool's client relay, behind the
     worker's routing id. */
 static void
 s_request (head_t *head, zframe_t *rid, zmsg_t **msg, uint64_t id)
 {
     head_pool_t *pool = s_pool (head, id);
-    size_t frames = zmsg_size (*msg);
-    if (frames < 2 || frames > 3 || !pool || !pool->relay) {
+    if (!s_sized (*msg, 1) || !pool || !pool->relay) {
         s_noroute (head, rid, id);
         zmsg_destroy (msg);
         return;
@@ -79,16 +99,14 @@ static void
 s_reply (head_t *head, zframe_t *rid, zmsg_t **msg, uint64_t id)
 {
     head_pool_t *pool = s_pool (head, id);
-    size_t frames = zmsg_size (*msg);
-    if (frames < 3 || frames > 4 || !pool || !pool->relay
-        || !zframe_eq (pool->relay, rid)) {
+    if (!s_sized (*msg, 2) || !pool || !pool->relay || !zframe_eq (pool->relay, rid)) {
         zmsg_destroy (msg);
         return;
     }
     zframe_t *relay = zmsg_pop (*msg);
     zframe_destroy (&relay);
     zframe_t *to = zmsg_pop (*msg);
-    if (zframe_size (to) > 0)
+    if (zframe_size (to) > 0 && zframe_size (to) <= 255) /* a routing id's size */
         s_send (head, to, msg); /* a requester gone asks again elsewhere */
     zframe_destroy (&to);
     zmsg_destroy (msg);

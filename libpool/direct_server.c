@@ -174,16 +174,27 @@ typedef struct {
     uint8_t relay[PROTO_RELAY_FRAME];
 } s_route_t;
 
+/*  Answers through the head never wait: with the head away the relay's
+    queue could fill, and this thread must go on serving (and stop when
+    told); a dropped answer is asked for again, or the worker gives up. */
+static int
+s_flags (const s_route_t *route)
+{
+    return route->relayed ? ZMQ_DONTWAIT : 0;
+}
+
 /*  Sends the frames that lead an answer on route: 0, or -1. */
 static int
 s_send_lead (const s_route_t *route)
 {
     void *handle = zsock_resolve (route->sock);
     if (route->relayed
-        && zmq_send (handle, route->relay, PROTO_RELAY_FRAME, ZMQ_SNDMORE) < 0)
+        && zmq_send (handle, route->relay, PROTO_RELAY_FRAME,
+                     ZMQ_SNDMORE | s_flags (route))
+               < 0)
         return -1;
     return zmq_send (handle, zframe_data (route->peer), zframe_size (route->peer),
-                     ZMQ_SNDMORE)
+                     ZMQ_SNDMORE | s_flags (route))
                    < 0
                ? -1
                : 0;
@@ -239,8 +250,8 @@ s_get (pool_direct_t *self, const s_route_t *route, const proto_direct_t *head)
     proto_direct_header (&data, header);
     void *handle = zsock_resolve (route->sock);
     if (s_send_lead (route) < 0
-        || zmq_send (handle, header, sizeof header, ZMQ_SNDMORE) < 0
-        || zmq_msg_send (&body, handle, 0) < 0)
+        || zmq_send (handle, header, sizeof header, ZMQ_SNDMORE | s_flags (route)) < 0
+        || zmq_msg_send (&body, handle, s_flags (route)) < 0)
         zmq_msg_close (&body); /* the peer is gone: it asks again elsewhere */
     return NULL;
 }
@@ -301,6 +312,23 @@ s_put (pool_direct_t *self, const proto_direct_t *head, zframe_t *body)
     return proto_direct_encode (&ack, NULL);
 }
 
+/*  Sends reply (destroyed) on route, its frames already led by the route's
+    own. */
+static void
+s_send_reply (const s_route_t *route, zmsg_t **reply)
+{
+    zframe_t *frame;
+    int more = ZFRAME_MORE | (route->relayed ? ZFRAME_DONTWAIT : 0);
+    while ((frame = zmsg_pop (*reply))) {
+        int last = zmsg_size (*reply) == 0;
+        if (zframe_send (&frame, route->sock, last ? more & ~ZFRAME_MORE : more)) {
+            zframe_destroy (&frame);
+            break;
+        }
+    }
+    zmsg_destroy (reply);
+}
+
 /*  One request from a worker, on the endpoint's ROUTER or through the
     head on the relay: answered, or dropped when malformed (a peer that
     sends garbage gets nothing). */
@@ -334,7 +362,7 @@ s_serve (pool_direct_t *self, zsock_t *sock, bool relayed)
     }
     if (reply && zmsg_prepend (reply, &route.peer) == 0
         && (!relayed || zmsg_pushmem (reply, route.relay, sizeof route.relay) == 0))
-        zmsg_send (&reply, sock);
+        s_send_reply (&route, &reply);
     zmsg_destroy (&reply);
     zframe_destroy (&route.peer);
     zmsg_destroy (&msg);

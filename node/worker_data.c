@@ -22,10 +22,13 @@ struct worker_data {
     char endpoint[80];    /* the client's endpoint sock serves */
     char unreachable[80]; /* an endpoint that never answered: not tried
                              again, its chunks go through the head's relay */
-    char unrelayed[80];   /* an endpoint the head has no relay to either:
+    char unrelayed[80];   /* an endpoint the head had no relay to either:
                              its pool's payloads go through the head in
-                             messages, without a wait each */
-    uint8_t *buffer;      /* the last input fetched, reused */
+                             messages, without a wait each, until
+                             unrelayed_until (the relay may be back: a
+                             client that reconnected, a restarted head) */
+    int64_t unrelayed_until;
+    uint8_t *buffer; /* the last input fetched, reused */
     size_t buffer_cap;
 };
 
@@ -64,6 +67,20 @@ worker_data_destroy (worker_data_t **self_p)
     *self_p = NULL;
 }
 
+/*  Whether the head's relay to endpoint failed lately. */
+static bool
+s_unrelayed (const worker_data_t *self, const char *endpoint)
+{
+    return streq (self->unrelayed, endpoint) && zclock_mono () < self->unrelayed_until;
+}
+
+static void
+s_mark_unrelayed (worker_data_t *self)
+{
+    snprintf (self->unrelayed, sizeof self->unrelayed, "%s", self->endpoint);
+    self->unrelayed_until = zclock_mono () + WORKER_DATA_RELAY_RETRY_MS;
+}
+
 /*  The connection serving endpoint for pool, made when there is none or
     it goes elsewhere: to the endpoint, or to the head's relay once the
     endpoint did not answer.  0, or -1 with why. */
@@ -76,7 +93,7 @@ s_connect (worker_data_t *self, const char *endpoint, uint64_t pool, char *why,
         return 0;
     s_disconnect (self);
     bool relayed = streq (self->unreachable, endpoint);
-    if (relayed && (!self->head[0] || streq (self->unrelayed, endpoint))) {
+    if (relayed && (!self->head[0] || s_unrelayed (self, endpoint))) {
         snprintf (why, why_size,
                   "the client at %s did not answer before, and the head "
                   "relays nothing to it",
@@ -139,13 +156,14 @@ s_answer (worker_data_t *self, int ms, proto_direct_t *head, zmsg_t **msg,
     if (!*msg) {
         snprintf (why, why_size, "no answer from the client at %s%s within %.1f s",
                   self->endpoint, via, ms / 1000.0);
-        if (!self->proven) /* never connected: it cannot be reached from here */
-            snprintf (self->relayed ? self->unrelayed : self->unreachable,
-                      sizeof self->unreachable, "%s", self->endpoint);
+        if (self->relayed)
+            s_mark_unrelayed (self);
+        else if (!self->proven) /* never connected: not reachable from here */
+            snprintf (self->unreachable, sizeof self->unreachable, "%s", self->endpoint);
     } else if (self->relayed && proto_relay_read (zmsg_first (*msg), &relay)) {
         snprintf (why, why_size, "the head relays nothing to the client at %s",
                   self->endpoint);
-        snprintf (self->unrelayed, sizeof self->unrelayed, "%s", self->endpoint);
+        s_mark_unrelayed (self);
     } else if (proto_direct_decode (*msg, head, body, reason, sizeof reason))
         snprintf (why, why_size, "from the client at %s: %s", self->endpoint, reason);
     else if ((self->proven = true), head->kind == PROTO_DIRECT_ERR) {
@@ -213,7 +231,10 @@ s_expect (worker_data_t *self, proto_direct_kind_t kind, uint64_t key, uint64_t 
           uint64_t offset, uint64_t total, zmsg_t **msg, proto_direct_t *head,
           zframe_t **body, char *why, size_t why_size)
 {
-    int ms = self->proven ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
+    /* Through the relay the head is known to answer, but each chunk
+       crosses two links in turn before the first answer: no short wait. */
+    int ms
+        = self->proven || self->relayed ? WORKER_DATA_STALL_MS : WORKER_DATA_CONNECT_MS;
     int rc = s_answer (self, ms, head, msg, body, why, why_size);
     if (rc)
         return rc;
@@ -230,7 +251,7 @@ bool
 worker_data_reachable (const worker_data_t *self, const char *endpoint)
 {
     return !streq (self->unreachable, endpoint)
-           || (self->head[0] && !streq (self->unrelayed, endpoint));
+           || (self->head[0] && !s_unrelayed (self, endpoint));
 }
 
 /*  Whether a transfer that failed (rc) on a direct connection to endpoint
@@ -243,7 +264,8 @@ s_again (const worker_data_t *self, int rc, bool was_relayed, const char *endpoi
            && worker_data_reachable (self, endpoint);
 }
 
-/*  Says once per endpoint that its chunks go through the head now. */
+/*  Says once per endpoint, after the first transfer through the relay,
+    that its chunks go through the head now. */
 static void
 s_log_relay (const worker_data_t *self, const char *why)
 {
@@ -293,8 +315,11 @@ worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t pool, uin
     bool was_relayed = streq (self->unreachable, endpoint);
     int rc = s_fetch (self, endpoint, pool, key, size, why, why_size);
     if (s_again (self, rc, was_relayed, endpoint)) {
-        s_log_relay (self, why);
+        char first[256];
+        snprintf (first, sizeof first, "%s", why);
         rc = s_fetch (self, endpoint, pool, key, size, why, why_size);
+        if (rc == 0)
+            s_log_relay (self, first);
     }
     if (rc == 0)
         *data = self->buffer;
@@ -337,8 +362,11 @@ worker_data_put (worker_data_t *self, const char *endpoint, uint64_t pool, uint6
     bool was_relayed = streq (self->unreachable, endpoint);
     int rc = s_put (self, endpoint, pool, id, attempt, data, size, why, why_size);
     if (s_again (self, rc, was_relayed, endpoint)) {
-        s_log_relay (self, why);
+        char first[256];
+        snprintf (first, sizeof first, "%s", why);
         rc = s_put (self, endpoint, pool, id, attempt, data, size, why, why_size);
+        if (rc == 0)
+            s_log_relay (self, first);
     }
     return rc;
 }

@@ -9,7 +9,8 @@
     answer within WORKER_DATA_CONNECT_MS is not tried again: the same
     chunks go through the head's relay instead (proto/relay.h), streamed
     as they come.  Any other failure (an ERR, a stall, a head that relays
-    nothing to that client) drops the connection and says why: the caller
+    nothing to that client: tried again after WORKER_DATA_RELAY_RETRY_MS)
+    drops the connection and says why: the caller
     then gets or sends the bytes through the head in messages, so an
     unreachable client costs speed, never a result.
 */
@@ -26,6 +27,9 @@
     cannot be reached never answers), and any later one. */
 #define WORKER_DATA_CONNECT_MS 5000
 #define WORKER_DATA_STALL_MS 30000
+/*  After the head had no relay to a client, how long its payloads go
+    through the head as whole messages before the relay is tried again. */
+#define WORKER_DATA_RELAY_RETRY_MS 30000
 
 /*  What a failed transfer returns when the client answered and refused
     (an input it no longer serves: its result came, or it was cancelled),

@@ -4,11 +4,14 @@
     off); a raw ZeroMQ DEALER connects to the head's port and sends relay
     messages libpool and the workers never would:
 
-    - a request for a pool that does not exist, and one with too many
-      frames, are answered NOROUTE naming the pool;
+    - a request for a pool that does not exist, one with too many frames,
+      one whose header is not 48 bytes and one with a body over a chunk
+      (which, passed on, would make libzmq cut the client's relay), and
+      one of text, are answered NOROUTE naming the pool;
     - a HELLO for a pool that does not exist, a REPLY from a connection
       that is not the pool's relay, and a request whose data plane message
-      is garbage (passed on to the client, which drops it) get no answer
+      is a header of zeros (passed on to the client, which drops it) get no
+      answer
       (the REPLY names the sender itself, so one passed on would come
       back);
     - a GET through the relay for an input the client does not serve is
@@ -204,18 +207,30 @@ s_body (void)
         frames[i] = s_get (3);
     s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 4);
     s_expect_noroute (dealer, id, "a request of 5 frames");
+    frames[0] = zframe_new (NULL, PROTO_DIRECT_HEADER - 1);
+    s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 1);
+    s_expect_noroute (dealer, id, "a request whose header is 47 bytes");
+    frames[0] = zframe_new ("garbage, not a data plane header", 32);
+    s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 1);
+    s_expect_noroute (dealer, id, "a request of 32 bytes of text");
+    proto_direct_t put
+        = { PROTO_DIRECT_PUT, 6, 0, 0, PROTO_DIRECT_CHUNK + 1, PROTO_DIRECT_CHUNK + 1 };
+    uint8_t header[PROTO_DIRECT_HEADER];
+    proto_direct_header (&put, header);
+    frames[0] = zframe_new (header, sizeof header);
+    frames[1] = zframe_new (NULL, PROTO_DIRECT_CHUNK + 1);
+    s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 2);
+    s_expect_noroute (dealer, id, "a request with a body of a chunk and a byte");
 
     s_send (dealer, PROTO_RELAY_HELLO, none, NULL, 0);
     frames[0] = zframe_new ("rawpeer", 7); /* to itself, were it passed on */
     frames[1] = s_get (4);
     s_send (dealer, PROTO_RELAY_REPLY, id, frames, 2);
-    frames[0] = zframe_new ("garbage, not a data plane header", 32);
-    s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 1);
     frames[0] = zframe_new (NULL, PROTO_DIRECT_HEADER); /* all zeros: no magic */
     s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 1);
     H_CHECK (s_probe (dealer, id, 5,
                       "a HELLO for no pool, a REPLY from a stranger, "
-                      "two garbage requests"),
+                      "a request of a header of zeros"),
              "the head stopped relaying for pool %llu", (unsigned long long)id);
     zsock_destroy (&dealer);
 

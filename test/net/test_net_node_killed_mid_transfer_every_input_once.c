@@ -154,6 +154,11 @@ s_body (void)
              "the killed node's log (%s) does not say its worker fetched through the "
              "head's relay",
              log);
+    snprintf (log, sizeof log, "%s/head.log", head->dir);
+    H_CHECK (!h_file_has (log, "cannot reach pool"),
+             "the head's log (%s) says a worker asked for whole payloads instead of "
+             "using the relay",
+             log);
     pool_close (&pool);
     xp_inputs_free (&inputs, N);
 }
