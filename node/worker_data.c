@@ -273,33 +273,66 @@ s_log_relay (const worker_data_t *self, const char *why)
                   self->id, why);
 }
 
+/*  One transfer: an input fetched (data NULL: GET chunks into the reused
+    buffer, key the input's) or an output put (data: PUT chunks of it, key
+    the job id). */
+typedef struct {
+    uint64_t key, attempt;
+    const uint8_t *data;
+    uint64_t size;
+} s_transfer_t;
+
+/*  Runs t on the connection serving endpoint for pool, a window of chunks
+    in flight: 0, or -1 or WORKER_DATA_EREFUSED with why. */
 static int
-s_fetch (worker_data_t *self, const char *endpoint, uint64_t pool, uint64_t key,
-         uint64_t size, char *why, size_t why_size)
+s_transfer (worker_data_t *self, const char *endpoint, uint64_t pool,
+            const s_transfer_t *t, char *why, size_t why_size)
 {
     if (s_connect (self, endpoint, pool, why, why_size))
         return -1;
-    uint64_t asked = 0, got = 0, length;
+    bool put = t->data != NULL;
+    proto_direct_kind_t ask = put ? PROTO_DIRECT_PUT : PROTO_DIRECT_GET;
+    proto_direct_kind_t answer = put ? PROTO_DIRECT_ACK : PROTO_DIRECT_DATA;
+    uint64_t asked = 0, done = 0, length;
     int inflight = 0;
-    while (got < size) {
-        for (; inflight < PROTO_DIRECT_WINDOW && asked < size;
+    while (done < t->size) {
+        for (; inflight < PROTO_DIRECT_WINDOW && asked < t->size;
              inflight++, asked += length)
-            if (s_request (self, PROTO_DIRECT_GET, key, 0, asked, size, NULL, &length,
-                           why, why_size))
+            if (s_request (self, ask, t->key, t->attempt, asked, t->size, t->data,
+                           &length, why, why_size))
                 return -1;
         proto_direct_t head;
         zmsg_t *msg;
         zframe_t *body;
-        int rc = s_expect (self, PROTO_DIRECT_DATA, key, 0, got, size, &msg, &head, &body,
-                           why, why_size);
+        int rc = s_expect (self, answer, t->key, t->attempt, done, t->size, &msg, &head,
+                           &body, why, why_size);
         if (rc)
             return rc;
-        memcpy (self->buffer + got, zframe_data (body), head.length);
-        got += head.length;
+        if (!put)
+            memcpy (self->buffer + done, zframe_data (body), head.length);
+        done += head.length;
         inflight--;
         zmsg_destroy (&msg);
     }
     return 0;
+}
+
+/*  s_transfer, and once more through the head's relay when the endpoint
+    did not answer just now. */
+static int
+s_transfer_or_relay (worker_data_t *self, const char *endpoint, uint64_t pool,
+                     const s_transfer_t *t, char *why, size_t why_size)
+{
+    bool was_relayed = streq (self->unreachable, endpoint);
+    int rc = s_transfer (self, endpoint, pool, t, why, why_size);
+    if (s_again (self, rc, was_relayed, endpoint)) {
+        char first[256];
+        snprintf (first, sizeof first, "%s", why);
+        rc = s_transfer (self, endpoint, pool, t, why, why_size);
+        if (rc == 0)
+            s_log_relay (self, first);
+    }
+    return rc;
 }
 
 int
@@ -312,44 +345,11 @@ worker_data_fetch (worker_data_t *self, const char *endpoint, uint64_t pool, uin
                   (unsigned long long)size);
         return -1;
     }
-    bool was_relayed = streq (self->unreachable, endpoint);
-    int rc = s_fetch (self, endpoint, pool, key, size, why, why_size);
-    if (s_again (self, rc, was_relayed, endpoint)) {
-        char first[256];
-        snprintf (first, sizeof first, "%s", why);
-        rc = s_fetch (self, endpoint, pool, key, size, why, why_size);
-        if (rc == 0)
-            s_log_relay (self, first);
-    }
+    s_transfer_t t = { .key = key, .size = size };
+    int rc = s_transfer_or_relay (self, endpoint, pool, &t, why, why_size);
     if (rc == 0)
         *data = self->buffer;
     return rc;
-}
-
-static int
-s_put (worker_data_t *self, const char *endpoint, uint64_t pool, uint64_t id,
-       uint64_t attempt, const void *data, size_t size, char *why, size_t why_size)
-{
-    if (s_connect (self, endpoint, pool, why, why_size))
-        return -1;
-    uint64_t sent = 0, acked = 0, length;
-    int inflight = 0;
-    while (acked < size) {
-        for (; inflight < PROTO_DIRECT_WINDOW && sent < size; inflight++, sent += length)
-            if (s_request (self, PROTO_DIRECT_PUT, id, attempt, sent, size, data, &length,
-                           why, why_size))
-                return -1;
-        proto_direct_t head;
-        zmsg_t *msg;
-        zframe_t *body;
-        if (s_expect (self, PROTO_DIRECT_ACK, id, attempt, acked, size, &msg, &head,
-                      &body, why, why_size))
-            return -1;
-        acked += head.length;
-        inflight--;
-        zmsg_destroy (&msg);
-    }
-    return 0;
 }
 
 int
@@ -359,14 +359,6 @@ worker_data_put (worker_data_t *self, const char *endpoint, uint64_t pool, uint6
 {
     if (size == 0)
         return 0;
-    bool was_relayed = streq (self->unreachable, endpoint);
-    int rc = s_put (self, endpoint, pool, id, attempt, data, size, why, why_size);
-    if (s_again (self, rc, was_relayed, endpoint)) {
-        char first[256];
-        snprintf (first, sizeof first, "%s", why);
-        rc = s_put (self, endpoint, pool, id, attempt, data, size, why, why_size);
-        if (rc == 0)
-            s_log_relay (self, first);
-    }
-    return rc;
+    s_transfer_t t = { .key = id, .attempt = attempt, .data = data, .size = size };
+    return s_transfer_or_relay (self, endpoint, pool, &t, why, why_size);
 }
