@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -475,8 +476,12 @@ h_start_head_with (int cpu_workers, bool server_only, const char *const *extra)
 {
     char workers[16];
     snprintf (workers, sizeof workers, "%d", cpu_workers);
+    /* Not -p 0: a port of the kernel's ephemeral range could be taken
+       by another test between a kill of this head and its restart. */
+    char port[16];
+    snprintf (port, sizeof port, "%d", h_free_port ());
     const char *base[] = { "--head",      "-p",
-                           "0",           "-r",
+                           port,          "-r",
                            h_password (), "--cpu-workers",
                            workers,       server_only ? "--server-only" : NULL,
                            NULL };
@@ -753,21 +758,51 @@ h_children (pid_t parent, const char *comm, pid_t *out, int max)
     return n;
 }
 
-int
-h_free_port (void)
+/* 1 when nothing is bound to TCP port on any address now. */
+static bool
+s_port_free (int port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     H_CHECK (fd >= 0, "socket: %s", strerror (errno));
     struct sockaddr_in addr;
     memset (&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    H_CHECK (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0
-                 && getsockname (fd, (struct sockaddr *)&addr, &len) == 0,
-             "bind 127.0.0.1:0: %s", strerror (errno));
+    addr.sin_addr.s_addr = htonl (INADDR_ANY);
+    addr.sin_port = htons ((uint16_t)port);
+    bool free_now = bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0;
     close (fd);
-    return ntohs (addr.sin_port);
+    return free_now;
+}
+
+/* Tests run side by side (meson test runs several at once), so a port
+   must stay free after a test lets it go: a head it killed is started
+   again on the same port.  The kernel hands out ports of its ephemeral
+   range (net.ipv4.ip_local_port_range) to every bind to port 0 and every
+   outgoing connection, any of which could take such a port in between;
+   so the ports come from below that range, at random, checked free. */
+int
+h_free_port (void)
+{
+    int low = 32768;
+    FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (file) {
+        if (fscanf (file, "%d", &low) != 1)
+            low = 32768;
+        fclose (file);
+    }
+    const int first = 10000;
+    H_CHECK (low - first >= 1000,
+             "the ephemeral port range starts at %d: no room below it for test ports",
+             low);
+    for (int tries = 0; tries < 1000; tries++) {
+        uint32_t pick;
+        H_CHECK (getrandom (&pick, sizeof pick, 0) == (ssize_t)sizeof pick,
+                 "getrandom: %s", strerror (errno));
+        int port = first + (int)(pick % (uint32_t)(low - first));
+        if (s_port_free (port))
+            return port;
+    }
+    H_FAIL ("no free TCP port in %d..%d after 1000 tries", first, low - 1);
 }
 
 h_proc_t *

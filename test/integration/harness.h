@@ -104,7 +104,8 @@ void h_kill (h_proc_t *proc, int sig);
    filtered by the start of their comm when comm is not NULL: the count,
    pids into out[max]. */
 int h_children (pid_t parent, const char *comm, pid_t *out, int max);
-/* A TCP port free on 127.0.0.1 now (bound and closed). */
+/* A TCP port free on every address now, below the kernel's ephemeral
+   range (so no bind to port 0 of a test running beside this one takes it). */
 int h_free_port (void);
 /* Starts `start_node --head -p PORT` again on the data directory and the
    port of old, which h_kill (SIGKILL) ended; waits for its ready lines. */
