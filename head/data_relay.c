@@ -4,6 +4,7 @@
 #include "direct.h"
 #include "relay.h"
 
+#include <sodium.h>
 #include <string.h>
 
 static head_pool_t *
@@ -123,9 +124,15 @@ head_data_relay_take (head_t *head, zframe_t *rid, zmsg_t **msg)
         s_request (head, rid, msg, relay.pool);
     else if (relay.kind == PROTO_RELAY_REPLY)
         s_reply (head, rid, msg, relay.pool);
-    else if (relay.kind == PROTO_RELAY_HELLO && zmsg_size (*msg) == 1) {
+    else if (relay.kind == PROTO_RELAY_HELLO && zmsg_size (*msg) == 2) {
         head_pool_t *pool = s_pool (head, relay.pool);
-        if (pool && !(pool->relay && zframe_eq (pool->relay, rid))) {
+        zframe_t *key = zmsg_next (*msg);
+        /* Only the pool's client knows its key (sent in POOL_OPEN, under
+           CURVE); any other HELLO is dropped, unanswered. */
+        bool keyed
+            = pool && pool->has_relay_key && zframe_size (key) == PROTO_RELAY_KEY
+              && sodium_memcmp (zframe_data (key), pool->relay_key, PROTO_RELAY_KEY) == 0;
+        if (keyed && !(pool->relay && zframe_eq (pool->relay, rid))) {
             zframe_destroy (&pool->relay);
             pool->relay = zframe_dup (rid);
             if (head->config.verbose)

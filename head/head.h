@@ -25,6 +25,7 @@
 #include "msg.h"
 #include "keys.h"
 #include "metrics.h"
+#include "relay.h"
 
 typedef struct head_store head_store_t;
 typedef struct head_shards head_shards_t;
@@ -190,8 +191,10 @@ struct head_pool {
     char data_endpoint[PROTO_ID_MAX + 1]; /* its client's (proto/direct.h),
                                              or "" */
     uint64_t direct_min;
-    zframe_t *relay; /* its client's relay's routing id (data_relay.h), or
-                        NULL */
+    zframe_t *relay;    /* its client's relay's routing id (data_relay.h), or
+                           NULL */
+    bool has_relay_key; /* POOL_OPEN gave one: a HELLO must show it */
+    uint8_t relay_key[PROTO_RELAY_KEY];
     uint32_t min_workers;
     uint64_t min_gpu_memory; /* bytes */
     head_queue_t pending;

@@ -109,6 +109,8 @@ head_sched_pool_open (head_t *head, head_peer_t *client, proto_msg_t *msg)
     pool->cancel_grace_ms = open.cancel_grace_ms;
     snprintf (pool->data_endpoint, sizeof pool->data_endpoint, "%s", open.data_endpoint);
     pool->direct_min = open.direct_min;
+    pool->has_relay_key = open.has_relay_key;
+    memcpy (pool->relay_key, open.relay_key, sizeof pool->relay_key);
     pool->min_workers = open.min_workers;
     pool->min_gpu_memory = open.min_gpu_memory_mb * 1024 * 1024;
     pool->forward_output = open.forward_output;

@@ -43,10 +43,11 @@ struct pool_direct {
     char bind[48];             /* what the socket binds */
     char advertise[48];        /* the address workers are told */
     char endpoint[PROTO_ID_MAX + 16];
-    char head[PROTO_ID_MAX * 2]; /* the head's endpoint, for the relay */
-    char error[160];             /* the actor's, before it signals */
-    pthread_mutex_t lock;        /* offers and uploads: the pool's thread and the
-                                    actor's */
+    char head[PROTO_ID_MAX * 2];        /* the head's endpoint, for the relay */
+    char error[160];                    /* the actor's, before it signals */
+    uint8_t relay_key[PROTO_RELAY_KEY]; /* its HELLO shows it (proto/relay.h) */
+    pthread_mutex_t lock;               /* offers and uploads: the pool's thread and the
+                                           actor's */
     offer_t *offers;
     size_t noffers, offers_cap;
     upload_t *uploads;
@@ -391,11 +392,15 @@ s_relay_open (pool_direct_t *self, zsock_t *relay, zpoller_t *poller)
 }
 
 static void
-s_relay_hello (zsock_t *relay, uint64_t pool)
+s_relay_hello (pool_direct_t *self, zsock_t *relay, uint64_t pool)
 {
     uint8_t frame[PROTO_RELAY_FRAME];
     proto_relay_frame (PROTO_RELAY_HELLO, pool, frame);
-    zmq_send (zsock_resolve (relay), frame, sizeof frame, ZMQ_DONTWAIT);
+    void *handle = zsock_resolve (relay);
+    /* Never waits: a HELLO not queued now goes with the next one. */
+    if (zmq_send (handle, frame, sizeof frame, ZMQ_DONTWAIT | ZMQ_SNDMORE)
+        == sizeof frame)
+        zmq_send (handle, self->relay_key, sizeof self->relay_key, ZMQ_DONTWAIT);
 }
 
 /*  Drops outputs nobody took for POOL_DIRECT_STALE_MS. */
@@ -455,7 +460,7 @@ s_actor (zsock_t *pipe, void *arg)
                     memcpy (&relay_pool, zframe_data (pool), sizeof relay_pool);
                     relay = s_relay_open (self, relay, poller);
                     if (relay)
-                        s_relay_hello (relay, relay_pool);
+                        s_relay_hello (self, relay, relay_pool);
                     greeted = zclock_mono ();
                 }
                 zframe_destroy (&pool);
@@ -472,7 +477,7 @@ s_actor (zsock_t *pipe, void *arg)
             break;
         int64_t now = zclock_mono ();
         if (relay && now - greeted >= PROTO_RELAY_HELLO_MS) {
-            s_relay_hello (relay, relay_pool);
+            s_relay_hello (self, relay, relay_pool);
             greeted = now;
         }
         if (now - aged >= 1000) {
@@ -497,6 +502,7 @@ pool_direct_new (const char *server, const proto_keys_t *keys, char *error,
         return NULL;
     }
     self->keys = *keys;
+    randombytes_buf (self->relay_key, sizeof self->relay_key);
     pthread_mutex_init (&self->lock, NULL);
     self->buffers = direct_buffers_new (PROTO_DIRECT_CHUNK, POOL_DIRECT_BUFFERS_KEEP);
     if (!self->buffers)
@@ -544,11 +550,26 @@ pool_direct_endpoint (const pool_direct_t *self)
     return self->endpoint;
 }
 
+static bool
+s_relay_off (void)
+{
+    const char *off = getenv (POOL_DIRECT_RELAY_ENV);
+    return off && (streq (off, "0") || streq (off, "off") || streq (off, "no"));
+}
+
+bool
+pool_direct_relay_key (const pool_direct_t *self, uint8_t key[PROTO_RELAY_KEY])
+{
+    if (s_relay_off ())
+        return false;
+    memcpy (key, self->relay_key, PROTO_RELAY_KEY);
+    return true;
+}
+
 void
 pool_direct_relay (pool_direct_t *self, uint64_t pool)
 {
-    const char *off = getenv (POOL_DIRECT_RELAY_ENV);
-    if (off && (streq (off, "0") || streq (off, "off") || streq (off, "no")))
+    if (s_relay_off ())
         return;
     zframe_t *frame = zframe_new (&pool, sizeof pool);
     zmsg_t *command = zmsg_new ();

@@ -23,6 +23,7 @@
 
 #include "keys.h"
 #include "msg.h"
+#include "relay.h"
 
 #define POOL_DIRECT_ADDRESS_ENV "DCPOOL_DATA_ADDRESS"
 /*  "0", "off" or "no": no relay through the head; a worker that cannot
@@ -50,6 +51,11 @@ void pool_direct_destroy (pool_direct_t **self);
 
 /*  "tcp://address:port", what POOL_OPEN names. */
 const char *pool_direct_endpoint (const pool_direct_t *self);
+
+/*  The key the relay's HELLO shows (random, drawn at pool_direct_new),
+    into key, for POOL_OPEN: true, or false when $DCPOOL_DATA_RELAY turns
+    the relay off. */
+bool pool_direct_relay_key (const pool_direct_t *self, uint8_t key[PROTO_RELAY_KEY]);
 
 /*  Relays chunks through the head for pool (just opened, or opened again)
     to workers that cannot reach the endpoint (proto/relay.h), unless

@@ -159,6 +159,7 @@ s_keep (pool_t *self, const pool_options_t *o, const char *server, uint8_t **lib
             snprintf (open->data_endpoint, sizeof open->data_endpoint, "%s",
                       pool_direct_endpoint (self->direct));
             open->direct_min = self->direct_min;
+            open->has_relay_key = pool_direct_relay_key (self->direct, open->relay_key);
         } else
             fprintf (stderr,
                      "libpool: no data endpoint (%s): big inputs and outputs go "

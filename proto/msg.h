@@ -24,7 +24,9 @@
                     DENIED {text}
                  -> HEARTBEAT (every heartbeat_ms)   <- HEARTBEAT (same)
                  -> BYE (graceful leave)
-    client       -> POOL_OPEN {text: library name, hash: [lib, init],
+    client       -> POOL_OPEN {text: library name, hash: [lib, init,
+                               the key its relay says HELLO with (random,
+                               proto/relay.h), when it has a data endpoint],
                                nums: [max_attempts, job_timeout_ms,
                                       min_workers, min_gpu_memory_mb,
                                       pool id had before, its head's
@@ -119,7 +121,7 @@
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */
 #define PROTO_JOBS_MAX 65536 /* jobs in one SUBMIT/JOB/RESULT */
 #define PROTO_HASH_SIZE 32   /* BLAKE2b-256 */
-#define PROTO_HASHES_MAX 2
+#define PROTO_HASHES_MAX 3
 #define PROTO_HELD_ENTRY 40        /* BLOCKS_HELD: hash, u64 size */
 #define PROTO_HELD_GONE UINT64_MAX /* ... size of a block let go */
 

@@ -13,7 +13,7 @@
     each sent on when it came: no store and forward, and nothing of it
     held in the head.
 
-        client relay -> head:   [HELLO pool]
+        client relay -> head:   [HELLO pool] [relay key]
         worker       -> head:   [REQUEST pool] [direct header] [body?]
         head -> client relay:   [REQUEST pool] [worker's routing id]
                                 [direct header] [body?]
@@ -21,6 +21,13 @@
                                 [direct header] [body?]
         head -> worker:         [direct header] [body?]
         head -> worker:         [NOROUTE pool]  (no relay for that pool)
+
+    The relay key is PROTO_RELAY_KEY random bytes the client drew for its
+    data thread and sent in the pool's POOL_OPEN (proto/msg.h); the head
+    takes a HELLO only with the key of the pool it names, so no other
+    holder of the cluster's keys (nor a client of a pool that had the same
+    id before a head restart) can take a pool's relay and with it the
+    inputs and outputs of its jobs.
 
     The relay frame is 16 bytes, little-endian: u32 magic
     PROTO_RELAY_MAGIC, u32 kind, u64 pool.  Its magic is never the first
@@ -36,6 +43,7 @@
 
 #define PROTO_RELAY_MAGIC 0x52504344u /* "DCPR" */
 #define PROTO_RELAY_FRAME 16
+#define PROTO_RELAY_KEY 32
 /*  How often a client's relay says HELLO: after a head restart (or a
     pool opened again) the head knows it again within this. */
 #define PROTO_RELAY_HELLO_MS 1000

@@ -20,6 +20,8 @@ s_data_endpoint (const proto_msg_t *msg, uint64_t min, char *endpoint,
     *direct_min = min;
 }
 
+_Static_assert(PROTO_RELAY_KEY == PROTO_HASH_SIZE, "the relay key travels as a hash");
+
 int
 proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open)
 {
@@ -28,6 +30,8 @@ proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open)
         rc = proto_msg_add_hash (msg, open->lib_hash);
     if (rc == PROTO_OK)
         rc = proto_msg_add_hash (msg, open->init_hash);
+    if (rc == PROTO_OK && open->has_relay_key)
+        rc = proto_msg_add_hash (msg, open->relay_key);
     const uint64_t nums[]
         = { open->max_attempts,      open->job_timeout_ms, open->min_workers,
             open->min_gpu_memory_mb, open->previous_pool,  open->previous_epoch,
@@ -44,7 +48,7 @@ proto_pool_open_get (const proto_msg_t *msg, proto_pool_open_t *open, char *reas
                      size_t reason_size)
 {
     memset (open, 0, sizeof *open);
-    if (msg->type != PROTO_POOL_OPEN || msg->nhashes != 2 || msg->nnums < 3) {
+    if (msg->type != PROTO_POOL_OPEN || msg->nhashes < 2 || msg->nnums < 3) {
         snprintf (reason, reason_size, "POOL_OPEN needs two hashes and three numbers");
         return PROTO_EMALFORMED;
     }
@@ -53,6 +57,9 @@ proto_pool_open_get (const proto_msg_t *msg, proto_pool_open_t *open, char *reas
                                                                        : "worker");
     memcpy (open->lib_hash, msg->hash[0], PROTO_HASH_SIZE);
     memcpy (open->init_hash, msg->hash[1], PROTO_HASH_SIZE);
+    open->has_relay_key = msg->nhashes > 2;
+    if (open->has_relay_key)
+        memcpy (open->relay_key, msg->hash[2], PROTO_RELAY_KEY);
     open->max_attempts
         = msg->nums[0] >= 1 && msg->nums[0] <= 1000 ? (uint32_t)msg->nums[0] : 3;
     open->job_timeout_ms = msg->nums[1];

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "msg.h"
+#include "relay.h"
 
 /*  POOL_OPEN (client -> head), frames: [library bytes, init bytes]. */
 typedef struct {
@@ -34,6 +35,8 @@ typedef struct {
                                    or "": none */
     uint64_t direct_min;                  /* payloads this big take the data plane; 0 with
                                              no endpoint */
+    bool has_relay_key;                   /* the client's relay through the head */
+    uint8_t relay_key[PROTO_RELAY_KEY];   /* says HELLO with this (proto/relay.h) */
 } proto_pool_open_t;
 
 int proto_pool_open_set (proto_msg_t *msg, const proto_pool_open_t *open);

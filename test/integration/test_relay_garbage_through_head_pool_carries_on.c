@@ -8,6 +8,10 @@
       one whose header is not 48 bytes and one with a body over a chunk
       (which, passed on, would make libzmq cut the client's relay), and
       one of text, are answered NOROUTE naming the pool;
+    - a HELLO for the pool without the key its client sent in POOL_OPEN,
+      with a wrong key and with a key a byte short do not take the
+      pool's relay (were one taken, the probe below would go to this
+      DEALER, and the client's ERR never come);
     - a HELLO for a pool that does not exist, a REPLY from a connection
       that is not the pool's relay, and a request whose data plane message
       is a header of zeros (passed on to the client, which drops it) get no
@@ -222,7 +226,22 @@ s_body (void)
     s_send (dealer, PROTO_RELAY_REQUEST, id, frames, 2);
     s_expect_noroute (dealer, id, "a request with a body of a chunk and a byte");
 
-    s_send (dealer, PROTO_RELAY_HELLO, none, NULL, 0);
+    /* HELLOs that would take the pool's relay, had they its key. */
+    s_send (dealer, PROTO_RELAY_HELLO, id, NULL, 0);
+    uint8_t key[PROTO_RELAY_KEY];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+    frames[0] = zframe_new (key, sizeof key);
+    s_send (dealer, PROTO_RELAY_HELLO, id, frames, 1);
+    frames[0] = zframe_new (key, sizeof key - 1);
+    s_send (dealer, PROTO_RELAY_HELLO, id, frames, 1);
+    H_CHECK (s_probe (dealer, id, 7,
+                      "HELLOs for the pool without its key, with a wrong "
+                      "key, with a key a byte short"),
+             "the head stopped relaying for pool %llu", (unsigned long long)id);
+
+    frames[0] = zframe_new (key, sizeof key);
+    s_send (dealer, PROTO_RELAY_HELLO, none, frames, 1);
     frames[0] = zframe_new ("rawpeer", 7); /* to itself, were it passed on */
     frames[1] = s_get (4);
     s_send (dealer, PROTO_RELAY_REPLY, id, frames, 2);

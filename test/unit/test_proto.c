@@ -1755,7 +1755,8 @@ test_relayed_payloads_keep_their_pieces (void **state)
 
 /*  POOL_OPEN's typed view: what the client sets is what the head reads,
     through the wire; numbers out of range get the documented defaults; a
-    POOL_OPEN without its hashes is refused with a reason. */
+    POOL_OPEN without its hashes is refused with a reason; the relay key
+    goes through when there is one, and is absent when not. */
 static void
 test_pool_open_view_round_trips_and_applies_defaults (void **state)
 {
@@ -1766,7 +1767,10 @@ test_pool_open_view_round_trips_and_applies_defaults (void **state)
                              .min_workers = 2,
                              .min_gpu_memory_mb = 1024,
                              .previous_pool = 41,
-                             .previous_epoch = 0xE1E1 };
+                             .previous_epoch = 0xE1E1,
+                             .has_relay_key = true };
+    for (int i = 0; i < PROTO_RELAY_KEY; i++)
+        in.relay_key[i] = (uint8_t)(0xA0 + i);
     proto_hash ("lib", 3, in.lib_hash);
     proto_hash ("init", 4, in.init_hash);
     proto_msg_t msg, out;
@@ -1789,15 +1793,19 @@ test_pool_open_view_round_trips_and_applies_defaults (void **state)
     assert_int_equal (got.min_gpu_memory_mb, 1024);
     assert_int_equal (got.previous_pool, 41);
     assert_int_equal (got.previous_epoch, 0xE1E1);
+    assert_true (got.has_relay_key);
+    assert_memory_equal (got.relay_key, in.relay_key, PROTO_RELAY_KEY);
     proto_msg_reset (&out);
 
     /* Out of range: 0 attempts means 3; a first open names no pool. */
     in.max_attempts = 0;
     in.min_workers = 200000;
     in.previous_pool = in.previous_epoch = 0;
+    in.has_relay_key = false;
     proto_msg_init (&msg, PROTO_POOL_OPEN);
     assert_int_equal (proto_pool_open_set (&msg, &in), PROTO_OK);
     assert_int_equal (proto_pool_open_get (&msg, &got, reason, sizeof reason), PROTO_OK);
+    assert_false (got.has_relay_key);
     assert_int_equal (got.max_attempts, 3);
     assert_int_equal (got.min_workers, 1);
     assert_int_equal (got.previous_pool, 0);
