@@ -48,7 +48,9 @@ void worker_results_clear (worker_results_t *self);
     with queued jobs still to run here: it holds many results, many bytes,
     as many results as there are jobs left and those run for a millisecond
     or more (the head then refills this worker while it runs the rest),
-    the result of a job run again, or its first is getting old. */
+    jobs of a quarter millisecond or more left that run out before a
+    refill could come (as long as the last one took), the result of a job
+    run again, or its first is getting old. */
 bool worker_results_due (worker_results_t *self, int64_t now, size_t queued);
 
 /*  A job is about to run: the batch's run time starts here unless it

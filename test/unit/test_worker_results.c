@@ -2,8 +2,9 @@
     to the head (node/worker_results.c), with a fake worker_link_send that
     keeps what was sent: half a window goes early only when the jobs left
     run a millisecond or more, so a window of no-op jobs goes as one
-    RESULT; a full batch, an old first result and a job run again go at
-    once.
+    RESULT; jobs of 1 ms that would run out before a refill could come go
+    early, once per message of jobs received, and no-op jobs do not; a
+    full batch, an old first result and a job run again go at once.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +118,68 @@ test_half_window_of_noop_jobs_waits (void **state)
     assert_int_equal (s_sent_jobs[0], 1024);
 }
 
+/* Runs count jobs of us microseconds that arrived at arrived_us. */
+static void
+s_run_jobs (worker_results_t *results, uint64_t first, size_t count, int64_t us,
+            int64_t arrived_us)
+{
+    for (size_t k = 0; k < count; k++) {
+        worker_results_busy (results);
+        s_spin (us);
+        s_add (results, first + k, 1, 0);
+        worker_results_arrived (results, arrived_us);
+    }
+}
+
+/* The head's answer to a batch came 3 ms after it went (a link of 1 ms
+   each way): a batch of 1 ms jobs goes while the jobs left run for
+   about that long (2 of them here; 5 are too many), not when the queue
+   has emptied and the worker would wait 3 ms for more; once per
+   message of jobs received (the refill then on its way is not asked for
+   again), and again after a newer one came.  No-op jobs never go early
+   (not worth a message), nor does a worker whose refill took more than
+   RESULTS_REFILL_MAX_US (the pool had no work then). */
+static void
+test_jobs_that_run_dry_before_a_refill_go_early (void **state)
+{
+    worker_results_t *results = *state;
+    int64_t before = zclock_usecs ();
+    s_run_jobs (results, 0, 1, 0, before);
+    assert_int_equal (worker_results_flush (results, POOL), 0);
+    int64_t flushed = zclock_usecs ();
+    /* Not known yet: no early batch however short the queue. */
+    s_run_jobs (results, 1, 2, 1000, before);
+    assert_false (worker_results_due (results, zclock_mono (), 1));
+    /* The refill: its first job came 3 ms after the batch went. */
+    int64_t refill_at = flushed + 3000;
+    s_run_jobs (results, 3, 2, 1000, refill_at);
+    assert_false (worker_results_due (results, zclock_mono (), 10));
+    assert_false (worker_results_due (results, zclock_mono (), 5));
+    assert_true (worker_results_due (results, zclock_mono (), 2));
+    assert_int_equal (worker_results_flush (results, POOL), 0);
+    size_t sent = s_sent;
+    s_run_jobs (results, 5, 1, 1000, refill_at);
+    assert_false (worker_results_due (results, zclock_mono (), 2));
+    s_run_jobs (results, 6, 1, 1000, refill_at + 5000);
+    assert_true (worker_results_due (results, zclock_mono (), 2));
+    assert_int_equal (worker_results_flush (results, POOL), 0);
+    assert_int_equal (s_sent, sent + 1);
+
+    s_add (results, 7, 64, 0);
+    worker_results_arrived (results, zclock_usecs () + 60000);
+    assert_false (worker_results_due (results, zclock_mono (), 1));
+}
+
+static void
+test_slow_refills_are_not_counted (void **state)
+{
+    worker_results_t *results = *state;
+    s_run_jobs (results, 0, 1, 0, zclock_usecs ());
+    assert_int_equal (worker_results_flush (results, POOL), 0);
+    s_run_jobs (results, 1, 2, 1000, zclock_usecs () + 200000);
+    assert_false (worker_results_due (results, zclock_mono (), 1));
+}
+
 /* The next batch is judged afresh: no-op jobs, then slow ones. */
 static void
 test_each_batch_judged_afresh (void **state)
@@ -162,6 +225,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_each_batch_judged_afresh, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_old_or_rerun_goes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_jobs_that_run_dry_before_a_refill_go_early,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_slow_refills_are_not_counted, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
