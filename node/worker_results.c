@@ -298,10 +298,15 @@ worker_results_arrived (worker_results_t *self, int64_t arrived_us)
         self->newest_arrival_us = arrived_us;
     if (self->flushed_us && arrived_us > self->flushed_us) {
         double refill = (double)(arrived_us - self->flushed_us);
-        if (refill < RESULTS_REFILL_MAX_US)
-            self->refill_us = self->refill_us > 0
-                                  ? self->refill_us + (refill - self->refill_us) / 4
-                                  : refill;
+        /* Quick to fall, slow to rise: the first jobs of the next map,
+           after a batch that ended the last one, come whenever the client
+           sends them, not as a refill. */
+        if (refill < RESULTS_REFILL_MAX_US) {
+            if (self->refill_us <= 0 || refill < self->refill_us)
+                self->refill_us = refill;
+            else
+                self->refill_us += (refill - self->refill_us) / 16;
+        }
         self->flushed_us = 0;
     }
 }
