@@ -305,7 +305,10 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
    more, so the batches shrink as the queue does: the last jobs spread
    over every worker, and none runs a whole window after the others have
    finished (guided self-scheduling).  500 jobs of 1 ms on 2 workers: the
-   last results of the two came 3-5 ms apart before. */
+   last results of the two came 3-5 ms apart before.  A share of long
+   jobs is at least what runs while the next refill crosses the link to
+   the worker and back: a worker given one job of 1 ms at a time over a
+   link of 1 ms each way idled about 2.5 ms after each of the last ones. */
 void
 head_feed_worker (head_t *head, head_peer_t *worker)
 {
@@ -315,6 +318,11 @@ head_feed_worker (head_t *head, head_peer_t *worker)
     if (taking > 1 && pool->pending.count < (size_t)taking * worker->prefetch) {
         size_t share = (pool->pending.count + (size_t)taking - 1) / (size_t)taking;
         size_t worthwhile = s_worthwhile (worker);
+        if (worker->run_us >= FEED_JOB_WORTH_US && worker->rtt_us > worker->run_us) {
+            size_t cover = (size_t)(worker->rtt_us / worker->run_us) + 1;
+            if (cover > worthwhile)
+                worthwhile = cover;
+        }
         most = share > worthwhile ? share : worthwhile;
     }
     s_feed_some (head, worker, most);

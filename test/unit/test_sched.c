@@ -1809,6 +1809,35 @@ test_the_last_jobs_of_a_map_go_in_shrinking_shares (void **state)
     assert_true (w1->inflight.count > 0 && w1->inflight.count <= window / 2);
 }
 
+/*  Over a link whose round trip is longer than a job, a share near the
+    end of a map is still at least the jobs that run while the next
+    refill crosses it (a 2.5 ms round trip, 1 ms jobs: 3), not one job at
+    a time with the worker idle for a round trip after each.  Each answer
+    comes 2.6 ms after the jobs went, so that is the round trip the head
+    measures. */
+static void
+test_the_last_shares_cover_the_round_trip (void **state)
+{
+    fx_t *fx = *state;
+    head_peer_t *w0, *w1;
+    head_pool_t *pool = s_two_timed_workers (fx, 1000, &w0, &w1); /* 1 ms jobs */
+    w0->rtt_us = w1->rtt_us = 2500;
+    size_t window = w0->prefetch;
+    s_submit (fx, pool, 3, 2 * window + 13);
+    assert_int_equal (pool->pending.count, 13);
+    head_peer_t *next = w0;
+    for (int turn = 0; turn < 16 && pool->pending.count; turn++) {
+        size_t before = pool->pending.count;
+        zclock_sleep (3); /* the answer crosses the link */
+        s_answer (fx, next, SIZE_MAX, 1000);
+        size_t took = before - pool->pending.count;
+        assert_true (next->rtt_us >= 2500);
+        assert_true (took >= 3 || pool->pending.count == 0);
+        next = next == w0 ? w1 : w0;
+    }
+    assert_int_equal (pool->pending.count, 0);
+}
+
 /*  The job a lost worker was running goes to another worker even when
     that worker's window is full (which it then runs first), not after a
     batch of its answers; the jobs that only waited stay queued. */
@@ -2191,6 +2220,7 @@ main (void)
         T (test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs),
         T (test_slow_jobs_go_one_per_worker),
         T (test_the_last_jobs_of_a_map_go_in_shrinking_shares),
+        T (test_the_last_shares_cover_the_round_trip),
         T (test_the_job_a_lost_worker_ran_goes_past_a_full_window),
         T (test_job_inputs_reach_the_worker_and_outputs_the_client),
         T (test_a_result_from_a_worker_not_serving_the_pool_is_dropped),
