@@ -127,8 +127,9 @@ head_data_relay_take (head_t *head, zframe_t *rid, zmsg_t **msg)
     else if (relay.kind == PROTO_RELAY_HELLO && zmsg_size (*msg) == 2) {
         head_pool_t *pool = s_pool (head, relay.pool);
         zframe_t *key = zmsg_next (*msg);
-        /* Only the pool's client knows its key (sent in POOL_OPEN, under
-           CURVE); any other HELLO is dropped, unanswered. */
+        /* Only the pool's client knows its key (it sent it in POOL_OPEN,
+           encrypted unless the cluster runs --insecure); any other HELLO
+           is dropped, unanswered. */
         bool keyed
             = pool && pool->has_relay_key && zframe_size (key) == PROTO_RELAY_KEY
               && sodium_memcmp (zframe_data (key), pool->relay_key, PROTO_RELAY_KEY) == 0;

@@ -138,7 +138,11 @@ worker_results_flush (worker_results_t *self, uint64_t pool)
     proto_timing_set (&self->msg, &timing);
     int rc = worker_link_send (self->link, &self->msg);
     worker_results_clear (self);
-    self->flushed_us = now_us;
+    /* From the oldest batch still unanswered: a later one (the queue
+       emptied while the refill was on its way) would make it look
+       quicker than it is. */
+    if (!self->flushed_us)
+        self->flushed_us = now_us;
     return rc;
 }
 

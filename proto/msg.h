@@ -115,7 +115,7 @@
 
 #include "codes.h"
 
-#define PROTO_VERSION 8
+#define PROTO_VERSION 9
 #define PROTO_ID_MAX 64      /* bytes of an id string */
 #define PROTO_TEXT_MAX 65536 /* bytes of a text field */
 #define PROTO_NUMS_MAX 16    /* entries of the nums array */

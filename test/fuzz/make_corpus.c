@@ -111,6 +111,8 @@ main (int argc, char *argv[])
         proto_msg_add_hash (&m, hash);
         if (t == PROTO_POOL_OPEN || t == PROTO_ASSIGN)
             proto_msg_add_hash (&m, hash);
+        if (t == PROTO_POOL_OPEN) /* the relay key */
+            proto_msg_add_hash (&m, hash);
         for (int i = 0; i < 4; i++)
             proto_msg_add_num (&m, (uint64_t)i * 1000);
         int frames = 0;

@@ -774,35 +774,59 @@ s_port_free (int port)
     return free_now;
 }
 
+/* A port the kernel picks (bind to port 0): free now, but any bind to
+   port 0 may take it once it is let go. */
+static int
+s_kernel_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    H_CHECK (fd >= 0, "socket: %s", strerror (errno));
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    H_CHECK (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0
+                 && getsockname (fd, (struct sockaddr *)&addr, &len) == 0,
+             "bind 127.0.0.1:0: %s", strerror (errno));
+    close (fd);
+    return ntohs (addr.sin_port);
+}
+
 /* Tests run side by side (meson test runs several at once), so a port
    must stay free after a test lets it go: a head it killed is started
    again on the same port.  The kernel hands out ports of its ephemeral
    range (net.ipv4.ip_local_port_range) to every bind to port 0 and every
    outgoing connection, any of which could take such a port in between;
-   so the ports come from below that range, at random, checked free. */
+   so the ports come from outside that range (below it, or above it when
+   it starts too low), at random, checked free; where neither leaves
+   room, from the kernel as before (bind to port 0). */
 int
 h_free_port (void)
 {
-    int low = 32768;
+    int low = 32768, high = 60999;
     FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
     if (file) {
-        if (fscanf (file, "%d", &low) != 1)
-            low = 32768;
+        if (fscanf (file, "%d %d", &low, &high) != 2)
+            low = 32768, high = 60999;
         fclose (file);
     }
-    const int first = 10000;
-    H_CHECK (low - first >= 1000,
-             "the ephemeral port range starts at %d: no room below it for test ports",
-             low);
+    int first = 10000, last = low - 1; /* the ports to pick from */
+    if (last - first < 1000) {
+        first = high + 1;
+        last = 65535;
+    }
+    if (last - first < 1000)
+        return s_kernel_port ();
     for (int tries = 0; tries < 1000; tries++) {
         uint32_t pick;
         H_CHECK (getrandom (&pick, sizeof pick, 0) == (ssize_t)sizeof pick,
                  "getrandom: %s", strerror (errno));
-        int port = first + (int)(pick % (uint32_t)(low - first));
+        int port = first + (int)(pick % (uint32_t)(last - first + 1));
         if (s_port_free (port))
             return port;
     }
-    H_FAIL ("no free TCP port in %d..%d after 1000 tries", first, low - 1);
+    H_FAIL ("no free TCP port in %d..%d after 1000 tries", first, last);
 }
 
 h_proc_t *
@@ -1125,7 +1149,7 @@ h_netns_prefix (void)
 {
     static char prefix[32];
     if (!prefix[0])
-        snprintf (prefix, sizeof prefix, "dcpt%d-", (int)(s_main_pid % 100000));
+        snprintf (prefix, sizeof prefix, "dcpt%d-", (int)s_main_pid);
     return prefix;
 }
 

@@ -122,8 +122,10 @@ netlab_new (int hosts, double delay_ms, double loss_pct)
     free (s_lab);
     s_lab = self;
     self->hosts = hosts;
-    /* Interface names have 15 characters at most. */
-    int tag = (int)(getpid () % 100000);
+    /* Interface names have 15 characters at most: "dcp", a pid of up to
+       7 digits, "t" and the host's digit.  The whole pid, so that tests
+       running side by side never share a name. */
+    int tag = (int)getpid ();
     for (int i = 0; i < hosts; i++) {
         snprintf (self->ns[i], sizeof self->ns[i], "%sh%d", h_netns_prefix (), i);
         snprintf (self->addr[i], sizeof self->addr[i], "10.203.0.%d", i + 1);

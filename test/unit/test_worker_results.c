@@ -85,13 +85,14 @@ static void
 test_half_window_of_slow_jobs_goes_early (void **state)
 {
     worker_results_t *results = *state;
+    int64_t young = zclock_mono (); /* never due by age */
     for (uint64_t k = 0; k < 32; k++) {
         worker_results_busy (results);
         s_spin (100);
         s_add (results, k, 1, 0);
     }
-    assert_false (worker_results_due (results, zclock_mono (), 33));
-    assert_true (worker_results_due (results, zclock_mono (), 32));
+    assert_false (worker_results_due (results, young, 33));
+    assert_true (worker_results_due (results, young, 32));
     assert_int_equal (worker_results_flush (results, POOL), 0);
     assert_int_equal (s_sent, 1);
     assert_int_equal (s_sent_jobs[0], 32);
@@ -105,14 +106,15 @@ static void
 test_half_window_of_noop_jobs_waits (void **state)
 {
     worker_results_t *results = *state;
+    int64_t young = zclock_mono (); /* never due by age */
     s_add (results, 0, 512, 0);
-    assert_false (worker_results_due (results, zclock_mono (), 32));
+    assert_false (worker_results_due (results, young, 32));
     /* Once too brief, the batch does not split later in its queue. */
-    assert_false (worker_results_due (results, zclock_mono (), 8));
+    assert_false (worker_results_due (results, young, 8));
     s_add (results, 512, 511, 0);
-    assert_false (worker_results_due (results, zclock_mono (), 1));
+    assert_false (worker_results_due (results, young, 1));
     s_add (results, 1023, 1, 0);
-    assert_true (worker_results_due (results, zclock_mono (), 1));
+    assert_true (worker_results_due (results, young, 1));
     assert_int_equal (worker_results_flush (results, POOL), 0);
     assert_int_equal (s_sent, 1);
     assert_int_equal (s_sent_jobs[0], 1024);
@@ -131,14 +133,18 @@ s_run_jobs (worker_results_t *results, uint64_t first, size_t count, int64_t us,
     }
 }
 
-/* The head's answer to a batch came 3 ms after it went (a link of 1 ms
-   each way): a batch of 1 ms jobs goes while the jobs left run for
-   about that long (2 of them here; 5 are too many), not when the queue
-   has emptied and the worker would wait 3 ms for more; once per
-   message of jobs received (the refill then on its way is not asked for
-   again), and again after a newer one came.  No-op jobs never go early
-   (not worth a message), nor does a worker whose refill took more than
-   RESULTS_REFILL_MAX_US (the pool had no work then). */
+/* The head's answer to a batch came 90 ms after it went (a slow link,
+   and room for a loaded machine to slow the jobs): a batch of 1 ms jobs
+   goes while the jobs left run for about that long (at most 112 ms of
+   them; 200 and more are too many), not when the queue has emptied and
+   the worker would wait 90 ms for more; once per message of jobs
+   received (the refill then on its way is not asked for again), and
+   again after a newer one came.  No-op jobs never go early (not worth a
+   message), nor does a worker whose refill took more than
+   RESULTS_REFILL_MAX_US (the pool had no work then).  The batches are
+   judged at a time just after the last one went, so that none is due by
+   age however slowly this machine runs the test; a job slowed down
+   only makes the ones left look longer, which asks for fewer early. */
 static void
 test_jobs_that_run_dry_before_a_refill_go_early (void **state)
 {
@@ -147,27 +153,33 @@ test_jobs_that_run_dry_before_a_refill_go_early (void **state)
     s_run_jobs (results, 0, 1, 0, before);
     assert_int_equal (worker_results_flush (results, POOL), 0);
     int64_t flushed = zclock_usecs ();
+    int64_t young = zclock_mono ();
     /* Not known yet: no early batch however short the queue. */
     s_run_jobs (results, 1, 2, 1000, before);
-    assert_false (worker_results_due (results, zclock_mono (), 1));
-    /* The refill: its first job came 3 ms after the batch went. */
-    int64_t refill_at = flushed + 3000;
+    assert_false (worker_results_due (results, young, 1));
+    /* The refill: its first job came 90 ms after the batch went. */
+    int64_t refill_at = flushed + 90000;
     s_run_jobs (results, 3, 2, 1000, refill_at);
-    assert_false (worker_results_due (results, zclock_mono (), 10));
-    assert_false (worker_results_due (results, zclock_mono (), 5));
-    assert_true (worker_results_due (results, zclock_mono (), 2));
+    assert_false (worker_results_due (results, young, 400));
+    assert_false (worker_results_due (results, young, 200));
+    assert_true (worker_results_due (results, young, 5));
     assert_int_equal (worker_results_flush (results, POOL), 0);
+    flushed = zclock_usecs ();
+    young = zclock_mono ();
     size_t sent = s_sent;
-    s_run_jobs (results, 5, 1, 1000, refill_at);
-    assert_false (worker_results_due (results, zclock_mono (), 2));
-    s_run_jobs (results, 6, 1, 1000, refill_at + 5000);
-    assert_true (worker_results_due (results, zclock_mono (), 2));
+    /* A job of the message already answered early (it came before). */
+    s_run_jobs (results, 5, 1, 1000, before);
+    assert_false (worker_results_due (results, young, 5));
+    /* The refill that answer brought, 90 ms after it went. */
+    s_run_jobs (results, 6, 1, 1000, flushed + 90000);
+    assert_true (worker_results_due (results, young, 5));
     assert_int_equal (worker_results_flush (results, POOL), 0);
     assert_int_equal (s_sent, sent + 1);
 
+    young = zclock_mono ();
     s_add (results, 7, 64, 0);
     worker_results_arrived (results, zclock_usecs () + 60000);
-    assert_false (worker_results_due (results, zclock_mono (), 1));
+    assert_false (worker_results_due (results, young, 1));
 }
 
 static void
@@ -176,8 +188,9 @@ test_slow_refills_are_not_counted (void **state)
     worker_results_t *results = *state;
     s_run_jobs (results, 0, 1, 0, zclock_usecs ());
     assert_int_equal (worker_results_flush (results, POOL), 0);
+    int64_t young = zclock_mono ();
     s_run_jobs (results, 1, 2, 1000, zclock_usecs () + 200000);
-    assert_false (worker_results_due (results, zclock_mono (), 1));
+    assert_false (worker_results_due (results, young, 1));
 }
 
 /* The next batch is judged afresh: no-op jobs, then slow ones. */
@@ -185,15 +198,16 @@ static void
 test_each_batch_judged_afresh (void **state)
 {
     worker_results_t *results = *state;
+    int64_t young = zclock_mono (); /* never due by age */
     s_add (results, 0, 256, 0);
-    assert_false (worker_results_due (results, zclock_mono (), 32));
+    assert_false (worker_results_due (results, young, 32));
     assert_int_equal (worker_results_flush (results, POOL), 0);
     for (uint64_t k = 256; k < 320; k++) {
         worker_results_busy (results);
         s_spin (100);
         s_add (results, k, 1, 0);
     }
-    assert_true (worker_results_due (results, zclock_mono (), 64));
+    assert_true (worker_results_due (results, young, 64));
     assert_int_equal (worker_results_flush (results, POOL), 0);
     assert_int_equal (s_sent, 2);
     assert_int_equal (s_sent_jobs[1], 64);
