@@ -758,20 +758,38 @@ h_children (pid_t parent, const char *comm, pid_t *out, int max)
     return n;
 }
 
+/*  A TCP socket bound to addr:port (port 0: the kernel picks one), its
+    port into *bound: the socket, or -1 when the bind failed. */
+static int
+s_bound_socket (uint32_t addr, int port, int *bound)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    H_CHECK (fd >= 0, "socket: %s", strerror (errno));
+    struct sockaddr_in sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl (addr);
+    sa.sin_port = htons ((uint16_t)port);
+    socklen_t len = sizeof sa;
+    if (bind (fd, (struct sockaddr *)&sa, sizeof sa) != 0
+        || getsockname (fd, (struct sockaddr *)&sa, &len) != 0) {
+        close (fd);
+        return -1;
+    }
+    *bound = ntohs (sa.sin_port);
+    return fd;
+}
+
 /* 1 when nothing is bound to TCP port on any address now. */
 static bool
 s_port_free (int port)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    H_CHECK (fd >= 0, "socket: %s", strerror (errno));
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_ANY);
-    addr.sin_port = htons ((uint16_t)port);
-    bool free_now = bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    int bound;
+    int fd = s_bound_socket (INADDR_ANY, port, &bound);
+    if (fd < 0)
+        return false;
     close (fd);
-    return free_now;
+    return true;
 }
 
 /* A port the kernel picks (bind to port 0): free now, but any bind to
@@ -779,18 +797,11 @@ s_port_free (int port)
 static int
 s_kernel_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    H_CHECK (fd >= 0, "socket: %s", strerror (errno));
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    H_CHECK (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0
-                 && getsockname (fd, (struct sockaddr *)&addr, &len) == 0,
-             "bind 127.0.0.1:0: %s", strerror (errno));
+    int port = 0;
+    int fd = s_bound_socket (INADDR_LOOPBACK, 0, &port);
+    H_CHECK (fd >= 0, "bind 127.0.0.1:0: %s", strerror (errno));
     close (fd);
-    return ntohs (addr.sin_port);
+    return port;
 }
 
 /* Tests run side by side (meson test runs several at once), so a port
