@@ -288,12 +288,6 @@ worker_link_still_receiving (worker_link_t *self, int64_t now)
     return true;
 }
 
-void
-worker_link_expire (worker_link_t *self)
-{
-    proto_heartbeat_lose (&self->beat);
-}
-
 int
 worker_link_heartbeat_ms (const worker_link_t *self)
 {

@@ -99,9 +99,6 @@ int64_t worker_link_silence (const worker_link_t *self, int64_t now);
     heartbeat: the head's heartbeats are queued behind a big message on
     its way here.  It then counts as heard when those bytes came. */
 bool worker_link_still_receiving (worker_link_t *self, int64_t now);
-/*  Makes the head count as silent for ever: the next look at the silence
-    reconnects. */
-void worker_link_expire (worker_link_t *self);
 
 /*  What the head's WELCOME said: its heartbeat, liveness and epoch (a
     number of its own, new at each start of the head). */

@@ -69,6 +69,7 @@ typedef struct {
     worker_held_t *held; /* the block cache's changes, for the head */
     bool closing;        /* POOL_CLOSE received */
     bool rejoin;         /* the head forgot us: connect again, keeping the pool */
+    bool forgotten;      /* the head forgot us, idle: connect again, say HELLO */
     bool done;           /* the worker is ending, with exit_code */
     int exit_code;       /* the first reason given wins */
     int64_t last_drain;  /* zclock_mono of the last look at the socket */
@@ -133,7 +134,9 @@ s_on_error (worker_t *self, proto_msg_t *msg)
     if (msg->code == PROTO_CODE_UNKNOWN_PEER) {
         /* The head restarted or declared us dead.  With a pool loaded we
            rejoin it; loading, we make way for a fresh process; idle, we
-           say HELLO again. */
+           say HELLO again on a new connection.  (Waiting for silence
+           instead never ended: the head answers each of our heartbeats
+           with this error, and bytes still arriving keep a link alive.) */
         if (state == WORKER_READY)
             self->rejoin = true; /* see s_rejoin */
         else if (state != WORKER_IDLE) {
@@ -142,7 +145,7 @@ s_on_error (worker_t *self, proto_msg_t *msg)
                           self->args.id, text);
             s_finish (self, EXIT_HEAD_LOST);
         } else
-            worker_link_expire (self->link);
+            self->forgotten = true;
         return;
     }
     if (worker_load_fetching (self->load)) {
@@ -394,6 +397,17 @@ s_run (worker_t *self)
         }
         if (self->rejoin) {
             s_rejoin (self, "the head no longer knows us");
+            now = zclock_mono ();
+            continue;
+        }
+        if (self->forgotten) {
+            self->forgotten = false;
+            zsys_warning ("worker %s: the head no longer knows us (its node was lost, "
+                          "or it restarted); connecting again",
+                          self->args.id);
+            worker_link_disconnect (self->link);
+            if (s_connect (self))
+                break;
             now = zclock_mono ();
             continue;
         }
