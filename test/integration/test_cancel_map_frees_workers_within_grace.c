@@ -56,8 +56,8 @@ s_body (void)
              "both barrier jobs ran in process %d", (int)cu_pid_of (&results[0]));
     pool_results_release (pool, results, 2);
     h_log ("both workers free %.3f s after the cancel (grace %.1f s)", took, GRACE);
-    H_CHECK (took <= h_timeout (GRACE + 0.5), "both workers were free only %.3f s after the cancel",
-             took);
+    H_CHECK (took <= h_timeout (GRACE + 0.5),
+             "both workers were free only %.3f s after the cancel", took);
 
     /* Each index exactly once: the two taken, then the rest. */
     size_t done = cu_drain_cancelled (iter, N, "1000c", taken, 2);
