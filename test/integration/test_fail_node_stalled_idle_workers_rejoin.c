@@ -2,11 +2,11 @@
     than liveness, its workers left running, no pool open): the head
     declares the node lost and forgets its idle workers, whose links were
     fine.  Each worker is told so (ERROR UNKNOWN_PEER in answer to its
-    heartbeats) and must connect again and say HELLO: once the node is
-    back the head counts every worker, and a pool opened then gets them
-    all and maps right.  Before the fix the errors themselves kept each
-    worker's link looking alive, so it never said HELLO again: the head
-    counted 0 workers for good.
+    heartbeats) and must connect again and say HELLO on its own: while the
+    node is still stopped the head counts no node and both workers again.
+    Before the fix the errors themselves kept each worker's link looking
+    alive, so it never said HELLO again and the head counted 0 workers for
+    good.  Once the node is back a pool gets both workers and maps right.
 */
 #include <signal.h>
 #include <stdio.h>
@@ -25,10 +25,11 @@ s_body (void)
 
     h_kill (node, SIGSTOP);
     h_log ("stopped %s (its workers run on)", node->name);
-    /* Past liveness: the head no longer counts the node nor its workers. */
-    fu_wait_status (head, 0, 0, 0, 30);
+    /* Past liveness the head forgets the node and its workers; the
+       workers, told so, come back by themselves (the node cannot). */
+    fu_wait_status (head, 0, WORKERS, 0, 30);
+    h_log ("no node, %d workers: they rejoined while %s is stopped", WORKERS, node->name);
     h_kill (node, SIGCONT);
-    h_log ("the head forgot %s and its workers; continued it", node->name);
 
     fu_wait_status (head, 1, WORKERS, 0, 30);
     pool_t *pool = h_open (head, "square", WORKERS);
