@@ -331,6 +331,16 @@ s_rejoin (worker_t *self, const char *why)
         zsys_info ("worker %s: rejoined pool %" PRIu64, self->args.id, pool);
 }
 
+/*  An idle worker's link is gone (silence) or the head forgot it: a new
+    connection and HELLO.  0, or s_connect's failure. */
+static int
+s_reconnect (worker_t *self, const char *why)
+{
+    zsys_warning ("worker %s: %s; reconnecting", self->args.id, why);
+    worker_link_disconnect (self->link);
+    return s_connect (self);
+}
+
 /* Ends the pool in hand: results out, destroy, BYE. */
 static void
 s_leave (worker_t *self, const char *why)
@@ -402,11 +412,8 @@ s_run (worker_t *self)
         }
         if (self->forgotten) {
             self->forgotten = false;
-            zsys_warning ("worker %s: the head no longer knows us (its node was lost, "
-                          "or it restarted); connecting again",
-                          self->args.id);
-            worker_link_disconnect (self->link);
-            if (s_connect (self))
+            if (s_reconnect (self, "the head no longer knows us (its node was lost, or "
+                                   "it restarted)"))
                 break;
             now = zclock_mono ();
             continue;
@@ -432,26 +439,21 @@ s_run (worker_t *self)
             && worker_link_still_receiving (self->link, now))
             continue;
         if (silence >= s_silence_limit (self)) {
+            char why[96];
+            snprintf (why, sizeof why, "the head has been silent for %" PRId64 " ms",
+                      silence);
             if (state == WORKER_READY) {
-                char why[96];
-                snprintf (why, sizeof why, "the head has been silent for %" PRId64 " ms",
-                          silence);
                 s_rejoin (self, why);
                 now = zclock_mono ();
                 continue;
             }
             if (state != WORKER_IDLE) {
-                zsys_error ("worker %s: the head has been silent for %" PRId64
-                            " ms; exiting so the node starts a fresh worker",
-                            self->args.id, silence);
+                zsys_error ("worker %s: %s; exiting so the node starts a fresh worker",
+                            self->args.id, why);
                 s_finish (self, EXIT_HEAD_LOST);
                 break;
             }
-            zsys_warning ("worker %s: the head has been silent for %" PRId64
-                          " ms; reconnecting",
-                          self->args.id, silence);
-            worker_link_disconnect (self->link);
-            if (s_connect (self))
+            if (s_reconnect (self, why))
                 break;
             continue;
         }
