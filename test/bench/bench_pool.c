@@ -29,6 +29,15 @@
                 through the head
       ms        map of N jobs that each busy-wait 1 ms: efficiency = jobs/s
                 over the ideal (workers x 1000 jobs/s); also ms_jobs_per_s
+      ms_timeline  the same map, each job reporting when it ran and where:
+                the efficiency, and per worker (JSON "workers") how long
+                after the map's start its first job began (first_ms), its
+                jobs, the idle time between them (gaps_ms, gaps of more
+                than 50 us) and how long before the map's end its last
+                job ended (tail_ms), the time its jobs ran (busy_ms: more
+                than 1 ms each when something else took its CPU) and the
+                time between jobs too short to be a gap (between_ms):
+                where a map's time goes
       recovery  starts a second node (--start-node, 2 CPU workers), runs a
                 stream of short jobs over both nodes, kill -9s the second
                 node's start_node while its workers run jobs, and measures
@@ -185,6 +194,118 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
     free (values);
     free (in);
     free (res);
+    return rc;
+}
+
+/*  The ms map with the jobs' own times (bench_worker "spinlog:US"): where
+    the time between the map's start and its end went, per worker. */
+#define TIMELINE_WORKERS 64
+#define TIMELINE_GAP_NS 50000
+
+typedef struct {
+    uint64_t pid;
+    uint64_t first, last; /* start of its first job, end of its last (ns) */
+    uint64_t gaps_ns, busy_ns;
+    size_t gaps, jobs;
+    uint64_t prev_end;
+} timeline_worker_t;
+
+typedef struct {
+    uint64_t start, end, pid;
+} timeline_job_t;
+
+static int
+s_cmp_job (const void *a, const void *b)
+{
+    const timeline_job_t *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int
+s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
+{
+    uint64_t *values = malloc (n * sizeof *values);
+    pool_bytes_t *in = malloc (n * sizeof *in);
+    pool_result_t *res = calloc (n, sizeof *res);
+    timeline_job_t *jobs = malloc (n * sizeof *jobs);
+    if (!values || !in || !res || !jobs) {
+        s_fail ("out of memory for %zu inputs", n);
+        free (values), free (in), free (res), free (jobs);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        values[i] = i;
+        in[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
+    }
+    int rc = 0;
+    for (int rep = 0; rep <= reps && rc == 0; rep++) {
+        size_t count = rep == 0 ? (n < 200 ? n : 200) : n;
+        double t0 = s_now ();
+        rc = pool_map (pool, in, count, res);
+        double t1 = s_now ();
+        if (rc < 0) {
+            s_fail ("pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
+            break;
+        }
+        size_t bad = 0;
+        for (size_t i = 0; i < count; i++) {
+            uint64_t out[4];
+            if (res[i].status != 0 || res[i].value.size != sizeof out) {
+                bad++;
+                continue;
+            }
+            memcpy (out, res[i].value.data, sizeof out);
+            if (out[0] != values[i])
+                bad++;
+            jobs[i] = (timeline_job_t){ out[1], out[2], out[3] };
+        }
+        pool_results_release (pool, res, count);
+        if (bad) {
+            s_fail ("%zu of %zu results wrong", bad, count);
+            rc = -1;
+            break;
+        }
+        if (rep == 0)
+            continue;
+        qsort (jobs, count, sizeof *jobs, s_cmp_job);
+        timeline_worker_t w[TIMELINE_WORKERS];
+        size_t nw = 0;
+        for (size_t i = 0; i < count; i++) {
+            if (nw == 0 || w[nw - 1].pid != jobs[i].pid) {
+                if (nw == TIMELINE_WORKERS)
+                    break;
+                w[nw++]
+                    = (timeline_worker_t){ .pid = jobs[i].pid, .first = jobs[i].start };
+            } else if (jobs[i].start > w[nw - 1].prev_end + TIMELINE_GAP_NS) {
+                w[nw - 1].gaps_ns += jobs[i].start - w[nw - 1].prev_end;
+                w[nw - 1].gaps++;
+            }
+            w[nw - 1].busy_ns += jobs[i].end - jobs[i].start;
+            w[nw - 1].prev_end = jobs[i].end;
+            w[nw - 1].last = jobs[i].end;
+            w[nw - 1].jobs++;
+        }
+        double t0_ns = t0 * 1e9, t1_ns = t1 * 1e9;
+        double ideal = workers * 1e6 / spin_us;
+        printf ("{\"measure\":\"ms_timeline\",\"system\":\"%s\",\"n\":%zu,\"rep\":%d,"
+                "\"value\":%.6g,\"unit\":\"fraction\",\"map_ms\":%.3f,\"workers\":[",
+                s_label, count, rep, (count / (t1 - t0)) / ideal, (t1 - t0) * 1e3);
+        for (size_t k = 0; k < nw; k++)
+            printf ("%s{\"jobs\":%zu,\"first_ms\":%.3f,\"busy_ms\":%.3f,\"gaps_ms\":%.3f,"
+                    "\"gaps\":%zu,\"between_ms\":%.3f,\"tail_ms\":%.3f}",
+                    k ? "," : "", w[k].jobs, ((double)w[k].first - t0_ns) / 1e6,
+                    (double)w[k].busy_ns / 1e6, (double)w[k].gaps_ns / 1e6, w[k].gaps,
+                    (double)(w[k].last - w[k].first - w[k].busy_ns - w[k].gaps_ns) / 1e6,
+                    (t1_ns - (double)w[k].last) / 1e6);
+        printf ("]}\n");
+        fflush (stdout);
+    }
+    free (values);
+    free (in);
+    free (res);
+    free (jobs);
     return rc;
 }
 
@@ -520,8 +641,9 @@ main (int argc, char **argv)
             { "spin-wait", required_argument, NULL, 'W' },
             { NULL, 0, NULL, 0 } };
     if (argc < 2) {
-        fprintf (stderr, "usage: bench_pool noop|rtt|bw|ms|recovery -s HOST:PORT "
-                         "-l LIBRARY [-r PW] [--insecure] [-n N] [--reps R] ...\n");
+        fprintf (stderr,
+                 "usage: bench_pool noop|rtt|bw|ms|ms_timeline|recovery -s HOST:PORT "
+                 "-l LIBRARY [-r PW] [--insecure] [-n N] [--reps R] ...\n");
         return 2;
     }
     s_measure = argv[1];
@@ -591,6 +713,9 @@ main (int argc, char **argv)
     if (strcmp (s_measure, "ms") == 0) {
         spin_us = 1000;
         snprintf (init, sizeof init, "spin:%d", spin_us);
+    } else if (strcmp (s_measure, "ms_timeline") == 0) {
+        spin_us = 1000;
+        snprintf (init, sizeof init, "spinlog:%d", spin_us);
     } else if (strcmp (s_measure, "recovery") == 0) {
         if (!start_node) {
             fprintf (stderr, "bench_pool: recovery needs --start-node\n");
@@ -645,6 +770,8 @@ main (int argc, char **argv)
         rc = s_noop (pool, n, reps, as_name ? as_name : "noop", 0, workers);
     else if (strcmp (s_measure, "ms") == 0)
         rc = s_noop (pool, n, reps, "ms_efficiency", spin_us, workers);
+    else if (strcmp (s_measure, "ms_timeline") == 0)
+        rc = s_timeline (pool, n, reps, spin_us, workers);
     else if (strcmp (s_measure, "rtt") == 0)
         rc = s_rtt (pool, n, reps, as_name ? as_name : "rtt", false);
     else if (strcmp (s_measure, "rtt_future") == 0)

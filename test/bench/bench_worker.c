@@ -6,6 +6,10 @@
                         trip and the 64 MiB echo: the output is the input)
       "spin:US"         busy-wait US microseconds of wall-clock time, then
                         return the input (the 1 ms-job map: "spin:1000")
+      "spinlog:US"      the same, returning the input followed by the
+                        job's start and end (CLOCK_MONOTONIC ns, u64 each)
+                        and the worker's pid (u64): bench_pool's
+                        ms_timeline
       "mark:DIR:US"     the recovery measure: the input is an 8-byte job
                         index; the first worker to start a job creates
                         DIR/<index> holding its worker id (O_EXCL, so a
@@ -31,7 +35,7 @@
 
 #include "pool_worker.h"
 
-enum { MODE_NOOP, MODE_SPIN, MODE_MARK };
+enum { MODE_NOOP, MODE_SPIN, MODE_SPINLOG, MODE_MARK };
 
 typedef struct {
     int mode;
@@ -68,6 +72,9 @@ s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
     else if (strncmp (text, "spin:", 5) == 0) {
         self->mode = MODE_SPIN;
         self->us = strtol (text + 5, NULL, 10);
+    } else if (strncmp (text, "spinlog:", 8) == 0) {
+        self->mode = MODE_SPINLOG;
+        self->us = strtol (text + 8, NULL, 10);
     } else if (strncmp (text, "mark:", 5) == 0) {
         char *colon = strrchr (text + 5, ':');
         if (!colon || (size_t)(colon - (text + 5)) >= sizeof self->dir) {
@@ -98,6 +105,22 @@ s_run (void *self_, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t
         while (s_now () < until)
             ;
         return pool_output_set (output, input.data, input.size);
+    }
+
+    if (self->mode == MODE_SPINLOG) {
+        uint64_t out[4] = { 0 };
+        if (input.size != sizeof out[0]) {
+            pool_worker_error (ctx, "bench_worker: spinlog wants an 8-byte input");
+            return -1;
+        }
+        memcpy (&out[0], input.data, sizeof out[0]);
+        double start = s_now (), until = start + self->us * 1e-6, end;
+        while ((end = s_now ()) < until)
+            ;
+        out[1] = (uint64_t)(start * 1e9);
+        out[2] = (uint64_t)(end * 1e9);
+        out[3] = (uint64_t)getpid ();
+        return pool_output_set (output, out, sizeof out);
     }
 
     /* MODE_MARK */
