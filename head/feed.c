@@ -299,16 +299,34 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
     }
 }
 
+/*  The jobs a worker still has to run, as the head can tell: those it
+    holds, less those its run time says it finished since it last
+    answered (its results wait in it for a batch). */
+static double
+s_holding (const head_peer_t *worker, int64_t now_us)
+{
+    double held = (double)worker->inflight.count;
+    if (worker->run_us > 0 && worker->last_result > 0 && now_us > worker->last_result)
+        held -= (double)(now_us - worker->last_result) / worker->run_us;
+    return held > 0 ? held : 0;
+}
+
 /* Sends the worker as many pending jobs as its prefetch allows.  Near the
    end of a map (fewer jobs queued than the workers' windows hold) it takes
-   at most its share of what is left, or a worthwhile batch when that is
-   more, so the batches shrink as the queue does: the last jobs spread
-   over every worker, and none runs a whole window after the others have
-   finished (guided self-scheduling).  500 jobs of 1 ms on 2 workers: the
-   last results of the two came 3-5 ms apart before.  A share of long
-   jobs is at least what runs while the next refill crosses the link to
-   the worker and back: a worker given one job of 1 ms at a time over a
-   link of 1 ms each way idled about 2.5 ms after each of the last ones. */
+   at most its share, so the batches shrink as the queue does: the last
+   jobs spread over every worker, and none runs a whole window after the
+   others have finished (guided self-scheduling).
+
+   Tiny jobs take a share of what is queued, or a worthwhile batch when
+   that is more.  Jobs worth a message each (FEED_JOB_WORTH_US) are shared
+   by all that is left: what is queued and what every worker still holds
+   (s_holding), so a worker that answers with a short queue gets more of
+   the last jobs than one that still holds many, and all finish together;
+   sharing the queue alone left one worker its whole window (about 25 ms
+   of 1 ms jobs) while the other had run dry.  Such a worker gets at least
+   what runs while the next refill crosses the link to it and back: one
+   given one job of 1 ms at a time over a link of 1 ms each way idled
+   about 2.5 ms after each of the last ones. */
 void
 head_feed_worker (head_t *head, head_peer_t *worker)
 {
@@ -316,14 +334,23 @@ head_feed_worker (head_t *head, head_peer_t *worker)
     head_pool_t *pool = worker->pool;
     int taking = pool ? pool->ready - pool->releasing : 0;
     if (taking > 1 && pool->pending.count < (size_t)taking * worker->prefetch) {
-        size_t share = (pool->pending.count + (size_t)taking - 1) / (size_t)taking;
         size_t worthwhile = s_worthwhile (worker);
-        if (worker->run_us >= FEED_JOB_WORTH_US && worker->rtt_us > worker->run_us) {
-            size_t cover = (size_t)(worker->rtt_us / worker->run_us) + 1;
-            if (cover > worthwhile)
-                worthwhile = cover;
+        if (worker->run_us < FEED_JOB_WORTH_US) {
+            size_t share = (pool->pending.count + (size_t)taking - 1) / (size_t)taking;
+            most = share > worthwhile ? share : worthwhile;
+        } else {
+            int64_t now = zclock_usecs ();
+            double left = (double)pool->pending.count;
+            for (head_peer_t *w = pool->members.first; w; w = w->list_next)
+                if (w->state == WORKER_READY)
+                    left += s_holding (w, now);
+            double holds = s_holding (worker, now);
+            double fair = left / taking - holds;
+            double cover = worker->rtt_us > 0 ? worker->rtt_us / worker->run_us + 1 : 1;
+            double need = cover - holds;
+            double take = fair > need ? fair : need;
+            most = take < 0.5 ? 0 : (size_t)(take + 0.5);
         }
-        most = share > worthwhile ? share : worthwhile;
     }
     s_feed_some (head, worker, most);
 }

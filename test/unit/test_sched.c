@@ -1770,12 +1770,14 @@ s_two_timed_workers (fx_t *fx, int64_t run_us, head_peer_t **w0, head_peer_t **w
     return pool;
 }
 
-/*  Near the end of a map a worker's answer takes its share of what is
-    left, not a whole window: the last jobs spread over both workers in
-    batches that shrink, so neither runs a window of jobs after the other
-    has finished (1 ms jobs on 2 workers: the two ended 3-5 ms apart). */
+/*  Near the end of a map a worker's answer takes its share of all that is
+    left, the jobs queued and those the workers still hold, so that they
+    finish together: a worker whose queue ran dry while the other still
+    holds its window takes the whole short queue (a share of the queue
+    would leave the rest to the worker that has the most to run already;
+    1 ms jobs on 2 workers ended up to 10 ms apart so). */
 static void
-test_the_last_jobs_of_a_map_go_in_shrinking_shares (void **state)
+test_the_last_jobs_of_a_map_go_to_the_worker_with_least_left (void **state)
 {
     fx_t *fx = *state;
     head_peer_t *w0, *w1;
@@ -1783,30 +1785,43 @@ test_the_last_jobs_of_a_map_go_in_shrinking_shares (void **state)
     size_t window = w0->prefetch;
     assert_int_equal (w1->prefetch, window);
     assert_true (window >= 16); /* a few ms of 1 ms jobs */
-    /* A window each, and 2 windows less 4 queued. */
-    s_submit (fx, pool, 3, 4 * window - 4);
+    /* A window each, and half a window queued. */
+    s_submit (fx, pool, 3, 2 * window + window / 2);
     assert_int_equal (w0->inflight.count, window);
     assert_int_equal (w1->inflight.count, window);
-    assert_int_equal (pool->pending.count, 2 * window - 4);
-    /* w0 answers all it held: half the queue, not a whole window. */
+    assert_int_equal (pool->pending.count, window / 2);
+    /* w1 answered just now and holds a window; w0 answers all it held. */
     assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
-    assert_int_equal (w0->inflight.count, window - 2);
-    assert_int_equal (pool->pending.count, window - 2);
-    /* w1 then: half of that. */
-    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), window);
-    assert_int_equal (w1->inflight.count, (window - 1) / 2);
-    assert_int_equal (pool->pending.count, window - 2 - (window - 1) / 2);
-    /* And so on down to a batch worth a message: the queue empties with
-       both workers holding a few jobs, not one holding a window. */
-    head_peer_t *next = w0;
-    for (int turn = 0; turn < 8 && pool->pending.count; turn++) {
-        s_answer (fx, next, SIZE_MAX, 1000);
-        assert_true (next->inflight.count <= window / 2);
-        next = next == w0 ? w1 : w0;
-    }
     assert_int_equal (pool->pending.count, 0);
-    assert_true (w0->inflight.count > 0 && w0->inflight.count <= window / 2);
-    assert_true (w1->inflight.count > 0 && w1->inflight.count <= window / 2);
+    assert_int_equal (w0->inflight.count, window / 2);
+    assert_int_equal (w1->inflight.count, window);
+}
+
+/*  What a worker holds is judged by its run time since it last answered
+    (its results wait in it for a batch): one that answered a window ago
+    has run most of it, so the other's answer takes only its share of
+    the queue, and the rest stays for the first. */
+static void
+test_the_last_jobs_count_what_a_worker_ran_since_it_answered (void **state)
+{
+    fx_t *fx = *state;
+    head_peer_t *w0, *w1;
+    head_pool_t *pool = s_two_timed_workers (fx, 1000, &w0, &w1); /* 1 ms jobs */
+    size_t window = w0->prefetch;
+    s_submit (fx, pool, 3, 2 * window + window / 2);
+    assert_int_equal (pool->pending.count, window / 2);
+    /* w1's last answer was (window - 2) jobs of 1 ms ago: 2 left in it. */
+    w1->last_result -= (int64_t)(window - 2) * 1000;
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
+    /* All that is left: window / 2 queued and 2 in w1; w0's half. */
+    size_t half = (window / 2 + 2) / 2;
+    assert_true (w0->inflight.count >= half - 1 && w0->inflight.count <= half + 1);
+    assert_int_equal (pool->pending.count, window / 2 - w0->inflight.count);
+    /* w1's answer then takes the rest: the two end within a job. */
+    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), window);
+    assert_int_equal (pool->pending.count, 0);
+    size_t a = w0->inflight.count, b = w1->inflight.count;
+    assert_true (a > b ? a - b <= 2 : b - a <= 2);
 }
 
 /*  Over a link whose round trip is longer than a job, a share near the
@@ -2219,7 +2234,8 @@ main (void)
         T (test_a_new_map_on_an_idle_pool_is_spread_whatever_the_last_took),
         T (test_a_small_submit_waits_for_a_batch_when_workers_hold_jobs),
         T (test_slow_jobs_go_one_per_worker),
-        T (test_the_last_jobs_of_a_map_go_in_shrinking_shares),
+        T (test_the_last_jobs_of_a_map_go_to_the_worker_with_least_left),
+        T (test_the_last_jobs_count_what_a_worker_ran_since_it_answered),
         T (test_the_last_shares_cover_the_round_trip),
         T (test_the_job_a_lost_worker_ran_goes_past_a_full_window),
         T (test_job_inputs_reach_the_worker_and_outputs_the_client),
