@@ -144,6 +144,43 @@ s_percentile (double *v, size_t n, double p)
 
 /* --- measures -------------------------------------------------------- */
 
+/*  Whether result i is right (arg: what the measure compares it with). */
+typedef bool (s_check_fn) (const pool_result_t *res, size_t i, void *arg);
+
+/*  Maps count inputs, hands each result to check and releases them; *t0
+    and *t1 bracket the map.  0, or -1 after printing why (the map failed,
+    or results were wrong). */
+static int
+s_map_checked (pool_t *pool, pool_bytes_t *in, size_t count, pool_result_t *res,
+               s_check_fn *check, void *arg, double *t0, double *t1)
+{
+    *t0 = s_now ();
+    int rc = pool_map (pool, in, count, res);
+    *t1 = s_now ();
+    if (rc < 0) {
+        s_fail ("pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
+        return -1;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < count; i++)
+        bad += !check (&res[i], i, arg);
+    pool_results_release (pool, res, count);
+    if (bad) {
+        s_fail ("%zu of %zu results wrong", bad, count);
+        return -1;
+    }
+    return 0;
+}
+
+/*  The input came back as it was (values: the inputs). */
+static bool
+s_echoed (const pool_result_t *res, size_t i, void *values)
+{
+    return res->status == 0 && res->value.size == sizeof (uint64_t)
+           && memcmp (res->value.data, (const uint64_t *)values + i, sizeof (uint64_t))
+                  == 0;
+}
+
 static int
 s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
         int workers)
@@ -164,24 +201,11 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
         /* rep 0: warm-up on a smaller map */
         size_t warm = spin_us ? 200 : 2000;
         size_t count = rep == 0 ? (n < warm ? n : warm) : n;
-        double t0 = s_now ();
-        rc = pool_map (pool, in, count, res);
-        double t = s_now () - t0;
-        if (rc < 0) {
-            s_fail ("pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
+        double t0, t1;
+        rc = s_map_checked (pool, in, count, res, s_echoed, values, &t0, &t1);
+        double t = t1 - t0;
+        if (rc < 0)
             break;
-        }
-        size_t bad = 0;
-        for (size_t i = 0; i < count; i++)
-            if (res[i].status != 0 || res[i].value.size != sizeof (uint64_t)
-                || memcmp (res[i].value.data, &values[i], sizeof (uint64_t)))
-                bad++;
-        pool_results_release (pool, res, count);
-        if (bad) {
-            s_fail ("%zu of %zu results wrong", bad, count);
-            rc = -1;
-            break;
-        }
         if (rep == 0)
             continue;
         if (spin_us) {
@@ -223,6 +247,24 @@ s_cmp_job (const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+typedef struct {
+    const uint64_t *values; /* the inputs */
+    timeline_job_t *jobs;   /* each job's times, by input */
+} timeline_t;
+
+/*  The input came back with the job's times, which go into jobs. */
+static bool
+s_timed (const pool_result_t *res, size_t i, void *arg)
+{
+    timeline_t *timeline = arg;
+    uint64_t out[4];
+    if (res->status != 0 || res->value.size != sizeof out)
+        return false;
+    memcpy (out, res->value.data, sizeof out);
+    timeline->jobs[i] = (timeline_job_t){ out[1], out[2], out[3] };
+    return out[0] == timeline->values[i];
+}
+
 static int
 s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
 {
@@ -242,31 +284,11 @@ s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
     int rc = 0;
     for (int rep = 0; rep <= reps && rc == 0; rep++) {
         size_t count = rep == 0 ? (n < 200 ? n : 200) : n;
-        double t0 = s_now ();
-        rc = pool_map (pool, in, count, res);
-        double t1 = s_now ();
-        if (rc < 0) {
-            s_fail ("pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
+        timeline_t timeline = { values, jobs };
+        double t0, t1;
+        rc = s_map_checked (pool, in, count, res, s_timed, &timeline, &t0, &t1);
+        if (rc < 0)
             break;
-        }
-        size_t bad = 0;
-        for (size_t i = 0; i < count; i++) {
-            uint64_t out[4];
-            if (res[i].status != 0 || res[i].value.size != sizeof out) {
-                bad++;
-                continue;
-            }
-            memcpy (out, res[i].value.data, sizeof out);
-            if (out[0] != values[i])
-                bad++;
-            jobs[i] = (timeline_job_t){ out[1], out[2], out[3] };
-        }
-        pool_results_release (pool, res, count);
-        if (bad) {
-            s_fail ("%zu of %zu results wrong", bad, count);
-            rc = -1;
-            break;
-        }
         if (rep == 0)
             continue;
         qsort (jobs, count, sizeof *jobs, s_cmp_job);

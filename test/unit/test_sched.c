@@ -1776,20 +1776,29 @@ s_two_timed_workers (fx_t *fx, int64_t run_us, head_peer_t **w0, head_peer_t **w
     holds its window takes the whole short queue (a share of the queue
     would leave the rest to the worker that has the most to run already;
     1 ms jobs on 2 workers ended up to 10 ms apart so). */
+/*  Two workers of 1 ms jobs holding a full window each (*window), and
+    half a window queued behind them. */
+static head_pool_t *
+s_near_the_end (fx_t *fx, head_peer_t **w0, head_peer_t **w1, size_t *window)
+{
+    head_pool_t *pool = s_two_timed_workers (fx, 1000, w0, w1); /* 1 ms jobs */
+    *window = (*w0)->prefetch;
+    assert_int_equal ((*w1)->prefetch, *window);
+    assert_true (*window >= 16); /* a few ms of 1 ms jobs */
+    s_submit (fx, pool, 3, 2 * *window + *window / 2);
+    assert_int_equal ((*w0)->inflight.count, *window);
+    assert_int_equal ((*w1)->inflight.count, *window);
+    assert_int_equal (pool->pending.count, *window / 2);
+    return pool;
+}
+
 static void
 test_the_last_jobs_of_a_map_go_to_the_worker_with_least_left (void **state)
 {
     fx_t *fx = *state;
     head_peer_t *w0, *w1;
-    head_pool_t *pool = s_two_timed_workers (fx, 1000, &w0, &w1); /* 1 ms jobs */
-    size_t window = w0->prefetch;
-    assert_int_equal (w1->prefetch, window);
-    assert_true (window >= 16); /* a few ms of 1 ms jobs */
-    /* A window each, and half a window queued. */
-    s_submit (fx, pool, 3, 2 * window + window / 2);
-    assert_int_equal (w0->inflight.count, window);
-    assert_int_equal (w1->inflight.count, window);
-    assert_int_equal (pool->pending.count, window / 2);
+    size_t window;
+    head_pool_t *pool = s_near_the_end (fx, &w0, &w1, &window);
     /* w1 answered just now and holds a window; w0 answers all it held. */
     assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
     assert_int_equal (pool->pending.count, 0);
@@ -1806,10 +1815,8 @@ test_the_last_jobs_count_what_a_worker_ran_since_it_answered (void **state)
 {
     fx_t *fx = *state;
     head_peer_t *w0, *w1;
-    head_pool_t *pool = s_two_timed_workers (fx, 1000, &w0, &w1); /* 1 ms jobs */
-    size_t window = w0->prefetch;
-    s_submit (fx, pool, 3, 2 * window + window / 2);
-    assert_int_equal (pool->pending.count, window / 2);
+    size_t window;
+    head_pool_t *pool = s_near_the_end (fx, &w0, &w1, &window);
     /* w1's last answer was (window - 2) jobs of 1 ms ago: 2 left in it. */
     w1->last_result -= (int64_t)(window - 2) * 1000;
     assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
