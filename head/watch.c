@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* After a disconnection, libzmq drops the routing id once the pipe's
-   termination has gone through: probe soon, and once more a bit later. */
+/* After a disconnection, libzmq drops the routing id once the ROUTER has
+   taken in the pipe's termination, which its I/O thread sends just after
+   the monitor's event: the head probes at once, again 2 ms later (by
+   when the termination has nearly always come), then soon, and once
+   more a bit later. */
+#define PROBE_NEXT_MS 2
 #define PROBE_SOON_MS 20
 #define PROBE_LATER_MS 250
 
@@ -37,6 +41,10 @@ head_watch_probe (head_t *head, bool expire_silent)
     zlist_t *lost = zlist_new ();
     if (!lost)
         return;
+    /* ZMQ_EVENTS has libzmq process the commands waiting for the ROUTER,
+       a closed connection's pipe termination among them; a send would
+       not when it did so less than a millisecond ago. */
+    zsock_events (head->router);
     proto_msg_t beat;
     proto_msg_init (&beat, PROTO_HEARTBEAT);
     for (head_peer_t *peer = zhashx_first (head->peers); peer;
@@ -104,8 +112,11 @@ s_on_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         }
         zmsg_destroy (&msg);
     }
-    /* One pair of probes in flight covers any number of disconnections. */
+    /* One round of probes in flight covers any number of disconnections. */
     if (disconnected && head->watch_timers == 0) {
+        head_watch_probe (head, false);
+        if (zloop_timer (loop, PROBE_NEXT_MS, 1, s_on_probe, head) >= 0)
+            head->watch_timers++;
         if (zloop_timer (loop, PROBE_SOON_MS, 1, s_on_probe, head) >= 0)
             head->watch_timers++;
         if (zloop_timer (loop, PROBE_LATER_MS, 1, s_on_probe, head) >= 0)
