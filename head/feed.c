@@ -301,13 +301,17 @@ s_feed_some (head_t *head, head_peer_t *worker, size_t most)
 
 /*  The jobs a worker still has to run, as the head can tell: those it
     holds, less those its run time says it finished since it last
-    answered (its results wait in it for a batch). */
+    answered (its results wait in it for a batch), or since the oldest of
+    them was sent, when that is later (it was idle before). */
 static double
 s_holding (const head_peer_t *worker, int64_t now_us)
 {
     double held = (double)worker->inflight.count;
-    if (worker->run_us > 0 && worker->last_result > 0 && now_us > worker->last_result)
-        held -= (double)(now_us - worker->last_result) / worker->run_us;
+    int64_t since = worker->last_result;
+    if (worker->inflight.first && worker->inflight.first->sent_us > since)
+        since = worker->inflight.first->sent_us;
+    if (worker->run_us > 0 && since > 0 && now_us > since)
+        held -= (double)(now_us - since) / worker->run_us;
     return held > 0 ? held : 0;
 }
 
@@ -350,6 +354,10 @@ head_feed_worker (head_t *head, head_peer_t *worker)
             double need = cover - holds;
             double take = fair > need ? fair : need;
             most = take < 0.5 ? 0 : (size_t)(take + 0.5);
+            /* A job run again still goes past a full window (s_feed_some). */
+            const head_job_t *front = pool->pending.first;
+            if (front && front->attempt > 0 && !front->named && most < front->count)
+                most = front->count;
         }
     }
     s_feed_some (head, worker, most);

@@ -1770,62 +1770,99 @@ s_two_timed_workers (fx_t *fx, int64_t run_us, head_peer_t **w0, head_peer_t **w
     return pool;
 }
 
+/*  Two workers of 1 ms jobs holding a full window each, and half of
+    w0's window queued behind them. */
+static head_pool_t *
+s_near_the_end (fx_t *fx, head_peer_t **w0, head_peer_t **w1)
+{
+    head_pool_t *pool = s_two_timed_workers (fx, 1000, w0, w1); /* 1 ms jobs */
+    size_t p0 = (*w0)->prefetch, p1 = (*w1)->prefetch;
+    assert_true (p0 >= 16 && p1 >= 16); /* a few ms of 1 ms jobs */
+    s_submit (fx, pool, 3, p0 + p1 + p0 / 2);
+    assert_int_equal ((*w0)->inflight.count, p0);
+    assert_int_equal ((*w1)->inflight.count, p1);
+    assert_int_equal (pool->pending.count, p0 / 2);
+    return pool;
+}
+
+/*  The head judges what a worker still holds by the time since it last
+    answered (or was sent its jobs) at its run time per job.  Set as
+    here, that time is in the future: the worker counts as holding all it
+    was sent however long the test takes (valgrind slows it a hundredfold). */
+static void
+s_pin_holding (head_peer_t *worker)
+{
+    worker->last_result = zclock_usecs () + 60 * 1000000LL;
+}
+
 /*  Near the end of a map a worker's answer takes its share of all that is
     left, the jobs queued and those the workers still hold, so that they
     finish together: a worker whose queue ran dry while the other still
     holds its window takes the whole short queue (a share of the queue
     would leave the rest to the worker that has the most to run already;
     1 ms jobs on 2 workers ended up to 10 ms apart so). */
-/*  Two workers of 1 ms jobs holding a full window each (*window), and
-    half a window queued behind them. */
-static head_pool_t *
-s_near_the_end (fx_t *fx, head_peer_t **w0, head_peer_t **w1, size_t *window)
-{
-    head_pool_t *pool = s_two_timed_workers (fx, 1000, w0, w1); /* 1 ms jobs */
-    *window = (*w0)->prefetch;
-    assert_int_equal ((*w1)->prefetch, *window);
-    assert_true (*window >= 16); /* a few ms of 1 ms jobs */
-    s_submit (fx, pool, 3, 2 * *window + *window / 2);
-    assert_int_equal ((*w0)->inflight.count, *window);
-    assert_int_equal ((*w1)->inflight.count, *window);
-    assert_int_equal (pool->pending.count, *window / 2);
-    return pool;
-}
-
 static void
 test_the_last_jobs_of_a_map_go_to_the_worker_with_least_left (void **state)
 {
     fx_t *fx = *state;
     head_peer_t *w0, *w1;
-    size_t window;
-    head_pool_t *pool = s_near_the_end (fx, &w0, &w1, &window);
-    /* w1 answered just now and holds a window; w0 answers all it held. */
-    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
+    head_pool_t *pool = s_near_the_end (fx, &w0, &w1);
+    size_t p0 = w0->prefetch, p1 = w1->prefetch;
+    s_pin_holding (w1); /* it has run none of its window yet */
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), p0);
     assert_int_equal (pool->pending.count, 0);
-    assert_int_equal (w0->inflight.count, window / 2);
-    assert_int_equal (w1->inflight.count, window);
+    assert_int_equal (w0->inflight.count, p0 / 2);
+    assert_int_equal (w1->inflight.count, p1);
+}
+
+/*  A worker that was idle before its window came has run its jobs since
+    they were sent, not since its last answer long before: a map after a
+    pause still ends evenly. */
+static void
+test_the_last_jobs_count_an_idle_worker_from_its_jobs_sent (void **state)
+{
+    fx_t *fx = *state;
+    head_peer_t *w0, *w1;
+    head_pool_t *pool = s_two_timed_workers (fx, 1000, &w0, &w1); /* 1 ms jobs */
+    /* Both answered their last job 100 ms before this map. */
+    w0->last_result -= 100 * 1000;
+    w1->last_result -= 100 * 1000;
+    size_t p0 = w0->prefetch, p1 = w1->prefetch;
+    s_submit (fx, pool, 3, p0 + p1 + p0 / 2);
+    assert_int_equal (pool->pending.count, p0 / 2);
+    for (head_job_t *job = w1->inflight.first; job; job = job->next)
+        job->sent_us = zclock_usecs () + 60 * 1000000LL; /* pinned: see s_pin_holding */
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), p0);
+    assert_int_equal (pool->pending.count, 0);
+    assert_int_equal (w1->inflight.count, p1);
 }
 
 /*  What a worker holds is judged by its run time since it last answered
-    (its results wait in it for a batch): one that answered a window ago
-    has run most of it, so the other's answer takes only its share of
-    the queue, and the rest stays for the first. */
+    or was sent its jobs (its results wait in it for a batch): one that
+    got its window long ago has run most of it, so the other's answer
+    takes only its share of the queue, and the rest stays for the first. */
 static void
 test_the_last_jobs_count_what_a_worker_ran_since_it_answered (void **state)
 {
     fx_t *fx = *state;
     head_peer_t *w0, *w1;
-    size_t window;
-    head_pool_t *pool = s_near_the_end (fx, &w0, &w1, &window);
-    /* w1's last answer was (window - 2) jobs of 1 ms ago: 2 left in it. */
-    w1->last_result -= (int64_t)(window - 2) * 1000;
-    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), window);
-    /* All that is left: window / 2 queued and 2 in w1; w0's half. */
-    size_t half = (window / 2 + 2) / 2;
-    assert_true (w0->inflight.count >= half - 1 && w0->inflight.count <= half + 1);
-    assert_int_equal (pool->pending.count, window / 2 - w0->inflight.count);
-    /* w1's answer then takes the rest: the two end within a job. */
-    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), window);
+    head_pool_t *pool = s_near_the_end (fx, &w0, &w1);
+    size_t p0 = w0->prefetch, p1 = w1->prefetch;
+    /* w1 got its window (p1 - 2) jobs of 1 ms ago: 2 left in it, fewer
+       if the test runs slowly. */
+    int64_t then = zclock_usecs () - (int64_t)(p1 - 2) * 1000;
+    w1->last_result = then;
+    for (head_job_t *job = w1->inflight.first; job; job = job->next)
+        job->sent_us = then;
+    assert_int_equal (s_answer (fx, w0, SIZE_MAX, 1000), p0);
+    /* All that is left: p0 / 2 queued and 0-2 in w1; w0's half of it. */
+    size_t least = p0 / 4, most = (p0 / 2 + 2 + 1) / 2;
+    assert_true (w0->inflight.count >= least && w0->inflight.count <= most);
+    assert_int_equal (pool->pending.count, p0 / 2 - w0->inflight.count);
+    assert_true (pool->pending.count > 0);
+    /* w1's answer then takes the rest: the two end within a job or two. */
+    s_pin_holding (w0);
+    assert_int_equal (s_answer (fx, w1, SIZE_MAX, 1000), p1);
     assert_int_equal (pool->pending.count, 0);
     size_t a = w0->inflight.count, b = w1->inflight.count;
     assert_true (a > b ? a - b <= 2 : b - a <= 2);
@@ -2243,6 +2280,7 @@ main (void)
         T (test_slow_jobs_go_one_per_worker),
         T (test_the_last_jobs_of_a_map_go_to_the_worker_with_least_left),
         T (test_the_last_jobs_count_what_a_worker_ran_since_it_answered),
+        T (test_the_last_jobs_count_an_idle_worker_from_its_jobs_sent),
         T (test_the_last_shares_cover_the_round_trip),
         T (test_the_job_a_lost_worker_ran_goes_past_a_full_window),
         T (test_job_inputs_reach_the_worker_and_outputs_the_client),
