@@ -37,7 +37,9 @@
                 job ended (tail_ms), the time its jobs ran (busy_ms: more
                 than 1 ms each when something else took its CPU) and the
                 time between jobs too short to be a gap (between_ms):
-                where a map's time goes
+                where a map's time goes.  Job times are CLOCK_MONOTONIC:
+                first_ms and tail_ms mean something for workers on this
+                host (or in network namespaces of it) only
       recovery  starts a second node (--start-node, 2 CPU workers), runs a
                 stream of short jobs over both nodes, kill -9s the second
                 node's start_node while its workers run jobs, and measures
@@ -159,6 +161,7 @@ s_map_checked (pool_t *pool, pool_bytes_t *in, size_t count, pool_result_t *res,
     *t1 = s_now ();
     if (rc < 0) {
         s_fail ("pool_map: %s: %s", pool_strerror (rc), pool_last_error (pool));
+        pool_results_release (pool, res, count); /* they hold what arrived */
         return -1;
     }
     size_t bad = 0;
@@ -293,11 +296,13 @@ s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
             continue;
         qsort (jobs, count, sizeof *jobs, s_cmp_job);
         timeline_worker_t w[TIMELINE_WORKERS];
-        size_t nw = 0;
+        size_t nw = 0, left_out = 0; /* jobs of workers past TIMELINE_WORKERS */
         for (size_t i = 0; i < count; i++) {
+            if (nw == TIMELINE_WORKERS && w[nw - 1].pid != jobs[i].pid) {
+                left_out++;
+                continue;
+            }
             if (nw == 0 || w[nw - 1].pid != jobs[i].pid) {
-                if (nw == TIMELINE_WORKERS)
-                    break;
                 w[nw++]
                     = (timeline_worker_t){ .pid = jobs[i].pid, .first = jobs[i].start };
             } else if (jobs[i].start > w[nw - 1].prev_end + TIMELINE_GAP_NS) {
@@ -312,15 +317,21 @@ s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
         double t0_ns = t0 * 1e9, t1_ns = t1 * 1e9;
         double ideal = workers * 1e6 / spin_us;
         printf ("{\"measure\":\"ms_timeline\",\"system\":\"%s\",\"n\":%zu,\"rep\":%d,"
-                "\"value\":%.6g,\"unit\":\"fraction\",\"map_ms\":%.3f,\"workers\":[",
-                s_label, count, rep, (count / (t1 - t0)) / ideal, (t1 - t0) * 1e3);
-        for (size_t k = 0; k < nw; k++)
+                "\"value\":%.6g,\"unit\":\"fraction\",\"map_ms\":%.3f,"
+                "\"jobs_left_out\":%zu,\"workers\":[",
+                s_label, count, rep, (count / (t1 - t0)) / ideal, (t1 - t0) * 1e3,
+                left_out);
+        for (size_t k = 0; k < nw; k++) {
+            /* Workers are told apart by pid: two of one pid on two hosts
+               would overlap, and their time between jobs is then 0. */
+            uint64_t span = w[k].last - w[k].first, counted = w[k].busy_ns + w[k].gaps_ns;
             printf ("%s{\"jobs\":%zu,\"first_ms\":%.3f,\"busy_ms\":%.3f,\"gaps_ms\":%.3f,"
                     "\"gaps\":%zu,\"between_ms\":%.3f,\"tail_ms\":%.3f}",
                     k ? "," : "", w[k].jobs, ((double)w[k].first - t0_ns) / 1e6,
                     (double)w[k].busy_ns / 1e6, (double)w[k].gaps_ns / 1e6, w[k].gaps,
-                    (double)(w[k].last - w[k].first - w[k].busy_ns - w[k].gaps_ns) / 1e6,
+                    (double)(span > counted ? span - counted : 0) / 1e6,
                     (t1_ns - (double)w[k].last) / 1e6);
+        }
         printf ("]}\n");
         fflush (stdout);
     }
