@@ -3,6 +3,7 @@
     every call waits in is in session.c.
 */
 #include "pool_private.h"
+#include "keys_cache.h"
 #include "local.h"
 #include "proto/shm.h"
 
@@ -322,7 +323,7 @@ s_link (pool_t *self, const char *server, const char *password, bool insecure,
         const char *client_id, double timeout, bool *refused)
 {
     *refused = false;
-    if (proto_keys_derive (&self->keys, password ? password : "", insecure))
+    if (pool_keys_derive (&self->keys, password ? password : "", insecure))
         return pool_fail (self, POOL_ENOMEM,
                           "cannot derive keys from the password (out of memory?)");
     proto_msg_t hello;

@@ -1,6 +1,9 @@
 /*  A client with the wrong password: pool_open fails with POOL_EAUTH within
     its connect timeout (not a hang), saying so; the head goes on serving a
-    client with the right password.
+    client with the right password.  The process opened a pool with the
+    right password first, whose keys libpool keeps (keys_cache.h): the
+    wrong password must not get them, and the right one, asked for again
+    and again, still opens pools that run.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,12 +16,13 @@ static void
 s_body (void)
 {
     h_proc_t *head = h_start_head (2, false);
+    pool_t *pool = h_open (head, "square", 2); /* the right password's keys, kept */
+    pool_close (&pool);
 
     pool_options_t options;
     h_options (&options, head, "square");
     options.password = "not-the-password";
     options.connect_timeout = 5;
-    pool_t *pool = NULL;
     double t0 = h_now ();
     int rc = pool_open (&pool, &options);
     double took = h_now () - t0;
@@ -57,6 +61,17 @@ s_body (void)
                  "input %zu wrong", i);
     }
     pool_results_release (pool, results, 100);
+    pool_close (&pool);
+
+    /* Once more with the right password, its keys from the cache now. */
+    pool = h_open (head, "square", 2);
+    rc = pool_map (pool, inputs, 10, results);
+    H_CHECK (rc == 0, "pool_map on a pool opened again: %s: %s", pool_strerror (rc),
+             pool_last_error (pool));
+    for (int64_t i = 0; i < 10; i++)
+        H_CHECK (h_is_square (&results[i], i),
+                 "input %" PRId64 " wrong on a pool opened again", i);
+    pool_results_release (pool, results, 10);
     pool_close (&pool);
 }
 
