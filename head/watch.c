@@ -9,9 +9,10 @@
 
 /* After a disconnection, libzmq drops the routing id once the ROUTER has
    taken in the pipe's termination, which its I/O thread sends just after
-   the monitor's event: the head probes at once, again 2 ms later (by
-   when the termination has nearly always come), then soon, and once
-   more a bit later. */
+   the monitor's event: the head probes at once and again 2 ms later (by
+   when the termination has nearly always come), each time only when no
+   message waits on the ROUTER (s_probe_quick), then soon, and once more
+   a bit later, whatever waits. */
 #define PROBE_NEXT_MS 2
 #define PROBE_SOON_MS 20
 #define PROBE_LATER_MS 250
@@ -91,6 +92,28 @@ s_on_probe (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  A peer's last words (a worker's RESULT, its BYE) come before its
+    connection closes, and may still wait on the ROUTER when the monitor
+    tells of the close: read them first, or the job a worker answered as
+    it left goes back to the queue and runs twice (a SIGTERM'd node's
+    worker did, under ASan).  So a quick probe is made only when nothing
+    waits; ZMQ_EVENTS also has libzmq take in the pipe terminations. */
+static void
+s_probe_quick (head_t *head)
+{
+    if (!(zsock_events (head->router) & ZMQ_POLLIN))
+        head_watch_probe (head, false);
+}
+
+static int
+s_on_probe_quick (zloop_t *loop, int timer_id, void *arg)
+{
+    head_t *head = arg;
+    head->watch_timers--;
+    s_probe_quick (head);
+    return 0;
+}
+
 /*  Monitor events: [u16 event, u32 value] and the endpoint.  The monitor
     socket is watched through its ZMQ_FD (as the ZAP socket, server.c):
     idle but for disconnections, as a zloop reader it would cost the head
@@ -114,8 +137,8 @@ s_on_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     }
     /* One round of probes in flight covers any number of disconnections. */
     if (disconnected && head->watch_timers == 0) {
-        head_watch_probe (head, false);
-        if (zloop_timer (loop, PROBE_NEXT_MS, 1, s_on_probe, head) >= 0)
+        s_probe_quick (head);
+        if (zloop_timer (loop, PROBE_NEXT_MS, 1, s_on_probe_quick, head) >= 0)
             head->watch_timers++;
         if (zloop_timer (loop, PROBE_SOON_MS, 1, s_on_probe, head) >= 0)
             head->watch_timers++;
