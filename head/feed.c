@@ -344,11 +344,14 @@ head_feed_worker (head_t *head, head_peer_t *worker)
             most = share > worthwhile ? share : worthwhile;
         } else {
             int64_t now = zclock_usecs ();
-            double left = (double)pool->pending.count;
+            double left = (double)pool->pending.count, holds = 0;
             for (head_peer_t *w = pool->members.first; w; w = w->list_next)
-                if (w->state == WORKER_READY)
-                    left += s_holding (w, now);
-            double holds = s_holding (worker, now);
+                if (w->state == WORKER_READY) {
+                    double held = s_holding (w, now);
+                    left += held;
+                    if (w == worker)
+                        holds = held;
+                }
             double fair = left / taking - holds;
             double cover = worker->rtt_us > 0 ? worker->rtt_us / worker->run_us + 1 : 1;
             double need = cover - holds;

@@ -42,10 +42,6 @@ head_watch_probe (head_t *head, bool expire_silent)
     zlist_t *lost = zlist_new ();
     if (!lost)
         return;
-    /* ZMQ_EVENTS has libzmq process the commands waiting for the ROUTER,
-       a closed connection's pipe termination among them; a send would
-       not when it did so less than a millisecond ago. */
-    zsock_events (head->router);
     proto_msg_t beat;
     proto_msg_init (&beat, PROTO_HEARTBEAT);
     for (head_peer_t *peer = zhashx_first (head->peers); peer;
@@ -88,6 +84,10 @@ s_on_probe (zloop_t *loop, int timer_id, void *arg)
 {
     head_t *head = arg;
     head->watch_timers--;
+    /* ZMQ_EVENTS has libzmq process the commands waiting for the ROUTER,
+       a closed connection's pipe termination among them; a send would
+       not when it did so less than a millisecond ago. */
+    zsock_events (head->router);
     head_watch_probe (head, false);
     return 0;
 }
