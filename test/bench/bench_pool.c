@@ -184,28 +184,56 @@ s_echoed (const pool_result_t *res, size_t i, void *values)
                   == 0;
 }
 
+/*  A map's n 8-byte inputs (value i * mul), their byte views and room for
+    their results. */
+typedef struct {
+    uint64_t *values;
+    pool_bytes_t *in;
+    pool_result_t *res;
+} inputs_t;
+
+static void
+s_inputs_free (inputs_t *inputs)
+{
+    free (inputs->values);
+    free (inputs->in);
+    free (inputs->res);
+}
+
+/*  0, or -1 after printing why (out of memory). */
+static int
+s_inputs_new (inputs_t *inputs, size_t n, uint64_t mul)
+{
+    inputs->values = malloc (n * sizeof *inputs->values);
+    inputs->in = malloc (n * sizeof *inputs->in);
+    inputs->res = calloc (n, sizeof *inputs->res);
+    if (!inputs->values || !inputs->in || !inputs->res) {
+        s_fail ("out of memory for %zu inputs", n);
+        s_inputs_free (inputs);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        inputs->values[i] = i * mul;
+        inputs->in[i] = (pool_bytes_t){ &inputs->values[i], sizeof inputs->values[i] };
+    }
+    return 0;
+}
+
 static int
 s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
         int workers)
 {
-    uint64_t *values = malloc (n * sizeof *values);
-    pool_bytes_t *in = malloc (n * sizeof *in);
-    pool_result_t *res = calloc (n, sizeof *res);
-    if (!values || !in || !res) {
-        s_fail ("out of memory for %zu inputs", n);
+    inputs_t inputs;
+    if (s_inputs_new (&inputs, n, 2654435761u))
         return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        values[i] = i * 2654435761u;
-        in[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
-    }
     int rc = 0;
     for (int rep = 0; rep <= reps && rc == 0; rep++) {
         /* rep 0: warm-up on a smaller map */
         size_t warm = spin_us ? 200 : 2000;
         size_t count = rep == 0 ? (n < warm ? n : warm) : n;
         double t0, t1;
-        rc = s_map_checked (pool, in, count, res, s_echoed, values, &t0, &t1);
+        rc = s_map_checked (pool, inputs.in, count, inputs.res, s_echoed, inputs.values,
+                            &t0, &t1);
         double t = t1 - t0;
         if (rc < 0)
             break;
@@ -218,9 +246,7 @@ s_noop (pool_t *pool, size_t n, int reps, const char *measure_name, int spin_us,
         } else
             s_emit (measure_name, count, rep, count / t, "tasks/s");
     }
-    free (values);
-    free (in);
-    free (res);
+    s_inputs_free (&inputs);
     return rc;
 }
 
@@ -234,7 +260,6 @@ typedef struct {
     uint64_t first, last; /* start of its first job, end of its last (ns) */
     uint64_t gaps_ns, busy_ns;
     size_t gaps, jobs;
-    uint64_t prev_end;
 } timeline_worker_t;
 
 typedef struct {
@@ -271,25 +296,22 @@ s_timed (const pool_result_t *res, size_t i, void *arg)
 static int
 s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
 {
-    uint64_t *values = malloc (n * sizeof *values);
-    pool_bytes_t *in = malloc (n * sizeof *in);
-    pool_result_t *res = calloc (n, sizeof *res);
-    timeline_job_t *jobs = malloc (n * sizeof *jobs);
-    if (!values || !in || !res || !jobs) {
-        s_fail ("out of memory for %zu inputs", n);
-        free (values), free (in), free (res), free (jobs);
+    inputs_t inputs;
+    if (s_inputs_new (&inputs, n, 1))
         return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        values[i] = i;
-        in[i] = (pool_bytes_t){ &values[i], sizeof values[i] };
+    timeline_job_t *jobs = malloc (n * sizeof *jobs);
+    if (!jobs) {
+        s_fail ("out of memory for %zu inputs", n);
+        s_inputs_free (&inputs);
+        return -1;
     }
     int rc = 0;
     for (int rep = 0; rep <= reps && rc == 0; rep++) {
         size_t count = rep == 0 ? (n < 200 ? n : 200) : n;
-        timeline_t timeline = { values, jobs };
+        timeline_t timeline = { inputs.values, jobs };
         double t0, t1;
-        rc = s_map_checked (pool, in, count, res, s_timed, &timeline, &t0, &t1);
+        rc = s_map_checked (pool, inputs.in, count, inputs.res, s_timed, &timeline, &t0,
+                            &t1);
         if (rc < 0)
             break;
         if (rep == 0)
@@ -305,12 +327,11 @@ s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
             if (nw == 0 || w[nw - 1].pid != jobs[i].pid) {
                 w[nw++]
                     = (timeline_worker_t){ .pid = jobs[i].pid, .first = jobs[i].start };
-            } else if (jobs[i].start > w[nw - 1].prev_end + TIMELINE_GAP_NS) {
-                w[nw - 1].gaps_ns += jobs[i].start - w[nw - 1].prev_end;
+            } else if (jobs[i].start > w[nw - 1].last + TIMELINE_GAP_NS) {
+                w[nw - 1].gaps_ns += jobs[i].start - w[nw - 1].last;
                 w[nw - 1].gaps++;
             }
             w[nw - 1].busy_ns += jobs[i].end - jobs[i].start;
-            w[nw - 1].prev_end = jobs[i].end;
             w[nw - 1].last = jobs[i].end;
             w[nw - 1].jobs++;
         }
@@ -335,9 +356,7 @@ s_timeline (pool_t *pool, size_t n, int reps, int spin_us, int workers)
         printf ("]}\n");
         fflush (stdout);
     }
-    free (values);
-    free (in);
-    free (res);
+    s_inputs_free (&inputs);
     free (jobs);
     return rc;
 }
