@@ -1910,7 +1910,7 @@ test_the_job_a_lost_worker_ran_goes_past_a_full_window (void **state)
     head_peer_t *w0, *w1;
     head_pool_t *pool = s_two_timed_workers (fx, 5000, &w0, &w1); /* 5 ms jobs */
     size_t window = w1->prefetch;
-    s_submit (fx, pool, 3, 4 * window);
+    s_submit (fx, pool, 3, 2 * (w0->prefetch + window)); /* both full, some queued */
     assert_int_equal (w0->inflight.count, w0->prefetch);
     assert_int_equal (w1->inflight.count, window);
     uint64_t ran = w0->inflight.first->id;
