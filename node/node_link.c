@@ -24,6 +24,7 @@ struct node_link {
     int reconnect_timer; /* -1 unless reconnecting */
     char reconnect_error[512];
     bool stopping;
+    bool said_bye; /* sends nothing more */
 };
 
 node_link_t *
@@ -82,7 +83,10 @@ node_link_connect (node_link_t *self, double timeout, char *error, size_t error_
 void
 node_link_send (node_link_t *self, proto_msg_t *msg)
 {
-    if (self->link
+    /* After the BYE the head no longer knows the node: a worker's end or
+       its last lines would only come back as ERROR "unknown peer" (the
+       lines are in the node's log all the same). */
+    if (self->link && !self->said_bye
         && proto_msg_send (msg, zsock_resolve (proto_link_sock (self->link))) != PROTO_OK)
         zsys_warning ("cannot send %s to the head", proto_type_name (msg->type));
     proto_msg_reset (msg);
@@ -246,6 +250,7 @@ node_link_stop (node_link_t *self)
         proto_msg_t bye;
         proto_msg_init (&bye, PROTO_BYE);
         node_link_send (self, &bye);
+        self->said_bye = true;
     }
 }
 

@@ -45,12 +45,13 @@ int node_link_up (node_link_t *self);
 /*  Stops reading the link and drops it. */
 void node_link_down (node_link_t *self);
 
-/*  Sends msg when the link is up (else drops it); msg is reset either way.
+/*  Sends msg when the link is up and the node has not said BYE (else
+    drops it); msg is reset either way.
     A failed send is logged, not returned: the heartbeat finds a dead
     link. */
 void node_link_send (node_link_t *self, proto_msg_t *msg);
-/*  The node is stopping: BYE to the head, and no more heartbeats or
-    reconnections. */
+/*  The node is stopping: BYE to the head, and nothing more after it (no
+    heartbeats, reports of workers' ends or output, reconnections). */
 void node_link_stop (node_link_t *self);
 
 /*  Heartbeat settings the head gave in WELCOME. */
