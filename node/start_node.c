@@ -128,18 +128,27 @@ s_shell_word (const char *text, char *out, size_t size)
     out[used] = 0;
 }
 
+/*  Port 0: a head that picks its own (printed once it listens). */
 static void
 s_warn_insecure (int port)
 {
+    char who[80];
+    if (port > 0)
+        snprintf (who, sizeof who, "Anyone who can reach port %d can run code on this",
+                  port);
+    else
+        snprintf (who, sizeof who,
+                  "Anyone who can reach the head's port can run code on this");
     fprintf (stderr,
              "\n"
              "************************************************************************\n"
              "*  WARNING: --insecure: no encryption and no password.                 *\n"
-             "*  Anyone who can reach port %-5d can run code on this cluster and    *\n"
-             "*  read its data. Use it only on a trusted network, for benchmarks.    *\n"
+             "*  %-66s  *\n"
+             "*  cluster and read its data. Use it only on a trusted network, for    *\n"
+             "*  benchmarks.                                                         *\n"
              "************************************************************************\n"
              "\n",
-             port);
+             who);
 }
 
 static int
