@@ -23,8 +23,7 @@ struct node_link {
     int heartbeat_timer;
     int reconnect_timer; /* -1 unless reconnecting */
     char reconnect_error[512];
-    bool stopping;
-    bool said_bye; /* sends nothing more */
+    bool stopping; /* said BYE when it could: sends nothing more */
 };
 
 node_link_t *
@@ -86,7 +85,7 @@ node_link_send (node_link_t *self, proto_msg_t *msg)
     /* After the BYE the head no longer knows the node: a worker's end or
        its last lines would only come back as ERROR "unknown peer" (the
        lines are in the node's log all the same). */
-    if (self->link && !self->said_bye
+    if (self->link && !self->stopping
         && proto_msg_send (msg, zsock_resolve (proto_link_sock (self->link))) != PROTO_OK)
         zsys_warning ("cannot send %s to the head", proto_type_name (msg->type));
     proto_msg_reset (msg);
@@ -245,13 +244,12 @@ s_heartbeat (zloop_t *loop, int timer_id, void *arg)
 void
 node_link_stop (node_link_t *self)
 {
-    self->stopping = true;
-    if (self->link) {
+    if (self->link && !self->stopping) {
         proto_msg_t bye;
         proto_msg_init (&bye, PROTO_BYE);
         node_link_send (self, &bye);
-        self->said_bye = true;
     }
+    self->stopping = true;
 }
 
 int
