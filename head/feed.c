@@ -495,6 +495,13 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
        the client's packed frame.  Big ones are frames: moved, not copied. */
     int64_t last_sent_us = 0;              /* of the message's last job */
     int64_t answered_us = zclock_usecs (); /* round trips, for /metrics */
+    /* Jobs sent together have one round trip: /metrics counts it once per
+       run of them. */
+    int64_t rtt_sent_us = 0;
+    uint64_t rtt_jobs = 0;
+    /* The packed payloads, cut at their offsets (proto_msg_payload). */
+    const uint8_t *packed_data = packed ? zframe_data (msg->packed) : NULL;
+    const size_t *packed_off = packed ? msg->packed_off : NULL;
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = NULL;
         zmsg_t *tail = NULL; /* a big output's pieces after frame */
@@ -516,15 +523,22 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
         pool->running--;
         pool->done++;
         worker->jobs_done++;
-        head_metrics_rtt (&head->metrics, answered_us - job.sent_us);
+        if (rtt_jobs && job.sent_us != rtt_sent_us) {
+            head_metrics_rtt (&head->metrics, answered_us - rtt_sent_us, rtt_jobs);
+            rtt_jobs = 0;
+        }
+        rtt_sent_us = job.sent_us;
+        rtt_jobs++;
         if (i + 1 == msg->njobs)
             last_sent_us = job.sent_us;
         if (job.cancelled) {
             /* Its client has its POOL_ECANCELED already: whatever the
                worker answered (ECANCELED, or a run that ended anyway)
                only frees the slot. */
-            zframe_destroy (&frame);
-            zmsg_destroy (&tail);
+            if (frame || tail) {
+                zframe_destroy (&frame);
+                zmsg_destroy (&tail);
+            }
             continue;
         }
         proto_job_t *reply = proto_msg_add_job (out);
@@ -532,8 +546,6 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
             reply->id = entry->id;
             reply->attempt = entry->attempt;
             reply->status = entry->status < 0 ? PROTO_CODE_EJOB : 0;
-            const void *data;
-            size_t size;
             if (job.shared && entry->status == PROTO_CODE_RESEND) {
                 /* It could not read the client's memory, or reach its data
                    endpoint: neither will it next time.  The client sends
@@ -579,13 +591,18 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 if (proto_msg_add_pieces (out, &frame, &tail) != PROTO_OK)
                     zsys_error ("pool-head: out of memory passing job %llu's output on",
                                 (unsigned long long)entry->id);
-            } else if (proto_msg_payload (msg, i, &data, &size) == 0)
-                proto_msg_add_borrowed (out, data, size);
+            } else
+                proto_msg_add_borrowed (out, packed_data + packed_off[i],
+                                        packed_off[i + 1] - packed_off[i]);
             pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }
-        zframe_destroy (&frame);
-        zmsg_destroy (&tail);
+        if (frame || tail) {
+            zframe_destroy (&frame);
+            zmsg_destroy (&tail);
+        }
     }
+    if (rtt_jobs)
+        head_metrics_rtt (&head->metrics, answered_us - rtt_sent_us, rtt_jobs);
     s_timing (worker, msg, last_sent_us);
     if (batched) /* it came packed: the batch borrows its payloads */
         head_results_out_keep (head, msg);

@@ -14,16 +14,16 @@ static const int64_t s_bounds_us[HEAD_METRICS_BUCKETS]
         50000, 100000, 250000, 500000, 1000000, 2500000, 10000000, 60000000 };
 
 void
-head_metrics_rtt (head_metrics_t *self, int64_t us)
+head_metrics_rtt (head_metrics_t *self, int64_t us, uint64_t jobs)
 {
     if (us < 0)
         us = 0;
     int i = 0;
     while (i < HEAD_METRICS_BUCKETS && us > s_bounds_us[i])
         i++;
-    self->rtt_buckets[i]++;
-    self->rtt_count++;
-    self->rtt_sum_us += (double)us;
+    self->rtt_buckets[i] += jobs;
+    self->rtt_count += jobs;
+    self->rtt_sum_us += (double)us * (double)jobs;
 }
 
 void

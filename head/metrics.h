@@ -70,7 +70,8 @@ typedef struct {
     long long store_used; /* bytes, -1: unknown */
 } head_metrics_t;
 
-/*  One job's round trip (dispatch to result, as the head sees it). */
-void head_metrics_rtt (head_metrics_t *self, int64_t us);
+/*  The round trip (dispatch to result, as the head sees it) of jobs
+    sent and answered together: each of them counts once. */
+void head_metrics_rtt (head_metrics_t *self, int64_t us, uint64_t jobs);
 
 #endif

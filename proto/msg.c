@@ -211,7 +211,7 @@ proto_msg_jobs_reserve (proto_msg_t *self, size_t count)
 }
 
 proto_job_t *
-proto_msg_add_job (proto_msg_t *self)
+proto_msg_add_job_grow (proto_msg_t *self)
 {
     if (self->njobs >= PROTO_JOBS_MAX
         || proto_msg_jobs_reserve (self, self->njobs + 1) != PROTO_OK)
@@ -277,7 +277,7 @@ s_materialize (proto_msg_t *self)
 }
 
 int
-proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
+proto_msg_add_borrowed_grow (proto_msg_t *self, const void *data, size_t size)
 {
     if (self->frames && zmsg_size (self->frames))
         return proto_msg_add_bytes (self, data, size);

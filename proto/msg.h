@@ -323,15 +323,35 @@ int proto_msg_set_text (proto_msg_t *self, const char *format, ...)
 int proto_msg_add_hash (proto_msg_t *self, const uint8_t hash[PROTO_HASH_SIZE]);
 int proto_msg_add_num (proto_msg_t *self, uint64_t value);
 /*  Appends a job entry; returns a pointer to fill, NULL when out of memory
-    or at PROTO_JOBS_MAX. */
-proto_job_t *proto_msg_add_job (proto_msg_t *self);
+    or at PROTO_JOBS_MAX.  Inline: every job of a map passes here in the
+    client, the head and the workers; the rest is in proto_msg_add_job_grow. */
+proto_job_t *proto_msg_add_job_grow (proto_msg_t *self);
+static inline proto_job_t *
+proto_msg_add_job (proto_msg_t *self)
+{
+    if (self->njobs >= self->jobs_cap || self->njobs >= PROTO_JOBS_MAX)
+        return proto_msg_add_job_grow (self);
+    proto_job_t *job = &self->jobs[self->njobs++];
+    *job = (proto_job_t){ 0 };
+    self->present |= PROTO_F_JOBS;
+    return job;
+}
 /*  Appends a payload frame; takes ownership of *frame and nulls it. */
 int proto_msg_add_frame (proto_msg_t *self, zframe_t **frame);
 /*  Appends a payload frame copied from memory. */
 int proto_msg_add_bytes (proto_msg_t *self, const void *data, size_t size);
 /*  Appends a payload by reference: data must stay valid until the message
-    is encoded (sent) or reset.  No copy is made when it travels packed. */
-int proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size);
+    is encoded (sent) or reset.  No copy is made when it travels packed.
+    Inline for the same reason as proto_msg_add_job. */
+int proto_msg_add_borrowed_grow (proto_msg_t *self, const void *data, size_t size);
+static inline int
+proto_msg_add_borrowed (proto_msg_t *self, const void *data, size_t size)
+{
+    if (self->nborrowed >= self->borrowed_cap || self->frames)
+        return proto_msg_add_borrowed_grow (self, data, size);
+    self->borrowed[self->nborrowed++] = (proto_slice_t){ data, size, NULL, NULL };
+    return PROTO_OK;
+}
 /*  Makes room for count more jobs, each with a borrowed payload, so that
     adding them one by one allocates nothing (a hint: adding more is still
     fine).  PROTO_OK, or PROTO_EIO when out of memory. */

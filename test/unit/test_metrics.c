@@ -151,20 +151,20 @@ test_round_trips_are_a_cumulative_histogram (void **state)
 {
     (void)state;
     s_world_t *w = s_world ();
-    head_metrics_rtt (&w->head.metrics, 50);        /* 0.00005 s */
-    head_metrics_rtt (&w->head.metrics, 300);       /* 0.0003 s */
-    head_metrics_rtt (&w->head.metrics, 2000000);   /* 2 s */
-    head_metrics_rtt (&w->head.metrics, 100000000); /* 100 s: only +Inf */
+    head_metrics_rtt (&w->head.metrics, 50, 1);        /* 0.00005 s */
+    head_metrics_rtt (&w->head.metrics, 300, 3);       /* 0.0003 s, 3 jobs */
+    head_metrics_rtt (&w->head.metrics, 2000000, 1);   /* 2 s */
+    head_metrics_rtt (&w->head.metrics, 100000000, 1); /* 100 s: only +Inf */
     char *text = s_text (&w->head, head_metrics_text);
     s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"0.0001\"} 1\n");
     s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"0.00025\"} 1\n");
-    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"0.0005\"} 2\n");
-    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"1\"} 2\n");
-    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"2.5\"} 3\n");
-    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"60\"} 3\n");
-    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"+Inf\"} 4\n");
-    s_has (text, "dcpool_job_round_trip_seconds_count 4\n");
-    s_has (text, "dcpool_job_round_trip_seconds_sum 102.000350\n");
+    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"0.0005\"} 4\n");
+    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"1\"} 4\n");
+    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"2.5\"} 5\n");
+    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"60\"} 5\n");
+    s_has (text, "dcpool_job_round_trip_seconds_bucket{le=\"+Inf\"} 6\n");
+    s_has (text, "dcpool_job_round_trip_seconds_count 6\n");
+    s_has (text, "dcpool_job_round_trip_seconds_sum 102.000950\n");
     free (text);
     s_world_free (w);
 }
