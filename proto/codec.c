@@ -8,6 +8,7 @@
 #include "msg_internal.h"
 #include "shm.h"
 
+#include <endian.h>
 #include <msgpack.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,18 +30,41 @@ s_pack_str (msgpack_packer *pk, const char *key, const char *value, size_t len)
     msgpack_pack_str_body (pk, value, len);
 }
 
-static void
+/* Little-endian fields as single loads and stores (endian.h). */
+static inline void
 s_put_le64 (uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    v = htole64 (v);
+    memcpy (p, &v, sizeof v);
 }
 
-static void
+static inline void
 s_put_le32 (uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    v = htole32 (v);
+    memcpy (p, &v, sizeof v);
+}
+
+/*  Room for n more bytes at the end of sbuf, counted in its size: where to
+    write them, or NULL when out of memory.  Grows the buffer as msgpack's
+    own writes do (doubling), so that entries written one by one into it
+    cost a store each, not a call. */
+static uint8_t *
+s_sbuf_room (msgpack_sbuffer *sbuf, size_t n)
+{
+    if (sbuf->alloc - sbuf->size < n) {
+        size_t alloc = sbuf->alloc ? sbuf->alloc * 2 : MSGPACK_SBUFFER_INIT_SIZE;
+        while (alloc < sbuf->size + n)
+            alloc *= 2;
+        char *data = realloc (sbuf->data, alloc);
+        if (!data)
+            return NULL;
+        sbuf->data = data;
+        sbuf->alloc = alloc;
+    }
+    uint8_t *at = (uint8_t *)sbuf->data + sbuf->size;
+    sbuf->size += n;
+    return at;
 }
 
 /*  Packs key with a bin of the u32 little-endian indexes of the jobs that
@@ -59,22 +83,20 @@ s_pack_marks (msgpack_packer *pk, msgpack_sbuffer *sbuf, const proto_msg_t *self
         }
 }
 
-static uint64_t
+static inline uint64_t
 s_get_le64 (const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    uint64_t v;
+    memcpy (&v, p, sizeof v);
+    return le64toh (v);
 }
 
-static uint32_t
+static inline uint32_t
 s_get_le32 (const uint8_t *p)
 {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    uint32_t v;
+    memcpy (&v, p, sizeof v);
+    return le32toh (v);
 }
 
 static uint32_t
@@ -304,14 +326,15 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
         s_pack_key (&pk, "j");
         msgpack_pack_bin (&pk, size);
         /* Grow the buffer once and write the entries in place. */
-        uint8_t entry[PROTO_JOB_WIRE_SIZE];
-        for (size_t i = 0; i < self->njobs; i++) {
+        uint8_t *entry = s_sbuf_room (&sbuf, size);
+        if (!entry)
+            goto cleanup;
+        for (size_t i = 0; i < self->njobs; i++, entry += PROTO_JOB_WIRE_SIZE) {
             const proto_job_t *job = &self->jobs[i];
             s_put_le64 (entry, job->id);
             s_put_le32 (entry + 8, job->attempt);
             s_put_le32 (entry + 12, (uint32_t)job->status);
             s_put_le64 (entry + 16, job->useq);
-            msgpack_sbuffer_write (&sbuf, (const char *)entry, sizeof entry);
         }
     }
     if (shared)
@@ -341,23 +364,37 @@ proto_msg_encode_to (proto_msg_t *self, zmsg_t **out, bool stream)
             s_put_le32 (size, (uint32_t)first_size);
             msgpack_sbuffer_write (&sbuf, (const char *)size, sizeof size);
         }
+        uint8_t *sizes = uniform ? NULL : s_sbuf_room (&sbuf, frames * 4);
         packed = zframe_new (NULL, packed_size);
-        if (!packed)
+        if (!packed || (!uniform && !sizes)) {
+            zframe_destroy (&packed);
             goto cleanup;
+        }
         uint8_t *at = zframe_data (packed);
+        /* Payloads that lie end to end (a worker's packed results passing
+           the head, a client's inputs from one array) go in one copy. */
+        const uint8_t *run = NULL;
+        size_t run_len = 0;
         for (size_t i = 0; i < frames; i++) {
             const void *data = NULL;
             size_t len = 0;
             s_payload (self, i, &data, &len);
-            if (!uniform) {
-                uint8_t size[4];
-                s_put_le32 (size, (uint32_t)len);
-                msgpack_sbuffer_write (&sbuf, (const char *)size, sizeof size);
+            if (sizes)
+                s_put_le32 (sizes + 4 * i, (uint32_t)len);
+            if (!len)
+                continue;
+            if (run && (const uint8_t *)data == run + run_len) {
+                run_len += len;
+                continue;
             }
-            if (len)
-                memcpy (at, data, len);
-            at += len;
+            if (run_len)
+                memcpy (at, run, run_len);
+            at += run_len;
+            run = data;
+            run_len = len;
         }
+        if (run_len)
+            memcpy (at, run, run_len);
         zmsg_destroy (&self->frames);
         zframe_destroy (&self->packed);
         self->nborrowed = 0;
