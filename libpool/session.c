@@ -57,13 +57,18 @@ static int
 s_dispatch (pool_t *self, proto_msg_t *msg)
 {
     int rc = 0;
+    /* Packed payloads, cut at their offsets as proto_msg_payload would. */
+    const uint8_t *packed = msg->packed ? zframe_data (msg->packed) : NULL;
     for (size_t i = 0; i < msg->njobs; i++) {
         const void *data = NULL;
         size_t size = 0;
-        zframe_t *frame = msg->packed ? NULL : proto_msg_pop_frame (msg);
+        zframe_t *frame = packed ? NULL : proto_msg_pop_frame (msg);
         if (frame) {
             data = zframe_data (frame);
             size = zframe_size (frame);
+        } else if (packed) {
+            data = packed + msg->packed_off[i];
+            size = msg->packed_off[i + 1] - msg->packed_off[i];
         } else
             proto_msg_payload (msg, i, &data, &size);
         const proto_job_t *job = &msg->jobs[i];
@@ -73,7 +78,8 @@ s_dispatch (pool_t *self, proto_msg_t *msg)
                 erc = self->futures_ops->accept (self->futures, job, data, size, &frame);
         } else if (self->run)
             erc = self->run_ops->accept (self->run, job, data, size, &frame);
-        zframe_destroy (&frame);
+        if (frame)
+            zframe_destroy (&frame);
         if (rc == 0)
             rc = erc; /* the first failure; the other entries still go */
     }
