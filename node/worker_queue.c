@@ -94,18 +94,32 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
     batch->refs = njobs;
     worker_action_t *rerun_after = NULL; /* where the last re-run went */
     bool rerun_seen = false;
+    /* Packed inputs are cut at their offsets here, as proto_msg_payload
+       would. */
+    const uint8_t *packed = batch->msg.packed ? zframe_data (batch->msg.packed) : NULL;
     for (size_t i = 0; i < njobs; i++) {
         worker_action_t *action = &batch->actions[i];
-        *action = (worker_action_t){ .kind = WORKER_ACTION_JOB };
-        action->id = batch->msg.jobs[i].id;
-        action->attempt = batch->msg.jobs[i].attempt;
-        action->seq = batch->msg.jobs[i].useq;
-        action->shared = (batch->msg.jobs[i].flags & PROTO_JOB_SHARED) != 0;
-        action->direct = (batch->msg.jobs[i].flags & PROTO_JOB_DIRECT) != 0;
+        const proto_job_t *job = &batch->msg.jobs[i];
+        /* Field by field: a compound literal here zeroed the whole action
+           first with a `rep stos`, a third of the cost of queueing a job
+           (perf annotate). */
+        action->next = NULL;
+        action->kind = WORKER_ACTION_JOB;
+        action->seq = job->useq;
+        action->id = job->id;
+        action->attempt = job->attempt;
+        action->shared = (job->flags & PROTO_JOB_SHARED) != 0;
+        action->direct = (job->flags & PROTO_JOB_DIRECT) != 0;
+        action->frame = NULL;
         action->batch = batch;
         action->arrived_us = arrived_us;
-        proto_msg_payload_pieces (&batch->msg, i, &action->data, &action->size,
-                                  &action->tail);
+        if (packed) {
+            action->data = packed + batch->msg.packed_off[i];
+            action->size = batch->msg.packed_off[i + 1] - batch->msg.packed_off[i];
+            action->tail = NULL;
+        } else
+            proto_msg_payload_pieces (&batch->msg, i, &action->data, &action->size,
+                                      &action->tail);
         if (action->attempt == 0) {
             s_push (self, action);
             continue;
