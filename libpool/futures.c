@@ -575,6 +575,13 @@ s_deadline (double timeout)
     return zclock_mono () + (int64_t)ceil (timeout * 1000.0);
 }
 
+/* The futures at the head, whose results are to come. */
+static size_t
+s_sent_count (pool_t *pool)
+{
+    return pool->futures ? zhashx_size (pool->futures->sent) : 0;
+}
+
 /* Takes in what comes from pool's head until deadline or a RESULT
    batch, then sends held futures and runs due callbacks: 0, POOL_ETIMEOUT,
    or <0 when the head is lost for good (futures without a result then
@@ -584,7 +591,7 @@ s_wait_step (pool_t *pool, int64_t deadline)
 {
     int rc = pool_futures_pump (pool);
     if (rc >= 0)
-        rc = pool_wait (pool, PROTO_RESULT, NULL, deadline);
+        rc = pool_wait_results (pool, s_sent_count (pool), deadline);
     if (rc < 0 && rc != POOL_ETIMEOUT) {
         s_fail_all (pool, rc);
         s_run_callbacks (pool);
@@ -817,7 +824,7 @@ pool_poll (pool_t *pool, double timeout)
     int ran = pool_futures_pump (pool);
     if (ran != 0)
         return ran;
-    int rc = pool_wait (pool, PROTO_RESULT, NULL, s_deadline (timeout));
+    int rc = pool_wait_results (pool, s_sent_count (pool), s_deadline (timeout));
     if (rc < 0 && rc != POOL_ETIMEOUT) {
         s_fail_all (pool, rc);
         s_run_callbacks (pool);

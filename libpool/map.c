@@ -654,7 +654,7 @@ pool_map (pool_t *pool, const pool_bytes_t *inputs, size_t count, pool_result_t 
         rc = s_run_submit (&run);
         if (rc)
             break;
-        rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+        rc = pool_wait_results (pool, run.submitted - run.received, POOL_FOREVER);
         if (rc == 0)
             rc = s_between (&run);
         if (rc)
@@ -863,7 +863,8 @@ pool_iter_next (pool_iter_t *iter, pool_result_t *result)
         if (rc == 0 && iter->run.consumed >= iter->run.count)
             continue; /* a stream that just ended */
         if (rc == 0)
-            rc = pool_wait (pool, PROTO_RESULT, NULL, POOL_FOREVER);
+            rc = pool_wait_results (pool, iter->run.submitted - iter->run.received,
+                                    POOL_FOREVER);
         if (rc == 0)
             rc = s_between (&iter->run);
         if (rc) {

@@ -120,6 +120,7 @@ struct pool {
     void *output_arg;
     pool_slab_t *slab;   /* the block small result values go into (slab.h) */
     int64_t spin_us;     /* options.spin_wait (session.c) */
+    size_t awaited;      /* answers the wait expects (pool_wait_results) */
     int spin_misses;     /* spins in a row that ran out */
     unsigned spin_skips; /* waits that did not spin */
     /* Block lifetimes (blocks.c): this client's references to blocks it
@@ -156,6 +157,10 @@ int pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply,
     opens the pool again (pool_recover) and waits on.  Same returns, never
     POOL_EFORGOTTEN. */
 int pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline);
+/*  recover.c: pool_wait for a RESULT batch while `awaited` answers are
+    still to come (a map's jobs in flight, the futures sent): with more
+    than SPIN_AWAITED_MAX of them the wait does not spin (session.c). */
+int pool_wait_results (pool_t *self, size_t awaited, int64_t deadline);
 
 /*  status.c: asks the head for its counts (STATUS_REQ, this pool's
     ready workers among them) and waits up to connect_timeout: 0 with

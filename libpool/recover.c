@@ -127,3 +127,12 @@ pool_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t deadline
             return rc;
     }
 }
+
+int
+pool_wait_results (pool_t *self, size_t awaited, int64_t deadline)
+{
+    self->awaited = awaited;
+    int rc = pool_wait (self, PROTO_RESULT, NULL, deadline);
+    self->awaited = 0;
+    return rc;
+}

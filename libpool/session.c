@@ -176,6 +176,13 @@ s_spin_wait (void *handle, int64_t us)
     waiting says nothing either way. */
 #define SPIN_FUTILE 8
 #define SPIN_PROBE 64
+/*  With more answers than this still to come (pool_wait_results), a wait
+    sleeps at once: they come in batches, each worth a wake-up, and a
+    client spinning through a long map only takes CPU from the head and
+    the workers it shares cores with.  `bench_pool noop` (20,000 inputs,
+    2 workers, 2 cores): the client's CPU per job 205-210 ns spinning,
+    155-165 ns sleeping, and the map 4-6% faster. */
+#define SPIN_AWAITED_MAX 8
 
 static bool
 s_spin_first (pool_t *self, void *handle, long timeout_ms)
@@ -183,7 +190,7 @@ s_spin_first (pool_t *self, void *handle, long timeout_ms)
     int64_t us = (int64_t)timeout_ms * 1000;
     if (self->spin_us < us)
         us = self->spin_us;
-    if (us <= 0)
+    if (us <= 0 || self->awaited > SPIN_AWAITED_MAX)
         return false;
     if (self->spin_misses >= SPIN_FUTILE && ++self->spin_skips % SPIN_PROBE != 0)
         return false;
