@@ -409,8 +409,8 @@ s_run_next (worker_t *self, int64_t *now)
     }
     if (self->done)
         return; /* ended while user code waited for a block */
-    /* One look at the clock per job: it serves the batch's age here and
-       the caller's heartbeat and next turn. */
+    /* The clock after the job (s_clock_after_job): it serves the batch's
+       age here and the caller's heartbeat and next turn. */
     int64_t after = s_clock_after_job (self);
     if (after > *now) /* the loop may have read the clock since */
         *now = after;
