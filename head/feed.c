@@ -499,9 +499,7 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
        run of them. */
     int64_t rtt_sent_us = 0;
     uint64_t rtt_jobs = 0;
-    /* The packed payloads, cut at their offsets (proto_msg_payload). */
     const uint8_t *packed_data = packed ? zframe_data (msg->packed) : NULL;
-    const size_t *packed_off = packed ? msg->packed_off : NULL;
     for (size_t i = 0; i < msg->njobs; i++) {
         zframe_t *frame = NULL;
         zmsg_t *tail = NULL; /* a big output's pieces after frame */
@@ -591,9 +589,12 @@ head_feed_result (head_t *head, head_peer_t *worker, proto_msg_t *msg)
                 if (proto_msg_add_pieces (out, &frame, &tail) != PROTO_OK)
                     zsys_error ("pool-head: out of memory passing job %llu's output on",
                                 (unsigned long long)entry->id);
-            } else
-                proto_msg_add_borrowed (out, packed_data + packed_off[i],
-                                        packed_off[i + 1] - packed_off[i]);
+            } else {
+                const void *data;
+                size_t size;
+                proto_msg_packed_payload (msg, packed_data, i, &data, &size);
+                proto_msg_add_borrowed (out, data, size);
+            }
             pool->stats.failed += reply->status == PROTO_CODE_EJOB;
         }
         if (frame || tail) {

@@ -57,7 +57,6 @@ static int
 s_dispatch (pool_t *self, proto_msg_t *msg)
 {
     int rc = 0;
-    /* Packed payloads, cut at their offsets as proto_msg_payload would. */
     const uint8_t *packed = msg->packed ? zframe_data (msg->packed) : NULL;
     for (size_t i = 0; i < msg->njobs; i++) {
         const void *data = NULL;
@@ -66,10 +65,9 @@ s_dispatch (pool_t *self, proto_msg_t *msg)
         if (frame) {
             data = zframe_data (frame);
             size = zframe_size (frame);
-        } else if (packed) {
-            data = packed + msg->packed_off[i];
-            size = msg->packed_off[i + 1] - msg->packed_off[i];
-        } else
+        } else if (packed)
+            proto_msg_packed_payload (msg, packed, i, &data, &size);
+        else
             proto_msg_payload (msg, i, &data, &size);
         const proto_job_t *job = &msg->jobs[i];
         int erc = 0;

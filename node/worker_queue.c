@@ -94,8 +94,6 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
     batch->refs = njobs;
     worker_action_t *rerun_after = NULL; /* where the last re-run went */
     bool rerun_seen = false;
-    /* Packed inputs are cut at their offsets here, as proto_msg_payload
-       would. */
     const uint8_t *packed = batch->msg.packed ? zframe_data (batch->msg.packed) : NULL;
     for (size_t i = 0; i < njobs; i++) {
         worker_action_t *action = &batch->actions[i];
@@ -114,8 +112,8 @@ worker_queue_push_jobs (worker_queue_t *self, proto_msg_t *msg)
         action->batch = batch;
         action->arrived_us = arrived_us;
         if (packed) {
-            action->data = packed + batch->msg.packed_off[i];
-            action->size = batch->msg.packed_off[i + 1] - batch->msg.packed_off[i];
+            proto_msg_packed_payload (&batch->msg, packed, i, &action->data,
+                                      &action->size);
             action->tail = NULL;
         } else
             proto_msg_payload_pieces (&batch->msg, i, &action->data, &action->size,

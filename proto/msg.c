@@ -353,8 +353,7 @@ proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *s
     if (self->packed) {
         if (index >= self->njobs)
             return -1;
-        *data = zframe_data (self->packed) + self->packed_off[index];
-        *size = self->packed_off[index + 1] - self->packed_off[index];
+        proto_msg_packed_payload (self, zframe_data (self->packed), index, data, size);
         return 0;
     }
     /* Payloads in pieces are joined for whoever wants their bytes. */

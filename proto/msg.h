@@ -398,6 +398,17 @@ zframe_t *proto_msg_pop_frame (proto_msg_t *self);
     pointer lives as long as the message.  0, or -1 past the end.  Walking
     the frames in order is O(1) per step. */
 int proto_msg_payload (proto_msg_t *self, size_t index, const void **data, size_t *size);
+/*  The index'th payload of a packed message (index < njobs), whose packed
+    frame's bytes are at base (zframe_data (self->packed), read once by a
+    loop over the payloads): what proto_msg_payload gives, without a call
+    per payload. */
+static inline void
+proto_msg_packed_payload (const proto_msg_t *self, const uint8_t *base, size_t index,
+                          const void **data, size_t *size)
+{
+    *data = base + self->packed_off[index];
+    *size = self->packed_off[index + 1] - self->packed_off[index];
+}
 /*  Takes a decoded packed message's payload frame and its njobs + 1
     offsets (payload i is frame [off [i], off [i + 1])) out of it: the
     caller owns both (zframe_destroy, free).  0, or -1 when the message
