@@ -17,10 +17,11 @@ struct head_results_out {
     size_t nheld;
 };
 
+/*  Empties self; the batch's arrays stay for the next one. */
 static void
 s_clear (head_results_out_t *self)
 {
-    proto_msg_reset (&self->msg);
+    proto_msg_recycle (&self->msg);
     for (size_t i = 0; i < self->nheld; i++)
         proto_msg_reset (&self->held[i]);
     self->nheld = 0;
@@ -46,6 +47,7 @@ head_results_out_for (head_t *head, head_pool_t *pool, size_t njobs, size_t byte
         head->results_out = calloc (1, sizeof *head->results_out);
         if (!head->results_out)
             return NULL;
+        proto_msg_init (&head->results_out->msg, PROTO_RESULT);
     }
     head_results_out_t *self = head->results_out;
     if (self->pool
@@ -54,7 +56,6 @@ head_results_out_for (head_t *head, head_pool_t *pool, size_t njobs, size_t byte
             || self->nheld == RESULTS_OUT_HELD))
         head_results_out_flush (head);
     if (!self->pool) {
-        proto_msg_init (&self->msg, PROTO_RESULT);
         proto_msg_set_pool (&self->msg, pool->id);
         self->pool = pool;
     }
@@ -93,6 +94,7 @@ head_results_out_destroy (head_t *head)
     if (!head->results_out)
         return;
     s_clear (head->results_out);
+    proto_msg_reset (&head->results_out->msg);
     free (head->results_out);
     head->results_out = NULL;
 }

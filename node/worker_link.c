@@ -204,8 +204,15 @@ worker_link_connected (const worker_link_t *self)
 int
 worker_link_send (worker_link_t *self, proto_msg_t *msg)
 {
-    int rc = proto_msg_send (msg, zsock_resolve (self->sock));
+    int rc = worker_link_send_kept (self, msg);
     proto_msg_reset (msg);
+    return rc;
+}
+
+int
+worker_link_send_kept (worker_link_t *self, proto_msg_t *msg)
+{
+    int rc = proto_msg_send (msg, zsock_resolve (self->sock));
     if (rc != PROTO_OK) {
         zsys_error ("worker %s: cannot send %s (%d)", self->args->id,
                     proto_type_name (msg->type), rc);

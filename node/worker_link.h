@@ -69,6 +69,9 @@ bool worker_link_connected (const worker_link_t *self);
     failed, which only happens when the context is going down; the worker
     must end. */
 int worker_link_send (worker_link_t *self, proto_msg_t *msg);
+/*  worker_link_send that leaves msg to the caller to reset or recycle (a
+    batch built again in the same message). */
+int worker_link_send_kept (worker_link_t *self, proto_msg_t *msg);
 /*  Sends a message that has only a type: 0 or -1, as worker_link_send. */
 int worker_link_send_bare (worker_link_t *self, proto_type_t type);
 /*  Sends ERROR {code, text}: 0 or -1, as worker_link_send. */

@@ -99,8 +99,7 @@ worker_results_destroy (worker_results_t **self)
 void
 worker_results_clear (worker_results_t *self)
 {
-    proto_msg_reset (&self->msg);
-    proto_msg_init (&self->msg, PROTO_RESULT);
+    proto_msg_recycle (&self->msg);
     self->bytes = 0;
     self->rerun = false;
     self->arena_len = 0;
@@ -136,7 +135,7 @@ worker_results_flush (worker_results_t *self, uint64_t pool)
             .residence_us
             = self->last_arrived_us ? (uint64_t)(now_us - self->last_arrived_us) : 0 };
     proto_timing_set (&self->msg, &timing);
-    int rc = worker_link_send (self->link, &self->msg);
+    int rc = worker_link_send_kept (self->link, &self->msg);
     worker_results_clear (self);
     /* From the oldest batch still unanswered: a later one (the queue
        emptied while the refill was on its way) would make it look

@@ -73,6 +73,21 @@ proto_msg_reset (proto_msg_t *self)
     proto_msg_init (self, type);
 }
 
+void
+proto_msg_recycle (proto_msg_t *self)
+{
+    proto_job_t *jobs = self->jobs;
+    proto_slice_t *borrowed = self->borrowed;
+    size_t jobs_cap = self->jobs_cap, borrowed_cap = self->borrowed_cap;
+    self->jobs = NULL;
+    self->borrowed = NULL;
+    proto_msg_reset (self);
+    self->jobs = jobs;
+    self->jobs_cap = jobs_cap;
+    self->borrowed = borrowed;
+    self->borrowed_cap = borrowed_cap;
+}
+
 static int
 s_set_string (char *field, const char *value)
 {

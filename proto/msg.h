@@ -305,9 +305,14 @@ typedef struct proto_slice {
 } proto_slice_t;
 
 /*  Life cycle.  init sets the type and clears every field; reset frees what
-    the message owns and leaves it as after init (type kept). */
+    the message owns and leaves it as after init (type kept).  recycle is
+    reset that keeps the jobs and borrowed arrays, empty, for the next
+    message built in self: a batch gathered job by job (a worker's results,
+    the head's results for a client) then grows them once, not once per
+    message; reset or recycle frees them at the end as usual. */
 void proto_msg_init (proto_msg_t *self, proto_type_t type);
 void proto_msg_reset (proto_msg_t *self);
+void proto_msg_recycle (proto_msg_t *self);
 
 /*  Setters mark the field present.  Strings longer than the field's limit
     are refused with PROTO_EMALFORMED (a caller bug or bad user input). */

@@ -1,10 +1,11 @@
 /*  test/unit/test_worker_results.c - when a worker's batch of results goes
-    to the head (node/worker_results.c), with a fake worker_link_send that
-    keeps what was sent: half a window goes early only when the jobs left
-    run a millisecond or more, so a window of no-op jobs goes as one
-    RESULT; jobs of 1 ms that would run out before a refill could come go
-    early, once per message of jobs received, and no-op jobs do not; a
-    full batch, an old first result and a job run again go at once.
+    to the head (node/worker_results.c), with a fake worker_link_send (and
+    worker_link_send_kept) that keeps what was sent: half a window goes
+    early only when the jobs left run a millisecond or more, so a window of
+    no-op jobs goes as one RESULT; jobs of 1 ms that would run out before a
+    refill could come go early, once per message of jobs received, and
+    no-op jobs do not; a full batch, an old first result and a job run
+    again go at once.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +27,7 @@ static size_t s_sent_jobs[16];
 static uint64_t s_sent_busy_us[16];
 
 int
-worker_link_send (worker_link_t *self, proto_msg_t *msg)
+worker_link_send_kept (worker_link_t *self, proto_msg_t *msg)
 {
     (void)self;
     assert_int_equal (msg->type, PROTO_RESULT);
@@ -36,8 +37,15 @@ worker_link_send (worker_link_t *self, proto_msg_t *msg)
     s_sent_jobs[s_sent] = msg->njobs;
     s_sent_busy_us[s_sent] = timing.busy_us;
     s_sent++;
-    proto_msg_reset (msg);
     return 0;
+}
+
+int
+worker_link_send (worker_link_t *self, proto_msg_t *msg)
+{
+    int rc = worker_link_send_kept (self, msg);
+    proto_msg_reset (msg);
+    return rc;
 }
 
 static int
