@@ -309,7 +309,7 @@ typedef struct proto_slice {
     reset that keeps the jobs and borrowed arrays, empty, for the next
     message built in self: a batch gathered job by job (a worker's results,
     the head's results for a client) then grows them once, not once per
-    message; reset or recycle frees them at the end as usual. */
+    message; reset frees them at the end, as it frees everything. */
 void proto_msg_init (proto_msg_t *self, proto_type_t type);
 void proto_msg_reset (proto_msg_t *self);
 void proto_msg_recycle (proto_msg_t *self);
