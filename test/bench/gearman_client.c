@@ -1,9 +1,9 @@
 /*  test/bench/gearman_client.c - the Gearman client of the benchmarks.
 
-    gearman_client MEASURE -p PORT [-n N] [--reps R] [--size BYTES]
+    gearman_client MEASURE -p PORT [-h HOST] [-n N] [--reps R] [--size BYTES]
                    [--label NAME] [--workers W] [--timeout SECONDS]
 
-    Talks to the gearmand on 127.0.0.1:PORT, whose workers are
+    Talks to the gearmand on HOST:PORT (default 127.0.0.1), whose workers are
     gearman_worker processes (W of them, default 2).  Prints JSON lines like
     bench_pool's.  Measures:
       noop  N 8-byte echoes submitted at once as concurrent tasks
@@ -136,6 +136,7 @@ int
 main (int argc, char **argv)
 {
     int port = 4730, reps = 3, workers = 2;
+    const char *host = "127.0.0.1";
     size_t n = 20000, size = (size_t)64 << 20;
     double timeout = 120;
     static const struct option longopts[] = { { "reps", required_argument, NULL, 'R' },
@@ -146,16 +147,20 @@ main (int argc, char **argv)
                                               { "window", required_argument, NULL, 'W' },
                                               { NULL, 0, NULL, 0 } };
     if (argc < 2) {
-        fprintf (stderr, "usage: gearman_client noop|rtt|bw|ms -p PORT [-n N]\n");
+        fprintf (stderr,
+                 "usage: gearman_client noop|rtt|bw|ms -p PORT [-h HOST] [-n N]\n");
         return 2;
     }
     s_measure = argv[1];
     optind = 2;
     int c;
-    while ((c = getopt_long (argc, argv, "p:n:", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "p:h:n:", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             port = atoi (optarg);
+            break;
+        case 'h':
+            host = optarg;
             break;
         case 'n':
             n = strtoull (optarg, NULL, 10);
@@ -188,8 +193,7 @@ main (int argc, char **argv)
 
     gearman_client_st *client = gearman_client_create (NULL);
     if (!client
-        || gearman_client_add_server (client, "127.0.0.1", (in_port_t)port)
-               != GEARMAN_SUCCESS) {
+        || gearman_client_add_server (client, host, (in_port_t)port) != GEARMAN_SUCCESS) {
         s_fail ("connect", client ? gearman_client_error (client) : "no memory");
         return 1;
     }

@@ -1,8 +1,8 @@
 /*  test/bench/gearman_worker.c - a Gearman worker for the benchmarks.
 
-    gearman_worker -p PORT
+    gearman_worker -p PORT [-h HOST]
 
-    Registers, on the gearmand at 127.0.0.1:PORT:
+    Registers, on the gearmand at HOST:PORT (default 127.0.0.1):
       bench_noop  returns its workload unchanged (no-op, round trip, echo)
       bench_spin  busy-waits 1 ms of wall-clock time, returns its workload
     and serves jobs until killed.  scripts/bench runs two of them.
@@ -56,14 +56,18 @@ s_spin (gearman_job_st *job, void *context, size_t *result_size, gearman_return_
 int
 main (int argc, char **argv)
 {
-    if (argc != 3 || strcmp (argv[1], "-p")) {
-        fprintf (stderr, "usage: gearman_worker -p PORT\n");
+    const char *host = "127.0.0.1";
+    if ((argc != 3 && argc != 5) || strcmp (argv[1], "-p")
+        || (argc == 5 && strcmp (argv[3], "-h"))) {
+        fprintf (stderr, "usage: gearman_worker -p PORT [-h HOST]\n");
         return 2;
     }
+    if (argc == 5)
+        host = argv[4];
     prctl (PR_SET_PDEATHSIG, SIGTERM);
     gearman_worker_st *worker = gearman_worker_create (NULL);
     if (!worker
-        || gearman_worker_add_server (worker, "127.0.0.1", (in_port_t)atoi (argv[2]))
+        || gearman_worker_add_server (worker, host, (in_port_t)atoi (argv[2]))
                != GEARMAN_SUCCESS
         || gearman_worker_add_function (worker, "bench_noop", 0, s_noop, NULL)
                != GEARMAN_SUCCESS
