@@ -110,8 +110,10 @@ typedef struct {
     /* Seconds a call waiting for the head looks at the socket, yielding
        the CPU between looks, before it sleeps: a short job's result then
        comes without the wake-up of an idle CPU (tens of microseconds on a
-       virtual machine, several per hop).  A wait with more than 8
-       answers to come (a big map's) sleeps at once.  Default 0.001, at
+       virtual machine, several per hop).  Results that lately came
+       later than that are waited for by sleeping until shortly before
+       they are due, then spinning.  A wait with more than 8 answers to
+       come (a big map's) sleeps at once.  Default 0.001, at
        most 1; 0: sleep at once, for a client that shares few cores with
        busy workers. */
     double spin_wait;

@@ -123,6 +123,7 @@ struct pool {
     size_t awaited;      /* answers the wait expects (pool_wait_results) */
     int spin_misses;     /* spins in a row that ran out */
     unsigned spin_skips; /* waits that did not spin */
+    int64_t answer_us;   /* how long a wait for a few results took lately */
     /* Block lifetimes (blocks.c): this client's references to blocks it
        holds at the head, hex -> count (a pool_put, a block of a live
        matrix); the head is asked to release a block when its count

@@ -14,6 +14,7 @@
 #include "pool_private.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,8 +183,55 @@ s_spin_wait (void *handle, int64_t us)
     155-165 ns sleeping, and the map 4-6% faster. */
 #define SPIN_AWAITED_MAX 8
 
+/*  Whether a wait for results spins (a few to come, spin_wait on). */
 static bool
-s_spin_first (pool_t *self, void *handle, long timeout_ms)
+s_spins (const pool_t *self)
+{
+    return self->spin_us > 0 && self->awaited > 0 && self->awaited <= SPIN_AWAITED_MAX;
+}
+
+/*  Results that came later than a spin lasts (a link with delay, jobs of
+    milliseconds) come about as late the next time: the wait sleeps until
+    half a spin before the time they took lately (answer_us, from the
+    wait's start at started_us), and spins from there.  A result that
+    comes sooner ends the sleep as any wait's would.  The sleep polls the
+    socket's ZMQ_FD with ppoll, to the microsecond (zmq_poll counts whole
+    milliseconds).  1 when it came while sleeping, 0 when the spin is
+    still to do, -1 when the sleep was left without it (the caller's poll
+    says why). */
+static int
+s_sleep_until_due (pool_t *self, void *handle, int64_t us, int64_t started_us,
+                   long timeout_ms)
+{
+    int64_t until = started_us + self->answer_us - us / 2;
+    if (self->answer_us <= us || until <= zclock_usecs ())
+        return 0;
+    if (until - zclock_usecs () >= (int64_t)timeout_ms * 1000)
+        return -1; /* a heartbeat or the deadline comes first */
+    while (true) {
+        int events = 0, fd = -1;
+        size_t size = sizeof events;
+        if (zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size) != 0)
+            return -1;
+        if (events & ZMQ_POLLIN)
+            return 1;
+        int64_t left = until - zclock_usecs ();
+        if (left <= 0)
+            return 0;
+        size = sizeof fd;
+        if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) != 0)
+            return -1;
+        /* ZMQ_FD says that ZMQ_EVENTS may have changed, no more */
+        struct pollfd item = { .fd = fd, .events = POLLIN };
+        struct timespec wait = { .tv_sec = (time_t)(left / 1000000),
+                                 .tv_nsec = (long)(left % 1000000) * 1000 };
+        if (ppoll (&item, 1, &wait, NULL) < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static bool
+s_spin_first (pool_t *self, void *handle, long timeout_ms, int64_t started_us)
 {
     int64_t us = (int64_t)timeout_ms * 1000;
     if (self->spin_us < us)
@@ -192,6 +240,11 @@ s_spin_first (pool_t *self, void *handle, long timeout_ms)
         return false;
     if (self->spin_misses >= SPIN_FUTILE && ++self->spin_skips % SPIN_PROBE != 0)
         return false;
+    if (s_spins (self)) {
+        int slept = s_sleep_until_due (self, handle, us, started_us, timeout_ms);
+        if (slept)
+            return slept > 0;
+    }
     spin_t spin = s_spin_wait (handle, us);
     if (spin == SPIN_CAUGHT)
         self->spin_misses = 0;
@@ -213,6 +266,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
        outside libpool calls (with the head's heartbeats queued, unread)
        must not make the head look lost. */
     proto_heartbeat_resume (&self->beat, zclock_mono ());
+    int64_t started_us = zclock_usecs ();
     bool looked = false;
     while (true) {
         int64_t now = zclock_mono ();
@@ -240,7 +294,7 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
 
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
         int n = 1;
-        if (s_spin_first (self, handle, timeout))
+        if (s_spin_first (self, handle, timeout, started_us))
             item.revents = ZMQ_POLLIN;
         else {
             /* the spin took some of the wait: sleep only the rest */
@@ -273,6 +327,9 @@ pool_session_wait (pool_t *self, proto_type_t want, proto_msg_t *reply, int64_t 
         if (drc != PROTO_OK)
             continue; /* malformed: dropped, never trusted */
         rc = s_handle (self, &msg, want, reply);
+        if (rc == 0 && want == PROTO_RESULT && s_spins (self))
+            /* a moving average: one late answer moves it a quarter */
+            self->answer_us += (zclock_usecs () - started_us - self->answer_us) / 4;
         if (rc != 1)
             goto cleanup;
     }
