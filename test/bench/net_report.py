@@ -5,8 +5,9 @@
 
 RECORDS holds the JSON lines of bench_pool, zmq_broker and gearman_client
 (the format of report.py), each "system" being SYSTEM/SETTING (dcpool,
-dcpool-insecure, zmq, zmq-curve, gearman; a setting's name from meta "settings", NAME:DELAY_MS:
-RATE_MBIT[:NETWORK], the network "bridge" or "switch"), error records of the same form (system "*" for every measure),
+dcpool-insecure, zmq, zmq-curve, gearman; a setting's name from meta
+"settings", NAME:DELAY_MS:RATE_MBIT[:NETWORK], the network "bridge" or
+"switch"), error records of the same form (system "*" for every measure),
 and one {"meta": {...}} line (test/bench/net.sh writes it).  Prints, for
 each measure and link setting, the systems' medians and the ratios the
 targets of issue 15 name (dcpool / broker), then writes everything, raw
