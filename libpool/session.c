@@ -149,18 +149,28 @@ s_handle (pool_t *self, proto_msg_t *msg, proto_type_t want, proto_msg_t *reply)
     SPIN_CAUGHT: it came while spinning; SPIN_MISSED: the moment passed. */
 typedef enum { SPIN_MISSED, SPIN_READY, SPIN_CAUGHT } spin_t;
 
+/*  Whether the socket has input: 1 or 0, or -1 (an error, left to
+    zmq_poll to report).  ZMQ_EVENTS first takes in what libzmq's I/O
+    thread handed over. */
+static int
+s_input_waiting (void *handle)
+{
+    int events = 0;
+    size_t size = sizeof events;
+    if (zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size) != 0)
+        return -1;
+    return (events & ZMQ_POLLIN) != 0;
+}
+
 static spin_t
 s_spin_wait (void *handle, int64_t us)
 {
     int64_t until = zclock_usecs () + us;
     for (int looks = 0;; looks++) {
-        int events = 0;
-        size_t size = sizeof events;
-        /* ZMQ_EVENTS first takes in what libzmq's I/O thread handed over;
-           an error is left to zmq_poll to report. */
-        if (zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size) != 0)
+        int waiting = s_input_waiting (handle);
+        if (waiting < 0)
             return SPIN_MISSED;
-        if (events & ZMQ_POLLIN)
+        if (waiting)
             return looks ? SPIN_CAUGHT : SPIN_READY;
         if (zclock_usecs () >= until)
             return SPIN_MISSED;
@@ -204,21 +214,20 @@ s_sleep_until_due (pool_t *self, void *handle, int64_t us, int64_t started_us,
                    long timeout_ms)
 {
     int64_t until = started_us + self->answer_us - us / 2;
-    if (self->answer_us <= us || until <= zclock_usecs ())
+    int64_t left = until - zclock_usecs ();
+    if (self->answer_us <= us || left <= 0)
         return 0;
-    if (until - zclock_usecs () >= (int64_t)timeout_ms * 1000)
+    if (left >= (int64_t)timeout_ms * 1000)
         return -1; /* a heartbeat or the deadline comes first */
     while (true) {
-        int events = 0, fd = -1;
-        size_t size = sizeof events;
-        if (zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size) != 0)
-            return -1;
-        if (events & ZMQ_POLLIN)
-            return 1;
-        int64_t left = until - zclock_usecs ();
+        int waiting = s_input_waiting (handle);
+        if (waiting)
+            return waiting; /* 1, or -1 */
+        left = until - zclock_usecs ();
         if (left <= 0)
             return 0;
-        size = sizeof fd;
+        int fd = -1;
+        size_t size = sizeof fd;
         if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) != 0)
             return -1;
         /* ZMQ_FD says that ZMQ_EVENTS may have changed, no more */
@@ -240,7 +249,7 @@ s_spin_first (pool_t *self, void *handle, long timeout_ms, int64_t started_us)
         return false;
     if (self->spin_misses >= SPIN_FUTILE && ++self->spin_skips % SPIN_PROBE != 0)
         return false;
-    if (s_spins (self)) {
+    if (self->awaited) { /* a wait for results (s_spins: the checks above) */
         int slept = s_sleep_until_due (self, handle, us, started_us, timeout_ms);
         if (slept)
             return slept > 0;
