@@ -7,10 +7,12 @@
 # (a user-space switch that adds the one-way delay to every frame and can
 # cap every port's rate; this kernel has no netem).  The links' MTU is
 # 9000 (jumbo frames, as in many clusters; NET_MTU=1500 for plain
-# Ethernet): the switch moves every frame through two system calls, and
-# at 1500 bytes it, not the systems measured, sets the 64 MiB figures on a
-# small machine.  Shared memory is
-# off by construction (the client also passes --no-shared-memory).  Run by
+# Ethernet), and the switch's devices have TCP segmentation offload
+# (netswitch --offload), as network cards and veth pairs have: the switch
+# moves every frame through two system calls on the cores the systems
+# measured use, and per packet of the MTU it, not they, would set the
+# 64 MiB figures on a small machine.  Shared memory is off by
+# construction (the client also passes --no-shared-memory).  Run by
 # `scripts/bench net`, as root.
 #
 # Systems: dcpool (default CURVE), dcpool --insecure, the raw ZeroMQ
@@ -26,10 +28,12 @@
 # one-way delay 1 ms, and every port at 1 Gbit/s with no delay.  The
 # switch copies every frame through two system calls on the same two
 # cores the systems measured share, so its 0 ms figures are set by it as
-# much as by them; the bridge's are not.  Each system runs on each
-# network in turn (its head or broker reached at that network's address,
-# so every byte and message takes it).  Measures, at each
-# setting, for each system:
+# much as by them; the bridge's are not.  On each network all systems
+# are started side by side (their heads or brokers reached at that
+# network's address, so every byte and message takes it), and at each
+# setting every measure runs on every system in turn, so that the figures
+# a ratio compares are taken seconds apart.  Measures, at each setting,
+# for each system:
 #   bw     64 MiB in + 64 MiB out (an echo), GB/s; median of 3
 #   rtt    one task round trip, p50 and p99 over 200, us; median of 3
 #   ms     2,000 jobs of 1 ms busy work on the 2 workers (as the full
@@ -147,7 +151,7 @@ for h in $hosts; do
     i=$((i + 1))
 done
 # shellcheck disable=SC2086  # one TAP name per word
-"$netswitch" --control "$ctl" $ports >"$tmp/switch.out" 2>"$tmp/switch.err" &
+"$netswitch" --control "$ctl" --offload $ports >"$tmp/switch.out" 2>"$tmp/switch.err" &
 switch_pid=$!
 wait_for "$tmp/switch.out" "netswitch ready" 1 10 || { say "the switch did not start"; exit 1; }
 i=0
@@ -188,14 +192,13 @@ set_link () {
 }
 
 # use_setting SETTING NETWORK: 1 when SETTING (name:delay:rate:network) is
-# for another network; else sets the link as it says and label to
-# SYSTEM/name ($system)
+# for another network; else sets the link as it says and sname to its name
 use_setting () {
     _rest="${1#*:}"
     [ "${_rest##*:}" = "$2" ] || return 1
     _rest="${_rest%:*}"
     set_link "${_rest%%:*}" "${_rest#*:}"
-    label="$system/${1%%:*}"
+    sname="${1%%:*}"
 }
 
 # client MEASURE SYSTEM/SETTING SECONDS CMD...: runs one benchmark client in
@@ -249,59 +252,6 @@ note_network () {
     done
 }
 
-dcpool_runs () {   # system, extra flags...
-    system="$1"
-    shift
-    for net in $networks; do
-        if ! start_cluster "$system" "$net" "$@"; then
-            say "$system: the cluster did not start on the $net"
-            note_network "*" "$system" "$net" "the cluster did not start"
-            stop_pids 15
-            continue
-        fi
-        addr="$(head_addr "$net")"
-        for s in $settings; do
-            use_setting "$s" "$net" || continue
-            common="-s $addr:$port -l $bench_lib --no-shared-memory --label $label $*"
-            # shellcheck disable=SC2086  # $common: words without spaces
-            {
-                client bw "$label" 120 "$bench_pool" bw $common --size "$bw_size" \
-                    --reps "$bw_reps" --timeout 110
-                client rtt "$label" 60 "$bench_pool" rtt $common -n "$n_rtt" --reps "$reps" \
-                    --timeout 55
-                client ms "$label" 60 "$bench_pool" ms $common -n "$n_ms" --reps "$reps" \
-                    --timeout 55
-                client noop "$label" 60 "$bench_pool" noop $common -n "$n_noop" \
-                    --reps "$reps" --timeout 55
-            }
-            # A client its workers cannot reach (it advertises an address
-            # nobody has): 64 MiB through the head's relay, in chunks, and
-            # as whole messages (the data plane off), on the bridge and the
-            # 1 Gbit/s link.  Each worker first waits WORKER_DATA_CONNECT_MS
-            # for the endpoint, once per client: in the warm-up, or in one
-            # of the three timed echoes (the median leaves it out).
-            case "$system/${s%%:*}" in
-            dcpool/bridge | dcpool/1gbit)
-                for way in relay head; do
-                    l="dcpool-$way/${s%%:*}"
-                    more="--no-direct"
-                    [ "$way" = relay ] && more=""
-                    # shellcheck disable=SC2086  # words without spaces
-                    client bw "$l" 120 env DCPOOL_DATA_ADDRESS="${addr%.*}.200" \
-                        "$bench_pool" bw -s "$addr:$port" -l "$bench_lib" \
-                        --no-shared-memory $more --label "$l" --size "$bw_size" \
-                        --reps "$bw_reps" --timeout 110
-                done
-                ;;
-            esac
-        done
-        stop_pids 15
-    done
-}
-
-dcpool_runs dcpool
-dcpool_runs dcpool-insecure --insecure
-
 # --- the raw ZeroMQ broker --------------------------------------------------------
 # start_broker NAME SPIN_US NETWORK [--curve]: the broker in the head's
 # namespace, a worker (64 jobs in flight) in each node's, joined over
@@ -327,43 +277,6 @@ start_broker () {
     wait_for "$out" "^zmq_broker worker ready" 2 10
 }
 
-zmq_runs () {   # system, extra flags...
-    system="$1"
-    shift
-    # the busy-wait is the worker's: workers without it for bw, rtt and
-    # noop, then with 1 ms for ms
-    for net in $networks; do
-        for spin in 0 1000; do
-            if ! start_broker "$system" "$spin" "$net" "$@"; then
-                say "$system: the broker or its workers did not start on the $net"
-                note_network "*" "$system" "$net" "the broker or its workers did not start"
-                stop_pids 5
-                continue
-            fi
-            for s in $settings; do
-                use_setting "$s" "$net" || continue
-                common="--connect $front $key_args --workers 2 --inflight 64 --label $label"
-                # shellcheck disable=SC2086  # $common: words without spaces
-                if [ "$spin" -eq 0 ]; then
-                    client bw "$label" 120 "$zmq_broker" bw $common --size "$bw_size" \
-                        --reps "$bw_reps" --timeout 110
-                    client rtt "$label" 60 "$zmq_broker" rtt $common -n "$n_rtt" \
-                        --reps "$reps" --timeout 55
-                    client noop "$label" 60 "$zmq_broker" noop $common -n "$n_noop" \
-                        --reps "$reps" --timeout 55
-                else
-                    client ms "$label" 60 "$zmq_broker" ms $common -n "$n_ms" \
-                        --reps "$reps" --timeout 55
-                fi
-            done
-            stop_pids 5
-        done
-    done
-}
-
-zmq_runs zmq
-zmq_runs zmq-curve --curve
-
 # --- Gearman ----------------------------------------------------------------------
 # start_gearman NETWORK: gearmand in the head's namespace (its port is its
 # own there), a gearman_worker in each node's, connected over NETWORK
@@ -387,33 +300,134 @@ start_gearman () {
     # them (gearman_client_do blocks until a worker takes the job)
 }
 
-if ! command -v gearmand >/dev/null 2>&1; then
-    note "*" gearman "not installed (gearman-job-server)"
-elif [ ! -x "$gearman_client" ] || [ ! -x "$gearman_worker" ]; then
-    note "*" gearman "not built (libgearman-dev missing)"
-else
-    system=gearman
-    for net in $networks; do
-        if ! start_gearman "$net"; then
-            say "gearman: gearmand did not listen on the $net"
-            note_network "*" gearman "$net" "gearmand did not listen within 20 s"
-            stop_pids 5
-            continue
+# --- every system on one network, measure by measure -------------------------------
+# All five systems are started on a network side by side (each idle while
+# the others run), and at each setting every measure runs on every system
+# in turn: the figures a ratio compares are taken seconds apart, not
+# minutes (run system by system, the same figure of one build moved by a
+# third between two runs within the hour on this project's 2-core VM).
+
+# start_all NETWORK: every system joined over NETWORK; $up lists those that
+# started (the others get an error record for each of the network's
+# settings)
+start_all () {
+    up=""
+    if start_cluster dcpool "$1"; then
+        dcpool_port="$port" up="$up dcpool"
+    else
+        say "dcpool: the cluster did not start on the $1"
+        note_network "*" dcpool "$1" "the cluster did not start"
+    fi
+    if start_cluster dcpool-insecure "$1" --insecure; then
+        dcpool_insecure_port="$port" up="$up dcpool-insecure"
+    else
+        say "dcpool-insecure: the cluster did not start on the $1"
+        note_network "*" dcpool-insecure "$1" "the cluster did not start"
+    fi
+    # the busy-wait is the broker worker's: workers without it for bw,
+    # rtt and noop, workers with 1 ms for ms
+    if start_broker zmq 0 "$1" && zmq_0="--connect $front $key_args" \
+        && start_broker zmq 1000 "$1" && zmq_1000="--connect $front $key_args"; then
+        up="$up zmq"
+    else
+        say "zmq: the broker or its workers did not start on the $1"
+        note_network "*" zmq "$1" "the broker or its workers did not start"
+    fi
+    if start_broker zmq-curve 0 "$1" --curve && zmq_curve_0="--connect $front $key_args" \
+        && start_broker zmq-curve 1000 "$1" --curve \
+        && zmq_curve_1000="--connect $front $key_args"; then
+        up="$up zmq-curve"
+    else
+        say "zmq-curve: the broker or its workers did not start on the $1"
+        note_network "*" zmq-curve "$1" "the broker or its workers did not start"
+    fi
+    if ! command -v gearmand >/dev/null 2>&1; then
+        note "*" gearman "not installed (gearman-job-server)"
+    elif [ ! -x "$gearman_client" ] || [ ! -x "$gearman_worker" ]; then
+        note "*" gearman "not built (libgearman-dev missing)"
+    elif start_gearman "$1"; then
+        up="$up gearman"
+    else
+        say "gearman: gearmand did not listen on the $1"
+        note_network "*" gearman "$1" "gearmand did not listen within 20 s"
+    fi
+}
+
+# measure MEASURE SYSTEM: MEASURE (bw, rtt, ms, noop) on SYSTEM at the
+# current setting ($sname), its head or broker at $addr
+measure () {
+    label="$2/$sname"
+    case "$2" in
+    dcpool | dcpool-insecure)
+        if [ "$2" = dcpool ]; then
+            common="-s $addr:$dcpool_port"
+        else
+            common="-s $addr:$dcpool_insecure_port --insecure"
         fi
-        for s in $settings; do
-            use_setting "$s" "$net" || continue
-            common="-p $gearman_port -h $(head_addr "$net") --label $label"
-            # shellcheck disable=SC2086  # $common: words without spaces
-            {
-                client rtt "$label" 60 "$gearman_client" rtt $common -n "$n_rtt" \
-                    --reps "$reps" --timeout 55
-                client ms "$label" 90 "$gearman_client" ms $common -n "$n_ms" \
-                    --reps "$reps" --timeout 85
-            }
+        prog="$bench_pool"
+        common="$common -l $bench_lib --no-shared-memory --label $label"
+        ;;
+    zmq | zmq-curve)
+        if [ "$2" = zmq ]; then
+            connect="$zmq_0"
+            [ "$1" = ms ] && connect="$zmq_1000"
+        else
+            connect="$zmq_curve_0"
+            [ "$1" = ms ] && connect="$zmq_curve_1000"
+        fi
+        prog="$zmq_broker"
+        common="$connect --workers 2 --inflight 64 --label $label"
+        ;;
+    gearman)
+        case "$1" in rtt | ms) ;; *) return 0 ;; esac
+        prog="$gearman_client"
+        common="-p $gearman_port -h $addr --label $label"
+        ;;
+    esac
+    # shellcheck disable=SC2086  # $common: words without spaces
+    case "$1" in
+    bw) client bw "$label" 120 "$prog" bw $common --size "$bw_size" --reps "$bw_reps" \
+        --timeout 110 ;;
+    rtt) client rtt "$label" 60 "$prog" rtt $common -n "$n_rtt" --reps "$reps" --timeout 55 ;;
+    ms) client ms "$label" 90 "$prog" ms $common -n "$n_ms" --reps "$reps" --timeout 85 ;;
+    noop) client noop "$label" 60 "$prog" noop $common -n "$n_noop" --reps "$reps" \
+        --timeout 55 ;;
+    esac
+}
+
+for net in $networks; do
+    start_all "$net"
+    addr="$(head_addr "$net")"
+    for s in $settings; do
+        use_setting "$s" "$net" || continue
+        for m in bw rtt ms noop; do
+            for system in $up; do
+                measure "$m" "$system"
+            done
         done
-        stop_pids 5
+        # A client its workers cannot reach (it advertises an address
+        # nobody has): 64 MiB through the head's relay, in chunks, and as
+        # whole messages (the data plane off), on the bridge and the
+        # 1 Gbit/s link.  Each worker first waits WORKER_DATA_CONNECT_MS
+        # for the endpoint, once per client: in the warm-up, or in one of
+        # the three timed echoes (the median leaves it out).
+        case " $up /$sname" in
+        *" dcpool "*/bridge | *" dcpool "*/1gbit)
+            for way in relay head; do
+                l="dcpool-$way/$sname"
+                more="--no-direct"
+                [ "$way" = relay ] && more=""
+                # shellcheck disable=SC2086  # words without spaces
+                client bw "$l" 120 env DCPOOL_DATA_ADDRESS="${addr%.*}.200" \
+                    "$bench_pool" bw -s "$addr:$dcpool_port" -l "$bench_lib" \
+                    --no-shared-memory $more --label "$l" --size "$bw_size" \
+                    --reps "$bw_reps" --timeout 110
+            done
+            ;;
+        esac
     done
-fi
+    stop_pids 15
+done
 
 # --- the table ----------------------------------------------------------------------
 mkdir -p "$(dirname "$json_out")"
