@@ -5,11 +5,12 @@
     pool_session_wait, which sends HEARTBEAT every heartbeat_ms, declares
     the head lost after reconnect_timeout without any message from it, and
     gives every RESULT batch to the running map (through pool_t.run_ops)
-    and every OUTPUT to output.c, whatever the call is waiting for.  It never says HELLO
-   again on its own: the head treats a second HELLO on a connection as a fresh peer and
-   closes its pools.  When the head no longer knows us the wait ends with POOL_EFORGOTTEN
-   and recover.c, the layer above, opens the pool again.  Layers, each calling only down:
-   session.c, recover.c, map.c, pool.c / blocks.c / matrix.c.
+    and every OUTPUT to output.c, whatever the call is waiting for.  It
+    never says HELLO again on its own: the head treats a second HELLO on
+    a connection as a fresh peer and closes its pools.  When the head no
+    longer knows us the wait ends with POOL_EFORGOTTEN and recover.c, the
+    layer above, opens the pool again.  Layers, each calling only down:
+    session.c, recover.c, map.c, pool.c / blocks.c / matrix.c.
 */
 #include "pool_private.h"
 
