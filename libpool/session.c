@@ -220,6 +220,12 @@ s_sleep_until_due (pool_t *self, void *handle, int64_t us, int64_t started_us,
         return 0;
     if (left >= (int64_t)timeout_ms * 1000)
         return -1; /* a heartbeat or the deadline comes first */
+    int fd = -1;
+    size_t size = sizeof fd;
+    if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) != 0)
+        return -1;
+    /* ZMQ_FD says that ZMQ_EVENTS may have changed, no more */
+    struct pollfd item = { .fd = fd, .events = POLLIN };
     while (true) {
         int waiting = s_input_waiting (handle);
         if (waiting)
@@ -227,12 +233,6 @@ s_sleep_until_due (pool_t *self, void *handle, int64_t us, int64_t started_us,
         left = until - zclock_usecs ();
         if (left <= 0)
             return 0;
-        int fd = -1;
-        size_t size = sizeof fd;
-        if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) != 0)
-            return -1;
-        /* ZMQ_FD says that ZMQ_EVENTS may have changed, no more */
-        struct pollfd item = { .fd = fd, .events = POLLIN };
         struct timespec wait = { .tv_sec = (time_t)(left / 1000000),
                                  .tv_nsec = (long)(left % 1000000) * 1000 };
         if (ppoll (&item, 1, &wait, NULL) < 0 && errno != EINTR)
