@@ -36,6 +36,9 @@
 # for each system:
 #   bw     64 MiB in + 64 MiB out (an echo), GB/s; median of 3
 #   rtt    one task round trip, p50 and p99 over 200, us; median of 3
+#          (bw and rtt, whose ratios have targets, run in rounds: one
+#          repetition of every system per round, after its own warm-up,
+#          every other round in reverse order)
 #   ms     2,000 jobs of 1 ms busy work on the 2 workers (as the full
 #          scripts/bench), share of the ideal (2,000 jobs/s); median of 3.
 #          A map's first job waits for two one-way delays and its last
@@ -353,10 +356,12 @@ start_all () {
     fi
 }
 
-# measure MEASURE SYSTEM: MEASURE (bw, rtt, ms, noop) on SYSTEM at the
-# current setting ($sname), its head or broker at $addr
+# measure MEASURE SYSTEM [REPS]: MEASURE (bw, rtt, ms, noop) on SYSTEM at
+# the current setting ($sname), its head or broker at $addr; REPS timed
+# repetitions after the warm-up (default $reps, $bw_reps for bw)
 measure () {
     label="$2/$sname"
+    r="${3:-$reps}" br="${3:-$bw_reps}"
     case "$2" in
     dcpool | dcpool-insecure)
         if [ "$2" = dcpool ]; then
@@ -386,9 +391,9 @@ measure () {
     esac
     # shellcheck disable=SC2086  # $common: words without spaces
     case "$1" in
-    bw) client bw "$label" 120 "$prog" bw $common --size "$bw_size" --reps "$bw_reps" \
+    bw) client bw "$label" 120 "$prog" bw $common --size "$bw_size" --reps "$br" \
         --timeout 110 ;;
-    rtt) client rtt "$label" 60 "$prog" rtt $common -n "$n_rtt" --reps "$reps" --timeout 55 ;;
+    rtt) client rtt "$label" 60 "$prog" rtt $common -n "$n_rtt" --reps "$r" --timeout 55 ;;
     ms) client ms "$label" 90 "$prog" ms $common -n "$n_ms" --reps "$reps" --timeout 85 ;;
     noop) client noop "$label" 60 "$prog" noop $common -n "$n_noop" --reps "$reps" \
         --timeout 55 ;;
@@ -401,9 +406,30 @@ for net in $networks; do
     for s in $settings; do
         use_setting "$s" "$net" || continue
         for m in bw rtt ms noop; do
-            for system in $up; do
-                measure "$m" "$system"
-            done
+            case "$m" in
+            bw | rtt)
+                # The measures with ratio targets run in rounds of one
+                # repetition per system, every other round in reverse
+                # order: a machine that drifts over the seconds a measure
+                # takes then moves every system's median alike.
+                rounds="$reps"
+                [ "$m" = bw ] && rounds="$bw_reps"
+                backwards=""
+                for system in $up; do backwards="$system $backwards"; done
+                for round in $(seq "$rounds"); do
+                    order="$up"
+                    [ $((round % 2)) -eq 0 ] && order="$backwards"
+                    for system in $order; do
+                        measure "$m" "$system" 1
+                    done
+                done
+                ;;
+            *)
+                for system in $up; do
+                    measure "$m" "$system"
+                done
+                ;;
+            esac
         done
         # A client its workers cannot reach (it advertises an address
         # nobody has): 64 MiB through the head's relay, in chunks, and as
