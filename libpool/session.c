@@ -250,7 +250,7 @@ s_spin_first (pool_t *self, void *handle, long timeout_ms, int64_t started_us)
         return false;
     if (self->spin_misses >= SPIN_FUTILE && ++self->spin_skips % SPIN_PROBE != 0)
         return false;
-    if (self->awaited) { /* a wait for results (s_spins: the checks above) */
+    if (s_spins (self)) { /* a wait for a few results */
         int slept = s_sleep_until_due (self, handle, us, started_us, timeout_ms);
         if (slept)
             return slept > 0;

@@ -403,6 +403,8 @@ measure () {
 for net in $networks; do
     start_all "$net"
     addr="$(head_addr "$net")"
+    backwards=""   # the systems up, last first (the rounds below)
+    for system in $up; do backwards="$system $backwards"; done
     for s in $settings; do
         use_setting "$s" "$net" || continue
         for m in bw rtt ms noop; do
@@ -414,8 +416,6 @@ for net in $networks; do
                 # takes then moves every system's median alike.
                 rounds="$reps"
                 [ "$m" = bw ] && rounds="$bw_reps"
-                backwards=""
-                for system in $up; do backwards="$system $backwards"; done
                 for round in $(seq "$rounds"); do
                     order="$up"
                     [ $((round % 2)) -eq 0 ] && order="$backwards"
