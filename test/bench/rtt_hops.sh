@@ -41,7 +41,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/dcpool-rtt-hops.XXXXXX)
 node="" client="" stat=""
 cleanup() {
-    for p in $stat $client; do kill -INT "$p" 2>/dev/null || true; done
+    for p in $stat $client; do kill -TERM "$p" 2>/dev/null || true; done
     [ -n "$node" ] && kill -TERM "$node" 2>/dev/null && wait "$node" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -81,7 +81,7 @@ wait "$stat" || true
 stat=""
 perf sched record -a -o "$tmp/sched.data" -- sleep 1 >/dev/null 2>&1
 perf sched timehist -i "$tmp/sched.data" -w >"$tmp/timehist" 2>/dev/null
-kill -INT "$client" 2>/dev/null || true
+kill -TERM "$client" 2>/dev/null || true
 wait "$client" 2>/dev/null || true
 client=""
 python3 "$here/rtt_hops.py" "$tmp/threads" "$tmp/stat" "$tmp/timehist"
