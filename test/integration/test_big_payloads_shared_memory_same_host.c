@@ -5,8 +5,9 @@
       in place (pool_output_alloc) or copied (pool_output_set), or small:
       every result equals what the xor worker computes, here;
     - the big results are mappings of the client's memfds (the user sees
-      them in /proc/self/maps) and the worker saw a page-aligned, mapped
-      input; after pool_results_release no mapping and no memfd is left;
+      them in /proc/self/maps) and the worker saw its input in a mapping
+      of the payload memfd; after pool_results_release no mapping and no
+      memfd is left;
     - an unordered iterator over big outputs, destroyed half way, leaves
       nothing behind either;
     - with shared_memory_min = 0 and the data plane off the same map goes

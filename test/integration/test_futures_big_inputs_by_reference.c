@@ -1,10 +1,10 @@
 /*  Futures with big inputs do not push their bytes through the head:
 
     - with shared memory (the default; client and workers on one host) a
-      worker maps a future's input (it sees page-aligned memory) and writes
-      its big output back into it: the result is a mapping of the client's
-      memfd, and once the futures are destroyed no memfd or mapping is
-      left;
+      worker maps a future's input (it sees a mapping of the payload
+      memfd) and writes its big output back into it: the result is a
+      mapping of the client's memfd, and once the futures are destroyed
+      no memfd or mapping is left;
     - without shared memory (shared_memory_min = 0) big inputs and outputs
       take the data plane: the head receives far fewer bytes than the
       futures move (the kernel's count of its connections, `ss -ti`),

@@ -2,10 +2,10 @@
     through the head either:
 
     - with shared memory (the default; client and workers on one host) a
-      worker maps each big input (it sees page-aligned memory) and writes
-      its big output back into it: the results are mappings of the
-      client's memfds, and once released and the iterator destroyed no
-      memfd or mapping is left;
+      worker maps each big input (it sees a mapping of the payload
+      memfd) and writes its big output back into it: the results are
+      mappings of the client's memfds, and once released and the
+      iterator destroyed no memfd or mapping is left;
     - without shared memory (shared_memory_min = 0) they take the data
       plane, served from the stream's own copy of each input: the head
       receives far fewer bytes than the stream moves (`ss -ti`), while

@@ -7,8 +7,11 @@
              mode 'S': the same, built in a buffer of its own that is freed
                        right after pool_output_set (which must copy);
              mode 'C': 8 bytes, the little-endian sum of the input's bytes;
-             mode 'P': "page" when input.data is page aligned (the input was
-                       mapped from shared memory), "bytes" otherwise;
+             mode 'P': "page" when input.data lies in a mapping of the
+                       client's payload memfd (the input was mapped from
+                       shared memory), "bytes" otherwise (page alignment
+                       alone proves nothing: a buffer the data plane
+                       fetched into can start on a page);
              mode 'K': as 'S', but the first run of each input (told apart
                        by its bytes 1..8) sets its output and then dies of
                        SIGSEGV, leaving a marker file in the directory given
@@ -28,6 +31,26 @@
 #include "segv.h"
 
 static char s_dir[512];
+
+/*  Whether p lies in a mapping of a dcpool payload memfd (proto/shm.c
+    names them "dcpool-payload"), as /proc/self/maps says. */
+static bool
+s_in_payload_mapping (const void *p)
+{
+    FILE *maps = fopen ("/proc/self/maps", "r");
+    if (!maps)
+        return false;
+    char line[1024];
+    bool found = false;
+    uintptr_t at = (uintptr_t)p;
+    while (!found && fgets (line, sizeof line, maps)) {
+        unsigned long long start, end;
+        if (sscanf (line, "%llx-%llx", &start, &end) == 2 && at >= start && at < end)
+            found = strstr (line, "memfd:dcpool-payload") != NULL;
+    }
+    fclose (maps);
+    return found;
+}
 
 static void *
 s_init (pool_bytes_t init_data, pool_worker_ctx_t *ctx)
@@ -99,9 +122,7 @@ s_run (void *self, pool_bytes_t input, pool_output_t *output, pool_worker_ctx_t 
         return pool_output_set (output, le, sizeof le);
     }
     case 'P': {
-        long page = sysconf (_SC_PAGESIZE);
-        const char *what
-            = ((uintptr_t)input.data % (uintptr_t)page) == 0 ? "page" : "bytes";
+        const char *what = s_in_payload_mapping (input.data) ? "page" : "bytes";
         return pool_output_set (output, what, strlen (what));
     }
     default:
